@@ -1,0 +1,70 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Every bootstrap links only FoundationEssentials, libcurl, libcrypto and zlib:
+// full Foundation (and Yams, which needs it) stays in the developer tools.
+let package = Package(
+    name: "Sortie",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "echo", targets: ["EchoFunction"]),
+        .executable(name: "sortie-local", targets: ["SortieLocal"]),
+        .executable(name: "runtime-bench", targets: ["RuntimeBench"]),
+        .executable(name: "aws-bench", targets: ["AWSBench"]),
+        .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.0"),
+    ],
+    targets: [
+        // C libraries, found through pkg-config. build.sh points pkg-config at a static libcurl.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // HTTP over one reusable libcurl easy handle.
+        .target(name: "CurlHTTP", dependencies: ["CCurl"]),
+
+        // The Lambda Runtime API loop, its context, handler protocols and logging.
+        .target(name: "LambdaRuntime", dependencies: [
+            "CurlHTTP",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // A Runtime API emulator on 127.0.0.1 and the function process it drives (developer side).
+        .target(name: "LocalRuntime", dependencies: [
+            .product(name: "FlyingFox", package: "FlyingFox"),
+        ]),
+
+        // AWS over its wire protocols: SigV4, credentials, endpoints, retries, errors.
+        .target(name: "AWSCore", dependencies: [
+            "CurlHTTP", "CLibCrypto",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The operations Sortie calls, one file per service.
+        .target(name: "AWSServices", dependencies: ["AWSCore"]),
+
+        .executableTarget(name: "EchoFunction", dependencies: ["LambdaRuntime"]),
+        .executableTarget(name: "SortieLocal", dependencies: [
+            "LocalRuntime",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "RuntimeBench", dependencies: [
+            "LocalRuntime",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "bench/RuntimeBench"),
+
+        .executableTarget(name: "AWSBench", dependencies: ["AWSCore", "AWSServices"], path: "bench/AWSBench"),
+
+        // Test-only function that reports its context, sleeps, logs and fails on request.
+        .executableTarget(name: "RuntimeProbe", dependencies: ["LambdaRuntime"], path: "Tests/Fixtures/RuntimeProbe"),
+        // Shared by the test targets: moto server on loopback, built executables, free ports.
+        .target(name: "SortieTestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "LambdaRuntimeTests", dependencies: [
+            "LambdaRuntime", "LocalRuntime", "SortieTestSupport", "EchoFunction", "RuntimeProbe",
+        ]),
+        .testTarget(name: "AWSTests", dependencies: ["AWSCore", "AWSServices", "SortieTestSupport"]),
+    ]
+)

@@ -1,0 +1,17 @@
+#ifndef SORTIE_CLIBCRYPTO_SHIM_H
+#define SORTIE_CLIBCRYPTO_SHIM_H
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+// The bootstraps already link OpenSSL's libcrypto for TLS, so SigV4 hashes with it
+// instead of shipping a second crypto library. One-shot helpers keep Swift away from
+// OpenSSL's context lifetimes.
+static inline int sortie_sha256(const void *data, size_t length, unsigned char out[32]) {
+    return SHA256((const unsigned char *)data, length, out) != NULL;
+}
+static inline int sortie_hmac_sha256(const void *key, size_t keyLength, const void *data, size_t length, unsigned char out[32]) {
+    unsigned int outLength = 32;
+    return HMAC(EVP_sha256(), key, (int)keyLength, (const unsigned char *)data, length, out, &outLength) != NULL;
+}
+#endif

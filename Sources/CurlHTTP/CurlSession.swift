@@ -1,0 +1,160 @@
+import CCurl
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// One libcurl easy handle, reused for every request so the connection stays alive.
+///
+/// libcurl's easy API blocks the calling thread; a session belongs to one thread at a time.
+public final class CurlSession {
+    private let handle: UnsafeMutableRawPointer
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+
+    /// curl_global_init is not thread-safe; a `static let` runs it exactly once.
+    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+    public init() throws(HTTPTransportError) {
+        _ = Self.globalInit
+        guard let handle = curl_easy_init() else {
+            throw HTTPTransportError(kind: .other, curlCode: -1, message: "curl_easy_init failed", method: "", url: "")
+        }
+        self.handle = handle
+        errorBuffer.initialize(to: 0)
+        set(CURLOPT_ERRORBUFFER, pointer: UnsafeRawPointer(errorBuffer))
+        set(CURLOPT_NOSIGNAL, 1)  // timeouts without SIGALRM: safe with several loops on threads
+        set(CURLOPT_TCP_NODELAY, 1)
+        set(CURLOPT_TCP_KEEPALIVE, 1)
+        set(CURLOPT_CONNECTTIMEOUT_MS, 10_000)
+        set(CURLOPT_ACCEPT_ENCODING, pointer: nil)  // bodies arrive exactly as sent (S3 byte ranges)
+        set(CURLOPT_WRITEFUNCTION, callback: receiveBody)
+        set(CURLOPT_HEADERFUNCTION, callback: receiveHeader)
+        if let file = CertificateBundle.file() { setString(CURLOPT_CAINFO, file) }
+        if let dir = CertificateBundle.directory() { setString(CURLOPT_CAPATH, dir) }
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    public func send(_ request: HTTPRequest) throws(HTTPTransportError) -> HTTPResponse {
+        let sink = ResponseSink()
+        let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
+        var headerList: UnsafeMutablePointer<curl_slist>? = nil
+        defer { curl_slist_free_all(headerList) }
+        for field in request.headers {
+            headerList = curl_slist_append(headerList, "\(field.name): \(field.value)")
+        }
+        // libcurl adds "Expect: 100-continue" to large bodies and then waits a second for the
+        // peer's 100; the Runtime API and AWS never need it.
+        headerList = curl_slist_append(headerList, "Expect:")
+
+        setString(CURLOPT_URL, request.url)
+        set(CURLOPT_HTTPHEADER, pointer: UnsafeRawPointer(headerList))
+        set(CURLOPT_WRITEDATA, pointer: UnsafeRawPointer(sinkPointer))
+        set(CURLOPT_HEADERDATA, pointer: UnsafeRawPointer(sinkPointer))
+        set(CURLOPT_TIMEOUT_MS, request.timeout.map { Int($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) } ?? 0)
+        errorBuffer[0] = 0
+
+        let code: CURLcode = withExtendedLifetime(sink) {
+            request.body.withUnsafeBytes { body in
+                configureMethod(request.method, body: body)
+                return curl_easy_perform(handle)
+            }
+        }
+        // The body pointer above is only valid during perform; never leave it behind.
+        set(CURLOPT_POSTFIELDS, pointer: nil)
+
+        guard code == CURLE_OK else {
+            throw transportError(code, request)
+        }
+        var status = 0
+        _ = sortie_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
+    }
+
+    private func configureMethod(_ method: String, body: UnsafeRawBufferPointer) {
+        set(CURLOPT_NOBODY, method == "HEAD" ? 1 : 0)
+        switch method {
+        case "GET" where body.isEmpty:
+            set(CURLOPT_HTTPGET, 1)
+            set(CURLOPT_CUSTOMREQUEST, pointer: nil)
+        case "HEAD":
+            set(CURLOPT_CUSTOMREQUEST, pointer: nil)
+        default:
+            set(CURLOPT_POST, 1)
+            // An empty body still needs a valid pointer, or libcurl reads from stdin.
+            set(CURLOPT_POSTFIELDS, pointer: body.baseAddress ?? UnsafeRawPointer(errorBuffer))
+            sortie_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            if method == "POST" {
+                set(CURLOPT_CUSTOMREQUEST, pointer: nil)
+            } else {
+                setString(CURLOPT_CUSTOMREQUEST, method)
+            }
+        }
+    }
+
+    private func transportError(_ code: CURLcode, _ request: HTTPRequest) -> HTTPTransportError {
+        let detail = String(cString: errorBuffer)
+        let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        let kind: HTTPTransportError.Kind = switch code {
+        case CURLE_COULDNT_CONNECT: .couldNotConnect
+        case CURLE_OPERATION_TIMEDOUT: .timedOut
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .couldNotResolve
+        case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE: .connectionLost
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE: .tls
+        default: .other
+        }
+        return HTTPTransportError(kind: kind, curlCode: Int(code.rawValue), message: message, method: request.method, url: request.url)
+    }
+
+    private func set(_ option: CURLoption, _ value: Int) {
+        sortie_curl_setopt_long(handle, option, value)
+    }
+
+    private func set(_ option: CURLoption, pointer: UnsafeRawPointer?) {
+        sortie_curl_setopt_pointer(handle, option, pointer)
+    }
+
+    private func set(_ option: CURLoption, callback: sortie_curl_data_callback) {
+        sortie_curl_setopt_callback(handle, option, callback)
+    }
+
+    /// libcurl copies string options, so a temporary C string is enough.
+    private func setString(_ option: CURLoption, _ value: String) {
+        value.withCString { _ = sortie_curl_setopt_pointer(handle, option, $0) }
+    }
+}
+
+/// Collects one response; libcurl calls back into it through an unretained pointer.
+private final class ResponseSink {
+    var body = Data()
+    var headers = HTTPHeaders()
+}
+
+private func receiveBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    guard let data, let context else { return 0 }
+    let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+    sink.body.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size * count)
+    return size * count
+}
+
+private func receiveHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    guard let data, let context else { return 0 }
+    let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+    let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
+    if line.hasPrefix("HTTP/") {
+        sink.headers = HTTPHeaders()  // a new status line (100 Continue, redirect) starts a new header block
+    } else if let colon = line.firstIndex(of: ":") {
+        sink.headers.add(trimmed(line[..<colon]), trimmed(line[line.index(after: colon)...]))
+    }
+    return size * count
+}
+
+private func trimmed(_ text: Substring) -> String {
+    let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
+    guard let first = text.firstIndex(where: { !isSpace($0) }), let last = text.lastIndex(where: { !isSpace($0) }) else { return "" }
+    return String(text[first...last])
+}
