@@ -1,0 +1,95 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A function process started with `posix_spawn`, with default signal handling and an empty
+/// signal mask as Lambda gives a bootstrap. (Foundation's `Process` on Linux passes its own
+/// blocked mask on, so the child would ignore SIGTERM.)
+final class ChildProcess: Sendable {
+    enum Output {
+        /// stdout and stderr both go to this process's stderr, keeping our stdout for results.
+        case standardError
+        /// stdout and stderr are read into `append`.
+        case pipe(@Sendable (Data) -> Void)
+    }
+
+    let pid: pid_t
+
+    private init(pid: pid_t) {
+        self.pid = pid
+    }
+
+    static func spawn(executable: String, environment: [String: String], output: Output,
+                      onExit: @escaping @Sendable (Int32) -> Void) throws -> ChildProcess {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var readEnd: Int32 = -1
+        var writeEnd: Int32 = -1
+        switch output {
+        case .standardError:
+            posix_spawn_file_actions_adddup2(&actions, 2, 1)
+        case .pipe:
+            var fds: [Int32] = [-1, -1]
+            guard pipe(&fds) == 0 else { throw LocalRuntimeError("pipe failed: \(String(cString: strerror(errno)))") }
+            (readEnd, writeEnd) = (fds[0], fds[1])
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+            posix_spawn_file_actions_addclose(&actions, fds[0])
+            posix_spawn_file_actions_addclose(&actions, fds[1])
+        }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = [strdup(executable)] + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        // Only the child writes; the read end sees EOF once the child (and its children) are gone.
+        if writeEnd >= 0 { close(writeEnd) }
+        guard result == 0 else {
+            if readEnd >= 0 { close(readEnd) }
+            throw LocalRuntimeError("cannot start \(executable): \(String(cString: strerror(result)))")
+        }
+
+        if case .pipe(let append) = output {
+            let fd = readEnd
+            Thread.detachNewThread {
+                var buffer = [UInt8](repeating: 0, count: 65_536)
+                while true {
+                    let count = read(fd, &buffer, buffer.count)
+                    if count <= 0 { break }
+                    append(Data(buffer[0..<count]))
+                }
+                close(fd)
+            }
+        }
+        let child = pid
+        Thread.detachNewThread {
+            var status: Int32 = 0
+            while waitpid(child, &status, 0) == -1 && errno == EINTR {}
+            // WIFEXITED / WEXITSTATUS / WTERMSIG are macros Swift cannot import.
+            let signal = status & 0x7f
+            onExit(signal == 0 ? (status >> 8) & 0xff : 128 + signal)
+        }
+        return ChildProcess(pid: pid)
+    }
+
+    func signal(_ number: Int32) {
+        kill(pid, number)
+    }
+}
