@@ -46,9 +46,9 @@ struct Probe: LambdaHandler {
         case "fail":
             throw ProbeFailure(description: event.message ?? "asked to fail")
         case "sleep":
-            context.logger.info("sleeping")
+            context.logger.info("sleeping \(context.requestID)")
             usleep(UInt32(event.milliseconds ?? 0) * 1000)
-            context.logger.info("woke")
+            context.logger.info("woke \(context.requestID)")
         case "log":
             context.logger.debug("debug line")
             context.logger.info("\(event.message ?? "")")
