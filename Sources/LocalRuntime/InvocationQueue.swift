@@ -18,6 +18,7 @@ actor InvocationQueue {
     private var outcomes: [String: CheckedContinuation<InvocationOutcome, Never>] = [:]
     private var completed: Set<String> = []
     private var ended: InvocationOutcome?
+    private var closed = false
     private(set) var firstNextAt: ContinuousClock.Instant?
 
     /// Queues an event and waits for its outcome, bounded by the request's timeout.
@@ -50,7 +51,7 @@ actor InvocationQueue {
     /// What `GET /invocation/next` waits on; `nil` once the function has ended or the caller gave up.
     func next() async -> Pending? {
         if firstNextAt == nil { firstNextAt = .now }
-        if ended != nil { return nil }
+        if ended != nil || closed { return nil }
         if !queued.isEmpty { return queued.removeFirst() }
         let id = UUID()
         return await withTaskCancellationHandler {
@@ -66,6 +67,13 @@ actor InvocationQueue {
         if let index = waiters.firstIndex(where: { $0.id == id }) {
             waiters.remove(at: index).continuation.resume(returning: nil)
         }
+    }
+
+    /// Stops handing out events: every waiting and later `next` is refused.
+    func close() {
+        closed = true
+        for waiter in waiters { waiter.continuation.resume(returning: nil) }
+        waiters.removeAll()
     }
 
     func complete(_ requestID: String, with outcome: InvocationOutcome) -> Completion {

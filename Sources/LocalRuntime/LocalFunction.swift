@@ -128,9 +128,10 @@ public final class LocalFunction: Sendable {
         return exitStatusIfEnded
     }
 
-    /// Takes the Runtime API away under the running function, as a failing host would.
-    public func stopRuntimeAPI() async {
-        await server.stop(timeout: 0)
+    /// Fails the Runtime API under the running function, as a broken host would: waiting and
+    /// later `next` calls are answered HTTP 500 ("container error"), which a runtime must exit on.
+    public func failRuntimeAPI() async {
+        await queue.close()
     }
 
     /// Ends the function (SIGTERM, then SIGKILL) and the emulator.

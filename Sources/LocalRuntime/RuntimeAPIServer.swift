@@ -46,7 +46,7 @@ struct RuntimeAPIRoutes: HTTPHandler {
 
     private func next() async -> FlyingFox.HTTPResponse {
         guard let pending = await queue.next() else {
-            return Self.json(.internalServerError, ["errorType": "Runtime.Ended", "errorMessage": "the function has ended"])
+            return Self.json(.internalServerError, ["errorType": "Runtime.Unavailable", "errorMessage": "the Runtime API is shutting down"])
         }
         var headers = FlyingFox.HTTPHeaders()
         headers[HTTPHeader("Content-Type")] = "application/json"

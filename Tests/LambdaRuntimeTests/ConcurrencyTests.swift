@@ -85,7 +85,7 @@ struct ConcurrencyTests {
     func fatalEndsAllLoops() async throws {
         try await withFunction("RuntimeProbe", concurrency: 4) { function in
             _ = try await function.invoke(json: #"{"action":"report"}"#).responseBody()
-            await function.stopRuntimeAPI()
+            await function.failRuntimeAPI()
             #expect(await function.waitForExit(timeout: .seconds(5)) == 1)
             let fatal = function.capturedLog.split(separator: "\n").filter { $0.contains("FATAL") }
             #expect(fatal.count == 1, "log was: \(function.capturedLog)")

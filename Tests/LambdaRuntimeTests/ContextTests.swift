@@ -30,12 +30,12 @@ struct ContextTests {
             #expect(report["traceEnvironment"] as? String == trace)
             #expect(report["tenantID"] as? String == "tenant-42")
             let client = try #require(report["clientContext"] as? [String: Any])
-            #expect((client["client"] as? [String: Any])?["installationID"] as? String == "inst-1")
+            #expect((client["client"] as? [String: Any])?["installation_id"] as? String == "inst-1")
             #expect((client["custom"] as? [String: String]) == ["team": "data"])
-            #expect((client["environment"] as? [String: String]) == ["platform": "linux"])
+            #expect((client["env"] as? [String: String]) == ["platform": "linux"])
             let identity = try #require(report["cognitoIdentity"] as? [String: Any])
-            #expect(identity["identityID"] as? String == "us-east-1:1234")
-            #expect(identity["identityPoolID"] as? String == "us-east-1:pool")
+            #expect(identity["cognitoIdentityId"] as? String == "us-east-1:1234")
+            #expect(identity["cognitoIdentityPoolId"] as? String == "us-east-1:pool")
             #expect(report["functionName"] as? String == "RuntimeProbe")
             #expect(report["functionVersion"] as? String == "7")
             #expect(report["memoryMegabytes"] as? Int == 1769)
@@ -84,12 +84,12 @@ struct ContextTests {
         }
     }
 
-    @Test("a Runtime API that goes away ends the process with one clear line, within seconds")
-    func runtimeAPIGoesAway() async throws {
+    @Test("a Runtime API that fails ends the process with one clear line, within seconds")
+    func runtimeAPIFails() async throws {
         try await withFunction("RuntimeProbe") { function in
             _ = try await function.invoke(json: #"{"action":"report"}"#).responseBody()
             let stoppedAt = ContinuousClock.now
-            await function.stopRuntimeAPI()
+            await function.failRuntimeAPI()
             let status = await function.waitForExit(timeout: .seconds(5))
             #expect(status == 1)
             #expect(ContinuousClock.now - stoppedAt < .seconds(5))
@@ -97,6 +97,19 @@ struct ContextTests {
             #expect(fatal.count == 1, "log was: \(function.capturedLog)")
             #expect(fatal.first?.contains("Runtime API") == true)
         }
+    }
+
+    @Test("a Runtime API that drops the connection, or is not there, ends the process within seconds",
+          arguments: [true, false])
+    func runtimeAPIDropsConnection(accepts: Bool) async throws {
+        let peer = try DroppingPeer(accepts: accepts)
+        let started = ContinuousClock.now
+        let run = try ProbeRun(runtimeAPI: "127.0.0.1:\(peer.port)")
+        #expect(run.status == 1)
+        #expect(ContinuousClock.now - started < .seconds(5))
+        let fatal = run.log.split(separator: "\n").filter { $0.contains("FATAL") }
+        #expect(fatal.count == 1, "log was: \(run.log)")
+        #expect(fatal.first?.contains("the Runtime API is unreachable") == true)
     }
 
     @Test("text logs carry the request id and honour AWS_LAMBDA_LOG_LEVEL")
