@@ -66,9 +66,11 @@ final class ChildProcess: Sendable {
             throw LocalRuntimeError("cannot start \(executable): \(String(cString: strerror(result)))")
         }
 
+        let drained = DispatchSemaphore(value: 0)
         if case .pipe(let append) = output {
             let fd = readEnd
             Thread.detachNewThread {
+                defer { drained.signal() }
                 var buffer = [UInt8](repeating: 0, count: 65_536)
                 while true {
                     let count = read(fd, &buffer, buffer.count)
@@ -77,11 +79,15 @@ final class ChildProcess: Sendable {
                 }
                 close(fd)
             }
+        } else {
+            drained.signal()
         }
         let child = pid
         Thread.detachNewThread {
             var status: Int32 = 0
             while waitpid(child, &status, 0) == -1 && errno == EINTR {}
+            // Report the exit only once the last log lines are in (bounded, in case a grandchild holds the pipe).
+            _ = drained.wait(timeout: .now() + 2)
             // WIFEXITED / WEXITSTATUS / WTERMSIG are macros Swift cannot import.
             let signal = status & 0x7f
             onExit(signal == 0 ? (status >> 8) & 0xff : 128 + signal)
