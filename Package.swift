@@ -65,6 +65,6 @@ let package = Package(
         .testTarget(name: "LambdaRuntimeTests", dependencies: [
             "LambdaRuntime", "LocalRuntime", "SortieTestSupport", "EchoFunction", "RuntimeProbe",
         ]),
-        .testTarget(name: "AWSTests", dependencies: ["AWSCore", "AWSServices", "SortieTestSupport"]),
+        .testTarget(name: "AWSTests", dependencies: ["AWSCore", "AWSServices", "SortieTestSupport", .product(name: "FlyingFox", package: "FlyingFox")]),
     ]
 )
