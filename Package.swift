@@ -66,5 +66,6 @@ let package = Package(
             "LambdaRuntime", "LocalRuntime", "SortieTestSupport", "EchoFunction", "RuntimeProbe",
         ]),
         .testTarget(name: "AWSTests", dependencies: ["AWSCore", "AWSServices", "SortieTestSupport", .product(name: "FlyingFox", package: "FlyingFox")]),
+        .testTarget(name: "PackagingTests", dependencies: ["SortieTestSupport"]),
     ]
 )
