@@ -141,6 +141,7 @@ exec 9>"$CACHE_ROOT/.lock"
 flock 9   # one build at a time; a second caller waits and then finds it cached
 
 if [[ -f "$PREFIX/.complete" ]]; then
+    touch "$PREFIX"   # marks it in use for the pruning below
     log "cached: $PREFIX"
     echo "$PREFIX"
     exit 0
@@ -217,6 +218,8 @@ done
 touch "$stage/.complete"
 rm -rf "$PREFIX"
 mv "$stage" "$PREFIX"
+# Builds for inputs that changed (a Debian security update, new flags) and unused for 30 days go.
+find "$CACHE_ROOT" -mindepth 1 -maxdepth 1 -name 'curl-*' ! -name "$KEY" -mtime +30 -exec rm -rf {} + 2>/dev/null || true
 log "built in $(( $(date +%s) - started )) s: $PREFIX"
 log "$(grep -E '^(protocols|features)' "$PREFIX/BUILD-INFO" | tr '\n' ';')"
 echo "$PREFIX"
