@@ -134,7 +134,7 @@ if ((${#NAMES[@]} == 0)); then
     for old in "$DIST_PATH"/*; do
         [[ -f "$old" && "$old" != "$DIST_PATH/SHA256SUMS" ]] || continue
         base=$(basename "$old" .zip)
-        [[ -f "functions/$base.json" ]] || { echo "   removing stale $old" >&2; rm -f "$old"; }
+        [[ -f "${SORTIE_FUNCTIONS_DIR:-functions}/$base.json" ]] || { echo "   removing stale $old" >&2; rm -f "$old"; }
     done
 fi
 (cd "$DIST_PATH" && find . -maxdepth 1 -type f ! -name SHA256SUMS ! -name '.*' -printf '%f\n' | LC_ALL=C sort |
