@@ -1,0 +1,127 @@
+import AWSCore
+import Foundation
+import Logging
+import SortieTestSupport
+import Testing
+
+/// Runs blocking work (libcurl) on its own thread: blocking a Swift concurrency thread could
+/// starve the in-process fake servers that the work is waiting for. Expectations stay in the
+/// async test body, where Swift Testing can attribute them.
+@discardableResult
+func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.stackSize = 4 << 20
+        thread.start()
+    }
+}
+
+/// Runs `body` expecting an `AWSError`; records an issue and returns nil when it succeeds or throws something else.
+func awsError<T: Sendable>(
+    _ body: @escaping @Sendable () throws(AWSError) -> T, sourceLocation: SourceLocation = #_sourceLocation
+) async -> AWSError? {
+    let result: Result<T, AWSError> = await withCheckedContinuation { continuation in
+        let thread = Thread {
+            do throws(AWSError) {
+                continuation.resume(returning: .success(try body()))
+            } catch {
+                continuation.resume(returning: .failure(error))
+            }
+        }
+        thread.stackSize = 4 << 20
+        thread.start()
+    }
+    switch result {
+    case .success(let value):
+        Issue.record("expected an AWSError, got \(value)", sourceLocation: sourceLocation)
+        return nil
+    case .failure(let error):
+        return error
+    }
+}
+
+/// A name no parallel test uses.
+func unique(_ prefix: String) -> String {
+    "\(prefix)-\(UUID().uuidString.prefix(13).lowercased())"
+}
+
+/// A client for `server`, retrying quickly so failures stay fast.
+func motoClient(
+    _ server: MotoServer, credentials: AWSCredentials? = nil, maxAttempts: Int = 3, logger: Logger = Logger(label: "test.aws")
+) -> AWSClient {
+    let credentials = credentials ?? AWSCredentials(accessKeyID: MotoServer.accessKeyID, secretAccessKey: MotoServer.secretAccessKey)
+    return AWSClient(AWSConfiguration(
+        region: MotoServer.region, credentials: StaticCredentialProvider(credentials),
+        endpoints: EndpointResolver(globalOverride: server.endpoint),
+        retry: RetryPolicy(maxAttempts: maxAttempts, baseDelay: .milliseconds(10), throttlingBaseDelay: .milliseconds(10)),
+        logger: logger, timeout: .seconds(30)))
+}
+
+/// Free-form JSON for setting up resources the clients under test do not create.
+enum JSON: Codable, Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
+    case string(String), number(Double), bool(Bool), null, array([JSON]), object([String: JSON])
+
+    init(stringLiteral value: String) { self = .string(value) }
+    init(integerLiteral value: Int) { self = .number(Double(value)) }
+    init(booleanLiteral value: Bool) { self = .bool(value) }
+    init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    init(dictionaryLiteral elements: (String, JSON)...) { self = .object(Dictionary(uniqueKeysWithValues: elements)) }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Double.self) { self = .number(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([JSON].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSON].self)) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        case .null: try container.encodeNil()
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    subscript(key: String) -> JSON? {
+        if case .object(let object) = self { object[key] } else { nil }
+    }
+
+    var string: String? {
+        if case .string(let value) = self { value } else { nil }
+    }
+}
+
+/// Creating the resources each suite works on, through the same protocol layers.
+enum Fixtures {
+    static func createTable(_ client: AWSClient, _ name: String) throws(AWSError) {
+        let json = JSONProtocolClient(client: client, service: .dynamoDB, version: "1.0", targetPrefix: "DynamoDB_20120810")
+        let _: JSON = try json.call("CreateTable", [
+            "TableName": .string(name), "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [["AttributeName": "pk", "AttributeType": "S"], ["AttributeName": "sk", "AttributeType": "S"]],
+            "KeySchema": [["AttributeName": "pk", "KeyType": "HASH"], ["AttributeName": "sk", "KeyType": "RANGE"]],
+        ] as JSON)
+    }
+
+    static func createBucket(_ client: AWSClient, _ name: String) throws(AWSError) {
+        _ = try RestXMLProtocolClient(client: client, service: .s3).send("CreateBucket", AWSRequest(method: "PUT", path: "/\(name)"))
+    }
+
+    /// An IAM role (moto checks that Lambda functions and Batch environments name one that exists).
+    static func createRole(_ client: AWSClient, _ name: String) throws(AWSError) -> String {
+        let iam = QueryProtocolClient(client: client, service: .iam, version: "2010-05-08")
+        var p = QueryParameters()
+        p.add("RoleName", name)
+        p.add("AssumeRolePolicyDocument", #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
+        let root = try iam.call("CreateRole", p)
+        return root["CreateRoleResult", "Role", "Arn"]?.text ?? ""
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A moto server (a local AWS implementation) on 127.0.0.1, for tests that talk AWS's real wire
+/// protocols. `shared()` starts one per test process, lazily; `start(environment:)` starts a
+/// private one (for example with `INITIAL_NO_AUTH_ACTION_COUNT` to verify signatures).
+/// Every server stops when the test process exits, however it exits: the child watches its
+/// parent and quits when orphaned, and an exit handler terminates it on a normal exit.
+public final class MotoServer: @unchecked Sendable {
+    public let port: Int
+    public let pid: Int32
+    /// moto's own output, for diagnosing a failed start.
+    public let logFile: URL
+
+    public static let region = "us-east-1"
+    /// moto's default account: every ARN it makes uses it.
+    public static let accountID = "123456789012"
+    /// Fake credentials moto accepts when it does not verify signatures.
+    public static let accessKeyID = "AKIAMOTOTESTING00000"
+    public static let secretAccessKey = "moto-testing-secret"
+
+    public var endpoint: String { "http://127.0.0.1:\(port)" }
+
+    /// What a child process (a function, the launcher) needs in its environment to reach this
+    /// server with the AWS SDK conventions: fake credentials, a region, `AWS_ENDPOINT_URL`, no IMDS.
+    public var environment: [String: String] {
+        [
+            "AWS_ACCESS_KEY_ID": Self.accessKeyID,
+            "AWS_SECRET_ACCESS_KEY": Self.secretAccessKey,
+            "AWS_REGION": Self.region,
+            "AWS_DEFAULT_REGION": Self.region,
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        ]
+    }
+
+    private init(port: Int, pid: Int32, logFile: URL) {
+        self.port = port
+        self.pid = pid
+        self.logFile = logFile
+    }
+
+    private static let sharedLock = NSLock()
+    nonisolated(unsafe) private static var sharedResult: Result<MotoServer, any Error>?
+
+    /// The process-wide server, started on first use with Batch and Lambda in their no-Docker
+    /// mode; a failed start is remembered so every test reports the same cause quickly.
+    public static func shared() throws -> MotoServer {
+        sharedLock.lock()
+        defer { sharedLock.unlock() }
+        if let sharedResult { return try sharedResult.get() }
+        let result = Result { () throws -> MotoServer in
+            let server = try start()
+            try server.configure(#"{"batch": {"use_docker": false}, "lambda": {"use_docker": false}}"#)
+            return server
+        }
+        sharedResult = result
+        return try result.get()
+    }
+
+    /// A new server with `environment` added to moto's; waits at most `readiness` for it to answer.
+    public static func start(environment extra: [String: String] = [:], readiness: TimeInterval = 60) throws -> MotoServer {
+        var lastError: any Error = MotoError.notStarted("no attempt made")
+        for _ in 0..<3 {  // a port taken between probing and binding: try another
+            do {
+                return try launch(environment: extra, readiness: readiness)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    private static func launch(environment extra: [String: String], readiness: TimeInterval) throws -> MotoServer {
+        let port = try freeLoopbackPort()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("moto-\(port)-\(UUID().uuidString.prefix(8)).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", watchdogScript, String(port)]
+        process.environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let server = MotoServer(port: port, pid: process.processIdentifier, logFile: log)
+        register(server.pid)
+
+        let deadline = Date().addingTimeInterval(readiness)
+        while Date() < deadline {
+            if !process.isRunning {
+                throw MotoError.notStarted("moto exited with status \(process.terminationStatus): \(server.logTail())")
+            }
+            if let answer = try? LoopbackHTTP.request(port: port, method: "GET", path: "/moto-api/", timeout: 2), answer.status == 200 {
+                return server
+            }
+            usleep(100_000)
+        }
+        server.stop()
+        throw MotoError.notStarted("moto did not answer on port \(port) within \(Int(readiness)) s: \(server.logTail())")
+    }
+
+    /// POSTs moto's runtime configuration (`/moto-api/config`).
+    public func configure(_ json: String) throws {
+        let answer = try LoopbackHTTP.request(port: port, method: "POST", path: "/moto-api/config", body: Data(json.utf8))
+        guard (200..<300).contains(answer.status) else { throw MotoError.notStarted("moto refused its configuration: HTTP \(answer.status)") }
+    }
+
+    public func stop() {
+        kill(pid, SIGTERM)
+        Self.unregister(pid)
+    }
+
+    public func logTail(_ characters: Int = 2000) -> String {
+        guard let data = try? Data(contentsOf: logFile) else { return "(no log)" }
+        return String(decoding: data.suffix(characters), as: UTF8.self)
+    }
+
+    public enum MotoError: Error, CustomStringConvertible {
+        case notStarted(String)
+        public var description: String {
+            switch self {
+            case .notStarted(let detail): "moto server not available: \(detail) (is `moto[server]` installed for python3?)"
+            }
+        }
+    }
+
+    /// Quits when its parent (the test process) is gone, then runs moto's server.
+    private static let watchdogScript = """
+        import os, sys, threading, time
+        parent = os.getppid()
+        def watch():
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(0)
+        threading.Thread(target=watch, daemon=True).start()
+        from moto.server import main
+        main(["-H", "127.0.0.1", "-p", sys.argv[1]])
+        """
+
+    // The servers still running, terminated by an exit handler.
+    private static let registryLock = NSLock()
+    nonisolated(unsafe) private static var running: Set<Int32> = []
+    nonisolated(unsafe) private static var exitHandlerInstalled = false
+
+    private static func register(_ pid: Int32) {
+        registryLock.lock()
+        defer { registryLock.unlock() }
+        running.insert(pid)
+        if !exitHandlerInstalled {
+            exitHandlerInstalled = true
+            atexit { MotoServer.terminateAll() }
+        }
+    }
+
+    private static func unregister(_ pid: Int32) {
+        registryLock.lock()
+        running.remove(pid)
+        registryLock.unlock()
+    }
+
+    private static func terminateAll() {
+        registryLock.lock()
+        let pids = running
+        running.removeAll()
+        registryLock.unlock()
+        for pid in pids { kill(pid, SIGTERM) }
+    }
+}
+
+/// A port on 127.0.0.1 that nothing listens on right now.
+public func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw LoopbackHTTP.Failure(message: "socket: errno \(errno)") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+            guard bind(fd, pointer, length) == 0 else { return -1 }
+            return getsockname(fd, pointer, &length)
+        }
+    }
+    guard bound == 0 else { throw LoopbackHTTP.Failure(message: "bind/getsockname: errno \(errno)") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// One blocking HTTP/1.0 exchange with a server on 127.0.0.1, for test plumbing (moto's admin API).
+public enum LoopbackHTTP {
+    public struct Failure: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    public static func request(port: Int, method: String, path: String, body: Data = Data(), timeout: Int = 10) throws -> (status: Int, body: Data) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(message: "socket: errno \(errno)") }
+        defer { close(fd) }
+        var limit = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw Failure(message: "connect to 127.0.0.1:\(port): errno \(errno)") }
+        var message = Data("\(method) \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8)
+        message.append(body)
+        let sent = message.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        guard sent == message.count else { throw Failure(message: "send: errno \(errno)") }
+        var answer = Data()
+        var buffer = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count == 0 { break }
+            guard count > 0 else { throw Failure(message: "recv: errno \(errno)") }
+            answer.append(contentsOf: buffer[0..<count])
+        }
+        guard let headerEnd = answer.firstRange(of: Data("\r\n\r\n".utf8)),
+              let statusLine = String(data: answer[..<headerEnd.lowerBound], encoding: .utf8)?.split(separator: "\r\n").first,
+              let status = statusLine.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { throw Failure(message: "not an HTTP answer from 127.0.0.1:\(port)") }
+        return (status, Data(answer[headerEnd.upperBound...]))
+    }
+}
