@@ -192,12 +192,20 @@ public struct EC2: Sendable {
         /// 0 pending, 16 running, 32 shutting-down, 48 terminated, 64 stopping, 80 stopped.
         public var code: Int
         public var name: String
+        public init(code: Int, name: String) {
+            self.code = code
+            self.name = name
+        }
     }
 
     /// Why the instance changed state (`Server.SpotInstanceTermination`, `Client.UserInitiatedShutdown`).
     public struct StateReason: Sendable, Equatable {
         public var code: String
         public var message: String
+        public init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
     }
 
     public struct Instance: Sendable {
@@ -307,7 +315,10 @@ public struct EC2: Sendable {
     // MARK: Decoding
 
     private func instance(_ item: XML.Element, _ operation: String) throws(AWSError) -> Instance {
-        let reason = item.child("stateReason").map { StateReason(code: $0.string("code") ?? "", message: $0.string("message") ?? "") }
+        let reason = item.child("stateReason").flatMap { element -> StateReason? in
+            guard let code = element.string("code"), !code.isEmpty else { return nil }
+            return StateReason(code: code, message: element.string("message") ?? "")
+        }
         return Instance(
             instanceId: try required(item, "instanceId", operation), imageId: item.string("imageId"),
             instanceType: item.string("instanceType"), state: state(item.child("instanceState")), stateReason: reason,

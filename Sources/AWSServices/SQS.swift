@@ -65,6 +65,19 @@ public struct SQS: Sendable {
         /// True when resending the same entry will fail again.
         public var senderFault: Bool
         enum CodingKeys: String, CodingKey { case id = "Id", code = "Code", message = "Message", senderFault = "SenderFault" }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            id = try container.decode(String.self, forKey: .id)
+            code = try container.decode(String.self, forKey: .code)
+            message = try container.decodeIfPresent(String.self, forKey: .message)
+            // A boolean in the JSON protocol; some implementations echo the Query protocol's "true".
+            if let flag = try? container.decodeIfPresent(Bool.self, forKey: .senderFault) {
+                senderFault = flag
+            } else {
+                senderFault = (try container.decodeIfPresent(String.self, forKey: .senderFault))?.lowercased() == "true"
+            }
+        }
     }
 
     public struct SendMessageBatchOutput: Decodable, Sendable {
