@@ -83,13 +83,15 @@ public struct S3: Sendable {
         public var versionId: String?
     }
 
-    /// `ifNoneMatch: "*"` writes only when the key does not exist yet (`PreconditionFailed` otherwise).
+    /// `contentType` defaults to S3's `binary/octet-stream`. `ifNoneMatch: "*"` writes only when
+    /// the key does not exist yet (`PreconditionFailed` otherwise).
     @discardableResult
     public func putObject(
         bucket: String, key: String, body: Data, contentType: String? = nil, metadata: [String: String] = [:], ifNoneMatch: String? = nil
     ) throws(AWSError) -> PutObjectOutput {
         var headers = HTTPHeaders()
-        if let contentType { headers.add("Content-Type", contentType) }
+        // S3's own default; left unset, libcurl would label the body as a form.
+        headers.add("Content-Type", contentType ?? "binary/octet-stream")
         for (name, value) in metadata.sorted(by: { $0.key < $1.key }) { headers.add("x-amz-meta-\(name)", value) }
         if let ifNoneMatch { headers.add("If-None-Match", ifNoneMatch) }
         let response = try rest.send("PutObject", try request("PUT", bucket: bucket, key: key, headers: headers, body: body))

@@ -39,6 +39,11 @@ struct S3MotoTests {
         #expect(tail.body == body.suffix(5))
         let rest = try await blocking { try s3.getObject(bucket: bucket, key: key, range: .from(990)) }
         #expect(rest.body == body[990...])
+
+        try await blocking { try s3.putObject(bucket: bucket, key: "plain", body: Data("a=1&b=2".utf8)) }
+        let plain = try await blocking { try s3.getObject(bucket: bucket, key: "plain") }
+        #expect(plain.body == Data("a=1&b=2".utf8), "a body that looks like a form is stored as sent")
+        #expect(plain.metadata.contentType == "binary/octet-stream")
     }
 
     @Test("S3 errors: NoSuchKey from the XML body, NotFound for a body-less HEAD, NoSuchBucket")

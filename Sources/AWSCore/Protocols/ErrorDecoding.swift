@@ -42,6 +42,12 @@ public enum JSONErrorDecoder {
 
     public static func decode(_ response: HTTPResponse) -> ServiceErrorFields {
         let requestID = response.headers["x-amzn-RequestId"] ?? response.headers["x-amz-request-id"]
+        // Front ends (and moto's signature check) can answer a JSON service in XML.
+        if response.headers["x-amzn-ErrorType"] == nil, response.body.first(where: { $0 > 0x20 }) == UInt8(ascii: "<") {
+            var fields = XMLErrorDecoder.decode(response)
+            fields.requestID = fields.requestID ?? requestID
+            return fields
+        }
         let body = response.body.isEmpty ? nil : try? JSONDecoder().decode(Body.self, from: response.body)
         let raw = response.headers["x-amzn-ErrorType"] ?? body?.type ?? body?.code ?? body?.Code
         guard let raw, case let code = sanitize(raw), !code.isEmpty else {
