@@ -234,7 +234,7 @@ struct InstanceMetadataTests {
 
     @Test("an unreachable IMDS fails quickly with a transport error that names the endpoint")
     func unreachable() async throws {
-        let port = try freeLoopbackPort()
+        let port = try LoopbackHTTP.freePort()
         let provider = InstanceMetadataCredentialProvider(client: InstanceMetadataClient(endpoint: "http://127.0.0.1:\(port)"))
         let started = Date()
         let error = await awsError { () throws(AWSError) in try provider.credentials() }

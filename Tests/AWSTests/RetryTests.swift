@@ -142,7 +142,7 @@ struct RetryTests {
 
     @Test("a refused connection is a transient network error: retried, then reported as transport")
     func connectionRefused() async throws {
-        let port = try freeLoopbackPort()
+        let port = try LoopbackHTTP.freePort()
         let recorder = Recorder()
         let client = AWSClient(AWSConfiguration(
             region: "us-east-1", credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "s")),

@@ -76,7 +76,7 @@ public final class MotoServer: @unchecked Sendable {
     }
 
     private static func launch(environment extra: [String: String], readiness: TimeInterval) throws -> MotoServer {
-        let port = try freeLoopbackPort()
+        let port = try LoopbackHTTP.freePort()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("moto-\(port)-\(UUID().uuidString.prefix(8)).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
@@ -174,31 +174,31 @@ public final class MotoServer: @unchecked Sendable {
     }
 }
 
-/// A port on 127.0.0.1 that nothing listens on right now.
-public func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw LoopbackHTTP.Failure(message: "socket: errno \(errno)") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-            guard bind(fd, pointer, length) == 0 else { return -1 }
-            return getsockname(fd, pointer, &length)
-        }
-    }
-    guard bound == 0 else { throw LoopbackHTTP.Failure(message: "bind/getsockname: errno \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
-/// One blocking HTTP/1.0 exchange with a server on 127.0.0.1, for test plumbing (moto's admin API).
+/// Loopback plumbing for tests: a free port, and one blocking HTTP/1.0 exchange (moto's admin API).
 public enum LoopbackHTTP {
     public struct Failure: Error, CustomStringConvertible {
         public var message: String
         public var description: String { message }
+    }
+
+    /// A port on 127.0.0.1 that nothing listens on right now.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(message: "socket: errno \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                guard bind(fd, pointer, length) == 0 else { return -1 }
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        guard bound == 0 else { throw Failure(message: "bind/getsockname: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     public static func request(port: Int, method: String, path: String, body: Data = Data(), timeout: Int = 10) throws -> (status: Int, body: Data) {
