@@ -130,4 +130,32 @@ struct DynamoDBMotoTests {
         let queued = try await blocking { try db.getItem(.init(tableName: table, key: ["pk": .s("queue"), "sk": .s("job#9")])) }
         #expect(queued.item?["attempts"] == nil)
     }
+
+    @Test("one client value shared by several threads, configured from MotoServer's child-process environment")
+    func sharedAcrossThreads() async throws {
+        let server = try MotoServer.shared()
+        // Exactly what a function or the launcher would get: env credentials, AWS_REGION, AWS_ENDPOINT_URL.
+        let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment.merging(["HOME": "/nonexistent"]) { a, _ in a }))
+        #expect(client.configuration.region == MotoServer.region)
+        let db = DynamoDB(client: client)
+        let table = unique("threads")
+        try await blocking { try Fixtures.createTable(client, table) }
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for thread in 0..<4 {
+                group.addTask {
+                    try await blocking {
+                        for index in 0..<10 {
+                            try db.putItem(.init(tableName: table, item: ["pk": .s("thread#\(thread)"), "sk": .s("item#\(index)")]))
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        for thread in 0..<4 {
+            let page = try await blocking { try db.query(.init(tableName: table, keyConditionExpression: "pk = :pk", expressionAttributeValues: [":pk": .s("thread#\(thread)")])) }
+            #expect(page.count == 10)
+        }
+    }
 }
