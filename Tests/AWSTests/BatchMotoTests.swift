@@ -8,25 +8,17 @@ import Testing
 struct BatchMotoTests {
     /// An unmanaged compute environment, a queue on it and a container job definition.
     private func makeQueue(_ client: AWSClient) throws(AWSError) -> (queue: String, definition: String) {
-        let rest = RestJSONProtocolClient(client: client, service: .batch)
-        let role = try Fixtures.createRole(client, unique("batch-role"))
-        let environment: JSON = try rest.call(
-            "CreateComputeEnvironment", method: "POST", path: "/v1/createcomputeenvironment",
-            body: ["computeEnvironmentName": .string(unique("env")), "type": "UNMANAGED", "state": "ENABLED", "serviceRole": .string(role)] as JSON)
+        let batch = Batch(client: client)
+        let role = try IAM(client: client).createRole(name: unique("batch-role"), servicePrincipal: "batch.amazonaws.com")
+        let environment = try batch.createComputeEnvironment(name: unique("env"), serviceRole: role)
         let queueName = unique("chunks")
-        let _: JSON = try rest.call(
-            "CreateJobQueue", method: "POST", path: "/v1/createjobqueue",
-            body: [
-                "jobQueueName": .string(queueName), "state": "ENABLED", "priority": 1,
-                "computeEnvironmentOrder": [["order": 1, "computeEnvironment": environment["computeEnvironmentArn"] ?? .null]],
-            ] as JSON)
+        let queueARN = try batch.createJobQueue(name: queueName, computeEnvironments: [environment])
+        #expect(queueARN.hasSuffix("job-queue/\(queueName)"))
         let definitionName = unique("chunk")
-        let _: JSON = try rest.call(
-            "RegisterJobDefinition", method: "POST", path: "/v1/registerjobdefinition",
-            body: [
-                "jobDefinitionName": .string(definitionName), "type": "container",
-                "containerProperties": ["image": "public.ecr.aws/sortie/chunk:1", "vcpus": 1, "memory": 512, "command": ["run", "Ref::chunk"]],
-            ] as JSON)
+        let definitionARN = try batch.registerJobDefinition(
+            name: definitionName,
+            container: .init(image: "public.ecr.aws/sortie/chunk:1", vcpus: 1, memory: 512, command: ["run", "Ref::chunk"]))
+        #expect(definitionARN.contains("job-definition/\(definitionName):1"))
         return (queueName, definitionName)
     }
 

@@ -12,7 +12,7 @@ struct DynamoDBMotoTests {
         let client = motoClient(server)
         let db = DynamoDB(client: client)
         let table = unique("jobs")
-        try await blocking { try Fixtures.createTable(client, table) }
+        try await blocking { try createJobTable(client, table) }
 
         let item: DynamoDB.Item = [
             "pk": .s("job#1"), "sk": .s("meta"), "state": .s("queued"), "attempts": .number(0),
@@ -91,7 +91,7 @@ struct DynamoDBMotoTests {
         let client = motoClient(server)
         let db = DynamoDB(client: client)
         let table = unique("txn")
-        try await blocking { try Fixtures.createTable(client, table) }
+        try await blocking { try createJobTable(client, table) }
 
         try await blocking {
             try db.transactWriteItems([
@@ -139,7 +139,7 @@ struct DynamoDBMotoTests {
         #expect(client.configuration.region == MotoServer.region)
         let db = DynamoDB(client: client)
         let table = unique("threads")
-        try await blocking { try Fixtures.createTable(client, table) }
+        try await blocking { try createJobTable(client, table) }
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             for thread in 0..<4 {

@@ -7,28 +7,12 @@ import Testing
 /// SQS, SNS, Lambda and CloudWatch Logs: the notification and logging side of Sortie.
 @Suite("SQS, SNS, Lambda and CloudWatch Logs against moto")
 struct MessagingMotoTests {
-    private static func sqsJSON(_ client: AWSClient) -> JSONProtocolClient {
-        JSONProtocolClient(client: client, service: .sqs, version: "1.0", targetPrefix: "AmazonSQS")
-    }
-
-    private static func createQueue(_ client: AWSClient, _ name: String) throws(AWSError) -> String {
-        let answer: JSON = try sqsJSON(client).call("CreateQueue", ["QueueName": .string(name)] as JSON)
-        return answer["QueueUrl"]?.string ?? ""
-    }
-
-    private static func receive(_ client: AWSClient, _ queueUrl: String) throws(AWSError) -> [JSON] {
-        let answer: JSON = try sqsJSON(client).call(
-            "ReceiveMessage", ["QueueUrl": .string(queueUrl), "MaxNumberOfMessages": 10, "MessageAttributeNames": ["All"]] as JSON)
-        if case .array(let messages)? = answer["Messages"] { return messages }
-        return []
-    }
-
     @Test("SendMessageBatch reports each entry: sent ones with ids, refused ones with their code")
     func sendMessageBatch() async throws {
         let server = try MotoServer.shared()
         let client = motoClient(server)
         let sqs = SQS(client: client)
-        let queueUrl = try await blocking { try Self.createQueue(client, unique("retries")) }
+        let queueUrl = try await blocking { try sqs.createQueue(name: unique("retries")) }
 
         let output = try await blocking {
             try sqs.sendMessageBatch(queueUrl: queueUrl, entries: [
@@ -43,8 +27,9 @@ struct MessagingMotoTests {
         #expect(output.failed.first?.code == "InvalidParameterValue")
         #expect(output.failed.first?.senderFault == true)
 
-        let received = try await blocking { try Self.receive(client, queueUrl) }
-        #expect(Set(received.compactMap { $0["Body"]?.string }) == [#"{"job":"1"}"#, "ü & <two>"])
+        let received = try await blocking { try sqs.receiveMessages(queueURL: queueUrl) }
+        #expect(Set(received.map(\.body)) == [#"{"job":"1"}"#, "ü & <two>"])
+        #expect(received.first { $0.body == #"{"job":"1"}"# }?.messageAttributes?["kind"]?.stringValue == "retry")
 
         let missing = await awsError { () throws(AWSError) in
             try sqs.sendMessageBatch(queueUrl: queueUrl.replacingOccurrences(of: "retries", with: "absent"), entries: [.init(id: "x", messageBody: "x")])
@@ -58,12 +43,13 @@ struct MessagingMotoTests {
         let server = try MotoServer.shared()
         let client = motoClient(server)
         let queueName = unique("notify")
-        let queueUrl = try await blocking { try Self.createQueue(client, queueName) }
+        let sqs = SQS(client: client)
+        let queueUrl = try await blocking { try sqs.createQueue(name: queueName) }
         let topicArn = try await blocking { () throws -> String in
+            let topic = try SNS(client: client).createTopic(name: unique("job-events"))
+            #expect(topic.hasPrefix("arn:aws:sns:"))
+            // Subscribing is no Sortie operation; the raw Query call is enough here.
             let sns = QueryProtocolClient(client: client, service: .sns, version: "2010-03-31")
-            var create = QueryParameters()
-            create.add("Name", unique("job-events"))
-            let topic = try sns.call("CreateTopic", create)["CreateTopicResult", "TopicArn"]?.text ?? ""
             var subscribe = QueryParameters()
             subscribe.add("TopicArn", topic)
             subscribe.add("Protocol", "sqs")
@@ -77,8 +63,8 @@ struct MessagingMotoTests {
                 topicArn: topicArn, message: #"{"job":"7","state":"failed"}"#, subject: "Job 7 failed", attributes: ["state": "failed"]))
         }
         #expect(!messageID.isEmpty)
-        let delivered = try await blocking { try Self.receive(client, queueUrl) }
-        let envelope = try #require(delivered.first?["Body"]?.string)
+        let delivered = try await blocking { try sqs.receiveMessages(queueURL: queueUrl) }
+        let envelope = try #require(delivered.first?.body)
         let notification = try JSONDecoder().decode(JSON.self, from: Data(envelope.utf8))
         #expect(notification["Message"]?.string == #"{"job":"7","state":"failed"}"#)
         #expect(notification["MessageId"]?.string == messageID)
@@ -98,7 +84,7 @@ struct MessagingMotoTests {
         let client = motoClient(server)
         let name = unique("reactor")
         let functionArn = try await blocking { () throws -> String in
-            let role = try Fixtures.createRole(client, unique("lambda-role"))
+            let role = try IAM(client: client).createRole(name: unique("lambda-role"), servicePrincipal: "lambda.amazonaws.com")
             let created: JSON = try RestJSONProtocolClient(client: client, service: .lambda).call(
                 "CreateFunction", method: "POST", path: "/2015-03-31/functions",
                 body: [
@@ -124,9 +110,8 @@ struct MessagingMotoTests {
         let server = try MotoServer.shared()
         let client = motoClient(server)
         let logs = CloudWatchLogs(client: client)
-        let raw = JSONProtocolClient(client: client, service: .cloudWatchLogs, version: "1.1", targetPrefix: "Logs_20140328")
         let group = "/sortie/\(unique("jobs"))"
-        try await blocking { let _: JSON = try raw.call("CreateLogGroup", ["logGroupName": .string(group)] as JSON) }
+        try await blocking { try logs.createLogGroup(group) }
 
         try await blocking { try logs.createLogStream(group: group, stream: "job-1/attempt-1") }
         let again = await awsError { () throws(AWSError) in try logs.createLogStream(group: group, stream: "job-1/attempt-1") }
@@ -139,14 +124,8 @@ struct MessagingMotoTests {
             ])
         }
         #expect(put.rejectedLogEventsInfo == nil)
-        let events: JSON = try await blocking {
-            try raw.call("GetLogEvents", ["logGroupName": .string(group), "logStreamName": "job-1/attempt-1", "startFromHead": true] as JSON)
-        }
-        guard case .array(let list)? = events["events"] else {
-            Issue.record("no events in \(events)")
-            return
-        }
-        #expect(list.compactMap { $0["message"]?.string } == ["first", "second ü", "third"])
+        let events = try await blocking { try logs.getLogEvents(group: group, stream: "job-1/attempt-1") }
+        #expect(events.map(\.message) == ["first", "second ü", "third"])
 
         let noGroup = await awsError { () throws(AWSError) in try logs.createLogStream(group: group + "-absent", stream: "s") }
         #expect(noGroup?.code == "ResourceNotFoundException")

@@ -12,7 +12,7 @@ struct S3MotoTests {
         let client = motoClient(server)
         let s3 = S3(client: client)
         let bucket = unique("chunks")
-        try await blocking { try Fixtures.createBucket(client, bucket) }
+        try await blocking { try S3(client: client).createBucket(bucket) }
         let key = "runs/2024 ü/chunk $1+2=3.jsonl"
         let body = Data((0..<1000).map { UInt8($0 % 251) })
 
@@ -52,7 +52,7 @@ struct S3MotoTests {
         let client = motoClient(server)
         let s3 = S3(client: client)
         let bucket = unique("errors")
-        try await blocking { try Fixtures.createBucket(client, bucket) }
+        try await blocking { try S3(client: client).createBucket(bucket) }
 
         let missing = await awsError { () throws(AWSError) in try s3.getObject(bucket: bucket, key: "nope/none.txt") }
         #expect(missing?.code == "NoSuchKey")

@@ -49,7 +49,7 @@ struct SignatureVerificationTests {
         let bucket = unique("signed")
         let item: DynamoDB.Item = ["pk": .s("a/b c"), "sk": .s("ü"), "n": .number(1)]
         try await blocking {
-            try Fixtures.createTable(client, table)
+            try createJobTable(client, table)
             try DynamoDB(client: client).putItem(.init(tableName: table, item: item, conditionExpression: "attribute_not_exists(pk)"))
         }
         let read = try await blocking { try DynamoDB(client: client).getItem(.init(tableName: table, key: ["pk": .s("a/b c"), "sk": .s("ü")])) }
@@ -57,7 +57,7 @@ struct SignatureVerificationTests {
 
         let body = Data("signed payload".utf8)
         try await blocking {
-            try Fixtures.createBucket(client, bucket)
+            try S3(client: client).createBucket(bucket)
             try S3(client: client).putObject(bucket: bucket, key: "dir/object.txt", body: body, metadata: ["who": "sortie"])
         }
         let ranged = try await blocking { try S3(client: client).getObject(bucket: bucket, key: "dir/object.txt", range: .bytes(0...5)) }
@@ -126,7 +126,7 @@ struct SignatureVerificationTests {
         let sessionClient = motoClient(fixture.server, credentials: temporary)
         let table = unique("session")
         try await blocking {
-            try Fixtures.createTable(sessionClient, table)
+            try createJobTable(sessionClient, table)
             try DynamoDB(client: sessionClient).putItem(.init(tableName: table, item: ["pk": .s("1"), "sk": .s("1")]))
         }
 

@@ -1,4 +1,5 @@
 import AWSCore
+import AWSServices
 import Foundation
 import Logging
 import SortieTestSupport
@@ -100,28 +101,7 @@ enum JSON: Codable, Sendable, Equatable, ExpressibleByStringLiteral, Expressible
     }
 }
 
-/// Creating the resources each suite works on, through the same protocol layers.
-enum Fixtures {
-    static func createTable(_ client: AWSClient, _ name: String) throws(AWSError) {
-        let json = JSONProtocolClient(client: client, service: .dynamoDB, version: "1.0", targetPrefix: "DynamoDB_20120810")
-        let _: JSON = try json.call("CreateTable", [
-            "TableName": .string(name), "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [["AttributeName": "pk", "AttributeType": "S"], ["AttributeName": "sk", "AttributeType": "S"]],
-            "KeySchema": [["AttributeName": "pk", "KeyType": "HASH"], ["AttributeName": "sk", "KeyType": "RANGE"]],
-        ] as JSON)
-    }
-
-    static func createBucket(_ client: AWSClient, _ name: String) throws(AWSError) {
-        _ = try RestXMLProtocolClient(client: client, service: .s3).send("CreateBucket", AWSRequest(method: "PUT", path: "/\(name)"))
-    }
-
-    /// An IAM role (moto checks that Lambda functions and Batch environments name one that exists).
-    static func createRole(_ client: AWSClient, _ name: String) throws(AWSError) -> String {
-        let iam = QueryProtocolClient(client: client, service: .iam, version: "2010-05-08")
-        var p = QueryParameters()
-        p.add("RoleName", name)
-        p.add("AssumeRolePolicyDocument", #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
-        let root = try iam.call("CreateRole", p)
-        return root["CreateRoleResult", "Role", "Arn"]?.text ?? ""
-    }
+/// The job table's shape: every suite that needs a table uses this one.
+func createJobTable(_ client: AWSClient, _ name: String) throws(AWSError) {
+    try DynamoDB(client: client).createTable(.init(tableName: name, partitionKey: "pk", sortKey: "sk"))
 }
