@@ -81,8 +81,6 @@ public struct AWSClient: Sendable {
             }
             var http = HTTPRequest(method: request.method, url: url, headers: request.headers, body: request.body, timeout: configuration.timeout)
             if http.headers["user-agent"] == nil { http.headers.add("User-Agent", configuration.userAgent) }
-            // libcurl would otherwise send (unsigned) `application/x-www-form-urlencoded` with any body.
-            if !http.body.isEmpty, http.headers["content-type"] == nil { http.headers.add("Content-Type", "application/octet-stream") }
             signer.sign(
                 &http, credentials: credentials, region: endpoint.signingRegion, service: service.signingName,
                 style: service.signingStyle, date: AMZDate(configuration.clock()))

@@ -50,6 +50,10 @@ public final class CurlSession {
         // libcurl adds "Expect: 100-continue" to large bodies and then waits a second for the
         // peer's 100; the Runtime API and AWS never need it.
         headerList = curl_slist_append(headerList, "Expect:")
+        // Nor may it label a body as a form: a request goes out with the headers it was given.
+        if request.headers["Content-Type"] == nil {
+            headerList = curl_slist_append(headerList, "Content-Type:")
+        }
 
         setString(CURLOPT_URL, request.url)
         set(CURLOPT_HTTPHEADER, pointer: UnsafeRawPointer(headerList))
