@@ -16,13 +16,15 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         // C libraries, found through pkg-config. build.sh points pkg-config at a static libcurl.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // glibc's posix_spawn extensions, for starting function processes with nothing of ours inherited.
+        .systemLibrary(name: "CSpawn"),
 
         // HTTP over one reusable libcurl easy handle.
         .target(name: "CurlHTTP", dependencies: ["CCurl"]),
@@ -33,10 +35,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        // A Runtime API emulator on 127.0.0.1 and the function process it drives (developer side).
-        .target(name: "LocalRuntime", dependencies: [
-            .product(name: "FlyingFox", package: "FlyingFox"),
+        // An HTTP/1.1 server on 127.0.0.1 answering with an async closure (developer side and tests).
+        .target(name: "LoopbackHTTP", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // A Runtime API emulator on 127.0.0.1 and the function process it drives (developer side).
+        .target(name: "LocalRuntime", dependencies: ["LoopbackHTTP", "CSpawn"]),
 
         // AWS over its wire protocols: SigV4, credentials, endpoints, retries, errors.
         .target(name: "AWSCore", dependencies: [
@@ -65,7 +71,7 @@ let package = Package(
         .testTarget(name: "LambdaRuntimeTests", dependencies: [
             "LambdaRuntime", "LocalRuntime", "SortieTestSupport", "EchoFunction", "RuntimeProbe",
         ]),
-        .testTarget(name: "AWSTests", dependencies: ["AWSCore", "AWSServices", "SortieTestSupport", .product(name: "FlyingFox", package: "FlyingFox")]),
+        .testTarget(name: "AWSTests", dependencies: ["AWSCore", "AWSServices", "SortieTestSupport", "LoopbackHTTP"]),
         .testTarget(name: "PackagingTests", dependencies: ["SortieTestSupport"]),
     ]
 )

@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -39,6 +40,10 @@ final class ChildProcess: Sendable {
             posix_spawn_file_actions_addclose(&actions, fds[0])
             posix_spawn_file_actions_addclose(&actions, fds[1])
         }
+
+        // Nothing else of ours leaks in: an inherited listening socket would keep the Runtime API's
+        // port open in the function after the emulator closed it.
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

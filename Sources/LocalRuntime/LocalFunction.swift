@@ -1,6 +1,5 @@
-import FlyingFox
-import FlyingSocks
 import Foundation
+import LoopbackHTTP
 import Synchronization
 
 /// A function executable running against a Runtime API emulator on 127.0.0.1,
@@ -35,13 +34,13 @@ public final class LocalFunction: Sendable {
     public let runtimeAPI: String
     public let processID: Int32
     private let queue: InvocationQueue
-    private let server: HTTPServer
+    private let server: LoopbackHTTPServer
     private let process: ChildProcess
     private let log: LogBuffer
     private let exitStatus: ExitRecord
     private let startedAt: ContinuousClock.Instant
 
-    private init(runtimeAPI: String, queue: InvocationQueue, server: HTTPServer, process: ChildProcess,
+    private init(runtimeAPI: String, queue: InvocationQueue, server: LoopbackHTTPServer, process: ChildProcess,
                  log: LogBuffer, exitStatus: ExitRecord, startedAt: ContinuousClock.Instant) {
         self.runtimeAPI = runtimeAPI
         self.processID = process.pid
@@ -57,15 +56,9 @@ public final class LocalFunction: Sendable {
     public static func start(_ configuration: Configuration) async throws -> LocalFunction {
         let queue = InvocationQueue()
         let arn = "arn:aws:lambda:us-east-1:000000000000:function:\(configuration.functionName)"
-        // `next` waits for events as long as it must; the timeout only bounds the other calls.
-        let server = HTTPServer(address: try sockaddr_in.inet(ip4: "127.0.0.1", port: 0), timeout: 7 * 24 * 3600,
-                                logger: .disabled, handler: RuntimeAPIRoutes(queue: queue, functionARN: arn))
-        Task { try await server.run() }
-        try await server.waitUntilListening(timeout: 10)
-        guard case .ip4(_, let port)? = await server.listeningAddress else {
-            throw LocalRuntimeError("the Runtime API emulator did not report its port")
-        }
-        let runtimeAPI = "127.0.0.1:\(port)"
+        let routes = RuntimeAPIRoutes(queue: queue, functionARN: arn)
+        let server = try await LoopbackHTTPServer.start { await routes.respond(to: $0) }
+        let runtimeAPI = "127.0.0.1:\(server.port)"
 
         let log = LogBuffer()
         let exitStatus = ExitRecord()
@@ -134,6 +127,11 @@ public final class LocalFunction: Sendable {
         await queue.close()
     }
 
+    /// Takes the Runtime API away: the port closes and open connections drop.
+    public func stopRuntimeAPI() async {
+        await server.stop()
+    }
+
     /// Ends the function (SIGTERM, then SIGKILL) and the emulator.
     public func stop() async {
         if exitStatusIfEnded == nil {
@@ -143,7 +141,7 @@ public final class LocalFunction: Sendable {
                 _ = await waitForExit(timeout: .seconds(2))
             }
         }
-        await server.stop(timeout: 0)
+        await server.stop()
     }
 }
 

@@ -167,7 +167,7 @@ private final class FakeIMDS: Sendable {
             return .init(status: 401)
         }
         switch request.path {
-        case "/latest/meta-data/iam/security-credentials/", "/latest/meta-data/iam/security-credentials":  // FlyingFox drops the slash
+        case "/latest/meta-data/iam/security-credentials/":
             return .init(status: 200, body: Data("sortie-runner\n".utf8))
         case "/latest/meta-data/iam/security-credentials/sortie-runner":
             let read = credentialReads.withLock { $0 += 1; return $0 }

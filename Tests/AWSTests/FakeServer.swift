@@ -1,5 +1,5 @@
-import FlyingFox
 import Foundation
+import LoopbackHTTP
 import Synchronization
 
 /// A scripted HTTP server on 127.0.0.1: answers each request with what the test's closure
@@ -31,48 +31,35 @@ final class FakeServer: Sendable {
         let requests = Mutex<[Request]>([])
     }
 
-    private let server: HTTPServer
-    private let task: Task<Void, any Error>
+    private let server: LoopbackHTTPServer
     private let log: Log
-    let port: Int
 
-    var endpoint: String { "http://127.0.0.1:\(port)" }
+    var port: Int { server.port }
+    var endpoint: String { server.endpoint }
     var requests: [Request] { log.requests.withLock { $0 } }
 
-    private init(server: HTTPServer, task: Task<Void, any Error>, log: Log, port: Int) {
+    private init(server: LoopbackHTTPServer, log: Log) {
         self.server = server
-        self.task = task
         self.log = log
-        self.port = port
     }
 
     static func start(_ answer: @escaping @Sendable (Request, Int) -> Answer) async throws -> FakeServer {
         let log = Log()
-        let handler = ClosureHTTPHandler { request in
+        let server = try await LoopbackHTTPServer.start { request in
             var headers: [String: String] = [:]
-            for (name, value) in request.headers { headers[name.rawValue.lowercased()] = value }
-            let received = Request(method: request.method.rawValue, path: request.path, headers: headers, body: try await request.bodyData)
+            for (name, value) in request.headers { headers[name.lowercased()] = value }
+            let received = Request(method: request.method, path: request.path, headers: headers, body: Data(request.body))
             let index = log.requests.withLock { requests in
                 requests.append(received)
                 return requests.count - 1
             }
             let reply = answer(received, index)
-            var replyHeaders = FlyingFox.HTTPHeaders()
-            for (name, value) in reply.headers { replyHeaders[FlyingFox.HTTPHeader(name)] = value }
-            return FlyingFox.HTTPResponse(statusCode: HTTPStatusCode(reply.status, phrase: "Scripted"), headers: replyHeaders, body: reply.body)
+            return LoopbackResponse(status: reply.status, headers: reply.headers.map { ($0.key, $0.value) }, body: Array(reply.body))
         }
-        let server = HTTPServer(address: try .inet(ip4: "127.0.0.1", port: 0), timeout: 10, logger: .disabled, handler: handler)
-        let task = Task { try await server.run() }
-        try await server.waitUntilListening(timeout: 10)
-        guard case let .ip4(_, port)? = await server.listeningAddress else {
-            task.cancel()
-            throw CocoaError(.fileNoSuchFile)
-        }
-        return FakeServer(server: server, task: task, log: log, port: Int(port))
+        return FakeServer(server: server, log: log)
     }
 
     func stop() async {
-        await server.stop(timeout: 0.1)
-        task.cancel()
+        await server.stop()
     }
 }

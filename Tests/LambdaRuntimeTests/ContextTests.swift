@@ -99,6 +99,18 @@ struct ContextTests {
         }
     }
 
+    @Test("a Runtime API whose host goes away (port closed, connections dropped) ends the process")
+    func runtimeAPIGoesAway() async throws {
+        try await withFunction("RuntimeProbe") { function in
+            _ = try await function.invoke(json: #"{"action":"report"}"#).responseBody()
+            await function.stopRuntimeAPI()
+            #expect(await function.waitForExit(timeout: .seconds(5)) == 1)
+            let fatal = function.capturedLog.split(separator: "\n").filter { $0.contains("FATAL") }
+            #expect(fatal.count == 1, "log was: \(function.capturedLog)")
+            #expect(fatal.first?.contains("the Runtime API is unreachable") == true)
+        }
+    }
+
     @Test("a Runtime API that drops the connection, or is not there, ends the process within seconds",
           arguments: [true, false])
     func runtimeAPIDropsConnection(accepts: Bool) async throws {
