@@ -49,14 +49,34 @@ done <<<"$definitions"
 # ---- the static link: the one switch --------------------------------------------------------
 step "static libcurl"
 CURL_PREFIX=$(scripts/static-curl.sh) || fail "could not build the static libcurl (see above)"
-export PKG_CONFIG_PATH="$CURL_PREFIX/lib/pkgconfig"
+# SwiftPM reads .pc files itself and keeps the -L/usr/lib/<triple> of libcrypto.pc and zlib.pc,
+# which would put Debian's libcurl.a (not linkable statically: Kerberos) ahead of ours. So every
+# C library a bootstrap links gets a .pc here whose -L names one folder of static archives only.
+case "$SCRATCH" in /*) STATIC_LIBS="$SCRATCH/static-libs" ;; *) STATIC_LIBS="$ROOT/$SCRATCH/static-libs" ;; esac
+mkdir -p "$STATIC_LIBS/pkgconfig"
+ln -sfn "$CURL_PREFIX/lib/libcurl.a" "$STATIC_LIBS/libcurl.a"
+for archive in libssl.a libcrypto.a libz.a; do
+    found=$(cc -print-file-name="$archive")
+    [[ "$found" == /* ]] || fail "no $archive on this machine (libssl-dev, zlib1g-dev)"
+    ln -sfn "$found" "$STATIC_LIBS/$archive"
+done
+curl_cflags=$(PKG_CONFIG_PATH= pkg-config --cflags libcurl) || fail "pkg-config finds no libcurl headers (libcurl4-openssl-dev)"
+write_pc() {  # name, libs, cflags
+    printf 'Name: %s\nDescription: static, for Sortie bootstraps\nVersion: 0\nLibs: -L%s %s\nCflags: %s\n' \
+        "$1" "$STATIC_LIBS" "$2" "$3" >"$STATIC_LIBS/pkgconfig/$1.pc"
+}
+write_pc libcurl "-lcurl -lssl -lcrypto -lz" "$curl_cflags"
+write_pc libssl "-lssl -lcrypto" ""
+write_pc libcrypto "-lcrypto" ""
+write_pc zlib "-lz" ""
+export PKG_CONFIG_PATH="$STATIC_LIBS/pkgconfig"
 # Static archives resolve left to right: libcurl needs libssl, which needs libcrypto, which needs
 # libz; they go last, after every object and autolinked -lcurl. glibc 2.34+ has libdl and
 # libpthread inside libc.a.
 STATIC_FLAGS=(
     -c release --scratch-path "$SCRATCH"
     --static-swift-stdlib -Xswiftc -static-executable
-    -Xlinker -L"$CURL_PREFIX/lib"
+    -Xlinker -L"$STATIC_LIBS"
     -Xlinker -lcurl -Xlinker -lssl -Xlinker -lcrypto -Xlinker -lz
 )
 
