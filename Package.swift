@@ -69,7 +69,7 @@ let package = Package(
         // Shared by the test targets: moto server on loopback, built executables, free ports.
         .target(name: "SortieTestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LambdaRuntimeTests", dependencies: [
-            "LambdaRuntime", "LocalRuntime", "SortieTestSupport", "EchoFunction", "RuntimeProbe",
+            "LambdaRuntime", "LocalRuntime", "SortieTestSupport", "EchoFunction", "RuntimeProbe", "SortieLocal",
         ]),
         .testTarget(name: "AWSTests", dependencies: ["AWSCore", "AWSServices", "SortieTestSupport", "LoopbackHTTP"]),
         .testTarget(name: "PackagingTests", dependencies: ["SortieTestSupport"]),
