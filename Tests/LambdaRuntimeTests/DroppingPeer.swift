@@ -11,20 +11,10 @@ final class DroppingPeer: @unchecked Sendable {
     private let socketFD: Int32
 
     init(accepts: Bool) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, port) = try LoopbackHTTP.boundSocket()
         socketFD = fd
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound, listen(fd, 8) == 0 else { throw PeerError() }
-        port = UInt16(bigEndian: address.sin_port)
+        self.port = UInt16(port)
+        guard listen(fd, 8) == 0 else { throw PeerError() }
         if accepts {
             // Bounded: the peer serves a handful of connections, then stops.
             Thread.detachNewThread {

@@ -181,11 +181,10 @@ public enum LoopbackHTTP {
         public var description: String { message }
     }
 
-    /// A port on 127.0.0.1 that nothing listens on right now.
-    public static func freePort() throws -> Int {
+    /// A TCP socket bound to 127.0.0.1 on a port the kernel chose; the caller closes it.
+    public static func boundSocket() throws -> (descriptor: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(message: "socket: errno \(errno)") }
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -197,8 +196,18 @@ public enum LoopbackHTTP {
                 return getsockname(fd, pointer, &length)
             }
         }
-        guard bound == 0 else { throw Failure(message: "bind/getsockname: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard bound == 0 else {
+            close(fd)
+            throw Failure(message: "bind/getsockname: errno \(errno)")
+        }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    /// A port on 127.0.0.1 that nothing listens on right now.
+    public static func freePort() throws -> Int {
+        let socket = try boundSocket()
+        close(socket.descriptor)
+        return socket.port
     }
 
     public static func request(port: Int, method: String, path: String, body: Data = Data(), timeout: Int = 10) throws -> (status: Int, body: Data) {
