@@ -11,12 +11,17 @@ let package = Package(
         .executable(name: "sortie-local", targets: ["SortieLocal"]),
         .executable(name: "runtime-bench", targets: ["RuntimeBench"]),
         .executable(name: "aws-bench", targets: ["AWSBench"]),
+        .executable(name: "launcher", targets: ["LauncherFunction"]),
+        .executable(name: "sortie-runner", targets: ["SortieRunner"]),
+        .executable(name: "sortie", targets: ["SortieCLI"]),
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        // YAML job specs: the `sortie` CLI only (Yams needs full Foundation).
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // C libraries, found through pkg-config. build.sh points pkg-config at a static libcurl.
@@ -51,6 +56,25 @@ let package = Package(
         ]),
         // The operations Sortie calls, one file per service.
         .target(name: "AWSServices", dependencies: ["AWSCore"]),
+
+        // The job model every handler shares: specs, records, the job table, UserData (FoundationEssentials only).
+        .target(name: "SortieModel", dependencies: ["AWSCore", "AWSServices"]),
+        // YAML job specs with line-precise errors, for the developer tools only.
+        .target(name: "JobSpecYAML", dependencies: ["SortieModel", .product(name: "Yams", package: "Yams")]),
+        // Launching jobs: events, idempotency, slots, EC2; the reactor calls it too.
+        .target(name: "Launcher", dependencies: [
+            "SortieModel", "AWSCore", "AWSServices",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "LauncherFunction", dependencies: ["Launcher", "LambdaRuntime"]),
+        // Running a job's steps on its instance (or locally) and reporting them.
+        .target(name: "JobRunner", dependencies: ["SortieModel", "AWSCore", "AWSServices"]),
+        .executableTarget(name: "SortieRunner", dependencies: ["JobRunner", "LambdaRuntime"]),
+        // The developer's tool: validate and publish specs.
+        .executableTarget(name: "SortieCLI", dependencies: [
+            "JobSpecYAML", "SortieModel", "AWSCore", "AWSServices", "LambdaRuntime",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         .executableTarget(name: "EchoFunction", dependencies: ["LambdaRuntime"]),
         .executableTarget(name: "SortieLocal", dependencies: [

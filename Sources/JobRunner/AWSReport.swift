@@ -1,0 +1,92 @@
+import AWSCore
+import AWSServices
+import SortieModel
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The runner's side of the job record on EC2: RUNNING when it starts, a heartbeat while it
+/// runs, the full log in S3 and the final record (which frees the job's slots) when it ends.
+struct AWSReport {
+    let payload: RunnerPayload
+    let settings: ReportingSettings
+    let store: JobStore
+    let logs: CloudWatchLogs
+    let s3: S3
+    let sns: SNS
+    private var lastBeat = Clock.seconds()
+
+    init(payload: RunnerPayload, settings: ReportingSettings, client: AWSClient) {
+        self.payload = payload
+        self.settings = settings
+        store = JobStore(dynamoDB: DynamoDB(client: client), table: settings.table)
+        logs = CloudWatchLogs(client: client)
+        s3 = S3(client: client)
+        sns = SNS(client: client)
+    }
+
+    var logStream: String { settings.logStream(job: payload.spec.name, jobID: payload.jobID, attempt: payload.attempt) }
+
+    /// STARTING → RUNNING. `false` when the attempt is no longer this runner's to run (it was
+    /// failed or cancelled meanwhile); a runner restarted on the same attempt carries on.
+    func begin(instanceID: String?) throws(AWSError) -> Bool {
+        var set: DynamoDB.Item = ["logStream": .s("\(settings.logGroup) \(logStream)"), "heartbeatAt": .number(JobStore.now())]
+        if let instanceID { set["instanceId"] = .s(instanceID) }
+        let reason = "Runner started on instance \(instanceID ?? "unknown")"
+        if try store.transition(payload.jobID, attempt: payload.attempt, from: [.starting], to: .running, reason: reason, set: set) { return true }
+        let current = try store.record(payload.jobID)
+        return current?.state == .running && current?.attempt == payload.attempt
+    }
+
+    mutating func heartbeatIfDue() {
+        guard Clock.seconds() - lastBeat >= Double(settings.heartbeatSeconds) else { return }
+        lastBeat = Clock.seconds()
+        do {
+            if try !store.annotate(payload.jobID, attempt: payload.attempt, set: ["heartbeatAt": .number(JobStore.now())], onlyIn: [.running]) {
+                complain("heartbeat: job \(payload.jobID) attempt \(payload.attempt) is no longer RUNNING")
+            }
+        } catch {
+            complain("heartbeat failed: \(error)")
+        }
+    }
+
+    /// The log to S3, then the final record. Each failure is reported and the rest still done:
+    /// the record matters most, and a missing log must not keep the slot taken.
+    func finish(_ outcome: JobOutcome, logPath: String) -> Bool {
+        let key = settings.logKey(job: payload.spec.name, jobID: payload.jobID, attempt: payload.attempt)
+        var set: DynamoDB.Item = ["durationMs": .number(outcome.durationMilliseconds)]
+        do {
+            let body = try Data(contentsOf: URL(fileURLWithPath: logPath))
+            try s3.putObject(bucket: settings.logBucket, key: key, body: body, contentType: "text/plain; charset=utf-8")
+            set["logUri"] = .s("s3://\(settings.logBucket)/\(key)")
+        } catch {
+            complain("could not put the log in s3://\(settings.logBucket)/\(key): \(error)")
+        }
+        if let code = outcome.exitCode { set["exitCode"] = .number(code) }
+        if let step = outcome.failingStep { set["failingStep"] = .s(step) }
+        if let reason = outcome.reason { set["reason"] = .s(reason) }
+        let state: JobState = outcome.succeeded ? .succeeded : .failed
+        do {
+            guard try store.transition(
+                payload.jobID, attempt: payload.attempt, from: [.running], to: state, reason: outcome.statusReason, set: set,
+                freeingSlotsOf: payload.spec.name)
+            else {
+                complain("job \(payload.jobID) attempt \(payload.attempt) was no longer RUNNING: its final record was not written")
+                return false
+            }
+        } catch {
+            complain("could not write the final record of job \(payload.jobID): \(error)")
+            return false
+        }
+        if state == .failed, let topic = payload.spec.notify, let record = try? store.record(payload.jobID) {
+            do {
+                try JobNotification.publish(record, topic: topic, sns: sns)
+            } catch {
+                complain("could not notify \(topic): \(error)")
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,118 @@
+import AWSCore
+import AWSServices
+import SortieModel
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Set by SIGTERM (a spot interruption, a shutdown): the running step is stopped and the
+/// attempt recorded as interrupted.
+private let terminationRequested = Atomic<Bool>(false)
+
+/// How a run is set up: reporting to AWS (on EC2) or not (a developer's machine, a test).
+public struct RunnerOptions: Sendable {
+    /// `nil`: local, nothing reported anywhere but the terminal and the log folder.
+    public var reporting: ReportingSettings?
+    /// Copy the steps' output to the terminal.
+    public var echo: Bool
+    /// Where the full log file goes.
+    public var logDirectory: String
+    /// Run (by `/bin/sh -c`) after the final record; `nil` leaves the machine running.
+    public var shutdownCommand: String?
+    /// The environment the steps start from.
+    public var environment: [String: String]
+    /// Off EC2 there is no instance metadata to ask.
+    public var askInstanceMetadata: Bool
+
+    public init(
+        reporting: ReportingSettings?, echo: Bool, logDirectory: String, shutdownCommand: String?, environment: [String: String],
+        askInstanceMetadata: Bool
+    ) {
+        self.reporting = reporting
+        self.echo = echo
+        self.logDirectory = logDirectory
+        self.shutdownCommand = shutdownCommand
+        self.environment = environment
+        self.askInstanceMetadata = askInstanceMetadata
+    }
+}
+
+/// Runs one attempt of a job and reports it; see `RunnerOptions` for where.
+public enum Runner {
+    /// Exit statuses: 0 the job succeeded, 1 it failed (or was interrupted), 2 the runner could not run it.
+    public static func run(_ payload: RunnerPayload, options: RunnerOptions) -> Int32 {
+        signal(SIGTERM) { _ in terminationRequested.store(true, ordering: .relaxed) }
+        let status = attempt(payload, options: options)
+        if terminationRequested.load(ordering: .relaxed) { return status }
+        if !payload.spec.noShutdown, let command = options.shutdownCommand {
+            complain("shutting down: \(command)")
+            _ = try? Subprocess.run(["/bin/sh", "-c", command], environment: options.environment, deadline: nil, stop: { false }, output: { _ in }, tick: {})
+        }
+        return status
+    }
+
+    private static func attempt(_ payload: RunnerPayload, options: RunnerOptions) -> Int32 {
+        let logPath = "\(options.logDirectory)/\(payload.spec.name)-\(payload.jobID)-attempt-\(payload.attempt).log"
+        do {
+            try FileManager.default.createDirectory(atPath: options.logDirectory, withIntermediateDirectories: true)
+        } catch {
+            complain("cannot create the log folder \(options.logDirectory): \(error)")
+            return 2
+        }
+        let instanceID = options.askInstanceMetadata ? try? InstanceMetadataClient(environment: AWSEnvironment(options.environment)).get("/latest/meta-data/instance-id") : nil
+        let execution = StepExecution(payload: payload, baseEnvironment: options.environment, instanceID: instanceID)
+        let stop = { terminationRequested.load(ordering: .relaxed) }
+
+        guard let settings = options.reporting else {
+            guard let log = try? JobLog(path: logPath, echo: options.echo, shipper: nil) else {
+                complain("cannot write the log \(logPath)")
+                return 2
+            }
+            let outcome = execution.run(log: log, stop: stop, tick: {})
+            log.note(summary(outcome))
+            log.finish()
+            complain("full log: \(logPath)")
+            return outcome.succeeded ? 0 : 1
+        }
+
+        var environment = options.environment
+        environment["AWS_REGION"] = environment["AWS_REGION"] ?? settings.region
+        var report: AWSReport
+        do {
+            report = AWSReport(payload: payload, settings: settings, client: try AWSClient.fromEnvironment(AWSEnvironment(environment)))
+            guard try report.begin(instanceID: instanceID) else {
+                complain("job \(payload.jobID) attempt \(payload.attempt) is not STARTING any more: not running it")
+                return 2
+            }
+        } catch {
+            complain("cannot report to AWS: \(error)")
+            return 2
+        }
+        let log: JobLog
+        do {
+            log = try JobLog(path: logPath, echo: options.echo, shipper: LogShipper(logs: report.logs, group: settings.logGroup, stream: report.logStream))
+        } catch {
+            complain(error.description)
+            _ = report.finish(JobOutcome(succeeded: false, exitCode: nil, failingStep: nil, statusReason: "Runner error", reason: error.description, durationMilliseconds: 0, interrupted: false), logPath: logPath)
+            return 2
+        }
+        let outcome = execution.run(log: log, stop: stop, tick: { report.heartbeatIfDue() })
+        log.note(summary(outcome))
+        log.finish()
+        _ = report.finish(outcome, logPath: logPath)
+        return outcome.succeeded ? 0 : 1
+    }
+
+    static func summary(_ outcome: JobOutcome) -> String {
+        let took = StepExecution.format(seconds: Int(outcome.durationMilliseconds / 1000))
+        return outcome.succeeded ? "SUCCEEDED in \(took): \(outcome.statusReason)" : "FAILED after \(took): \(outcome.statusReason); \(outcome.reason ?? "")"
+    }
+}

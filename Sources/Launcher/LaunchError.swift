@@ -1,0 +1,42 @@
+import AWSCore
+import SortieModel
+
+/// Why a launch request was refused or failed; `errorType` is what the caller sees.
+public enum LaunchError: Error, Sendable, CustomStringConvertible {
+    case configuration(String)
+    case unknownJob(String, source: String)
+    case invalidSpec(job: String, SpecError)
+    case invalidArguments(ArgumentError)
+    case userDataTooLarge(UserDataTooLarge)
+    /// No listed instance type had capacity; the job is FAILED and its slot free.
+    case noCapacity(jobID: String, String)
+    /// EC2 refused the launch for another reason; the job is FAILED and its slot free.
+    case launchFailed(jobID: String, AWSError)
+    case aws(AWSError)
+
+    public var errorType: String {
+        switch self {
+        case .configuration: "Sortie.Configuration"
+        case .unknownJob: "Sortie.UnknownJob"
+        case .invalidSpec: "Sortie.InvalidSpec"
+        case .invalidArguments: "Sortie.InvalidArguments"
+        case .userDataTooLarge: "Sortie.UserDataTooLarge"
+        case .noCapacity: "Sortie.InsufficientCapacity"
+        case .launchFailed: "Sortie.LaunchFailed"
+        case .aws: "Sortie.AWSError"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .configuration(let message): "launcher configuration: \(message)"
+        case .unknownJob(let job, let source): "no job named '\(job)' is published in \(source)"
+        case .invalidSpec(let job, let error): "the published spec of '\(job)' is not valid:\n\(error)"
+        case .invalidArguments(let error): error.description
+        case .userDataTooLarge(let error): error.description
+        case .noCapacity(let jobID, let detail): "job \(jobID) FAILED: no capacity for any of its instance types (\(detail))"
+        case .launchFailed(let jobID, let error): "job \(jobID) FAILED: \(error)"
+        case .aws(let error): error.description
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import SortieModel
+
+/// What a launch did: `launched` (with the instance), `waiting` (RUNNABLE, with its place in
+/// its kind's queue), `duplicate` (the event was handled before: here is its job now), or
+/// `dry-run` (what a launch would do).
+public struct LaunchResponse: Sendable, Equatable, Encodable {
+    public enum Outcome: String, Sendable, Encodable {
+        case launched, waiting, duplicate
+        case dryRun = "dry-run"
+    }
+
+    public var outcome: Outcome
+    public var job: String
+    public var jobId: String?
+    public var attempt: Int?
+    public var state: JobState?
+    public var statusReason: String?
+    public var instanceId: String?
+    public var instanceType: String?
+    /// 1 for the next of its kind to start.
+    public var position: Int?
+    // Dry runs only:
+    public var arguments: [String: String]?
+    public var instanceTypes: [String]?
+    public var market: String?
+    public var maxConcurrency: Int?
+    public var userDataBytes: Int?
+    /// Settings a real launch needs that the launcher does not have.
+    public var missingSettings: [String]?
+
+    init(_ outcome: Outcome, _ record: JobRecord, position: Int? = nil) {
+        self.outcome = outcome
+        job = record.job
+        jobId = record.id
+        attempt = record.attempt
+        state = record.state
+        statusReason = record.statusReason
+        instanceId = record.instanceID
+        instanceType = record.instanceType
+        self.position = position
+    }
+
+    init(plan spec: JobSpec, arguments: [String: String], userDataBytes: Int?, missingSettings: [String]) {
+        outcome = .dryRun
+        job = spec.name
+        self.arguments = arguments
+        instanceTypes = spec.instance.types
+        market = spec.instance.market.rawValue
+        maxConcurrency = spec.maxConcurrency
+        self.userDataBytes = userDataBytes
+        self.missingSettings = missingSettings
+    }
+}

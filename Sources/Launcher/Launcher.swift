@@ -1,0 +1,226 @@
+import AWSCore
+import AWSServices
+import Logging
+import SortieModel
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Turns launch requests into EC2 instances: at most once per event, within each kind's
+/// `max_concurrency` and the global limit, queueing (never dropping) what does not fit.
+/// The reactor uses `start(jobID:)` and `startNextRunnable(job:)` when a slot frees.
+public struct Launcher: Sendable {
+    public let configuration: LauncherConfiguration
+    let ec2: EC2
+    let s3: S3
+    let sns: SNS
+    let dynamoDB: DynamoDB
+
+    public init(configuration: LauncherConfiguration, client: AWSClient) {
+        self.configuration = configuration
+        ec2 = EC2(client: client)
+        s3 = S3(client: client)
+        sns = SNS(client: client)
+        dynamoDB = DynamoDB(client: client)
+    }
+
+    /// `requestID` deduplicates manual events that carry no `id` (Lambda keeps it across its retries).
+    public func launch(_ event: LaunchEvent, requestID: String, logger: Logger) throws(LaunchError) -> LaunchResponse {
+        let spec = try spec(for: event)
+        let arguments: [String: String]
+        do {
+            arguments = try spec.resolveArguments(event.arguments)
+        } catch {
+            throw .invalidArguments(error)
+        }
+        if event.dryRun { return try plan(spec, arguments) }
+        guard configuration.missing.isEmpty else {
+            throw .configuration("not set: \(configuration.missing.joined(separator: ", "))")
+        }
+        let store = try store()
+        let eventID = event.eventID ?? "request:\(requestID)"
+        let record = JobRecord(
+            id: UUID().uuidString.lowercased(), job: spec.name, parameters: arguments, statusReason: "Submitted by \(Self.describe(event.trigger))",
+            priority: spec.priority, submittedAt: JobStore.now(), eventID: eventID)
+        // Rendered before anything is written: a script over EC2's limit must leave no trace.
+        _ = try userData(record, spec)
+
+        let submitted: JobRecord
+        switch try aws({ () throws(AWSError) in try store.submit(record, eventID: eventID) }) {
+        case .created(let created):
+            logger.info("job \(created.id) SUBMITTED", metadata: ["job": "\(spec.name)", "event": "\(eventID)"])
+            submitted = created
+        case .duplicate(let jobID):
+            guard let existing = try aws({ () throws(AWSError) in try store.record(jobID) }) else {
+                throw .aws(AWSError(kind: .invalidResponse, service: "DynamoDB", operation: "GetItem", code: "MissingJobRecord", message: "event \(eventID) names job \(jobID), which has no record"))
+            }
+            logger.info("event \(eventID) seen before: job \(jobID) is \(existing.state.rawValue)")
+            // A delivery that stopped right after submitting left the job SUBMITTED: carry on
+            // with it. Conditional writes make sure only one delivery moves it on.
+            guard existing.state == JobState.submitted else { return LaunchResponse(.duplicate, existing) }
+            submitted = existing
+        }
+        return try startOrQueue(submitted, spec, store: store, logger: logger, duplicate: submitted.id != record.id)
+    }
+
+    /// Tries to start a SUBMITTED or RUNNABLE job: what the reactor calls when a slot frees.
+    public func start(jobID: String, logger: Logger) throws(LaunchError) -> LaunchResponse {
+        let store = try store()
+        guard let record = try aws({ () throws(AWSError) in try store.record(jobID) }) else {
+            throw .aws(AWSError(kind: .invalidResponse, service: "DynamoDB", operation: "GetItem", code: "MissingJobRecord", message: "no job \(jobID)"))
+        }
+        guard record.state == .submitted || record.state == .runnable else { return LaunchResponse(.duplicate, record) }
+        guard let source = configuration.specs, let spec = try source.spec(named: record.job, s3: s3) else {
+            throw .unknownJob(record.job, source: configuration.specs.map { "\($0)" } ?? "(SORTIE_SPECS not set)")
+        }
+        return try startOrQueue(record, spec, store: store, logger: logger, duplicate: false)
+    }
+
+    /// Starts the first waiting job, of kind `job` or of any kind, that gets a slot; `nil` when none did.
+    public func startNextRunnable(job: String?, logger: Logger) throws(LaunchError) -> LaunchResponse? {
+        let store = try store()
+        for id in try aws({ () throws(AWSError) in try store.runnable(job: job, limit: 10) }) {
+            let response = try start(jobID: id, logger: logger)
+            if response.outcome == .launched { return response }
+        }
+        return nil
+    }
+
+    // MARK: Steps of a launch
+
+    private func startOrQueue(_ record: JobRecord, _ spec: JobSpec, store: JobStore, logger: Logger, duplicate: Bool) throws(LaunchError) -> LaunchResponse {
+        let limits = (spec.maxConcurrency, configuration.globalLimit)
+        switch try aws({ () throws(AWSError) in try store.start(record, maxConcurrency: limits.0, globalLimit: limits.1) }) {
+        case .started(let starting):
+            return try runInstance(starting, spec, store: store, logger: logger)
+        case .moved(let current):
+            return LaunchResponse(.duplicate, current ?? record)
+        case .noSlot:
+            break
+        }
+        var waiting = record
+        if record.state == .submitted {
+            let reason = "Waiting for a slot: \(spec.name) allows \(spec.maxConcurrency) at once, the deployment \(configuration.globalLimit)"
+            guard let queued = try aws({ () throws(AWSError) in try store.enqueue(record, reason: reason) }) else {
+                let current = try aws({ () throws(AWSError) in try store.record(record.id) })
+                return LaunchResponse(.duplicate, current ?? record)
+            }
+            // A slot freed between the first try and the enqueue found no one waiting: try again.
+            switch try aws({ () throws(AWSError) in try store.start(queued, maxConcurrency: limits.0, globalLimit: limits.1) }) {
+            case .started(let starting): return try runInstance(starting, spec, store: store, logger: logger)
+            case .moved(let current): return LaunchResponse(.duplicate, current ?? queued)
+            case .noSlot: waiting = queued
+            }
+        }
+        let position = try aws({ () throws(AWSError) in try store.queuePosition(waiting) })
+        logger.info("job \(waiting.id) RUNNABLE at position \(position)", metadata: ["job": "\(spec.name)"])
+        return LaunchResponse(duplicate ? .duplicate : .waiting, waiting, position: position)
+    }
+
+    /// The job holds its slots and is STARTING: request the instance, falling back along the
+    /// listed types on capacity errors. Any failure marks the job FAILED and frees the slots.
+    private func runInstance(_ record: JobRecord, _ spec: JobSpec, store: JobStore, logger: Logger) throws(LaunchError) -> LaunchResponse {
+        let script = try userData(record, spec)
+        var refusals: [String] = []
+        for index in spec.instance.types.indices {
+            let type = spec.instance.types[index]
+            do throws(AWSError) {
+                let output = try ec2.runInstances(InstanceRequest.input(spec, record, type: index, userData: script))
+                guard let instance = output.instances.first else {
+                    throw AWSError(kind: .invalidResponse, service: "EC2", operation: "RunInstances", code: "NoInstance", message: "RunInstances answered without an instance")
+                }
+                try store.annotate(record.id, attempt: record.attempt, set: ["instanceId": .s(instance.instanceId), "instanceType": .s(type)])
+                logger.info("job \(record.id) STARTING on \(instance.instanceId) (\(type))", metadata: ["job": "\(spec.name)"])
+                var started = record
+                started.instanceID = instance.instanceId
+                started.instanceType = type
+                return LaunchResponse(.launched, started)
+            } catch where InstanceRequest.capacityCodes.contains(error.code) {
+                logger.warning("no capacity for \(type): \(error.code)", metadata: ["job": "\(spec.name)", "job_id": "\(record.id)"])
+                refusals.append("\(type): \(error.code)")
+            } catch {
+                try fail(record, spec, reason: "RunInstances failed: \(error.code): \(error.message)", store: store, logger: logger)
+                throw .launchFailed(jobID: record.id, error)
+            }
+        }
+        let detail = refusals.joined(separator: ", ")
+        try fail(record, spec, reason: "No capacity for any instance type (\(detail))", store: store, logger: logger)
+        throw .noCapacity(jobID: record.id, detail)
+    }
+
+    private func fail(_ record: JobRecord, _ spec: JobSpec, reason: String, store: JobStore, logger: Logger) throws(LaunchError) {
+        let moved = try aws({ () throws(AWSError) in
+            try store.transition(record.id, attempt: record.attempt, from: [.starting], to: .failed, reason: reason, freeingSlotsOf: record.job)
+        })
+        logger.error("job \(record.id) FAILED: \(reason)", metadata: ["job": "\(spec.name)"])
+        guard moved, let topic = spec.notify else { return }
+        var failed = record
+        failed.state = .failed
+        failed.statusReason = reason
+        do {
+            try JobNotification.publish(failed, topic: topic, sns: sns)
+        } catch {
+            logger.warning("could not notify \(topic): \(error)")
+        }
+    }
+
+    // MARK: Parts
+
+    private func spec(for event: LaunchEvent) throws(LaunchError) -> JobSpec {
+        if let inline = event.inlineSpec {
+            do {
+                return try JobSpec.read(inline)
+            } catch {
+                throw .invalidSpec(job: event.job, error)
+            }
+        }
+        guard let source = configuration.specs else { throw .configuration("SORTIE_SPECS is not set: no published specs to read") }
+        guard let spec = try source.spec(named: event.job, s3: s3) else { throw .unknownJob(event.job, source: "\(source)") }
+        return spec
+    }
+
+    private func plan(_ spec: JobSpec, _ arguments: [String: String]) throws(LaunchError) -> LaunchResponse {
+        var size: Int?
+        if configuration.reporting != nil, configuration.runnerURL != nil {
+            let record = JobRecord(id: UUID().uuidString.lowercased(), job: spec.name, parameters: arguments, submittedAt: JobStore.now())
+            size = try userData(record, spec).utf8.count
+        }
+        return LaunchResponse(plan: spec, arguments: arguments, userDataBytes: size, missingSettings: configuration.missing)
+    }
+
+    private func userData(_ record: JobRecord, _ spec: JobSpec) throws(LaunchError) -> String {
+        guard let reporting = configuration.reporting, let runnerURL = configuration.runnerURL else {
+            throw .configuration("not set: \(configuration.missing.joined(separator: ", "))")
+        }
+        let payload = RunnerPayload(jobID: record.id, attempt: record.attempt, arguments: record.parameters, spec: spec, reporting: reporting)
+        do {
+            return try UserData.render(payload, runnerURL: runnerURL)
+        } catch let error as UserDataTooLarge {
+            throw .userDataTooLarge(error)
+        } catch {
+            throw .configuration("cannot encode the runner's payload: \(error)")
+        }
+    }
+
+    private func store() throws(LaunchError) -> JobStore {
+        guard let table = configuration.table else { throw .configuration("SORTIE_TABLE is not set") }
+        return JobStore(dynamoDB: dynamoDB, table: table)
+    }
+
+    private func aws<T>(_ body: () throws(AWSError) -> T) throws(LaunchError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .aws(error)
+        }
+    }
+
+    private static func describe(_ trigger: LaunchEvent.Trigger) -> String {
+        switch trigger {
+        case .schedule(let rule, let time): "schedule \(rule)\(time.map { " at \($0)" } ?? "")"
+        case .manual: "manual event"
+        }
+    }
+}

@@ -1,0 +1,205 @@
+/// One job: what machine, what code, which steps, how long, how often at once. Written in YAML
+/// under `jobs/` and published as JSON (this type's `Codable` form) for the launcher and runner.
+public struct JobSpec: Sendable, Equatable, Codable {
+    public var name: String
+    public var description: String?
+    public var instance: InstanceSpec
+    public var code: CodeSource?
+    /// Set for every step; names starting with `SORTIE_` are Sortie's own.
+    public var environment: [String: String]
+    /// What an event may pass in; each reaches the steps as `$SORTIE_ARG_<name>`.
+    public var arguments: [String: ArgumentSpec]
+    public var steps: [Step]
+    /// The whole attempt's limit, in seconds.
+    public var timeoutSeconds: Int
+    public var retry: RetryStrategy
+    /// At most this many jobs of this kind STARTING or RUNNING at once.
+    public var maxConcurrency: Int
+    /// Among waiting jobs of one kind, higher starts first; then submission order.
+    public var priority: Int
+    /// Leave the instance running after the job, for debugging.
+    public var noShutdown: Bool
+    /// An SNS topic ARN told about failures.
+    public var notify: String?
+
+    public init(
+        name: String, description: String? = nil, instance: InstanceSpec, code: CodeSource? = nil, environment: [String: String] = [:],
+        arguments: [String: ArgumentSpec] = [:], steps: [Step], timeoutSeconds: Int, retry: RetryStrategy = RetryStrategy(),
+        maxConcurrency: Int = 1, priority: Int = 0, noShutdown: Bool = false, notify: String? = nil
+    ) {
+        self.name = name
+        self.description = description
+        self.instance = instance
+        self.code = code
+        self.environment = environment
+        self.arguments = arguments
+        self.steps = steps
+        self.timeoutSeconds = timeoutSeconds
+        self.retry = retry
+        self.maxConcurrency = maxConcurrency
+        self.priority = priority
+        self.noShutdown = noShutdown
+        self.notify = notify
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, description, instance, code, environment, arguments, steps, timeoutSeconds = "timeout", retry
+        case maxConcurrency = "max_concurrency", priority, noShutdown = "no_shutdown", notify
+    }
+
+    /// Decoding goes through the same checks as YAML (`JobSpec.read`): a published spec that
+    /// was edited by hand is held to the same rules.
+    public init(from decoder: any Decoder) throws {
+        self = try JobSpec.read(SpecValue(from: decoder))
+    }
+
+    public struct ArgumentSpec: Sendable, Equatable, Encodable {
+        /// Absent: the argument is required.
+        public var defaultValue: String?
+        public var description: String?
+        public init(defaultValue: String? = nil, description: String? = nil) {
+            self.defaultValue = defaultValue
+            self.description = description
+        }
+        enum CodingKeys: String, CodingKey, CaseIterable { case defaultValue = "default", description }
+    }
+
+    public struct Step: Sendable, Equatable, Encodable {
+        public var name: String
+        /// Run by `bash -eo pipefail -c`.
+        public var run: String
+        /// Seconds; absent: whatever is left of the job's timeout.
+        public var timeoutSeconds: Int?
+        public init(name: String, run: String, timeoutSeconds: Int? = nil) {
+            self.name = name
+            self.run = run
+            self.timeoutSeconds = timeoutSeconds
+        }
+        enum CodingKeys: String, CodingKey, CaseIterable { case name, run, timeoutSeconds = "timeout" }
+    }
+}
+
+/// Where the job's code comes from; it is put in `$SORTIE_HOME/code`, the steps' working folder.
+public enum CodeSource: Sendable, Equatable, Encodable {
+    case git(repository: String, branch: String?)
+    /// A `.tar.gz`, `.tgz`, `.tar` or `.zip` object, unpacked.
+    case s3(String)
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case git, branch, s3 }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .git(let repository, let branch):
+            try container.encode(repository, forKey: .git)
+            try container.encodeIfPresent(branch, forKey: .branch)
+        case .s3(let url):
+            try container.encode(url, forKey: .s3)
+        }
+    }
+}
+
+/// The EC2 side of a job.
+public struct InstanceSpec: Sendable, Equatable, Encodable {
+    public enum Market: String, Sendable, Encodable, CaseIterable {
+        case onDemand = "on-demand", spot
+    }
+
+    /// Tried in order: a capacity error on one moves on to the next.
+    public var types: [String]
+    /// An AMI id, or `resolve:ssm:<parameter>` (EC2 resolves it at launch).
+    public var image: String
+    public var subnet: String?
+    public var securityGroups: [String]
+    /// A profile name, or its ARN.
+    public var instanceProfile: String?
+    public var market: Market
+    public var spotMaxPrice: String?
+    public var keyName: String?
+    /// The AMI's root device, which `rootVolume` sizes: `/dev/xvda` on Amazon Linux.
+    public var rootDevice: String
+    public var rootVolume: Volume?
+    public var dataVolumes: [DataVolume]
+    /// Where the instance-store NVMe disks are mounted (striped when there are several).
+    public var localNVMe: String?
+    public var ramDisk: RamDisk?
+
+    public init(
+        types: [String], image: String, subnet: String? = nil, securityGroups: [String] = [], instanceProfile: String? = nil,
+        market: Market = .onDemand, spotMaxPrice: String? = nil, keyName: String? = nil, rootDevice: String = "/dev/xvda", rootVolume: Volume? = nil,
+        dataVolumes: [DataVolume] = [], localNVMe: String? = nil, ramDisk: RamDisk? = nil
+    ) {
+        self.types = types
+        self.image = image
+        self.subnet = subnet
+        self.securityGroups = securityGroups
+        self.instanceProfile = instanceProfile
+        self.market = market
+        self.spotMaxPrice = spotMaxPrice
+        self.keyName = keyName
+        self.rootDevice = rootDevice
+        self.rootVolume = rootVolume
+        self.dataVolumes = dataVolumes
+        self.localNVMe = localNVMe
+        self.ramDisk = ramDisk
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case types, image, subnet, securityGroups = "security_groups", instanceProfile = "instance_profile", market
+        case spotMaxPrice = "spot_max_price", keyName = "key_name", rootDevice = "root_device", rootVolume = "root_volume", dataVolumes = "data_volumes"
+        case localNVMe = "local_nvme", ramDisk = "ram_disk"
+    }
+
+    /// An EBS volume: the root one, or (with `device` and `mount`) a data one.
+    public struct Volume: Sendable, Equatable, Encodable {
+        public var sizeGB: Int
+        public var type: String
+        public var iops: Int?
+        public var throughput: Int?
+        public var encrypted: Bool
+        public init(sizeGB: Int, type: String = "gp3", iops: Int? = nil, throughput: Int? = nil, encrypted: Bool = true) {
+            self.sizeGB = sizeGB
+            self.type = type
+            self.iops = iops
+            self.throughput = throughput
+            self.encrypted = encrypted
+        }
+        enum CodingKeys: String, CodingKey, CaseIterable { case sizeGB = "size_gb", type, iops, throughput, encrypted }
+    }
+
+    public struct DataVolume: Sendable, Equatable, Encodable {
+        /// The block device mapping name, `/dev/sdf`.
+        public var device: String
+        public var mount: String
+        public var volume: Volume
+        /// `xfs` or `ext4`; made only when the volume has no file system yet.
+        public var filesystem: String
+        public init(device: String, mount: String, volume: Volume, filesystem: String = "xfs") {
+            self.device = device
+            self.mount = mount
+            self.volume = volume
+            self.filesystem = filesystem
+        }
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case device, mount, filesystem }
+
+        public func encode(to encoder: any Encoder) throws {
+            try volume.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(device, forKey: .device)
+            try container.encode(mount, forKey: .mount)
+            try container.encode(filesystem, forKey: .filesystem)
+        }
+
+    }
+
+    public struct RamDisk: Sendable, Equatable, Encodable {
+        public var mount: String
+        public var sizeMB: Int
+        public init(mount: String, sizeMB: Int) {
+            self.mount = mount
+            self.sizeMB = sizeMB
+        }
+        enum CodingKeys: String, CodingKey, CaseIterable { case mount, sizeMB = "size_mb" }
+    }
+}

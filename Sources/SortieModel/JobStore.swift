@@ -1,0 +1,253 @@
+import AWSCore
+import AWSServices
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The job model's reads and writes. Every state change is conditional on the state (and
+/// attempt) it leaves, so of two writers racing to move a job only one succeeds; slot
+/// accounting lives here and only here, for the launcher, the runner and the reactor alike.
+public struct JobStore: Sendable {
+    public let dynamoDB: DynamoDB
+    public let table: String
+
+    public init(dynamoDB: DynamoDB, table: String) {
+        self.dynamoDB = dynamoDB
+        self.table = table
+    }
+
+    public static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+
+    // MARK: Reading
+
+    public func record(_ id: String) throws(AWSError) -> JobRecord? {
+        guard let item = try dynamoDB.getItem(.init(tableName: table, key: JobTable.jobKey(id), consistentRead: true)).item else { return nil }
+        return try decode(item)
+    }
+
+    // MARK: Submitting
+
+    public enum Submission: Sendable, Equatable {
+        case created(JobRecord)
+        /// The event was seen before: this is the job it created.
+        case duplicate(jobID: String)
+    }
+
+    /// Records the event and its job together, once: a second delivery of the same event
+    /// finds the event item and is told which job it made.
+    public func submit(_ record: JobRecord, eventID: String) throws(AWSError) -> Submission {
+        let now = Self.now()
+        var event = JobTable.eventKey(eventID)
+        event["jobId"] = .s(record.id)
+        event["job"] = .s(record.job)
+        event["receivedAt"] = .number(now)
+        event["expiresAt"] = .number(now / 1000 + JobTable.retentionSeconds)
+        let notThere = "attribute_not_exists(pk)"
+        do {
+            try retryingConflicts { () throws(AWSError) in
+                try dynamoDB.transactWriteItems([
+                    .put(.init(tableName: table, item: event, conditionExpression: notThere, returnValuesOnConditionCheckFailure: .allOld)),
+                    .put(.init(tableName: table, item: JobTable.item(record), conditionExpression: notThere)),
+                ])
+            }
+            return .created(record)
+        } catch where error.transactionCancellationReasons?.first?.code == "ConditionalCheckFailed" {
+            if let id = error.transactionCancellationReasons?.first?.item?["jobId"]?.string { return .duplicate(jobID: id) }
+            let seen = try dynamoDB.getItem(.init(tableName: table, key: JobTable.eventKey(eventID), consistentRead: true)).item
+            guard let id = seen?["jobId"]?.string else { throw error }
+            return .duplicate(jobID: id)
+        }
+    }
+
+    // MARK: Slots
+
+    public enum StartResult: Sendable, Equatable {
+        /// The job holds a slot of its kind and a global one, and is STARTING.
+        case started(JobRecord)
+        /// Its kind, or the deployment, is at its limit; nothing was written.
+        case noSlot
+        /// Another writer moved the job first: here is where it is now.
+        case moved(JobRecord?)
+    }
+
+    /// Moves a SUBMITTED or RUNNABLE job to STARTING while taking one slot of its kind (fewer
+    /// than `maxConcurrency` holders) and one global slot (fewer than `globalLimit`), all in one
+    /// transaction. Slots are sets of job ids, so taking or freeing one twice changes nothing.
+    public func start(_ record: JobRecord, maxConcurrency: Int, globalLimit: Int, reason: String = "Instance requested") throws(AWSError) -> StartResult {
+        let holder: DynamoDB.Item = [":id": .ss([record.id]), ":one": .s(record.id)]
+        func take(_ key: DynamoDB.Item, _ limit: Int) -> DynamoDB.TransactWriteItem {
+            var values = holder
+            values[":max"] = .number(limit)
+            return .update(.init(
+                tableName: table, key: key, updateExpression: "ADD holders :id",
+                conditionExpression: "attribute_not_exists(holders) OR size(holders) < :max OR contains(holders, :one)",
+                expressionAttributeValues: values))
+        }
+        let move = transitionInput(record.id, attempt: record.attempt, from: [record.state], to: .starting, reason: reason)
+        do {
+            try retryingConflicts { () throws(AWSError) in
+                try dynamoDB.transactWriteItems([take(JobTable.slotsKey(job: record.job), maxConcurrency), take(JobTable.globalSlotsKey, globalLimit), .update(move)])
+            }
+        } catch where error.isTransactionCanceled {
+            let codes = error.transactionCancellationReasons?.map(\.code) ?? []
+            if codes.count == 3, codes[2] == "ConditionalCheckFailed" { return .moved(try self.record(record.id)) }
+            if codes.prefix(2).contains("ConditionalCheckFailed") { return .noSlot }
+            throw error
+        }
+        return .started(try self.record(record.id) ?? record)
+    }
+
+    /// SUBMITTED → RUNNABLE, entering both queues; `nil` when another writer moved it first.
+    public func enqueue(_ record: JobRecord, reason: String) throws(AWSError) -> JobRecord? {
+        var waiting = record
+        waiting.state = .runnable
+        guard try transition(record.id, attempt: record.attempt, from: [.submitted], to: .runnable, reason: reason, set: JobTable.queueAttributes(waiting)) else {
+            return nil
+        }
+        return try self.record(record.id)
+    }
+
+    /// 1 for the next job of its kind to start. Read from the index, so a write of the last
+    /// moment may not be counted yet.
+    public func queuePosition(_ record: JobRecord) throws(AWSError) -> Int {
+        var ahead = 0
+        var start: DynamoDB.Item?
+        repeat {
+            let page = try dynamoDB.query(.init(
+                tableName: table, indexName: JobTable.kindQueueIndex, keyConditionExpression: "gsi1pk = :queue AND gsi1sk < :mine",
+                projectionExpression: "pk", expressionAttributeValues: [":queue": .s(JobTable.kindQueue(record.job)), ":mine": .s(JobTable.queueKey(record))],
+                exclusiveStartKey: start))
+            ahead += page.count
+            start = page.lastEvaluatedKey
+        } while start != nil
+        return ahead + 1
+    }
+
+    /// The ids of waiting jobs in the order they should start: one kind's, or (`job` nil) all.
+    public func runnable(job: String?, limit: Int) throws(AWSError) -> [String] {
+        let (index, queue) = job.map { ("gsi1", JobTable.kindQueue($0)) } ?? ("gsi2", JobTable.globalQueue)
+        let page = try dynamoDB.query(.init(
+            tableName: table, indexName: index, keyConditionExpression: "\(index)pk = :queue", projectionExpression: "jobId",
+            expressionAttributeValues: [":queue": .s(queue)], limit: limit))
+        return page.items.compactMap { $0["jobId"]?.string }
+    }
+
+    // MARK: Transitions
+
+    /// Moves attempt `attempt` of a job from one of `from` to `to`, appending to its history and
+    /// setting `set`. Leaving a slot-holding state for one that holds none frees the job's slots
+    /// in the same transaction. `false`: the job was not in one of `from` (or not at that attempt).
+    @discardableResult
+    public func transition(
+        _ id: String, attempt: Int, from: [JobState], to: JobState, reason: String?, set: DynamoDB.Item = [:], freeingSlotsOf job: String? = nil
+    ) throws(AWSError) -> Bool {
+        let update = transitionInput(id, attempt: attempt, from: from, to: to, reason: reason, set: set)
+        do {
+            if let job, !to.holdsSlot {
+                try retryingConflicts { () throws(AWSError) in
+                    try dynamoDB.transactWriteItems([.update(update), free(JobTable.slotsKey(job: job), id), free(JobTable.globalSlotsKey, id)])
+                }
+            } else {
+                try retryingConflicts { () throws(AWSError) in try dynamoDB.updateItem(update) }
+            }
+            return true
+        } catch where error.isConditionalCheckFailed || error.transactionCancellationReasons?.first?.code == "ConditionalCheckFailed" {
+            return false
+        }
+    }
+
+    /// Sets attributes of one attempt whatever its state (the instance id after a launch, a heartbeat).
+    @discardableResult
+    public func annotate(_ id: String, attempt: Int, set: DynamoDB.Item, onlyIn states: [JobState]? = nil) throws(AWSError) -> Bool {
+        var names: [String: String] = ["#attempt": "attempt"]
+        var values: DynamoDB.Item = [":attempt": .number(attempt), ":now": .number(Self.now())]
+        var assignments = ["updatedAt = :now"]
+        for (index, (name, value)) in set.sorted(by: { $0.key < $1.key }).enumerated() {
+            names["#s\(index)"] = name
+            values[":s\(index)"] = value
+            assignments.append("#s\(index) = :s\(index)")
+        }
+        var condition = "#attempt = :attempt"
+        if let states {
+            names["#state"] = "state"
+            condition += " AND #state IN (\(states.indices.map { ":in\($0)" }.joined(separator: ", ")))"
+            for (index, state) in states.enumerated() { values[":in\(index)"] = .s(state.rawValue) }
+        }
+        do {
+            try retryingConflicts { () throws(AWSError) in
+                try dynamoDB.updateItem(.init(
+                    tableName: table, key: JobTable.jobKey(id), updateExpression: "SET " + assignments.joined(separator: ", "),
+                    conditionExpression: "attribute_exists(pk) AND " + condition, expressionAttributeNames: names, expressionAttributeValues: values))
+            }
+            return true
+        } catch where error.isConditionalCheckFailed {
+            return false
+        }
+    }
+
+    private func transitionInput(
+        _ id: String, attempt: Int, from: [JobState], to: JobState, reason: String?, set: DynamoDB.Item = [:]
+    ) -> DynamoDB.UpdateItemInput {
+        let now = Self.now()
+        var names = ["#state": "state", "#attempt": "attempt", "#history": "history", "#statusReason": "statusReason"]
+        var values: DynamoDB.Item = [
+            ":to": .s(to.rawValue), ":attempt": .number(attempt), ":now": .number(now), ":empty": .l([]),
+            ":entry": .l([JobTable.value(.init(state: to, at: now, reason: reason))]),
+        ]
+        var assignments = ["#state = :to", "updatedAt = :now", "#history = list_append(if_not_exists(#history, :empty), :entry)"]
+        var removals: [String] = to == .runnable ? [] : ["gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"]
+        if let reason {
+            values[":reason"] = .s(reason)
+            assignments.append("#statusReason = :reason")
+        } else {
+            removals.append("#statusReason")
+        }
+        if to.isFinal { assignments.append("expiresAt = :expires") }
+        values[":expires"] = to.isFinal ? .number(now / 1000 + JobTable.retentionSeconds) : nil
+        for (index, (name, value)) in set.sorted(by: { $0.key < $1.key }).enumerated() {
+            names["#s\(index)"] = name
+            values[":s\(index)"] = value
+            assignments.append("#s\(index) = :s\(index)")
+        }
+        for (index, state) in from.enumerated() { values[":from\(index)"] = .s(state.rawValue) }
+        var expression = "SET " + assignments.joined(separator: ", ")
+        if !removals.isEmpty { expression += " REMOVE " + removals.joined(separator: ", ") }
+        return .init(
+            tableName: table, key: JobTable.jobKey(id), updateExpression: expression,
+            conditionExpression: "#state IN (\(from.indices.map { ":from\($0)" }.joined(separator: ", "))) AND #attempt = :attempt",
+            expressionAttributeNames: names, expressionAttributeValues: values)
+    }
+
+    private func free(_ key: DynamoDB.Item, _ id: String) -> DynamoDB.TransactWriteItem {
+        .update(.init(tableName: table, key: key, updateExpression: "DELETE holders :id", expressionAttributeValues: [":id": .ss([id])]))
+    }
+
+    private func decode(_ item: DynamoDB.Item) throws(AWSError) -> JobRecord {
+        do {
+            return try JobTable.record(item)
+        } catch {
+            throw AWSError(kind: .invalidResponse, service: "DynamoDB", operation: "GetItem", code: "MalformedJobRecord", message: error.description)
+        }
+    }
+
+    /// Transactions on a busy item (a kind's slots) are cancelled with `TransactionConflict`
+    /// when they overlap: those are tried again after a short random pause, a bounded number of times.
+    @discardableResult
+    private func retryingConflicts<T>(_ body: () throws(AWSError) -> T) throws(AWSError) -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try body()
+            } catch {
+                let reasons = error.transactionCancellationReasons?.map(\.code) ?? []
+                let conflict = error.code == "TransactionConflictException"
+                    || (reasons.contains("TransactionConflict") && !reasons.contains("ConditionalCheckFailed"))
+                attempt += 1
+                guard conflict, attempt < 12 else { throw error }
+                AWSCore.RetryPolicy.blockingSleep(.milliseconds(Int.random(in: 5...min(1000, 20 << min(attempt, 6)))))
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import AWSServices
+
+/// The layout of the job model's items in the deployment's table (`pk`/`sk` strings, TTL
+/// attribute `expiresAt`). The job model owns these key prefixes and the `gsi1`/`gsi2` indexes:
+///
+/// | item | pk | sk | attributes |
+/// | --- | --- | --- | --- |
+/// | job record | `JOB#<id>` | `JOB` | the `JobRecord` fields; `gsi1pk`/`gsi1sk` and `gsi2pk`/`gsi2sk` only while RUNNABLE |
+/// | event seen | `EVENT#<event id>` | `EVENT` | `jobId`, `job`, `receivedAt`, `expiresAt` |
+/// | a kind's slots | `SLOTS#<job name>` | `SLOTS` | `holders`: the ids of its STARTING and RUNNING jobs (a string set) |
+/// | global slots | `SLOTS` | `SLOTS` | `holders`: every STARTING and RUNNING job id |
+///
+/// The queues are sparse indexes: `gsi1` (`QUEUE#<job name>`) holds one kind's waiting jobs and
+/// `gsi2` (`QUEUE`) all of them, both sorted by `queueKey`: higher priority first, then oldest.
+public struct JobTable: Sendable {
+    public var name: String
+
+    public init(name: String) {
+        self.name = name
+    }
+
+    public static let kindQueueIndex = "gsi1"
+    public static let globalQueueIndex = "gsi2"
+    /// How long finished records and seen events stay before DynamoDB's TTL removes them.
+    public static let retentionSeconds: Int64 = 90 * 86_400
+
+    public static func jobKey(_ id: String) -> DynamoDB.Item { ["pk": .s("JOB#\(id)"), "sk": .s("JOB")] }
+    public static func eventKey(_ eventID: String) -> DynamoDB.Item { ["pk": .s("EVENT#\(eventID)"), "sk": .s("EVENT")] }
+    public static func slotsKey(job: String) -> DynamoDB.Item { ["pk": .s("SLOTS#\(job)"), "sk": .s("SLOTS")] }
+    public static let globalSlotsKey: DynamoDB.Item = ["pk": .s("SLOTS"), "sk": .s("SLOTS")]
+    public static func kindQueue(_ job: String) -> String { "QUEUE#\(job)" }
+    public static let globalQueue = "QUEUE"
+
+    /// Sorts higher priorities first (priority -1000…1000 → 2000…0000), then by submission.
+    public static func queueKey(_ record: JobRecord) -> String {
+        "\(padded(Int64(1000 - record.priority), 4))#\(padded(record.submittedAt, 13))#\(record.id)"
+    }
+
+    private static func padded(_ value: Int64, _ width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
+    // MARK: Records as items
+
+    public static func item(_ record: JobRecord) -> DynamoDB.Item {
+        var item = jobKey(record.id)
+        item["jobId"] = .s(record.id)
+        item["job"] = .s(record.job)
+        item["parameters"] = .m(record.parameters.mapValues { .s($0) })
+        item["attempt"] = .number(record.attempt)
+        item["state"] = .s(record.state.rawValue)
+        item["priority"] = .number(record.priority)
+        item["submittedAt"] = .number(record.submittedAt)
+        item["updatedAt"] = .number(record.updatedAt)
+        item["history"] = .l(record.history.map(value))
+        item["statusReason"] = record.statusReason.map { .s($0) }
+        item["eventId"] = record.eventID.map { .s($0) }
+        item["instanceId"] = record.instanceID.map { .s($0) }
+        item["instanceType"] = record.instanceType.map { .s($0) }
+        item["heartbeatAt"] = record.heartbeatAt.map { .number($0) }
+        item["exitCode"] = record.exitCode.map { .number($0) }
+        item["failingStep"] = record.failingStep.map { .s($0) }
+        item["reason"] = record.reason.map { .s($0) }
+        item["durationMs"] = record.durationMilliseconds.map { .number($0) }
+        if record.state == .runnable {
+            item.merge(queueAttributes(record)) { $1 }
+        }
+        return item
+    }
+
+    /// The sparse-index attributes that put a RUNNABLE record in both queues.
+    public static func queueAttributes(_ record: JobRecord) -> DynamoDB.Item {
+        let key = AttributeValue.s(queueKey(record))
+        return ["gsi1pk": .s(kindQueue(record.job)), "gsi1sk": key, "gsi2pk": .s(globalQueue), "gsi2sk": key]
+    }
+
+    static func value(_ transition: JobRecord.Transition) -> AttributeValue {
+        var entry: [String: AttributeValue] = ["state": .s(transition.state.rawValue), "at": .number(transition.at)]
+        entry["reason"] = transition.reason.map { .s($0) }
+        return .m(entry)
+    }
+
+    public struct MalformedItem: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func record(_ item: DynamoDB.Item) throws(MalformedItem) -> JobRecord {
+        func required<T>(_ name: String, _ value: T?) throws(MalformedItem) -> T {
+            guard let value else { throw MalformedItem(description: "job record \(item["pk"]?.string ?? "?") lacks a valid '\(name)'") }
+            return value
+        }
+        let state = try required("state", item["state"]?.string.flatMap(JobState.init(rawValue:)))
+        var parameters: [String: String] = [:]
+        if case .m(let map)? = item["parameters"] {
+            for (key, value) in map { parameters[key] = try required("parameters.\(key)", value.string) }
+        }
+        var history: [JobRecord.Transition] = []
+        if case .l(let entries)? = item["history"] {
+            for case .m(let entry) in entries {
+                history.append(JobRecord.Transition(
+                    state: try required("history.state", entry["state"]?.string.flatMap(JobState.init(rawValue:))),
+                    at: try required("history.at", entry["at"]?.int64), reason: entry["reason"]?.string))
+            }
+        }
+        return JobRecord(
+            id: try required("jobId", item["jobId"]?.string), job: try required("job", item["job"]?.string), parameters: parameters,
+            attempt: try required("attempt", item["attempt"]?.int), state: state, statusReason: item["statusReason"]?.string,
+            priority: item["priority"]?.int ?? 0, submittedAt: try required("submittedAt", item["submittedAt"]?.int64),
+            updatedAt: item["updatedAt"]?.int64, eventID: item["eventId"]?.string, instanceID: item["instanceId"]?.string,
+            instanceType: item["instanceType"]?.string, heartbeatAt: item["heartbeatAt"]?.int64, exitCode: item["exitCode"]?.int,
+            failingStep: item["failingStep"]?.string, reason: item["reason"]?.string, durationMilliseconds: item["durationMs"]?.int64,
+            history: history)
+    }
+}
+
+extension AttributeValue {
+    var int64: Int64? { if case .n(let value) = self { Int64(value) } else { nil } }
+}

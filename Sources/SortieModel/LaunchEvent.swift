@@ -1,0 +1,123 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What the launcher is asked to do, from either trigger:
+///
+/// - an EventBridge "Scheduled Event": the job is `detail.job`, or else the rule's (or
+///   schedule's) name from `resources[0]`, less an optional `sortie-` prefix; arguments come
+///   from `detail.args` (set with an input transformer, which keeps the event's `id`);
+/// - a manual event `{"job": "...", "args": {...}}`, with an optional `id` to deduplicate on
+///   (without one, the Lambda request id is used: Lambda keeps it across its own retries), and
+///   `"dryRun": true` to check and plan without writing or launching (a dry run may carry the
+///   job's `spec` itself, to try one before publishing it).
+public struct LaunchEvent: Sendable, Equatable, Decodable {
+    public enum Trigger: Sendable, Equatable {
+        /// `rule` is the rule or schedule ARN.
+        case schedule(rule: String, time: String?)
+        case manual
+    }
+
+    public var job: String
+    /// Argument values as text; JSON numbers and booleans are taken as written.
+    public var arguments: [String: String]
+    /// The idempotency key the event carries, if any.
+    public var eventID: String?
+    public var trigger: Trigger
+    public var dryRun: Bool
+    public var inlineSpec: SpecValue?
+
+    public init(job: String, arguments: [String: String] = [:], eventID: String? = nil, trigger: Trigger = .manual, dryRun: Bool = false, inlineSpec: SpecValue? = nil) {
+        self.job = job
+        self.arguments = arguments
+        self.eventID = eventID
+        self.trigger = trigger
+        self.dryRun = dryRun
+        self.inlineSpec = inlineSpec
+    }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    private static let manualKeys = ["job", "args", "id", "dryRun", "spec"]
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        if container.contains(Key("detail-type")) {
+            try self.init(scheduled: container)
+            return
+        }
+        guard container.contains(Key("job")) else {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath,
+                debugDescription: #"expected an EventBridge Scheduled Event or a manual event {"job": "<name>", "args": {…}}"#))
+        }
+        if let unknown = container.allKeys.first(where: { !Self.manualKeys.contains($0.stringValue) }) {
+            throw DecodingError.dataCorruptedError(
+                forKey: unknown, in: container,
+                debugDescription: "unknown field '\(unknown.stringValue)' in a manual event; expected \(Self.manualKeys.joined(separator: ", "))")
+        }
+        let dryRun = try container.decodeIfPresent(Bool.self, forKey: Key("dryRun")) ?? false
+        let inlineSpec = try container.decodeIfPresent(SpecValue.self, forKey: Key("spec"))
+        if inlineSpec != nil, !dryRun {
+            throw DecodingError.dataCorruptedError(forKey: Key("spec"), in: container, debugDescription: "an inline spec is only for dry runs: publish the spec to launch it")
+        }
+        self.init(
+            job: try container.decode(String.self, forKey: Key("job")), arguments: try Self.arguments(container, Key("args")),
+            eventID: try container.decodeIfPresent(String.self, forKey: Key("id")), trigger: .manual, dryRun: dryRun, inlineSpec: inlineSpec)
+    }
+
+    private init(scheduled container: KeyedDecodingContainer<Key>) throws {
+        let detailType = try container.decode(String.self, forKey: Key("detail-type"))
+        guard detailType == "Scheduled Event" else {
+            throw DecodingError.dataCorruptedError(forKey: Key("detail-type"), in: container, debugDescription: "expected \"Scheduled Event\", got \"\(detailType)\"")
+        }
+        eventID = try container.decode(String.self, forKey: Key("id"))
+        let resources = try container.decodeIfPresent([String].self, forKey: Key("resources")) ?? []
+        let detail = container.contains(Key("detail")) ? try container.nestedContainer(keyedBy: Key.self, forKey: Key("detail")) : nil
+        let named = try detail?.decodeIfPresent(String.self, forKey: Key("job"))
+        guard let job = named ?? resources.first.flatMap(Self.jobName(fromRule:)) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: Key("resources"), in: container,
+                debugDescription: "a Scheduled Event names its job in detail.job or by its rule's name in resources[0]")
+        }
+        self.job = job
+        arguments = try detail.map { try Self.arguments($0, Key("args")) } ?? [:]
+        trigger = .schedule(rule: resources.first ?? "", time: try container.decodeIfPresent(String.self, forKey: Key("time")))
+        dryRun = false
+        inlineSpec = nil
+    }
+
+    /// `arn:aws:events:…:rule/sortie-nightly-etl` or `arn:aws:scheduler:…:schedule/group/nightly-etl` → `nightly-etl`.
+    static func jobName(fromRule arn: String) -> String? {
+        guard let name = arn.split(separator: "/").last.map(String.init), !name.isEmpty, arn.contains("/") else { return nil }
+        return name.hasPrefix("sortie-") ? String(name.dropFirst("sortie-".count)) : name
+    }
+
+    private static func arguments(_ container: KeyedDecodingContainer<Key>, _ key: Key) throws -> [String: String] {
+        guard container.contains(key), try !container.decodeNil(forKey: key) else { return [:] }
+        let values = try container.nestedContainer(keyedBy: Key.self, forKey: key)
+        var arguments: [String: String] = [:]
+        for name in values.allKeys {
+            if let text = try? values.decode(String.self, forKey: name) {
+                arguments[name.stringValue] = text
+            } else if let number = try? values.decode(Int64.self, forKey: name) {
+                arguments[name.stringValue] = String(number)
+            } else if let number = try? values.decode(Double.self, forKey: name) {
+                arguments[name.stringValue] = String(number)
+            } else if let flag = try? values.decode(Bool.self, forKey: name) {
+                arguments[name.stringValue] = String(flag)
+            } else {
+                throw DecodingError.dataCorruptedError(forKey: name, in: values, debugDescription: "an argument's value must be text, a number or a boolean")
+            }
+        }
+        return arguments
+    }
+}
