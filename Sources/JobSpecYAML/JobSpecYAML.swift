@@ -84,8 +84,13 @@ public enum JobSpecYAML {
     private static func syntaxIssue(_ error: YamlError) -> SpecIssue {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
-            let detail = context.map { "\(problem) \($0.text)" } ?? problem
+            // A composer's context is the whole document: only a scanner's or parser's says where.
+            let detail = context.map { $0.text.count <= 80 ? "\(problem) \($0.text)" : problem } ?? problem
             return SpecIssue(location: SourceLocation(line: mark.line, column: mark.column), field: "(syntax)", message: "not valid YAML: \(detail)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return SpecIssue(
+                location: SourceLocation(line: context.mark.line, column: context.mark.column), field: duplicates.sorted().joined(separator: ", "),
+                message: "appears more than once in the same mapping")
         default:
             return SpecIssue(field: "(syntax)", message: "not valid YAML: \(error)")
         }

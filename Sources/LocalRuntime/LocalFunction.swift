@@ -91,6 +91,8 @@ public final class LocalFunction: Sendable {
         environment["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/\(name)"
         environment["AWS_LAMBDA_LOG_STREAM_NAME"] = "local/[$LATEST]\(UUID().uuidString.lowercased())"
         environment["AWS_LAMBDA_MAX_CONCURRENCY"] = configuration.concurrency > 1 ? String(configuration.concurrency) : nil
+        // Lambda always sets the region; a function that builds an AWS client at init needs it.
+        environment["AWS_REGION"] = environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
         environment.merge(configuration.environment) { $1 }
         return environment
     }

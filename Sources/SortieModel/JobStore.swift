@@ -127,7 +127,7 @@ public struct JobStore: Sendable {
 
     /// The ids of waiting jobs in the order they should start: one kind's, or (`job` nil) all.
     public func runnable(job: String?, limit: Int) throws(AWSError) -> [String] {
-        let (index, queue) = job.map { ("gsi1", JobTable.kindQueue($0)) } ?? ("gsi2", JobTable.globalQueue)
+        let (index, queue) = job.map { (JobTable.kindQueueIndex, JobTable.kindQueue($0)) } ?? (JobTable.globalQueueIndex, JobTable.globalQueue)
         let page = try dynamoDB.query(.init(
             tableName: table, indexName: index, keyConditionExpression: "\(index)pk = :queue", projectionExpression: "jobId",
             expressionAttributeValues: [":queue": .s(queue)], limit: limit))

@@ -19,6 +19,15 @@ public struct JobTable: Sendable {
         self.name = name
     }
 
+    /// The table as `sortie dev` and the tests create it; TTL goes on `ttlAttribute`.
+    public static func definition(_ name: String) -> DynamoDB.CreateTableInput {
+        DynamoDB.CreateTableInput(tableName: name, partitionKey: "pk", sortKey: "sk", globalSecondaryIndexes: [
+            .init(name: kindQueueIndex, partitionKey: "gsi1pk", sortKey: "gsi1sk"),
+            .init(name: globalQueueIndex, partitionKey: "gsi2pk", sortKey: "gsi2sk"),
+        ])
+    }
+
+    public static let ttlAttribute = "expiresAt"
     public static let kindQueueIndex = "gsi1"
     public static let globalQueueIndex = "gsi2"
     /// How long finished records and seen events stay before DynamoDB's TTL removes them.

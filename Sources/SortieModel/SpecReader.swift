@@ -19,6 +19,8 @@ struct SpecReader {
 
         func path(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
+        func keyLocation(_ key: String) -> SourceLocation? { entries[key]?.keyLocation ?? entries[key]?.value.location }
+
         /// The value's own location, or the mapping's when the key is absent.
         func location(_ key: String) -> SourceLocation? { entries[key]?.value.location ?? entries[key]?.keyLocation ?? location }
     }
@@ -34,31 +36,30 @@ struct SpecReader {
 
     // MARK: Structure
 
-    mutating func fields(_ value: SpecValue, path: String, allowed: [String]) -> Fields? {
+    /// `location` is where to point when a required key is absent: the parent's key, by default the mapping.
+    mutating func fields(_ value: SpecValue, path: String, allowed: [String], location: SourceLocation? = nil) -> Fields? {
         guard case .map(let entries) = value.kind else {
             fail(path, value.location, "expected a mapping with keys \(allowed.joined(separator: ", ")), got \(value.summary)")
             return nil
         }
-        var seen: [String: SpecValue.Entry] = [:]
+        // Neither Yams nor JSONDecoder hands over a mapping with a key twice.
+        var known: [String: SpecValue.Entry] = [:]
         for entry in entries {
-            let field = path.isEmpty ? entry.key : "\(path).\(entry.key)"
-            if let first = seen[entry.key] {
-                let firstLine = first.keyLocation.map { " (first on line \($0.line))" } ?? ""
-                fail(field, entry.keyLocation, "appears twice\(firstLine)")
-            } else if !allowed.contains(entry.key) {
+            guard allowed.contains(entry.key) else {
+                let field = path.isEmpty ? entry.key : "\(path).\(entry.key)"
                 fail(field, entry.keyLocation ?? entry.value.location, "unknown key '\(entry.key)'; expected one of: \(allowed.joined(separator: ", "))")
-            } else {
-                seen[entry.key] = entry
+                continue
             }
+            known[entry.key] = entry
         }
-        return Fields(path: path, location: value.location, entries: seen)
+        return Fields(path: path, location: location ?? value.location, entries: known)
     }
 
     /// `missing` makes the key required, saying what belongs there.
     mutating func fields(_ parent: Fields, _ key: String, allowed: [String], missing: String? = nil) -> Fields? {
         let value = if let missing { need(parent, key, missing) } else { present(parent, key) }
         guard let value else { return nil }
-        return fields(value, path: parent.path(key), allowed: allowed)
+        return fields(value, path: parent.path(key), allowed: allowed, location: parent.keyLocation(key))
     }
 
     /// The items of a list, each with its path.
@@ -78,15 +79,7 @@ struct SpecReader {
             fail(parent.path(key), value.location, "expected a mapping of names to values, got \(value.summary)")
             return []
         }
-        var unique: [SpecValue.Entry] = []
-        for entry in entries {
-            if unique.contains(where: { $0.key == entry.key }) {
-                fail("\(parent.path(key)).\(entry.key)", entry.keyLocation, "appears twice")
-            } else {
-                unique.append(entry)
-            }
-        }
-        return unique
+        return entries
     }
 
     // MARK: Scalars

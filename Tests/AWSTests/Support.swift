@@ -5,18 +5,6 @@ import Logging
 import SortieTestSupport
 import Testing
 
-/// Runs blocking work (libcurl) on its own thread: blocking a Swift concurrency thread could
-/// starve the in-process fake servers that the work is waiting for. Expectations stay in the
-/// async test body, where Swift Testing can attribute them.
-@discardableResult
-func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread { continuation.resume(with: Result { try body() }) }
-        thread.stackSize = 4 << 20
-        thread.start()
-    }
-}
-
 /// Runs `body` expecting an `AWSError`; records an issue and returns nil when it succeeds or throws something else.
 func awsError<T: Sendable>(
     _ body: @escaping @Sendable () throws(AWSError) -> T, sourceLocation: SourceLocation = #_sourceLocation

@@ -45,20 +45,32 @@ public final class MotoServer: @unchecked Sendable {
     }
 
     private static let sharedLock = NSLock()
-    nonisolated(unsafe) private static var sharedResult: Result<MotoServer, any Error>?
+    nonisolated(unsafe) private static var sharedResults: [Bool: Result<MotoServer, any Error>] = [:]
 
     /// The process-wide server, started on first use with Batch and Lambda in their no-Docker
     /// mode; a failed start is remembered so every test reports the same cause quickly.
     public static func shared() throws -> MotoServer {
+        try lazilyStarted(serialized: false)
+    }
+
+    /// A second process-wide server that handles one request at a time. moto's threaded server
+    /// checks a condition and writes in separate steps, and rolls a failed transaction back by
+    /// restoring a copy of the whole table, undoing writes made meanwhile by other requests:
+    /// concurrency tests that rely on DynamoDB's atomic conditional writes use this one.
+    public static func serialized() throws -> MotoServer {
+        try lazilyStarted(serialized: true)
+    }
+
+    private static func lazilyStarted(serialized: Bool) throws -> MotoServer {
         sharedLock.lock()
         defer { sharedLock.unlock() }
-        if let sharedResult { return try sharedResult.get() }
+        if let result = sharedResults[serialized] { return try result.get() }
         let result = Result { () throws -> MotoServer in
-            let server = try start()
+            let server = try start(environment: serialized ? ["SORTIE_MOTO_SERIALIZED": "1"] : [:])
             try server.configure(#"{"batch": {"use_docker": false}, "lambda": {"use_docker": false}}"#)
             return server
         }
-        sharedResult = result
+        sharedResults[serialized] = result
         return try result.get()
     }
 
@@ -140,6 +152,14 @@ public final class MotoServer: @unchecked Sendable {
                 time.sleep(0.5)
             os._exit(0)
         threading.Thread(target=watch, daemon=True).start()
+        if os.environ.get("SORTIE_MOTO_SERIALIZED") == "1":
+            from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+            one_at_a_time = threading.Lock()
+            dispatch = DomainDispatcherApplication.__call__
+            def serialized(self, environ, start_response):
+                with one_at_a_time:
+                    return dispatch(self, environ, start_response)
+            DomainDispatcherApplication.__call__ = serialized
         from moto.server import main
         main(["-H", "127.0.0.1", "-p", sys.argv[1]])
         """
