@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "launcher", targets: ["LauncherFunction"]),
         .executable(name: "sortie-runner", targets: ["SortieRunner"]),
         .executable(name: "sortie", targets: ["SortieCLI"]),
+        .executable(name: "launcher-bench", targets: ["LauncherBench"]),
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
     ],
     dependencies: [
@@ -87,6 +88,7 @@ let package = Package(
         ], path: "bench/RuntimeBench"),
 
         .executableTarget(name: "AWSBench", dependencies: ["AWSCore", "AWSServices"], path: "bench/AWSBench"),
+        .executableTarget(name: "LauncherBench", dependencies: ["Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport"], path: "bench/LauncherBench"),
 
         // Test-only function that reports its context, sleeps, logs and fails on request.
         .executableTarget(name: "RuntimeProbe", dependencies: ["LambdaRuntime"], path: "Tests/Fixtures/RuntimeProbe"),
@@ -97,5 +99,10 @@ let package = Package(
         ]),
         .testTarget(name: "AWSTests", dependencies: ["AWSCore", "AWSServices", "SortieTestSupport", "LoopbackHTTP"]),
         .testTarget(name: "PackagingTests", dependencies: ["SortieTestSupport"]),
+        .testTarget(name: "JobModelTests", dependencies: ["SortieModel", "JobSpecYAML", "SortieTestSupport", "SortieCLI"]),
+        .testTarget(name: "LauncherTests", dependencies: [
+            "Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport",
+            "LauncherFunction", "SortieRunner", "SortieCLI",
+        ]),
     ]
 )

@@ -50,6 +50,11 @@ public enum Runner {
     /// Exit statuses: 0 the job succeeded, 1 it failed (or was interrupted), 2 the runner could not run it.
     public static func run(_ payload: RunnerPayload, options: RunnerOptions) -> Int32 {
         signal(SIGTERM) { _ in terminationRequested.store(true, ordering: .relaxed) }
+        // A parent may have started us with signals blocked (threads of some runtimes block them all).
+        var terminate = sigset_t()
+        sigemptyset(&terminate)
+        sigaddset(&terminate, SIGTERM)
+        sigprocmask(SIG_UNBLOCK, &terminate, nil)
         let status = attempt(payload, options: options)
         if terminationRequested.load(ordering: .relaxed) { return status }
         if !payload.spec.noShutdown, let command = options.shutdownCommand {

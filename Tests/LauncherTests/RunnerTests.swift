@@ -1,0 +1,196 @@
+import AWSCore
+import AWSServices
+import Foundation
+import SortieModel
+import SortieTestSupport
+import Testing
+
+/// `sortie-runner` as EC2 runs it (`run PAYLOAD`, reporting to moto) and as a developer does (`--local`).
+@Suite("The runner", .serialized)
+struct RunnerTests {
+    /// A job record made STARTING the way the launcher makes it, and the payload its instance gets.
+    private func startingJob(_ deployment: Deployment, _ spec: JobSpec, heartbeat: Int = 60) async throws -> RunnerPayload {
+        let record = JobRecord(id: UUID().uuidString.lowercased(), job: spec.name, parameters: ["day": "2024-05-01"], submittedAt: JobStore.now())
+        let started = try await blocking { () throws -> JobStore.StartResult in
+            _ = try deployment.store.submit(record, eventID: "runner-\(record.id)")
+            return try deployment.store.start(record, maxConcurrency: 1, globalLimit: 100)
+        }
+        guard case .started = started else { throw MotoServer.MotoError.notStarted("the job did not start: \(started)") }
+        return RunnerPayload(jobID: record.id, attempt: 1, arguments: record.parameters, spec: spec, reporting: ReportingSettings(
+            table: deployment.table, logGroup: deployment.logGroup, logBucket: deployment.bucket, logPrefix: "logs/", region: MotoServer.region,
+            heartbeatSeconds: heartbeat))
+    }
+
+    /// A folder standing in for /opt/sortie, with the payload written where UserData puts it.
+    private func home(_ payload: RunnerPayload) throws -> URL {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("sortie-home-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        try JSONEncoder.sorted.encode(payload).write(to: home.appendingPathComponent("job.json"))
+        return home
+    }
+
+    private func environment(_ deployment: Deployment, home: URL) -> [String: String] {
+        deployment.server.environment.merging([
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home.path, "SORTIE_HOME": home.path,
+            "SORTIE_SHUTDOWN_COMMAND": "touch '\(home.path)/shutdown-ran'",
+        ]) { $1 }
+    }
+
+    @Test("on EC2 the runner reports RUNNING, heartbeats, ships the output to CloudWatch Logs and S3, writes the final record and frees the slot, then shuts down")
+    func succeeds() async throws {
+        let deployment = try await Deployment.create()
+        let spec = testSpec(Deployment.uniqueName("runs"), steps: [
+            .init(name: "greet", run: #"echo "hello $SORTIE_ARG_day from $SORTIE_JOB""#),
+            .init(name: "wait", run: "sleep 2.5; echo 'waited'", timeoutSeconds: 20),
+        ])
+        let payload = try await startingJob(deployment, spec, heartbeat: 1)
+        let home = try home(payload)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let run = try Command.run(try BuiltProducts.executable("sortie-runner"), ["run", home.appendingPathComponent("job.json").path],
+                                  environment: environment(deployment, home: home), timeout: .seconds(60))
+        #expect(run.status == 0, "\(run.stderr)")
+
+        let record = try #require(try await deployment.record(payload.jobID))
+        #expect(record.state == .succeeded)
+        #expect(record.statusReason == "All 2 steps succeeded")
+        #expect(record.exitCode == 0 && record.failingStep == nil)
+        #expect((record.durationMilliseconds ?? 0) >= 2500)
+        #expect(record.history.map(\.state) == [.submitted, .starting, .running, .succeeded])
+        #expect((record.heartbeatAt ?? 0) > (record.history.first { $0.state == .running }?.at ?? .max), "no heartbeat after RUNNING")
+        #expect(try await deployment.slotHolders(job: spec.name).isEmpty)
+        #expect(FileManager.default.fileExists(atPath: home.appendingPathComponent("shutdown-ran").path))
+
+        let key = "logs/\(spec.name)/\(payload.jobID)/attempt-1.log"
+        let log = try await blocking { try S3(client: deployment.client).getObject(bucket: deployment.bucket, key: key).body }
+        let text = String(decoding: log, as: UTF8.self)
+        #expect(text.contains("hello 2024-05-01 from \(spec.name)\n"))
+        #expect(text.contains("[sortie] step 2/2 'wait' started\nwaited\n"))
+        #expect(try await deployment.item(JobTable.jobKey(payload.jobID))?["logUri"] == .s("s3://\(deployment.bucket)/\(key)"))
+        let events = try await blocking {
+            try CloudWatchLogs(client: deployment.client).getLogEvents(group: deployment.logGroup, stream: "\(spec.name)/\(payload.jobID)/attempt-1")
+        }
+        #expect(events.map(\.message).contains("hello 2024-05-01 from \(spec.name)"))
+        #expect(events.map(\.message).contains("waited"))
+    }
+
+    @Test("a failing step ends the job FAILED with its exit code, name and reason; later steps do not run")
+    func failingStep() async throws {
+        let deployment = try await Deployment.create()
+        let spec = testSpec(Deployment.uniqueName("fails"), steps: [
+            .init(name: "ok", run: "echo fine"),
+            .init(name: "broken", run: "echo 'about to fail' >&2; exit 3"),
+            .init(name: "never", run: "touch \"$SORTIE_HOME/never-ran\""),
+        ])
+        let payload = try await startingJob(deployment, spec)
+        let home = try home(payload)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let run = try Command.run(try BuiltProducts.executable("sortie-runner"), ["run", home.appendingPathComponent("job.json").path],
+                                  environment: environment(deployment, home: home), timeout: .seconds(60))
+        #expect(run.status == 1)
+        let record = try #require(try await deployment.record(payload.jobID))
+        #expect(record.state == .failed)
+        #expect(record.exitCode == 3 && record.failingStep == "broken")
+        #expect(record.statusReason == "Step 'broken' failed")
+        #expect(record.reason == "Step 'broken' exited with status 3")
+        #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent("never-ran").path))
+        #expect(try await deployment.slotHolders(job: spec.name).isEmpty)
+        #expect(spec.retry.shouldRetry(attempt: 1, exitCode: record.exitCode, statusReason: record.statusReason, reason: record.reason) == false)
+    }
+
+    @Test("SIGTERM (a spot interruption) stops the step and records the attempt as interrupted, in AWS Batch's words; no shutdown of its own")
+    func interrupted() async throws {
+        let deployment = try await Deployment.create()
+        let spec = testSpec(Deployment.uniqueName("spot"), steps: [.init(name: "long", run: "echo started; sleep 60")])
+        let payload = try await startingJob(deployment, spec)
+        let home = try home(payload)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("sortie-runner"))
+        process.arguments = ["run", home.appendingPathComponent("job.json").path]
+        process.environment = environment(deployment, home: home)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await deployment.record(payload.jobID)?.state != .running, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        process.terminate()
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        guard !process.isRunning else {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("the runner did not stop within 30 s of SIGTERM")
+            return
+        }
+        #expect(process.terminationStatus == 1)
+        let record = try #require(try await deployment.record(payload.jobID))
+        #expect(record.state == .failed)
+        #expect(record.statusReason == "Host EC2 (instance unknown) terminated.")
+        #expect(record.reason?.contains("SIGTERM") == true && record.failingStep == "long" && record.exitCode == nil)
+        #expect(spec.retry.shouldRetry(attempt: 1, exitCode: nil, statusReason: record.statusReason, reason: record.reason) == false)
+        #expect(RetryStrategy(attempts: 2, evaluateOnExit: [.init(onStatusReason: "Host EC2*", action: .retry), .init(onReason: "*", action: .exit)])
+            .shouldRetry(attempt: 1, exitCode: nil, statusReason: record.statusReason, reason: record.reason))
+        #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent("shutdown-ran").path))
+        #expect(try await deployment.slotHolders(job: spec.name).isEmpty)
+    }
+
+    @Test("a runner whose job is no longer STARTING (failed or cancelled meanwhile) runs nothing")
+    func staleAttempt() async throws {
+        let deployment = try await Deployment.create()
+        let spec = testSpec(Deployment.uniqueName("stale"), steps: [.init(name: "no", run: "touch \"$SORTIE_HOME/ran\"")])
+        let payload = try await startingJob(deployment, spec)
+        let moved = try await blocking {
+            try deployment.store.transition(payload.jobID, attempt: 1, from: [.starting], to: .failed, reason: "cancelled", freeingSlotsOf: spec.name)
+        }
+        #expect(moved)
+        let home = try home(payload)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let run = try Command.run(try BuiltProducts.executable("sortie-runner"), ["run", home.appendingPathComponent("job.json").path],
+                                  environment: environment(deployment, home: home), timeout: .seconds(60))
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("is not STARTING any more"))
+        #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent("ran").path))
+        #expect(try await deployment.record(payload.jobID)?.statusReason == "cancelled")
+    }
+
+    @Test("--local runs a YAML spec here: steps in order with their arguments, a step timeout fails the job, the log is kept, nothing is shut down")
+    func local() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sortie-local-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("jobs"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let spec = folder.appendingPathComponent("jobs/try-it.yaml")
+        try """
+            name: try-it
+            instance: {types: [t3.micro], image: ami-0123456789abcdef0}
+            arguments:
+              who: {default: world}
+              note:
+            environment: {OUT: \(folder.path)}
+            steps:
+              - name: greet
+                run: printf '%s|%s' "$SORTIE_ARG_who" "$SORTIE_ARG_note" > "$OUT/greeting"
+              - name: slow
+                run: echo before; sleep 30; echo after
+                timeout: 1s
+              - name: never
+                run: touch "$OUT/never"
+            timeout: 1m
+            """.write(to: spec, atomically: true, encoding: .utf8)
+        let note = "it's $(id) `x`\nline 2 ✓"
+        let run = try Command.run(try BuiltProducts.executable("sortie-runner"), [
+            "--local", spec.path, "--arg", "note=\(note)", "--log-dir", folder.appendingPathComponent("logs").path,
+        ], environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(60))
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(try String(contentsOf: folder.appendingPathComponent("greeting"), encoding: .utf8) == "world|\(note)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("never").path))
+        #expect(run.stdout.contains("before\n") && !run.stdout.contains("after"))
+        #expect(run.stderr.contains("step 'slow' timed out after 1s"))
+        let logs = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("logs").path)
+        #expect(logs.count == 1 && logs.first?.hasPrefix("try-it-local-") == true)
+
+        let bad = try Command.run(try BuiltProducts.executable("sortie-runner"), ["--local", spec.path, "--arg", "colour=red"], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("takes no argument 'colour'"))
+    }
+}
