@@ -82,15 +82,14 @@ struct Deployment: Sendable {
         }
     }
 
-    /// The UserData script EC2 holds for an instance, decoded.
-    func userData(_ instanceID: String) async throws -> String {
+    /// One attribute of an instance as EC2 describes it (`userData` comes base64-encoded).
+    func instanceAttribute(_ instanceID: String, _ attribute: String) async throws -> String? {
         try await blocking {
             var parameters = QueryParameters()
             parameters.add("InstanceId", instanceID)
-            parameters.add("Attribute", "userData")
+            parameters.add("Attribute", attribute)
             let root = try QueryProtocolClient(client: client, service: .ec2, version: "2016-11-15").call("DescribeInstanceAttribute", parameters)
-            let encoded = root["userData", "value"]?.text ?? ""
-            return String(decoding: Data(base64Encoded: encoded) ?? Data(), as: UTF8.self)
+            return root[attribute, "value"]?.text
         }
     }
 

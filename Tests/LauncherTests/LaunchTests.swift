@@ -50,12 +50,14 @@ struct LaunchTests {
         let item = try #require(raw.first(named: "instancesSet")?.child("item"))
         #expect(item["metadataOptions", "httpTokens"]?.text == "required")
         #expect(item.string("clientToken") == "\(jobID)-a1-t0")
+        #expect(try await deployment.instanceAttribute(instance.instanceId, "instanceInitiatedShutdownBehavior") == "terminate")
         let record = try #require(try await deployment.record(jobID))
         #expect(record.state == .starting && record.instanceID == instance.instanceId && record.parameters == Self.hostile)
         #expect(try await deployment.slotHolders(job: name) == [jobID])
 
         // The instance's boot, here: the script fetches the runner and hands it the payload.
-        let script = try await deployment.userData(instance.instanceId)
+        let encoded = try #require(try await deployment.instanceAttribute(instance.instanceId, "userData"))
+        let script = String(decoding: try #require(Data(base64Encoded: encoded)), as: UTF8.self)
         #expect(script.hasPrefix("#!/bin/bash\n"))
         for value in Self.hostile.values { #expect(!script.contains(value)) }
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("sortie-boot-\(UUID().uuidString)")
