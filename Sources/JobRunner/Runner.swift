@@ -57,11 +57,14 @@ public enum Runner {
         sigprocmask(SIG_UNBLOCK, &terminate, nil)
         let status = attempt(payload, options: options)
         if terminationRequested.load(ordering: .relaxed) { return status }
-        if !payload.spec.noShutdown, let command = options.shutdownCommand {
-            complain("shutting down: \(command)")
-            _ = try? Subprocess.run(["/bin/sh", "-c", command], environment: options.environment, deadline: nil, stop: { false }, output: { _ in }, tick: {})
-        }
+        if !payload.spec.noShutdown, let command = options.shutdownCommand { shutDown(command, environment: options.environment) }
         return status
+    }
+
+    /// The instance must not outlive its job: this runs whenever the runner is done, whatever happened.
+    static func shutDown(_ command: String, environment: [String: String]) {
+        complain("shutting down: \(command)")
+        _ = try? Subprocess.run(["/bin/sh", "-c", command], environment: environment, deadline: nil, stop: { false }, output: { _ in }, tick: {})
     }
 
     private static func attempt(_ payload: RunnerPayload, options: RunnerOptions) -> Int32 {

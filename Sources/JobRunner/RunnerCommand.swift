@@ -49,15 +49,23 @@ public enum RunnerCommand {
         }
     }
 
-    private static func runPayload(_ arguments: [String], environment: [String: String]) throws -> Int32 {
+    private static func runPayload(_ arguments: [String], environment: [String: String]) throws(UsageError) -> Int32 {
         guard arguments.count == 1, let path = arguments.first else { throw UsageError(description: "`run` takes one payload file") }
-        let payload = try JSONDecoder().decode(RunnerPayload.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         let local = environment["SORTIE_RUNNER_LOCAL"] == "1"
         let home = environment["SORTIE_HOME"] ?? "/opt/sortie"
-        try changeDirectory(to: "\(home)/code")
+        let shutdown = environment["SORTIE_SHUTDOWN_COMMAND"] ?? (local ? nil : "shutdown -h now")
+        let payload: RunnerPayload
+        do {
+            payload = try JSONDecoder().decode(RunnerPayload.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            try changeDirectory(to: "\(home)/code")
+        } catch {
+            // Nothing to run and no record to write: the instance still goes.
+            complain("cannot run \(path): \(error)")
+            if let shutdown { Runner.shutDown(shutdown, environment: environment) }
+            return 2
+        }
         return Runner.run(payload, options: RunnerOptions(
-            reporting: local ? nil : payload.reporting, echo: local, logDirectory: "\(home)/logs",
-            shutdownCommand: environment["SORTIE_SHUTDOWN_COMMAND"] ?? (local ? nil : "shutdown -h now"),
+            reporting: local ? nil : payload.reporting, echo: local, logDirectory: "\(home)/logs", shutdownCommand: shutdown,
             environment: environment, askInstanceMetadata: !local && environment["AWS_EC2_METADATA_DISABLED"] != "true"))
     }
 

@@ -25,7 +25,8 @@ struct LaunchTests {
         ], arguments: Dictionary(uniqueKeysWithValues: Self.hostile.keys.map { ($0, JobSpec.ArgumentSpec()) }))
         try await deployment.publish(spec)
 
-        var event = try JSONSerialization.jsonObject(with: Data(contentsOf: Repository.root.appendingPathComponent("events/launcher-scheduled.json"))) as! [String: Any]
+        let sample = try JSONSerialization.jsonObject(with: Data(contentsOf: Repository.root.appendingPathComponent("events/launcher-scheduled.json")))
+        var event = try #require(sample as? [String: Any])
         event["id"] = UUID().uuidString
         event["resources"] = ["arn:aws:events:us-east-1:123456789012:rule/sortie-\(name)"]
         event["detail"] = ["args": Self.hostile]

@@ -135,7 +135,7 @@ struct RunnerTests {
         #expect(try await deployment.slotHolders(job: spec.name).isEmpty)
     }
 
-    @Test("a runner whose job is no longer STARTING (failed or cancelled meanwhile) runs nothing")
+    @Test("a runner whose job is no longer STARTING (failed or cancelled meanwhile), or whose payload is unreadable, runs nothing and still shuts down")
     func staleAttempt() async throws {
         let deployment = try await Deployment.create()
         let spec = testSpec(Deployment.uniqueName("stale"), steps: [.init(name: "no", run: "touch \"$SORTIE_HOME/ran\"")])
@@ -152,6 +152,14 @@ struct RunnerTests {
         #expect(run.stderr.contains("is not STARTING any more"))
         #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent("ran").path))
         #expect(try await deployment.record(payload.jobID)?.statusReason == "cancelled")
+        #expect(FileManager.default.fileExists(atPath: home.appendingPathComponent("shutdown-ran").path), "the instance must not outlive its job")
+
+        try Data("{not a payload".utf8).write(to: home.appendingPathComponent("job.json"))
+        try FileManager.default.removeItem(at: home.appendingPathComponent("shutdown-ran"))
+        let broken = try Command.run(try BuiltProducts.executable("sortie-runner"), ["run", home.appendingPathComponent("job.json").path],
+                                     environment: environment(deployment, home: home), timeout: .seconds(60))
+        #expect(broken.status == 2)
+        #expect(FileManager.default.fileExists(atPath: home.appendingPathComponent("shutdown-ran").path), "an unreadable payload still shuts down")
     }
 
     @Test("--local runs a YAML spec here: steps in order with their arguments, a step timeout fails the job, the log is kept, nothing is shut down")
