@@ -110,6 +110,18 @@ public final class LocalFunction: Sendable {
     /// Everything the function wrote so far, when its logs are captured.
     public var capturedLog: String { log.text }
 
+    /// The captured log once `isComplete` holds for it, or as it is after `timeout`: lines travel
+    /// through a pipe and may trail the outcome of the invocation that wrote them.
+    public func capturedLog(until isComplete: (String) -> Bool, timeout: Duration = .seconds(5)) async -> String {
+        let deadline = ContinuousClock.now + timeout
+        var text = log.text
+        while !isComplete(text) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+            text = log.text
+        }
+        return text
+    }
+
     /// The exit status once the process has ended (128 + signal number for a signal).
     public var exitStatusIfEnded: Int32? { exitStatus.status.withLock { $0 } }
 

@@ -32,7 +32,8 @@ struct ConcurrencyTests {
             }
             #expect(ids.count == 8)
 
-            let lines = function.capturedLog.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+            let log = await function.capturedLog { $0.components(separatedBy: "\twoke ").count == 9 }
+            let lines = log.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
             let sleepLines = lines.filter { $0.count == 4 && ($0[3].hasPrefix("sleeping ") || $0[3].hasPrefix("woke ")) }
             #expect(sleepLines.count == 16)
             for line in sleepLines {

@@ -129,7 +129,8 @@ struct ContextTests {
         try await withFunction("RuntimeProbe", environment: ["AWS_LAMBDA_LOG_LEVEL": "DEBUG"]) { function in
             let outcome = await function.invoke(json: #"{"action":"log","message":"hello text"}"#)
             let requestID = try #require(outcome.requestID)
-            let lines = function.capturedLog.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+            let log = await function.capturedLog { $0.contains("hello text") && $0.contains("warning line") }
+            let lines = log.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
             let info = try #require(lines.first { $0.last == "hello text" })
             #expect(info.count == 4)
             #expect(info[1] == requestID)
@@ -146,10 +147,11 @@ struct ContextTests {
             let outcome = await function.invoke(json: #"{"action":"log","message":"quiet \"please\""}"#)
             let requestID = try #require(outcome.requestID)
             _ = try outcome.responseBody()
-            let records = function.capturedLog.split(separator: "\n").compactMap {
+            let log = await function.capturedLog { $0.contains("warning line") }
+            let records = log.split(separator: "\n").compactMap {
                 try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
             }
-            #expect(records.count == 1, "log was: \(function.capturedLog)")
+            #expect(records.count == 1, "log was: \(log)")
             let warning = try #require(records.first)
             #expect(warning["level"] as? String == "WARN")
             #expect(warning["message"] as? String == "warning line")
