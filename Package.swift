@@ -15,6 +15,8 @@ let package = Package(
         .executable(name: "sortie-runner", targets: ["SortieRunner"]),
         .executable(name: "sortie", targets: ["SortieCLI"]),
         .executable(name: "launcher-bench", targets: ["LauncherBench"]),
+        .executable(name: "retry-reactor", targets: ["RetryReactorFunction"]),
+        .executable(name: "reactor-bench", targets: ["ReactorBench"]),
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
     ],
     dependencies: [
@@ -68,6 +70,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "LauncherFunction", dependencies: ["Launcher", "LambdaRuntime"]),
+        // Instance endings into decisions: retries, completions, the next queued job; the sweep.
+        .target(name: "Reactor", dependencies: [
+            "Launcher", "SortieModel", "AWSCore", "AWSServices",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "RetryReactorFunction", dependencies: ["Reactor", "LambdaRuntime"]),
         // Running a job's steps on its instance (or locally) and reporting them.
         .target(name: "JobRunner", dependencies: ["SortieModel", "AWSCore", "AWSServices"]),
         .executableTarget(name: "SortieRunner", dependencies: ["JobRunner", "LambdaRuntime"]),
@@ -89,6 +97,7 @@ let package = Package(
 
         .executableTarget(name: "AWSBench", dependencies: ["AWSCore", "AWSServices"], path: "bench/AWSBench"),
         .executableTarget(name: "LauncherBench", dependencies: ["Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport"], path: "bench/LauncherBench"),
+        .executableTarget(name: "ReactorBench", dependencies: ["Reactor", "Launcher", "SortieModel", "AWSCore", "AWSServices", "SortieTestSupport"], path: "bench/ReactorBench"),
 
         // Test-only function that reports its context, sleeps, logs and fails on request.
         .executableTarget(name: "RuntimeProbe", dependencies: ["LambdaRuntime"], path: "Tests/Fixtures/RuntimeProbe"),
@@ -103,6 +112,9 @@ let package = Package(
         .testTarget(name: "LauncherTests", dependencies: [
             "Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport",
             "LauncherFunction", "SortieRunner", "SortieCLI",
+        ]),
+        .testTarget(name: "ReactorTests", dependencies: [
+            "Reactor", "Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "RetryReactorFunction", "SortieRunner",
         ]),
     ]
 )

@@ -9,13 +9,13 @@ import Foundation
 
 /// The runner's side of the job record on EC2: RUNNING when it starts, a heartbeat while it
 /// runs, the full log in S3 and the final record (which frees the job's slots) when it ends.
+/// Failures are announced by the retry reactor, which alone knows whether another attempt follows.
 struct AWSReport {
     let payload: RunnerPayload
     let settings: ReportingSettings
     let store: JobStore
     let logs: CloudWatchLogs
     let s3: S3
-    let sns: SNS
     private var lastBeat = Clock.seconds()
 
     init(payload: RunnerPayload, settings: ReportingSettings, client: AWSClient) {
@@ -24,7 +24,6 @@ struct AWSReport {
         store = JobStore(dynamoDB: DynamoDB(client: client), table: settings.table)
         logs = CloudWatchLogs(client: client)
         s3 = S3(client: client)
-        sns = SNS(client: client)
     }
 
     var logStream: String { settings.logStream(job: payload.spec.name, jobID: payload.jobID, attempt: payload.attempt) }
@@ -79,13 +78,6 @@ struct AWSReport {
         } catch {
             complain("could not write the final record of job \(payload.jobID): \(error)")
             return false
-        }
-        if state == .failed, let topic = payload.spec.notify, let record = try? store.record(payload.jobID) {
-            do {
-                try JobNotification.publish(record, topic: topic, sns: sns)
-            } catch {
-                complain("could not notify \(topic): \(error)")
-            }
         }
         return true
     }

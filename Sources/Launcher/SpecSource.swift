@@ -31,7 +31,7 @@ public enum SpecSource: Sendable, Equatable {
     }
 
     /// The job's spec; `nil` when none is published under that name.
-    func spec(named job: String, s3: S3) throws(LaunchError) -> JobSpec? {
+    public func spec(named job: String, s3: S3) throws(LaunchError) -> JobSpec? {
         guard JobSpec.isValidName(job) else { return nil }
         let data: Data
         switch self {

@@ -19,12 +19,14 @@ public enum JobNotification {
         var exitCode: Int?
         var failingStep: String?
         var instanceId: String?
+        /// Where the attempt's full log is: `s3://…`, or the CloudWatch Logs group and stream.
+        var log: String?
     }
 
-    public static func publish(_ record: JobRecord, topic: String, sns: SNS) throws(AWSError) {
+    public static func publish(_ record: JobRecord, topic: String, sns: SNS, log: String? = nil) throws(AWSError) {
         let message = Message(
             job: record.job, jobId: record.id, attempt: record.attempt, state: record.state, statusReason: record.statusReason,
-            reason: record.reason, exitCode: record.exitCode, failingStep: record.failingStep, instanceId: record.instanceID)
+            reason: record.reason, exitCode: record.exitCode, failingStep: record.failingStep, instanceId: record.instanceID, log: log)
         // Encoding strings and numbers cannot fail.
         let body = (try? JSONEncoder.sorted.encode(message)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         try sns.publish(.init(

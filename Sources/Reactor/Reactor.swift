@@ -1,0 +1,225 @@
+import AWSCore
+import AWSServices
+import Launcher
+import Logging
+import SortieModel
+
+/// Turns instance endings into decisions: SUCCEEDED, another attempt, or FAILED with a
+/// notification; then fills the freed slot with the oldest waiting job that fits. Every write
+/// is conditional on the attempt and state it leaves, so duplicate and out-of-order events
+/// decide once. See `Decision` for the table and `sweep` for what the schedule catches.
+public struct Reactor: Sendable {
+    public let configuration: ReactorConfiguration
+    let launcher: Launcher
+    let ec2: EC2
+    let s3: S3
+    let sns: SNS
+    let dynamoDB: DynamoDB
+    /// Tags the launcher puts on every instance.
+    static let jobTag = "sortie:job-id"
+    static let attemptTag = "sortie:attempt"
+
+    public init(configuration: ReactorConfiguration, client: AWSClient) {
+        self.configuration = configuration
+        launcher = Launcher(configuration: configuration.launcher, client: client)
+        ec2 = EC2(client: client)
+        s3 = S3(client: client)
+        sns = SNS(client: client)
+        dynamoDB = DynamoDB(client: client)
+    }
+
+    public func handle(_ event: ReactorEvent, logger: Logger) throws(ReactorError) -> ReactorResponse {
+        switch event.kind {
+        case .stateChange(let instanceID, let state):
+            guard Self.endingStates.contains(state) else {
+                logger.debug("instance \(instanceID) is \(state): not an ending")
+                return ReactorResponse(.ignored, instanceId: instanceID, detail: "\(state) ends nothing")
+            }
+            guard let instance = try describe(instanceID, logger: logger) else {
+                return ReactorResponse(.ignored, instanceId: instanceID, detail: "not a Sortie job's instance")
+            }
+            var response = try react(to: instance, logger: logger)
+            if response.outcome != .ignored {
+                response.started = try startWaiting(upTo: 1, logger: logger)
+            }
+            return response
+        case .interruptionWarning(let instanceID):
+            guard let instance = try describe(instanceID, logger: logger) else {
+                return ReactorResponse(.ignored, instanceId: instanceID, detail: "not a Sortie job's instance")
+            }
+            return try noteInterruption(instance, logger: logger)
+        case .sweep:
+            return try sweep(logger: logger)
+        }
+    }
+
+    static let endingStates: Set<String> = ["terminated", "stopped"]
+
+    // MARK: One instance's ending
+
+    /// Decides the attempt `instance` ran, if it is Sortie's and still this attempt's.
+    func react(to instance: EC2.Instance, logger: Logger) throws(ReactorError) -> ReactorResponse {
+        let id = instance.instanceId
+        let store = try store()
+        guard let (jobID, attempt) = Self.job(of: instance), let item = try aws({ () throws(AWSError) in try store.storedItem(jobID) }) else {
+            logger.debug("instance \(id) has no Sortie job record: ignored")
+            return ReactorResponse(.ignored, instanceId: id, detail: "no job record")
+        }
+        let record = try decode(item)
+        guard record.attempt == attempt, record.instanceID == nil || record.instanceID == id else {
+            logger.debug("instance \(id) ran attempt \(attempt) of job \(jobID), which is now at attempt \(record.attempt)")
+            return ReactorResponse(.stale, instanceId: id, jobId: jobID, attempt: attempt, detail: "job \(jobID) is at attempt \(record.attempt)")
+        }
+        let ending = InstanceEnding(
+            instanceID: id, state: instance.state?.name, reasonCode: instance.stateReason?.code, reasonMessage: instance.stateReason?.message,
+            spotWarned: item[JobStore.Attribute.interruptionWarnedAt] != nil)
+        switch record.state {
+        case .starting, .running:
+            return try end(record, Decision.failure(ending), ending: ending, logger: logger)
+        case .succeeded, .failed:
+            return try decide(item, ending: ending, logger: logger)
+        case .submitted, .runnable:
+            return ReactorResponse(.stale, instanceId: id, jobId: jobID, attempt: attempt, detail: "job \(jobID) is \(record.state.rawValue)")
+        }
+    }
+
+    /// Records an attempt with no final record as failed (freeing its slots), then decides it.
+    /// A lost attempt is decided in the same write: it is never retried.
+    func end(_ record: JobRecord, _ failure: AttemptFailure, ending: InstanceEnding?, logger: Logger) throws(ReactorError) -> ReactorResponse {
+        var set: DynamoDB.Item = [:]
+        set["reason"] = failure.reason.map { .s($0) }
+        if failure.lost { set[JobStore.Attribute.settledAt] = .number(JobStore.now()) }
+        let store = try store()
+        let moved = try aws { () throws(AWSError) in
+            try store.transition(
+                record.id, attempt: record.attempt, from: [.starting, .running], to: .failed, reason: failure.statusReason, set: set,
+                freeingSlotsOf: record.job)
+        }
+        guard let item = try aws({ () throws(AWSError) in try store.storedItem(record.id) }) else {
+            return ReactorResponse(.ignored, instanceId: ending?.instanceID, jobId: record.id, detail: "job record deleted")
+        }
+        guard failure.lost else { return try decide(item, ending: ending, logger: logger) }
+        guard moved else { return ReactorResponse(.duplicate, instanceId: ending?.instanceID, jobId: record.id, attempt: record.attempt) }
+        logger.warning("job \(record.id) attempt \(record.attempt) FAILED: \(failure.statusReason)", metadata: ["job": "\(record.job)"])
+        try notify(try decode(item), log: item.jobLog, logger: logger)
+        return ReactorResponse(.decided, instanceId: ending?.instanceID, jobId: record.id, attempt: record.attempt, decision: .failed, detail: failure.statusReason)
+    }
+
+    /// Decides a SUCCEEDED or FAILED attempt, once.
+    func decide(_ item: DynamoDB.Item, ending: InstanceEnding?, logger: Logger) throws(ReactorError) -> ReactorResponse {
+        let record = try decode(item)
+        let instanceID = ending?.instanceID ?? record.instanceID
+        guard item[JobStore.Attribute.settledAt] == nil else {
+            return ReactorResponse(.duplicate, instanceId: instanceID, jobId: record.id, attempt: record.attempt, detail: "decided before")
+        }
+        let spec = try spec(record.job)
+        guard let verdict = Decision.verdict(record, retry: spec?.retry ?? RetryStrategy(), ending: ending) else {
+            return ReactorResponse(.stale, instanceId: instanceID, jobId: record.id, attempt: record.attempt, detail: "attempt has not ended")
+        }
+        let store = try store()
+        var response = ReactorResponse(.decided, instanceId: instanceID, jobId: record.id, attempt: record.attempt, decision: verdict)
+        switch verdict {
+        case .retry:
+            let wait = configuration.backoff.seconds(before: record.attempt + 1)
+            let notBefore = JobStore.now() + Int64(wait) * 1000
+            let attempts = spec?.retry.attempts ?? 1
+            let reason = "Retry: attempt \(record.attempt + 1) of \(attempts) after \(record.statusReason ?? "a failure"), in \(wait)s"
+            guard try aws({ () throws(AWSError) in try store.requeue(record, notBefore: notBefore, reason: reason, log: item.jobLog) }) else {
+                return ReactorResponse(.duplicate, instanceId: instanceID, jobId: record.id, attempt: record.attempt, detail: "retried before")
+            }
+            logger.info("job \(record.id) attempt \(record.attempt) failed: \(reason)", metadata: ["job": "\(record.job)"])
+            response.detail = reason
+            response.notBefore = notBefore
+        case .succeeded, .failed:
+            guard try aws({ () throws(AWSError) in try store.settle(record) }) else {
+                return ReactorResponse(.duplicate, instanceId: instanceID, jobId: record.id, attempt: record.attempt, detail: "decided before")
+            }
+            response.detail = record.statusReason
+            if verdict == .failed {
+                logger.warning("job \(record.id) FAILED after \(record.attempt) attempt(s): \(record.statusReason ?? "")", metadata: ["job": "\(record.job)"])
+                try notify(record, log: item.jobLog, logger: logger)
+            } else {
+                logger.info("job \(record.id) SUCCEEDED on attempt \(record.attempt)", metadata: ["job": "\(record.job)"])
+            }
+        }
+        return response
+    }
+
+    /// Marks the attempt on a spot instance EC2 is about to reclaim, so its ending counts as
+    /// the host's failure even where the state reason does not say so.
+    func noteInterruption(_ instance: EC2.Instance, logger: Logger) throws(ReactorError) -> ReactorResponse {
+        guard let (jobID, attempt) = Self.job(of: instance) else {
+            return ReactorResponse(.ignored, instanceId: instance.instanceId, detail: "not a Sortie job's instance")
+        }
+        let store = try store()
+        let noted = try aws { () throws(AWSError) in
+            try store.annotate(jobID, attempt: attempt, set: [JobStore.Attribute.interruptionWarnedAt: .number(JobStore.now())], onlyIn: [.starting, .running])
+        }
+        logger.info("spot interruption warning for instance \(instance.instanceId), job \(jobID) attempt \(attempt)\(noted ? "" : ": attempt no longer running")")
+        return ReactorResponse(noted ? .noted : .stale, instanceId: instance.instanceId, jobId: jobID, attempt: attempt)
+    }
+
+    // MARK: Parts
+
+    static func job(of instance: EC2.Instance) -> (id: String, attempt: Int)? {
+        guard let id = instance.tag(jobTag), let attempt = instance.tag(attemptTag).flatMap({ Int($0) }) else { return nil }
+        return (id, attempt)
+    }
+
+    /// `nil` for an instance EC2 does not know or that carries no job tag.
+    private func describe(_ instanceID: String, logger: Logger) throws(ReactorError) -> EC2.Instance? {
+        let instance: EC2.Instance?
+        do {
+            instance = try ec2.describeInstances(instanceIds: [instanceID]).instances.first
+        } catch where error.code.hasPrefix("InvalidInstanceID") {
+            instance = nil
+        } catch {
+            throw .aws(error)
+        }
+        guard let instance, Self.job(of: instance) != nil else {
+            logger.debug("instance \(instanceID) is not a Sortie job's: ignored")
+            return nil
+        }
+        return instance
+    }
+
+    func spec(_ job: String) throws(ReactorError) -> JobSpec? {
+        guard let source = configuration.launcher.specs else { throw .configuration("SORTIE_SPECS is not set") }
+        do {
+            return try source.spec(named: job, s3: s3)
+        } catch {
+            throw .launch(error)
+        }
+    }
+
+    private func notify(_ record: JobRecord, log: String?, logger: Logger) throws(ReactorError) {
+        guard let topic = try spec(record.job)?.notify else { return }
+        do {
+            try JobNotification.publish(record, topic: topic, sns: sns, log: log)
+        } catch {
+            // The decision stands; a lost notification must not make Lambda redo it.
+            logger.error("could not notify \(topic) of job \(record.id): \(error)")
+        }
+    }
+
+    func store() throws(ReactorError) -> JobStore {
+        guard let table = configuration.launcher.table else { throw .configuration("SORTIE_TABLE is not set") }
+        return JobStore(dynamoDB: dynamoDB, table: table)
+    }
+
+    func decode(_ item: DynamoDB.Item) throws(ReactorError) -> JobRecord {
+        do {
+            return try JobTable.record(item)
+        } catch {
+            throw .aws(AWSError(kind: .invalidResponse, service: "DynamoDB", operation: "GetItem", code: "MalformedJobRecord", message: error.description))
+        }
+    }
+
+    func aws<T>(_ body: () throws(AWSError) -> T) throws(ReactorError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .aws(error)
+        }
+    }
+}

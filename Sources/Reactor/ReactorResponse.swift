@@ -1,0 +1,41 @@
+import SortieModel
+
+/// What one event did, for the logs and the tests:
+///
+/// - `ignored`: not an ending, or not Sortie's instance;
+/// - `noted`: a spot interruption warning recorded on the attempt;
+/// - `stale`: the event is about an attempt that is already decided and retried;
+/// - `duplicate`: the attempt was decided by an earlier delivery;
+/// - `decided`: this delivery wrote the decision (`decision`);
+/// - `swept`: the schedule's pass (`recovered` lists the jobs it ended or decided).
+public struct ReactorResponse: Sendable, Equatable, Encodable {
+    public enum Outcome: String, Sendable, Encodable {
+        case ignored, noted, stale, duplicate, decided, swept
+    }
+
+    public var outcome: Outcome
+    public var instanceId: String?
+    public var jobId: String?
+    public var attempt: Int?
+    public var decision: Verdict?
+    /// Why, in words.
+    public var detail: String?
+    /// When a retry may start, in milliseconds since the epoch.
+    public var notBefore: Int64?
+    /// Jobs this event started, in the order it started them.
+    public var started: [String]?
+    public var recovered: [String]?
+
+    public init(
+        _ outcome: Outcome, instanceId: String? = nil, jobId: String? = nil, attempt: Int? = nil, decision: Verdict? = nil, detail: String? = nil,
+        notBefore: Int64? = nil
+    ) {
+        self.outcome = outcome
+        self.instanceId = instanceId
+        self.jobId = jobId
+        self.attempt = attempt
+        self.decision = decision
+        self.detail = detail
+        self.notBefore = notBefore
+    }
+}

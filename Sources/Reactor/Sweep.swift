@@ -1,0 +1,102 @@
+import AWSCore
+import AWSServices
+import Launcher
+import Logging
+import SortieModel
+
+extension Reactor {
+    /// The schedule's pass over what events missed:
+    ///
+    /// 1. Sortie instances EC2 lists as stopped or terminated (it keeps them about an hour):
+    ///    each is reacted to as its event would have been; decided ones are no-ops.
+    /// 2. Slot holders: a STARTING job whose instance never came up (or whose runner never
+    ///    reported in) and a RUNNING job whose heartbeat stopped or whose timeout passed get
+    ///    their instance terminated and the attempt failed, then decided by the retry rules;
+    ///    one whose instance EC2 no longer knows is lost.
+    /// 3. Waiting jobs, due retries among them, while slots are free.
+    func sweep(logger: Logger) throws(ReactorError) -> ReactorResponse {
+        var recovered: [String] = []
+        for instance in try sortieInstances(filters: [.init(name: "instance-state-name", values: Array(Self.endingStates))]) {
+            let response = try react(to: instance, logger: logger)
+            if response.outcome == .decided, let id = response.jobId { recovered.append(id) }
+        }
+        recovered += try checkSlotHolders(logger: logger)
+        var response = ReactorResponse(.swept)
+        response.recovered = recovered
+        response.started = try startWaiting(upTo: Self.sweepStarts, logger: logger)
+        return response
+    }
+
+    /// At most this many jobs started per sweep: a Lambda invocation has a time limit.
+    static let sweepStarts = 100
+
+    private func checkSlotHolders(logger: Logger) throws(ReactorError) -> [String] {
+        let store = try store()
+        let slots = try aws { () throws(AWSError) in
+            try store.dynamoDB.getItem(.init(tableName: store.table, key: JobTable.globalSlotsKey, consistentRead: true)).item
+        }
+        guard case .ss(let holders)? = slots?["holders"] else { return [] }
+        var records: [JobRecord] = []
+        for id in holders.sorted() {
+            if let item = try aws({ () throws(AWSError) in try store.storedItem(id) }) { records.append(try decode(item)) }
+        }
+        let ids = records.compactMap(\.instanceID)
+        var instances: [String: EC2.Instance] = [:]
+        if !ids.isEmpty {
+            for instance in try sortieInstances(filters: [.init(name: "instance-id", values: ids)]) { instances[instance.instanceId] = instance }
+        }
+        var recovered: [String] = []
+        for record in records where record.state.holdsSlot {
+            guard let failure = try overdue(record, instance: record.instanceID.flatMap { instances[$0] }) else { continue }
+            if let instanceID = record.instanceID, let instance = instances[instanceID], !Self.endingStates.contains(instance.state?.name ?? "") {
+                _ = try aws { () throws(AWSError) in try ec2.terminateInstances([instanceID]) }
+            }
+            logger.warning("job \(record.id) attempt \(record.attempt): \(failure.statusReason)", metadata: ["job": "\(record.job)"])
+            let response = try end(record, failure, ending: nil, logger: logger)
+            if response.outcome == .decided { recovered.append(record.id) }
+        }
+        return recovered
+    }
+
+    /// Why a slot-holding attempt should be ended now; `nil` while it is fine.
+    private func overdue(_ record: JobRecord, instance: EC2.Instance?) throws(ReactorError) -> AttemptFailure? {
+        let now = JobStore.now()
+        let since = record.history.last { $0.state == record.state }?.at ?? record.updatedAt
+        if let instanceID = record.instanceID, instance == nil, now - since > 60_000 {
+            return Decision.failure(InstanceEnding(instanceID: instanceID, state: nil, reasonCode: nil, reasonMessage: nil, spotWarned: false))
+        }
+        if let state = instance?.state?.name, Self.endingStates.contains(state) { return nil }  // step 1 decided it
+        switch record.state {
+        case .starting:
+            let limit = Int64(configuration.startTimeoutSeconds) * 1000
+            guard now - since > limit else { return nil }
+            let what = record.instanceID.map { "Instance \($0) did not start the runner" } ?? "No instance was launched"
+            return AttemptFailure(statusReason: "\(what) within \(configuration.startTimeoutSeconds)s", reason: nil, lost: false)
+        case .running:
+            let grace = Int64(configuration.heartbeatTimeoutSeconds) * 1000
+            if let timeout = try spec(record.job)?.timeoutSeconds, now - since > Int64(timeout) * 1000 + grace {
+                return AttemptFailure(statusReason: "Job attempt duration exceeded timeout", reason: "Ended by the reactor: still running \(timeout)s after it started", lost: false)
+            }
+            let beat = record.heartbeatAt ?? since
+            guard now - beat > grace else { return nil }
+            return AttemptFailure(
+                statusReason: "Heartbeat stopped", reason: "No heartbeat from the runner for \((now - beat) / 1000)s", lost: false)
+        case .submitted, .runnable, .succeeded, .failed:
+            return nil
+        }
+    }
+
+    /// Every page of Sortie's instances that match `filters`.
+    private func sortieInstances(filters: [EC2.Filter]) throws(ReactorError) -> [EC2.Instance] {
+        var all: [EC2.Instance] = []
+        var token: String?
+        repeat {
+            let page = try aws { () throws(AWSError) in
+                try ec2.describeInstances(filters: filters + [.init(name: "tag-key", values: [Self.jobTag])], nextToken: token)
+            }
+            all += page.instances
+            token = page.nextToken
+        } while token != nil
+        return all
+    }
+}

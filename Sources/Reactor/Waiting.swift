@@ -1,0 +1,56 @@
+import AWSCore
+import AWSServices
+import Launcher
+import Logging
+import SortieModel
+
+extension Reactor {
+    /// Starts up to `limit` waiting jobs, walking the global queue in its order (priority, then
+    /// submission) and skipping retries whose backoff has not passed and kinds found full on the
+    /// way. The launcher's slot transaction decides what fits, so two reactors racing here
+    /// cannot start more than the limits allow. Returns the started job ids in order.
+    func startWaiting(upTo limit: Int, logger: Logger) throws(ReactorError) -> [String] {
+        let store = try store()
+        let now = JobStore.now()
+        var started: [String] = []
+        var full: Set<String> = []
+        var page: DynamoDB.Item?
+        var pages = 0
+        repeat {
+            let result = try aws { () throws(AWSError) in
+                try store.dynamoDB.query(.init(
+                    tableName: store.table, indexName: JobTable.globalQueueIndex, keyConditionExpression: "gsi2pk = :queue",
+                    projectionExpression: "jobId, job, #notBefore", expressionAttributeNames: ["#notBefore": JobStore.Attribute.notBefore],
+                    expressionAttributeValues: [":queue": .s(JobTable.globalQueue)], limit: 50, exclusiveStartKey: page))
+            }
+            for item in result.items where started.count < limit {
+                guard let id = item["jobId"]?.string, let job = item["job"]?.string, !full.contains(job) else { continue }
+                if let notBefore = item[JobStore.Attribute.notBefore]?.int, Int64(notBefore) > now { continue }
+                switch try launch(id, logger: logger) {
+                case .launched: started.append(id)
+                case .waiting: full.insert(job)
+                case .duplicate, .dryRun, nil: continue
+                }
+            }
+            page = result.lastEvaluatedKey
+            pages += 1
+        } while page != nil && started.count < limit && pages < 10
+        return started
+    }
+
+    /// One start; a launch EC2 refuses has already failed that job (and freed its slot), so
+    /// the walk goes on to the next.
+    private func launch(_ id: String, logger: Logger) throws(ReactorError) -> LaunchResponse.Outcome? {
+        do {
+            return try launcher.start(jobID: id, logger: logger).outcome
+        } catch {
+            switch error {
+            case .noCapacity, .launchFailed:
+                logger.error("\(error)")
+                return nil
+            default:
+                throw .launch(error)
+            }
+        }
+    }
+}

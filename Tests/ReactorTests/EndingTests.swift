@@ -1,0 +1,137 @@
+import AWSServices
+import Foundation
+import Launcher
+import Reactor
+import SortieModel
+import SortieTestSupport
+import Testing
+
+@Suite("Endings without a final record, duplicates and the sweep, against moto", .serialized)
+struct EndingTests {
+    @Test("a spot reclaim (interruption warning, then terminated) with no final record is retried")
+    func spotReclaimRetried() async throws {
+        let deployment = try await ReactorDeployment.create()
+        let name = ReactorDeployment.uniqueName("spot")
+        _ = try await deployment.publish(name, retry: RetryStrategy(attempts: 2))
+        let jobID = try #require(try await deployment.submit(name).jobId)
+        let record = try await deployment.record(jobID)
+        let instance = try #require(record.instanceID)
+        try await deployment.runnerBegins(record, heartbeatAt: JobStore.now())
+        let warned = try await deployment.send("ec2-spot-interruption-warning.json", instanceID: instance)
+        #expect(warned.outcome == .noted && warned.jobId == jobID)
+
+        let response = try await deployment.endInstance(instance)
+        #expect(response.decision == .retry && response.started == [jobID])
+        let retried = try await deployment.record(jobID)
+        #expect(retried.state == .starting && retried.attempt == 2 && retried.instanceID != instance)
+        #expect(retried.history.contains { $0.state == .failed && $0.reason == "Host EC2 (instance \(instance)) terminated." })
+        #expect(try await deployment.receivedNotifications().isEmpty)
+    }
+
+    @Test("a job terminated by hand, with no final record, is FAILED as lost with EC2's reason, not retried, and notified")
+    func handTerminationNotRetried() async throws {
+        let deployment = try await ReactorDeployment.create()
+        let name = ReactorDeployment.uniqueName("manual")
+        _ = try await deployment.publish(name, retry: RetryStrategy(attempts: 3))
+        let jobID = try #require(try await deployment.submit(name).jobId)
+        let record = try await deployment.record(jobID)
+        let instance = try #require(record.instanceID)
+        try await deployment.runnerBegins(record, heartbeatAt: JobStore.now())
+
+        let response = try await deployment.endInstance(instance)
+        #expect(response.decision == .failed && response.started == [])
+        let failed = try await deployment.record(jobID)
+        #expect(failed.state == .failed && failed.attempt == 1)
+        #expect(failed.statusReason == "Lost: instance \(instance) was terminated through the EC2 API before the runner's final record")
+        #expect(failed.reason?.hasPrefix("Client.UserInitiatedShutdown") == true)
+        #expect(try await deployment.slotHolders(job: name).isEmpty)
+        #expect(try await deployment.instances(job: name).count == 1)
+        #expect(try await deployment.receivedNotifications().count == 1)
+        // Delivered again: nothing more.
+        let again = try await deployment.send("ec2-state-change-terminated.json", instanceID: instance)
+        #expect(again.outcome == .duplicate)
+        #expect(try await deployment.receivedNotifications().isEmpty)
+    }
+
+    @Test("duplicate and out-of-order events (terminated twice at once, again later, then shutting-down and stopped) make one decision and one relaunch")
+    func duplicatesRelaunchOnce() async throws {
+        let deployment = try await ReactorDeployment.create()
+        let name = ReactorDeployment.uniqueName("dup")
+        _ = try await deployment.publish(name, retry: RetryStrategy(attempts: 3))
+        let jobID = try #require(try await deployment.submit(name).jobId)
+        let record = try await deployment.record(jobID)
+        let instance = try #require(record.instanceID)
+        try await deployment.runnerReports(record, exitCode: 1)
+        try await deployment.terminate(instance)
+
+        async let first = deployment.send("ec2-state-change-terminated.json", instanceID: instance)
+        async let second = deployment.send("ec2-state-change-terminated.json", instanceID: instance)
+        let together = try await [first, second]
+        #expect(together.filter { $0.outcome == .decided }.count == 1)
+        #expect(together.flatMap { $0.started ?? [] } == [jobID])
+        let later = [
+            try await deployment.send("ec2-state-change-terminated.json", instanceID: instance),
+            try await deployment.send("ec2-state-change-shutting-down.json", instanceID: instance),
+            try await deployment.send("ec2-state-change-stopped.json", instanceID: instance),
+        ]
+        #expect(later.map(\.outcome) == [.stale, .ignored, .stale])
+        #expect(later.allSatisfy { ($0.started ?? []).isEmpty })
+        let retried = try await deployment.record(jobID)
+        #expect(retried.state == .starting && retried.attempt == 2)
+        #expect(try await deployment.instances(job: name).count == 2)
+    }
+
+    @Test("the sweep recovers a job whose terminated event was never delivered: decided, retried and relaunched")
+    func sweepRecoversMissedEvent() async throws {
+        let deployment = try await ReactorDeployment.create()
+        let name = ReactorDeployment.uniqueName("missed")
+        _ = try await deployment.publish(name, retry: RetryStrategy(attempts: 2))
+        let jobID = try #require(try await deployment.submit(name).jobId)
+        let record = try await deployment.record(jobID)
+        try await deployment.runnerReports(record, exitCode: 1)
+        try await deployment.terminate(try #require(record.instanceID))
+
+        let swept = try await deployment.send("retry-reactor-sweep.json")
+        #expect(swept.outcome == .swept && swept.recovered == [jobID] && swept.started == [jobID])
+        let retried = try await deployment.record(jobID)
+        #expect(retried.state == .starting && retried.attempt == 2)
+        let again = try await deployment.send("retry-reactor-sweep.json")
+        #expect(again.recovered == [] && again.started == [])
+    }
+
+    @Test("the sweep ends a RUNNING job whose heartbeat stopped: its instance is terminated and the job retried")
+    func sweepEndsSilentJob() async throws {
+        let deployment = try await ReactorDeployment.create(extra: ["SORTIE_HEARTBEAT_TIMEOUT_SECONDS": "60"])
+        let name = ReactorDeployment.uniqueName("silent")
+        _ = try await deployment.publish(name, retry: RetryStrategy(attempts: 2))
+        let jobID = try #require(try await deployment.submit(name).jobId)
+        let record = try await deployment.record(jobID)
+        let instance = try #require(record.instanceID)
+        try await deployment.runnerBegins(record, heartbeatAt: JobStore.now() - 120_000)
+
+        let swept = try await deployment.send("retry-reactor-sweep.json")
+        #expect(swept.recovered == [jobID] && swept.started == [jobID])
+        let retried = try await deployment.record(jobID)
+        #expect(retried.attempt == 2 && retried.state == .starting)
+        #expect(retried.history.contains { $0.state == .failed && $0.reason == "Heartbeat stopped" })
+        let old = try await deployment.instances(job: name).first { $0.instanceId == instance }
+        #expect(old?.state?.name == "terminated")
+        // The terminated event that follows is about an attempt already decided.
+        let late = try await deployment.send("ec2-state-change-terminated.json", instanceID: instance)
+        #expect(late.outcome == .stale)
+    }
+
+    @Test("events for instances that are not Sortie's are acknowledged and ignored")
+    func foreignInstancesIgnored() async throws {
+        let deployment = try await ReactorDeployment.create()
+        let ec2 = deployment.ec2
+        let foreign = try await blocking {
+            try ec2.runInstances(.init(imageId: "ami-0abcdef1234567890", instanceType: "t3.micro", clientToken: UUID().uuidString)).instances.first?.instanceId
+        }
+        let instance = try #require(foreign)
+        try await deployment.terminate(instance)
+        #expect(try await deployment.send("ec2-state-change-terminated.json", instanceID: instance).outcome == .ignored)
+        #expect(try await deployment.send("ec2-spot-interruption-warning.json", instanceID: instance).outcome == .ignored)
+        #expect(try await deployment.send("ec2-state-change-terminated.json", instanceID: "i-0123456789abcdef0").outcome == .ignored)
+    }
+}

@@ -1,0 +1,219 @@
+import AWSCore
+import AWSServices
+import Foundation
+import Launcher
+import Logging
+import Reactor
+import SortieModel
+import SortieTestSupport
+import Testing
+
+/// A Sortie deployment in moto for the reactor: the job table, a bucket for specs and logs, a
+/// topic whose notifications land in a queue, and a launcher and reactor configured for them.
+/// The serialized moto server keeps DynamoDB's conditional writes atomic.
+struct ReactorDeployment: Sendable {
+    let server: MotoServer
+    let client: AWSClient
+    let table: String
+    let bucket: String
+    let topic: String
+    let notifications: String
+    let environment: [String: String]
+
+    static func create(backoffSeconds: Int = 0, extra: [String: String] = [:]) async throws -> ReactorDeployment {
+        let server = try MotoServer.serialized()
+        let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
+        let id = UUID().uuidString.prefix(8).lowercased()
+        let (table, bucket) = ("sortie-reactor-\(id)", "sortie-reactor-\(id)")
+        let (topic, queue) = try await blocking { () throws -> (String, String) in
+            let dynamoDB = DynamoDB(client: client)
+            try dynamoDB.createTable(JobTable.definition(table))
+            try dynamoDB.updateTimeToLive(tableName: table, attributeName: JobTable.ttlAttribute)
+            try S3(client: client).createBucket(bucket)
+            let queue = try SQS(client: client).createQueue(name: "notify-\(id)")
+            let topic = try SNS(client: client).createTopic(name: "jobs-\(id)")
+            var subscribe = QueryParameters()
+            subscribe.add("TopicArn", topic)
+            subscribe.add("Protocol", "sqs")
+            subscribe.add("Endpoint", "arn:aws:sqs:\(MotoServer.region):\(MotoServer.accountID):notify-\(id)")
+            _ = try QueryProtocolClient(client: client, service: .sns, version: "2010-03-31").call("Subscribe", subscribe)
+            return (topic, queue)
+        }
+        let environment = server.environment.merging([
+            "SORTIE_TABLE": table, "SORTIE_SPECS": "s3://\(bucket)/specs/", "SORTIE_RUNNER_URL": "s3://\(bucket)/bin/sortie-runner",
+            "SORTIE_LOG_BUCKET": bucket, "SORTIE_RETRY_BACKOFF_SECONDS": String(backoffSeconds),
+        ].merging(extra) { $1 }) { $1 }
+        return ReactorDeployment(server: server, client: client, table: table, bucket: bucket, topic: topic, notifications: queue, environment: environment)
+    }
+
+    static var logger: Logger {
+        var logger = Logger(label: "test.reactor")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    static func uniqueName(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())" }
+
+    var store: JobStore { JobStore(dynamoDB: DynamoDB(client: client), table: table) }
+    var ec2: EC2 { EC2(client: client) }
+
+    func reactor() throws -> Reactor {
+        Reactor(configuration: try ReactorConfiguration.fromEnvironment(environment, region: MotoServer.region), client: client)
+    }
+
+    func launcher() throws -> Launcher {
+        Launcher(configuration: try LauncherConfiguration.fromEnvironment(environment, region: MotoServer.region), client: client)
+    }
+
+    /// A spec that notifies this deployment's topic; published as `sortie publish` does.
+    func publish(_ name: String, maxConcurrency: Int = 1, retry: RetryStrategy = RetryStrategy(), priority: Int = 0) async throws -> JobSpec {
+        let spec = JobSpec(
+            name: name, instance: InstanceSpec(types: ["t3.micro"], image: "ami-0abcdef1234567890"),
+            arguments: ["date": .init(defaultValue: "2024-04-30")], steps: [.init(name: "load", run: "./load \"$SORTIE_ARG_date\"")],
+            timeoutSeconds: 600, retry: retry, maxConcurrency: maxConcurrency, priority: priority, notify: topic)
+        let body = try JSONEncoder.sorted.encode(spec)
+        try await blocking { try S3(client: client).putObject(bucket: bucket, key: "specs/\(name).json", body: body) }
+        return spec
+    }
+
+    /// Submits a job through the launcher, as a manual event would.
+    func submit(_ job: String, arguments: [String: String] = [:]) async throws -> LaunchResponse {
+        let launcher = try launcher()
+        return try await blocking {
+            try launcher.launch(LaunchEvent(job: job, arguments: arguments, eventID: UUID().uuidString), requestID: UUID().uuidString, logger: Self.logger)
+        }
+    }
+
+    func record(_ id: String) async throws -> JobRecord {
+        let store = store
+        return try #require(try await blocking { try store.record(id) })
+    }
+
+    func item(_ key: DynamoDB.Item) async throws -> DynamoDB.Item? {
+        let input = DynamoDB.GetItemInput(tableName: table, key: key, consistentRead: true)
+        let dynamoDB = DynamoDB(client: client)
+        return try await blocking { try dynamoDB.getItem(input).item }
+    }
+
+    /// The ids holding a slot of this kind.
+    func slotHolders(job: String) async throws -> Set<String> {
+        guard case .ss(let ids)? = try await item(JobTable.slotsKey(job: job))?["holders"] else { return [] }
+        return Set(ids)
+    }
+
+    /// What a runner writes: RUNNING when it starts, then its final record (freeing the slots).
+    func runnerReports(_ record: JobRecord, exitCode: Int, heartbeatAt: Int64? = nil) async throws {
+        let store = store
+        let instance = try #require(record.instanceID)
+        let (job, id, attempt) = (record.job, record.id, record.attempt)
+        try await blocking {
+            let logStream = "/sortie/jobs \(job)/\(id)/attempt-\(attempt)"
+            let begun = try store.transition(
+                id, attempt: attempt, from: [.starting], to: .running, reason: "Runner started on instance \(instance)",
+                set: ["instanceId": .s(instance), "heartbeatAt": .number(heartbeatAt ?? JobStore.now()), "logStream": .s(logStream)])
+            guard begun else { throw Unexpected("job \(id) attempt \(attempt) was not STARTING") }
+            var set: DynamoDB.Item = ["durationMs": .number(1200), "exitCode": .number(exitCode), "logUri": .s("s3://\(bucket)/logs/\(job)/\(id)/attempt-\(attempt).log")]
+            if exitCode != 0 {
+                set["failingStep"] = .s("load")
+                set["reason"] = .s("Step 'load' exited with status \(exitCode)")
+            }
+            let status = exitCode == 0 ? "All 1 steps succeeded" : "Step 'load' failed"
+            guard try store.transition(id, attempt: attempt, from: [.running], to: exitCode == 0 ? .succeeded : .failed, reason: status, set: set, freeingSlotsOf: job) else {
+                throw Unexpected("job \(id) attempt \(attempt) was not RUNNING")
+            }
+        }
+    }
+
+    /// The runner's start alone: RUNNING with a heartbeat.
+    func runnerBegins(_ record: JobRecord, heartbeatAt: Int64) async throws {
+        let store = store
+        let (id, attempt, instance) = (record.id, record.attempt, record.instanceID ?? "")
+        let begun = try await blocking {
+            try store.transition(id, attempt: attempt, from: [.starting], to: .running, reason: "Runner started", set: ["instanceId": .s(instance), "heartbeatAt": .number(heartbeatAt)])
+        }
+        #expect(begun)
+    }
+
+    func terminate(_ instanceID: String) async throws {
+        let ec2 = ec2
+        try await blocking { try ec2.terminateInstances([instanceID]) }
+    }
+
+    /// A sample from `events/`, aimed at `instanceID`, with a fresh event id.
+    static func event(_ file: String, instanceID: String?) throws -> Data {
+        var event = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Repository.root.appendingPathComponent("events/\(file)"))) as? [String: Any])
+        event["id"] = UUID().uuidString
+        if let instanceID, var detail = event["detail"] as? [String: Any] {
+            detail["instance-id"] = instanceID
+            event["detail"] = detail
+            event["resources"] = ["arn:aws:ec2:\(MotoServer.region):\(MotoServer.accountID):instance/\(instanceID)"]
+        }
+        return try JSONSerialization.data(withJSONObject: event)
+    }
+
+    /// Sends the reactor the event in `file` (decoded as the function decodes it).
+    func send(_ file: String, instanceID: String? = nil) async throws -> ReactorResponse {
+        let event = try JSONDecoder().decode(ReactorEvent.self, from: Self.event(file, instanceID: instanceID))
+        let reactor = try reactor()
+        return try await blocking { try reactor.handle(event, logger: Self.logger) }
+    }
+
+    /// Terminates the instance in EC2, then delivers its `terminated` event.
+    func endInstance(_ instanceID: String) async throws -> ReactorResponse {
+        try await terminate(instanceID)
+        return try await send("ec2-state-change-terminated.json", instanceID: instanceID)
+    }
+
+    /// Notifications that arrived on the topic: each SNS envelope's message, decoded.
+    func receivedNotifications() async throws -> [[String: Any]] {
+        let (sqs, queue) = (SQS(client: client), notifications)
+        let bodies = try await blocking { try sqs.receiveMessages(queueURL: queue, maxMessages: 10).map(\.body) }
+        return try bodies.map { body in
+            let envelope = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+            let message = try #require(envelope["Message"] as? String)
+            return try #require(try JSONSerialization.jsonObject(with: Data(message.utf8)) as? [String: Any])
+        }
+    }
+
+    /// The ClientToken an instance was launched with.
+    func clientToken(_ instanceID: String) async throws -> String? {
+        let client = client
+        return try await blocking { () throws -> String? in
+            var parameters = QueryParameters()
+            parameters.add("InstanceId.1", instanceID)
+            let root = try QueryProtocolClient(client: client, service: .ec2, version: "2016-11-15").call("DescribeInstances", parameters)
+            return root.first(named: "instancesSet")?.child("item")?.string("clientToken")
+        }
+    }
+
+    /// Every instance launched for a job kind, oldest first.
+    func instances(job: String) async throws -> [EC2.Instance] {
+        let ec2 = ec2
+        return try await blocking {
+            try ec2.describeInstances(filters: [.init(name: "tag:sortie:job", values: [job])]).instances
+        }.sorted { ($0.launchTime ?? "", $0.tag("sortie:attempt") ?? "") < ($1.launchTime ?? "", $1.tag("sortie:attempt") ?? "") }
+    }
+
+    /// The runner payload in an instance's UserData: what it was asked to run.
+    func payload(_ instanceID: String) async throws -> RunnerPayload {
+        let client = client
+        let script = try await blocking { () throws -> String in
+            var parameters = QueryParameters()
+            parameters.add("InstanceId", instanceID)
+            parameters.add("Attribute", "userData")
+            let root = try QueryProtocolClient(client: client, service: .ec2, version: "2016-11-15").call("DescribeInstanceAttribute", parameters)
+            return String(decoding: Data(base64Encoded: root["userData", "value"]?.text ?? "") ?? Data(), as: UTF8.self)
+        }
+        // The base64 lines between the heredoc markers (see `UserData.render`).
+        let lines = script.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex { $0.hasSuffix("<<'SORTIE_PAYLOAD'") })
+        let end = try #require(lines[start...].firstIndex { $0 == "SORTIE_PAYLOAD" })
+        let json = try #require(Data(base64Encoded: lines[(start + 1)..<end].joined()))
+        return try JSONDecoder().decode(RunnerPayload.self, from: json)
+    }
+}
+
+struct Unexpected: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,107 @@
+import AWSServices
+import Foundation
+import Launcher
+import Reactor
+import SortieModel
+import SortieTestSupport
+import Testing
+
+@Suite("Retries against moto", .serialized)
+struct RetryTests {
+    @Test("a runner's exit 1 with attempts: 3 is relaunched twice with identical parameters and new ClientTokens, then FAILED with one notification naming the attempts, exit code, step and log")
+    func exhaustsAttempts() async throws {
+        let deployment = try await ReactorDeployment.create()
+        let name = ReactorDeployment.uniqueName("etl")
+        _ = try await deployment.publish(name, retry: RetryStrategy(attempts: 3))
+        let submitted = try await deployment.submit(name, arguments: ["date": "2024-05-01"])
+        #expect(submitted.outcome == .launched)
+        let jobID = try #require(submitted.jobId)
+
+        var decisions: [Verdict?] = []
+        for attempt in 1...3 {
+            let record = try await deployment.record(jobID)
+            #expect(record.attempt == attempt && record.state == .starting)
+            try await deployment.runnerReports(record, exitCode: 1)
+            let response = try await deployment.endInstance(try #require(record.instanceID))
+            decisions.append(response.decision)
+            #expect(response.outcome == .decided && response.attempt == attempt)
+            #expect(response.started == (attempt < 3 ? [jobID] : []))
+        }
+        #expect(decisions == [.retry, .retry, .failed])
+
+        let final = try await deployment.record(jobID)
+        #expect(final.state == .failed && final.attempt == 3 && final.exitCode == 1 && final.failingStep == "load")
+        #expect(try await deployment.slotHolders(job: name).isEmpty)
+        let instances = try await deployment.instances(job: name)
+        #expect(instances.map { $0.tag("sortie:attempt") } == ["1", "2", "3"])
+        var tokens: [String?] = []
+        for instance in instances {
+            let payload = try await deployment.payload(instance.instanceId)
+            #expect(payload.jobID == jobID && payload.arguments == ["date": "2024-05-01"])
+            #expect(payload.attempt == Int(instance.tag("sortie:attempt") ?? ""))
+            tokens.append(try await deployment.clientToken(instance.instanceId))
+        }
+        #expect(tokens == ["\(jobID)-a1-t0", "\(jobID)-a2-t0", "\(jobID)-a3-t0"])
+
+        let notifications = try await deployment.receivedNotifications()
+        #expect(notifications.count == 1)
+        let notice = try #require(notifications.first)
+        #expect(notice["job"] as? String == name && notice["jobId"] as? String == jobID && notice["state"] as? String == "FAILED")
+        #expect(notice["attempt"] as? Int == 3 && notice["exitCode"] as? Int == 1 && notice["failingStep"] as? String == "load")
+        #expect(notice["log"] as? String == "s3://\(deployment.bucket)/logs/\(name)/\(jobID)/attempt-3.log")
+
+        // Each earlier attempt's outcome is kept on the record.
+        let item = try #require(try await deployment.item(JobTable.jobKey(jobID)))
+        guard case .l(let earlier)? = item["attempts"] else {
+            Issue.record("no earlier attempts on the record")
+            return
+        }
+        #expect(earlier.count == 2)
+    }
+
+    @Test("an exit code an EXIT rule matches fails at once: one attempt, one notification")
+    func exitRuleStops() async throws {
+        let deployment = try await ReactorDeployment.create()
+        let name = ReactorDeployment.uniqueName("strict")
+        let rules = [RetryStrategy.ExitRule(onExitCode: "2", action: .exit), RetryStrategy.ExitRule(onExitCode: "*", action: .retry)]
+        _ = try await deployment.publish(name, retry: RetryStrategy(attempts: 3, evaluateOnExit: rules))
+        let jobID = try #require(try await deployment.submit(name).jobId)
+        let record = try await deployment.record(jobID)
+        try await deployment.runnerReports(record, exitCode: 2)
+        let response = try await deployment.endInstance(try #require(record.instanceID))
+        #expect(response.decision == .failed && response.started == [])
+        let final = try await deployment.record(jobID)
+        #expect(final.state == .failed && final.attempt == 1)
+        #expect(try await deployment.instances(job: name).count == 1)
+        #expect(try await deployment.receivedNotifications().count == 1)
+    }
+
+    @Test("a retry waits out its backoff: nothing relaunches it early, the sweep relaunches it once it is due")
+    func backoffIsHonoured() async throws {
+        let deployment = try await ReactorDeployment.create(backoffSeconds: 2)
+        let name = ReactorDeployment.uniqueName("later")
+        _ = try await deployment.publish(name, retry: RetryStrategy(attempts: 2))
+        let jobID = try #require(try await deployment.submit(name).jobId)
+        let record = try await deployment.record(jobID)
+        try await deployment.runnerReports(record, exitCode: 1)
+        let before = JobStore.now()
+        let response = try await deployment.endInstance(try #require(record.instanceID))
+        #expect(response.decision == .retry && response.started == [])
+        let notBefore = try #require(response.notBefore)
+        #expect(notBefore >= before + 2000 && notBefore <= JobStore.now() + 2000)
+        let waiting = try await deployment.record(jobID)
+        #expect(waiting.state == .runnable && waiting.attempt == 2)
+
+        let early = try await deployment.send("retry-reactor-sweep.json")
+        #expect(early.outcome == .swept && early.started == [])
+        #expect(try await deployment.instances(job: name).count == 1)
+
+        let wait = max(0, notBefore - JobStore.now()) + 50
+        try await Task.sleep(for: .milliseconds(wait))
+        let due = try await deployment.send("retry-reactor-sweep.json")
+        #expect(due.started == [jobID])
+        let restarted = try await deployment.record(jobID)
+        #expect(restarted.state == .starting && restarted.attempt == 2)
+        #expect(try await deployment.instances(job: name).count == 2)
+    }
+}
