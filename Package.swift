@@ -71,11 +71,13 @@ let package = Package(
         ]),
         .executableTarget(name: "LauncherFunction", dependencies: ["Launcher", "LambdaRuntime"]),
         // Instance endings into decisions: retries, completions, the next queued job; the sweep.
+        // Optimised for size: it is linked into a bootstrap beside the whole launcher, within the zip budget.
         .target(name: "Reactor", dependencies: [
             "Launcher", "SortieModel", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
-        ]),
-        .executableTarget(name: "RetryReactorFunction", dependencies: ["Reactor", "LambdaRuntime"]),
+        ], swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
+        .executableTarget(
+            name: "RetryReactorFunction", dependencies: ["Reactor", "LambdaRuntime"], swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
         // Running a job's steps on its instance (or locally) and reporting them.
         .target(name: "JobRunner", dependencies: ["SortieModel", "AWSCore", "AWSServices"]),
         .executableTarget(name: "SortieRunner", dependencies: ["JobRunner", "LambdaRuntime"]),
@@ -97,7 +99,7 @@ let package = Package(
 
         .executableTarget(name: "AWSBench", dependencies: ["AWSCore", "AWSServices"], path: "bench/AWSBench"),
         .executableTarget(name: "LauncherBench", dependencies: ["Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport"], path: "bench/LauncherBench"),
-        .executableTarget(name: "ReactorBench", dependencies: ["Reactor", "Launcher", "SortieModel", "AWSCore", "AWSServices", "SortieTestSupport"], path: "bench/ReactorBench"),
+        .executableTarget(name: "ReactorBench", dependencies: ["Reactor", "ReactorTestSupport", "Launcher", "SortieModel", "AWSCore", "AWSServices", "SortieTestSupport"], path: "bench/ReactorBench"),
 
         // Test-only function that reports its context, sleeps, logs and fails on request.
         .executableTarget(name: "RuntimeProbe", dependencies: ["LambdaRuntime"], path: "Tests/Fixtures/RuntimeProbe"),
@@ -113,8 +115,10 @@ let package = Package(
             "Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport",
             "LauncherFunction", "SortieRunner", "SortieCLI",
         ]),
+        // The runner's table writes without a runner, for the reactor's tests and benchmark.
+        .target(name: "ReactorTestSupport", dependencies: ["SortieModel", "AWSCore", "AWSServices"], path: "Tests/ReactorSupport"),
         .testTarget(name: "ReactorTests", dependencies: [
-            "Reactor", "Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "RetryReactorFunction", "SortieRunner",
+            "Reactor", "ReactorTestSupport", "Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "RetryReactorFunction", "SortieRunner",
         ]),
     ]
 )

@@ -11,10 +11,12 @@ import SortieModel
 public struct Reactor: Sendable {
     public let configuration: ReactorConfiguration
     let launcher: Launcher
-    let ec2: EC2
-    let s3: S3
-    let sns: SNS
-    let dynamoDB: DynamoDB
+    let client: AWSClient
+    // Made when used: every stored field adds to the copy code of this type, and the
+    // bootstrap is within a few kilobytes of its zip budget.
+    var ec2: EC2 { EC2(client: client) }
+    var s3: S3 { S3(client: client) }
+    var sns: SNS { SNS(client: client) }
     /// Tags the launcher puts on every instance.
     static let jobTag = "sortie:job-id"
     static let attemptTag = "sortie:attempt"
@@ -22,10 +24,7 @@ public struct Reactor: Sendable {
     public init(configuration: ReactorConfiguration, client: AWSClient) {
         self.configuration = configuration
         launcher = Launcher(configuration: configuration.launcher, client: client)
-        ec2 = EC2(client: client)
-        s3 = S3(client: client)
-        sns = SNS(client: client)
-        dynamoDB = DynamoDB(client: client)
+        self.client = client
     }
 
     public func handle(_ event: ReactorEvent, logger: Logger) throws(ReactorError) -> ReactorResponse {
@@ -204,7 +203,7 @@ public struct Reactor: Sendable {
 
     func store() throws(ReactorError) -> JobStore {
         guard let table = configuration.launcher.table else { throw .configuration("SORTIE_TABLE is not set") }
-        return JobStore(dynamoDB: dynamoDB, table: table)
+        return JobStore(dynamoDB: DynamoDB(client: client), table: table)
     }
 
     func decode(_ item: DynamoDB.Item) throws(ReactorError) -> JobRecord {

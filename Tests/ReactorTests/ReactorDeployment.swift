@@ -4,6 +4,7 @@ import Foundation
 import Launcher
 import Logging
 import Reactor
+import ReactorTestSupport
 import SortieModel
 import SortieTestSupport
 import Testing
@@ -101,37 +102,18 @@ struct ReactorDeployment: Sendable {
         return Set(ids)
     }
 
+    var runner: RunnerStandIn { RunnerStandIn(store: store, logBucket: bucket) }
+
     /// What a runner writes: RUNNING when it starts, then its final record (freeing the slots).
-    func runnerReports(_ record: JobRecord, exitCode: Int, heartbeatAt: Int64? = nil) async throws {
-        let store = store
-        let instance = try #require(record.instanceID)
-        let (job, id, attempt) = (record.job, record.id, record.attempt)
-        try await blocking {
-            let logStream = "/sortie/jobs \(job)/\(id)/attempt-\(attempt)"
-            let begun = try store.transition(
-                id, attempt: attempt, from: [.starting], to: .running, reason: "Runner started on instance \(instance)",
-                set: ["instanceId": .s(instance), "heartbeatAt": .number(heartbeatAt ?? JobStore.now()), "logStream": .s(logStream)])
-            guard begun else { throw Unexpected("job \(id) attempt \(attempt) was not STARTING") }
-            var set: DynamoDB.Item = ["durationMs": .number(1200), "exitCode": .number(exitCode), "logUri": .s("s3://\(bucket)/logs/\(job)/\(id)/attempt-\(attempt).log")]
-            if exitCode != 0 {
-                set["failingStep"] = .s("load")
-                set["reason"] = .s("Step 'load' exited with status \(exitCode)")
-            }
-            let status = exitCode == 0 ? "All 1 steps succeeded" : "Step 'load' failed"
-            guard try store.transition(id, attempt: attempt, from: [.running], to: exitCode == 0 ? .succeeded : .failed, reason: status, set: set, freeingSlotsOf: job) else {
-                throw Unexpected("job \(id) attempt \(attempt) was not RUNNING")
-            }
-        }
+    func runnerReports(_ record: JobRecord, exitCode: Int) async throws {
+        let runner = runner
+        try await blocking { try runner.run(record, exitCode: exitCode) }
     }
 
     /// The runner's start alone: RUNNING with a heartbeat.
     func runnerBegins(_ record: JobRecord, heartbeatAt: Int64) async throws {
-        let store = store
-        let (id, attempt, instance) = (record.id, record.attempt, record.instanceID ?? "")
-        let begun = try await blocking {
-            try store.transition(id, attempt: attempt, from: [.starting], to: .running, reason: "Runner started", set: ["instanceId": .s(instance), "heartbeatAt": .number(heartbeatAt)])
-        }
-        #expect(begun)
+        let runner = runner
+        #expect(try await blocking { try runner.begin(record, heartbeatAt: heartbeatAt) })
     }
 
     func terminate(_ instanceID: String) async throws {
@@ -211,9 +193,4 @@ struct ReactorDeployment: Sendable {
         let json = try #require(Data(base64Encoded: lines[(start + 1)..<end].joined()))
         return try JSONDecoder().decode(RunnerPayload.self, from: json)
     }
-}
-
-struct Unexpected: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
