@@ -11,11 +11,8 @@ struct EndingTests {
     @Test("a spot reclaim (interruption warning, then terminated) with no final record is retried")
     func spotReclaimRetried() async throws {
         let deployment = try await ReactorDeployment.create()
-        let name = ReactorDeployment.uniqueName("spot")
-        _ = try await deployment.publish(name, retry: RetryStrategy(attempts: 2))
-        let jobID = try #require(try await deployment.submit(name).jobId)
-        let record = try await deployment.record(jobID)
-        let instance = try #require(record.instanceID)
+        let (_, record, instance) = try await deployment.startedJob("spot", retry: RetryStrategy(attempts: 2))
+        let jobID = record.id
         try await deployment.runnerBegins(record, heartbeatAt: JobStore.now())
         let warned = try await deployment.send("ec2-spot-interruption-warning.json", instanceID: instance)
         #expect(warned.outcome == .noted && warned.jobId == jobID)
@@ -31,11 +28,8 @@ struct EndingTests {
     @Test("a job terminated by hand, with no final record, is FAILED as lost with EC2's reason, not retried, and notified")
     func handTerminationNotRetried() async throws {
         let deployment = try await ReactorDeployment.create()
-        let name = ReactorDeployment.uniqueName("manual")
-        _ = try await deployment.publish(name, retry: RetryStrategy(attempts: 3))
-        let jobID = try #require(try await deployment.submit(name).jobId)
-        let record = try await deployment.record(jobID)
-        let instance = try #require(record.instanceID)
+        let (name, record, instance) = try await deployment.startedJob("manual", retry: RetryStrategy(attempts: 3))
+        let jobID = record.id
         try await deployment.runnerBegins(record, heartbeatAt: JobStore.now())
 
         let response = try await deployment.endInstance(instance)
@@ -56,11 +50,8 @@ struct EndingTests {
     @Test("duplicate and out-of-order events (terminated twice at once, again later, then shutting-down and stopped) make one decision and one relaunch")
     func duplicatesRelaunchOnce() async throws {
         let deployment = try await ReactorDeployment.create()
-        let name = ReactorDeployment.uniqueName("dup")
-        _ = try await deployment.publish(name, retry: RetryStrategy(attempts: 3))
-        let jobID = try #require(try await deployment.submit(name).jobId)
-        let record = try await deployment.record(jobID)
-        let instance = try #require(record.instanceID)
+        let (name, record, instance) = try await deployment.startedJob("dup", retry: RetryStrategy(attempts: 3))
+        let jobID = record.id
         try await deployment.runnerReports(record, exitCode: 1)
         try await deployment.terminate(instance)
 
@@ -84,12 +75,10 @@ struct EndingTests {
     @Test("the sweep recovers a job whose terminated event was never delivered: decided, retried and relaunched")
     func sweepRecoversMissedEvent() async throws {
         let deployment = try await ReactorDeployment.create()
-        let name = ReactorDeployment.uniqueName("missed")
-        _ = try await deployment.publish(name, retry: RetryStrategy(attempts: 2))
-        let jobID = try #require(try await deployment.submit(name).jobId)
-        let record = try await deployment.record(jobID)
+        let (_, record, instance) = try await deployment.startedJob("missed", retry: RetryStrategy(attempts: 2))
+        let jobID = record.id
         try await deployment.runnerReports(record, exitCode: 1)
-        try await deployment.terminate(try #require(record.instanceID))
+        try await deployment.terminate(instance)
 
         let swept = try await deployment.send("retry-reactor-sweep.json")
         #expect(swept.outcome == .swept && swept.recovered == [jobID] && swept.started == [jobID])
@@ -102,11 +91,8 @@ struct EndingTests {
     @Test("the sweep ends a RUNNING job whose heartbeat stopped: its instance is terminated and the job retried")
     func sweepEndsSilentJob() async throws {
         let deployment = try await ReactorDeployment.create(extra: ["SORTIE_HEARTBEAT_TIMEOUT_SECONDS": "60"])
-        let name = ReactorDeployment.uniqueName("silent")
-        _ = try await deployment.publish(name, retry: RetryStrategy(attempts: 2))
-        let jobID = try #require(try await deployment.submit(name).jobId)
-        let record = try await deployment.record(jobID)
-        let instance = try #require(record.instanceID)
+        let (name, record, instance) = try await deployment.startedJob("silent", retry: RetryStrategy(attempts: 2))
+        let jobID = record.id
         try await deployment.runnerBegins(record, heartbeatAt: JobStore.now() - 120_000)
 
         let swept = try await deployment.send("retry-reactor-sweep.json")

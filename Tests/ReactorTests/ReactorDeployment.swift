@@ -77,6 +77,15 @@ struct ReactorDeployment: Sendable {
         return spec
     }
 
+    /// Publishes a kind, submits one job of it and returns it STARTING on its instance.
+    func startedJob(_ prefix: String, retry: RetryStrategy) async throws -> (name: String, record: JobRecord, instance: String) {
+        let name = Self.uniqueName(prefix)
+        _ = try await publish(name, retry: retry)
+        let record = try await record(try #require(try await submit(name).jobId))
+        #expect(record.state == .starting)
+        return (name, record, try #require(record.instanceID))
+    }
+
     /// Submits a job through the launcher, as a manual event would.
     func submit(_ job: String, arguments: [String: String] = [:]) async throws -> LaunchResponse {
         let launcher = try launcher()

@@ -62,13 +62,11 @@ struct RetryTests {
     @Test("an exit code an EXIT rule matches fails at once: one attempt, one notification")
     func exitRuleStops() async throws {
         let deployment = try await ReactorDeployment.create()
-        let name = ReactorDeployment.uniqueName("strict")
         let rules = [RetryStrategy.ExitRule(onExitCode: "2", action: .exit), RetryStrategy.ExitRule(onExitCode: "*", action: .retry)]
-        _ = try await deployment.publish(name, retry: RetryStrategy(attempts: 3, evaluateOnExit: rules))
-        let jobID = try #require(try await deployment.submit(name).jobId)
-        let record = try await deployment.record(jobID)
+        let (name, record, instance) = try await deployment.startedJob("strict", retry: RetryStrategy(attempts: 3, evaluateOnExit: rules))
+        let jobID = record.id
         try await deployment.runnerReports(record, exitCode: 2)
-        let response = try await deployment.endInstance(try #require(record.instanceID))
+        let response = try await deployment.endInstance(instance)
         #expect(response.decision == .failed && response.started == [])
         let final = try await deployment.record(jobID)
         #expect(final.state == .failed && final.attempt == 1)
@@ -79,13 +77,11 @@ struct RetryTests {
     @Test("a retry waits out its backoff: nothing relaunches it early, the sweep relaunches it once it is due")
     func backoffIsHonoured() async throws {
         let deployment = try await ReactorDeployment.create(backoffSeconds: 2)
-        let name = ReactorDeployment.uniqueName("later")
-        _ = try await deployment.publish(name, retry: RetryStrategy(attempts: 2))
-        let jobID = try #require(try await deployment.submit(name).jobId)
-        let record = try await deployment.record(jobID)
+        let (name, record, instance) = try await deployment.startedJob("later", retry: RetryStrategy(attempts: 2))
+        let jobID = record.id
         try await deployment.runnerReports(record, exitCode: 1)
         let before = JobStore.now()
-        let response = try await deployment.endInstance(try #require(record.instanceID))
+        let response = try await deployment.endInstance(instance)
         #expect(response.decision == .retry && response.started == [])
         let notBefore = try #require(response.notBefore)
         #expect(notBefore >= before + 2000 && notBefore <= JobStore.now() + 2000)
