@@ -97,8 +97,11 @@ public struct Reactor: Sendable {
         guard let item = try aws({ () throws(AWSError) in try store.storedItem(record.id) }) else {
             return ReactorResponse(.ignored, instanceId: ending?.instanceID, jobId: record.id, detail: "job record deleted")
         }
-        guard failure.lost else { return try decide(item, ending: ending, logger: logger) }
-        guard moved else { return ReactorResponse(.duplicate, instanceId: ending?.instanceID, jobId: record.id, attempt: record.attempt) }
+        guard item["attempt"]?.int == record.attempt else {
+            return ReactorResponse(.stale, instanceId: ending?.instanceID, jobId: record.id, attempt: record.attempt, detail: "retried meanwhile")
+        }
+        // Not moved: another delivery ended it, or the runner's final record came first.
+        guard failure.lost, moved else { return try decide(item, ending: ending, logger: logger) }
         logger.warning("job \(record.id) attempt \(record.attempt) FAILED: \(failure.statusReason)", metadata: ["job": "\(record.job)"])
         try notify(try decode(item), log: item.jobLog, logger: logger)
         return ReactorResponse(.decided, instanceId: ending?.instanceID, jobId: record.id, attempt: record.attempt, decision: .failed, detail: failure.statusReason)
