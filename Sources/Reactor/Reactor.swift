@@ -114,7 +114,8 @@ public struct Reactor: Sendable {
         guard item[JobStore.Attribute.settledAt] == nil else {
             return ReactorResponse(.duplicate, instanceId: instanceID, jobId: record.id, attempt: record.attempt, detail: "decided before")
         }
-        let spec = try spec(record.job)
+        // Only a failure needs the spec (its retry rules); a success is decided without reading it.
+        let spec = record.state == .failed ? try spec(record.job) : nil
         guard let verdict = Decision.verdict(record, retry: spec?.retry ?? RetryStrategy(), ending: ending) else {
             return ReactorResponse(.stale, instanceId: instanceID, jobId: record.id, attempt: record.attempt, detail: "attempt has not ended")
         }

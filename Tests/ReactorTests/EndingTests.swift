@@ -107,6 +107,26 @@ struct EndingTests {
         #expect(late.outcome == .stale)
     }
 
+    @Test("the sweep ends a STARTING job whose runner never reported in: its instance is terminated and the job retried; one still within its time is left alone")
+    func sweepEndsJobThatNeverStarted() async throws {
+        let patient = try await ReactorDeployment.create()
+        let (_, waiting, _) = try await patient.startedJob("patient", retry: RetryStrategy(attempts: 2))
+        let untouched = try await patient.send("retry-reactor-sweep.json")
+        #expect(untouched.recovered == [] && untouched.started == [])
+        #expect(try await patient.record(waiting.id).state == .starting)
+
+        let deployment = try await ReactorDeployment.create(extra: ["SORTIE_START_TIMEOUT_SECONDS": "0"])
+        let (name, record, instance) = try await deployment.startedJob("stuck", retry: RetryStrategy(attempts: 2))
+        try await Task.sleep(for: .milliseconds(5))
+        let swept = try await deployment.send("retry-reactor-sweep.json")
+        #expect(swept.recovered == [record.id] && swept.started == [record.id])
+        let retried = try await deployment.record(record.id)
+        #expect(retried.attempt == 2 && retried.state == .starting)
+        #expect(retried.history.contains { $0.state == .failed && $0.reason == "Instance \(instance) did not start the runner within 0s" })
+        let old = try await deployment.instances(job: name).first { $0.instanceId == instance }
+        #expect(old?.state?.name == "terminated")
+    }
+
     @Test("events for instances that are not Sortie's are acknowledged and ignored")
     func foreignInstancesIgnored() async throws {
         let deployment = try await ReactorDeployment.create()
