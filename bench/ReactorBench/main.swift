@@ -134,4 +134,24 @@ let wall = try milliseconds {
 print(String(
     format: "drain %d queued jobs (max_concurrency 4): %d completed; reactor %.0f ms (%.1f ms per ending, %.1f endings/s), wall with runner writes and terminations %.0f ms",
     queued, completed, handling, handling / Double(max(completed, 1)), Double(completed) / (handling / 1000), wall))
+
+// MARK: moto's own cost, at the instance count the drain ended with
+
+let some = try ec2.describeInstances(maxResults: 5).instances.map(\.instanceId)
+var describes: [Double] = []
+var runs: [Double] = []
+var transactions: [Double] = []
+var queries: [Double] = []
+let floorSlots = JobTable.slotsKey(job: "floor-\(id)")
+for index in 0..<20 {
+    describes.append(try milliseconds { _ = try ec2.describeInstances(instanceIds: [some[index % some.count]]) })
+    runs.append(try milliseconds { _ = try ec2.runInstances(.init(imageId: "ami-0abcdef1234567890", instanceType: "t3.micro")) })
+    let take = DynamoDB.UpdateItemInput(tableName: table, key: floorSlots, updateExpression: "ADD holders :id", expressionAttributeValues: [":id": .ss(["x\(index)"])])
+    transactions.append(try milliseconds { try store.dynamoDB.transactWriteItems([.update(take)]) })
+    queries.append(try milliseconds { _ = try store.runnable(job: nil, limit: 50) })
+}
+print("moto floor: DescribeInstances (one id)      \(summary(describes))")
+print("moto floor: RunInstances                    \(summary(runs))")
+print("moto floor: TransactWriteItems (1 update)   \(summary(transactions))")
+print("moto floor: Query of the (empty) queue      \(summary(queries))")
 server.stop()
