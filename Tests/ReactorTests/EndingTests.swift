@@ -107,6 +107,24 @@ struct EndingTests {
         #expect(late.outcome == .stale)
     }
 
+    @Test("the sweep ends a RUNNING job past its timeout, heartbeat or not: its instance is terminated and the job FAILED once attempts run out")
+    func sweepEndsOverdueJob() async throws {
+        let deployment = try await ReactorDeployment.create(extra: ["SORTIE_HEARTBEAT_TIMEOUT_SECONDS": "0"])
+        let name = ReactorDeployment.uniqueName("overdue")
+        _ = try await deployment.publish(name, timeoutSeconds: 1)
+        let record = try await deployment.record(try #require(try await deployment.submit(name).jobId))
+        try await deployment.runnerBegins(record, heartbeatAt: JobStore.now() + 60_000)
+        try await Task.sleep(for: .milliseconds(1100))
+
+        let swept = try await deployment.send("retry-reactor-sweep.json")
+        #expect(swept.recovered == [record.id] && swept.started == [])
+        let failed = try await deployment.record(record.id)
+        #expect(failed.state == .failed && failed.attempt == 1 && failed.statusReason == "Job attempt duration exceeded timeout")
+        #expect(try await deployment.instances(job: name).first?.state?.name == "terminated")
+        #expect(try await deployment.receivedNotifications().count == 1)
+        #expect(try await deployment.slotHolders(job: name).isEmpty)
+    }
+
     @Test("the sweep ends a STARTING job whose runner never reported in: its instance is terminated and the job retried; one still within its time is left alone")
     func sweepEndsJobThatNeverStarted() async throws {
         let patient = try await ReactorDeployment.create()

@@ -67,11 +67,11 @@ struct ReactorDeployment: Sendable {
     }
 
     /// A spec that notifies this deployment's topic; published as `sortie publish` does.
-    func publish(_ name: String, maxConcurrency: Int = 1, retry: RetryStrategy = RetryStrategy(), priority: Int = 0) async throws -> JobSpec {
+    func publish(_ name: String, maxConcurrency: Int = 1, retry: RetryStrategy = RetryStrategy(), priority: Int = 0, timeoutSeconds: Int = 600) async throws -> JobSpec {
         let spec = JobSpec(
             name: name, instance: InstanceSpec(types: ["t3.micro"], image: "ami-0abcdef1234567890"),
             arguments: ["date": .init(defaultValue: "2024-04-30")], steps: [.init(name: "load", run: "./load \"$SORTIE_ARG_date\"")],
-            timeoutSeconds: 600, retry: retry, maxConcurrency: maxConcurrency, priority: priority, notify: topic)
+            timeoutSeconds: timeoutSeconds, retry: retry, maxConcurrency: maxConcurrency, priority: priority, notify: topic)
         let body = try JSONEncoder.sorted.encode(spec)
         try await blocking { try S3(client: client).putObject(bucket: bucket, key: "specs/\(name).json", body: body) }
         return spec
