@@ -17,6 +17,9 @@ let package = Package(
         .executable(name: "launcher-bench", targets: ["LauncherBench"]),
         .executable(name: "retry-reactor", targets: ["RetryReactorFunction"]),
         .executable(name: "reactor-bench", targets: ["ReactorBench"]),
+        .executable(name: "s3-submitter", targets: ["S3SubmitterFunction"]),
+        .executable(name: "chunk-processor", targets: ["ChunkProcessorFunction"]),
+        .executable(name: "chunk-bench", targets: ["ChunkBench"]),
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
     ],
     dependencies: [
@@ -86,8 +89,20 @@ let package = Package(
             "JobSpecYAML", "SortieModel", "AWSCore", "AWSServices", "LambdaRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Record files: streaming gzip, RFC 4180 CSV and JSON Lines on bytes, record boundaries.
+        .target(name: "RecordFormats", dependencies: ["CZlib"]),
+        // Counting a file's records and cutting it into chunks; the feeds document and the chunk payload.
+        .target(name: "ChunkPlanning", dependencies: ["RecordFormats"]),
+        // What the submitter and the processor share on AWS: ranged S3 reads, the job table's FILE#/S3EVENT# items.
+        .target(name: "ChunkStore", dependencies: ["AWSCore", "AWSServices", "ChunkPlanning"]),
+        // Reading, validating and delivering one chunk.
+        .target(name: "ChunkProcessing", dependencies: ["ChunkStore", "ChunkPlanning", "RecordFormats"]),
+        // Turning S3 events into plans, Lambda invocations and Batch jobs.
+        .target(name: "S3Submitter", dependencies: ["ChunkStore", "ChunkPlanning", "RecordFormats"]),
 
         .executableTarget(name: "EchoFunction", dependencies: ["LambdaRuntime"]),
+        .executableTarget(name: "S3SubmitterFunction", dependencies: ["LambdaRuntime", "S3Submitter"]),
+        .executableTarget(name: "ChunkProcessorFunction", dependencies: ["LambdaRuntime", "ChunkProcessing"]),
         .executableTarget(name: "SortieLocal", dependencies: [
             "LocalRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -100,6 +115,7 @@ let package = Package(
         .executableTarget(name: "AWSBench", dependencies: ["AWSCore", "AWSServices"], path: "bench/AWSBench"),
         .executableTarget(name: "LauncherBench", dependencies: ["Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport"], path: "bench/LauncherBench"),
         .executableTarget(name: "ReactorBench", dependencies: ["Reactor", "ReactorTestSupport", "Launcher", "SortieModel", "AWSCore", "AWSServices", "SortieTestSupport"], path: "bench/ReactorBench"),
+        .executableTarget(name: "ChunkBench", dependencies: ["ChunkProcessing", "RecordFormats"], path: "bench/ChunkBench"),
 
         // Test-only function that reports its context, sleeps, logs and fails on request.
         .executableTarget(name: "RuntimeProbe", dependencies: ["LambdaRuntime"], path: "Tests/Fixtures/RuntimeProbe"),
@@ -114,6 +130,10 @@ let package = Package(
         .testTarget(name: "LauncherTests", dependencies: [
             "Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport",
             "LauncherFunction", "SortieRunner", "SortieCLI",
+        .testTarget(name: "RecordFormatsTests", dependencies: ["RecordFormats", "ChunkPlanning"]),
+        .testTarget(name: "ChunkTests", dependencies: [
+            "ChunkProcessing", "S3Submitter", "ChunkStore", "AWSServices", "LocalRuntime", "LoopbackHTTP", "SortieTestSupport",
+            "S3SubmitterFunction", "ChunkProcessorFunction",
         ]),
         // The runner's table writes without a runner, for the reactor's tests and benchmark.
         .target(name: "ReactorTestSupport", dependencies: ["SortieModel", "AWSCore", "AWSServices"], path: "Tests/ReactorSupport"),

@@ -1,0 +1,144 @@
+import AWSCore
+import AWSServices
+import ChunkPlanning
+
+/// The job table operations of the S3 submitter and the chunk processor (`FILE#…` and
+/// `S3EVENT#…` items; never a `gsi*` attribute).
+public struct JobTable: Sendable {
+    public let dynamoDB: DynamoDB
+    public let tableName: String
+
+    public init(dynamoDB: DynamoDB, tableName: String) {
+        self.dynamoDB = dynamoDB
+        self.tableName = tableName
+    }
+
+    // MARK: - Event claims (idempotency)
+
+    public enum EventClaim: Sendable, Equatable {
+        /// This invocation owns the event until its lease ends.
+        case claimed
+        /// An earlier delivery of the same event finished it.
+        case done
+        /// Another delivery holds an unexpired lease (until this time, ms since the epoch).
+        case busy(leaseUntil: Int64)
+    }
+
+    /// Claims an S3 event by its identity: a new event, or one whose earlier delivery failed or
+    /// ran out of time (its lease has passed) and must be resumed.
+    public func claimEvent(eventId: String, fileId: String, object: ObjectRef, sequencer: String, now: Int64, leaseUntil: Int64, expiresAt: Int64) throws(AWSError) -> EventClaim {
+        var item: DynamoDB.Item = [
+            "pk": .s(Keys.event(eventId)), "sk": .s(Keys.eventSort), "kind": .s("s3event"), "fileId": .s(fileId),
+            "bucket": .s(object.bucket), "key": .s(object.key), "eTag": .s(object.eTag), "sequencer": .s(sequencer),
+            "state": .s("CLAIMED"), "leaseUntil": .number(leaseUntil), "claimedAt": .number(now), "expiresAt": .number(expiresAt),
+        ]
+        if let versionId = object.versionId { item["versionId"] = .s(versionId) }
+        do {
+            try dynamoDB.putItem(.init(
+                tableName: tableName, item: item,
+                conditionExpression: "attribute_not_exists(pk) OR (#state <> :done AND leaseUntil < :now)",
+                expressionAttributeNames: ["#state": "state"], expressionAttributeValues: [":done": .s("DONE"), ":now": .number(now)],
+                returnValuesOnConditionCheckFailure: .allOld))
+            return .claimed
+        } catch where error.isConditionalCheckFailed {
+            let old = error.conditionalCheckFailedItem
+            if old?["state"]?.string == "DONE" { return .done }
+            return .busy(leaseUntil: old?["leaseUntil"]?.int64 ?? 0)
+        }
+    }
+
+    /// The event is handled: later deliveries of it do nothing.
+    public func finishEvent(eventId: String) throws(AWSError) {
+        try dynamoDB.updateItem(.init(
+            tableName: tableName, key: eventKey(eventId), updateExpression: "SET #state = :done REMOVE leaseUntil",
+            expressionAttributeNames: ["#state": "state"], expressionAttributeValues: [":done": .s("DONE")]))
+    }
+
+    /// Gives the lease up after a failure, so a retry can resume at once.
+    public func releaseEvent(eventId: String) throws(AWSError) {
+        try dynamoDB.updateItem(.init(
+            tableName: tableName, key: eventKey(eventId), updateExpression: "SET leaseUntil = :zero",
+            conditionExpression: "#state <> :done", expressionAttributeNames: ["#state": "state"],
+            expressionAttributeValues: [":zero": .number(0), ":done": .s("DONE")]))
+    }
+
+    private func eventKey(_ eventId: String) -> DynamoDB.Item {
+        ["pk": .s(Keys.event(eventId)), "sk": .s(Keys.eventSort)]
+    }
+
+    // MARK: - Plans
+
+    /// Writes the chunks, then the file item: a file item exists only with all its chunks.
+    public func savePlan(_ file: FileRecord, routes: [ChunkRoute]) throws(AWSError) {
+        let puts = zip(file.plan.chunks, routes).map { spec, route in
+            DynamoDB.TransactWriteItem.put(.init(
+                tableName: tableName, item: ChunkRecord(fileId: file.fileId, spec: spec, route: route, state: .planned).item(expiresAt: file.expiresAt)))
+        }
+        var start = 0
+        while start < puts.count {
+            let end = min(start + 100, puts.count)  // TransactWriteItems' limit
+            try dynamoDB.transactWriteItems(Array(puts[start..<end]))
+            start = end
+        }
+        try dynamoDB.putItem(.init(tableName: tableName, item: file.item))
+    }
+
+    /// A file's item and chunks, or nil when it has not been planned.
+    public func loadFile(_ fileId: String) throws(AWSError) -> (file: FileRecord, chunks: [ChunkRecord])? {
+        var items: [DynamoDB.Item] = []
+        var startKey: DynamoDB.Item?
+        repeat {
+            let page = try dynamoDB.query(.init(
+                tableName: tableName, keyConditionExpression: "pk = :pk", expressionAttributeValues: [":pk": .s(Keys.file(fileId))],
+                exclusiveStartKey: startKey, consistentRead: true))
+            items += page.items
+            startKey = page.lastEvaluatedKey
+        } while startKey != nil
+        let chunks = items.filter { $0["sk"]?.string?.hasPrefix(Keys.chunkPrefix) == true }.compactMap(ChunkRecord.init(item:))
+            .sorted { $0.spec.index < $1.spec.index }
+        guard let fileItem = items.first(where: { $0["sk"]?.string == Keys.fileSort }),
+              let file = FileRecord(item: fileItem, chunks: chunks.map(\.spec)) else { return nil }
+        return (file, chunks)
+    }
+
+    /// Records where a planned chunk went. A chunk a processor already picked up keeps its state.
+    public func markDispatched(fileId: String, index: Int, state: ChunkState, batchJobId: String? = nil, batchArrayIndex: Int? = nil) throws(AWSError) {
+        var update = "SET #state = :state"
+        var values: DynamoDB.Item = [":state": .s(state.rawValue), ":planned": .s(ChunkState.planned.rawValue)]
+        if let batchJobId {
+            update += ", batchJobId = :job"
+            values[":job"] = .s(batchJobId)
+        }
+        if let batchArrayIndex {
+            update += ", batchArrayIndex = :child"
+            values[":child"] = .number(batchArrayIndex)
+        }
+        do {
+            try dynamoDB.updateItem(.init(
+                tableName: tableName, key: chunkKey(fileId, index), updateExpression: update, conditionExpression: "#state = :planned",
+                expressionAttributeNames: ["#state": "state"], expressionAttributeValues: values))
+        } catch where error.isConditionalCheckFailed {
+            return
+        }
+    }
+
+    /// Every chunk is handed over. (Fast chunks may have completed the file already: it stays complete.)
+    public func markFileDispatched(fileId: String) throws(AWSError) {
+        do {
+            try dynamoDB.updateItem(.init(
+                tableName: tableName, key: fileKey(fileId), updateExpression: "SET #state = :dispatched",
+                conditionExpression: "#state = :planned", expressionAttributeNames: ["#state": "state"],
+                expressionAttributeValues: [":dispatched": .s(FileRecord.State.dispatched.rawValue), ":planned": .s(FileRecord.State.planned.rawValue)]))
+        } catch where error.isConditionalCheckFailed {
+            return
+        }
+    }
+
+    func fileKey(_ fileId: String) -> DynamoDB.Item {
+        ["pk": .s(Keys.file(fileId)), "sk": .s(Keys.fileSort)]
+    }
+
+    func chunkKey(_ fileId: String, _ index: Int) -> DynamoDB.Item {
+        ["pk": .s(Keys.file(fileId)), "sk": .s(Keys.chunkSort(index))]
+    }
+}

@@ -1,0 +1,179 @@
+import AWSCore
+import AWSServices
+import ChunkPlanning
+import RecordFormats
+
+/// A file's place in the job table: `pk = FILE#<fileId>`, `sk = FILE`. Its chunks share the
+/// partition (`sk = CHUNK#00000`…), so one Query follows a file to the end.
+public struct FileRecord: Sendable, Equatable {
+    public enum State: String, Sendable {
+        /// Planned, chunks not all dispatched yet.
+        case planned = "PLANNED"
+        /// Every chunk handed to Lambda or Batch.
+        case dispatched = "DISPATCHED"
+        /// Every chunk done.
+        case complete = "COMPLETE"
+    }
+
+    public var fileId: String
+    public var object: ObjectRef
+    public var sequencer: String
+    public var feed: String
+    public var plan: FilePlan
+    public var state: State
+    public var createdAt: Int64
+    public var expiresAt: Int64
+
+    public init(fileId: String, object: ObjectRef, sequencer: String, feed: String, plan: FilePlan, state: State, createdAt: Int64, expiresAt: Int64) {
+        self.fileId = fileId
+        self.object = object
+        self.sequencer = sequencer
+        self.feed = feed
+        self.plan = plan
+        self.state = state
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Where a chunk is processed.
+public enum ChunkRoute: String, Sendable, Equatable {
+    case lambda, batch
+}
+
+/// A chunk's life: PLANNED → QUEUED (Lambda) or SUBMITTED (Batch) → RUNNING → DONE, FAILED or
+/// INCOMPLETE (stopped before running out of time).
+public enum ChunkState: String, Sendable, Equatable {
+    case planned = "PLANNED", queued = "QUEUED", submitted = "SUBMITTED", running = "RUNNING"
+    case done = "DONE", failed = "FAILED", incomplete = "INCOMPLETE"
+}
+
+/// What a chunk's processing counted.
+public struct ChunkCounts: Sendable, Equatable {
+    public var read: Int64 = 0
+    public var valid: Int64 = 0
+    public var rejected: Int64 = 0
+    public var delivered: Int64 = 0
+
+    public init(read: Int64 = 0, valid: Int64 = 0, rejected: Int64 = 0, delivered: Int64 = 0) {
+        self.read = read
+        self.valid = valid
+        self.rejected = rejected
+        self.delivered = delivered
+    }
+}
+
+/// One chunk item: `pk = FILE#<fileId>`, `sk = CHUNK#<index, 5 digits>`.
+public struct ChunkRecord: Sendable, Equatable {
+    public var fileId: String
+    public var spec: ChunkSpec
+    public var route: ChunkRoute
+    public var state: ChunkState
+    public var batchJobId: String?
+    /// The child index when the chunk runs in a Batch array job.
+    public var batchArrayIndex: Int?
+    public var counts: ChunkCounts?
+
+    public init(fileId: String, spec: ChunkSpec, route: ChunkRoute, state: ChunkState, batchJobId: String? = nil, batchArrayIndex: Int? = nil, counts: ChunkCounts? = nil) {
+        self.fileId = fileId
+        self.spec = spec
+        self.route = route
+        self.state = state
+        self.batchJobId = batchJobId
+        self.batchArrayIndex = batchArrayIndex
+        self.counts = counts
+    }
+
+    public var chunkId: String { ChunkTask.chunkID(fileId: fileId, index: spec.index) }
+}
+
+/// The attribute names and key shapes of the items this feature owns.
+enum Keys {
+    static func file(_ fileId: String) -> String { "FILE#\(fileId)" }
+    static let fileSort = "FILE"
+    static func chunkSort(_ index: Int) -> String {
+        let digits = String(index)
+        return "CHUNK#" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits
+    }
+    static let chunkPrefix = "CHUNK#"
+    static func event(_ eventId: String) -> String { "S3EVENT#\(eventId)" }
+    static let eventSort = "EVENT"
+}
+
+extension FileRecord {
+    var item: DynamoDB.Item {
+        var item: DynamoDB.Item = [
+            "pk": .s(Keys.file(fileId)), "sk": .s(Keys.fileSort), "kind": .s("file"),
+            "fileId": .s(fileId), "bucket": .s(object.bucket), "key": .s(object.key), "eTag": .s(object.eTag),
+            "size": .number(object.size), "sequencer": .s(sequencer), "feed": .s(feed), "state": .s(state.rawValue),
+            "records": .number(plan.records), "bytes": .number(plan.bytes), "compressed": .bool(plan.compressed),
+            "chunkCount": .number(plan.chunks.count), "chunksDone": .number(0),
+            "recordsRead": .number(0), "recordsValid": .number(0), "recordsRejected": .number(0), "recordsDelivered": .number(0),
+            "createdAt": .number(createdAt), "expiresAt": .number(expiresAt),
+        ]
+        if let versionId = object.versionId { item["versionId"] = .s(versionId) }
+        if let columns = plan.columns { item["columns"] = .l(columns.map { .s($0) }) }
+        return item
+    }
+
+    init?(item: DynamoDB.Item, chunks: [ChunkSpec]) {
+        guard let fileId = item["fileId"]?.string, let bucket = item["bucket"]?.string, let key = item["key"]?.string,
+              let eTag = item["eTag"]?.string, let size = item["size"]?.int64, let state = item["state"]?.string.flatMap(State.init),
+              let feed = item["feed"]?.string, let records = item["records"]?.int64, let bytes = item["bytes"]?.int64
+        else { return nil }
+        var columns: [String]?
+        if case .l(let list)? = item["columns"] { columns = list.compactMap(\.string) }
+        let compressed = if case .bool(let flag)? = item["compressed"] { flag } else { false }
+        self.init(
+            fileId: fileId, object: ObjectRef(bucket: bucket, key: key, versionId: item["versionId"]?.string, eTag: eTag, size: size),
+            sequencer: item["sequencer"]?.string ?? "", feed: feed,
+            plan: FilePlan(records: records, columns: columns, bytes: bytes, compressed: compressed, chunks: chunks),
+            state: state, createdAt: item["createdAt"]?.int64 ?? 0, expiresAt: item["expiresAt"]?.int64 ?? 0)
+    }
+}
+
+extension ChunkRecord {
+    func item(expiresAt: Int64) -> DynamoDB.Item {
+        var item: DynamoDB.Item = [
+            "pk": .s(Keys.file(fileId)), "sk": .s(Keys.chunkSort(spec.index)), "kind": .s("chunk"),
+            "chunkId": .s(chunkId), "index": .number(spec.index), "firstRecord": .number(spec.firstRecord),
+            "recordCount": .number(spec.recordCount), "start": .number(spec.start), "end": .number(spec.end),
+            "startLine": .number(spec.startLine), "route": .s(route.rawValue), "state": .s(state.rawValue),
+            "attempts": .number(0), "expiresAt": .number(expiresAt),
+        ]
+        if let entry = spec.entry {
+            item["entryCompressed"] = .number(entry.compressedOffset)
+            item["entryDecompressed"] = .number(entry.decompressedOffset)
+        }
+        if let compressedEnd = spec.compressedEnd { item["compressedEnd"] = .number(compressedEnd) }
+        return item
+    }
+
+    init?(item: DynamoDB.Item) {
+        guard let pk = item["pk"]?.string, pk.hasPrefix("FILE#"), let index = item["index"]?.int,
+              let firstRecord = item["firstRecord"]?.int64, let recordCount = item["recordCount"]?.int64,
+              let start = item["start"]?.int64, let end = item["end"]?.int64, let startLine = item["startLine"]?.int,
+              let route = item["route"]?.string.flatMap(ChunkRoute.init), let state = item["state"]?.string.flatMap(ChunkState.init)
+        else { return nil }
+        var entry: GzipMember?
+        if let compressed = item["entryCompressed"]?.int64, let decompressed = item["entryDecompressed"]?.int64 {
+            entry = GzipMember(compressedOffset: compressed, decompressedOffset: decompressed)
+        }
+        let spec = ChunkSpec(
+            index: index, firstRecord: firstRecord, recordCount: recordCount, start: start, end: end, startLine: startLine,
+            entry: entry, compressedEnd: item["compressedEnd"]?.int64)
+        var counts: ChunkCounts?
+        if let read = item["recordsRead"]?.int64 {
+            counts = ChunkCounts(
+                read: read, valid: item["recordsValid"]?.int64 ?? 0, rejected: item["recordsRejected"]?.int64 ?? 0,
+                delivered: item["recordsDelivered"]?.int64 ?? 0)
+        }
+        self.init(
+            fileId: String(pk.dropFirst("FILE#".count)), spec: spec, route: route, state: state,
+            batchJobId: item["batchJobId"]?.string, batchArrayIndex: item["batchArrayIndex"]?.int, counts: counts)
+    }
+}
+
+extension AttributeValue {
+    var int64: Int64? { if case .n(let value) = self { Int64(value) } else { nil } }
+}
