@@ -1,0 +1,162 @@
+import AWSCore
+import AWSServices
+import ChunkPlanning
+import ChunkStore
+import RecordFormats
+
+/// A chunk that could not be processed. `errorType` names the case for Lambda's error report.
+public struct ChunkFailure: Error, Sendable, CustomStringConvertible {
+    /// `Sortie.ChunkOutOfTime`, `Sortie.ChunkFailed`, `Sortie.ChunkNotPlanned`, `Sortie.InvalidChunkTask`.
+    public var errorType: String
+    public var description: String
+
+    static func outOfTime(_ detail: String) -> ChunkFailure { ChunkFailure(errorType: "Sortie.ChunkOutOfTime", description: detail) }
+    static func failed(_ detail: String) -> ChunkFailure { ChunkFailure(errorType: "Sortie.ChunkFailed", description: detail) }
+}
+
+/// The processor's answer for one chunk.
+public struct ChunkOutcome: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        /// Processed now.
+        case done
+        /// Processed by an earlier delivery of the same payload.
+        case duplicate
+        /// Another invocation is processing it.
+        case busy
+        /// The file's job-table items have expired: nothing left to record progress against.
+        case expired
+    }
+
+    public var chunkId: String
+    public var status: Status
+    public var records: Int64?
+    public var valid: Int64?
+    public var rejected: Int64?
+    public var delivered: Int64?
+    /// `s3://…` of the output and rejects objects, when written.
+    public var output: String?
+    public var rejects: String?
+    public var fileComplete: Bool?
+
+    init(chunkId: String, status: Status) {
+        self.chunkId = chunkId
+        self.status = status
+    }
+}
+
+/// Time as the processor sees it: injected, so the out-of-time path can be tested.
+public struct ProcessorClock: Sendable {
+    public var nowMilliseconds: @Sendable () -> Int64
+    /// Time left before the invocation's deadline.
+    public var remaining: @Sendable () -> Duration
+
+    public init(nowMilliseconds: @escaping @Sendable () -> Int64, remaining: @escaping @Sendable () -> Duration) {
+        self.nowMilliseconds = nowMilliseconds
+        self.remaining = remaining
+    }
+}
+
+/// Reads one chunk, validates each record against its feed's schema, delivers the valid ones,
+/// writes the rejects with their line numbers, and records the outcome in the job table.
+public struct ChunkProcessor: Sendable {
+    public let s3: S3
+    public let sqs: SQS
+    public let table: JobTable
+    public let catalog: FeedCatalog
+    public let settings: ProcessorSettings
+    public let retry: RetryPolicy
+
+    public init(s3: S3, sqs: SQS, table: JobTable, catalog: FeedCatalog, settings: ProcessorSettings, retry: RetryPolicy) {
+        self.s3 = s3
+        self.sqs = sqs
+        self.table = table
+        self.catalog = catalog
+        self.settings = settings
+        self.retry = retry
+    }
+
+    /// `owner` identifies this attempt (the Lambda request id); `emit` writes a log line as-is.
+    public func process(_ task: ChunkTask, owner: String, clock: ProcessorClock, emit: (String) -> Void) throws -> ChunkOutcome {
+        let started = clock.nowMilliseconds()
+        if let early = try Self.precheck(task, nowMilliseconds: started) { return early }
+        guard let feed = catalog.feed(named: task.feed), let format = feed.recordFormat else {
+            throw ChunkFailure(errorType: "Sortie.InvalidChunkTask", description: "feed '\(task.feed)' is not configured here")
+        }
+        let remaining = clock.remaining()
+        switch try table.claimChunk(
+            fileId: task.fileId, index: task.chunk.index, owner: owner, now: started, leaseUntil: started + remaining.milliseconds)
+        {
+        case .claimed: break
+        case .done: return ChunkOutcome(chunkId: task.chunkId, status: .duplicate)
+        case .busy: return ChunkOutcome(chunkId: task.chunkId, status: .busy)
+        case .missing:
+            throw ChunkFailure(errorType: "Sortie.ChunkNotPlanned", description: "\(task.chunkId) has no item in the job table")
+        }
+
+        var run = ChunkRun(task: task, feed: feed, processor: self)
+        do {
+            guard remaining > settings.safetyMargin else {
+                throw ChunkFailure.outOfTime("\(remaining.milliseconds) ms left, less than the \(settings.safetyMargin.milliseconds) ms safety margin")
+            }
+            try run.execute(format: format) { bytesDone in try checkTime(task, started: started, bytesDone: bytesDone, clock: clock) }
+        } catch {
+            let counts = run.counts
+            let outOfTime = (error as? ChunkFailure)?.errorType == "Sortie.ChunkOutOfTime"
+            run.abandon()
+            emit(MetricsLine.render(
+                feed: feed.name, fileId: task.fileId, chunkId: task.chunkId, status: outOfTime ? "incomplete" : "failed", counts: counts,
+                durationMs: clock.nowMilliseconds() - started, timestampMs: clock.nowMilliseconds()))
+            try? table.stopChunk(
+                fileId: task.fileId, index: task.chunk.index, owner: owner, state: outOfTime ? .incomplete : .failed,
+                reason: "\(error)", counts: counts, now: clock.nowMilliseconds())
+            if error is ChunkFailure { throw error }
+            throw ChunkFailure.failed("\(task.chunkId): \(error)")
+        }
+
+        let counts = run.counts
+        var outputs: [String: String] = [:]
+        if let key = run.outputKey { outputs["outputKey"] = key }
+        if let key = run.rejectsKey { outputs["rejectsKey"] = key }
+        let complete = try table.finishChunk(
+            fileId: task.fileId, index: task.chunk.index, owner: owner, counts: counts, outputs: outputs, now: clock.nowMilliseconds())
+        emit(MetricsLine.render(
+            feed: feed.name, fileId: task.fileId, chunkId: task.chunkId, status: "done", counts: counts,
+            durationMs: clock.nowMilliseconds() - started, timestampMs: clock.nowMilliseconds()))
+
+        var outcome = ChunkOutcome(chunkId: task.chunkId, status: .done)
+        outcome.records = counts.read
+        outcome.valid = counts.valid
+        outcome.rejected = counts.rejected
+        outcome.delivered = counts.delivered
+        outcome.output = run.outputKey.map { key in "s3://\(run.outputBucket ?? "")/\(key)" }
+        outcome.rejects = run.rejectsKey.map { "s3://\(feed.rejects.bucket)/\($0)" }
+        outcome.fileComplete = complete
+        return outcome
+    }
+
+    /// What can be said of a payload before any AWS call: refused when its version is unknown,
+    /// `expired` once the file's items have passed their TTL. Nil when it is to be processed.
+    public static func precheck(_ task: ChunkTask, nowMilliseconds: Int64) throws(ChunkFailure) -> ChunkOutcome? {
+        guard task.version == ChunkTask.currentVersion else {
+            throw ChunkFailure(errorType: "Sortie.InvalidChunkTask", description: "payload version \(task.version); this processor reads version \(ChunkTask.currentVersion)")
+        }
+        return task.expiresAt > nowMilliseconds / 1000 ? nil : ChunkOutcome(chunkId: task.chunkId, status: .expired)
+    }
+
+    /// Stops a chunk that, at its pace so far, would not finish before the deadline less the margin.
+    private func checkTime(_ task: ChunkTask, started: Int64, bytesDone: Int64, clock: ProcessorClock) throws {
+        let total = task.chunk.end - task.chunk.start
+        guard bytesDone > 0, bytesDone < total else { return }
+        let elapsed = clock.nowMilliseconds() - started
+        let projected = Int64(Double(elapsed) * Double(total - bytesDone) / Double(bytesDone))
+        let left = clock.remaining().milliseconds
+        if projected + settings.safetyMargin.milliseconds > left {
+            throw ChunkFailure.outOfTime(
+                "stopped after \(bytesDone) of \(total) bytes: the rest needs about \(projected) ms and \(left) ms are left (margin \(settings.safetyMargin.milliseconds) ms)")
+        }
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}

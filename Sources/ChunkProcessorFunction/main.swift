@@ -1,0 +1,56 @@
+import AWSCore
+import AWSServices
+import ChunkPlanning
+import ChunkProcessing
+import ChunkStore
+import LambdaRuntime
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+extension ChunkFailure: LambdaFunctionError {}
+
+/// A missing or malformed setting, reported when the function starts.
+struct ConfigurationError: LambdaFunctionError, CustomStringConvertible {
+    let errorType = "Sortie.Configuration"
+    let description: String
+}
+
+/// Processes one chunk per invocation (an asynchronous Invoke from the S3 submitter).
+struct ChunkProcessorHandler: LambdaHandler {
+    let settings: ProcessorSettings
+    let catalog: FeedCatalog
+    /// Made when the function starts; a payload that needs no AWS (an expired one) is answered without it.
+    let client: Result<AWSClient, AWSError>
+
+    init(environment: [String: String]) throws {
+        do {
+            settings = try ProcessorSettings.fromEnvironment(environment)
+            let client = Result { () throws(AWSError) in try AWSClient.fromEnvironment() }
+            self.client = client
+            catalog = try Settings(environment).feeds { try S3(client: client.get()) }
+        } catch {
+            throw ConfigurationError(description: "\(error)")
+        }
+    }
+
+    func handle(_ task: ChunkTask, context: LambdaContext) throws -> ChunkOutcome {
+        let clock = ProcessorClock(nowMilliseconds: Lambda.nowMilliseconds, remaining: { context.remainingTime })
+        if let early = try ChunkProcessor.precheck(task, nowMilliseconds: clock.nowMilliseconds()) {
+            context.logger.warning("\(task.chunkId): \(early.status.rawValue), nothing to do")
+            return early
+        }
+        let client = try client.get()
+        let processor = ChunkProcessor(
+            s3: S3(client: client), sqs: SQS(client: client),
+            table: JobTable(dynamoDB: DynamoDB(client: client), tableName: settings.tableName),
+            catalog: catalog, settings: settings, retry: client.configuration.retry)
+        let outcome = try processor.process(task, owner: context.requestID, clock: clock, emit: Lambda.writeLogLine)
+        context.logger.info("\(task.chunkId): \(outcome.status.rawValue)")
+        return outcome
+    }
+}
+
+Lambda.run(name: "chunk-processor") { _ in try ChunkProcessorHandler(environment: ProcessInfo.processInfo.environment) }

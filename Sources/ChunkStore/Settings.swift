@@ -1,0 +1,65 @@
+import AWSCore
+import AWSServices
+import ChunkPlanning
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A function setting is missing or malformed.
+public struct SettingError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Reads a function's environment variables, failing with the variable's name.
+public struct Settings: Sendable {
+    public let environment: [String: String]
+
+    public init(_ environment: [String: String]) {
+        self.environment = environment
+    }
+
+    public subscript(name: String) -> String? {
+        guard let value = environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    public func required(_ name: String) throws(SettingError) -> String {
+        guard let value = self[name] else { throw SettingError("\(name) is not set") }
+        return value
+    }
+
+    public func integer(_ name: String, default fallback: Int64, minimum: Int64) throws(SettingError) -> Int64 {
+        guard let text = self[name] else { return fallback }
+        guard let value = Int64(text), value >= minimum else { throw SettingError("\(name) must be an integer of at least \(minimum), not '\(text)'") }
+        return value
+    }
+
+    /// The feeds document: inline in `SORTIE_FEEDS`, or an object named by `SORTIE_FEEDS_URI`
+    /// (`s3://bucket/key`), read once when the function starts.
+    public func feeds(s3: () throws -> S3) throws -> FeedCatalog {
+        let document: Data
+        if let inline = self["SORTIE_FEEDS"] {
+            document = Data(inline.utf8)
+        } else if let uri = self["SORTIE_FEEDS_URI"] {
+            guard uri.hasPrefix("s3://"), let slash = uri.dropFirst(5).firstIndex(of: "/") else {
+                throw SettingError("SORTIE_FEEDS_URI must be s3://bucket/key, not '\(uri)'")
+            }
+            let bucket = String(uri.dropFirst(5)[..<slash])
+            let key = String(uri[uri.index(after: slash)...])
+            document = try s3().getObject(bucket: bucket, key: key).body
+        } else {
+            throw SettingError("set SORTIE_FEEDS (the feeds document) or SORTIE_FEEDS_URI (where to read it)")
+        }
+        let catalog: FeedCatalog
+        do {
+            catalog = try JSONDecoder().decode(FeedCatalog.self, from: document)
+        } catch {
+            throw SettingError("the feeds document is not valid: \(error)")
+        }
+        try catalog.validate()
+        return catalog
+    }
+}

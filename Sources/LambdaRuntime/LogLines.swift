@@ -1,0 +1,12 @@
+extension Lambda {
+    /// Writes one line to the function's log exactly as given, without the log format's
+    /// prefix: CloudWatch reads Embedded Metric Format only from lines that are the JSON alone.
+    public static func writeLogLine(_ line: String) {
+        LambdaLogHandler.writeLine(line)
+    }
+
+    /// Milliseconds since the Unix epoch: the clock of `LambdaContext.deadlineMilliseconds`.
+    public static func nowMilliseconds() -> Int64 {
+        WallClock.nowMilliseconds()
+    }
+}
