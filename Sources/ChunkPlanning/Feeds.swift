@@ -144,5 +144,10 @@ public struct FeedCatalog: Codable, Sendable, Equatable {
 public struct FeedError: Error, Sendable, Equatable, CustomStringConvertible {
     public var feed: String
     public var reason: String
+    public init(feed: String, reason: String) {
+        self.feed = feed
+        self.reason = reason
+    }
+
     public var description: String { "feed '\(feed)': \(reason)" }
 }

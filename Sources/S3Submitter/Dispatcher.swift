@@ -1,0 +1,108 @@
+import AWSCore
+import AWSServices
+import ChunkPlanning
+import ChunkStore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The submitter could not hand a file over; `errorType` names the case for Lambda.
+public struct SubmitterFailure: Error, Sendable, CustomStringConvertible {
+    /// `Sortie.FileBusy` (another delivery holds the file: retry later), `Sortie.PayloadTooLarge`, `Sortie.InvokeFailed`.
+    public var errorType: String
+    public var description: String
+}
+
+/// Sends each planned chunk where its size says: small ones to the chunk processor (an
+/// asynchronous Invoke), big ones to AWS Batch (one array job for several from the same file).
+struct Dispatcher {
+    let lambda: LambdaInvoke
+    let batch: Batch
+    let table: JobTable
+    let settings: SubmitterSettings
+
+    /// Lambda's limit for an asynchronous payload.
+    static let maxPayloadBytes = 262_144
+
+    static func route(_ chunk: ChunkSpec, threshold: Int64) -> ChunkRoute {
+        chunk.recordCount <= threshold ? .lambda : .batch
+    }
+
+    /// Dispatches the chunks still PLANNED; returns the Batch job ids submitted.
+    func dispatch(_ file: FileRecord, chunks: [ChunkRecord]) throws -> [String] {
+        let pending = chunks.filter { $0.state == .planned }
+        for chunk in pending where chunk.route == .lambda {
+            try invoke(file, chunk.spec)
+            try table.markDispatched(fileId: file.fileId, index: chunk.spec.index, state: .queued)
+        }
+        let big = pending.filter { $0.route == .batch }.map(\.spec)
+        var jobs: [String] = []
+        var start = 0
+        while start < big.count {
+            let group = Array(big[start..<min(start + settings.batchArrayMax, big.count)])
+            let jobId = try submit(file, group)
+            for (child, spec) in group.enumerated() {
+                try table.markDispatched(
+                    fileId: file.fileId, index: spec.index, state: .submitted, batchJobId: jobId, batchArrayIndex: group.count > 1 ? child : nil)
+            }
+            jobs.append(jobId)
+            start += group.count
+        }
+        return jobs
+    }
+
+    private func invoke(_ file: FileRecord, _ spec: ChunkSpec) throws {
+        let task = ChunkTask(
+            fileId: file.fileId, feed: file.feed, object: file.object, columns: file.plan.columns, chunk: spec, expiresAt: file.expiresAt)
+        let payload = try JSONEncoder().encode(task)
+        guard payload.count <= Self.maxPayloadBytes else {
+            throw SubmitterFailure(
+                errorType: "Sortie.PayloadTooLarge", description: "\(task.chunkId): payload of \(payload.count) bytes exceeds Lambda's \(Self.maxPayloadBytes) for asynchronous invokes")
+        }
+        let answer = try lambda.invoke(functionName: settings.processorFunction, payload: payload, invocationType: .event)
+        guard answer.statusCode == 202 else {
+            throw SubmitterFailure(errorType: "Sortie.InvokeFailed", description: "\(task.chunkId): Invoke answered HTTP \(answer.statusCode), not 202")
+        }
+    }
+
+    /// One job per group: a single job for one chunk, an array job (child i = chunk i of the
+    /// lists) for several. Returns the job id.
+    private func submit(_ file: FileRecord, _ group: [ChunkSpec]) throws(AWSError) -> String {
+        let first = ChunkTask.chunkID(fileId: file.fileId, index: group[0].index)
+        let input = Batch.SubmitJobInput(
+            jobName: group.count == 1 ? "sortie-\(first)" : "sortie-\(first)-x\(group.count)",
+            jobQueue: settings.batchJobQueue, jobDefinition: settings.batchJobDefinition,
+            parameters: Self.parameters(file, group, table: table.tableName),
+            arrayProperties: group.count > 1 ? Batch.ArrayProperties(size: group.count) : nil,
+            retryStrategy: Batch.RetryStrategy(attempts: settings.batchAttempts, evaluateOnExit: [
+                // A lost Spot host is worth another try; an exit code of 2 means the input itself is bad.
+                Batch.EvaluateOnExit(action: "RETRY", onStatusReason: "Host EC2*"),
+                Batch.EvaluateOnExit(action: "EXIT", onExitCode: "2"),
+            ]),
+            timeout: settings.batchTimeoutSeconds.map { Batch.JobTimeout(attemptDurationSeconds: $0) },
+            tags: ["sortie:file": file.fileId, "sortie:feed": file.feed], propagateTags: true)
+        return try batch.submitJob(input).jobId
+    }
+
+    /// The job's parameters: the file's identity, then one comma-separated entry per chunk
+    /// (an array child reads entry `AWS_BATCH_JOB_ARRAY_INDEX`). Ranges are `[first, end)`.
+    static func parameters(_ file: FileRecord, _ group: [ChunkSpec], table: String) -> [String: String] {
+        func list(_ value: (ChunkSpec) -> String) -> String { group.map(value).joined(separator: ",") }
+        var parameters = [
+            "fileId": file.fileId, "bucket": file.object.bucket, "key": file.object.key, "eTag": file.object.eTag,
+            "feed": file.feed, "table": table,
+            "chunkId": list { ChunkTask.chunkID(fileId: file.fileId, index: $0.index) },
+            "byteRange": list { "\($0.start)-\($0.end)" },
+            "recordRange": list { "\($0.firstRecord)-\($0.firstRecord + $0.recordCount)" },
+            "startLine": list { String($0.startLine) },
+        ]
+        if file.plan.compressed {
+            parameters["gzipEntry"] = list { spec in
+                spec.entry.map { "\($0.compressedOffset):\($0.decompressedOffset):\(spec.compressedEnd ?? file.object.size)" } ?? ""
+            }
+        }
+        return parameters
+    }
+}

@@ -1,0 +1,133 @@
+import AWSCore
+import AWSServices
+import ChunkPlanning
+import ChunkStore
+import RecordFormats
+
+/// What the submitter did with one object.
+public struct FileOutcome: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        /// Planned (or resumed) and every chunk dispatched.
+        case submitted
+        /// An earlier delivery of the same event did it all.
+        case duplicate
+        /// Not for the submitter (see `reason`).
+        case skipped
+        /// The object changed since the event: the newer upload has its own event.
+        case superseded
+    }
+
+    public var bucket: String
+    public var key: String
+    public var status: Status
+    public var reason: String?
+    public var fileId: String?
+    public var records: Int64?
+    public var chunks: Int?
+    public var lambdaChunks: Int?
+    public var batchChunks: Int?
+    public var batchJobs: [String]?
+
+    public init(bucket: String, key: String, status: Status, reason: String? = nil) {
+        self.bucket = bucket
+        self.key = key
+        self.status = status
+        self.reason = reason
+    }
+}
+
+/// Turns one created object into a plan in the job table and dispatched chunks, exactly once
+/// per upload however often its event is delivered.
+public struct Submitter: Sendable {
+    public let s3: S3
+    public let lambda: LambdaInvoke
+    public let batch: Batch
+    public let table: JobTable
+    public let settings: SubmitterSettings
+
+    public init(s3: S3, lambda: LambdaInvoke, batch: Batch, table: JobTable, settings: SubmitterSettings) {
+        self.s3 = s3
+        self.lambda = lambda
+        self.batch = batch
+        self.table = table
+        self.settings = settings
+    }
+
+    /// The id of one upload: bucket, key, version (or eTag) and sequencer. The same event
+    /// delivered twice has the same id; a new upload of the same key does not.
+    public static func fileID(_ object: ObjectCreated) -> String {
+        let identity = [object.bucket, object.key, object.versionId ?? object.eTag ?? "", object.sequencer ?? ""].joined(separator: "\n")
+        return String(Hashing.hex(Hashing.sha256(identity)).prefix(24))
+    }
+
+    /// `deadline` is when this invocation ends (ms since the epoch): the claim's lease.
+    public func submit(_ object: ObjectCreated, feed: Feed, now: Int64, deadline: Int64) throws -> FileOutcome {
+        let head = try s3.headObject(bucket: object.bucket, key: object.key)
+        let currentETag = (head.eTag ?? "").trimmingQuotes
+        if let eTag = object.eTag, eTag.trimmingQuotes != currentETag {
+            return FileOutcome(bucket: object.bucket, key: object.key, status: .superseded, reason: "its eTag is now \(currentETag), not \(eTag)")
+        }
+        let ref = ObjectRef(
+            bucket: object.bucket, key: object.key, versionId: head.versionId ?? object.versionId, eTag: head.eTag ?? currentETag,
+            size: head.contentLength ?? object.size ?? 0)
+        let fileId = Self.fileID(object)
+        let expiresAt = now / 1000 + settings.recordTTLDays * 86_400
+        switch try table.claimEvent(
+            eventId: fileId, fileId: fileId, object: ref, sequencer: object.sequencer ?? "", now: now, leaseUntil: deadline + 30_000, expiresAt: expiresAt)
+        {
+        case .claimed: break
+        case .done:
+            var outcome = FileOutcome(bucket: object.bucket, key: object.key, status: .duplicate, reason: "this upload was submitted already")
+            outcome.fileId = fileId
+            return outcome
+        case .busy(let leaseUntil):
+            throw SubmitterFailure(errorType: "Sortie.FileBusy", description: "\(fileId) is being submitted by another delivery (lease until \(leaseUntil)); retry later")
+        }
+        do {
+            let outcome = try planAndDispatch(ref, fileId: fileId, sequencer: object.sequencer ?? "", feed: feed, now: now, expiresAt: expiresAt)
+            try table.finishEvent(eventId: fileId)
+            return outcome
+        } catch {
+            try? table.releaseEvent(eventId: fileId)
+            throw error
+        }
+    }
+
+    private func planAndDispatch(_ ref: ObjectRef, fileId: String, sequencer: String, feed: Feed, now: Int64, expiresAt: Int64) throws -> FileOutcome {
+        // A resumed delivery finds the plan of the one that failed: the same object, the same plan.
+        var stored = try table.loadFile(fileId)
+        if stored == nil {
+            guard let format = feed.recordFormat else { throw FeedError(feed: feed.name, reason: "unknown format '\(feed.format)'") }
+            let plan = try FileScan(reader: ObjectReader(s3: s3, partSize: settings.partSize))
+                .plan(ref, format: format, hasHeader: feed.hasHeader, limits: settings.limits)
+            let file = FileRecord(fileId: fileId, object: ref, sequencer: sequencer, feed: feed.name, plan: plan, state: .planned, createdAt: now, expiresAt: expiresAt)
+            let routes = plan.chunks.map { Dispatcher.route($0, threshold: settings.threshold) }
+            try table.savePlan(file, routes: routes)
+            stored = try table.loadFile(fileId)
+        }
+        guard let (file, chunks) = stored else {
+            throw SubmitterFailure(errorType: "Sortie.PlanLost", description: "\(fileId): the plan just written cannot be read back")
+        }
+        let jobs = try Dispatcher(lambda: lambda, batch: batch, table: table, settings: settings).dispatch(file, chunks: chunks)
+        try table.markFileDispatched(fileId: fileId)
+
+        var outcome = FileOutcome(bucket: ref.bucket, key: ref.key, status: .submitted)
+        outcome.fileId = fileId
+        outcome.records = file.plan.records
+        outcome.chunks = chunks.count
+        outcome.lambdaChunks = chunks.filter { $0.route == .lambda }.count
+        outcome.batchChunks = chunks.filter { $0.route == .batch }.count
+        outcome.batchJobs = jobs
+        return outcome
+    }
+}
+
+extension String {
+    /// S3 quotes ETags in headers but not in event notifications.
+    var trimmingQuotes: String {
+        var text = Substring(self)
+        if text.hasPrefix("\"") { text = text.dropFirst() }
+        if text.hasSuffix("\"") { text = text.dropLast() }
+        return String(text)
+    }
+}

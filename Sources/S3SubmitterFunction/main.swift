@@ -1,0 +1,70 @@
+import AWSCore
+import AWSServices
+import ChunkPlanning
+import ChunkStore
+import LambdaRuntime
+import S3Submitter
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+extension SubmitterFailure: LambdaFunctionError {}
+
+/// A missing or malformed setting, reported when the function starts.
+struct ConfigurationError: LambdaFunctionError, CustomStringConvertible {
+    let errorType = "Sortie.Configuration"
+    let description: String
+}
+
+/// The answer: what happened to each object of the event.
+struct SubmitterResponse: Encodable {
+    var files: [FileOutcome]
+    /// Records of the event that were not object creations.
+    var ignored: [String]
+}
+
+/// Turns S3 object-created events into chunk plans, chunk-processor invocations and Batch jobs.
+struct SubmitterHandler: LambdaHandler {
+    let settings: SubmitterSettings
+    let catalog: FeedCatalog
+    /// Made when the function starts; events whose objects are all skipped need no AWS.
+    let client: Result<AWSClient, AWSError>
+
+    init(environment: [String: String]) throws {
+        do {
+            settings = try SubmitterSettings.fromEnvironment(environment)
+            let client = Result { () throws(AWSError) in try AWSClient.fromEnvironment() }
+            self.client = client
+            catalog = try Settings(environment).feeds { try S3(client: client.get()) }
+        } catch {
+            throw ConfigurationError(description: "\(error)")
+        }
+    }
+
+    func handle(_ event: SubmitterEvent, context: LambdaContext) throws -> SubmitterResponse {
+        var files: [FileOutcome] = []
+        for object in event.objects {
+            let feed: Feed
+            switch settings.admit(object, catalog: catalog) {
+            case .feed(let admitted):
+                feed = admitted
+            case .skip(let reason):
+                context.logger.info("skipping s3://\(object.bucket)/\(object.key): \(reason)")
+                files.append(FileOutcome(bucket: object.bucket, key: object.key, status: .skipped, reason: reason))
+                continue
+            }
+            let client = try client.get()
+            let submitter = Submitter(
+                s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client),
+                table: JobTable(dynamoDB: DynamoDB(client: client), tableName: settings.tableName), settings: settings)
+            let outcome = try submitter.submit(object, feed: feed, now: Lambda.nowMilliseconds(), deadline: context.deadlineMilliseconds)
+            context.logger.info("s3://\(object.bucket)/\(object.key): \(outcome.status.rawValue) \(outcome.fileId ?? "")")
+            files.append(outcome)
+        }
+        return SubmitterResponse(files: files, ignored: event.ignored)
+    }
+}
+
+Lambda.run(name: "s3-submitter") { _ in try SubmitterHandler(environment: ProcessInfo.processInfo.environment) }
