@@ -21,7 +21,7 @@ public struct GzipError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// Where a gzip member starts: the only places a reader can enter a gzip file, since deflate
 /// data cannot be decoded from the middle.
-public struct GzipMember: Sendable, Equatable, Codable {
+public struct GzipMember: Sendable, Hashable, Codable {
     public var compressedOffset: Int64
     public var decompressedOffset: Int64
 

@@ -95,7 +95,7 @@ public struct RecordScanner: Sendable {
             return
         case .fieldStart, .unquoted:
             let trimmed = end > fieldBegin && previousByte == Self.carriageReturn ? end - 1 : end
-            if state == .fieldStart && fields.isEmpty && trimmed == recordStart {
+            if fields.isEmpty && trimmed == recordStart {
                 return  // nothing after the last terminator
             }
             if case .csv = format { closeField(fieldBegin, trimmed) }
@@ -259,7 +259,7 @@ public struct RecordScanner: Sendable {
         default:
             let before = i > 0 ? bytes[i - 1] : previousByte
             let trimmed = lineFeed > fieldBegin && before == Self.carriageReturn ? lineFeed - 1 : lineFeed
-            if state == .fieldStart && fields.isEmpty && trimmed == recordStart {
+            if fields.isEmpty && trimmed == recordStart {
                 startRecord(at: lineFeed + 1)  // an empty line
                 return
             }
