@@ -29,11 +29,6 @@ func awsError<T: Sendable>(
     }
 }
 
-/// A name no parallel test uses.
-func unique(_ prefix: String) -> String {
-    "\(prefix)-\(UUID().uuidString.prefix(13).lowercased())"
-}
-
 /// A client for `server`, retrying quickly so failures stay fast.
 func motoClient(
     _ server: MotoServer, credentials: AWSCredentials? = nil, maxAttempts: Int = 3, logger: Logger = Logger(label: "test.aws")

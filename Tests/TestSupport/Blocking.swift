@@ -11,3 +11,8 @@ public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) as
         thread.start()
     }
 }
+
+/// A name no parallel test uses.
+public func unique(_ prefix: String) -> String {
+    "\(prefix)-\(UUID().uuidString.prefix(13).lowercased())"
+}

@@ -1,0 +1,183 @@
+import AWSCore
+import AWSServices
+import ChunkPlanning
+import ChunkStore
+import Foundation
+import LocalRuntime
+import RecordFormats
+import SortieTestSupport
+import Testing
+
+/// Awkward files, event forms and deadlines, end to end on moto.
+@Suite("Chunk edge cases against moto", .serialized)
+struct ChunkEdgeCaseTests {
+    static let fields = [
+        FieldRule(name: "id", type: .integer, required: true),
+        FieldRule(name: "name", type: .string, required: true),
+        FieldRule(name: "amount", type: .number, required: true),
+    ]
+
+    /// BOM, CRLF, quoted delimiters and newlines, doubled quotes, empty lines, malformed records,
+    /// and a last line without a newline. Lines: 1 header, 2, 3 empty, 4–5, 6, 7, 8 empty, 9, 10.
+    static let edgeCSV: [UInt8] = [0xEF, 0xBB, 0xBF] + Array((
+        "id,name,amount\r\n" + "1,\"Smith, Jane\",10.5\r\n" + "\r\n" + "2,\"two\nlines\",3\r\n" + "3,bad-amount,x\r\n"
+            + "4,\"x\"y,5\r\n" + "\n" + "5,,6\r\n" + "6,\"said \"\"hi\"\"\",7"
+    ).utf8)
+
+    /// Runs every captured payload through one processor; returns the answers.
+    func process(_ payloads: [Data], environment: [String: String]) async throws -> [[String: Any]] {
+        let processor = try await startFunction("chunk-processor", environment: environment)
+        var answers: [[String: Any]] = []
+        for payload in payloads {
+            answers.append(jsonObject(responseBody(await processor.invoke(InvocationRequest(payload: payload, timeout: .seconds(60))), processor)))
+        }
+        await processor.stop()
+        return answers
+    }
+
+    /// Submits `event`; returns the first file's outcome.
+    func submit(_ event: Data, environment: [String: String]) async throws -> [String: Any] {
+        let submitter = try await startFunction("s3-submitter", environment: environment)
+        defer { Task { await submitter.stop() } }
+        let answer = jsonObject(responseBody(await submitter.invoke(InvocationRequest(payload: event, timeout: .seconds(120))), submitter))
+        return (answer["files"] as? [[String: Any]])?.first ?? [:]
+    }
+
+    @Test("a gzip CSV of two members with every edge case: valid records reach SQS, rejects keep their file line numbers")
+    func gzipEdgeCases() async throws {
+        let world = try await blocking { try ChunkWorld.make() }
+        let capture = try await InvokeCapture.start()
+        let split = Self.edgeCSV.count / 2
+        let compressed = try Gzip.compress(Array(Self.edgeCSV[..<split])) + Gzip.compress(Array(Self.edgeCSV[split...]))
+        let key = "incoming/edge cases/file 1+2.csv.gz"
+        let eTag = try await blocking { try world.upload(key, compressed) }
+        let feeds = try world.feeds(fields: Self.fields, destination: .sqs(queueURL: world.queueURL, recordsPerMessage: 2))
+
+        let outcome = try await submit(
+            world.notification(key: key, eTag: eTag, size: compressed.count, sequencer: "00A1"),
+            environment: world.submitterEnvironment(feeds: feeds, capture: capture, extra: ["CHUNK_MAX_RECORDS": "2"]))
+        #expect(outcome["status"] as? String == "submitted")
+        #expect(outcome["records"] as? Int == 6)
+        #expect(outcome["lambdaChunks"] as? Int == 3)
+        let payloads = capture.invocations.map(\.payload)
+        let tasks = try payloads.map { try JSONDecoder().decode(ChunkTask.self, from: $0) }
+        #expect(tasks.allSatisfy { $0.chunk.entry != nil && $0.object.key == key })
+        #expect(tasks.last?.chunk.entry?.compressedOffset ?? 0 > 0, "the last chunk enters at the second member")
+        await capture.stop()
+
+        let answers = try await process(payloads, environment: world.processorEnvironment(feeds: feeds))
+        #expect(answers.map { $0["status"] as? String } == ["done", "done", "done"])
+        #expect(answers.map { $0["valid"] as? Int } == [2, 0, 1])
+        #expect(answers.map { $0["rejected"] as? Int } == [0, 2, 1])
+
+        var delivered: [String] = []
+        for _ in 0..<10 where delivered.count < 3 {
+            let messages = try await blocking { try SQS(client: world.client).receiveMessages(queueURL: world.queueURL, maxMessages: 10, waitSeconds: 1) }
+            delivered += messages.flatMap { $0.body.split(separator: "\n").map(String.init) }
+        }
+        #expect(Set(delivered) == [
+            #"{"id":1,"name":"Smith, Jane","amount":10.5}"#, #"{"id":2,"name":"two\nlines","amount":3}"#, #"{"id":6,"name":"said \"hi\"","amount":7}"#,
+        ])
+
+        var rejects: [String: String] = [:]
+        for case let uri? in answers.map({ $0["rejects"] as? String }) {
+            let rejectsKey = String(uri.dropFirst("s3://\(world.outputBucket)/".count))
+            let body = try await blocking { try world.s3.getObject(bucket: world.outputBucket, key: rejectsKey).body }
+            for line in body.split(separator: UInt8(ascii: "\n")) {
+                let entry = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+                rejects["\(entry["line"] as? Int ?? 0)"] = entry["reason"] as? String
+            }
+        }
+        #expect(rejects == ["6": "amount: not a number", "7": "field 2: text after the closing quote", "9": "name: required"])
+    }
+
+    @Test("a truncated gzip file fails its plan; a chunk whose compressed range is cut short fails as such")
+    func truncatedGzip() async throws {
+        let world = try await blocking { try ChunkWorld.make() }
+        let capture = try await InvokeCapture.start()
+        var text = "id,name,amount\n"
+        for id in 0..<20_000 { text += "\(id),name \(id),\(id).25\n" }
+        let whole = try Gzip.compress(Array(text.utf8))
+        let feeds = try world.feeds(fields: Self.fields, destination: .s3(S3Location(bucket: world.outputBucket, prefix: "out/")))
+        let environment = world.submitterEnvironment(feeds: feeds, capture: capture, extra: ["CHUNK_MAX_RECORDS": "5000"])
+
+        let cut = Array(whole.prefix(whole.count / 2))
+        let cutETag = try await blocking { try world.upload("incoming/cut.csv.gz", cut) }
+        let submitter = try await startFunction("s3-submitter", environment: environment)
+        let failed = await submitter.invoke(InvocationRequest(payload: world.notification(key: "incoming/cut.csv.gz", eTag: cutETag, size: cut.count, sequencer: "01"), timeout: .seconds(60)))
+        guard case .functionError(_, _, let body) = failed else {
+            Issue.record("expected the plan to fail, got \(failed)")
+            return
+        }
+        #expect(String(decoding: body, as: UTF8.self).contains("truncated"))
+        #expect(capture.invocations.isEmpty, "nothing is dispatched from a broken file")
+
+        let eTag = try await blocking { try world.upload("incoming/whole.csv.gz", whole) }
+        let submitted = jsonObject(responseBody(await submitter.invoke(InvocationRequest(
+            payload: world.notification(key: "incoming/whole.csv.gz", eTag: eTag, size: whole.count, sequencer: "02"), timeout: .seconds(60))), submitter))
+        #expect((submitted["files"] as? [[String: Any]])?.first?["lambdaChunks"] as? Int == 4)
+        await submitter.stop()
+        await capture.stop()
+
+        var task = try JSONDecoder().decode(ChunkTask.self, from: try #require(capture.invocations.last).payload)
+        task.chunk.compressedEnd = Int64(whole.count / 2)
+        let processor = try await startFunction("chunk-processor", environment: world.processorEnvironment(feeds: feeds))
+        let outcome = await processor.invoke(InvocationRequest(payload: try JSONEncoder().encode(task), timeout: .seconds(60)))
+        guard case .functionError(_, let errorType, let body) = outcome else {
+            Issue.record("expected the chunk to fail, got \(outcome)")
+            return
+        }
+        #expect(errorType == "Sortie.ChunkFailed")
+        #expect(String(decoding: body, as: UTF8.self).contains("truncated"))
+        await processor.stop()
+        let fileId = task.fileId
+        let chunk = try await blocking { try world.jobTable.loadFile(fileId)?.chunks.last }
+        #expect(chunk?.state == .failed)
+    }
+
+    @Test("EventBridge and notification forms of one upload with an awkward key: one plan; a chunk out of time is reported, then done")
+    func eventFormsAndDeadline() async throws {
+        let world = try await blocking { try ChunkWorld.make() }
+        let capture = try await InvokeCapture.start()
+        let key = "incoming/Q4 report+final 100% é.csv"
+        let text = "id,name,amount\n" + (0..<3000).map { "\($0),n\($0),1\n" }.joined()
+        let eTag = try await blocking { try world.upload(key, Array(text.utf8)) }
+        let feeds = try world.feeds(fields: Self.fields, destination: .s3(S3Location(bucket: world.outputBucket, prefix: "out/")))
+        let environment = world.submitterEnvironment(feeds: feeds, capture: capture)
+        let bridge: [String: Any] = [
+            "version": "0", "id": UUID().uuidString, "detail-type": "Object Created", "source": "aws.s3", "account": MotoServer.accountID,
+            "time": "2026-11-20T02:14:10Z", "region": MotoServer.region, "resources": ["arn:aws:s3:::\(world.bucket)"],
+            "detail": ["version": "0", "bucket": ["name": world.bucket], "object": ["key": key, "size": text.utf8.count, "etag": eTag, "sequencer": "00FF01"],
+                       "reason": "PutObject"],
+        ]
+        let first = try await submit(try JSONSerialization.data(withJSONObject: bridge), environment: environment)
+        #expect(first["status"] as? String == "submitted", "\(first)")
+        let second = try await submit(world.notification(key: key, eTag: eTag, size: text.utf8.count, sequencer: "00FF01"), environment: environment)
+        #expect(second["status"] as? String == "duplicate")
+        #expect(second["fileId"] as? String == first["fileId"] as? String)
+        #expect(capture.invocations.count == 1)
+        await capture.stop()
+        let payload = try #require(capture.invocations.first).payload
+
+        // Less time left than the margin: refused, recorded as INCOMPLETE, not cut short silently.
+        let hurried = try await startFunction("chunk-processor", environment: world.processorEnvironment(feeds: feeds, extra: ["SAFETY_MARGIN_SECONDS": "30"]))
+        let outOfTime = await hurried.invoke(InvocationRequest(payload: payload, timeout: .seconds(5)))
+        guard case .functionError(_, let errorType, _) = outOfTime else {
+            Issue.record("expected the chunk to stop, got \(outOfTime)")
+            return
+        }
+        #expect(errorType == "Sortie.ChunkOutOfTime")
+        #expect(hurried.capturedLog.contains(#""Status":"incomplete""#))
+        await hurried.stop()
+        let fileId = try #require(first["fileId"] as? String)
+        #expect(try await blocking { try world.jobTable.loadFile(fileId)?.chunks.first?.state } == .incomplete)
+
+        // Lambda's retry, with time enough, picks the chunk up again.
+        let answers = try await process([payload], environment: world.processorEnvironment(feeds: feeds))
+        #expect(answers.first?["status"] as? String == "done")
+        #expect(answers.first?["valid"] as? Int == 3000)
+        #expect(answers.first?["fileComplete"] as? Bool == true)
+        let file = try await blocking { try world.jobTable.loadFile(fileId)?.file }
+        #expect(file?.state == .complete)
+    }
+}

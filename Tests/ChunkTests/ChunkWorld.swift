@@ -1,0 +1,151 @@
+import AWSCore
+import AWSServices
+import ChunkPlanning
+import ChunkStore
+import Foundation
+import LocalRuntime
+import LoopbackHTTP
+import SortieTestSupport
+import Synchronization
+import Testing
+
+/// Lambda's Invoke endpoint played on 127.0.0.1: records every asynchronous invocation's
+/// payload and accepts it (202), so a test can run the payloads through the real processor.
+final class InvokeCapture: Sendable {
+    struct Invocation: Sendable {
+        var function: String
+        var payload: Data
+    }
+
+    private final class Log: Sendable {
+        let entries = Mutex<[Invocation]>([])
+    }
+
+    private let server: LoopbackHTTPServer
+    private let log: Log
+
+    private init(server: LoopbackHTTPServer, log: Log) {
+        self.server = server
+        self.log = log
+    }
+
+    static func start() async throws -> InvokeCapture {
+        let log = Log()
+        let server = try await LoopbackHTTPServer.start { request in
+            let parts = request.path.split(separator: "/")
+            guard request.method == "POST", parts.count == 4, parts[1] == "functions", parts[3] == "invocations",
+                  request.header("X-Amz-Invocation-Type") == "Event" else {
+                return LoopbackResponse(status: 400, body: Array(#"{"message":"unexpected request"}"#.utf8))
+            }
+            let function = String(parts[2]).removingPercentEncoding ?? String(parts[2])
+            log.entries.withLock { $0.append(Invocation(function: function, payload: Data(request.body))) }
+            return LoopbackResponse(status: 202)
+        }
+        return InvokeCapture(server: server, log: log)
+    }
+
+    var endpoint: String { server.endpoint }
+    var invocations: [Invocation] { log.entries.withLock { $0 } }
+    func stop() async { await server.stop() }
+}
+
+/// Everything one test needs on moto: a job table, buckets, a queue, a Batch queue and job
+/// definition, and the environment the two functions run with.
+struct ChunkWorld: Sendable {
+    let server: MotoServer
+    let client: AWSClient
+    let table: String
+    let bucket: String
+    let outputBucket: String
+    let queueURL: String
+    let batchQueue: String
+    let batchDefinition: String
+
+    static func make() throws -> ChunkWorld {
+        let server = try MotoServer.shared()
+        let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
+        let table = unique("jobs")
+        try DynamoDB(client: client).createTable(.init(tableName: table, partitionKey: "pk", sortKey: "sk"))
+        try DynamoDB(client: client).updateTimeToLive(tableName: table, attributeName: "expiresAt")
+        let bucket = unique("landing"), outputBucket = unique("output")
+        try S3(client: client).createBucket(bucket)
+        try S3(client: client).createBucket(outputBucket)
+        let queueURL = try SQS(client: client).createQueue(name: unique("records"))
+        let batch = Batch(client: client)
+        let role = try IAM(client: client).createRole(name: unique("batch-role"), servicePrincipal: "batch.amazonaws.com")
+        let environment = try batch.createComputeEnvironment(name: unique("env"), serviceRole: role)
+        let batchQueue = unique("chunks")
+        _ = try batch.createJobQueue(name: batchQueue, computeEnvironments: [environment])
+        let batchDefinition = unique("chunk-worker")
+        _ = try batch.registerJobDefinition(
+            name: batchDefinition, container: .init(image: "public.ecr.aws/sortie/chunk-worker:1", vcpus: 2, memory: 4096, command: ["work", "Ref::chunkId"]))
+        return ChunkWorld(
+            server: server, client: client, table: table, bucket: bucket, outputBucket: outputBucket, queueURL: queueURL,
+            batchQueue: batchQueue, batchDefinition: batchDefinition)
+    }
+
+    var s3: S3 { S3(client: client) }
+    var jobTable: JobTable { JobTable(dynamoDB: DynamoDB(client: client), tableName: table) }
+
+    /// A feeds document with one feed under `incoming/` delivering to `destination`.
+    func feeds(format: String = "csv", fields: [FieldRule], destination: Destination) throws -> String {
+        let catalog = FeedCatalog(feeds: [Feed(
+            name: "orders", prefix: "incoming/", format: format, fields: fields, destination: destination,
+            rejects: S3Location(bucket: outputBucket, prefix: "rejects/"))])
+        return String(decoding: try JSONEncoder().encode(catalog), as: UTF8.self)
+    }
+
+    func submitterEnvironment(feeds: String, capture: InvokeCapture, extra: [String: String] = [:]) -> [String: String] {
+        server.environment.merging([
+            "AWS_ENDPOINT_URL_LAMBDA": capture.endpoint, "SORTIE_TABLE": table, "SORTIE_FEEDS": feeds,
+            "CHUNK_PROCESSOR_FUNCTION": "chunk-processor", "BATCH_JOB_QUEUE": batchQueue, "BATCH_JOB_DEFINITION": batchDefinition,
+            "SKIP_PREFIXES": "tmp/", "AWS_MAX_ATTEMPTS": "2",
+        ].merging(extra) { $1 }) { $1 }
+    }
+
+    func processorEnvironment(feeds: String, extra: [String: String] = [:]) -> [String: String] {
+        server.environment.merging(["SORTIE_TABLE": table, "SORTIE_FEEDS": feeds, "SAFETY_MARGIN_SECONDS": "1", "AWS_MAX_ATTEMPTS": "2"].merging(extra) { $1 }) { $1 }
+    }
+
+    /// An S3 notification for an object as S3 would send it: the key form-encoded.
+    func notification(key: String, eTag: String, size: Int, sequencer: String) -> Data {
+        let encoded = key.utf8.map { byte -> String in
+            let character = Character(Unicode.Scalar(byte))
+            if byte == UInt8(ascii: " ") { return "+" }
+            if byte < 0x80, character.isLetter || character.isNumber || "-_./*".contains(character) { return String(character) }
+            return String(format: "%%%02X", byte)
+        }.joined()
+        let object: [String: Any] = ["key": encoded, "size": size, "eTag": eTag, "sequencer": sequencer]
+        let record: [String: Any] = [
+            "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": MotoServer.region, "eventTime": "2026-11-20T02:14:10.007Z",
+            "eventName": "ObjectCreated:Put", "userIdentity": ["principalId": "AWS:AIDATEST"],
+            "s3": ["s3SchemaVersion": "1.0", "configurationId": "sortie", "bucket": ["name": bucket, "arn": "arn:aws:s3:::\(bucket)"], "object": object],
+        ]
+        return (try? JSONSerialization.data(withJSONObject: ["Records": [record]])) ?? Data()
+    }
+
+    /// Uploads `body`; returns its eTag without quotes.
+    func upload(_ key: String, _ body: [UInt8]) throws -> String {
+        let eTag = try s3.putObject(bucket: bucket, key: key, body: Data(body)).eTag ?? ""
+        return eTag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+    }
+}
+
+/// A built function under the local Runtime API, its logs captured.
+func startFunction(_ product: String, environment: [String: String]) async throws -> LocalFunction {
+    try await LocalFunction.start(.init(executable: try BuiltProducts.executable(product), functionName: product, environment: environment, logs: .capture))
+}
+
+/// The response body of a successful invocation, or a recorded issue with the function's log.
+func responseBody(_ outcome: InvocationOutcome, _ function: LocalFunction, sourceLocation: SourceLocation = #_sourceLocation) -> Data? {
+    guard case .response(_, let body) = outcome else {
+        Issue.record("expected a response, got \(outcome)\n\(function.capturedLog.suffix(3000))", sourceLocation: sourceLocation)
+        return nil
+    }
+    return body
+}
+
+/// The JSON object of a response.
+func jsonObject(_ data: Data?) -> [String: Any] {
+    (data.flatMap { try? JSONSerialization.jsonObject(with: $0) } as? [String: Any]) ?? [:]
+}

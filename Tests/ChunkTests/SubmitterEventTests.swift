@@ -1,0 +1,104 @@
+import ChunkPlanning
+import ChunkStore
+import Foundation
+@testable import S3Submitter
+import SortieTestSupport
+import Testing
+
+@Suite("S3 events, keys and routing")
+struct SubmitterEventTests {
+    func decode(_ file: String) throws -> SubmitterEvent {
+        try JSONDecoder().decode(SubmitterEvent.self, from: Data(contentsOf: Repository.root.appendingPathComponent(file)))
+    }
+
+    @Test("notification keys: + is a space, %2B a plus, %25 a percent, UTF-8 escapes are characters")
+    func keyDecoding() {
+        #expect(S3Keys.decodeNotificationKey("incoming/Q4+report%2Bfinal+100%25+%C3%A9.csv") == "incoming/Q4 report+final 100% é.csv")
+        #expect(S3Keys.decodeNotificationKey("a%2Fb%3Dc") == "a/b=c")
+        #expect(S3Keys.decodeNotificationKey("odd%zz%4") == "odd%zz%4", "a stray % stays")
+        #expect(S3Keys.decodeNotificationKey("日本/データ.csv") == "日本/データ.csv")
+    }
+
+    @Test("the sample notification: object creations decoded, other records named as ignored")
+    func notification() throws {
+        let event = try decode("events/s3-submitter.json")
+        #expect(event.objects.map(\.key) == ["incoming/orders/2026-11-20/", "tmp/orders 2026-11-20 (partial).csv"])
+        #expect(event.objects.last?.size == 73_400_320)
+        #expect(event.objects.last?.sequencer == "0067A1B2C3D4E5F6A2")
+        #expect(event.ignored == ["Records[2]: aws:s3 ObjectRemoved:Delete is not an S3 object creation"])
+    }
+
+    @Test("the EventBridge form: the key is taken as it is, with version, eTag and sequencer")
+    func eventBridge() throws {
+        let event = try decode("events/s3-object-created.eventbridge.json")
+        #expect(event.objects == [ObjectCreated(
+            bucket: "sortie-landing", key: "incoming/orders/Q4 report+final 100% é.csv", size: 73_400_320,
+            eTag: "9b2cf535f27731c974343645a3985328-9", versionId: "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e", sequencer: "0067A1B2C3D4E5F6A2")])
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(SubmitterEvent.self, from: Data(#"{"detail-type":"Object Deleted","source":"aws.s3","detail":{}}"#.utf8))
+        }
+    }
+
+    @Test("skip rules: directory markers, skipped prefixes, keys no feed claims; the longest prefix wins")
+    func admission() {
+        let rejects = S3Location(bucket: "r")
+        let catalog = FeedCatalog(feeds: [
+            Feed(name: "all", prefix: "incoming/", format: "csv", fields: [], destination: .s3(S3Location(bucket: "o")), rejects: rejects),
+            Feed(name: "orders", prefix: "incoming/orders/", format: "jsonl", fields: [], destination: .s3(S3Location(bucket: "o")), rejects: rejects),
+        ])
+        var settings = SubmitterSettings(tableName: "t", processorFunction: "p", batchJobQueue: "q", batchJobDefinition: "d")
+        settings.skipPrefixes = ["incoming/tmp/"]
+        func admit(_ key: String) -> SubmitterSettings.Admission { settings.admit(ObjectCreated(bucket: "b", key: key), catalog: catalog) }
+        #expect(admit("incoming/orders/2026/") == .skip("directory marker"))
+        #expect(admit("incoming/tmp/x.csv") == .skip("under skipped prefix 'incoming/tmp/'"))
+        #expect(admit("elsewhere/x.csv") == .skip("no feed for this key"))
+        #expect(admit("incoming/orders/x.jsonl") == .feed(catalog.feeds[1]))
+        #expect(admit("incoming/x.csv") == .feed(catalog.feeds[0]))
+    }
+
+    @Test("settings come from the environment, with clear errors")
+    func settings() throws {
+        let base = ["SORTIE_TABLE": "t", "CHUNK_PROCESSOR_FUNCTION": "p", "BATCH_JOB_QUEUE": "q", "BATCH_JOB_DEFINITION": "d"]
+        let defaults = try SubmitterSettings.fromEnvironment(base)
+        #expect(defaults.threshold == 290_000)
+        #expect(defaults.skipDirectoryMarkers)
+        let custom = try SubmitterSettings.fromEnvironment(base.merging(["BATCH_PROCESSING_THRESHOLD": "1000", "SKIP_PREFIXES": "a/,b/"]) { $1 })
+        #expect(custom.threshold == 1000)
+        #expect(custom.skipPrefixes == ["a/", "b/"])
+        #expect(throws: (any Error).self) { try SubmitterSettings.fromEnvironment(base.merging(["CHUNK_MAX_RECORDS": "0"]) { $1 }) }
+        #expect(throws: (any Error).self) { try SubmitterSettings.fromEnvironment(["SORTIE_TABLE": "t"]) }
+    }
+
+    @Test("one upload, one id: the same event twice agrees, a new upload of the key does not")
+    func fileIdentity() {
+        let upload = ObjectCreated(bucket: "b", key: "k", eTag: "e", sequencer: "01")
+        #expect(Submitter.fileID(upload) == Submitter.fileID(upload))
+        var again = upload
+        again.sequencer = "02"
+        #expect(Submitter.fileID(upload) != Submitter.fileID(again))
+        #expect(Submitter.fileID(upload).count == 24)
+    }
+
+    @Test("routing: at most the threshold goes to Lambda; Batch parameters list every chunk of an array job")
+    func routing() {
+        let small = ChunkSpec(index: 0, firstRecord: 0, recordCount: 290_000, start: 8, end: 100, startLine: 2)
+        let big = ChunkSpec(index: 1, firstRecord: 290_000, recordCount: 290_001, start: 100, end: 200, startLine: 290_002)
+        #expect(Dispatcher.route(small, threshold: 290_000) == .lambda)
+        #expect(Dispatcher.route(big, threshold: 290_000) == .batch)
+        var second = big
+        second.index = 2
+        second.start = 200
+        second.end = 300
+        second.firstRecord = 580_001
+        let file = FileRecord(
+            fileId: "f", object: ObjectRef(bucket: "b", key: "in/x.csv", versionId: nil, eTag: "\"e\"", size: 300), sequencer: "01",
+            feed: "orders", plan: FilePlan(records: 870_001, columns: ["id"], bytes: 300, compressed: false, chunks: [small, big, second]),
+            state: .planned, createdAt: 0, expiresAt: 0)
+        let parameters = Dispatcher.parameters(file, [big, second], table: "jobs")
+        #expect(parameters["chunkId"] == "f-c00001,f-c00002")
+        #expect(parameters["byteRange"] == "100-200,200-300")
+        #expect(parameters["recordRange"] == "290000-580001,580001-870002")
+        #expect(parameters["key"] == "in/x.csv")
+        #expect(parameters["gzipEntry"] == nil)
+    }
+}
