@@ -65,7 +65,7 @@ struct ChunkRun {
         case .s3(let location):
             return .s3(ObjectWriter(
                 s3: processor.s3, bucket: location.bucket, key: "\(location.prefix)\(task.fileId)/\(task.chunkId).jsonl",
-                partSize: processor.settings.outputPartSize), written: 0)
+                partSize: processor.settings.outputPartSize))
         }
     }
 

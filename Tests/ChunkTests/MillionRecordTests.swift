@@ -32,15 +32,16 @@ struct MillionRecordTests {
     /// The chunks the limits must give, worked out from the raw lines (no CSV parsing needed: no quotes).
     static func expectedChunks(_ file: [UInt8]) -> [(start: Int, end: Int, first: Int, count: Int)] {
         var chunks: [(start: Int, end: Int, first: Int, count: Int)] = []
-        var start = 8, first = 0, count = 0, id = 0
-        for (offset, byte) in file.enumerated().dropFirst(8) where byte == UInt8(ascii: "\n") {
-            count += 1
-            id += 1
-            if count == maxRecords || offset + 1 - start >= maxBytes {
-                chunks.append((start, offset + 1, first, count))
-                start = offset + 1
-                first = id
-                count = 0
+        var start = 8, first = 0, count = 0
+        file.withUnsafeBufferPointer { bytes in
+            for offset in 8..<bytes.count where bytes[offset] == UInt8(ascii: "\n") {
+                count += 1
+                if count == maxRecords || offset + 1 - start >= maxBytes {
+                    chunks.append((start, offset + 1, first, count))
+                    start = offset + 1
+                    first += count
+                    count = 0
+                }
             }
         }
         if count > 0 { chunks.append((start, file.count, first, count)) }
