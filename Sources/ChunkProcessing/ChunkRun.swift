@@ -26,23 +26,30 @@ struct ChunkRun {
     mutating func execute(format: RecordFormat, afterPart: (Int64) throws -> Void) throws {
         let chunk = task.chunk
         let columns: [String]? = if case .csv = format, feed.hasHeader { task.columns } else { nil }
-        let schema = try RecordSchema(rules: feed.fields, columns: columns)
-        delivery = makeDelivery()
-        var reader = RecordReader(
+        var delivery = makeDelivery()
+        var validation = RecordValidation(
+            format: format, schema: try RecordSchema(rules: feed.fields, columns: columns),
             scanner: RecordScanner(
                 format: format, start: chunk.start, atFileStart: chunk.start == 0, firstLine: chunk.startLine, firstIndex: Int(chunk.firstRecord)),
             maxRecordBytes: processor.settings.maxRecordBytes)
-        var line: [UInt8] = []
-        var members: [JSONMember] = []
         let source = ChunkSource(reader: ObjectReader(s3: processor.s3, partSize: processor.settings.partSize))
-        try source.read(task, { bytes in
-            try reader.feed(bytes) { try take($0, format: format, schema: schema, line: &line, members: &members) }
-        }, afterPart: afterPart)
-        try reader.finish { try take($0, format: format, schema: schema, line: &line, members: &members) }
+        do {
+            try source.read(task, { bytes in
+                try validation.feed(bytes, deliver: { try delivery.write($0) }, reject: { try reject($0, $1) })
+            }, afterPart: afterPart)
+            try validation.finish(deliver: { try delivery.write($0) }, reject: { try reject($0, $1) })
+        } catch {
+            counts = validation.counts
+            self.delivery = delivery
+            throw error
+        }
+        counts = validation.counts
         guard counts.read == chunk.recordCount else {
+            self.delivery = delivery
             throw ChunkFailure.failed("\(task.chunkId): read \(counts.read) records where the plan counted \(chunk.recordCount)")
         }
-        counts.delivered = try delivery?.finish() ?? 0
+        counts.delivered = try delivery.finish()
+        self.delivery = delivery
         if var writer = rejects {
             try writer.finish()
             rejectsKey = writer.key
@@ -69,21 +76,8 @@ struct ChunkRun {
         }
     }
 
-    private mutating func take(_ record: RawRecord, format: RecordFormat, schema: RecordSchema, line: inout [UInt8], members: inout [JSONMember]) throws {
-        counts.read += 1
-        line.removeAll(keepingCapacity: true)
-        let invalid: String? = switch format {
-        case .csv: schema.appendCSV(record, to: &line)
-        case .jsonLines: schema.appendJSONLine(record, members: &members, to: &line)
-        }
-        if let invalid { return try reject(record, invalid) }
-        if let refused = try delivery?.write(line) { return try reject(record, refused) }
-        counts.valid += 1
-    }
-
     /// One rejects line: `{"line":…,"record":…,"reason":…,"text":…}`, the text cut at 4 KiB.
     private mutating func reject(_ record: RawRecord, _ reason: String) throws {
-        counts.rejected += 1
         if rejects == nil {
             rejects = ObjectWriter(
                 s3: processor.s3, bucket: feed.rejects.bucket, key: "\(feed.rejects.prefix)\(task.fileId)/\(task.chunkId).rejects.jsonl",
