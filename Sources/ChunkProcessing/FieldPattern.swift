@@ -6,9 +6,9 @@
 /// (implied: the whole value must match). `.` and negated sets match any one character.
 struct FieldPattern: Sendable {
     let source: String
-    private let transitions: [UInt16]
-    private let accepting: [Bool]
-    private static let dead: UInt16 = 0
+    /// 256 entries per state: state 0 is dead, state 1 the start.
+    let transitions: [UInt16]
+    let accepting: [Bool]
 
     init(_ source: String) throws(PatternError) {
         self.source = source
@@ -20,14 +20,34 @@ struct FieldPattern: Sendable {
         nfa.patch(fragment, to: final)
         (transitions, accepting) = try nfa.determinize(start: fragment.start, final: final)
     }
+}
 
-    func matches(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+/// Every pattern of a schema in one table, so a check touches no reference-counted storage
+/// but this one array.
+struct PatternSet: Sendable {
+    private var transitions: [UInt16] = []
+    private var accepting: [Bool] = []
+    /// Where each pattern's states start.
+    private var bases: [Int] = []
+    private(set) var sources: [String] = []
+
+    /// Adds a pattern; returns its index.
+    mutating func add(_ pattern: FieldPattern) -> Int {
+        bases.append(accepting.count)
+        transitions += pattern.transitions
+        accepting += pattern.accepting
+        sources.append(pattern.source)
+        return bases.count - 1
+    }
+
+    func matches(_ index: Int, _ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        let base = bases[index]
         var state = 1
         for byte in text {
-            state = Int(transitions[state << 8 | Int(byte)])
-            if state == Int(Self.dead) { return false }
+            state = Int(transitions[(base + state) << 8 | Int(byte)])
+            if state == 0 { return false }
         }
-        return accepting[state]
+        return accepting[base + state]
     }
 }
 

@@ -1,3 +1,5 @@
+import RecordFormats
+
 /// Writing JSON straight into byte buffers: one validated record at a time, no intermediate values.
 enum JSONOutput {
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
@@ -11,6 +13,13 @@ enum JSONOutput {
         var i = 0
         let count = bytes.count
         while i < count {
+            // Plain printable ASCII, eight bytes at a time.
+            while i + 8 <= count {
+                let word = ByteSearch.word(bytes, at: i)
+                if ByteSearch.mayHaveControlOrNonASCII(word, below: 0x20) || ByteSearch.mayContain(word, UInt8(ascii: "\"")) || ByteSearch.mayContain(word, UInt8(ascii: "\\")) { break }
+                i += 8
+            }
+            guard i < count else { break }
             let byte = bytes[i]
             if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte < 0x80 {
                 i += 1

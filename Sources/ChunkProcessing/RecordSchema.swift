@@ -9,42 +9,52 @@ public struct SchemaError: Error, Sendable, Equatable, CustomStringConvertible {
 /// A feed's field rules, compiled against one file's columns: validates records and writes each
 /// valid one as a JSON object line.
 public struct RecordSchema: Sendable {
+    /// Plain values only: reading one in the record loop costs no reference counting.
     struct Field: Sendable {
-        var name: String
-        /// `"name":`, ready to append.
-        var key: [UInt8]
+        /// `"name":`, ready to append: a range of `keys`.
+        var key: Range<Int>
         /// The CSV column holding the field; nil when the file has no such column.
         var column: Int?
         var kind: FieldRule.Kind
         var required: Bool
-        var pattern: FieldPattern?
+        /// An index into `patterns`.
+        var pattern: Int?
     }
 
     let fields: [Field]
+    let names: [String]
+    let keys: [UInt8]
+    let patterns: PatternSet
     /// How many fields every CSV record must have.
     let columnCount: Int
 
     /// `columns` are the file's header names; without a header the columns are the fields in order.
     public init(rules: [FieldRule], columns: [String]?) throws(SchemaError) {
         var fields: [Field] = []
+        var keys: [UInt8] = []
+        var patterns = PatternSet()
         for rule in rules {
-            var key: [UInt8] = []
-            let name = Array(rule.name.utf8)
-            _ = name.withUnsafeBufferPointer { JSONOutput.appendString($0, to: &key) }
-            key.append(UInt8(ascii: ":"))
+            let start = keys.count
+            _ = Array(rule.name.utf8).withUnsafeBufferPointer { JSONOutput.appendString($0, to: &keys) }
+            keys.append(UInt8(ascii: ":"))
             let column = columns.map { $0.firstIndex(of: rule.name) } ?? fields.count
             if column == nil && rule.required == true {
                 throw SchemaError(description: "the header has no column '\(rule.name)', which the feed requires")
             }
-            let pattern: FieldPattern?
-            do {
-                pattern = try rule.pattern.map(FieldPattern.init)
-            } catch {
-                throw SchemaError(description: "field '\(rule.name)': \(error)")
+            var pattern: Int?
+            if let source = rule.pattern {
+                do {
+                    pattern = patterns.add(try FieldPattern(source))
+                } catch {
+                    throw SchemaError(description: "field '\(rule.name)': \(error)")
+                }
             }
-            fields.append(Field(name: rule.name, key: key, column: column, kind: rule.type, required: rule.required ?? false, pattern: pattern))
+            fields.append(Field(key: start..<keys.count, column: column, kind: rule.type, required: rule.required ?? false, pattern: pattern))
         }
         self.fields = fields
+        self.names = rules.map(\.name)
+        self.keys = keys
+        self.patterns = patterns
         columnCount = columns?.count ?? rules.count
     }
 
@@ -56,57 +66,58 @@ public struct RecordSchema: Sendable {
             return "expected \(columnCount) fields, found \(record.fields.count)"
         }
         let mark = out.count
-        out.append(UInt8(ascii: "{"))
-        for (position, field) in fields.enumerated() {
-            if position > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: field.key)
-            guard let column = field.column else {
-                out.append(contentsOf: Self.null)
-                continue
-            }
-            let span = record.fields[column]
-            let reason: String?
-            if span.hasEscapedQuotes {
-                reason = record.value(of: span).withUnsafeBufferPointer { appendValue($0, of: field, to: &out) }
-            } else {
-                reason = appendValue(record.bytes(of: span), of: field, to: &out)
-            }
-            if let reason {
-                out.removeSubrange(mark...)
-                return reason
+        // Borrowed once per record: no reference counting per field.
+        let reason: String? = keys.withUnsafeBufferPointer { keys in
+            fields.withUnsafeBufferPointer { fields in
+                out.append(UInt8(ascii: "{"))
+                for position in fields.indices {
+                    let field = fields[position]
+                    if position > 0 { out.append(UInt8(ascii: ",")) }
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: keys[field.key]))
+                    guard let column = field.column else {
+                        Self.append("null", to: &out)
+                        continue
+                    }
+                    let span = record.fields[column]
+                    let reason = span.hasEscapedQuotes
+                        ? record.value(of: span).withUnsafeBufferPointer { appendValue($0, of: field, named: position, to: &out) }
+                        : appendValue(record.bytes(of: span), of: field, named: position, to: &out)
+                    if let reason { return reason }
+                }
+                out.append(UInt8(ascii: "}"))
+                return nil
             }
         }
-        out.append(UInt8(ascii: "}"))
-        return nil
+        if reason != nil { out.removeSubrange(mark...) }
+        return reason
     }
 
-    private static let null = Array("null".utf8)
-    private static let trueText = Array("true".utf8)
-    private static let falseText = Array("false".utf8)
+    static func append(_ text: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
 
-    private func appendValue(_ text: UnsafeBufferPointer<UInt8>, of field: Field, to out: inout [UInt8]) -> String? {
+    private func appendValue(_ text: UnsafeBufferPointer<UInt8>, of field: Field, named position: Int, to out: inout [UInt8]) -> String? {
         if text.isEmpty {
-            if field.required { return "\(field.name): required" }
-            out.append(contentsOf: Self.null)
+            if field.required { return "\(names[position]): required" }
+            Self.append("null", to: &out)
             return nil
+        }
+        if let pattern = field.pattern, !patterns.matches(pattern, text) {
+            return "\(names[position]): does not match \(patterns.sources[pattern])"
         }
         switch field.kind {
         case .string:
-            if let pattern = field.pattern, !pattern.matches(text) { return "\(field.name): does not match \(pattern.source)" }
-            guard JSONOutput.appendString(text, to: &out) else { return "\(field.name): not UTF-8" }
+            guard JSONOutput.appendString(text, to: &out) else { return "\(names[position]): not UTF-8" }
         case .integer:
-            guard FieldValues.appendInteger(text, to: &out) else { return "\(field.name): not an integer" }
+            guard FieldValues.appendInteger(text, to: &out) else { return "\(names[position]): not an integer" }
         case .number:
-            guard FieldValues.appendNumber(text, to: &out) else { return "\(field.name): not a number" }
+            guard FieldValues.appendNumber(text, to: &out) else { return "\(names[position]): not a number" }
         case .boolean:
-            guard let value = FieldValues.boolean(text) else { return "\(field.name): not a boolean" }
-            out.append(contentsOf: value ? Self.trueText : Self.falseText)
+            guard let value = FieldValues.boolean(text) else { return "\(names[position]): not a boolean" }
+            Self.append(value ? "true" : "false", to: &out)
         case .date:
-            guard FieldValues.isDate(text) else { return "\(field.name): not a date (YYYY-MM-DD)" }
+            guard FieldValues.isDate(text) else { return "\(names[position]): not a date (YYYY-MM-DD)" }
             _ = JSONOutput.appendString(text, to: &out)
-        }
-        if field.kind != .string, let pattern = field.pattern, !pattern.matches(text) {
-            return "\(field.name): does not match \(pattern.source)"
         }
         return nil
     }
@@ -119,9 +130,9 @@ public struct RecordSchema: Sendable {
         } catch {
             return error.description
         }
-        for field in fields {
-            let member = members.first { Self.key(of: $0, in: line, is: field.name) }
-            if let reason = check(member, in: line, of: field) { return reason }
+        for position in fields.indices {
+            let member = members.first { Self.key(of: $0, in: line, is: names[position]) }
+            if let reason = check(member, in: line, of: fields[position], named: names[position]) { return reason }
         }
         guard UTF8Check.isValid(line) else { return "not UTF-8" }
         out.append(contentsOf: line)
@@ -134,9 +145,9 @@ public struct RecordSchema: Sendable {
         return raw.elementsEqual(name.utf8)
     }
 
-    private func check(_ member: JSONMember?, in line: UnsafeBufferPointer<UInt8>, of field: Field) -> String? {
+    private func check(_ member: JSONMember?, in line: UnsafeBufferPointer<UInt8>, of field: Field, named name: String) -> String? {
         guard let member, member.kind != .null else {
-            return field.required ? "\(field.name): required" : nil
+            return field.required ? "\(name): required" : nil
         }
         let raw = UnsafeBufferPointer(rebasing: line[member.value])
         let typeOK: Bool = switch field.kind {
@@ -146,11 +157,11 @@ public struct RecordSchema: Sendable {
         case .boolean: member.kind == .boolean
         case .date: member.kind == .string && !member.valueHasEscapes && FieldValues.isDate(raw)
         }
-        guard typeOK else { return "\(field.name): not \(field.kind == .integer ? "an" : "a") \(field.kind.rawValue)" }
+        guard typeOK else { return "\(name): not \(field.kind == .integer ? "an" : "a") \(field.kind.rawValue)" }
         guard let pattern = field.pattern else { return nil }
         let matches = member.valueHasEscapes
-            ? JSONObjectScanner.unescape(raw).withUnsafeBufferPointer { pattern.matches($0) }
-            : pattern.matches(raw)
-        return matches ? nil : "\(field.name): does not match \(pattern.source)"
+            ? JSONObjectScanner.unescape(raw).withUnsafeBufferPointer { patterns.matches(pattern, $0) }
+            : patterns.matches(pattern, raw)
+        return matches ? nil : "\(name): does not match \(patterns.sources[pattern])"
     }
 }

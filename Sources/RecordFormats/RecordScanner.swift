@@ -180,7 +180,12 @@ public struct RecordScanner: Sendable {
                 }
                 i += 1
             case .unquoted:
-                // Fast path: ordinary bytes of an unquoted field.
+                // Fast path: ordinary bytes of an unquoted field, a word at a time while none can matter.
+                while i + 8 <= count {
+                    let word = ByteSearch.word(bytes, at: i)
+                    if ByteSearch.mayContain(word, delimiter) || ByteSearch.mayContain(word, Self.lineFeed) || ByteSearch.mayContain(word, Self.quote) { break }
+                    i += 8
+                }
                 while i < count {
                     let b = bytes[i]
                     if b == delimiter || b == Self.lineFeed || b == Self.quote { break }
@@ -199,7 +204,12 @@ public struct RecordScanner: Sendable {
                 }
                 i += 1
             case .quoted:
-                // Fast path: the inside of a quoted field, where only a quote matters.
+                // Fast path: the inside of a quoted field, where only a quote (and counting line feeds) matters.
+                while i + 8 <= count {
+                    let word = ByteSearch.word(bytes, at: i)
+                    if ByteSearch.mayContain(word, Self.quote) || ByteSearch.mayContain(word, Self.lineFeed) { break }
+                    i += 8
+                }
                 while i < count {
                     let b = bytes[i]
                     if b == Self.quote { break }
