@@ -33,7 +33,6 @@ struct SQSDelivery {
     private var batch: [(body: String, records: Int)] = []
     private var batchBytes = 0
     private(set) var delivered: Int64 = 0
-    private(set) var calls = 0
 
     init(sqs: SQS, queueURL: String, recordsPerMessage: Int, limits: SQSLimits, retry: RetryPolicy) {
         self.sqs = sqs
@@ -77,7 +76,6 @@ struct SQSDelivery {
         while !pending.isEmpty {
             attempt += 1
             let entries = pending.map { SQS.Entry(id: String($0), messageBody: batch[$0].body) }
-            calls += 1
             let output = try sqs.sendMessageBatch(queueUrl: queueURL, entries: entries)
             for sent in output.successful { if let index = Int(sent.id) { delivered += Int64(batch[index].records) } }
             if let refused = output.failed.first(where: \.senderFault) {

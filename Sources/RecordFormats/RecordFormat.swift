@@ -31,8 +31,6 @@ public struct FieldSpan: Sendable, Equatable {
     public var end: Int
     /// The content holds doubled quotes, each standing for one.
     public var hasEscapedQuotes: Bool
-
-    public var count: Int { end - start }
 }
 
 /// Why a CSV record is not well-formed RFC 4180. Its boundaries are still exact, so the rest

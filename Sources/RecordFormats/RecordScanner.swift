@@ -27,8 +27,6 @@ public struct RecordScanner: Sendable {
     }
 
     public let format: RecordFormat
-    /// Whether CSV field spans are collected (the planner needs boundaries only).
-    public let tracksFields: Bool
     private var state = State.fieldStart
     /// Stream offset of the next byte to scan.
     public private(set) var position: Int64
@@ -51,9 +49,8 @@ public struct RecordScanner: Sendable {
     /// `start` is the stream offset of the first byte fed; `atFileStart` lets a leading UTF-8
     /// byte order mark be skipped. `firstLine` and `firstIndex` number lines and records when
     /// the stream starts inside a file (a chunk).
-    public init(format: RecordFormat, start: Int64 = 0, atFileStart: Bool, firstLine: Int = 1, firstIndex: Int = 0, tracksFields: Bool = true) {
+    public init(format: RecordFormat, start: Int64 = 0, atFileStart: Bool, firstLine: Int = 1, firstIndex: Int = 0) {
         self.format = format
-        self.tracksFields = tracksFields
         position = start
         recordStart = start
         fieldBegin = start
@@ -280,9 +277,7 @@ public struct RecordScanner: Sendable {
     }
 
     private mutating func closeField(_ start: Int64, _ end: Int64) {
-        if tracksFields {
-            fields.append(FieldSpan(start: Int(start), end: Int(max(start, end)), hasEscapedQuotes: escaped))
-        }
+        fields.append(FieldSpan(start: Int(start), end: Int(max(start, end)), hasEscapedQuotes: escaped))
         escaped = false
     }
 
