@@ -122,8 +122,8 @@ let package = Package(
 
         // Test-only function that reports its context, sleeps, logs and fails on request.
         .executableTarget(name: "RuntimeProbe", dependencies: ["LambdaRuntime"], path: "Tests/Fixtures/RuntimeProbe"),
-        // Shared by the test targets: moto server on loopback, built executables, free ports.
-        .target(name: "SortieTestSupport", path: "Tests/TestSupport"),
+        // Shared by the test targets: moto server on loopback, built executables, free ports, scripted fake servers.
+        .target(name: "SortieTestSupport", dependencies: ["LoopbackHTTP"], path: "Tests/TestSupport"),
         .testTarget(name: "LambdaRuntimeTests", dependencies: [
             "LambdaRuntime", "LocalRuntime", "SortieTestSupport", "EchoFunction", "RuntimeProbe", "SortieLocal",
         ]),

@@ -12,28 +12,16 @@ import Foundation
 
 extension ChunkFailure: LambdaFunctionError {}
 
-/// A missing or malformed setting, reported when the function starts.
-struct ConfigurationError: LambdaFunctionError, CustomStringConvertible {
-    let errorType = "Sortie.Configuration"
-    let description: String
-}
+extension SettingError: LambdaFunctionError {}
 
 /// Processes one chunk per invocation (an asynchronous Invoke from the S3 submitter).
 struct ChunkProcessorHandler: LambdaHandler {
     let settings: ProcessorSettings
-    let catalog: FeedCatalog
-    /// Made when the function starts; a payload that needs no AWS (an expired one) is answered without it.
-    let client: Result<AWSClient, AWSError>
+    let environment: FunctionEnvironment
 
-    init(environment: [String: String]) throws {
-        do {
-            settings = try ProcessorSettings.fromEnvironment(environment)
-            let client = Result { () throws(AWSError) in try AWSClient.fromEnvironment() }
-            self.client = client
-            catalog = try Settings(environment).feeds { try S3(client: client.get()) }
-        } catch {
-            throw ConfigurationError(description: "\(error)")
-        }
+    init(environment: [String: String]) throws(SettingError) {
+        settings = try ProcessorSettings.fromEnvironment(environment)
+        self.environment = try FunctionEnvironment(environment)
     }
 
     func handle(_ task: ChunkTask, context: LambdaContext) throws -> ChunkOutcome {
@@ -42,11 +30,11 @@ struct ChunkProcessorHandler: LambdaHandler {
             context.logger.warning("\(task.chunkId): \(early.status.rawValue), nothing to do")
             return early
         }
-        let client = try client.get()
+        let client = try environment.client.get()
         let processor = ChunkProcessor(
             s3: S3(client: client), sqs: SQS(client: client),
             table: JobTable(dynamoDB: DynamoDB(client: client), tableName: settings.tableName),
-            catalog: catalog, settings: settings, retry: client.configuration.retry)
+            catalog: environment.catalog, settings: settings, retry: client.configuration.retry)
         let outcome = try processor.process(task, owner: context.requestID, clock: clock, emit: Lambda.writeLogLine)
         context.logger.info("\(task.chunkId): \(outcome.status.rawValue)")
         return outcome

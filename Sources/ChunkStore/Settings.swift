@@ -10,7 +10,29 @@ import Foundation
 /// A function setting is missing or malformed.
 public struct SettingError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String
+    /// How Lambda's error report names it.
+    public var errorType: String { "Sortie.Configuration" }
     public init(_ description: String) { self.description = description }
+}
+
+/// What both functions load when they start: an AWS client and the feeds document.
+public struct FunctionEnvironment: Sendable {
+    /// Kept as a result: an event that needs no AWS (skipped objects, an expired chunk) is
+    /// answered even where no region or credentials are configured.
+    public let client: Result<AWSClient, AWSError>
+    public let catalog: FeedCatalog
+
+    public init(_ environment: [String: String]) throws(SettingError) {
+        let client = Result { () throws(AWSError) in try AWSClient.fromEnvironment(AWSEnvironment(environment)) }
+        self.client = client
+        do {
+            catalog = try Settings(environment).feeds { try S3(client: client.get()) }
+        } catch let error as SettingError {
+            throw error
+        } catch {
+            throw SettingError("the feeds document could not be read: \(error)")
+        }
+    }
 }
 
 /// Reads a function's environment variables, failing with the variable's name.

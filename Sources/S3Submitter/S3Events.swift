@@ -29,9 +29,10 @@ public struct SubmitterEvent: Decodable, Sendable {
         case records = "Records", detailType = "detail-type", source, detail
     }
 
+    struct Bucket: Decodable { var name: String }
+
     struct Record: Decodable {
         struct Entity: Decodable {
-            struct Bucket: Decodable { var name: String }
             struct Object: Decodable {
                 var key: String
                 var size: Int64?
@@ -48,7 +49,6 @@ public struct SubmitterEvent: Decodable, Sendable {
     }
 
     struct Detail: Decodable {
-        struct Bucket: Decodable { var name: String }
         struct Object: Decodable {
             var key: String
             var size: Int64?

@@ -12,11 +12,7 @@ import Foundation
 
 extension SubmitterFailure: LambdaFunctionError {}
 
-/// A missing or malformed setting, reported when the function starts.
-struct ConfigurationError: LambdaFunctionError, CustomStringConvertible {
-    let errorType = "Sortie.Configuration"
-    let description: String
-}
+extension SettingError: LambdaFunctionError {}
 
 /// The answer: what happened to each object of the event.
 struct SubmitterResponse: Encodable {
@@ -28,26 +24,18 @@ struct SubmitterResponse: Encodable {
 /// Turns S3 object-created events into chunk plans, chunk-processor invocations and Batch jobs.
 struct SubmitterHandler: LambdaHandler {
     let settings: SubmitterSettings
-    let catalog: FeedCatalog
-    /// Made when the function starts; events whose objects are all skipped need no AWS.
-    let client: Result<AWSClient, AWSError>
+    let environment: FunctionEnvironment
 
-    init(environment: [String: String]) throws {
-        do {
-            settings = try SubmitterSettings.fromEnvironment(environment)
-            let client = Result { () throws(AWSError) in try AWSClient.fromEnvironment() }
-            self.client = client
-            catalog = try Settings(environment).feeds { try S3(client: client.get()) }
-        } catch {
-            throw ConfigurationError(description: "\(error)")
-        }
+    init(environment: [String: String]) throws(SettingError) {
+        settings = try SubmitterSettings.fromEnvironment(environment)
+        self.environment = try FunctionEnvironment(environment)
     }
 
     func handle(_ event: SubmitterEvent, context: LambdaContext) throws -> SubmitterResponse {
         var files: [FileOutcome] = []
         for object in event.objects {
             let feed: Feed
-            switch settings.admit(object, catalog: catalog) {
+            switch settings.admit(object, catalog: environment.catalog) {
             case .feed(let admitted):
                 feed = admitted
             case .skip(let reason):
@@ -55,7 +43,7 @@ struct SubmitterHandler: LambdaHandler {
                 files.append(FileOutcome(bucket: object.bucket, key: object.key, status: .skipped, reason: reason))
                 continue
             }
-            let client = try client.get()
+            let client = try environment.client.get()
             let submitter = Submitter(
                 s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client),
                 table: JobTable(dynamoDB: DynamoDB(client: client), tableName: settings.tableName), settings: settings)

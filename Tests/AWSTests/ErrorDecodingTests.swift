@@ -1,6 +1,7 @@
 import AWSCore
 import AWSServices
 import Foundation
+import SortieTestSupport
 import Testing
 
 private func response(_ status: Int, _ body: String, _ headers: [(String, String)] = []) -> HTTPResponse {

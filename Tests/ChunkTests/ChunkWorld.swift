@@ -4,48 +4,37 @@ import ChunkPlanning
 import ChunkStore
 import Foundation
 import LocalRuntime
-import LoopbackHTTP
 import SortieTestSupport
-import Synchronization
 import Testing
 
-/// Lambda's Invoke endpoint played on 127.0.0.1: records every asynchronous invocation's
-/// payload and accepts it (202), so a test can run the payloads through the real processor.
-final class InvokeCapture: Sendable {
+/// Lambda's Invoke endpoint played on 127.0.0.1: accepts every asynchronous invocation (202)
+/// and keeps its payload, so a test can run the payloads through the real processor.
+struct InvokeCapture: Sendable {
     struct Invocation: Sendable {
         var function: String
         var payload: Data
     }
 
-    private final class Log: Sendable {
-        let entries = Mutex<[Invocation]>([])
-    }
-
-    private let server: LoopbackHTTPServer
-    private let log: Log
-
-    private init(server: LoopbackHTTPServer, log: Log) {
-        self.server = server
-        self.log = log
-    }
+    let server: FakeServer
 
     static func start() async throws -> InvokeCapture {
-        let log = Log()
-        let server = try await LoopbackHTTPServer.start { request in
-            let parts = request.path.split(separator: "/")
-            guard request.method == "POST", parts.count == 4, parts[1] == "functions", parts[3] == "invocations",
-                  request.header("X-Amz-Invocation-Type") == "Event" else {
-                return LoopbackResponse(status: 400, body: Array(#"{"message":"unexpected request"}"#.utf8))
-            }
-            let function = String(parts[2]).removingPercentEncoding ?? String(parts[2])
-            log.entries.withLock { $0.append(Invocation(function: function, payload: Data(request.body))) }
-            return LoopbackResponse(status: 202)
-        }
-        return InvokeCapture(server: server, log: log)
+        InvokeCapture(server: try await FakeServer.start { request, _ in
+            Self.function(request) == nil ? .json(400, #"{"message":"not an asynchronous Invoke"}"#) : FakeServer.Answer(status: 202)
+        })
+    }
+
+    /// The function an `Invoke` with `X-Amz-Invocation-Type: Event` names, or nil for any other request.
+    private static func function(_ request: FakeServer.Request) -> String? {
+        let parts = request.path.split(separator: "/")
+        guard request.method == "POST", parts.count == 4, parts[1] == "functions", parts[3] == "invocations",
+              request.headers["x-amz-invocation-type"] == "Event" else { return nil }
+        return String(parts[2]).removingPercentEncoding
     }
 
     var endpoint: String { server.endpoint }
-    var invocations: [Invocation] { log.entries.withLock { $0 } }
+    var invocations: [Invocation] {
+        server.requests.compactMap { request in Self.function(request).map { Invocation(function: $0, payload: request.body) } }
+    }
     func stop() async { await server.stop() }
 }
 

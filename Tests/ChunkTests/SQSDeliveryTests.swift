@@ -2,52 +2,34 @@ import AWSCore
 import AWSServices
 @testable import ChunkProcessing
 import Foundation
-import LoopbackHTTP
 import SortieTestSupport
-import Synchronization
 import Testing
 
 /// SendMessageBatch played on 127.0.0.1: the first call refuses one entry as SQS's own fault,
-/// every later call takes everything. Records each call's entries.
-final class SQSScript: Sendable {
+/// every later call takes everything.
+enum SQSScript {
     struct Entry: Decodable, Sendable {
         var Id: String
         var MessageBody: String
     }
 
-    private final class Calls: Sendable {
-        let entries = Mutex<[[Entry]]>([])
+    struct Batch: Decodable {
+        var Entries: [Entry]
     }
 
-    private let server: LoopbackHTTPServer
-    private let calls: Calls
-
-    private init(server: LoopbackHTTPServer, calls: Calls) {
-        self.server = server
-        self.calls = calls
+    static func entries(_ request: FakeServer.Request) -> [Entry] {
+        (try? JSONDecoder().decode(Batch.self, from: request.body).Entries) ?? []
     }
 
-    static func start() async throws -> SQSScript {
-        let calls = Calls()
-        let server = try await LoopbackHTTPServer.start { request in
-            struct Batch: Decodable { var Entries: [Entry] }
-            let entries = (try? JSONDecoder().decode(Batch.self, from: Data(request.body)).Entries) ?? []
-            let index = calls.entries.withLock { list in
-                list.append(entries)
-                return list.count - 1
-            }
+    static func start() async throws -> FakeServer {
+        try await FakeServer.start { request, index in
+            let entries = entries(request)
             let refused = index == 0 ? entries.prefix(1).map(\.Id) : []
             let successful = entries.filter { !refused.contains($0.Id) }.map { #"{"Id":"\#($0.Id)","MessageId":"m-\#(index)-\#($0.Id)","MD5OfMessageBody":"x"}"# }
             let failed = refused.map { #"{"Id":"\#($0)","Code":"ServiceUnavailable","Message":"try again","SenderFault":false}"# }
-            let body = #"{"Successful":[\#(successful.joined(separator: ","))],"Failed":[\#(failed.joined(separator: ","))]}"#
-            return LoopbackResponse(status: 200, headers: [("Content-Type", "application/x-amz-json-1.0")], body: Array(body.utf8))
+            return .json(200, #"{"Successful":[\#(successful.joined(separator: ","))],"Failed":[\#(failed.joined(separator: ","))]}"#)
         }
-        return SQSScript(server: server, calls: calls)
     }
-
-    var endpoint: String { server.endpoint }
-    var entries: [[Entry]] { calls.entries.withLock { $0 } }
-    func stop() async { await server.stop() }
 }
 
 @Suite("Packing records into SQS messages")
@@ -74,7 +56,7 @@ struct SQSDeliveryTests {
             return delivery.delivered
         }
         #expect(delivered == 300)
-        let calls = script.entries
+        let calls = script.requests.map(SQSScript.entries)
         #expect(calls[1].map(\.Id) == [calls[0][0].Id], "the refused entry alone, resent")
         #expect(calls.allSatisfy { $0.count <= 10 && $0.reduce(0) { $0 + $1.MessageBody.utf8.count } <= 4000 })
         let bodies = calls.enumerated().flatMap { index, entries in index == 1 ? [] : entries.map(\.MessageBody) }

@@ -4,25 +4,31 @@ import Synchronization
 
 /// A scripted HTTP server on 127.0.0.1: answers each request with what the test's closure
 /// returns for it (given the request and its 0-based index), and records every request.
-final class FakeServer: Sendable {
-    struct Request: Sendable {
-        var method: String
-        var path: String
+public final class FakeServer: Sendable {
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
         /// Lower-cased names.
-        var headers: [String: String]
-        var body: Data
+        public var headers: [String: String]
+        public var body: Data
     }
 
-    struct Answer: Sendable {
-        var status: Int
-        var headers: [String: String] = [:]
-        var body: Data = Data()
+    public struct Answer: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: Data
 
-        static func json(_ status: Int, _ text: String, headers: [String: String] = [:]) -> Answer {
+        public init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
+
+        public static func json(_ status: Int, _ text: String, headers: [String: String] = [:]) -> Answer {
             Answer(status: status, headers: headers.merging(["Content-Type": "application/x-amz-json-1.0"]) { a, _ in a }, body: Data(text.utf8))
         }
 
-        static func xml(_ status: Int, _ text: String, headers: [String: String] = [:]) -> Answer {
+        public static func xml(_ status: Int, _ text: String, headers: [String: String] = [:]) -> Answer {
             Answer(status: status, headers: headers.merging(["Content-Type": "text/xml"]) { a, _ in a }, body: Data(text.utf8))
         }
     }
@@ -34,16 +40,16 @@ final class FakeServer: Sendable {
     private let server: LoopbackHTTPServer
     private let log: Log
 
-    var port: Int { server.port }
-    var endpoint: String { server.endpoint }
-    var requests: [Request] { log.requests.withLock { $0 } }
+    public var port: Int { server.port }
+    public var endpoint: String { server.endpoint }
+    public var requests: [Request] { log.requests.withLock { $0 } }
 
     private init(server: LoopbackHTTPServer, log: Log) {
         self.server = server
         self.log = log
     }
 
-    static func start(_ answer: @escaping @Sendable (Request, Int) -> Answer) async throws -> FakeServer {
+    public static func start(_ answer: @escaping @Sendable (Request, Int) -> Answer) async throws -> FakeServer {
         let log = Log()
         let server = try await LoopbackHTTPServer.start { request in
             var headers: [String: String] = [:]
@@ -59,7 +65,7 @@ final class FakeServer: Sendable {
         return FakeServer(server: server, log: log)
     }
 
-    func stop() async {
+    public func stop() async {
         await server.stop()
     }
 }
