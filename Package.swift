@@ -30,13 +30,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        // C libraries. libcurl is found through pkg-config: build.sh points it at a static libcurl.
-        // zlib and libcrypto are not: their .pc files add -L/usr/lib/<triple> ahead of that static
-        // libcurl's folder, and the link would take the system's libcurl.a (which needs GSSAPI).
-        // Their headers are in the default include path; the module maps name the libraries.
+        // C libraries, found through pkg-config. build.sh points pkg-config at a static libcurl.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CLibCrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // glibc's posix_spawn extensions, for starting function processes with nothing of ours inherited.
         .systemLibrary(name: "CSpawn"),
 
