@@ -180,4 +180,72 @@ struct ChunkEdgeCaseTests {
         let file = try await blocking { try world.jobTable.loadFile(fileId)?.file }
         #expect(file?.state == .complete)
     }
+
+    @Test("JSON Lines: valid lines delivered as they are, invalid ones rejected with their line; memory stays bounded on a large chunk")
+    func jsonLinesAndMemory() async throws {
+        let world = try await blocking { try ChunkWorld.make() }
+        let capture = try await InvokeCapture.start()
+        // About 40 MB in one chunk: far more than the processor may hold with 1 MiB reads and 5 MiB output parts.
+        let padding = String(repeating: "p", count: 120)
+        let lines = Self.jsonLines(padding: padding)
+        let key = "incoming/events/day 1.jsonl"
+        let eTag = try await blocking { try world.upload(key, lines) }
+        let feeds = try world.feeds(format: "jsonl", fields: Self.fields, destination: .s3(S3Location(bucket: world.outputBucket, prefix: "out/")))
+        let outcome = try await submit(
+            world.notification(key: key, eTag: eTag, size: lines.count, sequencer: "00B7"),
+            environment: world.submitterEnvironment(feeds: feeds, capture: capture, extra: ["CHUNK_MAX_RECORDS": "300000", "CHUNK_MAX_BYTES": "100000000", "BATCH_PROCESSING_THRESHOLD": "300000"]))
+        #expect(outcome["records"] as? Int == 300_000)
+        #expect(outcome["lambdaChunks"] as? Int == 1)
+        await capture.stop()
+        let payload = try #require(capture.invocations.first).payload
+
+        let processor = try await startFunction("chunk-processor", environment: world.processorEnvironment(
+            feeds: feeds, extra: ["READ_PART_BYTES": "1048576", "OUTPUT_PART_BYTES": "5242880"]))
+        // Warmed up on a payload that needs no AWS (an expired one): what the process needs anyway.
+        let sample = try Data(contentsOf: Repository.root.appendingPathComponent("events/chunk-processor.json"))
+        _ = responseBody(await processor.invoke(InvocationRequest(payload: sample, timeout: .seconds(30))), processor)
+        let idle = try #require(Self.peakResidentBytes(processor.processID))
+        let answer = jsonObject(responseBody(await processor.invoke(InvocationRequest(payload: payload, timeout: .seconds(300))), processor))
+        let peak = Self.peakResidentBytes(processor.processID)
+        await processor.stop()
+        #expect(answer["valid"] as? Int == 299_997)
+        #expect(answer["rejected"] as? Int == 3)
+        // Holding the chunk would take 41 MB for the input alone (and 40 MB more for the output).
+        let grown = peak.map { $0 - idle }
+        #expect(grown.map { $0 < 24 << 20 } == true, "resident memory grew by \(grown.map { "\($0 >> 20) MiB" } ?? "unknown") for a 41 MB chunk")
+
+        let task = try JSONDecoder().decode(ChunkTask.self, from: payload)
+        let output = try await blocking { try world.s3.getObject(bucket: world.outputBucket, key: "out/\(task.fileId)/\(task.chunkId).jsonl").body }
+        let outputLines = output.split(separator: UInt8(ascii: "\n"))
+        #expect(outputLines.count == 299_997)
+        #expect(outputLines.first.map { String(decoding: $0, as: UTF8.self) } == #"{"id": 0, "name": "n0", "amount": 1.5, "pad": "\#(padding)"}"#)
+        let rejectsURI = try #require(answer["rejects"] as? String)
+        let rejects = try await blocking {
+            try world.s3.getObject(bucket: world.outputBucket, key: String(rejectsURI.dropFirst("s3://\(world.outputBucket)/".count))).body
+        }
+        let entries = rejects.split(separator: UInt8(ascii: "\n")).compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+        // Lines count the blank line after every thousandth record.
+        #expect(entries.map { $0["line"] as? Int } == [99_999, 199_999, 299_999].map { $0 + 1 + ($0 - 1) / 1000 + 1 })
+        #expect(entries.allSatisfy { $0["reason"] as? String == "id: not an integer" })
+    }
+
+    /// 300,000 JSON lines; every 100,000th has a string id; every 1000th ends in CRLF and a blank line.
+    static func jsonLines(padding: String) -> [UInt8] {
+        var lines: [UInt8] = []
+        lines.reserveCapacity(42_000_000)
+        for id in 0..<300_000 {
+            let line = id % 100_000 == 99_999 ? #"{"id": "x\#(id)", "name": "bad"}"# : #"{"id": \#(id), "name": "n\#(id)", "amount": 1.5, "pad": "\#(padding)"}"#
+            lines += line.utf8
+            lines += id % 1000 == 0 ? [0x0D, 0x0A, 0x0A] : [0x0A]
+        }
+        return lines
+    }
+
+    /// The process's peak resident set (VmHWM), from /proc.
+    static func peakResidentBytes(_ pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
+        return kilobytes * 1024
+    }
 }
