@@ -13,7 +13,7 @@ public struct FileOutcome: Codable, Sendable, Equatable {
         case duplicate
         /// Not for the submitter (see `reason`).
         case skipped
-        /// The object changed since the event: the newer upload has its own event.
+        /// The object changed (or went) since the event: a newer upload has its own event.
         case superseded
     }
 
@@ -62,7 +62,9 @@ public struct Submitter: Sendable {
 
     /// `deadline` is when this invocation ends (ms since the epoch): the claim's lease.
     public func submit(_ object: ObjectCreated, feed: Feed, now: Int64, deadline: Int64) throws -> FileOutcome {
-        let head = try s3.headObject(bucket: object.bucket, key: object.key)
+        guard let head = try headIfPresent(object) else {
+            return FileOutcome(bucket: object.bucket, key: object.key, status: .superseded, reason: "the object no longer exists")
+        }
         let currentETag = (head.eTag ?? "").trimmingQuotes
         if let eTag = object.eTag, eTag.trimmingQuotes != currentETag {
             return FileOutcome(bucket: object.bucket, key: object.key, status: .superseded, reason: "its eTag is now \(currentETag), not \(eTag)")
@@ -89,6 +91,16 @@ public struct Submitter: Sendable {
             return outcome
         } catch {
             try? table.releaseEvent(eventId: fileId)
+            throw error
+        }
+    }
+
+    /// The object's metadata, or nil when it was deleted since the event.
+    private func headIfPresent(_ object: ObjectCreated) throws(AWSError) -> S3.ObjectMetadata? {
+        do {
+            return try s3.headObject(bucket: object.bucket, key: object.key)
+        } catch {
+            if error.code == "NotFound" { return nil }
             throw error
         }
     }

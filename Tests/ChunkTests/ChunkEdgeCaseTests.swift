@@ -156,6 +156,9 @@ struct ChunkEdgeCaseTests {
         #expect(second["status"] as? String == "duplicate")
         #expect(second["fileId"] as? String == first["fileId"] as? String)
         #expect(capture.invocations.count == 1)
+        // An event for an object deleted since: nothing to plan, and no error to retry.
+        let gone = try await submit(world.notification(key: "incoming/gone.csv", eTag: eTag, size: 10, sequencer: "00FF02"), environment: environment)
+        #expect(gone["status"] as? String == "superseded")
         await capture.stop()
         let payload = try #require(capture.invocations.first).payload
 
