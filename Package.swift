@@ -89,6 +89,7 @@ let package = Package(
             "JobSpecYAML", "SortieModel", "AWSCore", "AWSServices", "LambdaRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+
         // Record files: streaming gzip, RFC 4180 CSV and JSON Lines on bytes, record boundaries.
         .target(name: "RecordFormats", dependencies: ["CZlib"]),
         // Counting a file's records and cutting it into chunks; the feeds document and the chunk payload.
@@ -130,6 +131,7 @@ let package = Package(
         .testTarget(name: "LauncherTests", dependencies: [
             "Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport",
             "LauncherFunction", "SortieRunner", "SortieCLI",
+        ]),
         .testTarget(name: "RecordFormatsTests", dependencies: ["RecordFormats", "ChunkPlanning"]),
         .testTarget(name: "ChunkTests", dependencies: [
             "ChunkProcessing", "S3Submitter", "ChunkStore", "AWSServices", "LocalRuntime", "LoopbackHTTP", "SortieTestSupport",
