@@ -11,4 +11,5 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq libcurl4-openssl-dev zlib1g-dev libssl-dev dpkg-dev zip unzip file make patch binutils >/dev/null
 # (scripts/static-curl.sh adds the deb-src entry it needs for `apt-get source curl` itself.)
 
-python3 -m pip install --quiet --disable-pip-version-check 'moto[server]==5.2.1'
+# moto is the local AWS; zopfli compresses the bootstraps' zips (scripts/deterministic-zip.py).
+python3 -m pip install --quiet --disable-pip-version-check 'moto[server]==5.2.1' 'zopfli==0.4.3'
