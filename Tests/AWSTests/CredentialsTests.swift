@@ -185,11 +185,15 @@ private final class FakeIMDS: Sendable {
 
 @Suite("Instance metadata (IMDSv2)")
 struct InstanceMetadataTests {
+    /// The SDKs' 1 s suits a metadata service next door; a loaded test machine needs slack, or a
+    /// timed-out token request is retried and the token counts below are off.
+    static let timeout = Duration.seconds(10)
+
     @Test("role credentials through a session token; cached while valid; the region too")
     func credentials() async throws {
         let imds = FakeIMDS(expiration: "2099-01-01T00:00:00Z")
         let server = try await FakeServer.start { request, _ in imds.answer(request) }
-        let client = InstanceMetadataClient(endpoint: server.endpoint + "/")
+        let client = InstanceMetadataClient(endpoint: server.endpoint + "/", timeout: Self.timeout)
         let provider = InstanceMetadataCredentialProvider(client: client)
         let (first, second, region) = try await blocking { (try provider.credentials(), try provider.credentials(), try client.region()) }
         await server.stop()
@@ -209,7 +213,7 @@ struct InstanceMetadataTests {
         let soon = Date().addingTimeInterval(120).formatted(.iso8601)
         let imds = FakeIMDS(expiration: soon)
         let server = try await FakeServer.start { request, _ in imds.answer(request) }
-        let client = InstanceMetadataClient(endpoint: server.endpoint)
+        let client = InstanceMetadataClient(endpoint: server.endpoint, timeout: Self.timeout)
         let provider = InstanceMetadataCredentialProvider(client: client)
         let first = try await blocking { try provider.credentials() }
         imds.validTokens.withLock { $0.removeAll() }  // IMDS restarted: the cached token is now refused
