@@ -87,7 +87,7 @@ let package = Package(
         // The developer's tool: validate and publish specs.
         .executableTarget(name: "SortieCLI", dependencies: [
             "JobSpecYAML", "SortieModel", "AWSCore", "AWSServices", "LambdaRuntime",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Yams", package: "Yams"),
         ]),
 
         // Record files: streaming gzip, RFC 4180 CSV and JSON Lines on bytes, record boundaries.
@@ -127,7 +127,9 @@ let package = Package(
         ]),
         .testTarget(name: "AWSTests", dependencies: ["AWSCore", "AWSServices", "SortieTestSupport", "LoopbackHTTP"]),
         .testTarget(name: "PackagingTests", dependencies: ["SortieTestSupport"]),
-        .testTarget(name: "JobModelTests", dependencies: ["SortieModel", "JobSpecYAML", "SortieTestSupport", "SortieCLI"]),
+        .testTarget(name: "JobModelTests", dependencies: [
+            "SortieModel", "JobSpecYAML", "SortieTestSupport", "SortieCLI", .product(name: "Yams", package: "Yams"),
+        ]),
         .testTarget(name: "LauncherTests", dependencies: [
             "Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport",
             "LauncherFunction", "SortieRunner", "SortieCLI",

@@ -24,6 +24,18 @@ ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 RESERVED_ENV = re.compile(r"^(AWS_|_HANDLER$|_X_AMZN_TRACE_ID$|LAMBDA_TASK_ROOT$|LAMBDA_RUNTIME_DIR$|TZ$)")
 
 
+# IAM actions are named one by one: least privilege is written down, not matched by pattern.
+ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
+PARAMETER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+SCHEDULE = re.compile(r"^(rate|cron)\(.+\)$")
+# What each trigger type may carry besides "type" (required ones first, see functions/README.md).
+TRIGGERS = {
+    "invoke": ((), ()),
+    "schedule": (("expression",), ("job", "args")),
+    "eventbridge": (("pattern",), ()),
+    "bucket": (("bucket",), ("events", "prefix", "suffix")),
+}
+
 TYPE_NAMES = {str: "string", int: "integer", list: "array", dict: "object", bool: "boolean"}
 
 
@@ -79,10 +91,23 @@ def load(path):
         timeout = need("timeout", int)
         if not 1 <= timeout <= 900:
             raise Invalid(f"{file_name}: timeout {timeout} must be 1 to 900 (seconds)")
-        triggers = need("triggers", list)
-        for trigger in triggers:
-            if not isinstance(trigger, dict) or not isinstance(trigger.get("type"), str):
-                raise Invalid(f"{file_name}: every trigger must be an object with a \"type\"")
+        for trigger in need("triggers", list):
+            check_trigger(file_name, trigger)
+        deploy_environment = spec.get("deployEnvironment", {})
+        if not isinstance(deploy_environment, dict):
+            raise Invalid(f"{file_name}: deployEnvironment must be an object of strings or null")
+        for key, value in deploy_environment.items():
+            if not ENV_NAME.match(key) or RESERVED_ENV.match(key) or not (value is None or isinstance(value, str)):
+                raise Invalid(f"{file_name}: deployEnvironment {key!r} must be an unreserved variable name with a string or null")
+    for permission in need("permissions", list):
+        check_permission(file_name, permission)
+    parameters = spec.get("parameters", {})
+    if not isinstance(parameters, dict):
+        raise Invalid(f"{file_name}: parameters must be an object")
+    for key, value in parameters.items():
+        if not PARAMETER_NAME.match(key) or not isinstance(value, dict) or not isinstance(value.get("description"), str) \
+                or not isinstance(value.get("default", ""), str) or set(value) - {"description", "default"}:
+            raise Invalid(f"{file_name}: parameter {key!r} must be {{\"description\": text, \"default\"?: text}} under an alphanumeric name")
     for key in ("sampleEvent", "expectedResponse"):
         if key in spec:
             relative = need(key, str)
@@ -95,6 +120,48 @@ def load(path):
         raise Invalid(f"{file_name}: maxZipBytes must be a positive integer")
     spec["maxZipBytes"] = budget
     return spec
+
+
+def check_trigger(file_name, trigger):
+    if not isinstance(trigger, dict) or trigger.get("type") not in TRIGGERS:
+        raise Invalid(f"{file_name}: every trigger must be an object with a \"type\" of {', '.join(TRIGGERS)}")
+    kind = trigger["type"]
+    required, optional = TRIGGERS[kind]
+    for key in required:
+        if key not in trigger:
+            raise Invalid(f"{file_name}: a {kind} trigger needs \"{key}\"")
+    unknown = set(trigger) - {"type", *required, *optional}
+    if unknown:
+        raise Invalid(f"{file_name}: a {kind} trigger takes no {', '.join(sorted(unknown))}")
+    if kind == "schedule":
+        if not isinstance(trigger["expression"], str) or not SCHEDULE.match(trigger["expression"]):
+            raise Invalid(f"{file_name}: a schedule's expression must be rate(...) or cron(...)")
+        if "job" in trigger and not (isinstance(trigger["job"], str) and NAME.match(trigger["job"])):
+            raise Invalid(f"{file_name}: a schedule's job must be a job name")
+        if "args" in trigger and ("job" not in trigger or not isinstance(trigger["args"], dict)):
+            raise Invalid(f"{file_name}: a schedule's args must be an object, with a job")
+    if kind == "eventbridge" and not (isinstance(trigger["pattern"], dict) and trigger["pattern"]):
+        raise Invalid(f"{file_name}: an eventbridge trigger's pattern must be a non-empty object")
+    if kind == "bucket":
+        events = trigger.get("events", ["s3:ObjectCreated:*"])
+        if not isinstance(trigger["bucket"], str) or not NAME.match(trigger["bucket"]):
+            raise Invalid(f"{file_name}: a bucket trigger's bucket must be lower-case letters, digits and '-'")
+        if not isinstance(events, list) or not events or not all(isinstance(e, str) and e.startswith("s3:") for e in events):
+            raise Invalid(f"{file_name}: a bucket trigger's events must be a list of s3:... event types")
+        if not all(isinstance(trigger.get(key, ""), str) for key in ("prefix", "suffix")):
+            raise Invalid(f"{file_name}: a bucket trigger's prefix and suffix must be text")
+
+
+def check_permission(file_name, permission):
+    if not isinstance(permission, dict) or set(permission) - {"actions", "resources", "condition"}:
+        raise Invalid(f"{file_name}: a permission is an object of actions, resources and an optional condition")
+    actions, resources = permission.get("actions"), permission.get("resources")
+    if not isinstance(actions, list) or not actions or not all(isinstance(a, str) and ACTION.match(a) for a in actions):
+        raise Invalid(f"{file_name}: a permission's actions must be service:Action names, without wildcards")
+    if not isinstance(resources, list) or not resources or not all(isinstance(r, str) and r for r in resources):
+        raise Invalid(f"{file_name}: a permission's resources must be a non-empty list of ARNs")
+    if not isinstance(permission.get("condition", {}), dict):
+        raise Invalid(f"{file_name}: a permission's condition must be an object")
 
 
 def load_all():

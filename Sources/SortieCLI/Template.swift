@@ -1,0 +1,371 @@
+import ArgumentParser
+import Foundation
+import SortieModel
+import Yams
+
+/// `sortie template`: the CloudFormation template that deploys the system, generated from the
+/// definitions in `functions/` and `JobTable.definition`, so the deployment cannot drift from
+/// what `build.sh`, the packaging tests and `sortie dev` use. `functions/template.yaml` is its
+/// output; a test fails when the committed file differs.
+struct Template: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the CloudFormation template for functions/*.json and the job table.",
+        discussion: "Lambda code is referenced as <dist>/<name>.zip for `aws cloudformation package`.")
+
+    @Option(help: "The folder of function definitions.")
+    var functions = "functions"
+
+    @Option(help: "Where the zips are, relative to the template's folder.")
+    var dist = "../dist"
+
+    @Option(help: "Write the template to this file instead of standard output.")
+    var output: String?
+
+    func run() throws {
+        let folder = URL(fileURLWithPath: functions)
+        let files = try FileManager.default.contentsOfDirectory(atPath: functions).filter { $0.hasSuffix(".json") }.sorted()
+        let definitions = try files.map { file in
+            do {
+                return try JSONDecoder().decode(FunctionDefinition.self, from: Data(contentsOf: folder.appendingPathComponent(file)))
+            } catch {
+                throw ValidationError("\(file): \(error)")
+            }
+        }
+        let text = try Yams.dump(object: try DeploymentTemplate(definitions: definitions, dist: dist).document(), width: -1, sortKeys: true)
+        if let output {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+        } else {
+            print(text, terminator: "")
+        }
+    }
+}
+
+/// The parts of a `functions/*.json` definition the template uses (`scripts/functions.py`
+/// validates the whole file; see functions/README.md).
+struct FunctionDefinition: Decodable {
+    struct Trigger: Decodable {
+        var type: String
+        var expression: String?
+        var job: String?
+        var args: JSONValue?
+        var pattern: JSONValue?
+        var bucket: String?
+        var events: [String]?
+        var prefix: String?
+        var suffix: String?
+    }
+
+    struct Permission: Decodable {
+        var actions: [String]
+        var resources: [String]
+        var condition: JSONValue?
+    }
+
+    struct Parameter: Decodable, Equatable {
+        var description: String
+        var `default`: String?
+    }
+
+    var name: String
+    var kind: String
+    var description: String?
+    var architecture: String
+    var memory: Int?
+    var timeout: Int?
+    var environment: [String: String]?
+    /// Values are `Fn::Sub` strings; `null` leaves a development-only variable out.
+    var deployEnvironment: [String: String?]?
+    var triggers: [Trigger]?
+    var permissions: [Permission]?
+    var parameters: [String: Parameter]?
+}
+
+/// Arbitrary JSON from a definition (event patterns, IAM conditions, schedule arguments).
+enum JSONValue: Decodable {
+    case string(String), number(Double), bool(Bool), null, array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Double.self) { self = .number(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+
+    /// The value as Yams and JSONSerialization take it; whole numbers stay integers.
+    var plain: Any {
+        switch self {
+        case .string(let value): value
+        case .number(let value): value.rounded() == value && abs(value) < 1e15 ? Int(value) as Any : value
+        case .bool(let value): value
+        case .null: NSNull()
+        case .array(let values): values.map(\.plain)
+        case .object(let values): values.mapValues(\.plain)
+        }
+    }
+}
+
+struct DeploymentTemplate {
+    var definitions: [FunctionDefinition]
+    var dist: String
+
+    /// Parameters every deployment has; definitions add their own under `parameters`.
+    private static var commonParameters: [String: Any] { [
+        "ArtifactBucket": [
+            "Type": "String",
+            "Description": "Bucket holding runner/sortie-runner, the published specs (specs/<job>.json) and the feeds document (feeds.json).",
+        ],
+        "LogRetentionDays": [
+            "Type": "Number", "Default": 30, "Description": "How long the functions' and jobs' log groups keep events.",
+            "AllowedValues": [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653],
+        ],
+    ] }
+
+    func document() throws -> [String: Any] {
+        var parameters = Self.commonParameters
+        var declared: [String: FunctionDefinition.Parameter] = [:]
+        var resources = Self.sharedResources()
+        var outputs: [String: Any] = [
+            "JobTableName": output(ref("JobTable"), "The job table (SORTIE_TABLE)."),
+            "AlertTopicArn": output(ref("AlertTopic"), "The topic for job failures: use it as a spec's notify."),
+            "JobLogBucketName": output(ref("JobLogBucket"), "Full job logs."),
+            "JobLogGroupName": output(ref("JobLogGroup"), "Job step output."),
+        ]
+        for definition in definitions {
+            for (name, parameter) in definition.parameters ?? [:] {
+                if let earlier = declared[name], earlier != parameter {
+                    throw ValidationError("\(definition.name): parameter \(name) is declared differently by another definition")
+                }
+                declared[name] = parameter
+                var entry: [String: Any] = ["Type": "String", "Description": parameter.description]
+                entry["Default"] = parameter.default
+                parameters[name] = entry
+            }
+            let id = Self.logicalID(definition.name)
+            switch definition.kind {
+            case "lambda":
+                try lambdaResources(definition, id: id, into: &resources, parameters: &parameters)
+                outputs["\(id)FunctionArn"] = output(getAtt("\(id)Function", "Arn"), "The \(definition.name) function.")
+            case "executable":
+                instanceResources(definition, id: id, into: &resources)
+                outputs["\(id)InstanceProfileArn"] = output(
+                    getAtt("\(id)InstanceProfile", "Arn"), "What \(definition.name) instances run as: use it as a spec's instance.instance_profile.")
+            default:
+                throw ValidationError("\(definition.name): unknown kind \(definition.kind)")
+            }
+        }
+        return [
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Description": "Sortie: batch jobs on self-terminating EC2 launched from Lambda, and record files chunked from S3. Generated by `sortie template` from functions/*.json; do not edit.",
+            // Code names local zips on purpose: `aws cloudformation package` uploads them.
+            "Metadata": ["cfn-lint": ["config": ["ignore_checks": ["W3002"]]]],
+            "Parameters": parameters,
+            "Resources": resources,
+            "Outputs": outputs,
+        ]
+    }
+
+    /// The job table, the failure topic and where jobs log.
+    private static func sharedResources() -> [String: Any] {
+        let table = JobTable.definition("")
+        let indexes = table.globalSecondaryIndexes
+        let keyAttributes = [table.partitionKey] + (table.sortKey.map { [$0] } ?? [])
+            + indexes.flatMap { [$0.partitionKey] + ($0.sortKey.map { [$0] } ?? []) }
+        func keySchema(_ partition: String, _ sort: String?) -> [[String: Any]] {
+            [["AttributeName": partition, "KeyType": "HASH"]] + (sort.map { [["AttributeName": $0, "KeyType": "RANGE"]] } ?? [])
+        }
+        return [
+            "JobTable": [
+                "Type": "AWS::DynamoDB::Table",
+                // Job history outlives a stack that is deleted or replaced by mistake.
+                "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+                "Properties": [
+                    "BillingMode": "PAY_PER_REQUEST",
+                    "AttributeDefinitions": keyAttributes.map { ["AttributeName": $0, "AttributeType": "S"] },
+                    "KeySchema": keySchema(table.partitionKey, table.sortKey),
+                    "GlobalSecondaryIndexes": indexes.map {
+                        ["IndexName": $0.name, "KeySchema": keySchema($0.partitionKey, $0.sortKey), "Projection": ["ProjectionType": "ALL"]]
+                    },
+                    "TimeToLiveSpecification": ["AttributeName": JobTable.ttlAttribute, "Enabled": true],
+                    "PointInTimeRecoverySpecification": ["PointInTimeRecoveryEnabled": true],
+                ] as [String: Any],
+            ] as [String: Any],
+            "AlertTopic": ["Type": "AWS::SNS::Topic"],
+            "JobLogGroup": ["Type": "AWS::Logs::LogGroup", "Properties": ["RetentionInDays": ref("LogRetentionDays")]],
+            "JobLogBucket": [
+                "Type": "AWS::S3::Bucket",
+                "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+                "Properties": [
+                    "PublicAccessBlockConfiguration": [
+                        "BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
+                    ],
+                ],
+            ] as [String: Any],
+        ]
+    }
+
+    private func lambdaResources(_ definition: FunctionDefinition, id: String, into resources: inout [String: Any], parameters: inout [String: Any]) throws {
+        let function = "\(id)Function"
+        let logGroup = "\(id)LogGroup"
+        let functionName = "${AWS::StackName}-\(definition.name)"
+        resources[logGroup] = [
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": ["LogGroupName": sub("/aws/lambda/\(functionName)"), "RetentionInDays": ref("LogRetentionDays")],
+        ]
+        // The function's own log lines go only to its own group.
+        let logging = FunctionDefinition.Permission(
+            actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: ["${\(logGroup).Arn}"])
+        resources["\(id)Role"] = role(service: "lambda.amazonaws.com", name: definition.name, permissions: [logging] + (definition.permissions ?? []))
+
+        var variables: [String: Any] = (definition.environment ?? [:]).mapValues { $0 }
+        for (name, value) in definition.deployEnvironment ?? [:] {
+            variables[name] = value.map(substituted)
+        }
+        var properties: [String: Any] = [
+            "FunctionName": sub(functionName), "Runtime": "provided.al2023", "Handler": "bootstrap",
+            "Architectures": [definition.architecture], "Code": "\(dist)/\(definition.name).zip",
+            "Role": getAtt("\(id)Role", "Arn"), "LoggingConfig": ["LogGroup": ref(logGroup)],
+        ]
+        properties["MemorySize"] = definition.memory
+        properties["Timeout"] = definition.timeout
+        properties["Description"] = definition.description
+        if !variables.isEmpty { properties["Environment"] = ["Variables": variables] }
+        resources[function] = ["Type": "AWS::Lambda::Function", "Properties": properties]
+
+        for (index, trigger) in (definition.triggers ?? []).enumerated() {
+            try triggerResources(trigger, index: index + 1, definition: definition, function: function, into: &resources, parameters: &parameters)
+        }
+    }
+
+    private func triggerResources(
+        _ trigger: FunctionDefinition.Trigger, index: Int, definition: FunctionDefinition, function: String,
+        into resources: inout [String: Any], parameters: inout [String: Any]
+    ) throws {
+        func invokePermission(_ id: String, principal: String, source: Any, account: Bool = false) {
+            var properties: [String: Any] = [
+                "Action": "lambda:InvokeFunction", "FunctionName": getAtt(function, "Arn"), "Principal": principal, "SourceArn": source,
+            ]
+            if account { properties["SourceAccount"] = ref("AWS::AccountId") }
+            resources[id] = ["Type": "AWS::Lambda::Permission", "Properties": properties]
+        }
+        func rule(_ id: String, _ properties: [String: Any], target: [String: Any] = [:]) {
+            var properties = properties
+            properties["Targets"] = [target.merging(["Id": definition.name, "Arn": getAtt(function, "Arn")]) { $1 }]
+            resources[id] = ["Type": "AWS::Events::Rule", "Properties": properties]
+            invokePermission("\(id)Permission", principal: "events.amazonaws.com", source: getAtt(id, "Arn"))
+        }
+        let id = Self.logicalID(definition.name)
+        switch trigger.type {
+        case "invoke":
+            return
+        case "schedule":
+            guard let expression = trigger.expression else { throw ValidationError("\(definition.name): a schedule needs an expression") }
+            guard let job = trigger.job else {
+                rule("\(id)Rule\(index)", ["ScheduleExpression": expression, "Description": "\(definition.name): \(expression)"])
+                return
+            }
+            // The launcher reads a Scheduled Event's job and arguments from `detail`; the
+            // transformer keeps the event's id (the launch's idempotency key), time and rule.
+            let detail = try JSONSerialization.data(withJSONObject: ["job": job, "args": trigger.args?.plain ?? [:]], options: .sortedKeys)
+            let input = #"{"id": <id>, "detail-type": "Scheduled Event", "source": "aws.events", "time": <time>, "resources": <resources>, "detail": "#
+                + String(decoding: detail, as: UTF8.self) + "}"
+            rule(
+                "\(id)Schedule\(Self.logicalID(job))", ["ScheduleExpression": expression, "Description": "Launches \(job): \(expression)"],
+                target: ["InputTransformer": [
+                    "InputPathsMap": ["id": "$.id", "time": "$.time", "resources": "$.resources"], "InputTemplate": input,
+                ] as [String: Any]])
+        case "eventbridge":
+            guard let pattern = trigger.pattern else { throw ValidationError("\(definition.name): an eventbridge trigger needs a pattern") }
+            rule("\(id)Rule\(index)", ["EventPattern": pattern.plain, "Description": "\(definition.name): trigger \(index)"])
+        case "bucket":
+            guard let bucket = trigger.bucket else { throw ValidationError("\(definition.name): a bucket trigger needs a bucket") }
+            let permission = "\(id)\(Self.logicalID(bucket))Permission"
+            try bucketResources(trigger, bucket: bucket, function: function, permission: permission, into: &resources, parameters: &parameters)
+            // Built from the name parameter, not the bucket resource: the bucket waits for
+            // this permission, so referring to it would make a cycle.
+            invokePermission(
+                permission, principal: "s3.amazonaws.com",
+                source: sub("arn:${AWS::Partition}:s3:::${\(Self.logicalID(bucket))BucketName}"), account: true)
+        default:
+            throw ValidationError("\(definition.name): unknown trigger type \(trigger.type)")
+        }
+    }
+
+    /// A bucket trigger's bucket is part of the stack (S3 notifications live on the bucket), named
+    /// by a parameter whose default is the definition's bucket name. Several functions' triggers
+    /// on one bucket share it.
+    private func bucketResources(
+        _ trigger: FunctionDefinition.Trigger, bucket: String, function: String, permission: String,
+        into resources: inout [String: Any], parameters: inout [String: Any]
+    ) throws {
+        let id = "\(Self.logicalID(bucket))Bucket"
+        parameters["\(id)Name"] = ["Type": "String", "Default": bucket, "Description": "The \(bucket) bucket's name (globally unique)."]
+        var rules: [[String: String]] = []
+        if let prefix = trigger.prefix { rules.append(["Name": "prefix", "Value": prefix]) }
+        if let suffix = trigger.suffix { rules.append(["Name": "suffix", "Value": suffix]) }
+        let configurations: [[String: Any]] = (trigger.events ?? ["s3:ObjectCreated:*"]).map { event in
+            var configuration: [String: Any] = ["Event": event, "Function": getAtt(function, "Arn")]
+            if !rules.isEmpty { configuration["Filter"] = ["S3Key": ["Rules": rules]] }
+            return configuration
+        }
+        var existing = resources[id] as? [String: Any] ?? [
+            "Type": "AWS::S3::Bucket",
+            "Properties": [
+                "BucketName": ref("\(id)Name"),
+                "PublicAccessBlockConfiguration": [
+                    "BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
+                ],
+                "NotificationConfiguration": ["LambdaConfigurations": [[String: Any]]()],
+            ] as [String: Any],
+            "DependsOn": [String](),
+        ]
+        guard var properties = existing["Properties"] as? [String: Any], var notifications = properties["NotificationConfiguration"] as? [String: Any],
+              let earlier = notifications["LambdaConfigurations"] as? [[String: Any]], let dependencies = existing["DependsOn"] as? [String]
+        else { throw ValidationError("bucket \(bucket): inconsistent template state") }
+        notifications["LambdaConfigurations"] = earlier + configurations
+        properties["NotificationConfiguration"] = notifications
+        existing["Properties"] = properties
+        existing["DependsOn"] = (dependencies + [permission]).sorted()
+        resources[id] = existing
+    }
+
+    /// What an executable's EC2 instances run as (the runner: the job instance profile).
+    private func instanceResources(_ definition: FunctionDefinition, id: String, into resources: inout [String: Any]) {
+        resources["\(id)Role"] = role(service: "ec2.amazonaws.com", name: definition.name, permissions: definition.permissions ?? [])
+        resources["\(id)InstanceProfile"] = ["Type": "AWS::IAM::InstanceProfile", "Properties": ["Roles": [ref("\(id)Role")]]]
+    }
+
+    private func role(service: String, name: String, permissions: [FunctionDefinition.Permission]) -> [String: Any] {
+        var properties: [String: Any] = [
+            "AssumeRolePolicyDocument": [
+                "Version": "2012-10-17",
+                "Statement": [["Effect": "Allow", "Principal": ["Service": service], "Action": "sts:AssumeRole"]],
+            ] as [String: Any],
+        ]
+        let statements: [[String: Any]] = permissions.map { permission in
+            var statement: [String: Any] = [
+                "Effect": "Allow", "Action": permission.actions, "Resource": permission.resources.map(substituted),
+            ]
+            statement["Condition"] = permission.condition?.plain
+            return statement
+        }
+        if !statements.isEmpty {
+            properties["Policies"] = [["PolicyName": name, "PolicyDocument": ["Version": "2012-10-17", "Statement": statements] as [String: Any]]]
+        }
+        return ["Type": "AWS::IAM::Role", "Properties": properties]
+    }
+
+    /// `retry-reactor` → `RetryReactor`.
+    static func logicalID(_ name: String) -> String {
+        name.split { !$0.isLetter && !$0.isNumber }.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+}
+
+private func ref(_ name: String) -> [String: Any] { ["Ref": name] }
+private func sub(_ text: String) -> [String: Any] { ["Fn::Sub": text] }
+/// A definition's text: through `Fn::Sub` only when it names something, so plain values stay plain.
+private func substituted(_ text: String) -> Any { text.contains("${") ? sub(text) : text }
+private func getAtt(_ resource: String, _ attribute: String) -> [String: Any] { ["Fn::GetAtt": [resource, attribute]] }
+private func output(_ value: Any, _ description: String) -> [String: Any] { ["Value": value, "Description": description] }
