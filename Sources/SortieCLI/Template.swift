@@ -152,6 +152,7 @@ struct DeploymentTemplate {
                 instanceResources(definition, id: id, into: &resources)
                 outputs["\(id)InstanceProfileArn"] = output(
                     getAtt("\(id)InstanceProfile", "Arn"), "What \(definition.name) instances run as: use it as a spec's instance.instance_profile.")
+                outputs["\(id)RoleName"] = output(ref("\(id)Role"), "The role in that profile: attach what jobs' own steps need to it.")
             default:
                 throw ValidationError("\(definition.name): unknown kind \(definition.kind)")
             }
