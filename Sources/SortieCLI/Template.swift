@@ -47,8 +47,8 @@ struct FunctionDefinition: Decodable {
         var type: String
         var expression: String?
         var job: String?
-        var args: JSONValue?
-        var pattern: JSONValue?
+        var args: SpecValue?
+        var pattern: SpecValue?
         var bucket: String?
         var events: [String]?
         var prefix: String?
@@ -58,7 +58,7 @@ struct FunctionDefinition: Decodable {
     struct Permission: Decodable {
         var actions: [String]
         var resources: [String]
-        var condition: JSONValue?
+        var condition: SpecValue?
     }
 
     struct Parameter: Decodable, Equatable {
@@ -80,29 +80,16 @@ struct FunctionDefinition: Decodable {
     var parameters: [String: Parameter]?
 }
 
-/// Arbitrary JSON from a definition (event patterns, IAM conditions, schedule arguments).
-enum JSONValue: Decodable {
-    case string(String), number(Double), bool(Bool), null, array([JSONValue]), object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
-    }
-
-    /// The value as Yams and JSONSerialization take it; whole numbers stay integers.
+/// Arbitrary JSON in a definition (event patterns, IAM conditions, schedule arguments) is read
+/// as the job model's untyped tree, and handed to Yams and JSONSerialization as plain values.
+extension SpecValue {
     var plain: Any {
-        switch self {
-        case .string(let value): value
-        case .number(let value): value.rounded() == value && abs(value) < 1e15 ? Int(value) as Any : value
-        case .bool(let value): value
+        switch kind {
         case .null: NSNull()
-        case .array(let values): values.map(\.plain)
-        case .object(let values): values.mapValues(\.plain)
+        case .scalar(let text, quoted: true): text
+        case .scalar(let text, quoted: false): Bool(text) ?? Int(text) ?? Double(text) ?? text as Any
+        case .list(let values): values.map(\.plain)
+        case .map(let entries): Dictionary(entries.map { ($0.key, $0.value.plain) }) { $1 }
         }
     }
 }
@@ -127,6 +114,7 @@ struct DeploymentTemplate {
         var parameters = Self.commonParameters
         var declared: [String: FunctionDefinition.Parameter] = [:]
         var resources = Self.sharedResources()
+        var buckets: [String: BucketNotifications] = [:]
         var outputs: [String: Any] = [
             "JobTableName": output(ref("JobTable"), "The job table (SORTIE_TABLE)."),
             "AlertTopicArn": output(ref("AlertTopic"), "The topic for job failures: use it as a spec's notify."),
@@ -146,7 +134,7 @@ struct DeploymentTemplate {
             let id = Self.logicalID(definition.name)
             switch definition.kind {
             case "lambda":
-                try lambdaResources(definition, id: id, into: &resources, parameters: &parameters)
+                try lambdaResources(definition, id: id, into: &resources, buckets: &buckets)
                 outputs["\(id)FunctionArn"] = output(getAtt("\(id)Function", "Arn"), "The \(definition.name) function.")
             case "executable":
                 instanceResources(definition, id: id, into: &resources)
@@ -156,6 +144,9 @@ struct DeploymentTemplate {
             default:
                 throw ValidationError("\(definition.name): unknown kind \(definition.kind)")
             }
+        }
+        for (bucket, notifications) in buckets {
+            Self.bucketResources(bucket, notifications, into: &resources, parameters: &parameters)
         }
         return [
             "AWSTemplateFormatVersion": "2010-09-09",
@@ -207,7 +198,9 @@ struct DeploymentTemplate {
         ]
     }
 
-    private func lambdaResources(_ definition: FunctionDefinition, id: String, into resources: inout [String: Any], parameters: inout [String: Any]) throws {
+    private func lambdaResources(
+        _ definition: FunctionDefinition, id: String, into resources: inout [String: Any], buckets: inout [String: BucketNotifications]
+    ) throws {
         let function = "\(id)Function"
         let logGroup = "\(id)LogGroup"
         let functionName = "${AWS::StackName}-\(definition.name)"
@@ -236,13 +229,13 @@ struct DeploymentTemplate {
         resources[function] = ["Type": "AWS::Lambda::Function", "Properties": properties]
 
         for (index, trigger) in (definition.triggers ?? []).enumerated() {
-            try triggerResources(trigger, index: index + 1, definition: definition, function: function, into: &resources, parameters: &parameters)
+            try triggerResources(trigger, index: index + 1, definition: definition, function: function, into: &resources, buckets: &buckets)
         }
     }
 
     private func triggerResources(
         _ trigger: FunctionDefinition.Trigger, index: Int, definition: FunctionDefinition, function: String,
-        into resources: inout [String: Any], parameters: inout [String: Any]
+        into resources: inout [String: Any], buckets: inout [String: BucketNotifications]
     ) throws {
         func invokePermission(_ id: String, principal: String, source: Any, account: Bool = false) {
             var properties: [String: Any] = [
@@ -283,7 +276,8 @@ struct DeploymentTemplate {
         case "bucket":
             guard let bucket = trigger.bucket else { throw ValidationError("\(definition.name): a bucket trigger needs a bucket") }
             let permission = "\(id)\(Self.logicalID(bucket))Permission"
-            try bucketResources(trigger, bucket: bucket, function: function, permission: permission, into: &resources, parameters: &parameters)
+            buckets[bucket, default: BucketNotifications()].configurations += notifications(trigger, function: function)
+            buckets[bucket, default: BucketNotifications()].permissions.append(permission)
             // Built from the name parameter, not the bucket resource: the bucket waits for
             // this permission, so referring to it would make a cycle.
             invokePermission(
@@ -294,42 +288,40 @@ struct DeploymentTemplate {
         }
     }
 
-    /// A bucket trigger's bucket is part of the stack (S3 notifications live on the bucket), named
-    /// by a parameter whose default is the definition's bucket name. Several functions' triggers
-    /// on one bucket share it.
-    private func bucketResources(
-        _ trigger: FunctionDefinition.Trigger, bucket: String, function: String, permission: String,
-        into resources: inout [String: Any], parameters: inout [String: Any]
-    ) throws {
-        let id = "\(Self.logicalID(bucket))Bucket"
-        parameters["\(id)Name"] = ["Type": "String", "Default": bucket, "Description": "The \(bucket) bucket's name (globally unique)."]
+    /// The notifications bucket triggers ask for, by bucket name: one bucket may notify several functions.
+    struct BucketNotifications {
+        var configurations: [[String: Any]] = []
+        /// The invoke permissions the bucket must wait for: S3 checks them when it is configured.
+        var permissions: [String] = []
+    }
+
+    private func notifications(_ trigger: FunctionDefinition.Trigger, function: String) -> [[String: Any]] {
         var rules: [[String: String]] = []
         if let prefix = trigger.prefix { rules.append(["Name": "prefix", "Value": prefix]) }
         if let suffix = trigger.suffix { rules.append(["Name": "suffix", "Value": suffix]) }
-        let configurations: [[String: Any]] = (trigger.events ?? ["s3:ObjectCreated:*"]).map { event in
+        return (trigger.events ?? ["s3:ObjectCreated:*"]).map { event in
             var configuration: [String: Any] = ["Event": event, "Function": getAtt(function, "Arn")]
             if !rules.isEmpty { configuration["Filter"] = ["S3Key": ["Rules": rules]] }
             return configuration
         }
-        var existing = resources[id] as? [String: Any] ?? [
+    }
+
+    /// A bucket trigger's bucket is part of the stack (S3 notifications live on the bucket), named
+    /// by a parameter whose default is the definition's bucket name.
+    private static func bucketResources(_ bucket: String, _ notifications: BucketNotifications, into resources: inout [String: Any], parameters: inout [String: Any]) {
+        let id = "\(logicalID(bucket))Bucket"
+        parameters["\(id)Name"] = ["Type": "String", "Default": bucket, "Description": "The \(bucket) bucket's name (globally unique)."]
+        resources[id] = [
             "Type": "AWS::S3::Bucket",
+            "DependsOn": notifications.permissions.sorted(),
             "Properties": [
                 "BucketName": ref("\(id)Name"),
                 "PublicAccessBlockConfiguration": [
                     "BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
                 ],
-                "NotificationConfiguration": ["LambdaConfigurations": [[String: Any]]()],
+                "NotificationConfiguration": ["LambdaConfigurations": notifications.configurations],
             ] as [String: Any],
-            "DependsOn": [String](),
         ]
-        guard var properties = existing["Properties"] as? [String: Any], var notifications = properties["NotificationConfiguration"] as? [String: Any],
-              let earlier = notifications["LambdaConfigurations"] as? [[String: Any]], let dependencies = existing["DependsOn"] as? [String]
-        else { throw ValidationError("bucket \(bucket): inconsistent template state") }
-        notifications["LambdaConfigurations"] = earlier + configurations
-        properties["NotificationConfiguration"] = notifications
-        existing["Properties"] = properties
-        existing["DependsOn"] = (dependencies + [permission]).sorted()
-        resources[id] = existing
     }
 
     /// What an executable's EC2 instances run as (the runner: the job instance profile).
