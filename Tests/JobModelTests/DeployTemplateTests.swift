@@ -1,4 +1,5 @@
 import Foundation
+import SortieModel
 import SortieTestSupport
 import Testing
 import Yams
@@ -100,7 +101,15 @@ struct DeployTemplateTests {
         let transformer = try #require(target["InputTransformer"] as? [String: Any])
         let input = try #require(transformer["InputTemplate"] as? String)
         #expect(input.contains(#""detail-type": "Scheduled Event""#))
-        #expect(input.contains(#""detail": {"args":{"limit":5},"job":"daily-sums"}"#))
+        // What EventBridge delivers once it fills the placeholders is a launch the launcher reads.
+        let delivered = input.replacingOccurrences(of: "<id>", with: #""e-1""#)
+            .replacingOccurrences(of: "<time>", with: #""2026-11-25T03:00:00Z""#)
+            .replacingOccurrences(of: "<resources>", with: #"["arn:aws:events:us-east-1:123456789012:rule/x-StarterScheduleDailySums-1"]"#)
+        let launch = try JSONDecoder().decode(LaunchEvent.self, from: Data(delivered.utf8))
+        #expect(launch.job == "daily-sums")
+        #expect(launch.arguments == ["limit": "5"])
+        #expect(launch.eventID == "e-1")
+        #expect(launch.trigger == .schedule(rule: "arn:aws:events:us-east-1:123456789012:rule/x-StarterScheduleDailySums-1", time: "2026-11-25T03:00:00Z"))
         #expect(try properties(all["StarterScheduleDailySumsPermission"])["Principal"] as? String == "events.amazonaws.com")
         #expect(try properties(all["StarterRule2"])["EventPattern"] != nil)
 
