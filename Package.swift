@@ -84,9 +84,16 @@ let package = Package(
         // Running a job's steps on its instance (or locally) and reporting them.
         .target(name: "JobRunner", dependencies: ["SortieModel", "AWSCore", "AWSServices"]),
         .executableTarget(name: "SortieRunner", dependencies: ["JobRunner", "LambdaRuntime"]),
-        // The developer's tool: validate and publish specs.
+        // moto on a free loopback port, and running blocking work off the concurrency pool (tests and `sortie dev`).
+        .target(name: "LocalAWS"),
+        // `sortie dev`: moto as AWS, the deployment's resources, every function under the local Runtime API, an EC2 stand-in.
+        .target(name: "DevEnvironment", dependencies: [
+            "LocalAWS", "LocalRuntime", "SortieModel", "AWSCore", "AWSServices",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The developer's tool: validate and publish specs, run `sortie dev`.
         .executableTarget(name: "SortieCLI", dependencies: [
-            "JobSpecYAML", "SortieModel", "AWSCore", "AWSServices", "LambdaRuntime",
+            "JobSpecYAML", "SortieModel", "AWSCore", "AWSServices", "LambdaRuntime", "DevEnvironment",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Yams", package: "Yams"),
         ]),
 
@@ -121,7 +128,7 @@ let package = Package(
         // Test-only function that reports its context, sleeps, logs and fails on request.
         .executableTarget(name: "RuntimeProbe", dependencies: ["LambdaRuntime"], path: "Tests/Fixtures/RuntimeProbe"),
         // Shared by the test targets: moto server on loopback, built executables, free ports, scripted fake servers.
-        .target(name: "SortieTestSupport", dependencies: ["LoopbackHTTP"], path: "Tests/TestSupport"),
+        .target(name: "SortieTestSupport", dependencies: ["LoopbackHTTP", "LocalAWS"], path: "Tests/TestSupport"),
         .testTarget(name: "LambdaRuntimeTests", dependencies: [
             "LambdaRuntime", "LocalRuntime", "SortieTestSupport", "EchoFunction", "RuntimeProbe", "SortieLocal",
         ]),
@@ -138,6 +145,10 @@ let package = Package(
         .testTarget(name: "ChunkTests", dependencies: [
             "ChunkProcessing", "S3Submitter", "ChunkStore", "AWSServices", "LocalRuntime", "LoopbackHTTP", "SortieTestSupport",
             "S3SubmitterFunction", "ChunkProcessorFunction",
+        ]),
+        .testTarget(name: "DevTests", dependencies: [
+            "DevEnvironment", "SortieModel", "AWSCore", "AWSServices", "SortieTestSupport",
+            "LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction", "SortieRunner", "SortieCLI",
         ]),
         // The runner's table writes without a runner, for the reactor's tests and benchmark.
         .target(name: "ReactorTestSupport", dependencies: ["SortieModel", "AWSCore", "AWSServices"], path: "Tests/ReactorSupport"),

@@ -312,6 +312,17 @@ public struct EC2: Sendable {
         _ = try query.call("CreateTags", p)
     }
 
+    // MARK: DescribeInstanceAttribute
+
+    /// An instance's UserData, decoded from the base64 EC2 answers with; `nil` when it has none.
+    public func userData(instanceID: String) throws(AWSError) -> Data? {
+        var p = QueryParameters()
+        p.add("InstanceId", instanceID)
+        p.add("Attribute", "userData")
+        let root = try query.call("DescribeInstanceAttribute", p)
+        return (root["userData", "value"]?.text).flatMap { Data(base64Encoded: $0) }
+    }
+
     // MARK: Decoding
 
     private func instance(_ item: XML.Element, _ operation: String) throws(AWSError) -> Instance {

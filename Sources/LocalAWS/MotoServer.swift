@@ -5,11 +5,11 @@ import Glibc
 import Darwin
 #endif
 
-/// A moto server (a local AWS implementation) on 127.0.0.1, for tests that talk AWS's real wire
-/// protocols. `shared()` starts one per test process, lazily; `start(environment:)` starts a
-/// private one (for example with `INITIAL_NO_AUTH_ACTION_COUNT` to verify signatures).
-/// Every server stops when the test process exits, however it exits: the child watches its
-/// parent and quits when orphaned, and an exit handler terminates it on a normal exit.
+/// A moto server (a local AWS implementation) on 127.0.0.1, for tests and `sortie dev`, which talk
+/// AWS's real wire protocols to it. `shared()` starts one per process, lazily; `start(environment:)`
+/// starts a private one (for example with `INITIAL_NO_AUTH_ACTION_COUNT` to verify signatures).
+/// Every server stops when the process that started it exits, however it exits: the child watches
+/// its parent and quits when orphaned, and an exit handler terminates it on a normal exit.
 public final class MotoServer: @unchecked Sendable {
     public let port: Int
     public let pid: Int32
@@ -48,7 +48,7 @@ public final class MotoServer: @unchecked Sendable {
     nonisolated(unsafe) private static var sharedResults: [Bool: Result<MotoServer, any Error>] = [:]
 
     /// The process-wide server, started on first use with Batch and Lambda in their no-Docker
-    /// mode; a failed start is remembered so every test reports the same cause quickly.
+    /// mode; a failed start is remembered so every caller reports the same cause quickly.
     public static func shared() throws -> MotoServer {
         try lazilyStarted(serialized: false)
     }
@@ -65,13 +65,16 @@ public final class MotoServer: @unchecked Sendable {
         sharedLock.lock()
         defer { sharedLock.unlock() }
         if let result = sharedResults[serialized] { return try result.get() }
-        let result = Result { () throws -> MotoServer in
-            let server = try start(environment: serialized ? ["SORTIE_MOTO_SERIALIZED": "1"] : [:])
-            try server.configure(#"{"batch": {"use_docker": false}, "lambda": {"use_docker": false}}"#)
-            return server
-        }
+        let result = Result { try startConfigured(serialized: serialized) }
         sharedResults[serialized] = result
         return try result.get()
+    }
+
+    /// A new server with Batch and Lambda in their no-Docker mode; `serialized`: one request at a time (see `serialized()`).
+    public static func startConfigured(serialized: Bool) throws -> MotoServer {
+        let server = try start(environment: serialized ? ["SORTIE_MOTO_SERIALIZED": "1"] : [:])
+        try server.configure(#"{"batch": {"use_docker": false}, "lambda": {"use_docker": false}}"#)
+        return server
     }
 
     /// A new server with `environment` added to moto's; waits at most `readiness` for it to answer.
@@ -143,7 +146,7 @@ public final class MotoServer: @unchecked Sendable {
         }
     }
 
-    /// Quits when its parent (the test process) is gone, then runs moto's server.
+    /// Quits when its parent (the test or `sortie dev` process) is gone, then runs moto's server.
     private static let watchdogScript = """
         import os, sys, threading, time
         parent = os.getppid()
@@ -194,7 +197,7 @@ public final class MotoServer: @unchecked Sendable {
     }
 }
 
-/// Loopback plumbing for tests: a free port, and one blocking HTTP/1.0 exchange (moto's admin API).
+/// Loopback plumbing: a free port, and one blocking HTTP/1.0 exchange (moto's admin API).
 public enum LoopbackHTTP {
     public struct Failure: Error, CustomStringConvertible {
         public var message: String

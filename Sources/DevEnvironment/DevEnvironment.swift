@@ -1,0 +1,134 @@
+import AWSCore
+import AWSServices
+import Foundation
+import LocalAWS
+import LocalRuntime
+import Logging
+
+/// `sortie dev`: a deployment on 127.0.0.1. moto plays the AWS APIs, with the resources the
+/// functions' definitions name; every Lambda function runs its built executable under the local
+/// Runtime API with its definition's settings pointed at them; an `InstanceAgent` plays EC2 and
+/// tells the reactor when an instance ends.
+public final class DevEnvironment: Sendable {
+    public struct Options: Sendable {
+        /// Holds `functions/`.
+        public var repository: URL
+        /// Where the functions' executables and `sortie-runner` were built (`.build/debug`).
+        public var products: URL
+        /// Instances' sandboxes and function logs.
+        public var workspace: URL
+        /// `SORTIE_RETRY_BACKOFF_SECONDS` for the reactor: a minute is long for a demo.
+        public var retryBackoffSeconds: Int
+        /// How much faster than EventBridge the functions' `rate(…)` schedules fire (the reactor's
+        /// five-minute sweep every two seconds at 150).
+        public var scheduleSpeedUp: Int
+        public var logs: LocalFunction.LogDestination
+
+        public init(
+            repository: URL, products: URL, workspace: URL, retryBackoffSeconds: Int = 1, scheduleSpeedUp: Int = 150,
+            logs: LocalFunction.LogDestination = .capture
+        ) {
+            self.repository = repository
+            self.products = products
+            self.workspace = workspace
+            self.retryBackoffSeconds = retryBackoffSeconds
+            self.scheduleSpeedUp = scheduleSpeedUp
+            self.logs = logs
+        }
+    }
+
+    public let moto: MotoServer
+    public let client: AWSClient
+    public let resources: DevResources
+    public let topicARN: String
+    public let functions: [String: LocalFunction]
+    public let agent: InstanceAgent
+    private let scheduler: DevScheduler
+    /// The settings every function and the CLI share: moto's endpoint and credentials, the deployment's names.
+    public let environment: [String: String]
+
+    private init(
+        moto: MotoServer, client: AWSClient, resources: DevResources, topicARN: String, functions: [String: LocalFunction], agent: InstanceAgent,
+        scheduler: DevScheduler, environment: [String: String]
+    ) {
+        self.moto = moto
+        self.client = client
+        self.resources = resources
+        self.topicARN = topicARN
+        self.functions = functions
+        self.agent = agent
+        self.scheduler = scheduler
+        self.environment = environment
+    }
+
+    public static func start(_ options: Options, logger: Logger) async throws -> DevEnvironment {
+        let definitions = try FunctionDefinition.load(folder: options.repository.appendingPathComponent("functions"))
+        let resources = DevResources(definitions: definitions)
+        // One request at a time keeps DynamoDB's conditional writes atomic (see `MotoServer.serialized`).
+        let moto = try await blocking { try MotoServer.startConfigured(serialized: true) }
+        do {
+            let client = try AWSClient.fromEnvironment(AWSEnvironment(moto.environment))
+            let topicARN = try await blocking { try resources.provision(client) }
+            let runner = options.products.appendingPathComponent("sortie-runner").path
+            let environment = moto.environment.merging([
+                "SORTIE_TABLE": resources.table, "SORTIE_SPECS": "s3://\(resources.bucket)/specs/", "SORTIE_RUNNER_URL": runner,
+                "SORTIE_LOG_BUCKET": resources.bucket, "SORTIE_LOG_GROUP": resources.logGroup,
+                "SORTIE_RETRY_BACKOFF_SECONDS": String(options.retryBackoffSeconds),
+            ]) { $1 }
+            var functions: [String: LocalFunction] = [:]
+            for definition in definitions where definition.isLambda {
+                functions[definition.name] = try await LocalFunction.start(.init(
+                    executable: options.products.appendingPathComponent(definition.product).path, functionName: definition.name,
+                    environment: (definition.environment ?? [:]).merging(environment) { $1 }, logs: options.logs))
+            }
+            let started = functions
+            let deliver = { @Sendable (function: String, event: Data) async in
+                guard let local = started[function] else { return }
+                let outcome = await local.invoke(InvocationRequest(payload: event))
+                if case .response = outcome { return }
+                logger.warning("\(function) did not take an event: \(outcome)")
+            }
+            let agent = InstanceAgent(
+                client: client, environment: moto.environment, sandbox: options.workspace.appendingPathComponent("instances"), logger: logger
+            ) { await deliver("retry-reactor", $0) }
+            agent.start()
+            let scheduler = DevScheduler()
+            scheduler.start(DevScheduler.schedules(definitions, speedUp: options.scheduleSpeedUp), fire: deliver)
+            return DevEnvironment(
+                moto: moto, client: client, resources: resources, topicARN: topicARN, functions: functions, agent: agent, scheduler: scheduler,
+                environment: environment)
+        } catch {
+            moto.stop()
+            throw error
+        }
+    }
+
+    /// Invokes a function as `Invoke` (RequestResponse) would; the response body, or `DevError`.
+    public func invoke(_ function: String, _ payload: Data, timeout: Duration = .seconds(120)) async throws(DevError) -> Data {
+        guard let local = functions[function] else { throw .noSuchFunction(function) }
+        let outcome = await local.invoke(InvocationRequest(payload: payload, timeout: timeout))
+        guard case .response(_, let body) = outcome else { throw .invocation(function, "\(outcome)") }
+        return body
+    }
+
+    public func stop() async {
+        scheduler.stop()
+        agent.stop()
+        for function in functions.values { await function.stop() }
+        moto.stop()
+    }
+}
+
+public enum DevError: Error, CustomStringConvertible, Equatable {
+    case noSuchFunction(String)
+    case invocation(String, String)
+    case expectation(String)
+
+    public var description: String {
+        switch self {
+        case .noSuchFunction(let name): "no function named '\(name)' in functions/"
+        case .invocation(let name, let outcome): "\(name) did not answer: \(outcome)"
+        case .expectation(let text): text
+        }
+    }
+}

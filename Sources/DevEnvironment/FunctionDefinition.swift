@@ -1,0 +1,28 @@
+import Foundation
+
+/// One `functions/<name>.json`, as `sortie dev` reads it: which product to run and with what
+/// settings (see functions/README.md for every field).
+public struct FunctionDefinition: Sendable, Decodable, Equatable {
+    public var name: String
+    public var kind: String
+    public var product: String
+    public var timeout: Int?
+    public var environment: [String: String]?
+    public var triggers: [Trigger]?
+
+    public struct Trigger: Sendable, Decodable, Equatable {
+        public var type: String
+        public var bucket: String?
+        public var expression: String?
+    }
+
+    public var isLambda: Bool { kind == "lambda" }
+
+    /// Every definition in `folder`, by name.
+    public static func load(folder: URL) throws -> [FunctionDefinition] {
+        try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "json" }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+            .map { try JSONDecoder().decode(FunctionDefinition.self, from: Data(contentsOf: $0)) }
+    }
+}

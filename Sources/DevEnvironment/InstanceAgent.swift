@@ -1,0 +1,149 @@
+import AWSCore
+import AWSServices
+import Foundation
+import LocalAWS
+import Logging
+import Synchronization
+
+/// Plays EC2 for `sortie dev`: it notices the instances the launcher started in moto, runs each
+/// one's UserData with bash in its own sandbox folder (so the real runner fetches itself, runs the
+/// job's steps and reports to the table), terminates the instance in moto when the script exits,
+/// and hands the matching "EC2 Instance State-change Notification" to `deliver` (the reactor).
+/// An instance terminated in moto by someone else (`sortie cancel`) gets its script stopped.
+public final class InstanceAgent: Sendable {
+    public typealias Delivery = @Sendable (_ event: Data) async -> Void
+
+    private let ec2: EC2
+    private let environment: [String: String]
+    private let sandbox: URL
+    private let logger: Logger
+    private let deliver: Delivery
+    private let state = Mutex(Tracked())
+    private let poller = Mutex<Task<Void, Never>?>(nil)
+
+    private struct Tracked {
+        var seen: Set<String> = []
+        var running: [String: Process] = [:]
+    }
+
+    /// `environment`: moto's (credentials, region, endpoint) for the runner.
+    public init(client: AWSClient, environment: [String: String], sandbox: URL, logger: Logger, deliver: @escaping Delivery) {
+        self.ec2 = EC2(client: client)
+        self.environment = environment
+        self.sandbox = sandbox
+        self.logger = logger
+        self.deliver = deliver
+    }
+
+    /// Polls DescribeInstances every `interval` until `stop()`.
+    public func start(interval: Duration = .milliseconds(200)) {
+        let task = Task { [self] in
+            while !Task.isCancelled {
+                do {
+                    try await poll()
+                } catch {
+                    logger.warning("instance agent: \(error)")
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+        poller.withLock { $0 = task }
+    }
+
+    /// Stops polling and every script still running.
+    public func stop() {
+        poller.withLock { $0?.cancel() }
+        for process in state.withLock({ Array($0.running.values) }) where process.isRunning { process.terminate() }
+    }
+
+    /// How many instances' scripts are running now.
+    public var runningCount: Int { state.withLock { $0.running.count } }
+
+    func poll() async throws {
+        let ec2 = ec2
+        let instances = try await blocking { () throws -> [EC2.Instance] in
+            var all: [EC2.Instance] = []
+            var token: String?
+            repeat {
+                let page = try ec2.describeInstances(filters: [.init(name: "tag-key", values: ["sortie:job-id"])], nextToken: token)
+                all += page.instances
+                token = page.nextToken
+            } while token != nil
+            return all
+        }
+        for instance in instances {
+            let name = instance.state?.name ?? ""
+            let (isNew, process) = state.withLock { tracked -> (Bool, Process?) in
+                (tracked.seen.insert(instance.instanceId).inserted, tracked.running[instance.instanceId])
+            }
+            if isNew, name == "pending" || name == "running" {
+                try await boot(instance.instanceId)
+            } else if let process, name == "shutting-down" || name == "terminated", process.isRunning {
+                logger.info("instance \(instance.instanceId) was terminated: stopping its runner")
+                process.terminate()  // the runner ends its step on SIGTERM and exits
+            }
+        }
+    }
+
+    /// Writes the instance's UserData into its sandbox and runs it.
+    private func boot(_ instanceID: String) async throws {
+        let ec2 = ec2
+        guard let script = try await blocking({ try ec2.userData(instanceID: instanceID) }) else {
+            logger.warning("instance \(instanceID) has no UserData: left alone")
+            return
+        }
+        let home = sandbox.appendingPathComponent(instanceID)
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let scriptFile = home.appendingPathComponent("user-data.sh")
+        try script.write(to: scriptFile)
+        let output = home.appendingPathComponent("console.log")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [scriptFile.path]
+        process.currentDirectoryURL = home
+        // The sandbox stands in for /opt/sortie; "shutting down" is the script's exit, noticed below.
+        process.environment = environment.merging([
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", "HOME": home.path,
+            "SORTIE_HOME": home.path, "SORTIE_SHUTDOWN_COMMAND": "true", "AWS_EC2_METADATA_DISABLED": "true",
+        ]) { $1 }
+        process.standardInput = FileHandle.nullDevice
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.terminationHandler = { [self] ended in
+            try? handle.close()
+            Task { await self.ended(instanceID, status: ended.terminationStatus) }
+        }
+        state.withLock { $0.running[instanceID] = process }
+        try process.run()
+        logger.info("instance \(instanceID) booted: running its UserData in \(home.path)")
+    }
+
+    /// The script exited: the instance powers off, and EventBridge tells the reactor.
+    private func ended(_ instanceID: String, status: Int32) async {
+        logger.info("instance \(instanceID): UserData exited with status \(status); terminating it")
+        let ec2 = ec2
+        do {
+            try await blocking { try ec2.terminateInstances([instanceID]) }
+        } catch {
+            logger.warning("instance \(instanceID) could not be terminated in moto: \(error)")
+        }
+        await deliver(Self.stateChangeEvent(instanceID: instanceID, state: "terminated"))
+        _ = state.withLock { $0.running.removeValue(forKey: instanceID) }
+    }
+
+    /// The event as EventBridge delivers it for the default bus.
+    static func stateChangeEvent(instanceID: String, state: String) -> Data {
+        let region = MotoServer.region
+        let account = MotoServer.accountID
+        let event: [String: Any] = [
+            "version": "0", "id": UUID().uuidString.lowercased(), "detail-type": "EC2 Instance State-change Notification", "source": "aws.ec2",
+            "account": account, "time": ISO8601DateFormatter().string(from: Date()), "region": region,
+            "resources": ["arn:aws:ec2:\(region):\(account):instance/\(instanceID)"],
+            "detail": ["instance-id": instanceID, "state": state],
+        ]
+        return (try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys])) ?? Data()
+    }
+}

@@ -1,0 +1,128 @@
+@testable import DevEnvironment
+import AWSCore
+import AWSServices
+import Foundation
+import Logging
+import SortieTestSupport
+import Synchronization
+import Testing
+
+@Suite("sortie dev")
+struct DevEnvironmentTests {
+    static var quiet: Logger {
+        var logger = Logger(label: "test.dev")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    static func workspace() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("sortie-dev-\(UUID().uuidString.prefix(8))")
+    }
+
+    @Test("the demo story holds on sortie dev: a failed attempt is retried to success; five jobs, never more than two at once, all succeed in order")
+    func demoStory() async throws {
+        let workspace = Self.workspace()
+        defer { try? FileManager.default.removeItem(at: workspace) }
+        let clock = ContinuousClock()
+        let begun = clock.now
+        let environment = try await DevEnvironment.start(
+            .init(repository: Repository.root, products: BuiltProducts.directory, workspace: workspace), logger: Self.quiet)
+        let lines = Mutex<[String]>([])
+        let checks: [DemoStory.Check]
+        do {
+            checks = try await DemoStory(environment: environment, patience: .seconds(45)) { line in lines.withLock { $0.append(line) } }.run()
+        } catch {
+            await environment.stop()
+            throw error
+        }
+        await environment.stop()
+        #expect(checks.count == 6)
+        for check in checks { #expect(check.passed, "\(check.name): \(check.detail)\n\(lines.withLock { $0.joined(separator: "\n") })") }
+        #expect(clock.now - begun < .seconds(60), "the demo's target is under a minute")
+        // Each instance ran its UserData in its own sandbox: 2 attempts of story 1, 5 jobs of story 2.
+        let sandboxes = try FileManager.default.contentsOfDirectory(atPath: workspace.appendingPathComponent("instances").path)
+        #expect(sandboxes.count == 7)
+    }
+
+    @Test("the resources come from the functions' definitions")
+    func resources() throws {
+        let definitions = try FunctionDefinition.load(folder: Repository.root.appendingPathComponent("functions"))
+        #expect(definitions.contains { $0.name == "launcher" && $0.isLambda })
+        #expect(definitions.contains { $0.name == "sortie-runner" && !$0.isLambda })
+        let resources = DevResources(definitions: definitions)
+        #expect(resources.table == "sortie-jobs")
+        #expect(Set(resources.buckets) == ["sortie-dev", "sortie-landing", "sortie-rejects"])
+        #expect(resources.queues == ["sortie-orders"])
+        #expect(resources.logGroup == "/sortie/jobs")
+        #expect(resources.batchQueue == "sortie-chunks" && resources.batchDefinition == "sortie-chunk-worker")
+    }
+
+    @Test("rate expressions as EventBridge writes them, sped up; the reactor's sweep is the one scheduled function")
+    func schedules() throws {
+        #expect(DevScheduler.interval("rate(5 minutes)") == .seconds(300))
+        #expect(DevScheduler.interval("rate(1 hour)") == .seconds(3600))
+        #expect(DevScheduler.interval("rate(2 days)") == .seconds(172_800))
+        #expect(DevScheduler.interval("rate(0 minutes)") == nil)
+        #expect(DevScheduler.interval("rate(5 fortnights)") == nil)
+        #expect(DevScheduler.interval("cron(0 2 * * ? *)") == nil)
+        let definitions = try FunctionDefinition.load(folder: Repository.root.appendingPathComponent("functions"))
+        #expect(DevScheduler.schedules(definitions, speedUp: 150) == [.init(function: "retry-reactor", expression: "rate(5 minutes)", interval: .seconds(2))])
+        let event = try #require(try JSONSerialization.jsonObject(with: DevScheduler.event(rule: "sortie-retry-reactor-schedule")) as? [String: Any])
+        #expect(event["detail-type"] as? String == "Scheduled Event")
+        #expect(event["resources"] as? [String] == ["arn:aws:events:us-east-1:123456789012:rule/sortie-retry-reactor-schedule"])
+    }
+
+    @Test("the most jobs running at once, an ending freeing its place for a start at the same instant")
+    func overlap() {
+        #expect(DemoStory.mostAtOnce([]) == 0)
+        #expect(DemoStory.mostAtOnce([(0, 10), (5, 15), (10, 20)]) == 2)
+        #expect(DemoStory.mostAtOnce([(0, 10), (1, 9), (2, 8)]) == 3)
+    }
+
+    @Test("the instance agent runs a tagged instance's UserData in its sandbox, stops it when the instance is terminated in EC2, and reports the ending")
+    func agentStopsTerminatedInstance() async throws {
+        // A private server: other suites' instances in the shared one are not this agent's business.
+        let server = try MotoServer.start()
+        defer { server.stop() }
+        let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
+        let sandbox = Self.workspace()
+        defer { try? FileManager.default.removeItem(at: sandbox) }
+        let delivered = Mutex<[Data]>([])
+        let agent = InstanceAgent(client: client, environment: server.environment, sandbox: sandbox, logger: Self.quiet) { event in
+            delivered.withLock { $0.append(event) }
+        }
+        let ec2 = EC2(client: client)
+        let tagged = EC2.TagSpecification(resourceType: "instance", tags: [.init(key: "sortie:job-id", value: unique("job"))])
+        let (instance, untagged) = try await blocking { () throws -> (String, String) in
+            let script = "#!/bin/bash\necho started > \"$SORTIE_HOME/started\"\nexec sleep 60\n"
+            let instance = try ec2.runInstances(.init(imageId: "ami-0abcdef1234567890", instanceType: "t3.micro", userData: script, tagSpecifications: [tagged]))
+            let untagged = try ec2.runInstances(.init(imageId: "ami-0abcdef1234567890", instanceType: "t3.micro", userData: "#!/bin/bash\ntouch /tmp/never"))
+            return (try #require(instance.instances.first?.instanceId), try #require(untagged.instances.first?.instanceId))
+        }
+        agent.start(interval: .milliseconds(100))
+        defer { agent.stop() }
+        let started = sandbox.appendingPathComponent("\(instance)/started")
+        try await Self.eventually { FileManager.default.fileExists(atPath: started.path) }
+        #expect(agent.runningCount == 1)
+        #expect(!FileManager.default.fileExists(atPath: sandbox.appendingPathComponent(untagged).path))
+
+        try await blocking { try ec2.terminateInstances([instance]) }
+        try await Self.eventually { !delivered.withLock(\.isEmpty) }
+        let event = try #require(try JSONSerialization.jsonObject(with: try #require(delivered.withLock(\.first))) as? [String: Any])
+        #expect(event["detail-type"] as? String == "EC2 Instance State-change Notification")
+        #expect(event["detail"] as? [String: String] == ["instance-id": instance, "state": "terminated"])
+        try await Self.eventually { agent.runningCount == 0 }
+    }
+
+    /// Polls `condition` every 50 ms for at most `timeout`, then fails.
+    static func eventually(timeout: Duration = .seconds(20), _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("condition not met within \(timeout)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
