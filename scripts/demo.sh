@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
-# The README's first command: set up a fresh machine, package every function, and run each
-# packaged bootstrap on loopback under the local Runtime API with its sample event.
+# The README's first command: set up a fresh machine, package every function, start `sortie dev`
+# on loopback with the packaged bootstraps and the packaged runner, and run the scripted story.
+# Exits 0 only if every expectation of the story held.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 ./build.sh
-swift build --product sortie-local
-local_tool=$(swift build --show-bin-path)/sortie-local
+swift build --product sortie
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-status=0
+# `sortie dev` runs <products>/<product>: each one is the bootstrap from its zip (or the bare runner).
+mkdir -p "$work/products"
 for definition in functions/*.json; do
-    read -r name kind event < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["name"], d["kind"], d.get("sampleEvent") or "-")' "$definition")
-    [ "$kind" = lambda ] || continue
-    mkdir -p "$work/$name" && unzip -q -o "dist/$name.zip" -d "$work/$name"
-    echo "== $name (dist/$name.zip) with ${event}"
-    if [ "$event" = - ]; then event=/dev/null; fi
-    if "$local_tool" invoke "$work/$name/bootstrap" --event "$event"; then echo; else status=1; fi
+    read -r name kind product < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["name"], d["kind"], d["product"])' "$definition")
+    if [ "$kind" = lambda ]; then
+        mkdir -p "$work/$name" && unzip -q -o "dist/$name.zip" -d "$work/$name"
+        ln -s "$work/$name/bootstrap" "$work/products/$product"
+    else
+        ln -s "$PWD/dist/$name" "$work/products/$product"
+    fi
 done
-exit $status
+"$(swift build --show-bin-path)/sortie" demo --products "$work/products"

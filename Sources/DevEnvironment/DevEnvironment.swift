@@ -22,17 +22,20 @@ public final class DevEnvironment: Sendable {
         /// How much faster than EventBridge the functions' `rate(…)` schedules fire (the reactor's
         /// five-minute sweep every two seconds at 150).
         public var scheduleSpeedUp: Int
+        /// Settings laid over a function's definition, by function name (the demo's chunk limits).
+        public var overrides: [String: [String: String]]
         public var logs: LocalFunction.LogDestination
 
         public init(
             repository: URL, products: URL, workspace: URL, retryBackoffSeconds: Int = 1, scheduleSpeedUp: Int = 150,
-            logs: LocalFunction.LogDestination = .capture
+            overrides: [String: [String: String]] = [:], logs: LocalFunction.LogDestination = .capture
         ) {
             self.repository = repository
             self.products = products
             self.workspace = workspace
             self.retryBackoffSeconds = retryBackoffSeconds
             self.scheduleSpeedUp = scheduleSpeedUp
+            self.overrides = overrides
             self.logs = logs
         }
     }
@@ -40,24 +43,28 @@ public final class DevEnvironment: Sendable {
     public let moto: MotoServer
     public let client: AWSClient
     public let resources: DevResources
+    public let definitions: [FunctionDefinition]
     public let topicARN: String
     public let functions: [String: LocalFunction]
     public let agent: InstanceAgent
     private let scheduler: DevScheduler
+    private let front: LambdaFront
     /// The settings every function and the CLI share: moto's endpoint and credentials, the deployment's names.
     public let environment: [String: String]
 
     private init(
-        moto: MotoServer, client: AWSClient, resources: DevResources, topicARN: String, functions: [String: LocalFunction], agent: InstanceAgent,
-        scheduler: DevScheduler, environment: [String: String]
+        moto: MotoServer, client: AWSClient, resources: DevResources, definitions: [FunctionDefinition], topicARN: String, functions: [String: LocalFunction], agent: InstanceAgent,
+        scheduler: DevScheduler, front: LambdaFront, environment: [String: String]
     ) {
         self.moto = moto
         self.client = client
         self.resources = resources
+        self.definitions = definitions
         self.topicARN = topicARN
         self.functions = functions
         self.agent = agent
         self.scheduler = scheduler
+        self.front = front
         self.environment = environment
     }
 
@@ -70,16 +77,21 @@ public final class DevEnvironment: Sendable {
             let client = try AWSClient.fromEnvironment(AWSEnvironment(moto.environment))
             let topicARN = try await blocking { try resources.provision(client) }
             let runner = options.products.appendingPathComponent("sortie-runner").path
+            let front = try await LambdaFront.start(logger: logger)
             let environment = moto.environment.merging([
+                "AWS_ENDPOINT_URL_LAMBDA": front.endpoint,
                 "SORTIE_TABLE": resources.table, "SORTIE_SPECS": "s3://\(resources.bucket)/specs/", "SORTIE_RUNNER_URL": runner,
                 "SORTIE_LOG_BUCKET": resources.bucket, "SORTIE_LOG_GROUP": resources.logGroup,
                 "SORTIE_RETRY_BACKOFF_SECONDS": String(options.retryBackoffSeconds),
             ]) { $1 }
             var functions: [String: LocalFunction] = [:]
             for definition in definitions where definition.isLambda {
-                functions[definition.name] = try await LocalFunction.start(.init(
+                let function = try await LocalFunction.start(.init(
                     executable: options.products.appendingPathComponent(definition.product).path, functionName: definition.name,
-                    environment: (definition.environment ?? [:]).merging(environment) { $1 }, logs: options.logs))
+                    environment: (definition.environment ?? [:]).merging(environment) { $1 }.merging(options.overrides[definition.name] ?? [:]) { $1 },
+                    logs: options.logs))
+                functions[definition.name] = function
+                front.register(definition.name, function)
             }
             let started = functions
             let deliver = { @Sendable (function: String, event: Data) async in
@@ -95,8 +107,8 @@ public final class DevEnvironment: Sendable {
             let scheduler = DevScheduler()
             scheduler.start(DevScheduler.schedules(definitions, speedUp: options.scheduleSpeedUp), fire: deliver)
             return DevEnvironment(
-                moto: moto, client: client, resources: resources, topicARN: topicARN, functions: functions, agent: agent, scheduler: scheduler,
-                environment: environment)
+                moto: moto, client: client, resources: resources, definitions: definitions, topicARN: topicARN, functions: functions, agent: agent, scheduler: scheduler,
+                front: front, environment: environment)
         } catch {
             moto.stop()
             throw error
@@ -114,6 +126,7 @@ public final class DevEnvironment: Sendable {
     public func stop() async {
         scheduler.stop()
         agent.stop()
+        await front.stop()
         for function in functions.values { await function.stop() }
         moto.stop()
     }

@@ -13,7 +13,13 @@ public struct FunctionDefinition: Sendable, Decodable, Equatable {
     public struct Trigger: Sendable, Decodable, Equatable {
         public var type: String
         public var bucket: String?
+        public var prefix: String?
         public var expression: String?
+
+        /// Whether a bucket trigger fires for an object created at `bucket`/`key`.
+        public func matches(bucket: String, key: String) -> Bool {
+            type == "bucket" && self.bucket == bucket && key.hasPrefix(prefix ?? "")
+        }
     }
 
     public var isLambda: Bool { kind == "lambda" }

@@ -18,16 +18,23 @@ public final class InstanceAgent: Sendable {
     private let sandbox: URL
     private let logger: Logger
     private let deliver: Delivery
+    private let gracePeriod: Duration
     private let state = Mutex(Tracked())
     private let poller = Mutex<Task<Void, Never>?>(nil)
 
     private struct Tracked {
         var seen: Set<String> = []
         var running: [String: Process] = [:]
+        var stopping: Set<String> = []
     }
 
     /// `environment`: moto's (credentials, region, endpoint) for the runner.
-    public init(client: AWSClient, environment: [String: String], sandbox: URL, logger: Logger, deliver: @escaping Delivery) {
+    /// `gracePeriod`: how long a stopped instance's processes get after SIGTERM before SIGKILL, as at shutdown.
+    public init(
+        client: AWSClient, environment: [String: String], sandbox: URL, logger: Logger, gracePeriod: Duration = .seconds(10),
+        deliver: @escaping Delivery
+    ) {
+        self.gracePeriod = gracePeriod
         self.ec2 = EC2(client: client)
         self.environment = environment
         self.sandbox = sandbox
@@ -73,15 +80,28 @@ public final class InstanceAgent: Sendable {
         }
         for instance in instances {
             let name = instance.state?.name ?? ""
+            let ended = name == "shutting-down" || name == "terminated"
             let (isNew, process) = state.withLock { tracked -> (Bool, Process?) in
-                (tracked.seen.insert(instance.instanceId).inserted, tracked.running[instance.instanceId])
+                let isNew = tracked.seen.insert(instance.instanceId).inserted
+                guard ended, let process = tracked.running[instance.instanceId], tracked.stopping.insert(instance.instanceId).inserted else { return (isNew, nil) }
+                return (isNew, process)
             }
             if isNew, name == "pending" || name == "running" {
                 try await boot(instance.instanceId)
-            } else if let process, name == "shutting-down" || name == "terminated", process.isRunning {
+            } else if let process {
                 logger.info("instance \(instance.instanceId) was terminated: stopping its runner")
-                process.terminate()  // the runner ends its step on SIGTERM and exits
+                stop(process)
             }
+        }
+    }
+
+    /// SIGTERM (the runner ends its step and exits), then SIGKILL after the grace period, as a shutdown does.
+    private func stop(_ process: Process) {
+        process.terminate()
+        let grace = gracePeriod
+        Task {
+            try? await Task.sleep(for: grace)
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
     }
 
@@ -131,7 +151,10 @@ public final class InstanceAgent: Sendable {
             logger.warning("instance \(instanceID) could not be terminated in moto: \(error)")
         }
         await deliver(Self.stateChangeEvent(instanceID: instanceID, state: "terminated"))
-        _ = state.withLock { $0.running.removeValue(forKey: instanceID) }
+        state.withLock {
+            $0.running[instanceID] = nil
+            $0.stopping.remove(instanceID)
+        }
     }
 
     /// The event as EventBridge delivers it for the default bus.

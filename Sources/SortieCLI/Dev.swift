@@ -92,7 +92,10 @@ struct Demo: ParsableCommand {
             await environment.stop()
             print("== summary (\(Self.seconds(clock.now - begun)))")
             for check in checks { print("  \(check.passed ? "ok  " : "FAIL") \(check.name): \(check.detail)") }
-            return checks.allSatisfy(\.passed)
+            let passed = checks.allSatisfy(\.passed)
+            // The instances' sandboxes are kept only when something needs looking into.
+            if passed { try? FileManager.default.removeItem(at: options.workspace) } else { print("instances' sandboxes: \(options.workspace.path)") }
+            return passed
         }
         if !passed { throw ExitCode.failure }
     }

@@ -98,19 +98,7 @@ struct ChunkWorld: Sendable {
 
     /// An S3 notification for an object as S3 would send it: the key form-encoded.
     func notification(key: String, eTag: String, size: Int, sequencer: String) -> Data {
-        let encoded = key.utf8.map { byte -> String in
-            let character = Character(Unicode.Scalar(byte))
-            if byte == UInt8(ascii: " ") { return "+" }
-            if byte < 0x80, character.isLetter || character.isNumber || "-_./*".contains(character) { return String(character) }
-            return String(format: "%%%02X", byte)
-        }.joined()
-        let object: [String: Any] = ["key": encoded, "size": size, "eTag": eTag, "sequencer": sequencer]
-        let record: [String: Any] = [
-            "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": MotoServer.region, "eventTime": "2026-11-20T02:14:10.007Z",
-            "eventName": "ObjectCreated:Put", "userIdentity": ["principalId": "AWS:AIDATEST"],
-            "s3": ["s3SchemaVersion": "1.0", "configurationId": "sortie", "bucket": ["name": bucket, "arn": "arn:aws:s3:::\(bucket)"], "object": object],
-        ]
-        return (try? JSONSerialization.data(withJSONObject: ["Records": [record]])) ?? Data()
+        S3Notifications.objectCreated(bucket: bucket, key: key, eTag: eTag, size: size, sequencer: sequencer)
     }
 
     /// Uploads `body`; returns its eTag without quotes.

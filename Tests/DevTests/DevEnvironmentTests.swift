@@ -88,7 +88,7 @@ struct DevEnvironmentTests {
         let sandbox = Self.workspace()
         defer { try? FileManager.default.removeItem(at: sandbox) }
         let delivered = Mutex<[Data]>([])
-        let agent = InstanceAgent(client: client, environment: server.environment, sandbox: sandbox, logger: Self.quiet) { event in
+        let agent = InstanceAgent(client: client, environment: server.environment, sandbox: sandbox, logger: Self.quiet, gracePeriod: .milliseconds(500)) { event in
             delivered.withLock { $0.append(event) }
         }
         let ec2 = EC2(client: client)
@@ -108,7 +108,9 @@ struct DevEnvironmentTests {
 
         try await blocking { try ec2.terminateInstances([instance]) }
         try await Self.eventually { !delivered.withLock(\.isEmpty) }
-        let event = try #require(try JSONSerialization.jsonObject(with: try #require(delivered.withLock(\.first))) as? [String: Any])
+        let first = delivered.withLock { $0.first }
+        let body = try #require(first)
+        let event = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
         #expect(event["detail-type"] as? String == "EC2 Instance State-change Notification")
         #expect(event["detail"] as? [String: String] == ["instance-id": instance, "state": "terminated"])
         try await Self.eventually { agent.runningCount == 0 }
