@@ -7,7 +7,8 @@ import SortieModel
 /// The scripted story `sortie demo` runs against `sortie dev`, printing a readable timeline and
 /// checking what must hold: (1) a scheduled job failing at step 2 on attempt 1 is retried and
 /// succeeds; (2) five submissions of a job with `max_concurrency: 2` never run more than two at
-/// once and all succeed, in order.
+/// once and all succeed, in order; (3) a million-record file is cut, processed and counted
+/// (`DemoStory+Chunks.swift`). `sortie dev` must run with `DemoStory.overrides`.
 public struct DemoStory: Sendable {
     public struct Check: Sendable, Equatable {
         public var name: String
@@ -27,7 +28,7 @@ public struct DemoStory: Sendable {
     }
 
     public func run() async throws -> [Check] {
-        try await retriedJob() + (try await concurrencyLimit())
+        try await retriedJob() + (try await concurrencyLimit()) + (try await chunkedFile())
     }
 
     // MARK: Story 1

@@ -11,12 +11,12 @@ struct DevLocation: ParsableArguments {
     @Option(help: "Where the functions and sortie-runner were built (default: next to this program).")
     var products: String?
 
-    func options(retryBackoffSeconds: Int, logs: Bool) -> DevEnvironment.Options {
+    func options(retryBackoffSeconds: Int, overrides: [String: [String: String]] = [:], logs: Bool) -> DevEnvironment.Options {
         let own = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
         let workspace = URL(fileURLWithPath: repository).appendingPathComponent(".sortie/dev-\(getpid())")
         return DevEnvironment.Options(
             repository: URL(fileURLWithPath: repository), products: products.map { URL(fileURLWithPath: $0) } ?? own, workspace: workspace,
-            retryBackoffSeconds: retryBackoffSeconds, logs: logs ? .standardError : .capture)
+            retryBackoffSeconds: retryBackoffSeconds, overrides: overrides, logs: logs ? .standardError : .capture)
     }
 }
 
@@ -74,7 +74,7 @@ struct Demo: ParsableCommand {
     var verbose = false
 
     func run() throws {
-        let options = location.options(retryBackoffSeconds: 1, logs: verbose)
+        let options = location.options(retryBackoffSeconds: 1, overrides: DemoStory.overrides, logs: verbose)
         let passed = try runBlocking { () async throws -> Bool in
             let clock = ContinuousClock()
             let begun = clock.now
