@@ -93,7 +93,7 @@ let package = Package(
         ]),
         // The developer's tool: validate and publish specs, run `sortie dev`.
         .executableTarget(name: "SortieCLI", dependencies: [
-            "JobSpecYAML", "SortieModel", "AWSCore", "AWSServices", "LambdaRuntime", "DevEnvironment",
+            "JobSpecYAML", "SortieModel", "AWSCore", "AWSServices", "LambdaRuntime", "DevEnvironment", "LocalAWS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Yams", package: "Yams"),
         ]),
 

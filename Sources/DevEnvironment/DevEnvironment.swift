@@ -79,7 +79,7 @@ public final class DevEnvironment: Sendable {
             let runner = options.products.appendingPathComponent("sortie-runner").path
             let front = try await LambdaFront.start(logger: logger)
             let environment = moto.environment.merging([
-                "AWS_ENDPOINT_URL_LAMBDA": front.endpoint,
+                "AWS_ENDPOINT_URL_LAMBDA": front.endpoint, "SORTIE_DEV": "1",
                 "SORTIE_TABLE": resources.table, "SORTIE_SPECS": "s3://\(resources.bucket)/specs/", "SORTIE_RUNNER_URL": runner,
                 "SORTIE_LOG_BUCKET": resources.bucket, "SORTIE_LOG_GROUP": resources.logGroup,
                 "SORTIE_RETRY_BACKOFF_SECONDS": String(options.retryBackoffSeconds),

@@ -1,0 +1,216 @@
+import AWSCore
+import AWSServices
+import ArgumentParser
+import DevEnvironment
+import Foundation
+import LocalAWS
+import SortieModel
+
+/// The deployment the operator commands act on, from the environment (`sortie dev` prints it):
+/// `SORTIE_TABLE`, `SORTIE_LOG_GROUP` (`/sortie/jobs`), `SORTIE_LAUNCHER_FUNCTION` (`launcher`),
+/// the AWS settings, and `SORTIE_DEV=1` when S3 events must be delivered by hand.
+struct Target: ParsableArguments {
+    @Flag(help: "Print JSON for scripts.")
+    var json = false
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    func client() throws -> AWSClient { try AWSClient.fromEnvironment() }
+
+    func store() throws -> JobStore {
+        guard let table = environment["SORTIE_TABLE"], !table.isEmpty else {
+            throw ValidationError("SORTIE_TABLE is not set (sortie dev prints the settings to export)")
+        }
+        return JobStore(dynamoDB: DynamoDB(client: try client()), table: table)
+    }
+
+    func record(_ id: String) throws -> JobRecord {
+        guard let record = try store().record(id) else { throw CommandFailure("no job \(id)") }
+        return record
+    }
+
+    func emit(_ object: [String: Any]) throws {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// A failure already explained: printed as is, exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension JobRecord {
+    var json: [String: Any] {
+        var object: [String: Any] = [
+            "id": id, "job": job, "attempt": attempt, "state": state.rawValue, "parameters": parameters, "submittedAt": submittedAt,
+            "history": history.map { ["state": $0.state.rawValue, "at": $0.at, "reason": $0.reason ?? ""] },
+        ]
+        object["statusReason"] = statusReason
+        object["instanceId"] = instanceID
+        object["exitCode"] = exitCode
+        object["durationMs"] = durationMilliseconds
+        return object
+    }
+
+    static func time(_ milliseconds: Int64) -> String {
+        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+}
+
+struct Submit: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Submit a job through the launcher; prints its id.")
+
+    @Argument(help: "The job's name (its published spec).")
+    var job: String
+
+    @Option(name: .customLong("arg"), help: "An argument, NAME=VALUE (repeatable).")
+    var arguments: [String] = []
+
+    @OptionGroup var target: Target
+
+    func run() throws {
+        var args: [String: String] = [:]
+        for pair in arguments {
+            guard let equals = pair.firstIndex(of: "=") else { throw ValidationError("--arg takes NAME=VALUE, not '\(pair)'") }
+            args[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+        }
+        let event = try JSONSerialization.data(withJSONObject: ["job": job, "args": args, "id": UUID().uuidString.lowercased()])
+        let function = target.environment["SORTIE_LAUNCHER_FUNCTION"] ?? "launcher"
+        let output = try LambdaInvoke(client: try target.client()).invoke(functionName: function, payload: event, invocationType: .requestResponse)
+        let answer = (try? JSONSerialization.jsonObject(with: output.payload)) as? [String: Any] ?? [:]
+        if target.json {
+            print(String(decoding: output.payload, as: UTF8.self))
+        } else if output.functionError == nil {
+            print("\(answer["outcome"] ?? "?") \(answer["jobId"] ?? "") \(answer["instanceId"].map { "on \($0)" } ?? "")")
+        }
+        if let error = output.functionError {
+            throw CommandFailure("\(function) failed (\(error)): \(answer["errorMessage"] ?? String(decoding: output.payload, as: UTF8.self))")
+        }
+    }
+}
+
+struct Describe: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "A job's timeline: every transition with its reason.")
+
+    @Argument(help: "The job's id.")
+    var id: String
+
+    @OptionGroup var target: Target
+
+    func run() throws {
+        let record = try target.record(id)
+        if target.json { return try target.emit(record.json) }
+        print("\(record.job) \(record.id): \(record.state.rawValue), attempt \(record.attempt)\(record.instanceID.map { " on \($0)" } ?? "")")
+        for transition in record.history {
+            print("  \(JobRecord.time(transition.at))  \(transition.state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(transition.reason ?? "")")
+        }
+    }
+}
+
+struct Logs: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "A job's step output (its current attempt), from CloudWatch Logs.")
+
+    @Argument(help: "The job's id.")
+    var id: String
+
+    @Flag(help: "Keep printing until the job ends.")
+    var follow = false
+
+    @OptionGroup var target: Target
+
+    func run() throws {
+        let logs = CloudWatchLogs(client: try target.client())
+        let group = target.environment["SORTIE_LOG_GROUP"] ?? "/sortie/jobs"
+        var printed = 0
+        while true {
+            let record = try target.record(id)
+            let stream = "\(record.job)/\(record.id)/attempt-\(record.attempt)"
+            let events = (try? logs.getLogEvents(group: group, stream: stream)) ?? []
+            for event in events.dropFirst(printed) {
+                if target.json { try target.emit(["timestamp": event.timestamp, "message": event.message]) } else { print(event.message) }
+            }
+            printed = max(printed, events.count)
+            guard follow, !record.state.isFinal else { return }
+            Thread.sleep(forTimeInterval: 1)
+        }
+    }
+}
+
+struct Cancel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cancel a job: terminates its instance (the reactor records the ending) or ends it while it waits.")
+
+    @Argument(help: "The job's id.")
+    var id: String
+
+    @OptionGroup var target: Target
+
+    func run() throws {
+        let store = try target.store()
+        let record = try target.record(id)
+        let reason = "Cancelled by \(target.environment["USER"] ?? "an operator")"
+        switch record.state {
+        case .succeeded, .failed:
+            throw CommandFailure("job \(id) has already ended: \(record.state.rawValue)")
+        case .submitted, .runnable:
+            guard try store.transition(id, attempt: record.attempt, from: [.submitted, .runnable], to: .failed, reason: reason) else {
+                throw CommandFailure("job \(id) moved on meanwhile; try again")
+            }
+        case .starting, .running:
+            guard let instance = record.instanceID else { throw CommandFailure("job \(id) has no instance yet; try again") }
+            try store.annotate(id, attempt: record.attempt, set: ["cancelRequestedAt": .number(JobStore.now()), "cancelReason": .s(reason)])
+            try EC2(client: try target.client()).terminateInstances([instance])
+        }
+        if target.json { return try target.emit(["id": id, "cancelled": true, "instanceId": record.instanceID ?? NSNull()]) }
+        print("cancelled \(id)\(record.instanceID.map { ": instance \($0) terminating" } ?? "")")
+    }
+}
+
+struct Put: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Upload a file to S3; under sortie dev, also deliver S3's event to the bucket's functions.")
+
+    @Argument(help: "The file.")
+    var file: String
+
+    @Argument(help: "s3://bucket/key (a key ending in / takes the file's name).")
+    var destination: String
+
+    @Option(help: "The repository (its functions/ say which functions a bucket triggers).")
+    var repository = "."
+
+    @OptionGroup var target: Target
+
+    func run() throws {
+        guard destination.hasPrefix("s3://"), let slash = destination.dropFirst(5).firstIndex(of: "/") else {
+            throw ValidationError("the destination must be s3://bucket/key")
+        }
+        let bucket = String(destination.dropFirst(5)[..<slash])
+        let path = String(destination.dropFirst(5)[slash...].dropFirst())
+        let key = path.isEmpty || path.hasSuffix("/") ? path + URL(fileURLWithPath: file).lastPathComponent : path
+        let body = try Data(contentsOf: URL(fileURLWithPath: file))
+        let client = try target.client()
+        let eTag = try S3(client: client).putObject(bucket: bucket, key: key, body: body).eTag ?? ""
+        var result: [String: Any] = ["bucket": bucket, "key": key, "size": body.count]
+        if target.environment["SORTIE_DEV"] == "1" {
+            let definitions = try FunctionDefinition.load(folder: URL(fileURLWithPath: repository).appendingPathComponent("functions"))
+            let deliveries = try runBlocking {
+                try await DevEnvironment.deliverObjectCreated(to: definitions, bucket: bucket, key: key, eTag: eTag, size: body.count) { function, event in
+                    try await blocking {
+                        try LambdaInvoke(client: client).invoke(functionName: function, payload: event, invocationType: .requestResponse).payload
+                    }
+                }
+            }
+            var delivered: [String: Any] = [:]
+            for delivery in deliveries { delivered[delivery.function] = (try? JSONSerialization.jsonObject(with: delivery.response)) ?? NSNull() }
+            result["delivered"] = delivered
+        }
+        if target.json { return try target.emit(result) }
+        print("put s3://\(bucket)/\(key) (\(body.count) bytes)")
+        for (function, answer) in (result["delivered"] as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let text = (try? JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys, .withoutEscapingSlashes])).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            print("  \(function): \(text)")
+        }
+    }
+}

@@ -1,0 +1,82 @@
+@testable import DevEnvironment
+import Foundation
+import SortieModel
+import SortieTestSupport
+import Testing
+
+/// The operator commands, run as the `sortie` executable against `sortie dev` with the settings it prints.
+@Suite("sortie's operator commands against sortie dev")
+struct CommandTests {
+    @Test("submit, describe, logs, cancel and put, with --json and meaningful exit codes")
+    func commands() async throws {
+        let workspace = DevEnvironmentTests.workspace()
+        defer { try? FileManager.default.removeItem(at: workspace) }
+        let environment = try await DevEnvironment.start(
+            .init(repository: Repository.root, products: BuiltProducts.directory, workspace: workspace), logger: DevEnvironmentTests.quiet)
+        do {
+            try await exercise(environment, workspace: workspace)
+        } catch {
+            await environment.stop()
+            throw error
+        }
+        await environment.stop()
+    }
+
+    private func exercise(_ environment: DevEnvironment, workspace: URL) async throws {
+        let sortie = try BuiltProducts.executable("sortie")
+        let settings = environment.environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "USER": "tester"]) { $1 }
+        @Sendable func run(_ arguments: [String]) async throws -> Command.Result {
+            try await blocking { try Command.run(sortie, arguments, environment: settings, timeout: .seconds(60)) }
+        }
+        @Sendable func json(_ result: Command.Result) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)\(result.stderr)")
+        }
+        let story = DemoStory(environment: environment, patience: .seconds(30)) { _ in }
+        let quick = JobSpec(
+            name: "cli-quick", instance: DemoStory.demoInstance, arguments: ["who": .init(defaultValue: "nobody")],
+            steps: [.init(name: "greet", run: #"echo "hello $SORTIE_ARG_who""#)], timeoutSeconds: 60)
+        let slow = JobSpec(name: "cli-slow", instance: DemoStory.demoInstance, steps: [.init(name: "wait", run: "exec sleep 60")], timeoutSeconds: 120)
+        try await story.publish(quick)
+        try await story.publish(slow)
+
+        // submit → the launcher's answer; describe → the timeline; logs → the step's output.
+        let submitted = try await run(["submit", "cli-quick", "--arg", "who=operator", "--json"])
+        #expect(submitted.status == 0, "\(submitted.stderr)")
+        let id = try #require(try json(submitted)["jobId"] as? String)
+        let record = try await story.settled(id) { $0.state.isFinal }
+        #expect(record.state == .succeeded)
+        let described = try await run(["describe", id, "--json"])
+        #expect(try json(described)["state"] as? String == "SUCCEEDED")
+        #expect((try json(described)["history"] as? [[String: Any]])?.map { $0["state"] as? String } == ["SUBMITTED", "STARTING", "RUNNING", "SUCCEEDED"])
+        let text = try await run(["describe", id])
+        #expect(text.status == 0 && text.stdout.contains("cli-quick \(id): SUCCEEDED, attempt 1") && text.stdout.contains("All 1 steps succeeded"))
+        let logs = try await run(["logs", id, "--follow"])
+        #expect(logs.status == 0 && logs.stdout.contains("hello operator"), "\(logs.stdout)\(logs.stderr)")
+
+        // Errors: an unknown job fails with status 1 and says why; a bad argument is a usage error.
+        let unknown = try await run(["describe", "no-such-job"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no job no-such-job"))
+        let bad = try await run(["submit", "cli-quick", "--arg", "novalue"])
+        #expect(bad.status == 64)
+        #expect(try await run(["submit", "no-such-spec"]).status == 1)
+
+        // cancel a running job: its instance is terminated, the agent stops it, the reactor records it FAILED.
+        let slowID = try #require(try json(try await run(["submit", "cli-slow", "--json"]))["jobId"] as? String)
+        _ = try await story.settled(slowID) { $0.state == .running }
+        let cancelled = try await run(["cancel", slowID, "--json"])
+        #expect(cancelled.status == 0, "\(cancelled.stderr)")
+        #expect(try json(cancelled)["cancelled"] as? Bool == true)
+        let ended = try await story.settled(slowID) { $0.state.isFinal }
+        #expect(ended.state == .failed)
+        #expect(try await run(["cancel", slowID]).status == 1, "an ended job cannot be cancelled")
+
+        // put: the object lands and, in dev, the bucket's function gets S3's event.
+        let file = workspace.appendingPathComponent("orders.csv")
+        try Data("order_id,customer,email,amount,currency,ordered_on,paid,note\n1,C00000001,,1.00,EUR,2026-11-20,,\n".utf8).write(to: file)
+        let put = try await run(["put", file.path, "s3://sortie-landing/incoming/orders/", "--repository", Repository.root.path, "--json"])
+        #expect(put.status == 0, "\(put.stderr)")
+        #expect(try json(put)["key"] as? String == "incoming/orders/orders.csv")
+        let submitter = try #require((try json(put)["delivered"] as? [String: Any])?["s3-submitter"] as? [String: Any])
+        #expect((submitter["files"] as? [[String: Any]])?.first?["status"] as? String == "submitted")
+    }
+}
