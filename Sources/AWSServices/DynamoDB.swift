@@ -294,6 +294,40 @@ public struct DynamoDB: Sendable {
         try json.call("Query", input)
     }
 
+    // MARK: Scan
+
+    /// The whole table, page by page (operator listings; handlers use keys and indexes).
+    public struct ScanInput: Encodable, Sendable {
+        public var tableName: String
+        public var filterExpression: String?
+        public var expressionAttributeNames: [String: String]?
+        public var expressionAttributeValues: Item?
+        public var exclusiveStartKey: Item?
+        public var consistentRead: Bool?
+
+        public init(
+            tableName: String, filterExpression: String? = nil, expressionAttributeNames: [String: String]? = nil,
+            expressionAttributeValues: Item? = nil, exclusiveStartKey: Item? = nil, consistentRead: Bool? = nil
+        ) {
+            self.tableName = tableName
+            self.filterExpression = filterExpression
+            self.expressionAttributeNames = expressionAttributeNames
+            self.expressionAttributeValues = expressionAttributeValues
+            self.exclusiveStartKey = exclusiveStartKey
+            self.consistentRead = consistentRead
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case tableName = "TableName", filterExpression = "FilterExpression", expressionAttributeNames = "ExpressionAttributeNames"
+            case expressionAttributeValues = "ExpressionAttributeValues", exclusiveStartKey = "ExclusiveStartKey", consistentRead = "ConsistentRead"
+        }
+    }
+
+    /// One page (a Scan answers as a Query does); loop on `lastEvaluatedKey` for more.
+    public func scan(_ input: ScanInput) throws(AWSError) -> QueryOutput {
+        try json.call("Scan", input)
+    }
+
     // MARK: TransactWriteItems
 
     /// One action of a transaction: exactly one of the four.

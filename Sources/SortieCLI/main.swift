@@ -7,7 +7,7 @@ struct Sortie: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Batch jobs on self-terminating EC2, launched from Lambda.",
         version: Lambda.version,
-        subcommands: [Validate.self, PrintJSON.self, Publish.self, Template.self, Dev.self, Demo.self, Submit.self, Describe.self, Logs.self, Cancel.self, Put.self])
+        subcommands: [Validate.self, PrintJSON.self, Publish.self, Template.self, Dev.self, Demo.self, Submit.self, Describe.self, Logs.self, Cancel.self, Put.self, Jobs.self])
 }
 
 Sortie.main()

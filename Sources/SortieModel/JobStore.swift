@@ -224,7 +224,7 @@ public struct JobStore: Sendable {
         .update(.init(tableName: table, key: key, updateExpression: "DELETE holders :id", expressionAttributeValues: [":id": .ss([id])]))
     }
 
-    private func decode(_ item: DynamoDB.Item) throws(AWSError) -> JobRecord {
+    func decode(_ item: DynamoDB.Item) throws(AWSError) -> JobRecord {
         do {
             return try JobTable.record(item)
         } catch {

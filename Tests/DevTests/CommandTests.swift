@@ -70,6 +70,16 @@ struct CommandTests {
         #expect(ended.state == .failed)
         #expect(try await run(["cancel", slowID]).status == 1, "an ended job cannot be cancelled")
 
+        // jobs: the table, filtered by kind and state.
+        let listed = try json(try await run(["jobs", "--json"]))["jobs"] as? [[String: Any]]
+        #expect(listed?.map { $0["id"] as? String } == [id, slowID])
+        let failed = try json(try await run(["jobs", "--state", "failed", "--json"]))["jobs"] as? [[String: Any]]
+        #expect(failed?.map { $0["id"] as? String } == [slowID])
+        #expect((try json(try await run(["jobs", "--job", "cli-quick", "--json"]))["jobs"] as? [[String: Any]])?.count == 1)
+        let table = try await run(["jobs"])
+        #expect(table.stdout.split(separator: "\n").first?.hasPrefix("ID") == true && table.stdout.contains("\(id)  cli-quick  1        SUCCEEDED"))
+        #expect(try await run(["jobs", "--state", "sleeping"]).status == 64)
+
         // put: the object lands and, in dev, the bucket's function gets S3's event.
         let file = workspace.appendingPathComponent("orders.csv")
         try Data("order_id,customer,email,amount,currency,ordered_on,paid,note\n1,C00000001,,1.00,EUR,2026-11-20,,\n".utf8).write(to: file)

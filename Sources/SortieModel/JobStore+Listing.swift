@@ -1,0 +1,32 @@
+import AWSCore
+import AWSServices
+
+extension JobStore {
+    /// Every job record, optionally of one job kind and in one state, oldest submission first.
+    /// A scan: for operators (`sortie jobs`), not for handlers.
+    public func records(job: String? = nil, state: JobState? = nil) throws(AWSError) -> [JobRecord] {
+        var conditions = ["begins_with(pk, :job)", "sk = :sk"]
+        var names: [String: String] = [:]
+        var values: DynamoDB.Item = [":job": .s("JOB#"), ":sk": .s("JOB")]
+        if let job {
+            conditions.append("#job = :name")
+            names["#job"] = "job"
+            values[":name"] = .s(job)
+        }
+        if let state {
+            conditions.append("#state = :state")
+            names["#state"] = "state"
+            values[":state"] = .s(state.rawValue)
+        }
+        var records: [JobRecord] = []
+        var start: DynamoDB.Item?
+        repeat {
+            let page = try dynamoDB.scan(.init(
+                tableName: table, filterExpression: conditions.joined(separator: " AND "), expressionAttributeNames: names.isEmpty ? nil : names,
+                expressionAttributeValues: values, exclusiveStartKey: start, consistentRead: true))
+            for item in page.items { records.append(try decode(item)) }
+            start = page.lastEvaluatedKey
+        } while start != nil
+        return records.sorted { ($0.submittedAt, $0.id) < ($1.submittedAt, $1.id) }
+    }
+}
