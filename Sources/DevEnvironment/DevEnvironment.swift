@@ -68,8 +68,13 @@ public final class DevEnvironment: Sendable {
         self.environment = environment
     }
 
+    /// The repository's `functions/*.json`.
+    public static func definitions(in repository: URL) throws -> [FunctionDefinition] {
+        try FunctionDefinition.load(folder: repository.appendingPathComponent("functions"))
+    }
+
     public static func start(_ options: Options, logger: Logger) async throws -> DevEnvironment {
-        let definitions = try FunctionDefinition.load(folder: options.repository.appendingPathComponent("functions"))
+        let definitions = try definitions(in: options.repository)
         let resources = DevResources(definitions: definitions)
         // One request at a time keeps DynamoDB's conditional writes atomic (see `MotoServer.serialized`).
         let moto = try await blocking { try MotoServer.startConfigured(serialized: true) }

@@ -194,7 +194,7 @@ struct Put: ParsableCommand {
         let eTag = try S3(client: client).putObject(bucket: bucket, key: key, body: body).eTag ?? ""
         var result: [String: Any] = ["bucket": bucket, "key": key, "size": body.count]
         if target.environment["SORTIE_DEV"] == "1" {
-            let definitions = try FunctionDefinition.load(folder: URL(fileURLWithPath: repository).appendingPathComponent("functions"))
+            let definitions = try DevEnvironment.definitions(in: URL(fileURLWithPath: repository))
             let deliveries = try runBlocking {
                 try await DevEnvironment.deliverObjectCreated(to: definitions, bucket: bucket, key: key, eTag: eTag, size: body.count) { function, event in
                     try await blocking {
