@@ -88,7 +88,7 @@ let package = Package(
         .target(name: "LocalAWS"),
         // `sortie dev`: moto as AWS, the deployment's resources, every function under the local Runtime API, an EC2 stand-in.
         .target(name: "DevEnvironment", dependencies: [
-            "LocalAWS", "LocalRuntime", "LoopbackHTTP", "SortieModel", "ChunkStore", "AWSCore", "AWSServices",
+            "LocalAWS", "LocalRuntime", "LoopbackHTTP", "SortieModel", "ChunkStore", "S3Submitter", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The developer's tool: validate and publish specs, run `sortie dev`.

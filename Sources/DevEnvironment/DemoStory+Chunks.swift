@@ -2,6 +2,7 @@ import AWSServices
 import ChunkStore
 import Foundation
 import LocalAWS
+import S3Submitter
 
 /// Story 3: a 1,000,000-record orders CSV put into the landing bucket → planned into chunks →
 /// the small chunks processed by `chunk-processor` (invoked by the submitter through Lambda's
@@ -44,21 +45,11 @@ extension DemoStory {
         say("== 3. a 1,000,000-record CSV put into s3://\(bucket)/\(key)")
         let file = Self.ordersFile()
         let deliveries = try await environment.put(file, bucket: bucket, key: key)
-        struct Answer: Decodable {
-            struct File: Decodable {
-                var status: String
-                var fileId: String?
-                var records: Int?
-                var lambdaChunks: Int?
-                var batchChunks: Int?
-                var batchJobs: [String]?
-            }
-            var files: [File]
-        }
+        struct Answer: Decodable { var files: [FileOutcome] }
         guard let delivery = deliveries.first(where: { $0.function == "s3-submitter" }),
               let answer = try JSONDecoder().decode(Answer.self, from: delivery.response).files.first, let fileId = answer.fileId
         else { throw DevError.expectation("s3-submitter did not plan s3://\(bucket)/\(key)") }
-        say("  put \(file.count / 1_000_000) MB; s3-submitter: \(answer.status), \(answer.records ?? 0) records, "
+        say("  put \(file.count / 1_000_000) MB; s3-submitter: \(answer.status.rawValue), \(answer.records ?? 0) records, "
             + "\(answer.lambdaChunks ?? 0) chunks for Lambda, \(answer.batchChunks ?? 0) for Batch (jobs: \((answer.batchJobs ?? []).joined(separator: ", ")))")
 
         let table = JobTable(dynamoDB: DynamoDB(client: environment.client), tableName: environment.resources.table)
@@ -84,7 +75,7 @@ extension DemoStory {
         }
         say("  delivered \(delivered), rejected \(rejected), submitted to Batch \(submitted)")
         return [
-            Check(name: "story 3: every record planned", passed: answer.records == Self.fileRecords, detail: "\(answer.records ?? 0) records"),
+            Check(name: "story 3: every record planned", passed: answer.records == Int64(Self.fileRecords), detail: "\(answer.records ?? 0) records"),
             Check(name: "story 3: small chunks in Lambda, the big ones in one Batch job",
                   passed: lambda.count >= 2 && !batch.isEmpty && answer.batchJobs?.count == 1,
                   detail: "\(lambda.count) in Lambda, \(batch.count) in Batch job \(answer.batchJobs?.first ?? "none")"),
