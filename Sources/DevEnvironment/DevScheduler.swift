@@ -2,14 +2,24 @@ import Foundation
 import LocalAWS
 import Synchronization
 
-/// Fires the "Scheduled Event"s of the functions' `schedule` triggers that carry a
-/// `rate(…)` expression, `speedUp` times faster than EventBridge would (a demo cannot wait five
-/// minutes for the reactor's sweep).
+/// Fires the "Scheduled Event"s of the functions' `schedule` triggers: `rate(…)` ones `speedUp`
+/// times faster than EventBridge would (a demo cannot wait five minutes for the reactor's sweep),
+/// `cron(…)` ones at their minutes (UTC), with the trigger's job and arguments as `detail`.
 final class DevScheduler: Sendable {
+    enum Timing: Sendable, Equatable {
+        case every(Duration)
+        case cron(CronExpression)
+    }
+
     struct Schedule: Sendable, Equatable {
         var function: String
         var expression: String
-        var interval: Duration
+        var timing: Timing
+        var job: String?
+        var args: [String: String] = [:]
+
+        /// The rule EventBridge would name in `resources`.
+        var rule: String { "sortie-\(job ?? "\(function)-schedule")" }
     }
 
     private let tasks = Mutex<[Task<Void, Never>]>([])
@@ -29,22 +39,33 @@ final class DevScheduler: Sendable {
         return .seconds(value * unit)
     }
 
+    /// Every schedule the definitions declare that `sortie dev` can keep; unreadable expressions are left out.
     static func schedules(_ definitions: [FunctionDefinition], speedUp: Int) -> [Schedule] {
         definitions.filter(\.isLambda).flatMap { definition in
             (definition.triggers ?? []).compactMap { trigger -> Schedule? in
-                guard trigger.type == "schedule", let expression = trigger.expression, let interval = interval(expression) else { return nil }
-                return Schedule(function: definition.name, expression: expression, interval: interval / max(speedUp, 1))
+                guard trigger.type == "schedule", let expression = trigger.expression else { return nil }
+                let timing: Timing
+                if let interval = interval(expression) {
+                    timing = .every(interval / max(speedUp, 1))
+                } else if let cron = CronExpression(expression) {
+                    timing = .cron(cron)
+                } else {
+                    return nil
+                }
+                return Schedule(function: definition.name, expression: expression, timing: timing, job: trigger.job, args: trigger.args ?? [:])
             }
         }
     }
 
-    /// The event EventBridge sends for a rule named `sortie-<function>-schedule`.
-    static func event(rule: String) -> Data {
+    /// The event EventBridge sends for `schedule`'s rule.
+    static func event(_ schedule: Schedule) -> Data {
         let (region, account) = (MotoServer.region, MotoServer.accountID)
+        var detail: [String: Any] = [:]
+        if let job = schedule.job { detail = ["job": job, "args": schedule.args] }
         let event: [String: Any] = [
             "version": "0", "id": UUID().uuidString.lowercased(), "detail-type": "Scheduled Event", "source": "aws.events", "account": account,
-            "time": ISO8601DateFormatter().string(from: Date()), "region": region, "resources": ["arn:aws:events:\(region):\(account):rule/\(rule)"],
-            "detail": [String: String](),
+            "time": ISO8601DateFormatter().string(from: Date()), "region": region,
+            "resources": ["arn:aws:events:\(region):\(account):rule/\(schedule.rule)"], "detail": detail,
         ]
         return (try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys])) ?? Data()
     }
@@ -53,9 +74,17 @@ final class DevScheduler: Sendable {
         let started = schedules.map { schedule in
             Task {
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: schedule.interval)
+                    switch schedule.timing {
+                    case .every(let interval):
+                        try? await Task.sleep(for: interval)
+                    case .cron(let cron):
+                        // Wake at the next minute's start; fire only in the minutes the expression names.
+                        let seconds = 60 - Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 60)
+                        try? await Task.sleep(for: .milliseconds(Int(seconds * 1000) + 50))
+                        guard cron.matches(Date()) else { continue }
+                    }
                     guard !Task.isCancelled else { return }
-                    await fire(schedule.function, Self.event(rule: "sortie-\(schedule.function)-schedule"))
+                    await fire(schedule.function, Self.event(schedule))
                 }
             }
         }

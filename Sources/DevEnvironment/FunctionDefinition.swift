@@ -15,6 +15,22 @@ public struct FunctionDefinition: Sendable, Decodable, Equatable {
         public var bucket: String?
         public var prefix: String?
         public var expression: String?
+        /// A schedule's job and arguments (the launcher's Scheduled Event `detail`).
+        public var job: String?
+        public var args: [String: String]?
+
+        enum CodingKeys: String, CodingKey { case type, bucket, prefix, expression, job, args }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            type = try container.decode(String.self, forKey: .type)
+            bucket = try container.decodeIfPresent(String.self, forKey: .bucket)
+            prefix = try container.decodeIfPresent(String.self, forKey: .prefix)
+            expression = try container.decodeIfPresent(String.self, forKey: .expression)
+            job = try container.decodeIfPresent(String.self, forKey: .job)
+            // Arguments are strings for the launcher; anything else is the template's business.
+            args = try? container.decodeIfPresent([String: String].self, forKey: .args)
+        }
 
         /// Whether a bucket trigger fires for an object created at `bucket`/`key`.
         public func matches(bucket: String, key: String) -> Bool {

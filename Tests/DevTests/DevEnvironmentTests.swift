@@ -57,7 +57,7 @@ struct DevEnvironmentTests {
         #expect(resources.batchQueue == "sortie-chunks" && resources.batchDefinition == "sortie-chunk-worker")
     }
 
-    @Test("rate expressions as EventBridge writes them, sped up; the reactor's sweep is the one scheduled function")
+    @Test("rate expressions as EventBridge writes them, sped up; the scheduled events for the reactor's sweep and for a job")
     func schedules() throws {
         #expect(DevScheduler.interval("rate(5 minutes)") == .seconds(300))
         #expect(DevScheduler.interval("rate(1 hour)") == .seconds(3600))
@@ -66,10 +66,40 @@ struct DevEnvironmentTests {
         #expect(DevScheduler.interval("rate(5 fortnights)") == nil)
         #expect(DevScheduler.interval("cron(0 2 * * ? *)") == nil)
         let definitions = try FunctionDefinition.load(folder: Repository.root.appendingPathComponent("functions"))
-        #expect(DevScheduler.schedules(definitions, speedUp: 150) == [.init(function: "retry-reactor", expression: "rate(5 minutes)", interval: .seconds(2))])
-        let event = try #require(try JSONSerialization.jsonObject(with: DevScheduler.event(rule: "sortie-retry-reactor-schedule")) as? [String: Any])
-        #expect(event["detail-type"] as? String == "Scheduled Event")
-        #expect(event["resources"] as? [String] == ["arn:aws:events:us-east-1:123456789012:rule/sortie-retry-reactor-schedule"])
+        let schedules = DevScheduler.schedules(definitions, speedUp: 150)
+        #expect(schedules.contains(.init(function: "retry-reactor", expression: "rate(5 minutes)", timing: .every(.seconds(2)))))
+        let sweep = try JSONSerialization.jsonObject(with: DevScheduler.event(.init(function: "retry-reactor", expression: "", timing: .every(.seconds(1)))))
+        #expect((sweep as? [String: Any])?["detail-type"] as? String == "Scheduled Event")
+        #expect((sweep as? [String: Any])?["resources"] as? [String] == ["arn:aws:events:us-east-1:123456789012:rule/sortie-retry-reactor-schedule"])
+        // A job's schedule carries the job and its arguments, as the template's rule input does.
+        let nightly = DevScheduler.Schedule(function: "launcher", expression: "cron(0 2 * * ? *)", timing: .every(.seconds(1)), job: "nightly-etl", args: ["day": "yesterday"])
+        let event = try #require(try JSONSerialization.jsonObject(with: DevScheduler.event(nightly)) as? [String: Any])
+        let detail = event["detail"] as? [String: Any]
+        #expect(detail?["job"] as? String == "nightly-etl")
+        #expect(detail?["args"] as? [String: String] == ["day": "yesterday"])
+        #expect(event["resources"] as? [String] == ["arn:aws:events:us-east-1:123456789012:rule/sortie-nightly-etl"])
+    }
+
+    @Test("cron expressions as EventBridge writes them, in UTC")
+    func cron() throws {
+        func date(_ text: String) throws -> Date { try #require(ISO8601DateFormatter().date(from: text)) }
+        let nightly = try #require(CronExpression("cron(0 2 * * ? *)"))
+        #expect(nightly.matches(try date("2026-11-25T02:00:30Z")))
+        #expect(!nightly.matches(try date("2026-11-25T02:01:00Z")))
+        let weekdays = try #require(CronExpression("cron(15,45 8-17/3 ? JAN-MAR MON-FRI 2026)"))
+        #expect(weekdays.matches(try date("2026-01-05T11:45:00Z")))  // a Monday, 11 = 8 + 3
+        #expect(!weekdays.matches(try date("2026-01-04T11:45:00Z")))  // a Sunday
+        #expect(!weekdays.matches(try date("2026-01-05T10:45:00Z")))
+        #expect(!weekdays.matches(try date("2027-01-04T11:45:00Z")))
+        let monthly = try #require(CronExpression("cron(0/30 0 1 * ? *)"))
+        #expect(monthly.matches(try date("2026-12-01T00:30:00Z")))
+        #expect(!monthly.matches(try date("2026-12-02T00:30:00Z")))
+        for unsupported in ["cron(0 2 L * ? *)", "cron(0 2 * * 2#1 *)", "cron(60 2 * * ? *)", "cron(0 2 * *)", "rate(5 minutes)", "cron(0 2 * * MOON *)"] {
+            #expect(CronExpression(unsupported) == nil, "\(unsupported)")
+        }
+        let definitions = try FunctionDefinition.load(folder: Repository.root.appendingPathComponent("functions"))
+        let launcher = DevScheduler.schedules(definitions, speedUp: 150).filter { $0.function == "launcher" }
+        #expect(launcher.allSatisfy { if case .cron = $0.timing { $0.job != nil } else { false } }, "the launcher's schedules are its jobs' crons")
     }
 
     @Test("the most jobs running at once, an ending freeing its place for a start at the same instant")
