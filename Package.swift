@@ -133,7 +133,7 @@ let package = Package(
             "LambdaRuntime", "LocalRuntime", "SortieTestSupport", "EchoFunction", "RuntimeProbe", "SortieLocal",
         ]),
         .testTarget(name: "AWSTests", dependencies: ["AWSCore", "AWSServices", "SortieTestSupport", "LoopbackHTTP"]),
-        .testTarget(name: "PackagingTests", dependencies: ["SortieTestSupport"]),
+        .testTarget(name: "PackagingTests", dependencies: ["SortieTestSupport", "DevEnvironment"]),
         .testTarget(name: "JobModelTests", dependencies: [
             "SortieModel", "JobSpecYAML", "SortieTestSupport", "SortieCLI", .product(name: "Yams", package: "Yams"),
         ]),

@@ -52,7 +52,7 @@ final class DevScheduler: Sendable {
                 } else {
                     return nil
                 }
-                return Schedule(function: definition.name, expression: expression, timing: timing, job: trigger.job, args: trigger.args ?? [:])
+                return Schedule(function: definition.name, expression: expression, timing: timing, job: trigger.job, args: trigger.stringArguments ?? [:])
             }
         }
     }

@@ -1,35 +1,49 @@
 import Foundation
+import SortieModel
 
-/// One `functions/<name>.json`, as `sortie dev` reads it: which product to run and with what
-/// settings (see functions/README.md for every field).
+/// One `functions/<name>.json`, as `sortie dev` and `sortie template` read it (see
+/// functions/README.md for every field; `scripts/functions.py` validates the whole file).
+/// Free-form JSON (event patterns, IAM conditions, schedule arguments) is read as the job
+/// model's untyped tree.
 public struct FunctionDefinition: Sendable, Decodable, Equatable {
     public var name: String
     public var kind: String
     public var product: String
+    public var description: String?
+    public var architecture: String
+    public var memory: Int?
     public var timeout: Int?
     public var environment: [String: String]?
+    /// Values are `Fn::Sub` strings; `null` leaves a development-only variable out.
+    public var deployEnvironment: [String: String?]?
     public var triggers: [Trigger]?
+    public var permissions: [Permission]?
+    public var parameters: [String: Parameter]?
+    /// The packaging test's event file and the response it must produce (paths from the repository root).
+    public var sampleEvent: String?
+    public var expectedResponse: String?
 
     public struct Trigger: Sendable, Decodable, Equatable {
         public var type: String
-        public var bucket: String?
-        public var prefix: String?
         public var expression: String?
         /// A schedule's job and arguments (the launcher's Scheduled Event `detail`).
         public var job: String?
-        public var args: [String: String]?
+        public var args: SpecValue?
+        public var pattern: SpecValue?
+        public var bucket: String?
+        public var events: [String]?
+        public var prefix: String?
+        public var suffix: String?
 
-        enum CodingKeys: String, CodingKey { case type, bucket, prefix, expression, job, args }
-
-        public init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            type = try container.decode(String.self, forKey: .type)
-            bucket = try container.decodeIfPresent(String.self, forKey: .bucket)
-            prefix = try container.decodeIfPresent(String.self, forKey: .prefix)
-            expression = try container.decodeIfPresent(String.self, forKey: .expression)
-            job = try container.decodeIfPresent(String.self, forKey: .job)
-            // Arguments are strings for the launcher; anything else is the template's business.
-            args = try? container.decodeIfPresent([String: String].self, forKey: .args)
+        /// The arguments when every one is a string, as the launcher takes them; otherwise nil.
+        public var stringArguments: [String: String]? {
+            guard case .map(let entries)? = args?.kind else { return nil }
+            var arguments: [String: String] = [:]
+            for entry in entries {
+                guard case .scalar(let text, quoted: true) = entry.value.kind else { return nil }
+                arguments[entry.key] = text
+            }
+            return arguments
         }
 
         /// Whether a bucket trigger fires for an object created at `bucket`/`key`.
@@ -38,13 +52,43 @@ public struct FunctionDefinition: Sendable, Decodable, Equatable {
         }
     }
 
+    public struct Permission: Sendable, Decodable, Equatable {
+        public var actions: [String]
+        public var resources: [String]
+        public var condition: SpecValue?
+
+        public init(actions: [String], resources: [String], condition: SpecValue? = nil) {
+            self.actions = actions
+            self.resources = resources
+            self.condition = condition
+        }
+    }
+
+    public struct Parameter: Sendable, Decodable, Equatable {
+        public var description: String
+        public var `default`: String?
+    }
+
     public var isLambda: Bool { kind == "lambda" }
 
-    /// Every definition in `folder`, by name.
+    /// A definition file that does not decode, named.
+    public struct LoadError: Error, CustomStringConvertible {
+        public let file: String
+        public let underlying: any Error
+        public var description: String { "\(file): \(underlying)" }
+    }
+
+    /// Every definition in `folder`, by file name.
     public static func load(folder: URL) throws -> [FunctionDefinition] {
         try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "json" }
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
-            .map { try JSONDecoder().decode(FunctionDefinition.self, from: Data(contentsOf: $0)) }
+            .map { file in
+                do {
+                    return try JSONDecoder().decode(FunctionDefinition.self, from: Data(contentsOf: file))
+                } catch {
+                    throw LoadError(file: file.lastPathComponent, underlying: error)
+                }
+            }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DevEnvironment
 import Foundation
 import SortieModel
 import Yams
@@ -22,14 +23,11 @@ struct Template: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let folder = URL(fileURLWithPath: functions)
-        let files = try FileManager.default.contentsOfDirectory(atPath: functions).filter { $0.hasSuffix(".json") }.sorted()
-        let definitions = try files.map { file in
-            do {
-                return try JSONDecoder().decode(FunctionDefinition.self, from: Data(contentsOf: folder.appendingPathComponent(file)))
-            } catch {
-                throw ValidationError("\(file): \(error)")
-            }
+        let definitions: [FunctionDefinition]
+        do {
+            definitions = try FunctionDefinition.load(folder: URL(fileURLWithPath: functions))
+        } catch {
+            throw ValidationError("\(error)")
         }
         let text = try Yams.dump(object: try DeploymentTemplate(definitions: definitions, dist: dist).document(), width: -1, sortKeys: true)
         if let output {
@@ -38,46 +36,6 @@ struct Template: ParsableCommand {
             print(text, terminator: "")
         }
     }
-}
-
-/// The parts of a `functions/*.json` definition the template uses (`scripts/functions.py`
-/// validates the whole file; see functions/README.md).
-struct FunctionDefinition: Decodable {
-    struct Trigger: Decodable {
-        var type: String
-        var expression: String?
-        var job: String?
-        var args: SpecValue?
-        var pattern: SpecValue?
-        var bucket: String?
-        var events: [String]?
-        var prefix: String?
-        var suffix: String?
-    }
-
-    struct Permission: Decodable {
-        var actions: [String]
-        var resources: [String]
-        var condition: SpecValue?
-    }
-
-    struct Parameter: Decodable, Equatable {
-        var description: String
-        var `default`: String?
-    }
-
-    var name: String
-    var kind: String
-    var description: String?
-    var architecture: String
-    var memory: Int?
-    var timeout: Int?
-    var environment: [String: String]?
-    /// Values are `Fn::Sub` strings; `null` leaves a development-only variable out.
-    var deployEnvironment: [String: String?]?
-    var triggers: [Trigger]?
-    var permissions: [Permission]?
-    var parameters: [String: Parameter]?
 }
 
 /// Arbitrary JSON in a definition (event patterns, IAM conditions, schedule arguments) is read

@@ -124,7 +124,7 @@ struct DeployTemplateTests {
 
     @Test("an unknown trigger type fails instead of deploying a function nothing invokes")
     func unknownTrigger() throws { try scratch { folder in
-        let json = #"{"name": "odd", "kind": "lambda", "architecture": "x86_64", "triggers": [{"type": "queue"}], "permissions": []}"#
+        let json = #"{"name": "odd", "kind": "lambda", "product": "odd", "architecture": "x86_64", "triggers": [{"type": "queue"}], "permissions": []}"#
         try Data(json.utf8).write(to: folder.appendingPathComponent("odd.json"))
         let result = try template(folder)
         #expect(result.status != 0)

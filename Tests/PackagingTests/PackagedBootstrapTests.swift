@@ -1,3 +1,4 @@
+import DevEnvironment
 import Foundation
 import SortieTestSupport
 import Testing
@@ -23,7 +24,7 @@ struct PackagedBootstrapTests {
     @Test("the packaged bootstrap is a lone, executable, static `bootstrap` that answers its sample event",
           .enabled(if: Definitions.anythingToTest, "no dist/*.zip: run ./build.sh first (CI sets SORTIE_REQUIRE_DIST=1 to fail instead)"),
           arguments: (try? Definitions.lambdaFunctions()) ?? [])
-    func packagedBootstrap(_ function: FunctionDefinition) throws {
+    func packagedBootstrap(_ function: PackagedFunction) throws {
         guard FileManager.default.fileExists(atPath: function.zip.path) else {
             if Definitions.distRequired {
                 Issue.record("\(function.zip.path) is missing and SORTIE_REQUIRE_DIST=1; run ./build.sh")
@@ -94,7 +95,8 @@ struct PackagedBootstrapTests {
 }
 
 /// One `functions/<name>.json` of kind `lambda`, the fields this test needs.
-struct FunctionDefinition: Sendable, CustomTestStringConvertible {
+/// A packaged function: its definition's name, product and settings, and where its zip is.
+struct PackagedFunction: Sendable, CustomTestStringConvertible {
     var name: String
     var product: String
     var timeout: Int
@@ -122,28 +124,12 @@ enum Definitions {
         return ((try? lambdaFunctions()) ?? []).contains { FileManager.default.fileExists(atPath: $0.zip.path) }
     }
 
-    static func lambdaFunctions() throws -> [FunctionDefinition] {
-        let folder = Repository.root.appendingPathComponent("functions")
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }.sorted()
-        return try files.compactMap { file in
-            let data = try Data(contentsOf: folder.appendingPathComponent(file))
-            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let name = object["name"] as? String, let product = object["product"] as? String else {
-                throw DefinitionError(file: file)
-            }
-            guard (object["kind"] as? String) == "lambda" else { return nil }
-            return FunctionDefinition(
-                name: name, product: product,
-                timeout: object["timeout"] as? Int ?? 60,
-                environment: object["environment"] as? [String: String] ?? [:],
-                sampleEvent: object["sampleEvent"] as? String,
-                expectedResponse: object["expectedResponse"] as? String)
+    static func lambdaFunctions() throws -> [PackagedFunction] {
+        try FunctionDefinition.load(folder: Repository.root.appendingPathComponent("functions")).filter(\.isLambda).map {
+            PackagedFunction(
+                name: $0.name, product: $0.product, timeout: $0.timeout ?? 60, environment: $0.environment ?? [:],
+                sampleEvent: $0.sampleEvent, expectedResponse: $0.expectedResponse)
         }
-    }
-
-    struct DefinitionError: Error, CustomStringConvertible {
-        var file: String
-        var description: String { "functions/\(file) lacks a string name or product" }
     }
 }
 
