@@ -10,7 +10,7 @@ import Foundation
 
 /// Turns launch requests into EC2 instances: at most once per event, within each kind's
 /// `max_concurrency` and the global limit, queueing (never dropping) what does not fit.
-/// The reactor uses `start(jobID:)` and `startNextRunnable(job:)` when a slot frees.
+/// The reactor calls `start(jobID:)` for each due waiting job when a slot frees.
 public struct Launcher: Sendable {
     public let configuration: LauncherConfiguration
     let ec2: EC2
@@ -76,16 +76,6 @@ public struct Launcher: Sendable {
             throw .unknownJob(record.job, source: configuration.specs.map { "\($0)" } ?? "(SORTIE_SPECS not set)")
         }
         return try startOrQueue(record, spec, store: store, logger: logger, duplicate: false)
-    }
-
-    /// Starts the first waiting job, of kind `job` or of any kind, that gets a slot; `nil` when none did.
-    public func startNextRunnable(job: String?, logger: Logger) throws(LaunchError) -> LaunchResponse? {
-        let store = try store()
-        for id in try aws({ () throws(AWSError) in try store.runnable(job: job, limit: 10) }) {
-            let response = try start(jobID: id, logger: logger)
-            if response.outcome == .launched { return response }
-        }
-        return nil
     }
 
     // MARK: Steps of a launch

@@ -156,19 +156,22 @@ struct LaunchTests {
         let queued = try await blocking { try deployment.store.runnable(job: name, limit: 100) }
         #expect(queued.count == 46)
 
-        // The reactor's part: a job finishes and frees its slot; the oldest waiting job starts.
+        // The reactor's part: a job finishes and frees its slot; the oldest waiting job starts
+        // through `start(jobID:)`, the call the reactor's queue walk makes.
         let finished = try #require(holders.first)
         let freed = try await blocking {
             try deployment.store.transition(finished, attempt: 1, from: [.starting], to: .succeeded, reason: "done", freeingSlotsOf: name)
         }
         #expect(freed)
-        let next = try await blocking { try launcher.startNextRunnable(job: name, logger: logger) }
-        #expect(next?.outcome == .launched)
-        #expect(next?.jobId == queued.first)
+        let oldest = try #require(queued.first)
+        let next = try await blocking { try launcher.start(jobID: oldest, logger: logger) }
+        #expect(next.outcome == .launched)
+        #expect(next.jobId == oldest)
         #expect(try await deployment.instances(job: name).count == 5)
         #expect(try await deployment.slotHolders(job: name).count == 4)
-        let none = try await blocking { try launcher.startNextRunnable(job: name, logger: logger) }
-        #expect(none == nil, "no slot is free: nothing more starts")
+        let none = try await blocking { try launcher.start(jobID: queued[1], logger: logger) }
+        #expect(none.outcome == .waiting, "no slot is free: nothing more starts")
+        #expect(try await deployment.instances(job: name).count == 5)
     }
 
     @Test("oversize UserData, an unknown job, bad arguments and malformed events fail on /error with a named type; nothing is launched or recorded")
