@@ -52,8 +52,10 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // Child processes as Lambda and EC2 start them: posix_spawn, an empty signal mask, no inherited fds.
+        .target(name: "ChildProcesses", dependencies: ["CSpawn"]),
         // A Runtime API emulator on 127.0.0.1 and the function process it drives (developer side).
-        .target(name: "LocalRuntime", dependencies: ["LoopbackHTTP", "CSpawn"]),
+        .target(name: "LocalRuntime", dependencies: ["LoopbackHTTP", "ChildProcesses"]),
 
         // AWS over its wire protocols: SigV4, credentials, endpoints, retries, errors.
         .target(name: "AWSCore", dependencies: [
@@ -85,10 +87,10 @@ let package = Package(
         .target(name: "JobRunner", dependencies: ["SortieModel", "AWSCore", "AWSServices"]),
         .executableTarget(name: "SortieRunner", dependencies: ["JobRunner", "LambdaRuntime"]),
         // moto on a free loopback port, and running blocking work off the concurrency pool (tests and `sortie dev`).
-        .target(name: "LocalAWS"),
+        .target(name: "LocalAWS", dependencies: ["ChildProcesses"]),
         // `sortie dev`: moto as AWS, the deployment's resources, every function under the local Runtime API, an EC2 stand-in.
         .target(name: "DevEnvironment", dependencies: [
-            "LocalAWS", "LocalRuntime", "LoopbackHTTP", "SortieModel", "ChunkStore", "S3Submitter", "AWSCore", "AWSServices",
+            "LocalAWS", "LocalRuntime", "ChildProcesses", "LoopbackHTTP", "SortieModel", "ChunkStore", "S3Submitter", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The developer's tool: validate and publish specs, run `sortie dev`.

@@ -1,5 +1,6 @@
 import AWSCore
 import AWSServices
+import ChildProcesses
 import Foundation
 import LocalAWS
 import Logging
@@ -24,7 +25,7 @@ public final class InstanceAgent: Sendable {
 
     private struct Tracked {
         var seen: Set<String> = []
-        var running: [String: Process] = [:]
+        var running: [String: ChildProcess] = [:]
         var stopping: Set<String> = []
     }
 
@@ -60,7 +61,7 @@ public final class InstanceAgent: Sendable {
     /// Stops polling and every script still running.
     public func stop() {
         poller.withLock { $0?.cancel() }
-        for process in state.withLock({ Array($0.running.values) }) where process.isRunning { process.terminate() }
+        for process in state.withLock({ Array($0.running.values) }) { process.signal(SIGTERM) }
     }
 
     /// How many instances' scripts are running now.
@@ -81,7 +82,7 @@ public final class InstanceAgent: Sendable {
         for instance in instances {
             let name = instance.state?.name ?? ""
             let ended = name == "shutting-down" || name == "terminated"
-            let (isNew, process) = state.withLock { tracked -> (Bool, Process?) in
+            let (isNew, process) = state.withLock { tracked -> (Bool, ChildProcess?) in
                 let isNew = tracked.seen.insert(instance.instanceId).inserted
                 guard ended, let process = tracked.running[instance.instanceId], tracked.stopping.insert(instance.instanceId).inserted else { return (isNew, nil) }
                 return (isNew, process)
@@ -90,18 +91,18 @@ public final class InstanceAgent: Sendable {
                 try await boot(instance.instanceId)
             } else if let process {
                 logger.info("instance \(instance.instanceId) was terminated: stopping its runner")
-                stop(process)
+                stop(instance.instanceId, process)
             }
         }
     }
 
     /// SIGTERM (the runner ends its step and exits), then SIGKILL after the grace period, as a shutdown does.
-    private func stop(_ process: Process) {
-        process.terminate()
+    private func stop(_ instanceID: String, _ process: ChildProcess) {
+        process.signal(SIGTERM)
         let grace = gracePeriod
-        Task {
+        Task { [self] in
             try? await Task.sleep(for: grace)
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            if state.withLock({ $0.running[instanceID] != nil }) { process.signal(SIGKILL) }
         }
     }
 
@@ -116,28 +117,20 @@ public final class InstanceAgent: Sendable {
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         let scriptFile = home.appendingPathComponent("user-data.sh")
         try script.write(to: scriptFile)
-        let output = home.appendingPathComponent("console.log")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [scriptFile.path]
-        process.currentDirectoryURL = home
         // The sandbox stands in for /opt/sortie; "shutting down" is the script's exit, noticed below.
-        process.environment = environment.merging([
+        let environment = environment.merging([
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", "HOME": home.path,
             "SORTIE_HOME": home.path, "SORTIE_SHUTDOWN_COMMAND": "true", "AWS_EC2_METADATA_DISABLED": "true",
         ]) { $1 }
-        process.standardInput = FileHandle.nullDevice
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.terminationHandler = { [self] ended in
-            try? handle.close()
-            Task { await self.ended(instanceID, status: ended.terminationStatus) }
+        // Spawned under the lock, so even an instant exit finds the process recorded as running.
+        try state.withLock { tracked in
+            tracked.running[instanceID] = try ChildProcess.spawn(
+                executable: "/bin/bash", arguments: [scriptFile.path], environment: environment, workingDirectory: home.path,
+                output: .file(home.appendingPathComponent("console.log").path)
+            ) { [self] status in
+                Task { await self.ended(instanceID, status: status) }
+            }
         }
-        state.withLock { $0.running[instanceID] = process }
-        try process.run()
         logger.info("instance \(instanceID) booted: running its UserData in \(home.path)")
     }
 

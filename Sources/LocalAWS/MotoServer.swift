@@ -1,4 +1,6 @@
+import ChildProcesses
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -93,24 +95,19 @@ public final class MotoServer: @unchecked Sendable {
     private static func launch(environment extra: [String: String], readiness: TimeInterval) throws -> MotoServer {
         let port = try LoopbackHTTP.freePort()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("moto-\(port)-\(UUID().uuidString.prefix(8)).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", watchdogScript, String(port)]
-        process.environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        let server = MotoServer(port: port, pid: process.processIdentifier, logFile: log)
+        let exitStatus = Mutex<Int32?>(nil)
+        let python = try pythonExecutable()
+        let process = try ChildProcess.spawn(
+            executable: python, arguments: ["-c", watchdogScript, String(port)],
+            environment: ProcessInfo.processInfo.environment.merging(extra) { _, new in new }, output: .file(log.path)
+        ) { status in exitStatus.withLock { $0 = status } }
+        let server = MotoServer(port: port, pid: process.pid, logFile: log)
         register(server.pid)
 
         let deadline = Date().addingTimeInterval(readiness)
         while Date() < deadline {
-            if !process.isRunning {
-                throw MotoError.notStarted("moto exited with status \(process.terminationStatus): \(server.logTail())")
+            if let status = exitStatus.withLock({ $0 }) {
+                throw MotoError.notStarted("moto exited with status \(status): \(server.logTail())")
             }
             if let answer = try? LoopbackHTTP.request(port: port, method: "GET", path: "/moto-api/", timeout: 2), answer.status == 200 {
                 return server
@@ -119,6 +116,15 @@ public final class MotoServer: @unchecked Sendable {
         }
         server.stop()
         throw MotoError.notStarted("moto did not answer on port \(port) within \(Int(readiness)) s: \(server.logTail())")
+    }
+
+    /// `python3` from PATH (posix_spawn does not search it).
+    private static func pythonExecutable() throws -> String {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for folder in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(folder)/python3") {
+            return "\(folder)/python3"
+        }
+        throw MotoError.notStarted("python3 is not on PATH")
     }
 
     /// POSTs moto's runtime configuration (`/moto-api/config`).
