@@ -125,7 +125,7 @@ let package = Package(
         .executableTarget(name: "AWSBench", dependencies: ["AWSCore", "AWSServices"], path: "bench/AWSBench"),
         .executableTarget(name: "LauncherBench", dependencies: ["Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport"], path: "bench/LauncherBench"),
         .executableTarget(name: "ReactorBench", dependencies: ["Reactor", "ReactorTestSupport", "Launcher", "SortieModel", "AWSCore", "AWSServices", "SortieTestSupport"], path: "bench/ReactorBench"),
-        .executableTarget(name: "ChunkBench", dependencies: ["ChunkProcessing", "RecordFormats"], path: "bench/ChunkBench"),
+        .executableTarget(name: "ChunkBench", dependencies: ["ChunkProcessing", "RecordFormats", "CZlib"], path: "bench/ChunkBench"),
 
         // Test-only function that reports its context, sleeps, logs and fails on request.
         .executableTarget(name: "RuntimeProbe", dependencies: ["LambdaRuntime"], path: "Tests/Fixtures/RuntimeProbe"),

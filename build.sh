@@ -47,17 +47,20 @@ while IFS=$'\t' read -r name kind product arch budget; do
 done <<<"$definitions"
 
 # ---- the static link: the one switch --------------------------------------------------------
-step "static libcurl"
+step "static libcurl, static zlib-ng (zlib API)"
 CURL_PREFIX=$(scripts/static-curl.sh) || fail "could not build the static libcurl (see above)"
+ZLIB_PREFIX=$(scripts/static-zlib.sh) || fail "could not build the static zlib-ng (see above)"
 # SwiftPM reads .pc files itself and keeps the -L/usr/lib/<triple> of libcrypto.pc and zlib.pc,
 # which would put Debian's libcurl.a (not linkable statically: Kerberos) ahead of ours. So every
 # C library a bootstrap links gets a .pc here whose -L names one folder of static archives only.
 case "$SCRATCH" in /*) STATIC_LIBS="$SCRATCH/static-libs" ;; *) STATIC_LIBS="$ROOT/$SCRATCH/static-libs" ;; esac
 mkdir -p "$STATIC_LIBS/pkgconfig"
 ln -sfn "$CURL_PREFIX/lib/libcurl.a" "$STATIC_LIBS/libcurl.a"
-for archive in libssl.a libcrypto.a libz.a; do
+# zlib's API from zlib-ng (scripts/static-zlib.sh says why); libcurl's content decoding uses it too.
+ln -sfn "$ZLIB_PREFIX/lib/libz.a" "$STATIC_LIBS/libz.a"
+for archive in libssl.a libcrypto.a; do
     found=$(cc -print-file-name="$archive")
-    [[ "$found" == /* ]] || fail "no $archive on this machine (libssl-dev, zlib1g-dev)"
+    [[ "$found" == /* ]] || fail "no $archive on this machine (libssl-dev)"
     ln -sfn "$found" "$STATIC_LIBS/$archive"
 done
 curl_cflags=$(PKG_CONFIG_PATH= pkg-config --cflags libcurl) || fail "pkg-config finds no libcurl headers (libcurl4-openssl-dev)"
@@ -68,7 +71,7 @@ write_pc() {  # name, libs, cflags
 write_pc libcurl "-lcurl -lssl -lcrypto -lz" "$curl_cflags"
 write_pc libssl "-lssl -lcrypto" ""
 write_pc libcrypto "-lcrypto" ""
-write_pc zlib "-lz" ""
+write_pc zlib "-lz" "-I$ZLIB_PREFIX/include"
 export PKG_CONFIG_PATH="$STATIC_LIBS/pkgconfig"
 # Static archives resolve left to right: libcurl needs libssl, which needs libcrypto, which needs
 # libz; they go last, after every object and autolinked -lcurl. glibc 2.34+ has libdl and

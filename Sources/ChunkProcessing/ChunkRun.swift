@@ -84,12 +84,10 @@ struct ChunkRun {
                 partSize: processor.settings.outputPartSize)
         }
         var entry = Array(#"{"line":\#(record.boundary.line),"record":\#(record.boundary.index + 1),"reason":"#.utf8)
-        var reasonText = reason
-        _ = reasonText.withUTF8 { JSONOutput.appendString($0, to: &entry) }
+        entry += JSONOutput.quoted(reason)
         entry += Array(#","text":"#.utf8)
-        var text = String(decoding: record.bytes.prefix(4096), as: UTF8.self)
-        _ = text.withUTF8 { JSONOutput.appendString($0, to: &entry) }
+        entry += JSONOutput.quoted(String(decoding: record.bytes.prefix(4096), as: UTF8.self))
         entry.append(UInt8(ascii: "}"))
-        try rejects?.appendLine(entry)
+        try entry.withUnsafeBufferPointer { try rejects?.appendLine($0) }
     }
 }

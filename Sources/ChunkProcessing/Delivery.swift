@@ -14,7 +14,7 @@ struct Delivery {
     static func s3(_ writer: ObjectWriter) -> Delivery { Delivery(s3: writer) }
 
     /// Returns why the record cannot be delivered (it is then a reject), or nil.
-    mutating func write(_ record: [UInt8]) throws -> String? {
+    mutating func write(_ record: UnsafeBufferPointer<UInt8>) throws -> String? {
         if sqs != nil { return try sqs?.write(record) ?? nil }
         try s3?.appendLine(record)
         written += 1

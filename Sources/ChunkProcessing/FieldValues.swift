@@ -4,7 +4,7 @@ enum FieldValues {
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
     /// `[+-]?[0-9]+`.
-    static func appendInteger(_ text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> Bool {
+    static func appendInteger(_ text: UnsafeBufferPointer<UInt8>, to out: inout ByteWriter) -> Bool {
         var i = 0
         let negative = sign(text, &i)
         let digits = i
@@ -17,7 +17,7 @@ enum FieldValues {
 
     /// `[+-]?` digits, an optional fraction, an optional exponent, with at least one digit before
     /// or after the point.
-    static func appendNumber(_ text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> Bool {
+    static func appendNumber(_ text: UnsafeBufferPointer<UInt8>, to out: inout ByteWriter) -> Bool {
         var i = 0
         let negative = sign(text, &i)
         let integerStart = i
@@ -46,12 +46,12 @@ enum FieldValues {
         if integer.isEmpty { out.append(UInt8(ascii: "0")) } else { appendDigits(text, integer, to: &out) }
         if !fraction.isEmpty {
             out.append(UInt8(ascii: "."))
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[fraction]))
+            out.append(UnsafeBufferPointer(rebasing: text[fraction]))
         }
         if !exponent.isEmpty {
             out.append(UInt8(ascii: "e"))
             if exponentNegative { out.append(UInt8(ascii: "-")) }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[exponent]))
+            out.append(UnsafeBufferPointer(rebasing: text[exponent]))
         }
         return true
     }
@@ -98,9 +98,9 @@ enum FieldValues {
     }
 
     /// Digits without leading zeros (one zero for zero).
-    private static func appendDigits(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, to out: inout [UInt8]) {
+    private static func appendDigits(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, to out: inout ByteWriter) {
         var start = range.lowerBound
         while start < range.upperBound - 1, text[start] == UInt8(ascii: "0") { start += 1 }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: text[start..<range.upperBound]))
+        out.append(UnsafeBufferPointer(rebasing: text[start..<range.upperBound]))
     }
 }

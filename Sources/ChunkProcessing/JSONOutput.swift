@@ -4,9 +4,12 @@ import RecordFormats
 enum JSONOutput {
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// The most `appendString` writes for `count` input bytes: quotes, and `\u00XX` for each byte.
+    static func stringBound(_ count: Int) -> Int { 6 * count + 2 }
+
     /// Appends `bytes` as a JSON string literal. Returns false (appending nothing) when they are
     /// not valid UTF-8.
-    static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> Bool {
+    static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout ByteWriter) -> Bool {
         let mark = out.count
         out.append(UInt8(ascii: "\""))
         var runStart = 0
@@ -27,28 +30,36 @@ enum JSONOutput {
             }
             if byte >= 0x80 {
                 guard let length = UTF8Check.sequenceLength(bytes, at: i) else {
-                    out.removeSubrange(mark...)
+                    out.truncate(to: mark)
                     return false
                 }
                 i += length
                 continue
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
+            out.append(UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
+            out.append(UInt8(ascii: "\\"))
             switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
+            case 0x0A: out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "t"))
             default:
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                out.append("u00")
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
             }
             i += 1
             runStart = i
         }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<count]))
+        out.append(UnsafeBufferPointer(rebasing: bytes[runStart..<count]))
         out.append(UInt8(ascii: "\""))
         return true
+    }
+
+    /// `text` as a JSON string literal (a `String` is always valid UTF-8).
+    static func quoted(_ text: String) -> [UInt8] {
+        var text = text
+        return text.withUTF8 { utf8 in ByteWriter.bytes(atMost: stringBound(utf8.count)) { _ = appendString(utf8, to: &$0) }.0 }
     }
 }
 

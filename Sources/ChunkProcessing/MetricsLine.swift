@@ -6,12 +6,7 @@ enum MetricsLine {
     static let namespace = "Sortie/Chunks"
 
     static func render(feed: String, fileId: String, chunkId: String, status: String, counts: ChunkCounts, durationMs: Int64, timestampMs: Int64) -> String {
-        func quoted(_ text: String) -> String {
-            var out: [UInt8] = []
-            var copy = text
-            _ = copy.withUTF8 { JSONOutput.appendString($0, to: &out) }
-            return String(decoding: out, as: UTF8.self)
-        }
+        func quoted(_ text: String) -> String { String(decoding: JSONOutput.quoted(text), as: UTF8.self) }
         let metrics = ["RecordsRead", "RecordsValid", "RecordsRejected", "RecordsDelivered"]
             .map { #"{"Name":"\#($0)","Unit":"Count"}"# } + [#"{"Name":"ChunkDuration","Unit":"Milliseconds"}"#]
         return #"{"_aws":{"Timestamp":\#(timestampMs),"CloudWatchMetrics":[{"Namespace":"\#(namespace)","Dimensions":[["Feed"]],"Metrics":[\#(metrics.joined(separator: ","))]}]},"#

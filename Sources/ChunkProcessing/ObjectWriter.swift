@@ -26,7 +26,7 @@ struct ObjectWriter {
     }
 
     /// Appends one line (the newline is added here).
-    mutating func appendLine(_ bytes: [UInt8]) throws(AWSError) {
+    mutating func appendLine(_ bytes: UnsafeBufferPointer<UInt8>) throws(AWSError) {
         buffer.append(contentsOf: bytes)
         buffer.append(UInt8(ascii: "\n"))
         if buffer.count >= partSize { try uploadPart() }

@@ -35,7 +35,7 @@ public struct RecordSchema: Sendable {
         var patterns = PatternSet()
         for rule in rules {
             let start = keys.count
-            _ = Array(rule.name.utf8).withUnsafeBufferPointer { JSONOutput.appendString($0, to: &keys) }
+            keys += JSONOutput.quoted(rule.name)
             keys.append(UInt8(ascii: ":"))
             let column = columns.map { $0.firstIndex(of: rule.name) } ?? fields.count
             if column == nil && rule.required == true {
@@ -58,9 +58,15 @@ public struct RecordSchema: Sendable {
         columnCount = columns?.count ?? rules.count
     }
 
+    /// The most `appendCSV` or `appendJSONLine` writes for `record`: every byte escaped, every
+    /// key, and per field a comma, quotes and a `null`.
+    public func outputBound(_ record: RawRecord) -> Int {
+        JSONOutput.stringBound(record.bytes.count) + keys.count + 8 * fields.count + 2
+    }
+
     /// Validates a CSV record; appends its JSON object to `out` and returns nil when valid,
-    /// otherwise returns why (leaving `out` as it was).
-    public func appendCSV(_ record: RawRecord, to out: inout [UInt8]) -> String? {
+    /// otherwise returns why (leaving `out` as it was). `out` has room for `outputBound(record)`.
+    public func appendCSV(_ record: RawRecord, to out: inout ByteWriter) -> String? {
         if let defect = record.boundary.defect { return defect.description }
         guard record.fields.count == columnCount else {
             return "expected \(columnCount) fields, found \(record.fields.count)"
@@ -73,9 +79,9 @@ public struct RecordSchema: Sendable {
                 for position in fields.indices {
                     let field = fields[position]
                     if position > 0 { out.append(UInt8(ascii: ",")) }
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: keys[field.key]))
+                    out.append(UnsafeBufferPointer(rebasing: keys[field.key]))
                     guard let column = field.column else {
-                        Self.append("null", to: &out)
+                        out.append("null")
                         continue
                     }
                     let span = record.fields[column]
@@ -88,18 +94,14 @@ public struct RecordSchema: Sendable {
                 return nil
             }
         }
-        if reason != nil { out.removeSubrange(mark...) }
+        if reason != nil { out.truncate(to: mark) }
         return reason
     }
 
-    static func append(_ text: StaticString, to out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
-
-    private func appendValue(_ text: UnsafeBufferPointer<UInt8>, of field: Field, named position: Int, to out: inout [UInt8]) -> String? {
+    private func appendValue(_ text: UnsafeBufferPointer<UInt8>, of field: Field, named position: Int, to out: inout ByteWriter) -> String? {
         if text.isEmpty {
             if field.required { return "\(names[position]): required" }
-            Self.append("null", to: &out)
+            out.append("null")
             return nil
         }
         if let pattern = field.pattern, !patterns.matches(pattern, text) {
@@ -114,7 +116,7 @@ public struct RecordSchema: Sendable {
             guard FieldValues.appendNumber(text, to: &out) else { return "\(names[position]): not a number" }
         case .boolean:
             guard let value = FieldValues.boolean(text) else { return "\(names[position]): not a boolean" }
-            Self.append(value ? "true" : "false", to: &out)
+            out.append(value ? "true" : "false")
         case .date:
             guard FieldValues.isDate(text) else { return "\(names[position]): not a date (YYYY-MM-DD)" }
             _ = JSONOutput.appendString(text, to: &out)
@@ -123,7 +125,7 @@ public struct RecordSchema: Sendable {
     }
 
     /// Validates a JSON Lines record; appends the line itself to `out` when valid.
-    public func appendJSONLine(_ record: RawRecord, members: inout [JSONMember], to out: inout [UInt8]) -> String? {
+    public func appendJSONLine(_ record: RawRecord, members: inout [JSONMember], to out: inout ByteWriter) -> String? {
         let line = record.bytes
         do {
             try JSONObjectScanner.members(of: line, into: &members)
@@ -135,7 +137,7 @@ public struct RecordSchema: Sendable {
             if let reason = check(member, in: line, of: fields[position], named: names[position]) { return reason }
         }
         guard UTF8Check.isValid(line) else { return "not UTF-8" }
-        out.append(contentsOf: line)
+        out.append(line)
         return nil
     }
 

@@ -15,39 +15,57 @@ public struct RecordValidation {
 
     public var counts: ChunkCounts { checker.counts }
 
-    /// `deliver` gets each valid record's JSON (and may refuse it with a reason); `reject`
-    /// gets each invalid record with the reason.
+    /// `deliver` gets each valid record's JSON (valid during the call only; it may refuse the
+    /// record with a reason); `reject` gets each invalid record with the reason.
     public mutating func feed(
-        _ bytes: UnsafeRawBufferPointer, deliver: ([UInt8]) throws -> String?, reject: (RawRecord, String) throws -> Void
+        _ bytes: UnsafeRawBufferPointer, deliver: Deliver, reject: (RawRecord, String) throws -> Void
     ) throws {
         try reader.feed(bytes) { try checker.take($0, deliver, reject) }
     }
 
-    public mutating func finish(deliver: ([UInt8]) throws -> String?, reject: (RawRecord, String) throws -> Void) throws {
+    public mutating func finish(deliver: Deliver, reject: (RawRecord, String) throws -> Void) throws {
         try reader.finish { try checker.take($0, deliver, reject) }
     }
+
+    public typealias Deliver = (UnsafeBufferPointer<UInt8>) throws -> String?
 
     /// Per-record state, apart from the reader that produces the records.
     private struct Checker {
         let schema: RecordSchema
         let format: RecordFormat
-        var line: [UInt8] = []
+        /// Room for one record's JSON, replaced only for a record bigger than any before.
+        var scratch = Scratch(capacity: 0)
         var members: [JSONMember] = []
         var counts = ChunkCounts()
 
-        mutating func take(_ record: RawRecord, _ deliver: ([UInt8]) throws -> String?, _ reject: (RawRecord, String) throws -> Void) throws {
+        mutating func take(_ record: RawRecord, _ deliver: Deliver, _ reject: (RawRecord, String) throws -> Void) throws {
             counts.read += 1
-            line.removeAll(keepingCapacity: true)
+            let bound = schema.outputBound(record)
+            if scratch.space.count < bound { scratch = Scratch(capacity: max(bound, 2 * scratch.space.count)) }
+            var line = ByteWriter(scratch.space)
             let invalid: String? = switch format {
             case .csv: schema.appendCSV(record, to: &line)
             case .jsonLines: schema.appendJSONLine(record, members: &members, to: &line)
             }
-            if let reason = try invalid ?? deliver(line) {
+            if let reason = try invalid ?? deliver(line.written) {
                 counts.rejected += 1
                 try reject(record, reason)
             } else {
                 counts.valid += 1
             }
+        }
+    }
+
+    /// Memory the record loop writes into; a class only so that it is freed.
+    private final class Scratch {
+        let space: UnsafeMutableBufferPointer<UInt8>
+
+        init(capacity: Int) {
+            space = .allocate(capacity: capacity)
+        }
+
+        deinit {
+            space.deallocate()
         }
     }
 }

@@ -43,7 +43,7 @@ struct SQSDelivery {
     }
 
     /// Queues one record; returns why it cannot be sent when it is larger than a message.
-    mutating func write(_ record: [UInt8]) throws -> String? {
+    mutating func write(_ record: UnsafeBufferPointer<UInt8>) throws -> String? {
         guard record.count <= limits.maxMessageBytes else {
             return "\(record.count) bytes as JSON, more than an SQS message holds (\(limits.maxMessageBytes))"
         }

@@ -10,15 +10,14 @@ func validateCSV(_ text: String, rules: [FieldRule]) throws -> [Result<String, R
     var results: [Result<String, RejectReason>] = []
     var schema: RecordSchema?
     var reader = RecordReader(format: .csv)
-    var line: [UInt8] = []
     let collect: (RawRecord) throws -> Void = { record in
         guard let schema else {
             let names = record.fields.map { String(decoding: record.value(of: $0), as: UTF8.self) }
             schema = try RecordSchema(rules: rules, columns: names)
             return
         }
-        line.removeAll()
-        if let reason = schema.appendCSV(record, to: &line) {
+        let (line, reason) = ByteWriter.bytes(atMost: schema.outputBound(record)) { schema.appendCSV(record, to: &$0) }
+        if let reason {
             results.append(.failure(RejectReason(text: reason)))
         } else {
             results.append(.success(String(decoding: line, as: UTF8.self)))
@@ -85,8 +84,7 @@ struct ValidationTests {
                 schema = try RecordSchema(rules: Self.rules, columns: record.fields.map { String(decoding: record.value(of: $0), as: UTF8.self) })
                 return
             }
-            var out: [UInt8] = []
-            reasons.append(schema.appendCSV(record, to: &out))
+            reasons.append(ByteWriter.bytes(atMost: schema.outputBound(record)) { schema.appendCSV(record, to: &$0) }.1)
         }
         #expect(reasons == ["note: not UTF-8"])
     }
@@ -113,7 +111,11 @@ struct ValidationTests {
             var reader = RecordReader(format: .jsonLines)
             var got: [String?] = []
             var out: [UInt8] = []
-            try reader.feed(Array((text + "\n").utf8)) { got.append(schema.appendJSONLine($0, members: &members, to: &out)) }
+            try reader.feed(Array((text + "\n").utf8)) { record in
+                let written = ByteWriter.bytes(atMost: schema.outputBound(record)) { schema.appendJSONLine(record, members: &members, to: &$0) }
+                out = written.0
+                got.append(written.1)
+            }
             #expect(got == [reason], "\(text)")
             if reason == nil { #expect(String(decoding: out, as: UTF8.self) == text) }
         }

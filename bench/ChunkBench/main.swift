@@ -1,5 +1,6 @@
 import ChunkPlanning
 import ChunkProcessing
+import CZlib
 import Foundation
 import RecordFormats
 
@@ -105,6 +106,8 @@ struct Measurement: Codable {
     var rejected: Int64
     var outputBytes: Int
     var cpuSeconds: Double
+    /// The zlib this binary links (`zlibVersion()`): Debian's, or zlib-ng's zlib-compat build.
+    var zlib: String
     var recordsPerSecond: Double { Double(records) / cpuSeconds }
     var megabytesPerSecond: Double { Double(decompressedBytes) / 1e6 / cpuSeconds }
 }
@@ -119,7 +122,7 @@ func run(_ bytes: [UInt8], compressed: Bool, columns: [String]) throws -> (count
     output.reserveCapacity(9 << 20)
     var written = 0
     var rejects = 0
-    let deliver: ([UInt8]) -> String? = { line in
+    let deliver: RecordValidation.Deliver = { line in
         output += line
         output.append(UInt8(ascii: "\n"))
         if output.count >= 8 << 20 {
@@ -175,13 +178,14 @@ func measure(_ paths: [String], repeats: Int, json: String?) throws {
             let cpu = threadCPUSeconds() - start
             let measurement = Measurement(
                 file: path, compressed: compressed, inputBytes: bytes.count, decompressedBytes: result.decompressed, records: result.counts.0,
-                valid: result.counts.1, rejected: result.counts.2, outputBytes: result.output, cpuSeconds: cpu)
+                valid: result.counts.1, rejected: result.counts.2, outputBytes: result.output, cpuSeconds: cpu,
+                zlib: String(cString: zlibVersion()))
             if best == nil || cpu < best?.cpuSeconds ?? .infinity { best = measurement }
         }
         guard let best else { continue }
         print(String(
             format: "sortie %@: %lld records (%lld valid, %lld rejected), %.1f MB in, %.1f MB JSON out: %.3f s CPU, %.0f records/s, %.1f MB/s",
-            compressed ? "gzip " : "plain", best.records, best.valid, best.rejected, Double(best.decompressedBytes) / 1e6,
+            compressed ? "gzip (zlib \(best.zlib))" : "plain", best.records, best.valid, best.rejected, Double(best.decompressedBytes) / 1e6,
             Double(best.outputBytes) / 1e6, best.cpuSeconds, best.recordsPerSecond, best.megabytesPerSecond))
         results.append(best)
     }
