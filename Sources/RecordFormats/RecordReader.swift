@@ -48,18 +48,20 @@ public struct RecordTooLong: Error, Sendable, Equatable, CustomStringConvertible
     public var description: String { "the record starting on line \(line) is longer than \(limit) bytes" }
 }
 
-/// Records from a stream fed in pieces: each piece is scanned once, and only the unfinished
-/// record at its end is kept for the next, so memory stays within one piece plus one record.
+/// Records from a stream fed in pieces: each piece is scanned where it lies, and only the
+/// unfinished record at its end is copied for the next, so memory stays within one piece plus
+/// one record and the bytes are not copied on the way through.
 public struct RecordReader: Sendable {
     public private(set) var scanner: RecordScanner
-    private var buffer: [UInt8] = []
-    /// Stream offset of `buffer[0]`.
-    private var base: Int64
+    /// The unfinished record at the end of what was fed so far.
+    private var carry: [UInt8] = []
+    /// Stream offset of `carry[0]`.
+    private var carryBase: Int64
     public let maxRecordBytes: Int
 
     public init(scanner: RecordScanner, maxRecordBytes: Int = 64 << 20) {
         self.scanner = scanner
-        self.base = scanner.position
+        self.carryBase = scanner.position
         self.maxRecordBytes = maxRecordBytes
     }
 
@@ -68,23 +70,28 @@ public struct RecordReader: Sendable {
     }
 
     public mutating func feed(_ piece: UnsafeRawBufferPointer, _ body: (RawRecord) throws -> Void) throws {
-        let unneeded = Int(scanner.recordStart - base)
-        if unneeded > 0 {
-            buffer.removeSubrange(0..<min(unneeded, buffer.count))
-            base += Int64(unneeded)
-        }
-        let scanFrom = buffer.count
-        buffer.append(contentsOf: piece)
+        let bytes = piece.assumingMemoryBound(to: UInt8.self)
+        let base = scanner.position
         var scanner = self.scanner
-        let base = self.base
-        try buffer.withUnsafeBufferPointer { all in
-            try scanner.scan(UnsafeBufferPointer(rebasing: all[scanFrom...])) { boundary, fields in
-                try body(RawRecord(buffer: all, base: base, boundary: boundary, fields: fields))
+        let (carry, carryBase) = (self.carry, self.carryBase)
+        try scanner.scan(bytes) { boundary, fields in
+            guard boundary.start < base else {
+                return try body(RawRecord(buffer: bytes, base: base, boundary: boundary, fields: fields))
             }
+            // The record began in an earlier piece (at most one per piece): join its two parts.
+            let joined = carry[Int(boundary.start - carryBase)...] + bytes[..<Int(boundary.next - base)]
+            try joined.withUnsafeBufferPointer { try body(RawRecord(buffer: $0, base: boundary.start, boundary: boundary, fields: fields)) }
         }
         self.scanner = scanner
-        let pending = scanner.position - scanner.recordStart
-        if pending > maxRecordBytes {
+        let start = scanner.recordStart
+        if start >= base {
+            self.carry = Array(bytes[Int(start - base)...])
+        } else {
+            self.carry.removeSubrange(0..<Int(start - carryBase))
+            self.carry.append(contentsOf: bytes)
+        }
+        self.carryBase = start
+        if scanner.position - start > maxRecordBytes {
             throw RecordTooLong(line: scanner.recordLine, limit: maxRecordBytes)
         }
     }
@@ -96,8 +103,8 @@ public struct RecordReader: Sendable {
     /// The end of the stream: hands out a last record that has no line terminator.
     public mutating func finish(_ body: (RawRecord) throws -> Void) rethrows {
         var scanner = self.scanner
-        let base = self.base
-        try buffer.withUnsafeBufferPointer { all in
+        let base = carryBase
+        try carry.withUnsafeBufferPointer { all in
             try scanner.finish { boundary, fields in
                 try body(RawRecord(buffer: all, base: base, boundary: boundary, fields: fields))
             }
