@@ -25,29 +25,37 @@ struct FieldPattern: Sendable {
 /// Every pattern of a schema in one table, so a check touches no reference-counted storage
 /// but this one array.
 struct PatternSet: Sendable {
-    private var transitions: [UInt16] = []
+    /// Each pattern's transition rows, one after the other. An entry is the next state's row
+    /// already multiplied by 256, so a step is one load and one OR: the chain of dependent
+    /// loads is what a match costs per byte.
+    private var rows: [UInt32] = []
+    /// Whether each row (state) accepts.
     private var accepting: [Bool] = []
-    /// Where each pattern's states start.
+    /// Each pattern's first row: its dead state (its start state is the row after).
     private var bases: [Int] = []
     private(set) var sources: [String] = []
 
     /// Adds a pattern; returns its index.
     mutating func add(_ pattern: FieldPattern) -> Int {
-        bases.append(accepting.count)
-        transitions += pattern.transitions
+        let base = accepting.count
+        bases.append(base)
+        rows += pattern.transitions.map { UInt32(base + Int($0)) << 8 }
         accepting += pattern.accepting
         sources.append(pattern.source)
         return bases.count - 1
     }
 
     func matches(_ index: Int, _ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        let base = bases[index]
-        var state = 1
-        for byte in text {
-            state = Int(transitions[(base + state) << 8 | Int(byte)])
-            if state == 0 { return false }
+        let dead = bases[index] << 8
+        let row = rows.withUnsafeBufferPointer { rows in
+            var row = dead + 256
+            for byte in text {
+                row = Int(rows[row | Int(byte)])
+                if row == dead { break }
+            }
+            return row
         }
-        return accepting[base + state]
+        return row != dead && accepting[row >> 8]
     }
 }
 

@@ -177,10 +177,14 @@ public struct RecordScanner: Sendable {
                 }
                 i += 1
             case .unquoted:
-                // Fast path: ordinary bytes of an unquoted field, a word at a time while none can matter.
+                // Fast path: a word at a time, straight to the first byte that matters.
                 while i + 8 <= count {
                     let word = ByteSearch.word(bytes, at: i)
-                    if ByteSearch.mayContain(word, delimiter) || ByteSearch.mayContain(word, Self.lineFeed) || ByteSearch.mayContain(word, Self.quote) { break }
+                    let found = ByteSearch.matches(word, delimiter) | ByteSearch.matches(word, Self.lineFeed) | ByteSearch.matches(word, Self.quote)
+                    if found != 0 {
+                        i += found.trailingZeroBitCount >> 3
+                        break
+                    }
                     i += 8
                 }
                 while i < count {
