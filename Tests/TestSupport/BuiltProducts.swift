@@ -14,8 +14,11 @@ public enum BuiltProducts {
     }
 
     /// The path of a built executable product, failing clearly when it is missing.
+    /// `SORTIE_PRODUCTS_DIR` names another folder to take them from: scripts/test-packaged.sh
+    /// points it at the unzipped dist/ bootstraps, so suites can run on what ships.
     public static func executable(_ name: String) throws -> String {
-        let path = directory.appendingPathComponent(name).path
+        let folder = ProcessInfo.processInfo.environment["SORTIE_PRODUCTS_DIR"].map { URL(fileURLWithPath: $0) } ?? directory
+        let path = folder.appendingPathComponent(name).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw MissingProduct(name: name, searched: path)
         }
