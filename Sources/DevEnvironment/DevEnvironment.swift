@@ -73,13 +73,16 @@ public final class DevEnvironment: Sendable {
         try FunctionDefinition.load(folder: repository.appendingPathComponent("functions"))
     }
 
-    public static func start(_ options: Options, logger: Logger) async throws -> DevEnvironment {
+    /// `progress` hears each stage of the start-up as it begins (`sortie dev` shows them).
+    public static func start(_ options: Options, logger: Logger, progress: @Sendable (String) -> Void = { _ in }) async throws -> DevEnvironment {
         let definitions = try definitions(in: options.repository)
         let resources = DevResources(definitions: definitions)
+        progress("starting moto")
         // One request at a time keeps DynamoDB's conditional writes atomic (see `MotoServer.serialized`).
         let moto = try await blocking { try MotoServer.startConfigured(serialized: true) }
         do {
             let client = try AWSClient.fromEnvironment(AWSEnvironment(moto.environment))
+            progress("creating the table, buckets, queues, topic, log group and Batch queue in moto")
             let topicARN = try await blocking { try resources.provision(client) }
             let runner = options.products.appendingPathComponent("sortie-runner").path
             let front = try await LambdaFront.start(logger: logger)
@@ -91,6 +94,7 @@ public final class DevEnvironment: Sendable {
             ]) { $1 }
             var functions: [String: LocalFunction] = [:]
             for definition in definitions where definition.isLambda {
+                progress("starting the \(definition.name) function")
                 let function = try await LocalFunction.start(.init(
                     executable: options.products.appendingPathComponent(definition.product).path, functionName: definition.name,
                     environment: (definition.environment ?? [:]).merging(environment) { $1 }.merging(options.overrides[definition.name] ?? [:]) { $1 },
@@ -130,7 +134,7 @@ public final class DevEnvironment: Sendable {
 
     public func stop() async {
         scheduler.stop()
-        agent.stop()
+        await agent.stop()
         await front.stop()
         for function in functions.values { await function.stop() }
         moto.stop()

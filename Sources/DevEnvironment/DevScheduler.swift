@@ -6,6 +6,14 @@ import Synchronization
 /// times faster than EventBridge would (a demo cannot wait five minutes for the reactor's sweep),
 /// `cron(…)` ones at their minutes (UTC), with the trigger's job and arguments as `detail`.
 final class DevScheduler: Sendable {
+    /// Wall-clock time and sleeping, injectable so that a test can play through minutes at once.
+    struct Clock: Sendable {
+        var now: @Sendable () -> Date
+        var sleep: @Sendable (Duration) async -> Void
+
+        static let system = Clock(now: Date.init, sleep: { try? await Task.sleep(for: $0) })
+    }
+
     enum Timing: Sendable, Equatable {
         case every(Duration)
         case cron(CronExpression)
@@ -23,6 +31,11 @@ final class DevScheduler: Sendable {
     }
 
     private let tasks = Mutex<[Task<Void, Never>]>([])
+    private let clock: Clock
+
+    init(clock: Clock = .system) {
+        self.clock = clock
+    }
 
     /// `rate(5 minutes)` as EventBridge writes it; `nil` for anything else.
     static func interval(_ expression: String) -> Duration? {
@@ -57,34 +70,43 @@ final class DevScheduler: Sendable {
         }
     }
 
-    /// The event EventBridge sends for `schedule`'s rule.
-    static func event(_ schedule: Schedule) -> Data {
+    /// The event EventBridge sends for `schedule`'s rule at `time` (a cron rule's is its minute).
+    static func event(_ schedule: Schedule, time: Date = Date()) -> Data {
         let (region, account) = (MotoServer.region, MotoServer.accountID)
         var detail: [String: Any] = [:]
         if let job = schedule.job { detail = ["job": job, "args": schedule.args] }
         let event: [String: Any] = [
             "version": "0", "id": UUID().uuidString.lowercased(), "detail-type": "Scheduled Event", "source": "aws.events", "account": account,
-            "time": ISO8601DateFormatter().string(from: Date()), "region": region,
+            "time": ISO8601DateFormatter().string(from: time), "region": region,
             "resources": ["arn:aws:events:\(region):\(account):rule/\(schedule.rule)"], "detail": detail,
         ]
         return (try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys])) ?? Data()
     }
 
     func start(_ schedules: [Schedule], fire: @escaping @Sendable (_ function: String, _ event: Data) async -> Void) {
+        let clock = clock
         let started = schedules.map { schedule in
             Task {
+                // The last minute (since 1970) a cron rule fired in: never twice in one, however the sleeps fall.
+                var lastMinute: Int64?
                 while !Task.isCancelled {
+                    let time: Date
                     switch schedule.timing {
                     case .every(let interval):
-                        try? await Task.sleep(for: interval)
+                        await clock.sleep(interval)
+                        time = clock.now()
                     case .cron(let cron):
                         // Wake at the next minute's start; fire only in the minutes the expression names.
-                        let seconds = 60 - Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 60)
-                        try? await Task.sleep(for: .milliseconds(Int(seconds * 1000) + 50))
-                        guard cron.matches(Date()) else { continue }
+                        let seconds = 60 - clock.now().timeIntervalSince1970.truncatingRemainder(dividingBy: 60)
+                        await clock.sleep(.milliseconds(Int(seconds * 1000) + 50))
+                        let now = clock.now()
+                        let minute = Int64((now.timeIntervalSince1970 / 60).rounded(.down))
+                        guard cron.matches(now), minute != lastMinute else { continue }
+                        lastMinute = minute
+                        time = Date(timeIntervalSince1970: Double(minute * 60))
                     }
                     guard !Task.isCancelled else { return }
-                    await fire(schedule.function, Self.event(schedule))
+                    await fire(schedule.function, Self.event(schedule, time: time))
                 }
             }
         }

@@ -11,6 +11,7 @@ import Synchronization
 /// job's steps and reports to the table), terminates the instance in moto when the script exits,
 /// and hands the matching "EC2 Instance State-change Notification" to `deliver` (the reactor).
 /// An instance terminated in moto by someone else (`sortie cancel`) gets its script stopped.
+/// Each instance has its own instance metadata service (`InstanceMetadataStandIn`) while it runs.
 public final class InstanceAgent: Sendable {
     public typealias Delivery = @Sendable (_ event: Data) async -> Void
 
@@ -27,6 +28,7 @@ public final class InstanceAgent: Sendable {
         var seen: Set<String> = []
         var running: [String: ChildProcess] = [:]
         var stopping: Set<String> = []
+        var metadata: [String: InstanceMetadataStandIn] = [:]
     }
 
     /// `environment`: moto's (credentials, region, endpoint) for the runner.
@@ -58,10 +60,15 @@ public final class InstanceAgent: Sendable {
         poller.withLock { $0 = task }
     }
 
-    /// Stops polling and every script still running.
-    public func stop() {
+    /// Stops polling, every script still running and every instance's metadata service.
+    public func stop() async {
         poller.withLock { $0?.cancel() }
-        for process in state.withLock({ Array($0.running.values) }) { process.signal(SIGTERM) }
+        let (processes, services) = state.withLock { tracked in
+            defer { tracked.metadata = [:] }
+            return (Array(tracked.running.values), Array(tracked.metadata.values))
+        }
+        for process in processes { process.signal(SIGTERM) }
+        for service in services { await service.stop() }
     }
 
     /// How many instances' scripts are running now.
@@ -88,7 +95,7 @@ public final class InstanceAgent: Sendable {
                 return (isNew, process)
             }
             if isNew, name == "pending" || name == "running" {
-                try await boot(instance.instanceId)
+                try await boot(instance)
             } else if let process {
                 logger.info("instance \(instance.instanceId) was terminated: stopping its runner")
                 stop(instance.instanceId, process)
@@ -106,8 +113,9 @@ public final class InstanceAgent: Sendable {
         }
     }
 
-    /// Writes the instance's UserData into its sandbox and runs it.
-    private func boot(_ instanceID: String) async throws {
+    /// Writes the instance's UserData into its sandbox and runs it, with its metadata service.
+    private func boot(_ instance: EC2.Instance) async throws {
+        let instanceID = instance.instanceId
         let ec2 = ec2
         guard let script = try await blocking({ try ec2.userData(instanceID: instanceID) }) else {
             logger.warning("instance \(instanceID) has no UserData: left alone")
@@ -117,19 +125,29 @@ public final class InstanceAgent: Sendable {
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         let scriptFile = home.appendingPathComponent("user-data.sh")
         try script.write(to: scriptFile)
+        let metadata = try await InstanceMetadataStandIn.start(
+            .init(instanceID: instanceID, instanceType: instance.instanceType ?? "t3.micro", region: MotoServer.region))
         // The sandbox stands in for /opt/sortie; "shutting down" is the script's exit, noticed below.
-        let environment = environment.merging([
+        // Credentials stay moto's, from the environment, which the runner's chain reads before IMDS.
+        var environment = environment.merging([
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", "HOME": home.path,
-            "SORTIE_HOME": home.path, "SORTIE_SHUTDOWN_COMMAND": "true", "AWS_EC2_METADATA_DISABLED": "true",
+            "SORTIE_HOME": home.path, "SORTIE_SHUTDOWN_COMMAND": "true", "AWS_EC2_METADATA_SERVICE_ENDPOINT": metadata.endpoint,
         ]) { $1 }
+        environment["AWS_EC2_METADATA_DISABLED"] = nil
         // Spawned under the lock, so even an instant exit finds the process recorded as running.
-        try state.withLock { tracked in
-            tracked.running[instanceID] = try ChildProcess.spawn(
-                executable: "/bin/bash", arguments: [scriptFile.path], environment: environment, workingDirectory: home.path,
-                output: .file(home.appendingPathComponent("console.log").path)
-            ) { [self] status in
-                Task { await self.ended(instanceID, status: status) }
+        do {
+            try state.withLock { tracked in
+                tracked.running[instanceID] = try ChildProcess.spawn(
+                    executable: "/bin/bash", arguments: [scriptFile.path], environment: environment, workingDirectory: home.path,
+                    output: .file(home.appendingPathComponent("console.log").path)
+                ) { [self] status in
+                    Task { await self.ended(instanceID, status: status) }
+                }
+                tracked.metadata[instanceID] = metadata
             }
+        } catch {
+            await metadata.stop()
+            throw error
         }
         logger.info("instance \(instanceID) booted: running its UserData in \(home.path)")
     }
@@ -144,10 +162,12 @@ public final class InstanceAgent: Sendable {
             logger.warning("instance \(instanceID) could not be terminated in moto: \(error)")
         }
         await deliver(Self.stateChangeEvent(instanceID: instanceID, state: "terminated"))
-        state.withLock {
-            $0.running[instanceID] = nil
-            $0.stopping.remove(instanceID)
+        let metadata = state.withLock { tracked in
+            tracked.running[instanceID] = nil
+            tracked.stopping.remove(instanceID)
+            return tracked.metadata.removeValue(forKey: instanceID)
         }
+        await metadata?.stop()
     }
 
     /// The event as EventBridge delivers it for the default bus.

@@ -142,7 +142,10 @@ public struct Launcher: Sendable {
 
     private func fail(_ record: JobRecord, _ spec: JobSpec, reason: String, store: JobStore, logger: Logger) throws(LaunchError) {
         let moved = try aws({ () throws(AWSError) in
-            try store.transition(record.id, attempt: record.attempt, from: [.starting], to: .failed, reason: reason, freeingSlotsOf: record.job)
+            // No instance was started, so no reactor will decide it: decided here, never retried.
+            try store.transition(
+                record.id, attempt: record.attempt, from: [.starting], to: .failed, reason: reason,
+                set: [JobTable.settledAttribute: .number(JobStore.now())], freeingSlotsOf: record.job)
         })
         logger.error("job \(record.id) FAILED: \(reason)", metadata: ["job": "\(spec.name)"])
         guard moved, let topic = spec.notify else { return }

@@ -10,7 +10,7 @@ extension JobStore {
     /// written), `notBefore` (a retry's earliest start), `interruptionWarnedAt`, and `attempts`
     /// (one summary per earlier attempt).
     enum Attribute {
-        static let settledAt = "settledAt"
+        static let settledAt = JobTable.settledAttribute
         static let notBefore = "notBefore"
         static let interruptionWarnedAt = "interruptionWarnedAt"
         static let attempts = "attempts"

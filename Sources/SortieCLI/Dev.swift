@@ -29,14 +29,21 @@ struct Dev: ParsableCommand {
     @Option(help: "Seconds before a failed job's first retry.")
     var retryBackoff = 1
 
+    @OptionGroup var progressOptions: ProgressOptions
+
     func run() throws {
         let options = location.options(retryBackoffSeconds: retryBackoff, logs: true)
+        let progress = progressOptions.reporter()
+        defer { progress.close() }
         try runBlocking {
-            let environment = try await DevEnvironment.start(options, logger: Self.logger)
+            let environment = try await DevEnvironment.start(options, logger: Self.logger, progress: progress.stage)
+            progress.finish("sortie dev is up")
             print("sortie dev: moto on \(environment.moto.endpoint); functions: \(environment.functions.keys.sorted().joined(separator: ", "))")
             print("table \(environment.resources.table), buckets \(environment.resources.buckets.joined(separator: ", ")); instances run in \(options.workspace.path)/instances")
             print("to talk to it:")
             for (name, value) in environment.environment.sorted(by: { $0.key < $1.key }) { print("  export \(name)='\(value)'") }
+            // Whoever reads the settings through a pipe needs them now, not when sortie dev stops.
+            fflush(nil)
             await Self.interrupted()
             print("\nsortie dev: stopping")
             await environment.stop()
@@ -73,14 +80,19 @@ struct Demo: ParsableCommand {
     @Flag(help: "Show the functions' and instances' logs.")
     var verbose = false
 
+    @OptionGroup var progressOptions: ProgressOptions
+
     func run() throws {
         let options = location.options(retryBackoffSeconds: 1, overrides: DemoStory.overrides, logs: verbose)
+        let progress = progressOptions.reporter()
+        defer { progress.close() }
         let passed = try runBlocking { () async throws -> Bool in
             let clock = ContinuousClock()
             let begun = clock.now
             var logger = Dev.logger
             logger.logLevel = verbose ? .info : .warning
-            let environment = try await DevEnvironment.start(options, logger: logger)
+            let environment = try await DevEnvironment.start(options, logger: logger, progress: progress.stage)
+            progress.finish("sortie dev is up")
             print("sortie dev up in \(Self.seconds(clock.now - begun)) (moto on \(environment.moto.endpoint))")
             let checks: [DemoStory.Check]
             do {

@@ -29,6 +29,12 @@ struct Target: ParsableArguments {
         return record
     }
 
+    /// A job's record: its JSON, or its timeline.
+    func show(_ record: JobRecord) throws {
+        if json { return try emit(record.json) }
+        print(record.timeline)
+    }
+
     func emit(_ object: [String: Any]) throws {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         print(String(decoding: data, as: UTF8.self))
@@ -60,7 +66,9 @@ extension JobRecord {
 }
 
 struct Submit: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Submit a job through the launcher; prints its id.")
+    static let configuration = CommandConfiguration(
+        abstract: "Submit a job through the launcher; prints its id.",
+        discussion: "With --wait: follows the job to its end (a failed attempt that is retried is not the end) and prints its timeline (--json: its record); exits 0 if it SUCCEEDED, 1 if it FAILED, 75 if --timeout passed first.")
 
     @Argument(help: "The job's name (its published spec).")
     var job: String
@@ -68,9 +76,13 @@ struct Submit: ParsableCommand {
     @Option(name: .customLong("arg"), help: "An argument, NAME=VALUE (repeatable).")
     var arguments: [String] = []
 
+    @OptionGroup var waiting: WaitOptions
     @OptionGroup var target: Target
+    @OptionGroup var progressOptions: ProgressOptions
 
     func run() throws {
+        let progress = progressOptions.reporter()
+        defer { progress.close() }
         var args: [String: String] = [:]
         for pair in arguments {
             guard let equals = pair.firstIndex(of: "=") else { throw ValidationError("--arg takes NAME=VALUE, not '\(pair)'") }
@@ -78,15 +90,23 @@ struct Submit: ParsableCommand {
         }
         let event = try JSONSerialization.data(withJSONObject: ["job": job, "args": args, "id": UUID().uuidString.lowercased()])
         let function = target.environment["SORTIE_LAUNCHER_FUNCTION"] ?? "launcher"
+        progress.stage("submitting \(job) through \(function)")
         let output = try LambdaInvoke(client: try target.client()).invoke(functionName: function, payload: event, invocationType: .requestResponse)
         let answer = (try? JSONSerialization.jsonObject(with: output.payload)) as? [String: Any] ?? [:]
-        if target.json {
-            print(String(decoding: output.payload, as: UTF8.self))
-        } else if output.functionError == nil {
-            print("\(answer["outcome"] ?? "?") \(answer["jobId"] ?? "") \(answer["instanceId"].map { "on \($0)" } ?? "")")
-        }
         if let error = output.functionError {
             throw CommandFailure("\(function) failed (\(error)): \(answer["errorMessage"] ?? String(decoding: output.payload, as: UTF8.self))")
+        }
+        if waiting.wait {
+            guard let id = answer["jobId"] as? String else { throw CommandFailure("\(function) answered no job id: \(String(decoding: output.payload, as: UTF8.self))") }
+            let record = try waiting.follow(id, store: try target.store(), progress: progress)
+            try target.show(record)
+            if record.state != .succeeded { throw ExitCode.failure }
+            return
+        }
+        if target.json {
+            print(String(decoding: output.payload, as: UTF8.self))
+        } else {
+            print("\(answer["outcome"] ?? "?") \(answer["jobId"] ?? "") \(answer["instanceId"].map { "on \($0)" } ?? "")")
         }
     }
 }
@@ -100,12 +120,7 @@ struct Describe: ParsableCommand {
     @OptionGroup var target: Target
 
     func run() throws {
-        let record = try target.record(id)
-        if target.json { return try target.emit(record.json) }
-        print("\(record.job) \(record.id): \(record.state.rawValue), attempt \(record.attempt)\(record.instanceID.map { " on \($0)" } ?? "")")
-        for transition in record.history {
-            print("  \(JobRecord.time(transition.at))  \(transition.state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(transition.reason ?? "")")
-        }
+        try target.show(try target.record(id))
     }
 }
 
@@ -140,14 +155,19 @@ struct Logs: ParsableCommand {
 
 struct Cancel: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Cancel a job: terminates its instance (the reactor records the ending) or ends it while it waits.")
+        abstract: "Cancel a job: terminates its instance (the reactor records the ending) or ends it while it waits.",
+        discussion: "With --wait: follows the job until its ending is recorded and prints its timeline (--json: its record); exits 0 once it has FAILED as cancelled, 1 if it SUCCEEDED before the cancel took hold, 75 if --timeout passed first.")
 
     @Argument(help: "The job's id.")
     var id: String
 
+    @OptionGroup var waiting: WaitOptions
     @OptionGroup var target: Target
+    @OptionGroup var progressOptions: ProgressOptions
 
     func run() throws {
+        let progress = progressOptions.reporter()
+        defer { progress.close() }
         let store = try target.store()
         let record = try target.record(id)
         let reason = "Cancelled by \(target.environment["USER"] ?? "an operator")"
@@ -155,13 +175,22 @@ struct Cancel: ParsableCommand {
         case .succeeded, .failed:
             throw CommandFailure("job \(id) has already ended: \(record.state.rawValue)")
         case .submitted, .runnable:
-            guard try store.transition(id, attempt: record.attempt, from: [.submitted, .runnable], to: .failed, reason: reason) else {
+            // Never started, so no reactor decides it: decided here, never retried.
+            let settled: DynamoDB.Item = [JobTable.settledAttribute: .number(JobStore.now())]
+            guard try store.transition(id, attempt: record.attempt, from: [.submitted, .runnable], to: .failed, reason: reason, set: settled) else {
                 throw CommandFailure("job \(id) moved on meanwhile; try again")
             }
         case .starting, .running:
             guard let instance = record.instanceID else { throw CommandFailure("job \(id) has no instance yet; try again") }
             try store.annotate(id, attempt: record.attempt, set: ["cancelRequestedAt": .number(JobStore.now()), "cancelReason": .s(reason)])
             try EC2(client: try target.client()).terminateInstances([instance])
+        }
+        if waiting.wait {
+            progress.stage("cancelled \(id); waiting for its ending to be recorded")
+            let ended = try waiting.follow(id, store: store, progress: progress)
+            try target.show(ended)
+            if ended.state != .failed { throw CommandFailure("job \(id) \(ended.state.rawValue) before the cancel took hold") }
+            return
         }
         if target.json { return try target.emit(["id": id, "cancelled": true, "instanceId": record.instanceID ?? NSNull()]) }
         print("cancelled \(id)\(record.instanceID.map { ": instance \($0) terminating" } ?? "")")
@@ -181,23 +210,27 @@ struct Put: ParsableCommand {
     var repository = "."
 
     @OptionGroup var target: Target
+    @OptionGroup var progressOptions: ProgressOptions
 
     func run() throws {
+        let progress = progressOptions.reporter()
+        defer { progress.close() }
         guard destination.hasPrefix("s3://"), let slash = destination.dropFirst(5).firstIndex(of: "/") else {
             throw ValidationError("the destination must be s3://bucket/key")
         }
         let bucket = String(destination.dropFirst(5)[..<slash])
         let path = String(destination.dropFirst(5)[slash...].dropFirst())
         let key = path.isEmpty || path.hasSuffix("/") ? path + URL(fileURLWithPath: file).lastPathComponent : path
-        let body = try Data(contentsOf: URL(fileURLWithPath: file))
         let client = try target.client()
-        let eTag = try S3(client: client).putObject(bucket: bucket, key: key, body: body).eTag ?? ""
-        var result: [String: Any] = ["bucket": bucket, "key": key, "size": body.count]
+        let uploaded = try FileUpload(s3: S3(client: client)).upload(file, bucket: bucket, key: key, progress: progress)
+        progress.stage("uploaded \(Progress.bytes(uploaded.size))\(uploaded.parts > 0 ? " in \(uploaded.parts) parts" : "")")
+        var result: [String: Any] = ["bucket": bucket, "key": key, "size": uploaded.size, "parts": uploaded.parts]
         if target.environment["SORTIE_DEV"] == "1" {
             let definitions = try DevEnvironment.definitions(in: URL(fileURLWithPath: repository))
             let deliveries = try runBlocking {
-                try await DevEnvironment.deliverObjectCreated(to: definitions, bucket: bucket, key: key, eTag: eTag, size: body.count) { function, event in
-                    try await blocking {
+                try await DevEnvironment.deliverObjectCreated(to: definitions, bucket: bucket, key: key, eTag: uploaded.eTag, size: uploaded.size) { function, event in
+                    progress.stage("\(function) is handling S3's event")
+                    return try await blocking {
                         try LambdaInvoke(client: client).invoke(functionName: function, payload: event, invocationType: .requestResponse).payload
                     }
                 }
@@ -206,8 +239,9 @@ struct Put: ParsableCommand {
             for delivery in deliveries { delivered[delivery.function] = (try? JSONSerialization.jsonObject(with: delivery.response)) ?? NSNull() }
             result["delivered"] = delivered
         }
+        progress.finish("put s3://\(bucket)/\(key)")
         if target.json { return try target.emit(result) }
-        print("put s3://\(bucket)/\(key) (\(body.count) bytes)")
+        print("put s3://\(bucket)/\(key) (\(uploaded.size) bytes)")
         for (function, answer) in (result["delivered"] as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) {
             let text = (try? JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys, .withoutEscapingSlashes])).map { String(decoding: $0, as: UTF8.self) } ?? ""
             print("  \(function): \(text)")

@@ -2,6 +2,14 @@ import AWSCore
 import AWSServices
 
 extension JobStore {
+    /// The record, and whether it has finished: SUCCEEDED, or FAILED with the decision written
+    /// (a FAILED attempt the reactor has yet to decide may still be retried).
+    public func outcome(_ id: String) throws(AWSError) -> (record: JobRecord, finished: Bool)? {
+        guard let item = try dynamoDB.getItem(.init(tableName: table, key: JobTable.jobKey(id), consistentRead: true)).item else { return nil }
+        let record = try decode(item)
+        return (record, record.state == .succeeded || (record.state == .failed && item[JobTable.settledAttribute] != nil))
+    }
+
     /// Every job record, optionally of one job kind and in one state, oldest submission first.
     /// A scan: for operators (`sortie jobs`), not for handlers.
     public func records(job: String? = nil, state: JobState? = nil) throws(AWSError) -> [JobRecord] {

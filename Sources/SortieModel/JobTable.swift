@@ -28,6 +28,9 @@ public struct JobTable: Sendable {
     }
 
     public static let ttlAttribute = "expiresAt"
+    /// When an ended attempt's outcome was decided: no retry follows. Written by the reactor, and
+    /// with the FAILED state itself when an attempt ends with no instance to react to.
+    public static let settledAttribute = "settledAt"
     public static let kindQueueIndex = "gsi1"
     public static let globalQueueIndex = "gsi2"
     /// How long finished records and seen events stay before DynamoDB's TTL removes them.

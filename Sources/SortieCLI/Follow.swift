@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import SortieModel
+
+/// `--wait` and `--timeout`, for the commands that can follow a job to its end.
+struct WaitOptions: ParsableArguments {
+    @Flag(help: "Follow the job until it finishes, each state change on stderr as it happens.")
+    var wait = false
+
+    @Option(help: "With --wait: give up after this many seconds (exit status 75, the job goes on).")
+    var timeout = 3600
+
+    func validate() throws {
+        guard timeout > 0 else { throw ValidationError("--timeout takes a number of seconds above 0") }
+    }
+
+    /// The job's record once it has finished; on timeout, says so and exits 75.
+    func follow(_ id: String, store: JobStore, progress: Progress) throws -> JobRecord {
+        do {
+            let record = try JobFollower(store: store, progress: progress, timeout: .seconds(timeout)).follow(id)
+            progress.finish("\(id) finished \(record.state.rawValue)")
+            return record
+        } catch let timedOut as WaitTimedOut {
+            progress.close()
+            Progress.standardError("Error: \(timedOut)\n")
+            throw WaitTimedOut.exitCode
+        }
+    }
+}
+
+/// `--wait` gave up while the job went on: exit status 75 (EX_TEMPFAIL), distinct from a failed job.
+struct WaitTimedOut: Error, CustomStringConvertible {
+    var record: JobRecord
+    var timeout: Int
+    var description: String { "gave up after \(timeout)s: job \(record.id) is \(record.state.rawValue) (attempt \(record.attempt))" }
+    static let exitCode = ExitCode(75)
+}
+
+/// Follows a job until it has finished, reporting each new transition as a stage: a failed
+/// attempt that will be retried is not the end, its next attempt is followed too.
+struct JobFollower {
+    var store: JobStore
+    var progress: Progress
+    var timeout: Duration
+    var interval: Duration = .milliseconds(500)
+
+    func follow(_ id: String) throws -> JobRecord {
+        let deadline = ContinuousClock.now + timeout
+        var reported = 0
+        while true {
+            guard let (record, finished) = try store.outcome(id) else { throw CommandFailure("no job \(id)") }
+            // A retry appends to the same history: every entry is reported once, in order.
+            for transition in record.history.dropFirst(reported) {
+                progress.stage("\(record.id) \(transition.state.rawValue): \(transition.reason ?? "")")
+            }
+            reported = max(reported, record.history.count)
+            if finished { return record }
+            guard ContinuousClock.now < deadline else { throw WaitTimedOut(record: record, timeout: Int(timeout.components.seconds)) }
+            progress.update()
+            Thread.sleep(forTimeInterval: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
+        }
+    }
+}
+
+extension JobRecord {
+    /// The record as `sortie describe` prints it: a heading, then every transition with its reason.
+    var timeline: String {
+        var lines = ["\(job) \(id): \(state.rawValue), attempt \(attempt)\(instanceID.map { " on \($0)" } ?? "")"]
+        for transition in history {
+            lines.append("  \(JobRecord.time(transition.at))  \(transition.state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(transition.reason ?? "")")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
