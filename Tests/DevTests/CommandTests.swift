@@ -1,4 +1,5 @@
 @testable import DevEnvironment
+import AWSServices
 import Foundation
 import SortieModel
 import SortieTestSupport
@@ -9,12 +10,17 @@ import Testing
 struct CommandTests {
     @Test("submit, describe, logs, cancel and put, with --json and meaningful exit codes")
     func commands() async throws {
+        try await Self.onDev(exercise)
+    }
+
+    /// Runs `body` against a fresh `sortie dev`, stopped after it whatever happens.
+    static func onDev(_ body: (DevEnvironment, URL) async throws -> Void) async throws {
         let workspace = DevEnvironmentTests.workspace()
         defer { try? FileManager.default.removeItem(at: workspace) }
         let environment = try await DevEnvironment.start(
             .init(repository: Repository.root, products: BuiltProducts.directory, workspace: workspace), logger: DevEnvironmentTests.quiet)
         do {
-            try await exercise(environment, workspace: workspace)
+            try await body(environment, workspace)
         } catch {
             await environment.stop()
             throw error
@@ -22,15 +28,25 @@ struct CommandTests {
         await environment.stop()
     }
 
-    private func exercise(_ environment: DevEnvironment, workspace: URL) async throws {
+    /// `sortie ARGUMENTS…` with the settings `sortie dev` prints; on `terminal`, under `script`'s
+    /// pseudo-terminal (stdout and stderr both come back as stdout).
+    static func sortie(_ environment: DevEnvironment, terminal: Bool = false) throws -> @Sendable ([String]) async throws -> Command.Result {
         let sortie = try BuiltProducts.executable("sortie")
         let settings = environment.environment.merging(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "USER": "tester"]) { $1 }
-        @Sendable func run(_ arguments: [String]) async throws -> Command.Result {
-            try await blocking { try Command.run(sortie, arguments, environment: settings, timeout: .seconds(60)) }
+        return { arguments in
+            let quoted = ([sortie] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }.joined(separator: " ")
+            let (program, argv) = terminal ? ("/usr/bin/script", ["-qec", quoted, "/dev/null"]) : (sortie, arguments)
+            return try await blocking { try Command.run(program, argv, environment: settings, timeout: .seconds(60)) }
         }
-        @Sendable func json(_ result: Command.Result) throws -> [String: Any] {
-            try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)\(result.stderr)")
-        }
+    }
+
+    static func json(_ result: Command.Result) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)\(result.stderr)")
+    }
+
+    private func exercise(_ environment: DevEnvironment, workspace: URL) async throws {
+        let run = try Self.sortie(environment)
+        let json = Self.json
         let story = DemoStory(environment: environment, patience: .seconds(30)) { _ in }
         let quick = JobSpec(
             name: "cli-quick", instance: DemoStory.demoInstance, arguments: ["who": .init(defaultValue: "nobody")],
@@ -43,8 +59,12 @@ struct CommandTests {
         let submitted = try await run(["submit", "cli-quick", "--arg", "who=operator", "--json"])
         #expect(submitted.status == 0, "\(submitted.stderr)")
         let id = try #require(try json(submitted)["jobId"] as? String)
+        let launchedOn = try #require(try json(submitted)["instanceId"] as? String)
         let record = try await story.settled(id) { $0.state.isFinal }
         #expect(record.state == .succeeded)
+        // The runner asked the instance's metadata service (the agent's stand-in) which instance it is on.
+        #expect(record.instanceID == launchedOn)
+        #expect(record.history.contains { $0.state == .running && $0.reason == "Runner started on instance \(launchedOn)" }, "\(record.history)")
         let described = try await run(["describe", id, "--json"])
         #expect(try json(described)["state"] as? String == "SUCCEEDED")
         #expect((try json(described)["history"] as? [[String: Any]])?.map { $0["state"] as? String } == ["SUBMITTED", "STARTING", "RUNNING", "SUCCEEDED"])
@@ -73,6 +93,7 @@ struct CommandTests {
         // jobs: the table, filtered by kind and state.
         let listed = try json(try await run(["jobs", "--json"]))["jobs"] as? [[String: Any]]
         #expect(listed?.map { $0["id"] as? String } == [id, slowID])
+        #expect(listed?.first?["instanceId"] as? String == launchedOn)
         let failed = try json(try await run(["jobs", "--state", "failed", "--json"]))["jobs"] as? [[String: Any]]
         #expect(failed?.map { $0["id"] as? String } == [slowID])
         #expect((try json(try await run(["jobs", "--job", "cli-quick", "--json"]))["jobs"] as? [[String: Any]])?.count == 1)
@@ -85,7 +106,7 @@ struct CommandTests {
         try Data("order_id,customer,email,amount,currency,ordered_on,paid,note\n1,C00000001,,1.00,EUR,2026-11-20,,\n".utf8).write(to: file)
         let put = try await run(["put", file.path, "s3://sortie-landing/incoming/orders/", "--repository", Repository.root.path, "--json"])
         #expect(put.status == 0, "\(put.stderr)")
-        #expect(try json(put)["key"] as? String == "incoming/orders/orders.csv")
+        #expect(try json(put)["key"] as? String == "incoming/orders/orders.csv" && json(put)["parts"] as? Int == 0)
         let submitter = try #require((try json(put)["delivered"] as? [String: Any])?["s3-submitter"] as? [String: Any])
         #expect((submitter["files"] as? [[String: Any]])?.first?["status"] as? String == "submitted")
     }

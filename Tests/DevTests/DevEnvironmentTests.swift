@@ -109,7 +109,7 @@ struct DevEnvironmentTests {
         #expect(DemoStory.mostAtOnce([(0, 10), (1, 9), (2, 8)]) == 3)
     }
 
-    @Test("the instance agent runs a tagged instance's UserData in its sandbox, stops it when the instance is terminated in EC2, and reports the ending")
+    @Test("the instance agent runs a tagged instance's UserData in its sandbox with its own metadata service, stops it when the instance is terminated in EC2, and reports the ending")
     func agentStopsTerminatedInstance() async throws {
         // A private server: other suites' instances in the shared one are not this agent's business.
         let server = try MotoServer.start()
@@ -124,17 +124,26 @@ struct DevEnvironmentTests {
         let ec2 = EC2(client: client)
         let tagged = EC2.TagSpecification(resourceType: "instance", tags: [.init(key: "sortie:job-id", value: unique("job"))])
         let (instance, untagged) = try await blocking { () throws -> (String, String) in
-            let script = "#!/bin/bash\necho started > \"$SORTIE_HOME/started\"\nexec sleep 60\n"
+            let script = #"""
+                #!/bin/bash
+                echo "$AWS_EC2_METADATA_SERVICE_ENDPOINT ${AWS_EC2_METADATA_DISABLED-enabled}" > "$SORTIE_HOME/metadata"
+                echo started > "$SORTIE_HOME/started"
+                exec sleep 60
+                """#
             let instance = try ec2.runInstances(.init(imageId: "ami-0abcdef1234567890", instanceType: "t3.micro", userData: script, tagSpecifications: [tagged]))
             let untagged = try ec2.runInstances(.init(imageId: "ami-0abcdef1234567890", instanceType: "t3.micro", userData: "#!/bin/bash\ntouch /tmp/never"))
             return (try #require(instance.instances.first?.instanceId), try #require(untagged.instances.first?.instanceId))
         }
         agent.start(interval: .milliseconds(100))
-        defer { agent.stop() }
         let started = sandbox.appendingPathComponent("\(instance)/started")
         try await Self.eventually { FileManager.default.fileExists(atPath: started.path) }
         #expect(agent.runningCount == 1)
         #expect(!FileManager.default.fileExists(atPath: sandbox.appendingPathComponent(untagged).path))
+        // The instance's metadata service answers with its id while it runs.
+        let metadata = try String(contentsOf: sandbox.appendingPathComponent("\(instance)/metadata"), encoding: .utf8).split(separator: " ")
+        #expect(metadata.last == "enabled\n")
+        let endpoint = String(try #require(metadata.first))
+        #expect(try await blocking { try InstanceMetadataClient(endpoint: endpoint).get("/latest/meta-data/instance-id") } == instance)
 
         try await blocking { try ec2.terminateInstances([instance]) }
         try await Self.eventually { !delivered.withLock(\.isEmpty) }
@@ -144,6 +153,11 @@ struct DevEnvironmentTests {
         #expect(event["detail-type"] as? String == "EC2 Instance State-change Notification")
         #expect(event["detail"] as? [String: String] == ["instance-id": instance, "state": "terminated"])
         try await Self.eventually { agent.runningCount == 0 }
+        // ...and its metadata service ended with it.
+        try await blocking { () throws -> Void in
+            #expect(throws: AWSError.self) { try InstanceMetadataClient(endpoint: endpoint, attempts: 1).get("/latest/meta-data/instance-id") }
+        }
+        await agent.stop()
     }
 
     /// Polls `condition` every 50 ms for at most `timeout`, then fails.
