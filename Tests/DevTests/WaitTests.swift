@@ -89,3 +89,35 @@ struct WaitTests {
         }
     }
 }
+
+@Suite("sortie dev's start-up, as a person runs it")
+struct DevStartTests {
+    @Test("sortie dev shows each start-up stage on stderr, then prints the settings to stdout at once (a pipe gets them before it stops); SIGINT stops it")
+    func startUp() async throws {
+        let folder = DevEnvironmentTests.workspace()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (out, err) = (folder.appendingPathComponent("stdout"), folder.appendingPathComponent("stderr"))
+        for file in [out, err] { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("sortie"))
+        process.arguments = ["dev", "--repository", Repository.root.path, "--products", BuiltProducts.directory.path]
+        process.currentDirectoryURL = folder
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        defer {
+            if process.isRunning { process.terminate() }
+            try? FileManager.default.removeItem(at: Repository.root.appendingPathComponent(".sortie/dev-\(process.processIdentifier)"))
+        }
+        func text(_ file: URL) -> String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
+        try await DevEnvironmentTests.eventually(timeout: .seconds(60)) { text(out).contains("export SORTIE_TABLE='sortie-jobs'") }
+        let stages = text(err).split(separator: "\n").filter { $0.hasPrefix("[") }.map { $0.drop { $0 != " " }.dropFirst() }
+        #expect(Array(stages.prefix(2)) == ["starting moto", "creating the table, buckets, queues, topic, log group and Batch queue in moto"])
+        #expect(stages.contains("starting the launcher function") && stages.last == "sortie dev is up", "\(text(err))")
+        process.interrupt()
+        try await DevEnvironmentTests.eventually(timeout: .seconds(30)) { !process.isRunning }
+        #expect(process.terminationStatus == 0 && text(out).contains("sortie dev: stopping"))
+    }
+}
