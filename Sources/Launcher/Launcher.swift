@@ -82,13 +82,18 @@ public struct Launcher: Sendable {
 
     private func startOrQueue(_ record: JobRecord, _ spec: JobSpec, store: JobStore, logger: Logger, duplicate: Bool) throws(LaunchError) -> LaunchResponse {
         let limits = (spec.maxConcurrency, configuration.globalLimit)
-        switch try aws({ () throws(AWSError) in try store.start(record, maxConcurrency: limits.0, globalLimit: limits.1) }) {
-        case .started(let starting):
-            return try runInstance(starting, spec, store: store, logger: logger)
-        case .moved(let current):
-            return LaunchResponse(.duplicate, current ?? record)
-        case .noSlot:
-            break
+        // A new job queues behind older ones of its kind that are due: a slot that just freed
+        // belongs to the head of the queue, not to whichever request asks first.
+        let head = record.state == .submitted ? try aws({ () throws(AWSError) in try store.firstDue(job: record.job, now: JobStore.now()) }) : nil
+        if head == nil {
+            switch try aws({ () throws(AWSError) in try store.start(record, maxConcurrency: limits.0, globalLimit: limits.1) }) {
+            case .started(let starting):
+                return try runInstance(starting, spec, store: store, logger: logger)
+            case .moved(let current):
+                return LaunchResponse(.duplicate, current ?? record)
+            case .noSlot:
+                break
+            }
         }
         var waiting = record
         if record.state == .submitted {
@@ -97,11 +102,23 @@ public struct Launcher: Sendable {
                 let current = try aws({ () throws(AWSError) in try store.record(record.id) })
                 return LaunchResponse(.duplicate, current ?? record)
             }
-            // A slot freed between the first try and the enqueue found no one waiting: try again.
-            switch try aws({ () throws(AWSError) in try store.start(queued, maxConcurrency: limits.0, globalLimit: limits.1) }) {
-            case .started(let starting): return try runInstance(starting, spec, store: store, logger: logger)
-            case .moved(let current): return LaunchResponse(.duplicate, current ?? queued)
-            case .noSlot: waiting = queued
+            waiting = queued
+            // A slot freed between the first look and the enqueue: the head of the queue takes it
+            // (this job, when no one was ahead). Done here too, so the queue moves even if the
+            // reactor that freed the slot never gets to its walk (its sweep would, later).
+            if let next = try aws({ () throws(AWSError) in try store.firstDue(job: record.job, now: JobStore.now()) }),
+               let nextRecord = next == queued.id ? queued : try aws({ () throws(AWSError) in try store.record(next) }), nextRecord.state == .runnable {
+                switch try aws({ () throws(AWSError) in try store.start(nextRecord, maxConcurrency: limits.0, globalLimit: limits.1) }) {
+                case .started(let starting) where next == queued.id:
+                    return try runInstance(starting, spec, store: store, logger: logger)
+                case .started(let starting):
+                    // The older job's launch: its failure is its own (recorded on it), not this request's.
+                    do { _ = try runInstance(starting, spec, store: store, logger: logger) } catch { logger.error("\(error)") }
+                case .moved(let current):
+                    if next == queued.id { return LaunchResponse(.duplicate, current ?? queued) }
+                case .noSlot:
+                    break
+                }
             }
         }
         let position = try aws({ () throws(AWSError) in try store.queuePosition(waiting) })

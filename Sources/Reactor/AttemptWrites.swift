@@ -11,7 +11,7 @@ extension JobStore {
     /// (one summary per earlier attempt).
     enum Attribute {
         static let settledAt = JobTable.settledAttribute
-        static let notBefore = "notBefore"
+        static let notBefore = JobTable.notBeforeAttribute
         static let interruptionWarnedAt = "interruptionWarnedAt"
         static let attempts = "attempts"
         /// Written by the runner with its final record.

@@ -125,6 +125,24 @@ public struct JobStore: Sendable {
         return ahead + 1
     }
 
+    /// The first waiting job of a kind, in queue order, whose retry backoff has passed at `now`
+    /// (as `JobStore.now()`): the one a freed slot of that kind belongs to.
+    public func firstDue(job: String, now: Int64) throws(AWSError) -> String? {
+        var start: DynamoDB.Item?
+        for _ in 0..<4 {  // a queue of retries all still backing off: a few pages are enough to say
+            let page = try dynamoDB.query(.init(
+                tableName: table, indexName: JobTable.kindQueueIndex, keyConditionExpression: "gsi1pk = :queue",
+                projectionExpression: "jobId, #notBefore", expressionAttributeNames: ["#notBefore": JobTable.notBeforeAttribute],
+                expressionAttributeValues: [":queue": .s(JobTable.kindQueue(job))], limit: 25, exclusiveStartKey: start))
+            if let due = page.items.first(where: { item in item[JobTable.notBeforeAttribute]?.int.map { Int64($0) <= now } ?? true }) {
+                return due["jobId"]?.string
+            }
+            start = page.lastEvaluatedKey
+            if start == nil { break }
+        }
+        return nil
+    }
+
     /// The ids of waiting jobs in the order they should start: one kind's, or (`job` nil) all.
     public func runnable(job: String?, limit: Int) throws(AWSError) -> [String] {
         let (index, queue) = job.map { (JobTable.kindQueueIndex, JobTable.kindQueue($0)) } ?? (JobTable.globalQueueIndex, JobTable.globalQueue)

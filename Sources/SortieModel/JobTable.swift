@@ -31,6 +31,9 @@ public struct JobTable: Sendable {
     /// When an ended attempt's outcome was decided: no retry follows. Written by the reactor, and
     /// with the FAILED state itself when an attempt ends with no instance to react to.
     public static let settledAttribute = "settledAt"
+    /// A retry's earliest start (epoch milliseconds, as `JobStore.now()`), set by the reactor:
+    /// a waiting job is due once it has passed.
+    public static let notBeforeAttribute = "notBefore"
     public static let kindQueueIndex = "gsi1"
     public static let globalQueueIndex = "gsi2"
     /// How long finished records and seen events stay before DynamoDB's TTL removes them.

@@ -172,6 +172,19 @@ struct LaunchTests {
         let none = try await blocking { try launcher.start(jobID: queued[1], logger: logger) }
         #expect(none.outcome == .waiting, "no slot is free: nothing more starts")
         #expect(try await deployment.instances(job: name).count == 5)
+
+        // A slot frees and a new event arrives before the reactor's walk: the new job queues
+        // behind the 45 waiting, and the slot goes to the head of the queue, not to the newcomer.
+        let second = try #require(holders.subtracting([finished]).first)
+        #expect(try await blocking {
+            try deployment.store.transition(second, attempt: 1, from: [.starting], to: .succeeded, reason: "done", freeingSlotsOf: name)
+        })
+        let late = try await blocking { try launcher.launch(LaunchEvent(job: name, eventID: "late-\(name)"), requestID: "late", logger: logger) }
+        #expect(late.outcome == .waiting)
+        #expect(late.position == 45, "behind every job that was waiting before it")
+        #expect(try await deployment.record(queued[1])?.state == .starting, "the oldest waiting job took the freed slot")
+        #expect(try await deployment.slotHolders(job: name).contains(queued[1]))
+        #expect(try await deployment.instances(job: name).count == 6)
     }
 
     @Test("oversize UserData, an unknown job, bad arguments and malformed events fail on /error with a named type; nothing is launched or recorded")
