@@ -17,10 +17,8 @@
 # libssl-dev, zlib1g-dev, make and a C compiler. No autotools: the packaged configure is used.
 set -euo pipefail
 
-log() { echo "static-curl: $*" >&2; }
-die() { echo "static-curl: error: $*" >&2; exit 1; }
-
-CACHE_ROOT="${SORTIE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sortie}/static-curl"
+# log, die, CACHE_ROOT, cache_enter and cache_commit.
+source "$(dirname "$0")/build-cache.sh"
 # Bump when the recipe below changes in a way the key would not see.
 RECIPE=2
 
@@ -134,21 +132,7 @@ ensure_deb_src
 VERSION=$(source_version)
 KEY="curl-${VERSION}-$(cache_key "$VERSION")"
 if ((want_key_only)); then echo "$KEY"; exit 0; fi
-PREFIX="$CACHE_ROOT/$KEY"
-
-mkdir -p "$CACHE_ROOT"
-exec 9>"$CACHE_ROOT/.lock"
-flock 9   # one build at a time; a second caller waits and then finds it cached
-
-if [[ -f "$PREFIX/.complete" ]]; then
-    touch "$PREFIX"   # marks it in use for the pruning below
-    log "cached: $PREFIX"
-    echo "$PREFIX"
-    exit 0
-fi
-
-WORK=$(mktemp -d "$CACHE_ROOT/.build-XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+cache_enter "$KEY"
 started=$(date +%s)
 log "building curl $VERSION (key $KEY) in $WORK"
 
@@ -215,11 +199,7 @@ done
     echo "libs.private: $(sh "$stage/bin/curl-config" --static-libs)"
     echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ) in $(( $(date +%s) - started )) s"
 } >"$stage/BUILD-INFO"
-touch "$stage/.complete"
-rm -rf "$PREFIX"
-mv "$stage" "$PREFIX"
-# Builds for inputs that changed (a Debian security update, new flags) and unused for 30 days go.
-find "$CACHE_ROOT" -mindepth 1 -maxdepth 1 -name 'curl-*' ! -name "$KEY" -mtime +30 -exec rm -rf {} + 2>/dev/null || true
+cache_commit "$stage"
 log "built in $(( $(date +%s) - started )) s: $PREFIX"
 log "$(grep -E '^(protocols|features)' "$PREFIX/BUILD-INFO" | tr '\n' ';')"
 echo "$PREFIX"

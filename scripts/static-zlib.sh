@@ -16,10 +16,8 @@
 #   scripts/static-zlib.sh --key      print the cache key only
 set -euo pipefail
 
-log() { echo "static-zlib: $*" >&2; }
-die() { echo "static-zlib: error: $*" >&2; exit 1; }
-
-CACHE_ROOT="${SORTIE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sortie}/static-zlib"
+# log, die, CACHE_ROOT, cache_enter and cache_commit.
+source "$(dirname "$0")/build-cache.sh"
 # Bump when the recipe below changes in a way the key would not see.
 RECIPE=2
 PACKAGE_VERSION=1.1.0
@@ -40,21 +38,7 @@ KEY="zlib-ng-$({
     echo "arch $(uname -m)"
 } | sha256sum | cut -c1-16)"
 if [[ "${1:-}" == --key ]]; then echo "$KEY"; exit 0; fi
-PREFIX="$CACHE_ROOT/$KEY"
-
-mkdir -p "$CACHE_ROOT"
-exec 9>"$CACHE_ROOT/.lock"
-flock 9   # one build at a time; a second caller waits and then finds it cached
-
-if [[ -f "$PREFIX/.complete" ]]; then
-    touch "$PREFIX"   # marks it in use for the pruning below
-    log "cached: $PREFIX"
-    echo "$PREFIX"
-    exit 0
-fi
-
-WORK=$(mktemp -d "$CACHE_ROOT/.build-XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+cache_enter "$KEY"
 started=$(date +%s)
 log "building $SDIST's zlib-ng (key $KEY) in $WORK"
 python3 -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: --dest "$WORK" \
@@ -83,10 +67,6 @@ printf 'Name: zlib\nDescription: zlib-ng %s, zlib-compat, static\nVersion: %s\nL
     echo "configure ${CONFIGURE_FLAGS[*]}"
     echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ) in $(( $(date +%s) - started )) s"
 } >"$dest/BUILD-INFO"
-touch "$dest/.complete"
-rm -rf "$PREFIX"
-mv "$dest" "$PREFIX"
-# Builds for inputs that changed and unused for 30 days go.
-find "$CACHE_ROOT" -mindepth 1 -maxdepth 1 -name 'zlib-ng-*' ! -name "$KEY" -mtime +30 -exec rm -rf {} + 2>/dev/null || true
+cache_commit "$dest"
 log "built zlib-ng $version in $(( $(date +%s) - started )) s: $PREFIX"
 echo "$PREFIX"
