@@ -9,9 +9,19 @@ public struct ChunkFailure: Error, Sendable, CustomStringConvertible {
     /// `Sortie.ChunkOutOfTime`, `Sortie.ChunkFailed`, `Sortie.ChunkNotPlanned`, `Sortie.InvalidChunkTask`.
     public var errorType: String
     public var description: String
+    /// What made a `Sortie.ChunkFailed` fail, when it was another error (for the Batch worker's exit code).
+    public var cause: (any Error)?
+
+    public init(errorType: String, description: String, cause: (any Error)? = nil) {
+        self.errorType = errorType
+        self.description = description
+        self.cause = cause
+    }
 
     static func outOfTime(_ detail: String) -> ChunkFailure { ChunkFailure(errorType: "Sortie.ChunkOutOfTime", description: detail) }
-    static func failed(_ detail: String) -> ChunkFailure { ChunkFailure(errorType: "Sortie.ChunkFailed", description: detail) }
+    static func failed(_ detail: String, cause: (any Error)? = nil) -> ChunkFailure {
+        ChunkFailure(errorType: "Sortie.ChunkFailed", description: detail, cause: cause)
+    }
 }
 
 /// The processor's answer for one chunk.
@@ -75,8 +85,9 @@ public struct ChunkProcessor: Sendable {
         self.retry = retry
     }
 
-    /// `owner` identifies this attempt (the Lambda request id); `emit` writes a log line as-is.
-    public func process(_ task: ChunkTask, owner: String, clock: ProcessorClock, emit: (String) -> Void) throws -> ChunkOutcome {
+    /// `owner` identifies this attempt (the Lambda request id, the Batch job id); `reclaimsOwn` lets it
+    /// take back a claim of its own (see `JobTable.claimChunk`); `emit` writes a log line as-is.
+    public func process(_ task: ChunkTask, owner: String, reclaimsOwn: Bool = false, clock: ProcessorClock, emit: (String) -> Void) throws -> ChunkOutcome {
         let started = clock.nowMilliseconds()
         if let early = try Self.precheck(task, nowMilliseconds: started) { return early }
         guard let feed = catalog.feed(named: task.feed), let format = feed.recordFormat else {
@@ -84,7 +95,7 @@ public struct ChunkProcessor: Sendable {
         }
         let remaining = clock.remaining()
         switch try table.claimChunk(
-            fileId: task.fileId, index: task.chunk.index, owner: owner, now: started, leaseUntil: started + remaining.milliseconds)
+            fileId: task.fileId, index: task.chunk.index, owner: owner, now: started, leaseUntil: started + remaining.milliseconds, reclaimsOwn: reclaimsOwn)
         {
         case .claimed: break
         case .done: return ChunkOutcome(chunkId: task.chunkId, status: .duplicate)
@@ -110,7 +121,7 @@ public struct ChunkProcessor: Sendable {
                 fileId: task.fileId, index: task.chunk.index, owner: owner, state: outOfTime ? .incomplete : .failed,
                 reason: "\(error)", counts: counts, now: clock.nowMilliseconds())
             if error is ChunkFailure { throw error }
-            throw ChunkFailure.failed("\(task.chunkId): \(error)")
+            throw ChunkFailure.failed("\(task.chunkId): \(error)", cause: error)
         }
 
         let counts = run.counts

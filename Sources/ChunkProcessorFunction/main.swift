@@ -4,6 +4,11 @@ import ChunkPlanning
 import ChunkProcessing
 import ChunkStore
 import LambdaRuntime
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -39,6 +44,14 @@ struct ChunkProcessorHandler: LambdaHandler {
         context.logger.info("\(task.chunkId): \(outcome.status.rawValue)")
         return outcome
     }
+}
+
+// `chunk-processor batch …`: the same binary as an AWS Batch job's container (see BatchWorker).
+if CommandLine.arguments.dropFirst().first == "batch" {
+    let ending = BatchWorker.run(
+        arguments: Array(CommandLine.arguments.dropFirst(2)), environment: ProcessInfo.processInfo.environment,
+        nowMilliseconds: Lambda.nowMilliseconds, emit: Lambda.writeLogLine, output: { print($0) })
+    exit(ending.rawValue)
 }
 
 Lambda.run(name: "chunk-processor") { _ in try ChunkProcessorHandler(environment: ProcessInfo.processInfo.environment) }

@@ -15,12 +15,15 @@ extension JobTable {
     }
 
     /// Takes a chunk unless it is done or running under someone else's unexpired lease.
-    public func claimChunk(fileId: String, index: Int, owner: String, now: Int64, leaseUntil: Int64) throws(AWSError) -> ChunkClaim {
+    /// `reclaimsOwn`: a chunk running under this very owner is taken back whatever its lease; for an
+    /// owner that never runs twice at once (a Batch job: its next attempt starts after the last ended).
+    public func claimChunk(fileId: String, index: Int, owner: String, now: Int64, leaseUntil: Int64, reclaimsOwn: Bool = false) throws(AWSError) -> ChunkClaim {
+        let mayRun = reclaimsOwn ? "(#state <> :running OR leaseUntil < :now OR #owner = :owner)" : "(#state <> :running OR leaseUntil < :now)"
         do {
             let output = try dynamoDB.updateItem(.init(
                 tableName: tableName, key: chunkKey(fileId, index),
                 updateExpression: "SET #state = :running, #owner = :owner, leaseUntil = :lease, startedAt = :now REMOVE #error ADD attempts :one",
-                conditionExpression: "attribute_exists(pk) AND #state <> :done AND (#state <> :running OR leaseUntil < :now)",
+                conditionExpression: "attribute_exists(pk) AND #state <> :done AND \(mayRun)",
                 expressionAttributeNames: ["#state": "state", "#owner": "owner", "#error": "error"],
                 expressionAttributeValues: [
                     ":running": .s(ChunkState.running.rawValue), ":done": .s(ChunkState.done.rawValue), ":owner": .s(owner),

@@ -101,6 +101,16 @@ public struct JobTable: Sendable {
         return (file, chunks)
     }
 
+    /// One chunk and its file's item (whose plan then lists no chunks), or nil when either is missing.
+    public func loadChunk(fileId: String, index: Int) throws(AWSError) -> (file: FileRecord, chunk: ChunkRecord)? {
+        guard let chunkItem = try dynamoDB.getItem(.init(tableName: tableName, key: chunkKey(fileId, index), consistentRead: true)).item,
+              let chunk = ChunkRecord(item: chunkItem),
+              let fileItem = try dynamoDB.getItem(.init(tableName: tableName, key: fileKey(fileId), consistentRead: true)).item,
+              let file = FileRecord(item: fileItem, chunks: [])
+        else { return nil }
+        return (file, chunk)
+    }
+
     /// Records where a planned chunk went. A chunk a processor already picked up keeps its state.
     public func markDispatched(fileId: String, index: Int, state: ChunkState, batchJobId: String? = nil, batchArrayIndex: Int? = nil) throws(AWSError) {
         var update = "SET #state = :state"

@@ -86,23 +86,9 @@ struct Dispatcher {
         return try batch.submitJob(input).jobId
     }
 
-    /// The job's parameters: the file's identity, then one comma-separated entry per chunk
-    /// (an array child reads entry `AWS_BATCH_JOB_ARRAY_INDEX`). Ranges are `[first, end)`.
+    /// The job's parameters (`BatchParameters`): the file's identity, then one comma-separated entry
+    /// per chunk (an array child reads entry `AWS_BATCH_JOB_ARRAY_INDEX`).
     static func parameters(_ file: FileRecord, _ group: [ChunkSpec], table: String) -> [String: String] {
-        func list(_ value: (ChunkSpec) -> String) -> String { group.map(value).joined(separator: ",") }
-        var parameters = [
-            "fileId": file.fileId, "bucket": file.object.bucket, "key": file.object.key, "eTag": file.object.eTag,
-            "feed": file.feed, "table": table,
-            "chunkId": list { ChunkTask.chunkID(fileId: file.fileId, index: $0.index) },
-            "byteRange": list { "\($0.start)-\($0.end)" },
-            "recordRange": list { "\($0.firstRecord)-\($0.firstRecord + $0.recordCount)" },
-            "startLine": list { String($0.startLine) },
-        ]
-        if file.plan.compressed {
-            parameters["gzipEntry"] = list { spec in
-                spec.entry.map { "\($0.compressedOffset):\($0.decompressedOffset):\(spec.compressedEnd ?? file.object.size)" } ?? ""
-            }
-        }
-        return parameters
+        BatchParameters(file: file, chunks: group, table: table).values
     }
 }
