@@ -146,6 +146,9 @@ public struct Batch: Sendable {
     }
 
     public struct ContainerDetail: Decodable, Sendable {
+        /// The job definition's command (or the job's override), its `Ref::` placeholders as written.
+        public var command: [String]?
+        public var environment: [KeyValuePair]?
         public var exitCode: Int?
         public var reason: String?
         public var logStreamName: String?
@@ -191,5 +194,39 @@ public struct Batch: Sendable {
     public func describeJobs(_ jobIds: [String]) throws(AWSError) -> [JobDetail] {
         let output: DescribeJobsOutput = try rest.call("DescribeJobs", method: "POST", path: "/v1/describejobs", body: DescribeJobsInput(jobs: jobIds))
         return output.jobs ?? []
+    }
+
+    /// A container's command as Batch runs it: an argument that is a whole `Ref::name` placeholder
+    /// becomes the parameter's value (the job's, else the job definition's default); one without a
+    /// value stays as written.
+    public static func resolve(command: [String], parameters: [String: String]) -> [String] {
+        command.map { argument in
+            guard argument.hasPrefix("Ref::"), let value = parameters[String(argument.dropFirst(5))] else { return argument }
+            return value
+        }
+    }
+
+    // MARK: ListJobs
+
+    public struct JobSummary: Decodable, Sendable {
+        public var jobId: String
+        public var jobName: String
+        public var status: String?
+    }
+
+    struct ListJobsInput: Encodable {
+        var jobQueue: String
+        var jobStatus: String?
+        var nextToken: String?
+    }
+
+    public struct ListJobsOutput: Decodable, Sendable {
+        public var jobSummaryList: [JobSummary]
+        public var nextToken: String?
+    }
+
+    /// One page of a queue's jobs; `status` nil lists the RUNNING ones (moto lists every job).
+    public func listJobs(queue: String, status: String? = nil, nextToken: String? = nil) throws(AWSError) -> ListJobsOutput {
+        try rest.call("ListJobs", method: "POST", path: "/v1/listjobs", body: ListJobsInput(jobQueue: queue, jobStatus: status, nextToken: nextToken))
     }
 }

@@ -47,6 +47,8 @@ public final class DevEnvironment: Sendable {
     public let topicARN: String
     public let functions: [String: LocalFunction]
     public let agent: InstanceAgent
+    /// Plays AWS Batch on the deployment's job queue (nil when no function names one).
+    public let batchAgent: BatchAgent?
     private let scheduler: DevScheduler
     private let front: LambdaFront
     /// The settings every function and the CLI share: moto's endpoint and credentials, the deployment's names.
@@ -54,7 +56,7 @@ public final class DevEnvironment: Sendable {
 
     private init(
         moto: MotoServer, client: AWSClient, resources: DevResources, definitions: [FunctionDefinition], topicARN: String, functions: [String: LocalFunction], agent: InstanceAgent,
-        scheduler: DevScheduler, front: LambdaFront, environment: [String: String]
+        scheduler: DevScheduler, front: LambdaFront, environment: [String: String], batchAgent: BatchAgent?
     ) {
         self.moto = moto
         self.client = client
@@ -66,6 +68,7 @@ public final class DevEnvironment: Sendable {
         self.scheduler = scheduler
         self.front = front
         self.environment = environment
+        self.batchAgent = batchAgent
     }
 
     /// The repository's `functions/*.json`.
@@ -75,7 +78,7 @@ public final class DevEnvironment: Sendable {
 
     /// `progress` hears each stage of the start-up as it begins (`sortie dev` shows them).
     public static func start(_ options: Options, logger: Logger, progress: @Sendable (String) -> Void = { _ in }) async throws -> DevEnvironment {
-        let definitions = try definitions(in: options.repository)
+        let definitions = try definitions(in: options.repository).map { $0.overlaid(options.overrides[$0.name] ?? [:]) }
         let resources = DevResources(definitions: definitions)
         progress("starting moto")
         // One request at a time keeps DynamoDB's conditional writes atomic (see `MotoServer.serialized`).
@@ -113,11 +116,17 @@ public final class DevEnvironment: Sendable {
                 client: client, environment: moto.environment, sandbox: options.workspace.appendingPathComponent("instances"), logger: logger
             ) { await deliver("retry-reactor", $0) }
             agent.start()
+            let batchAgent = resources.batchQueue.map {
+                BatchAgent(
+                    client: client, queue: $0, products: options.products, environment: moto.environment,
+                    workspace: options.workspace.appendingPathComponent("batch"), logger: logger)
+            }
+            batchAgent?.start()
             let scheduler = DevScheduler()
             scheduler.start(DevScheduler.schedules(definitions, speedUp: options.scheduleSpeedUp), fire: deliver)
             return DevEnvironment(
                 moto: moto, client: client, resources: resources, definitions: definitions, topicARN: topicARN, functions: functions, agent: agent, scheduler: scheduler,
-                front: front, environment: environment)
+                front: front, environment: environment, batchAgent: batchAgent)
         } catch {
             moto.stop()
             throw error
@@ -135,6 +144,7 @@ public final class DevEnvironment: Sendable {
     public func stop() async {
         scheduler.stop()
         await agent.stop()
+        batchAgent?.stop()
         await front.stop()
         for function in functions.values { await function.stop() }
         moto.stop()

@@ -71,6 +71,14 @@ public struct FunctionDefinition: Sendable, Decodable, Equatable {
 
     public var isLambda: Bool { kind == "lambda" }
 
+    /// This definition with `settings` laid over its environment.
+    public func overlaid(_ settings: [String: String]) -> FunctionDefinition {
+        guard !settings.isEmpty else { return self }
+        var definition = self
+        definition.environment = (environment ?? [:]).merging(settings) { $1 }
+        return definition
+    }
+
     /// A definition file that does not decode, named.
     public struct LoadError: Error, CustomStringConvertible {
         public let file: String

@@ -49,12 +49,14 @@ extension Batch {
         public var vcpus: Int
         public var memory: Int
         public var command: [String]
+        public var environment: [KeyValuePair]?
 
-        public init(image: String, vcpus: Int, memory: Int, command: [String]) {
+        public init(image: String, vcpus: Int, memory: Int, command: [String], environment: [String: String] = [:]) {
             self.image = image
             self.vcpus = vcpus
             self.memory = memory
             self.command = command
+            self.environment = environment.isEmpty ? nil : environment.sorted { $0.key < $1.key }.map { KeyValuePair(name: $0.key, value: $0.value) }
         }
     }
 
