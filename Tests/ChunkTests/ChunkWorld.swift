@@ -67,7 +67,9 @@ struct ChunkWorld: Sendable {
         _ = try batch.createJobQueue(name: batchQueue, computeEnvironments: [environment])
         let batchDefinition = unique("chunk-worker")
         _ = try batch.registerJobDefinition(
-            name: batchDefinition, container: .init(image: "public.ecr.aws/sortie/chunk-worker:1", vcpus: 2, memory: 4096, command: ["work", "Ref::chunkId"]))
+            name: batchDefinition,
+            container: .init(image: "public.ecr.aws/sortie/chunk-worker:1", vcpus: 2, memory: 4096, command: BatchParameters.command(executable: "chunk-processor")),
+            parameters: BatchParameters.definitionDefaults)
         return ChunkWorld(
             server: server, client: client, table: table, bucket: bucket, outputBucket: outputBucket, queueURL: queueURL,
             batchQueue: batchQueue, batchDefinition: batchDefinition)
@@ -94,6 +96,18 @@ struct ChunkWorld: Sendable {
 
     func processorEnvironment(feeds: String, extra: [String: String] = [:]) -> [String: String] {
         server.environment.merging(["SORTIE_TABLE": table, "SORTIE_FEEDS": feeds, "SAFETY_MARGIN_SECONDS": "1", "AWS_MAX_ATTEMPTS": "2"].merging(extra) { $1 }) { $1 }
+    }
+
+    /// Runs `chunk-processor batch` as Batch runs container `index` of a job: the job definition's
+    /// command with its placeholders filled from the job's parameters (`changing` some of them).
+    func runBatchContainer(_ jobId: String, index: Int?, feeds: String, changing: [String: String] = [:], environment extra: [String: String] = [:]) throws -> Command.Result {
+        let job = try #require(try Batch(client: client).describeJobs([jobId]).first)
+        let command = Batch.resolve(command: job.container?.command ?? [], parameters: (job.parameters ?? [:]).merging(changing) { $1 })
+        #expect(command.first == "chunk-processor")
+        var environment = processorEnvironment(feeds: feeds).merging(extra) { $1 }
+        environment["AWS_BATCH_JOB_ID"] = environment["AWS_BATCH_JOB_ID"] ?? index.map { "\(jobId):\($0)" } ?? jobId
+        if let index { environment["AWS_BATCH_JOB_ARRAY_INDEX"] = String(index) }
+        return try Command.run(try BuiltProducts.executable("chunk-processor"), Array(command.dropFirst()), environment: environment)
     }
 
     /// An S3 notification for an object as S3 would send it: the key form-encoded.

@@ -19,7 +19,7 @@ struct DevEnvironmentTests {
         FileManager.default.temporaryDirectory.appendingPathComponent("sortie-dev-\(UUID().uuidString.prefix(8))")
     }
 
-    @Test("the demo story holds on sortie dev: a failed attempt is retried to success; five jobs, never more than two at once, all succeed in order; a million-record file is cut, its small chunks processed, its big ones sent to Batch, the counts add up")
+    @Test("the demo story holds on sortie dev: a failed attempt is retried to success; five jobs, never more than two at once, all succeed in order; a million-record file is cut, its small chunks processed in Lambda and its big ones in the Batch agent, the file completes with every record accounted for")
     func demoStory() async throws {
         let workspace = Self.workspace()
         defer { try? FileManager.default.removeItem(at: workspace) }
@@ -42,6 +42,9 @@ struct DevEnvironmentTests {
         // Each instance ran its UserData in its own sandbox: 2 attempts of story 1, 5 jobs of story 2.
         let sandboxes = try FileManager.default.contentsOfDirectory(atPath: workspace.appendingPathComponent("instances").path)
         #expect(sandboxes.count == 7)
+        // The big chunks ran as the three children of one array job.
+        #expect(environment.batchAgent?.exitStatuses.count == 3)
+        #expect(environment.batchAgent?.exitStatuses.values.allSatisfy { $0 == 0 } == true)
     }
 
     @Test("the resources come from the functions' definitions")
@@ -55,6 +58,9 @@ struct DevEnvironmentTests {
         #expect(resources.queues == ["sortie-orders"])
         #expect(resources.logGroup == "/sortie/jobs")
         #expect(resources.batchQueue == "sortie-chunks" && resources.batchDefinition == "sortie-chunk-worker")
+        // The job definition runs the program of the function the submitter invokes, with its settings.
+        #expect(resources.batchProduct == "chunk-processor")
+        #expect(resources.batchEnvironment["SORTIE_FEEDS"] == definitions.first { $0.name == "chunk-processor" }?.environment?["SORTIE_FEEDS"])
     }
 
     @Test("rate expressions as EventBridge writes them, sped up; the scheduled events for the reactor's sweep and for a job")

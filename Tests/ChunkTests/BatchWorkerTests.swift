@@ -1,0 +1,168 @@
+import AWSCore
+import AWSServices
+import ChunkPlanning
+import ChunkStore
+import Foundation
+import LocalRuntime
+import RecordFormats
+import SortieTestSupport
+import Testing
+
+/// `chunk-processor batch`: big chunks the real submitter sent to Batch, run as Batch runs the job's containers, on moto.
+@Suite("The Batch worker against moto", .serialized)
+struct BatchWorkerTests {
+    static let fields = [
+        FieldRule(name: "id", type: .integer, required: true),
+        FieldRule(name: "name", type: .string, required: true),
+        FieldRule(name: "amount", type: .number, required: true),
+    ]
+
+    /// `id,name,amount` lines from `first`; every hundredth amount is not a number (a reject).
+    static func lines(_ ids: Range<Int>) -> String {
+        ids.map { "\($0),name \($0),\($0 % 100 == 99 ? "x" : "\($0).5")\n" }.joined()
+    }
+
+    /// Uploads `body` and hands its event to the real submitter; returns the file id and its one Batch job.
+    func submit(_ world: ChunkWorld, key: String, body: [UInt8], feeds: String, limits: [String: String]) async throws -> (fileId: String, jobId: String) {
+        let capture = try await InvokeCapture.start()
+        let eTag = try await blocking { try world.upload(key, body) }
+        let submitter = try await startFunction("s3-submitter", environment: world.submitterEnvironment(feeds: feeds, capture: capture, extra: limits))
+        let answer = jsonObject(responseBody(await submitter.invoke(InvocationRequest(
+            payload: world.notification(key: key, eTag: eTag, size: body.count, sequencer: "0A"), timeout: .seconds(60))), submitter))
+        await submitter.stop()
+        await capture.stop()
+        let outcome = try #require((answer["files"] as? [[String: Any]])?.first)
+        let jobs = try #require(outcome["batchJobs"] as? [String])
+        #expect(jobs.count == 1)
+        return (try #require(outcome["fileId"] as? String), try #require(jobs.first))
+    }
+
+    func chunk(_ world: ChunkWorld, _ fileId: String, _ index: Int) async throws -> ChunkRecord {
+        try #require(try await blocking { try world.jobTable.loadChunk(fileId: fileId, index: index)?.chunk })
+    }
+
+    func output(_ world: ChunkWorld, _ key: String) async throws -> [String] {
+        let body = try await blocking { try world.s3.getObject(bucket: world.outputBucket, key: key).body }
+        return String(decoding: body, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    @Test("an array job's children each process their chunk, the file completes; a second run does nothing; a retried attempt takes its dead attempt's claim back, another owner's claim is left alone")
+    func arrayJob() async throws {
+        let world = try await blocking { try ChunkWorld.make() }
+        let feeds = try world.feeds(fields: Self.fields, destination: .s3(S3Location(bucket: world.outputBucket, prefix: "out/")))
+        let body = Array(("id,name,amount\n" + Self.lines(0..<3000)).utf8)
+        let (fileId, jobId) = try await submit(
+            world, key: "incoming/big.csv", body: body, feeds: feeds, limits: ["CHUNK_MAX_RECORDS": "1500", "BATCH_PROCESSING_THRESHOLD": "1000"])
+        let planned = try await chunk(world, fileId, 1)
+        #expect(planned.route == .batch && planned.state == .submitted && planned.batchArrayIndex == 1)
+
+        // Child 1's first attempt died holding the claim; another job holds nothing of it.
+        let lease = Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000
+        let claim = try await blocking {
+            try world.jobTable.claimChunk(fileId: fileId, index: 1, owner: "batch:\(jobId):1", now: lease - 3_600_000, leaseUntil: lease)
+        }
+        #expect(claim == .claimed(attempt: 1))
+        let stranger = try await blocking { try world.runBatchContainer(jobId, index: 1, feeds: feeds, environment: ["AWS_BATCH_JOB_ID": "another-job"]) }
+        #expect(stranger.status == 1, "busy under another owner's lease: retryable\n\(stranger.stderr)")
+        #expect(stranger.stderr.contains("\(fileId)-c00001") && stranger.stderr.contains("another worker holds the chunk's claim"))
+
+        for index in [1, 0] {
+            let run = try await blocking { try world.runBatchContainer(jobId, index: index, feeds: feeds) }
+            #expect(run.status == 0, "\(run.stderr)")
+            let outcome = jsonObject(Data(run.stdout.utf8))
+            #expect(outcome["status"] as? String == "done")
+            #expect(outcome["records"] as? Int == 1500)
+            #expect(outcome["rejected"] as? Int == 15)
+            #expect(outcome["fileComplete"] as? Bool == (index == 0))
+            let metrics = run.stderr.split(separator: "\n").filter { $0.hasPrefix(#"{"_aws""#) }
+                .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(metrics.count == 1 && metrics.first?["RecordsRead"] as? Int == 1500 && metrics.first?["Status"] as? String == "done")
+
+            let chunkId = ChunkTask.chunkID(fileId: fileId, index: index)
+            let delivered = try await output(world, "out/\(fileId)/\(chunkId).jsonl")
+            #expect(delivered.count == 1485)
+            #expect(delivered.first?.hasPrefix(#"{"id":\#(index * 1500),"#) == true)
+            #expect(delivered.last?.hasPrefix(#"{"id":\#(index * 1500 + 1498),"#) == true)
+            let rejects = try await output(world, "rejects/\(fileId)/\(chunkId).rejects.jsonl")
+            #expect(rejects.count == 15)
+            #expect(rejects.first?.hasPrefix(#"{"line":\#(index * 1500 + 101),"record":\#(index * 1500 + 100),"#) == true, "\(rejects.first ?? "")")
+            let record = try await chunk(world, fileId, index)
+            #expect(record.state == .done)
+            #expect(record.counts == ChunkCounts(read: 1500, valid: 1485, rejected: 15, delivered: 1485))
+        }
+        let file = try await blocking { try TableItem.file(world, fileId) }
+        #expect(file["state"]?.string == "COMPLETE")
+        #expect(file["recordsDelivered"]?.int == 2970 && file["recordsRejected"]?.int == 30)
+
+        // Batch runs a job again (a retry after success, a duplicate): nothing is done or counted twice.
+        let again = try await blocking { try world.runBatchContainer(jobId, index: 0, feeds: feeds) }
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("\(fileId)-c00000 (job \(jobId):0): done: already done by an earlier run"))
+        #expect(!again.stderr.contains(#"{"_aws""#))
+        let after = try await blocking { try TableItem.file(world, fileId) }
+        #expect(after["recordsDelivered"]?.int == 2970 && after["chunksDone"]?.int == 2)
+    }
+
+    @Test("bad input exits 2 with one line naming the chunk and what is wrong, and touches nothing; an object replaced since planning fails the chunk with 2")
+    func badInput() async throws {
+        let world = try await blocking { try ChunkWorld.make() }
+        let feeds = try world.feeds(fields: Self.fields, destination: .s3(S3Location(bucket: world.outputBucket, prefix: "out/")))
+        let key = "incoming/single.csv"
+        let (fileId, jobId) = try await submit(
+            world, key: key, body: Array(("id,name,amount\n" + Self.lines(0..<1200)).utf8), feeds: feeds, limits: ["BATCH_PROCESSING_THRESHOLD": "1000"])
+        let chunkId = "\(fileId)-c00000"
+
+        let jobSubject = "job \(jobId)", chunkSubject = "\(chunkId) (job \(jobId))"
+        let cases: [(changing: [String: String], index: Int?, subject: String, message: String)] = [
+            (["byteRange": "15-999"], nil, chunkSubject, "byteRange is '15-999', the job table says '15-"),
+            (["chunkId": "\(fileId)-c00007"], nil, "\(fileId)-c00007 (job \(jobId))", "the job table \(world.table) has no chunk 7 of file \(fileId)"),
+            (["chunkId": "someone-else-c00000"], nil, "someone-else-c00000 (job \(jobId))", "chunkId 'someone-else-c00000' is not a chunk of file \(fileId)"),
+            (["eTag": "0123"], nil, chunkSubject, "eTag is '0123'"),
+            (["startLine": "Ref::startLine"], nil, jobSubject, "parameter startLine was not substituted"),
+            ([:], 1, jobSubject, "array index 1 is outside the job's 1 chunks"),
+        ]
+        for (changing, index, subject, message) in cases {
+            let run = try await blocking {
+                try world.runBatchContainer(jobId, index: index, feeds: feeds, changing: changing, environment: ["AWS_BATCH_JOB_ID": jobId])
+            }
+            #expect(run.status == 2, "\(changing): \(run.stderr)")
+            let lines = run.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].hasPrefix("\(subject): bad input (exit 2, not retried): ") && lines[0].contains(message), "\(run.stderr)")
+        }
+        let untouched = try await chunk(world, fileId, 0)
+        #expect(untouched.state == .submitted)
+
+        // A new upload of the key since the plan: every read carries If-Match, so no retry can succeed.
+        _ = try await blocking { try world.upload(key, Array(("id,name,amount\n" + Self.lines(5000..<6200)).utf8)) }
+        let replaced = try await blocking { try world.runBatchContainer(jobId, index: nil, feeds: feeds) }
+        #expect(replaced.status == 2, "\(replaced.stderr)")
+        #expect(replaced.stderr.contains("\(chunkId) (job \(jobId)): bad input") && replaced.stderr.contains("PreconditionFailed"), "\(replaced.stderr)")
+        #expect(try await chunk(world, fileId, 0).state == .failed)
+    }
+
+    @Test("a gzip file of several members: a Batch chunk that starts in a later member is entered at that member")
+    func gzipMember() async throws {
+        let world = try await blocking { try ChunkWorld.make() }
+        let feeds = try world.feeds(fields: Self.fields, destination: .s3(S3Location(bucket: world.outputBucket, prefix: "out/")))
+        // Three members of 700 records; chunks of 1000 records: chunk 1 (records 1000..<2000) starts inside member 2.
+        var body = try Gzip.compress(Array(("id,name,amount\n" + Self.lines(0..<700)).utf8))
+        let secondMember = Int64(body.count)
+        body += try Gzip.compress(Array(Self.lines(700..<1400).utf8))
+        body += try Gzip.compress(Array(Self.lines(1400..<2100).utf8))
+        let (fileId, jobId) = try await submit(
+            world, key: "incoming/members.csv.gz", body: body, feeds: feeds, limits: ["CHUNK_MAX_RECORDS": "1000", "BATCH_PROCESSING_THRESHOLD": "500"])
+        let planned = try await chunk(world, fileId, 1)
+        #expect(planned.route == .batch && planned.batchArrayIndex == 1)
+        #expect(planned.spec.entry?.compressedOffset == secondMember, "entered at the member holding record 1000")
+
+        let job = try #require(try await blocking { try Batch(client: world.client).describeJobs([jobId]).first })
+        #expect(job.parameters?["gzipEntry"]?.split(separator: ",").last?.hasPrefix("\(secondMember):") == true)
+        let run = try await blocking { try world.runBatchContainer(jobId, index: 1, feeds: feeds) }
+        #expect(run.status == 0, "\(run.stderr)")
+        let delivered = try await output(world, "out/\(fileId)/\(fileId)-c00001.jsonl")
+        #expect(delivered.count == 990)
+        #expect(delivered.first?.hasPrefix(#"{"id":1000,"#) == true)
+        #expect(delivered.last?.hasPrefix(#"{"id":1998,"#) == true)
+        #expect(try await chunk(world, fileId, 1).counts == ChunkCounts(read: 1000, valid: 990, rejected: 10, delivered: 990))
+    }
+}
