@@ -12,9 +12,10 @@ import Synchronization
 /// with its first word found among the built products, the job definition's environment, moto's
 /// endpoint and credentials for the job role, and `AWS_BATCH_JOB_ID`, `AWS_BATCH_JOB_ARRAY_INDEX`.
 ///
-/// moto cannot run a container without Docker: within milliseconds it marks a single job and each
-/// array child FAILED, and an array's parent stays SUBMITTED. So the agent never reads a job's
-/// status: it runs every job it has not run yet, and keeps how each container exited itself
+/// moto runs no container: configured as `sortie dev` has it (`batch.use_docker: false`) it marks
+/// each job and array child SUCCEEDED as it is submitted (in Docker mode without Docker, FAILED
+/// within milliseconds, an array's parent left SUBMITTED). So the agent never reads a job's status:
+/// it runs every job it has not run yet, and keeps how each container exited itself
 /// (`exitStatuses`). What the containers did is in the job table, which they write.
 public final class BatchAgent: Sendable {
     /// One container: a single job, or one child of an array job.
@@ -49,7 +50,7 @@ public final class BatchAgent: Sendable {
     private let concurrency: Int
     private let logger: Logger
     private let state = Mutex(Tracked())
-    private let poller = Mutex<Task<Void, Never>?>(nil)
+    private let poller = Poller()
 
     /// `products`: where a command's program is found (`.build/debug`, or the packaged bootstraps).
     /// `environment`: moto's (credentials, region, endpoint), standing in for the job role.
@@ -68,22 +69,12 @@ public final class BatchAgent: Sendable {
 
     /// Polls the queue every `interval` until `stop()`.
     public func start(interval: Duration = .milliseconds(200)) {
-        let task = Task { [self] in
-            while !Task.isCancelled {
-                do {
-                    try await poll()
-                } catch {
-                    logger.warning("batch agent: \(error)")
-                }
-                try? await Task.sleep(for: interval)
-            }
-        }
-        poller.withLock { $0 = task }
+        poller.start(every: interval, logger: logger, label: "batch agent") { [self] in try await poll() }
     }
 
     /// Stops polling, drops what waits and stops the containers still running (SIGTERM, as `docker stop`).
     public func stop() {
-        poller.withLock { $0?.cancel() }
+        poller.stop()
         let running = state.withLock { tracked in
             tracked.stopped = true
             tracked.waiting.removeAll()

@@ -22,7 +22,7 @@ public final class InstanceAgent: Sendable {
     private let deliver: Delivery
     private let gracePeriod: Duration
     private let state = Mutex(Tracked())
-    private let poller = Mutex<Task<Void, Never>?>(nil)
+    private let poller = Poller()
 
     private struct Tracked {
         var seen: Set<String> = []
@@ -47,22 +47,12 @@ public final class InstanceAgent: Sendable {
 
     /// Polls DescribeInstances every `interval` until `stop()`.
     public func start(interval: Duration = .milliseconds(200)) {
-        let task = Task { [self] in
-            while !Task.isCancelled {
-                do {
-                    try await poll()
-                } catch {
-                    logger.warning("instance agent: \(error)")
-                }
-                try? await Task.sleep(for: interval)
-            }
-        }
-        poller.withLock { $0 = task }
+        poller.start(every: interval, logger: logger, label: "instance agent") { [self] in try await poll() }
     }
 
     /// Stops polling, every script still running and every instance's metadata service.
     public func stop() async {
-        poller.withLock { $0?.cancel() }
+        poller.stop()
         let (processes, services) = state.withLock { tracked in
             defer { tracked.metadata = [:] }
             return (Array(tracked.running.values), Array(tracked.metadata.values))

@@ -177,15 +177,9 @@ struct MillionRecordTests {
 enum BatchJobs {
     /// The ids of every job in the world's queue, whatever its status.
     static func list(_ world: ChunkWorld) throws -> [String] {
-        struct Page: Decodable {
-            struct Summary: Decodable { var jobId: String }
-            var jobSummaryList: [Summary]
-        }
-        let rest = RestJSONProtocolClient(client: world.client, service: .batch)
         var ids = Set<String>()
         for status in ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"] {
-            let page: Page = try rest.call("ListJobs", method: "POST", path: "/v1/listjobs", body: ["jobQueue": world.batchQueue, "jobStatus": status])
-            ids.formUnion(page.jobSummaryList.map(\.jobId))
+            ids.formUnion(try Batch(client: world.client).listJobs(queue: world.batchQueue, status: status).jobSummaryList.map(\.jobId))
         }
         return ids.sorted()
     }
