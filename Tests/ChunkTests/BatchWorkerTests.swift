@@ -11,11 +11,7 @@ import Testing
 /// `chunk-processor batch`: big chunks the real submitter sent to Batch, run as Batch runs the job's containers, on moto.
 @Suite("The Batch worker against moto", .serialized)
 struct BatchWorkerTests {
-    static let fields = [
-        FieldRule(name: "id", type: .integer, required: true),
-        FieldRule(name: "name", type: .string, required: true),
-        FieldRule(name: "amount", type: .number, required: true),
-    ]
+    static let fields = ChunkEdgeCaseTests.fields
 
     /// `id,name,amount` lines from `first`; every hundredth amount is not a number (a reject).
     static func lines(_ ids: Range<Int>) -> String {
