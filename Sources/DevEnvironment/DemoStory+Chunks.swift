@@ -78,7 +78,8 @@ extension DemoStory {
         var stored: (file: FileRecord, chunks: [ChunkRecord])?
         while true {
             stored = try await blocking { try table.loadFile(fileId) }
-            let ended = stored.map { $0.file.state == .complete || $0.chunks.allSatisfy { [.done, .failed, .incomplete].contains($0.state) } } ?? false
+            // A chunk's item is DONE a moment before the last one's finish completes the file.
+            let ended = stored.map { $0.file.state == .complete || $0.chunks.contains { [.failed, .incomplete].contains($0.state) } } ?? false
             if ended || ContinuousClock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(250))
         }
