@@ -23,23 +23,25 @@ extension DemoStory {
     /// about 13 SendMessageBatch calls a second, some 75 s for a million records.
     static let deliveryBucket = "sortie-orders-delivered"
 
-    /// The orders feed of `functions/*.json` (the columns `ordersFile` writes), delivering to `deliveryBucket`.
-    static let ordersFeed = FeedCatalog(feeds: [Feed(
-        name: "orders", prefix: "incoming/orders/", format: "csv", header: true,
-        fields: [
-            FieldRule(name: "order_id", type: .integer, required: true), FieldRule(name: "customer", type: .string, required: true, pattern: "C[0-9]{8}"),
-            FieldRule(name: "email", type: .string, pattern: "[^@ ]+@[^@ ]+"), FieldRule(name: "amount", type: .number, required: true),
-            FieldRule(name: "currency", type: .string, required: true, pattern: "[A-Z]{3}"), FieldRule(name: "ordered_on", type: .date, required: true),
-            FieldRule(name: "paid", type: .boolean), FieldRule(name: "note", type: .string),
-        ],
-        destination: .s3(S3Location(bucket: deliveryBucket, prefix: "orders/")), rejects: S3Location(bucket: "sortie-rejects", prefix: "orders/"))])
-
     /// Laid over the definitions: the submitter's limits (its 1,000,000-record chunks would make
-    /// one), and the processor's feeds, which the Batch job definition takes too.
-    public static let overrides = [
-        "s3-submitter": ["CHUNK_MAX_RECORDS": String(batchChunkRecords), "CHUNK_MAX_BYTES": "12500000"],
-        "chunk-processor": ["SORTIE_FEEDS": String(decoding: (try? JSONEncoder.sorted.encode(ordersFeed)) ?? Data(), as: UTF8.self)],
-    ]
+    /// one), and the processor's own feeds (from its definition in `repository`'s functions/)
+    /// with the orders feed delivering to `deliveryBucket`; the Batch job definition takes them too.
+    public static func overrides(repository: URL) throws -> [String: [String: String]] {
+        let processor = "chunk-processor"
+        guard let definition = try DevEnvironment.definitions(in: repository).first(where: { $0.name == processor }),
+              let feeds = definition.environment?["SORTIE_FEEDS"] else {
+            throw DevError.expectation("functions/\(processor).json sets no SORTIE_FEEDS: the story has no orders feed to deliver")
+        }
+        var catalog = try JSONDecoder().decode(FeedCatalog.self, from: Data(feeds.utf8))
+        guard let orders = catalog.feeds.firstIndex(where: { $0.name == "orders" }) else {
+            throw DevError.expectation("functions/\(processor).json's SORTIE_FEEDS has no 'orders' feed")
+        }
+        catalog.feeds[orders].destination = .s3(S3Location(bucket: deliveryBucket, prefix: "orders/"))
+        return [
+            "s3-submitter": ["CHUNK_MAX_RECORDS": String(batchChunkRecords), "CHUNK_MAX_BYTES": "12500000"],
+            processor: ["SORTIE_FEEDS": String(decoding: try JSONEncoder.sorted.encode(catalog), as: UTF8.self)],
+        ]
+    }
 
     static func ordersFile() -> Data {
         var bytes = Array("order_id,customer,email,amount,currency,ordered_on,paid,note\n".utf8)

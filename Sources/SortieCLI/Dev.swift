@@ -83,7 +83,7 @@ struct Demo: ParsableCommand {
     @OptionGroup var progressOptions: ProgressOptions
 
     func run() throws {
-        let options = location.options(retryBackoffSeconds: 1, overrides: DemoStory.overrides, logs: verbose)
+        let options = location.options(retryBackoffSeconds: 1, overrides: try DemoStory.overrides(repository: URL(fileURLWithPath: location.repository)), logs: verbose)
         let progress = progressOptions.reporter()
         defer { progress.close() }
         let passed = try runBlocking { () async throws -> Bool in

@@ -26,7 +26,7 @@ struct DevEnvironmentTests {
         let clock = ContinuousClock()
         let begun = clock.now
         let environment = try await DevEnvironment.start(
-            .init(repository: Repository.root, products: BuiltProducts.directory, workspace: workspace, overrides: DemoStory.overrides), logger: Self.quiet)
+            .init(repository: Repository.root, products: BuiltProducts.directory, workspace: workspace, overrides: try DemoStory.overrides(repository: Repository.root)), logger: Self.quiet)
         let lines = Mutex<[String]>([])
         let checks: [DemoStory.Check]
         do {
