@@ -7,13 +7,14 @@ import Foundation
 #endif
 
 /// EC2 instance metadata with IMDSv2 session tokens (`PUT /latest/api/token` first, then the
-/// token on every read). `AWS_EC2_METADATA_SERVICE_ENDPOINT` moves it, as in the SDKs.
+/// token on every read). As in the SDKs, `AWS_EC2_METADATA_SERVICE_ENDPOINT` moves it and
+/// `AWS_METADATA_SERVICE_TIMEOUT` (seconds) / `AWS_METADATA_SERVICE_NUM_ATTEMPTS` tune its patience.
 public final class InstanceMetadataClient: Sendable {
     public let endpoint: String
     let transport: any HTTPTransport
     let tokenTTL: Int
-    let timeout: Duration
-    let attempts: Int
+    public let timeout: Duration
+    public let attempts: Int
     let clock: @Sendable () -> Date
     private let token = Mutex<(value: String, expires: Date)?>(nil)
 
@@ -31,7 +32,12 @@ public final class InstanceMetadataClient: Sendable {
     }
 
     public convenience init(environment: AWSEnvironment, transport: any HTTPTransport = CurlTransport(), clock: @escaping @Sendable () -> Date = Date.init) {
-        self.init(endpoint: environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] ?? "http://169.254.169.254", transport: transport, clock: clock)
+        // Unset, unparsable or non-positive values keep the SDKs' defaults (1 s, 2 attempts).
+        let seconds = environment["AWS_METADATA_SERVICE_TIMEOUT"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 1
+        let attempts = environment["AWS_METADATA_SERVICE_NUM_ATTEMPTS"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? 2
+        self.init(
+            endpoint: environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] ?? "http://169.254.169.254", transport: transport,
+            timeout: .milliseconds(Int64(seconds * 1000)), attempts: attempts, clock: clock)
     }
 
     /// The text at `path` (e.g. `/latest/meta-data/instance-id`).
@@ -81,7 +87,7 @@ public final class InstanceMetadataClient: Sendable {
         let detail = lastError.map { "\($0.message)" } ?? "no answer"
         throw AWSError(
             kind: .transport(lastError?.kind ?? .other), service: "IMDS", operation: path,
-            code: "TransportError", message: "instance metadata at \(endpoint) unreachable: \(detail)")
+            code: "TransportError", message: "instance metadata at \(endpoint) unreachable: \(detail)", attempts: attempts)
     }
 
     private func error(_ message: String, status: Int) -> AWSError {

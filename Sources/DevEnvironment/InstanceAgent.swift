@@ -122,6 +122,8 @@ public final class InstanceAgent: Sendable {
         var environment = environment.merging([
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", "HOME": home.path,
             "SORTIE_HOME": home.path, "SORTIE_SHUTDOWN_COMMAND": "true", "AWS_EC2_METADATA_SERVICE_ENDPOINT": metadata.endpoint,
+            // A busy laptop may not answer on loopback within EC2's 1 s; the stand-in is always there.
+            "AWS_METADATA_SERVICE_TIMEOUT": "10",
         ]) { $1 }
         environment["AWS_EC2_METADATA_DISABLED"] = nil
         // Spawned under the lock, so even an instant exit finds the process recorded as running.

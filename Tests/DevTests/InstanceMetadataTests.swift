@@ -12,7 +12,7 @@ struct InstanceMetadataTests {
         let service = try await InstanceMetadataStandIn.start(identity)
         let endpoint = service.endpoint
         try await blocking { () throws -> Void in
-            let client = InstanceMetadataClient(endpoint: endpoint)
+            let client = InstanceMetadataClient(endpoint: endpoint, timeout: .seconds(10))
             #expect(try client.get("/latest/meta-data/instance-id") == "i-0123456789abcdef0")
             #expect(try client.get("/latest/meta-data/instance-type") == "c7i.large")
             #expect(try client.region() == "eu-west-1")
