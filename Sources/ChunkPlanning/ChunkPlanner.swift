@@ -24,7 +24,7 @@ public struct ChunkPlanner: Sendable {
 
     /// The next piece of a gzip file's decompressed stream.
     public mutating func feed(_ piece: GzipPiece) throws {
-        cutter.member = piece.member
+        cutter.latestEntry = piece.entry
         cutter.compressedEnd = piece.compressedEnd
         try reader.feed(piece.bytes) { try cutter.take($0) }
     }
@@ -48,9 +48,9 @@ public struct ChunkPlanner: Sendable {
         var startLine = 1
         var firstRecord: Int64 = 0
         var count: Int64 = 0
-        var entry = GzipMember(compressedOffset: 0, decompressedOffset: 0)
-        // The latest gzip piece: its member, and how far the compressed input had been read.
-        var member: GzipMember?
+        var entry = GzipEntry.fileStart
+        // The latest gzip piece: its entry, and how far the compressed input had been read.
+        var latestEntry: GzipEntry?
         var compressedEnd: Int64?
 
         init(limits: ChunkLimits, hasHeader: Bool, compressed: Bool) {
@@ -75,11 +75,11 @@ public struct ChunkPlanner: Sendable {
         }
 
         /// The next chunk begins after `boundary`'s record. Its terminator was in the latest
-        /// piece, so that piece's member starts before the new chunk: a valid entry point.
+        /// piece, so that piece's entry is before the new chunk: a valid place to start from.
         mutating func startNext(at boundary: RecordBoundary) {
             start = boundary.next
             startLine = boundary.nextLine
-            if let member { entry = member }
+            if let latestEntry { entry = latestEntry }
         }
 
         mutating func close(end: Int64) {

@@ -3,8 +3,8 @@ import RecordFormats
 /// One chunk of a file: whole records, with where to find them.
 ///
 /// Offsets are in the file's decompressed byte stream (the object's own bytes when it is not
-/// compressed). A gzip file cannot be entered mid-stream, so a gzip chunk also names `entry`,
-/// a gzip member that starts at or before the chunk: the processor inflates from there,
+/// compressed). A gzip file cannot be entered just anywhere, so a gzip chunk also names `entry`,
+/// a member start or an access point at or before the chunk: the processor inflates from there,
 /// discards the bytes before `start`, and reads compressed bytes only up to `compressedEnd`.
 public struct ChunkSpec: Codable, Sendable, Equatable {
     /// 0-based position in the file's plan.
@@ -17,12 +17,12 @@ public struct ChunkSpec: Codable, Sendable, Equatable {
     public var end: Int64
     /// The line `start` is on, so rejected records are reported with the file's line numbers.
     public var startLine: Int
-    public var entry: GzipMember?
+    public var entry: GzipEntry?
     public var compressedEnd: Int64?
 
     public init(
         index: Int, firstRecord: Int64, recordCount: Int64, start: Int64, end: Int64, startLine: Int,
-        entry: GzipMember? = nil, compressedEnd: Int64? = nil
+        entry: GzipEntry? = nil, compressedEnd: Int64? = nil
     ) {
         self.index = index
         self.firstRecord = firstRecord

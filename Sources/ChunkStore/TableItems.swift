@@ -2,6 +2,11 @@ import AWSCore
 import AWSServices
 import ChunkPlanning
 import RecordFormats
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// A file's place in the job table: `pk = FILE#<fileId>`, `sk = FILE`. Its chunks share the
 /// partition (`sk = CHUNK#00000`…), so one Query follows a file to the end.
@@ -144,6 +149,8 @@ extension ChunkRecord {
         if let entry = spec.entry {
             item["entryCompressed"] = .number(entry.compressedOffset)
             item["entryDecompressed"] = .number(entry.decompressedOffset)
+            if entry.bits != 0 { item["entryBits"] = .number(entry.bits) }
+            if let window = entry.packedWindow { item["entryWindow"] = .b(Data(window)) }
         }
         if let compressedEnd = spec.compressedEnd { item["compressedEnd"] = .number(compressedEnd) }
         return item
@@ -155,9 +162,11 @@ extension ChunkRecord {
               let start = item["start"]?.int64, let end = item["end"]?.int64, let startLine = item["startLine"]?.int,
               let route = item["route"]?.string.flatMap(ChunkRoute.init), let state = item["state"]?.string.flatMap(ChunkState.init)
         else { return nil }
-        var entry: GzipMember?
+        var entry: GzipEntry?
         if let compressed = item["entryCompressed"]?.int64, let decompressed = item["entryDecompressed"]?.int64 {
-            entry = GzipMember(compressedOffset: compressed, decompressedOffset: decompressed)
+            var window: [UInt8]?
+            if case .b(let packed)? = item["entryWindow"] { window = [UInt8](packed) }
+            entry = GzipEntry(compressedOffset: compressed, decompressedOffset: decompressed, bits: item["entryBits"]?.int ?? 0, packedWindow: window)
         }
         let spec = ChunkSpec(
             index: index, firstRecord: firstRecord, recordCount: recordCount, start: start, end: end, startLine: startLine,

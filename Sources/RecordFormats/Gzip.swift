@@ -19,24 +19,13 @@ public struct GzipError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { "gzip: \(message) (at compressed byte \(compressedOffset))" }
 }
 
-/// Where a gzip member starts: the only places a reader can enter a gzip file, since deflate
-/// data cannot be decoded from the middle.
-public struct GzipMember: Sendable, Hashable, Codable {
-    public var compressedOffset: Int64
-    public var decompressedOffset: Int64
-
-    public init(compressedOffset: Int64, decompressedOffset: Int64) {
-        self.compressedOffset = compressedOffset
-        self.decompressedOffset = decompressedOffset
-    }
-}
-
 /// A piece of decompressed output.
 public struct GzipPiece {
     public var bytes: UnsafeRawBufferPointer
-    /// The member the bytes belong to (a place to start inflating from to reach them again).
-    public var member: GzipMember
-    /// Compressed bytes consumed to produce them: inflating from `member` up to this offset
+    /// A place at or before the bytes to start inflating from to reach them again: their
+    /// member's start, or (when the inflater records access points) a later block boundary.
+    public var entry: GzipEntry
+    /// Compressed bytes consumed to produce them: inflating from `entry` up to this offset
     /// yields at least every byte up to the end of this piece.
     public var compressedEnd: Int64
 }
@@ -48,23 +37,55 @@ public struct GzipInflater: ~Copyable {
     private var output: [UInt8]
     /// True between a member's first byte and its end: input ending here is a truncation.
     private var insideMember = false
-    private var member: GzipMember
+    /// Inside a member entered at a block boundary: raw deflate, whose 8-byte trailer is skipped.
+    /// (Its CRC covers bytes this reader never saw; the planner checked it over the whole file.)
+    private var raw = false
+    private var trailerLeft = 0
+    /// Bits of the first input byte that belong to the entry's block.
+    private var primeBits = 0
+    private var memberStart: Int64
+    /// Where the next piece can be reached from.
+    private var entry: GzipEntry
+    /// Record a block boundary as the entry once this much output has passed the last one; nil: members only.
+    private let accessPointSpacing: Int64?
     public private(set) var compressedOffset: Int64
     public private(set) var decompressedOffset: Int64
 
-    /// `start` is where the input begins, a member start of the file.
-    public init(start: GzipMember = GzipMember(compressedOffset: 0, decompressedOffset: 0), outputBufferSize: Int = 256 << 10) throws(GzipError) {
-        stream = .allocate(capacity: 1)
+    /// `start` is where the input begins: a member start of the file, or an access point recorded
+    /// while planning. With `accessPointSpacing`, pieces name block boundaries at least that far
+    /// apart as their entries, so a chunk can be read from near its start instead of its member's.
+    public init(start: GzipEntry = .fileStart, accessPointSpacing: Int64? = nil, outputBufferSize: Int = 256 << 10) throws(GzipError) {
+        let window = try start.packedWindow.map(Gzip.decompress)
+        guard (0..<8).contains(start.bits), (window?.count ?? 0) <= 1 << Int(MAX_WBITS), start.bits == 0 || window != nil else {
+            throw GzipError(kind: .corrupt, message: "not an entry point: \(start.bits) bits, a window of \(window?.count ?? 0) bytes", compressedOffset: start.compressedOffset)
+        }
+        // Every step that can fail comes before self is whole: a throw after that would have to run deinit.
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
+        // 16 + 15: a gzip wrapper (not zlib or raw deflate), the largest window; -15: raw deflate.
+        var status = sortie_inflate_init2(stream, window == nil ? 16 + MAX_WBITS : -MAX_WBITS)
+        if let window, status == Z_OK {
+            status = window.withUnsafeBufferPointer { inflateSetDictionary(stream, $0.baseAddress, uInt($0.count)) }
+            if start.bits > 0, status == Z_OK {
+                // The entry's block starts inside its first byte, in that byte's high bits (deflate reads bits from the low end):
+                // the inflater takes them from the first input it is given.
+                primeBits = start.bits
+            }
+        }
+        guard status == Z_OK else {
+            inflateEnd(stream)
+            stream.deallocate()
+            throw GzipError(kind: .resources, message: "inflate could not start (status \(status))", compressedOffset: start.compressedOffset)
+        }
+        self.stream = stream
         output = [UInt8](repeating: 0, count: outputBufferSize)
-        member = start
+        raw = window != nil
+        insideMember = window != nil
+        entry = start
+        memberStart = start.decompressedOffset
         compressedOffset = start.compressedOffset
         decompressedOffset = start.decompressedOffset
-        // 16 + 15: a gzip wrapper (not zlib or raw deflate), the largest window.
-        guard sortie_inflate_init2(stream, 16 + MAX_WBITS) == Z_OK else {
-            stream.deallocate()
-            throw GzipError(kind: .resources, message: "inflateInit2 failed", compressedOffset: start.compressedOffset)
-        }
+        self.accessPointSpacing = accessPointSpacing
     }
 
     deinit {
@@ -80,18 +101,41 @@ public struct GzipInflater: ~Copyable {
         var remaining = input.count
         var next = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
         let stream = self.stream
+        let flush = accessPointSpacing == nil ? Z_NO_FLUSH : Z_BLOCK
         return try output.withUnsafeMutableBytes { out -> Bool in
             while remaining > 0 {
+                if primeBits > 0 {
+                    inflatePrime(stream, Int32(primeBits), Int32(next.pointee >> (8 - primeBits)))
+                    primeBits = 0
+                    next += 1
+                    remaining -= 1
+                    compressedOffset += 1
+                    continue
+                }
+                if trailerLeft > 0 {
+                    let skipped = min(remaining, trailerLeft)
+                    next += skipped
+                    remaining -= skipped
+                    compressedOffset += Int64(skipped)
+                    trailerLeft -= skipped
+                    if trailerLeft == 0 {
+                        insideMember = false
+                        raw = false
+                        inflateReset2(stream, 16 + MAX_WBITS)
+                    }
+                    continue
+                }
                 if !insideMember {
                     insideMember = true
-                    member = GzipMember(compressedOffset: compressedOffset, decompressedOffset: decompressedOffset)
+                    memberStart = decompressedOffset
+                    entry = GzipEntry(compressedOffset: compressedOffset, decompressedOffset: decompressedOffset)
                 }
                 let chunk = min(remaining, Int(UInt32.max))
                 stream.pointee.next_in = next
                 stream.pointee.avail_in = uInt(chunk)
                 stream.pointee.next_out = out.baseAddress?.assumingMemoryBound(to: Bytef.self)
                 stream.pointee.avail_out = uInt(out.count)
-                let status = CZlib.inflate(stream, Z_NO_FLUSH)
+                let status = CZlib.inflate(stream, flush)
                 let consumed = chunk - Int(stream.pointee.avail_in)
                 let produced = out.count - Int(stream.pointee.avail_out)
                 next += consumed
@@ -100,6 +144,8 @@ public struct GzipInflater: ~Copyable {
                 switch status {
                 case Z_OK, Z_BUF_ERROR:
                     break
+                case Z_STREAM_END where raw:
+                    trailerLeft = 8
                 case Z_STREAM_END:
                     // The next byte, if any, must begin another member.
                     insideMember = false
@@ -109,15 +155,36 @@ public struct GzipInflater: ~Copyable {
                     throw GzipError(kind: .corrupt, message: reason, compressedOffset: compressedOffset)
                 }
                 if produced > 0 {
-                    let piece = GzipPiece(bytes: UnsafeRawBufferPointer(rebasing: out[0..<produced]), member: member, compressedEnd: compressedOffset)
+                    let piece = GzipPiece(bytes: UnsafeRawBufferPointer(rebasing: out[0..<produced]), entry: entry, compressedEnd: compressedOffset)
                     decompressedOffset += Int64(produced)
                     guard try body(piece) else { return false }
                 } else if consumed == 0 && status != Z_STREAM_END {
                     throw GzipError(kind: .corrupt, message: "inflate made no progress", compressedOffset: compressedOffset)
                 }
+                if status == Z_OK, let accessPointSpacing, decompressedOffset - entry.decompressedOffset >= accessPointSpacing,
+                   let point = try Self.accessPoint(stream, compressedOffset: compressedOffset, decompressedOffset: decompressedOffset, memberStart: memberStart) {
+                    entry = point
+                }
             }
             return true
         }
+    }
+
+    /// After a `Z_BLOCK` stop at a block boundary (not the member's header, nor past its last
+    /// block), that boundary as the entry of the pieces that follow (zlib's examples/zran.c).
+    private static func accessPoint(
+        _ stream: UnsafeMutablePointer<z_stream>, compressedOffset: Int64, decompressedOffset: Int64, memberStart: Int64
+    ) throws(GzipError) -> GzipEntry? {
+        let state = stream.pointee.data_type
+        guard state & 128 != 0, state & 64 == 0, decompressedOffset > memberStart else { return nil }
+        var window = [UInt8](repeating: 0, count: 1 << Int(MAX_WBITS))
+        var length = uInt(window.count)
+        guard window.withUnsafeMutableBufferPointer({ inflateGetDictionary(stream, $0.baseAddress, &length) }) == Z_OK else { return nil }
+        window.removeSubrange(Int(length)...)
+        let bits = Int(state & 7)
+        return GzipEntry(
+            compressedOffset: compressedOffset - (bits > 0 ? 1 : 0), decompressedOffset: decompressedOffset, bits: bits,
+            packedWindow: try Gzip.compress(window))
     }
 
     /// Call when the input is exhausted: a stream that stops inside a member is truncated.
@@ -134,8 +201,22 @@ public struct GzipInflater: ~Copyable {
     }
 }
 
-/// One-shot gzip compression, for writing test inputs and benchmark files.
+/// One-shot gzip, for small buffers (access point windows), test inputs and benchmark files.
 public enum Gzip {
+    public static func decompress(_ input: [UInt8]) throws(GzipError) -> [UInt8] {
+        var inflater = try GzipInflater(outputBufferSize: 64 << 10)
+        var output: [UInt8] = []
+        do {
+            try input.withUnsafeBytes { _ = try inflater.inflate($0) { output += $0.bytes; return true } }
+        } catch let error as GzipError {
+            throw error
+        } catch {
+            throw GzipError(kind: .corrupt, message: "\(error)", compressedOffset: inflater.compressedOffset)  // the body above never throws
+        }
+        try inflater.finish()
+        return output
+    }
+
     public static func compress(_ input: [UInt8], level: Int32 = 6) throws(GzipError) -> [UInt8] {
         var stream = z_stream()
         guard sortie_deflate_init2(&stream, level, 16 + MAX_WBITS) == Z_OK else {

@@ -161,4 +161,29 @@ struct BatchWorkerTests {
         #expect(delivered.last?.hasPrefix(#"{"id":1998,"#) == true)
         #expect(try await chunk(world, fileId, 1).counts == ChunkCounts(read: 1000, valid: 990, rejected: 10, delivered: 990))
     }
+
+    @Test("a one-member gzip file: a Batch chunk is entered at an access point just before it, its window read back from the job table")
+    func gzipAccessPoint() async throws {
+        let world = try await blocking { try ChunkWorld.make() }
+        let feeds = try world.feeds(fields: Self.fields, destination: .s3(S3Location(bucket: world.outputBucket, prefix: "out/")))
+        // About 4.5 MB in one member; chunks of 60,000 records (1.5 MB), past the submitter's 1 MiB access point spacing.
+        let body = try Gzip.compress(Array(("id,name,amount\n" + Self.lines(0..<180_000)).utf8))
+        let (fileId, jobId) = try await submit(
+            world, key: "incoming/one-member.csv.gz", body: body, feeds: feeds, limits: ["CHUNK_MAX_RECORDS": "60000", "BATCH_PROCESSING_THRESHOLD": "500"])
+        let planned = try await chunk(world, fileId, 2)
+        let entry = try #require(planned.spec.entry)
+        #expect(!entry.isMemberStart, "entered at a block boundary, not the file's start")
+        #expect(entry.decompressedOffset <= planned.spec.start && planned.spec.start - entry.decompressedOffset < 1 << 20)
+        #expect(planned.spec.objectRange.lowerBound > Int64(body.count) / 3, "the last third is fetched from past the first, not from byte 0")
+
+        let job = try #require(try await blocking { try Batch(client: world.client).describeJobs([jobId]).first })
+        #expect(job.parameters?["gzipEntry"]?.split(separator: ",").last?.hasPrefix("\(entry.compressedOffset):\(entry.decompressedOffset):") == true)
+        let run = try await blocking { try world.runBatchContainer(jobId, index: 2, feeds: feeds) }
+        #expect(run.status == 0, "\(run.stderr)")
+        let delivered = try await output(world, "out/\(fileId)/\(fileId)-c00002.jsonl")
+        #expect(delivered.count == 59_400)
+        #expect(delivered.first?.hasPrefix(#"{"id":120000,"#) == true)
+        #expect(delivered.last?.hasPrefix(#"{"id":179998,"#) == true)
+        #expect(try await chunk(world, fileId, 2).counts == ChunkCounts(read: 60_000, valid: 59_400, rejected: 600, delivered: 59_400))
+    }
 }

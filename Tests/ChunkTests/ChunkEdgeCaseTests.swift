@@ -91,6 +91,39 @@ struct ChunkEdgeCaseTests {
         #expect(rejects == ["6": "amount: not a number", "7": "field 2: text after the closing quote", "9": "name: required"])
     }
 
+    @Test("a one-member gzip file: each Lambda chunk's payload carries the access point it is read from, and every record arrives once")
+    func gzipAccessPoints() async throws {
+        let world = try await blocking { try ChunkWorld.make() }
+        let capture = try await InvokeCapture.start()
+        var text = "id,name,amount\n"
+        for id in 0..<150_000 { text += "\(id),name \(id),\(id).25\n" }
+        let body = try Gzip.compress(Array(text.utf8))
+        let key = "incoming/one-member.csv.gz"
+        let eTag = try await blocking { try world.upload(key, body) }
+        let feeds = try world.feeds(fields: Self.fields, destination: .s3(S3Location(bucket: world.outputBucket, prefix: "out/")))
+        let outcome = try await submit(
+            world.notification(key: key, eTag: eTag, size: body.count, sequencer: "0B"),
+            environment: world.submitterEnvironment(feeds: feeds, capture: capture, extra: ["CHUNK_MAX_RECORDS": "50000"]))
+        await capture.stop()
+        #expect(outcome["lambdaChunks"] as? Int == 3)
+        let payloads = capture.invocations.map(\.payload)
+        let tasks = try payloads.map { try JSONDecoder().decode(ChunkTask.self, from: $0) }.sorted { $0.chunk.index < $1.chunk.index }
+        #expect(tasks.dropFirst().allSatisfy { $0.chunk.entry?.isMemberStart == false && $0.chunk.objectRange.lowerBound > 0 })
+        #expect(payloads.allSatisfy { $0.count < 64 << 10 }, "payload sizes \(payloads.map(\.count))")
+
+        let answers = try await process(payloads, environment: world.processorEnvironment(feeds: feeds))
+        #expect(answers.map { $0["status"] as? String } == ["done", "done", "done"])
+        var ids: [Int] = []
+        for task in tasks {
+            let output = try await blocking { try world.s3.getObject(bucket: world.outputBucket, key: "out/\(task.fileId)/\(task.chunkId).jsonl").body }
+            for line in output.split(separator: UInt8(ascii: "\n")) {
+                let record = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+                ids.append(try #require(record["id"] as? Int))
+            }
+        }
+        #expect(ids == Array(0..<150_000))
+    }
+
     @Test("a truncated gzip file fails its plan; a chunk whose compressed range is cut short fails as such")
     func truncatedGzip() async throws {
         let world = try await blocking { try ChunkWorld.make() }

@@ -130,7 +130,7 @@ func startFunction(_ product: String, environment: [String: String]) async throw
 /// The response body of a successful invocation, or a recorded issue with the function's log.
 func responseBody(_ outcome: InvocationOutcome, _ function: LocalFunction, sourceLocation: SourceLocation = #_sourceLocation) -> Data? {
     guard case .response(_, let body) = outcome else {
-        Issue.record("expected a response, got \(outcome)\n\(function.capturedLog.suffix(3000))", sourceLocation: sourceLocation)
+        Issue.record("expected a response, got \(outcome)\n\(function.capturedLog.suffix(30000))", sourceLocation: sourceLocation)
         return nil
     }
     return body

@@ -1,19 +1,20 @@
+import Foundation
 import ChunkPlanning
 import RecordFormats
 import Testing
 
 /// Inflates all of `compressed`, fed in pieces, returning the output and the members seen.
-func inflateAll(_ compressed: [UInt8], pieceSize: Int = 4096) throws -> ([UInt8], [GzipMember]) {
+func inflateAll(_ compressed: [UInt8], pieceSize: Int = 4096) throws -> ([UInt8], [GzipEntry]) {
     var inflater = try GzipInflater(outputBufferSize: 1000)
     var output: [UInt8] = []
-    var members: [GzipMember] = []
+    var members: [GzipEntry] = []
     var offset = 0
     while offset < compressed.count {
         let piece = Array(compressed[offset..<min(offset + pieceSize, compressed.count)])
         _ = try piece.withUnsafeBytes { bytes in
             try inflater.inflate(bytes) { piece in
                 output += piece.bytes
-                if members.last != piece.member { members.append(piece.member) }
+                if members.last != piece.entry { members.append(piece.entry) }
                 return true
             }
         }
@@ -62,10 +63,12 @@ struct GzipAndPlanningTests {
     }
 
     /// Plans `bytes` (plain or gzip), fed in pieces.
-    func plan(_ bytes: [UInt8], limits: ChunkLimits, compressed: Bool = false, header: Bool = true, pieceSize: Int = 1000) throws -> FilePlan {
+    func plan(
+        _ bytes: [UInt8], limits: ChunkLimits, compressed: Bool = false, header: Bool = true, pieceSize: Int = 1000, accessPointSpacing: Int64? = nil
+    ) throws -> FilePlan {
         var planner = ChunkPlanner(format: .csv, hasHeader: header, limits: limits, compressed: compressed)
         if compressed {
-            var inflater = try GzipInflater(outputBufferSize: 777)
+            var inflater = try GzipInflater(accessPointSpacing: accessPointSpacing, outputBufferSize: 777)
             var offset = 0
             while offset < bytes.count {
                 let piece = Array(bytes[offset..<min(offset + pieceSize, bytes.count)])
@@ -155,11 +158,75 @@ struct GzipAndPlanningTests {
         }
     }
 
-    /// Inflates a compressed range that may stop mid-member (no truncation check).
-    func inflatePrefix(_ compressed: [UInt8], start: GzipMember) throws -> ([UInt8], Int) {
+    @Test("a one-member gzip file: chunks enter at access points just before them, and inflating only their range reproduces them, across a member's end too")
+    func accessPoints() throws {
+        // Random digits keep deflate's blocks a few tens of KB of output each, as in real data.
+        var seed: UInt64 = 7
+        var text = "id,name\n"
+        for id in 0..<60_000 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            text += "\(id),\"n\(seed >> 20)\(id % 7 == 0 ? "\nsecond line" : "")\"\n"
+        }
+        let plain = Array(text.utf8)
+        let split = plain.count * 2 / 5
+        let first = try Gzip.compress(Array(plain[..<split]))
+        let compressed = first + (try Gzip.compress(Array(plain[split...])))
+        let limits = ChunkLimits(maxRecords: 4000, maxBytes: 1 << 30)
+        let spacing: Int64 = 16 << 10
+        let plan = try plan(compressed, limits: limits, compressed: true, accessPointSpacing: spacing)
+        #expect(plan.records == 60_000)
+        #expect(try self.plan(plain, limits: limits).chunks.map(\.end) == plan.chunks.map(\.end))
+        let entries = plan.chunks.compactMap(\.entry)
+        #expect(entries.count == plan.chunks.count)
+        #expect(entries.dropFirst().allSatisfy { !$0.isMemberStart }, "every later chunk enters at a block boundary")
+        #expect(Set(entries.map(\.bits)).count > 1, "byte-aligned and unaligned boundaries both occur")
+        #expect(plan.chunks.contains { $0.entry?.compressedOffset ?? 0 < first.count && $0.compressedEnd ?? 0 > first.count }, "a chunk runs into the second member")
+        for (earlier, later) in zip(entries, entries.dropFirst()) { #expect(earlier.compressedOffset < later.compressedOffset) }
+        // Fetched in all: about the file once, where entering at members only would fetch each chunk's whole prefix.
+        let fetched = plan.chunks.reduce(0) { $0 + $1.objectRange.count }
+        #expect(fetched < compressed.count * 3 / 2, "\(fetched) compressed bytes fetched for a file of \(compressed.count)")
+        for chunk in plan.chunks {
+            let entry = try #require(chunk.entry)
+            #expect(entry.decompressedOffset <= chunk.start)
+            let range = chunk.objectRange
+            // Small pieces: an unaligned entry's first byte and a member's trailer may arrive alone.
+            let (output, _) = try inflatePrefix(Array(compressed[Int(range.lowerBound)..<Int(range.upperBound)]), start: entry, pieceSize: 7)
+            let bytes = Array(output[Int(chunk.start - entry.decompressedOffset)..<Int(chunk.end - entry.decompressedOffset)])
+            #expect(bytes == Array(plain[Int(chunk.start)..<Int(chunk.end)]), "chunk \(chunk.index)")
+        }
+    }
+
+    @Test("an access point survives JSON (its window as base64), and a damaged one is refused when inflating starts")
+    func accessPointCoding() throws {
+        let compressed = try Gzip.compress(numberedCSV(20_000))
+        let plan = try plan(compressed, limits: ChunkLimits(maxRecords: 5000, maxBytes: 1 << 30), compressed: true, accessPointSpacing: 8 << 10)
+        let chunk = try #require(plan.chunks.last)
+        let entry = try #require(chunk.entry)
+        #expect(!entry.isMemberStart)
+        let json = try JSONEncoder().encode(chunk)
+        #expect(try JSONDecoder().decode(ChunkSpec.self, from: json) == chunk)
+        // A member start carries its two offsets alone.
+        let start = String(decoding: try JSONEncoder().encode(GzipEntry.fileStart), as: UTF8.self)
+        #expect(!start.contains("window") && !start.contains("bits"))
+        for damaged in [
+            GzipEntry(compressedOffset: entry.compressedOffset, decompressedOffset: entry.decompressedOffset, bits: 8, packedWindow: entry.packedWindow),
+            GzipEntry(compressedOffset: entry.compressedOffset, decompressedOffset: entry.decompressedOffset, bits: 3),
+            GzipEntry(compressedOffset: entry.compressedOffset, decompressedOffset: entry.decompressedOffset, packedWindow: [1, 2, 3]),
+        ] {
+            #expect(throws: GzipError.self) { _ = try GzipInflater(start: damaged) }
+        }
+    }
+
+    /// Inflates a compressed range that may stop mid-member (no truncation check), fed in pieces.
+    func inflatePrefix(_ compressed: [UInt8], start: GzipEntry, pieceSize: Int = 1 << 20) throws -> ([UInt8], Int) {
         var inflater = try GzipInflater(start: start)
         var output: [UInt8] = []
-        try compressed.withUnsafeBytes { bytes in _ = try inflater.inflate(bytes) { output += $0.bytes; return true } }
+        var offset = 0
+        while offset < compressed.count {
+            let piece = Array(compressed[offset..<min(offset + pieceSize, compressed.count)])
+            try piece.withUnsafeBytes { bytes in _ = try inflater.inflate(bytes) { output += $0.bytes; return true } }
+            offset += pieceSize
+        }
         return (output, compressed.count)
     }
 }
