@@ -8,11 +8,16 @@ import RecordFormats
 //
 //   chunk-bench generate --records 290000 --seed 7 --out FILE   FILE and FILE.gz (fixed seed)
 //   chunk-bench measure FILE [FILE.gz ...] [--repeat 5] [--json OUT]
+//   chunk-bench plan FILE.gz [--chunk-records 290000]
 //
 // `measure` runs RecordValidation, exactly as the processor does, over the file held in memory
 // and fed in 8 MiB parts (gzip: 8 MiB compressed parts through zlib), with valid records written
 // as JSON lines into an 8 MiB output buffer, as the S3 output writer would. Times are this
 // thread's CPU time; the best of the repeats is reported.
+//
+// `plan` plans a gzip file as the S3 submitter does, with and without access points, and prints
+// the planning CPU time and what its chunks then fetch and inflate in all (every chunk of a
+// one-member file enters at the file's first byte when only member starts can be entered).
 
 /// The orders feed of functions/chunk-processor.json.
 let rules = [
@@ -196,6 +201,32 @@ func measure(_ paths: [String], repeats: Int, json: String?) throws {
     }
 }
 
+func plan(_ path: String, chunkRecords: Int64) throws {
+    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    for spacing in [nil, Int64(1 << 20)] as [Int64?] {
+        let start = threadCPUSeconds()
+        var planner = ChunkPlanner(format: .csv, hasHeader: true, limits: ChunkLimits(maxRecords: chunkRecords, maxBytes: 1 << 40), compressed: true)
+        var inflater = try GzipInflater(accessPointSpacing: spacing)
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(offset + (8 << 20), bytes.count)
+            _ = try bytes[offset..<end].withUnsafeBytes { raw in try inflater.inflate(raw) { try planner.feed($0); return true } }
+            offset = end
+        }
+        try inflater.finish()
+        let plan = try planner.finish()
+        let cpu = threadCPUSeconds() - start
+        let fetched = plan.chunks.reduce(0) { $0 + $1.objectRange.count }
+        let inflated = plan.chunks.reduce(Int64(0)) { $0 + ($1.end - ($1.entry?.decompressedOffset ?? $1.start)) }
+        let windows = plan.chunks.compactMap { $0.entry?.packedWindow?.count }
+        print(String(
+            format: "plan %@: %lld records, %d chunks, %.3f s CPU; the chunks fetch %.1f MB (file %.1f MB) and inflate %.1f MB (file %.1f MB); windows %d, %.1f KB each",
+            spacing == nil ? "entering at members only" : "with access points every 1 MiB", plan.records, plan.chunks.count, cpu,
+            Double(fetched) / 1e6, Double(bytes.count) / 1e6, Double(inflated) / 1e6, Double(plan.bytes) / 1e6, windows.count,
+            windows.isEmpty ? 0 : Double(windows.reduce(0, +)) / Double(windows.count) / 1e3))
+    }
+}
+
 func main() throws {
     var arguments = Array(CommandLine.arguments.dropFirst())
     func option(_ name: String) -> String? {
@@ -215,8 +246,13 @@ func main() throws {
         let paths = Array(arguments.dropFirst())
         guard !paths.isEmpty else { throw Failure(description: "measure needs at least one file") }
         try measure(paths, repeats: repeats, json: json)
+    case "plan":
+        let chunkRecords = Int64(option("--chunk-records") ?? "290000") ?? 290_000
+        guard let path = arguments.dropFirst().first else { throw Failure(description: "plan needs a gzip file") }
+        try plan(path, chunkRecords: chunkRecords)
     default:
-        throw Failure(description: "usage: chunk-bench generate --records N --seed S --out FILE | measure FILE [FILE.gz] [--repeat N] [--json OUT]")
+        throw Failure(
+            description: "usage: chunk-bench generate --records N --seed S --out FILE | measure FILE [FILE.gz] [--repeat N] [--json OUT] | plan FILE.gz [--chunk-records N]")
     }
 }
 
