@@ -101,7 +101,6 @@ public struct GzipInflater: ~Copyable {
         var remaining = input.count
         var next = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
         let stream = self.stream
-        let flush = accessPointSpacing == nil ? Z_NO_FLUSH : Z_BLOCK
         return try output.withUnsafeMutableBytes { out -> Bool in
             while remaining > 0 {
                 if primeBits > 0 {
@@ -135,7 +134,9 @@ public struct GzipInflater: ~Copyable {
                 stream.pointee.avail_in = uInt(chunk)
                 stream.pointee.next_out = out.baseAddress?.assumingMemoryBound(to: Bytef.self)
                 stream.pointee.avail_out = uInt(out.count)
-                let status = CZlib.inflate(stream, flush)
+                // Stopping at every block boundary costs time: only once an access point is due.
+                let due = accessPointSpacing.map { decompressedOffset - entry.decompressedOffset >= $0 } ?? false
+                let status = CZlib.inflate(stream, due ? Z_BLOCK : Z_NO_FLUSH)
                 let consumed = chunk - Int(stream.pointee.avail_in)
                 let produced = out.count - Int(stream.pointee.avail_out)
                 next += consumed
