@@ -50,7 +50,7 @@ public struct ChunkPlanner: Sendable {
         var count: Int64 = 0
         var entry = GzipEntry.fileStart
         // The latest gzip piece: its entry, and how far the compressed input had been read.
-        var latestEntry: GzipEntry?
+        var latestEntry: (@Sendable () throws(GzipError) -> GzipEntry)?
         var compressedEnd: Int64?
 
         init(limits: ChunkLimits, hasHeader: Bool, compressed: Bool) {
@@ -63,23 +63,23 @@ public struct ChunkPlanner: Sendable {
             let boundary = record.boundary
             if hasHeader && columns == nil {
                 columns = try ChunkPlanner.columnNames(record)
-                startNext(at: boundary)
+                try startNext(at: boundary)
                 return
             }
             records += 1
             count += 1
             if count >= limits.maxRecords || boundary.next - start >= limits.maxBytes {
                 close(end: boundary.next)
-                startNext(at: boundary)
+                try startNext(at: boundary)
             }
         }
 
         /// The next chunk begins after `boundary`'s record. Its terminator was in the latest
         /// piece, so that piece's entry is before the new chunk: a valid place to start from.
-        mutating func startNext(at boundary: RecordBoundary) {
+        mutating func startNext(at boundary: RecordBoundary) throws(GzipError) {
             start = boundary.next
             startLine = boundary.nextLine
-            if let latestEntry { entry = latestEntry }
+            if let latestEntry { entry = try latestEntry() }
         }
 
         mutating func close(end: Int64) {

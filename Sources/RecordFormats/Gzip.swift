@@ -24,7 +24,8 @@ public struct GzipPiece {
     public var bytes: UnsafeRawBufferPointer
     /// A place at or before the bytes to start inflating from to reach them again: their
     /// member's start, or (when the inflater records access points) a later block boundary.
-    public var entry: GzipEntry
+    /// Made on demand: an access point's window is packed only for the entries a plan keeps.
+    public var entry: @Sendable () throws(GzipError) -> GzipEntry
     /// Compressed bytes consumed to produce them: inflating from `entry` up to this offset
     /// yields at least every byte up to the end of this piece.
     public var compressedEnd: Int64
@@ -44,8 +45,9 @@ public struct GzipInflater: ~Copyable {
     /// Bits of the first input byte that belong to the entry's block.
     private var primeBits = 0
     private var memberStart: Int64
-    /// Where the next piece can be reached from.
-    private var entry: GzipEntry
+    /// Where the next piece can be reached from, and that place's decompressed offset.
+    private var entry: @Sendable () throws(GzipError) -> GzipEntry
+    private var entryOffset: Int64
     /// Record a block boundary as the entry once this much output has passed the last one; nil: members only.
     private let accessPointSpacing: Int64?
     public private(set) var compressedOffset: Int64
@@ -81,7 +83,8 @@ public struct GzipInflater: ~Copyable {
         output = [UInt8](repeating: 0, count: outputBufferSize)
         raw = window != nil
         insideMember = window != nil
-        entry = start
+        entry = { start }
+        entryOffset = start.decompressedOffset
         memberStart = start.decompressedOffset
         compressedOffset = start.compressedOffset
         decompressedOffset = start.decompressedOffset
@@ -127,7 +130,9 @@ public struct GzipInflater: ~Copyable {
                 if !insideMember {
                     insideMember = true
                     memberStart = decompressedOffset
-                    entry = GzipEntry(compressedOffset: compressedOffset, decompressedOffset: decompressedOffset)
+                    let member = GzipEntry(compressedOffset: compressedOffset, decompressedOffset: decompressedOffset)
+                    entry = { member }
+                    entryOffset = decompressedOffset
                 }
                 let chunk = min(remaining, Int(UInt32.max))
                 stream.pointee.next_in = next
@@ -135,7 +140,7 @@ public struct GzipInflater: ~Copyable {
                 stream.pointee.next_out = out.baseAddress?.assumingMemoryBound(to: Bytef.self)
                 stream.pointee.avail_out = uInt(out.count)
                 // Stopping at every block boundary costs time: only once an access point is due.
-                let due = accessPointSpacing.map { decompressedOffset - entry.decompressedOffset >= $0 } ?? false
+                let due = accessPointSpacing.map { decompressedOffset - entryOffset >= $0 } ?? false
                 let status = CZlib.inflate(stream, due ? Z_BLOCK : Z_NO_FLUSH)
                 let consumed = chunk - Int(stream.pointee.avail_in)
                 let produced = out.count - Int(stream.pointee.avail_out)
@@ -162,9 +167,9 @@ public struct GzipInflater: ~Copyable {
                 } else if consumed == 0 && status != Z_STREAM_END {
                     throw GzipError(kind: .corrupt, message: "inflate made no progress", compressedOffset: compressedOffset)
                 }
-                if status == Z_OK, let accessPointSpacing, decompressedOffset - entry.decompressedOffset >= accessPointSpacing,
-                   let point = try Self.accessPoint(stream, compressedOffset: compressedOffset, decompressedOffset: decompressedOffset, memberStart: memberStart) {
+                if status == Z_OK, due, let point = Self.accessPoint(stream, compressedOffset: compressedOffset, decompressedOffset: decompressedOffset, memberStart: memberStart) {
                     entry = point
+                    entryOffset = decompressedOffset
                 }
             }
             return true
@@ -173,9 +178,10 @@ public struct GzipInflater: ~Copyable {
 
     /// After a `Z_BLOCK` stop at a block boundary (not the member's header, nor past its last
     /// block), that boundary as the entry of the pieces that follow (zlib's examples/zran.c).
+    /// Only the window is copied here; it is packed if and when the entry is asked for.
     private static func accessPoint(
         _ stream: UnsafeMutablePointer<z_stream>, compressedOffset: Int64, decompressedOffset: Int64, memberStart: Int64
-    ) throws(GzipError) -> GzipEntry? {
+    ) -> (@Sendable () throws(GzipError) -> GzipEntry)? {
         let state = stream.pointee.data_type
         guard state & 128 != 0, state & 64 == 0, decompressedOffset > memberStart else { return nil }
         var window = [UInt8](repeating: 0, count: 1 << Int(MAX_WBITS))
@@ -183,9 +189,10 @@ public struct GzipInflater: ~Copyable {
         guard window.withUnsafeMutableBufferPointer({ inflateGetDictionary(stream, $0.baseAddress, &length) }) == Z_OK else { return nil }
         window.removeSubrange(Int(length)...)
         let bits = Int(state & 7)
-        return GzipEntry(
-            compressedOffset: compressedOffset - (bits > 0 ? 1 : 0), decompressedOffset: decompressedOffset, bits: bits,
-            packedWindow: try Gzip.compress(window))
+        let offset = compressedOffset - (bits > 0 ? 1 : 0)
+        return { [window] () throws(GzipError) in
+            GzipEntry(compressedOffset: offset, decompressedOffset: decompressedOffset, bits: bits, packedWindow: try Gzip.compress(window))
+        }
     }
 
     /// Call when the input is exhausted: a stream that stops inside a member is truncated.

@@ -14,7 +14,8 @@ func inflateAll(_ compressed: [UInt8], pieceSize: Int = 4096) throws -> ([UInt8]
         _ = try piece.withUnsafeBytes { bytes in
             try inflater.inflate(bytes) { piece in
                 output += piece.bytes
-                if members.last != piece.entry { members.append(piece.entry) }
+                let entry = try piece.entry()
+                if members.last != entry { members.append(entry) }
                 return true
             }
         }
