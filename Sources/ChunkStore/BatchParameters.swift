@@ -13,8 +13,8 @@ public struct BatchParameterError: Error, Sendable, Equatable, CustomStringConve
 /// `startLine`, `gzipEntry`): an array child takes entry `AWS_BATCH_JOB_ARRAY_INDEX`. Ranges are
 /// `[first, end)`; `gzipEntry` is `compressedOffset:decompressedOffset:compressedEnd`, and only a
 /// compressed file's jobs carry it (an access point's bits and window are too big for a parameter:
-/// the worker takes them from the chunk's job-table item). The job definition's command passes each one to the worker as
-/// `--name Ref::name` (see `command(executable:)`).
+/// the worker takes them from the chunk's job-table item). The job definition's command passes
+/// each one to the worker as `--name Ref::name` (see `command(executable:)`).
 public struct BatchParameters: Sendable, Equatable {
     public static let fileNames = ["fileId", "bucket", "key", "eTag", "feed", "table"]
     public static let listNames = ["chunkId", "byteRange", "recordRange", "startLine", "gzipEntry"]

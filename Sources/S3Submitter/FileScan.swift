@@ -5,9 +5,9 @@ import RecordFormats
 /// Plans an object in one streamed pass: ranged GETs, inflated on the way when it is gzip.
 struct FileScan {
     let reader: ObjectReader
-    /// How far apart a gzip file's access points are: a chunk is entered at most this much
-    /// output (and one deflate block) before its start. Each costs a packed 32 KiB window in its
-    /// chunk's item and payload, and only chunks keep one, so closer would cost nothing but time.
+    /// How far apart a gzip file's access points are at least: a chunk is entered about this much
+    /// output before its start at most (plus one output buffer and one deflate block). Only the
+    /// windows chunks keep are packed and stored, so closer ones would cost inflate stops, not space.
     static let accessPointSpacing: Int64 = 1 << 20
 
     func plan(_ object: ObjectRef, format: RecordFormat, hasHeader: Bool, limits: ChunkLimits) throws -> FilePlan {
