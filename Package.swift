@@ -95,7 +95,7 @@ let package = Package(
         ]),
         // The developer's tool: validate and publish specs, run `sortie dev`.
         .executableTarget(name: "SortieCLI", dependencies: [
-            "JobSpecYAML", "SortieModel", "AWSCore", "AWSServices", "LambdaRuntime", "DevEnvironment", "LocalAWS",
+            "JobSpecYAML", "SortieModel", "AWSCore", "AWSServices", "LambdaRuntime", "DevEnvironment", "LocalAWS", "ChunkStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Yams", package: "Yams"),
         ]),
 

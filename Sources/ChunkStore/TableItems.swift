@@ -78,8 +78,13 @@ public struct ChunkRecord: Sendable, Equatable {
     /// The child index when the chunk runs in a Batch array job.
     public var batchArrayIndex: Int?
     public var counts: ChunkCounts?
+    /// Why it last stopped (FAILED or INCOMPLETE), as the processor recorded it.
+    public var reason: String?
 
-    public init(fileId: String, spec: ChunkSpec, route: ChunkRoute, state: ChunkState, batchJobId: String? = nil, batchArrayIndex: Int? = nil, counts: ChunkCounts? = nil) {
+    public init(
+        fileId: String, spec: ChunkSpec, route: ChunkRoute, state: ChunkState, batchJobId: String? = nil, batchArrayIndex: Int? = nil,
+        counts: ChunkCounts? = nil, reason: String? = nil
+    ) {
         self.fileId = fileId
         self.spec = spec
         self.route = route
@@ -87,6 +92,7 @@ public struct ChunkRecord: Sendable, Equatable {
         self.batchJobId = batchJobId
         self.batchArrayIndex = batchArrayIndex
         self.counts = counts
+        self.reason = reason
     }
 
     public var chunkId: String { ChunkTask.chunkID(fileId: fileId, index: spec.index) }
@@ -179,7 +185,7 @@ extension ChunkRecord {
         }
         self.init(
             fileId: String(pk.dropFirst("FILE#".count)), spec: spec, route: route, state: state,
-            batchJobId: item["batchJobId"]?.string, batchArrayIndex: item["batchArrayIndex"]?.int, counts: counts)
+            batchJobId: item["batchJobId"]?.string, batchArrayIndex: item["batchArrayIndex"]?.int, counts: counts, reason: item["error"]?.string)
     }
 }
 

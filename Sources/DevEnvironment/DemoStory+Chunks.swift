@@ -87,8 +87,7 @@ extension DemoStory {
         }
         let chunks = stored?.chunks ?? []
         for chunk in chunks {
-            let counts = chunk.counts.map { ": \($0.delivered) delivered, \($0.rejected) rejected" } ?? ""
-            say("  chunk \(chunk.spec.index): records \(chunk.spec.firstRecord)..<\(chunk.spec.firstRecord + chunk.spec.recordCount) → \(chunk.route.rawValue) \(chunk.state.rawValue)\(counts)")
+            say("  \(chunk.summary)")
         }
         let lambda = chunks.filter { $0.route == .lambda }
         let batch = chunks.filter { $0.route == .batch }

@@ -17,11 +17,15 @@ struct Target: ParsableArguments {
 
     func client() throws -> AWSClient { try AWSClient.fromEnvironment() }
 
-    func store() throws -> JobStore {
+    func table() throws -> String {
         guard let table = environment["SORTIE_TABLE"], !table.isEmpty else {
             throw ValidationError("SORTIE_TABLE is not set (sortie dev prints the settings to export)")
         }
-        return JobStore(dynamoDB: DynamoDB(client: try client()), table: table)
+        return table
+    }
+
+    func store() throws -> JobStore {
+        JobStore(dynamoDB: DynamoDB(client: try client()), table: try table())
     }
 
     func record(_ id: String) throws -> JobRecord {
@@ -215,11 +219,7 @@ struct Put: ParsableCommand {
     func run() throws {
         let progress = progressOptions.reporter()
         defer { progress.close() }
-        guard destination.hasPrefix("s3://"), let slash = destination.dropFirst(5).firstIndex(of: "/") else {
-            throw ValidationError("the destination must be s3://bucket/key")
-        }
-        let bucket = String(destination.dropFirst(5)[..<slash])
-        let path = String(destination.dropFirst(5)[slash...].dropFirst())
+        let (bucket, path) = try S3Location.parse(destination, what: "the destination")
         let key = path.isEmpty || path.hasSuffix("/") ? path + URL(fileURLWithPath: file).lastPathComponent : path
         let client = try target.client()
         let uploaded = try FileUpload(s3: S3(client: client)).upload(file, bucket: bucket, key: key, progress: progress)
@@ -246,5 +246,15 @@ struct Put: ParsableCommand {
             let text = (try? JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys, .withoutEscapingSlashes])).map { String(decoding: $0, as: UTF8.self) } ?? ""
             print("  \(function): \(text)")
         }
+    }
+}
+
+/// `s3://bucket/key` as the commands take it.
+enum S3Location {
+    static func parse(_ uri: String, what: String) throws -> (bucket: String, key: String) {
+        guard uri.hasPrefix("s3://"), let slash = uri.dropFirst(5).firstIndex(of: "/"), slash > uri.dropFirst(5).startIndex else {
+            throw ValidationError("\(what) must be s3://bucket/key, not '\(uri)'")
+        }
+        return (String(uri.dropFirst(5)[..<slash]), String(uri.dropFirst(5)[slash...].dropFirst()))
     }
 }

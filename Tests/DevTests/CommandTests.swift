@@ -8,7 +8,7 @@ import Testing
 /// The operator commands, run as the `sortie` executable against `sortie dev` with the settings it prints.
 @Suite("sortie's operator commands against sortie dev")
 struct CommandTests {
-    @Test("submit, describe, logs, cancel and put, with --json and meaningful exit codes")
+    @Test("submit, describe, logs, cancel, put and file, with --json and meaningful exit codes")
     func commands() async throws {
         try await Self.onDev(exercise)
     }
@@ -109,5 +109,22 @@ struct CommandTests {
         #expect(try json(put)["key"] as? String == "incoming/orders/orders.csv" && json(put)["parts"] as? Int == 0)
         let submitter = try #require((try json(put)["delivered"] as? [String: Any])?["s3-submitter"] as? [String: Any])
         #expect((submitter["files"] as? [[String: Any]])?.first?["status"] as? String == "submitted")
+
+        // file: the upload's way through the chunks, by its id or its key; --wait until COMPLETE.
+        let fileId = try #require((submitter["files"] as? [[String: Any]])?.first?["fileId"] as? String)
+        let followed = try await run(["file", fileId, "--wait", "--timeout", "60", "--json"])
+        #expect(followed.status == 0, "\(followed.stderr)")
+        #expect(try json(followed)["state"] as? String == "COMPLETE" && json(followed)["delivered"] as? Int == 1)
+        let chunk = try #require((try json(followed)["chunks"] as? [[String: Any]])?.first)
+        #expect(chunk["route"] as? String == "lambda" && chunk["state"] as? String == "DONE")
+        #expect((chunk["counts"] as? [String: Any])?["read"] as? Int == 1)
+        #expect(followed.stderr.contains("chunk 0: records 0..<1 → lambda"), "progress on stderr: \(followed.stderr)")
+        let byKey = try await run(["file", "s3://sortie-landing/incoming/orders/orders.csv"])
+        #expect(byKey.status == 0, "\(byKey.stderr)")
+        #expect(byKey.stdout.hasPrefix("file \(fileId) s3://sortie-landing/incoming/orders/orders.csv: COMPLETE, 1 record in 1 chunk, 1 done: 1 delivered, 0 rejected"))
+        #expect(byKey.stdout.contains("  chunk 0: records 0..<1 → lambda DONE: 1 delivered, 0 rejected"))
+        let missing = try await run(["file", "s3://sortie-landing/incoming/none.csv"])
+        #expect(missing.status == 1 && missing.stderr.contains("no file planned from s3://sortie-landing/incoming/none.csv"))
+        #expect(try await run(["file", "s3://no-key"]).status == 64)
     }
 }

@@ -1,0 +1,95 @@
+import AWSServices
+import ArgumentParser
+import ChunkStore
+import Foundation
+
+/// `sortie file`: a file's way through the chunk pipeline, from the job table's `FILE#` items.
+struct FileProgress: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "file", abstract: "A file's progress: its plan and every chunk's route, state and counts.",
+        discussion: """
+            With --wait: follows the file until it is COMPLETE, each chunk's change on stderr as it happens; exits 0 once \
+            COMPLETE, 75 if --timeout passed first. A FAILED chunk is not the end: Lambda retries an event twice, Batch \
+            by its job's retry strategy.
+            """)
+
+    @Argument(help: "The file's id (s3-submitter's answer names it), or s3://bucket/key for the latest upload of that key.")
+    var file: String
+
+    @Flag(help: "Follow the file until it is COMPLETE, each chunk's change on stderr as it happens.")
+    var wait = false
+
+    @Option(help: "With --wait: give up after this many seconds (exit status 75, the file goes on).")
+    var timeout = 3600
+
+    @OptionGroup var target: Target
+    @OptionGroup var progressOptions: ProgressOptions
+
+    func validate() throws {
+        guard timeout > 0 else { throw ValidationError("--timeout takes a number of seconds above 0") }
+    }
+
+    func run() throws {
+        let progress = progressOptions.reporter()
+        defer { progress.close() }
+        let table = JobTable(dynamoDB: DynamoDB(client: try target.client()), tableName: try target.table())
+        let fileId = try resolve(in: table)
+        let deadline = ContinuousClock.now + .seconds(timeout)
+        var reported: [Int: String] = [:]
+        while true {
+            guard let (file, chunks) = try table.loadFile(fileId) else { throw CommandFailure("no file \(fileId) in the job table") }
+            if wait {
+                for chunk in chunks where reported[chunk.spec.index] != chunk.state.rawValue {
+                    progress.stage(chunk.summary)
+                    reported[chunk.spec.index] = chunk.state.rawValue
+                }
+            }
+            if !wait || file.state == .complete {
+                if wait { progress.finish("file \(fileId) COMPLETE") }
+                return try show(file, chunks)
+            }
+            guard ContinuousClock.now < deadline else {
+                progress.close()
+                Progress.standardError("Error: gave up after \(timeout)s: file \(fileId) is \(file.state.rawValue), \(chunks.filter { $0.state == .done }.count) of \(chunks.count) chunks done\n")
+                throw WaitTimedOut.exitCode
+            }
+            progress.update()
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+    }
+
+    private func resolve(in table: JobTable) throws -> String {
+        guard file.hasPrefix("s3://") else { return file }
+        let (bucket, key) = try S3Location.parse(file, what: "the file")
+        guard let latest = try table.files(bucket: bucket, key: key).first else { throw CommandFailure("no file planned from \(file)") }
+        return latest.fileId
+    }
+
+    private func show(_ file: FileRecord, _ chunks: [ChunkRecord]) throws {
+        let done = chunks.filter { $0.state == .done }
+        let delivered = done.reduce(Int64(0)) { $0 + ($1.counts?.delivered ?? 0) }
+        let rejected = done.reduce(Int64(0)) { $0 + ($1.counts?.rejected ?? 0) }
+        if target.json {
+            return try target.emit([
+                "fileId": file.fileId, "bucket": file.object.bucket, "key": file.object.key, "state": file.state.rawValue,
+                "records": file.plan.records, "delivered": delivered, "rejected": rejected,
+                "chunks": chunks.map { chunk in
+                    var object: [String: Any] = [
+                        "index": chunk.spec.index, "firstRecord": chunk.spec.firstRecord, "recordCount": chunk.spec.recordCount,
+                        "route": chunk.route.rawValue, "state": chunk.state.rawValue,
+                    ]
+                    object["batchJobId"] = chunk.batchJobId
+                    object["reason"] = chunk.reason
+                    if let counts = chunk.counts {
+                        object["counts"] = ["read": counts.read, "valid": counts.valid, "rejected": counts.rejected, "delivered": counts.delivered]
+                    }
+                    return object
+                },
+            ])
+        }
+        func counted(_ count: some BinaryInteger, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
+        print("file \(file.fileId) s3://\(file.object.bucket)/\(file.object.key): \(file.state.rawValue), \(counted(file.plan.records, "record")) in "
+            + "\(counted(chunks.count, "chunk")), \(done.count) done: \(delivered) delivered, \(rejected) rejected")
+        for chunk in chunks { print("  \(chunk.summary)") }
+    }
+}
