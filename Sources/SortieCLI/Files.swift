@@ -16,41 +16,32 @@ struct FileProgress: ParsableCommand {
     @Argument(help: "The file's id (s3-submitter's answer names it), or s3://bucket/key for the latest upload of that key.")
     var file: String
 
-    @Flag(help: "Follow the file until it is COMPLETE, each chunk's change on stderr as it happens.")
-    var wait = false
-
-    @Option(help: "With --wait: give up after this many seconds (exit status 75, the file goes on).")
-    var timeout = 3600
-
+    @OptionGroup var waiting: WaitOptions
     @OptionGroup var target: Target
     @OptionGroup var progressOptions: ProgressOptions
-
-    func validate() throws {
-        guard timeout > 0 else { throw ValidationError("--timeout takes a number of seconds above 0") }
-    }
 
     func run() throws {
         let progress = progressOptions.reporter()
         defer { progress.close() }
         let table = JobTable(dynamoDB: DynamoDB(client: try target.client()), tableName: try target.table())
         let fileId = try resolve(in: table)
-        let deadline = ContinuousClock.now + .seconds(timeout)
+        let deadline = ContinuousClock.now + .seconds(waiting.timeout)
         var reported: [Int: String] = [:]
         while true {
             guard let (file, chunks) = try table.loadFile(fileId) else { throw CommandFailure("no file \(fileId) in the job table") }
-            if wait {
+            if waiting.wait {
                 for chunk in chunks where reported[chunk.spec.index] != chunk.state.rawValue {
                     progress.stage(chunk.summary)
                     reported[chunk.spec.index] = chunk.state.rawValue
                 }
             }
-            if !wait || file.state == .complete {
-                if wait { progress.finish("file \(fileId) COMPLETE") }
+            if !waiting.wait || file.state == .complete {
+                if waiting.wait { progress.finish("file \(fileId) COMPLETE") }
                 return try show(file, chunks)
             }
             guard ContinuousClock.now < deadline else {
                 progress.close()
-                Progress.standardError("Error: gave up after \(timeout)s: file \(fileId) is \(file.state.rawValue), \(chunks.filter { $0.state == .done }.count) of \(chunks.count) chunks done\n")
+                Progress.standardError("Error: gave up after \(waiting.timeout)s: file \(fileId) is \(file.state.rawValue), \(chunks.filter { $0.state == .done }.count) of \(chunks.count) chunks done\n")
                 throw WaitTimedOut.exitCode
             }
             progress.update()

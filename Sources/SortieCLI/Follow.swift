@@ -2,12 +2,12 @@ import ArgumentParser
 import Foundation
 import SortieModel
 
-/// `--wait` and `--timeout`, for the commands that can follow a job to its end.
+/// `--wait` and `--timeout`, for the commands that can follow a job or a file to its end.
 struct WaitOptions: ParsableArguments {
-    @Flag(help: "Follow the job until it finishes, each state change on stderr as it happens.")
+    @Flag(help: "Follow it to its end, each change on stderr as it happens.")
     var wait = false
 
-    @Option(help: "With --wait: give up after this many seconds (exit status 75, the job goes on).")
+    @Option(help: "With --wait: give up after this many seconds (exit status 75; it goes on).")
     var timeout = 3600
 
     func validate() throws {
