@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "s3-submitter", targets: ["S3SubmitterFunction"]),
         .executable(name: "chunk-processor", targets: ["ChunkProcessorFunction"]),
         .executable(name: "chunk-bench", targets: ["ChunkBench"]),
+        .executable(name: "sortie-fuzz", targets: ["SortieFuzz"]),
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
     ],
     dependencies: [
@@ -126,6 +127,12 @@ let package = Package(
         .executableTarget(name: "LauncherBench", dependencies: ["Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport"], path: "bench/LauncherBench"),
         .executableTarget(name: "ReactorBench", dependencies: ["Reactor", "ReactorTestSupport", "Launcher", "SortieModel", "AWSCore", "AWSServices", "SortieTestSupport"], path: "bench/ReactorBench"),
         .executableTarget(name: "ChunkBench", dependencies: ["ChunkProcessing", "RecordFormats", "CZlib"], path: "bench/ChunkBench"),
+        // Every decoder fed by the outside world as a fuzz target; bench/fuzz.sh runs them under libFuzzer.
+        .target(name: "FuzzTargets", dependencies: [
+            "SortieModel", "JobSpecYAML", "Reactor", "S3Submitter", "ChunkPlanning", "ChunkProcessing", "RecordFormats",
+            "AWSCore", "AWSServices", "CurlHTTP",
+        ], path: "bench/FuzzTargets"),
+        .executableTarget(name: "SortieFuzz", dependencies: ["FuzzTargets"], path: "bench/Fuzz"),
 
         // Test-only function that reports its context, sleeps, logs and fails on request.
         .executableTarget(name: "RuntimeProbe", dependencies: ["LambdaRuntime"], path: "Tests/Fixtures/RuntimeProbe"),
@@ -143,6 +150,7 @@ let package = Package(
             "Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport",
             "LauncherFunction", "SortieRunner", "SortieCLI",
         ]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "RecordFormatsTests", dependencies: ["RecordFormats", "ChunkPlanning"]),
         .testTarget(name: "ChunkTests", dependencies: [
             "ChunkProcessing", "S3Submitter", "ChunkStore", "AWSServices", "LocalRuntime", "LoopbackHTTP", "SortieTestSupport",

@@ -57,7 +57,8 @@ public struct GzipInflater: ~Copyable {
     /// while planning. With `accessPointSpacing`, pieces name block boundaries at least that far
     /// apart as their entries, so a chunk can be read from near its start instead of its member's.
     public init(start: GzipEntry = .fileStart, accessPointSpacing: Int64? = nil, outputBufferSize: Int = 256 << 10) throws(GzipError) {
-        let window = try start.packedWindow.map(Gzip.decompress)
+        // A window is at most 32 KiB: one that inflates to more is refused before it is all in memory.
+        let window = try start.packedWindow.map { (packed) throws(GzipError) in try Gzip.decompress(packed, limit: 1 << Int(MAX_WBITS)) }
         guard (0..<8).contains(start.bits), (window?.count ?? 0) <= 1 << Int(MAX_WBITS), start.bits == 0 || window != nil else {
             throw GzipError(kind: .corrupt, message: "not an entry point: \(start.bits) bits, a window of \(window?.count ?? 0) bytes", compressedOffset: start.compressedOffset)
         }
@@ -211,11 +212,15 @@ public struct GzipInflater: ~Copyable {
 
 /// One-shot gzip, for small buffers (access point windows), test inputs and benchmark files.
 public enum Gzip {
-    public static func decompress(_ input: [UInt8]) throws(GzipError) -> [UInt8] {
+    /// Stops past `limit` bytes of output, so a small input cannot claim unbounded memory.
+    public static func decompress(_ input: [UInt8], limit: Int = .max) throws(GzipError) -> [UInt8] {
         var inflater = try GzipInflater(outputBufferSize: 64 << 10)
         var output: [UInt8] = []
         do {
-            try input.withUnsafeBytes { _ = try inflater.inflate($0) { output += $0.bytes; return true } }
+            let whole = try input.withUnsafeBytes { try inflater.inflate($0) { output += $0.bytes; return output.count <= limit } }
+            guard whole else {
+                throw GzipError(kind: .corrupt, message: "inflates to more than \(limit) bytes", compressedOffset: inflater.compressedOffset)
+            }
         } catch let error as GzipError {
             throw error
         } catch {

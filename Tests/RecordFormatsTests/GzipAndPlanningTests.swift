@@ -218,6 +218,18 @@ struct GzipAndPlanningTests {
         }
     }
 
+    @Test("a window that inflates past 32 KiB is refused without inflating it all (a 100 KB payload could claim 100 MB)")
+    func oversizeWindow() throws {
+        let bomb = try Gzip.compress([UInt8](repeating: 0, count: 100 << 20), level: 9)
+        #expect(bomb.count < 200_000)
+        let error = try #require(throws: GzipError.self) {
+            _ = try GzipInflater(start: GzipEntry(compressedOffset: 10, decompressedOffset: 1 << 20, bits: 0, packedWindow: bomb))
+        }
+        #expect(error.message.contains("more than 32768 bytes"))
+        #expect(throws: GzipError.self) { _ = try Gzip.decompress(bomb, limit: 1 << 20) }
+        #expect(try Gzip.decompress(Gzip.compress([1, 2, 3]), limit: 3) == [1, 2, 3])
+    }
+
     /// Inflates a compressed range that may stop mid-member (no truncation check), fed in pieces.
     func inflatePrefix(_ compressed: [UInt8], start: GzipEntry, pieceSize: Int = 1 << 20) throws -> ([UInt8], Int) {
         var inflater = try GzipInflater(start: start)
