@@ -38,12 +38,15 @@ for target in $targets; do
     rm -rf "$dir"; mkdir -p "$dir/corpus" "$dir/seeds" "$dir/findings"
     "$fuzz" seeds "$target" "$dir/seeds"
     status=0
+    started=$(date +%s%N)
     # Swift's own backtracer would take the crash from libFuzzer, which then keeps no input.
     SWIFT_BACKTRACE=enable=no SORTIE_FUZZ_TARGET=$target "$fuzz" -runs="$runs" -seed=1 -timeout="$timeout" \
         -rss_limit_mb="$rss" -malloc_limit_mb="$rss" -max_len="$max_len" -artifact_prefix="$dir/findings/" \
         -print_final_stats=1 "$dir/corpus" "$dir/seeds" >"$dir/log" 2>&1 || status=$?
     executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" | tail -1)
-    seconds=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/log" | tail -1)
+    # libFuzzer's own rate is per whole second (0 for a run under one): timed here instead.
+    elapsed_ns=$(($(date +%s%N) - started))
+    seconds=$(( ${executions:-0} * 1000000000 / (elapsed_ns > 0 ? elapsed_ns : 1) ))
     coverage=$(grep -o 'cov: [0-9]*' "$dir/log" | tail -1 | cut -d' ' -f2)
     corpus=$(find "$dir/corpus" -type f | wc -l)
     found=$(find "$dir/findings" -type f | wc -l)

@@ -128,7 +128,7 @@ public final class InstanceMetadataCredentialProvider: AWSCredentialProvider {
             throw .credentials("instance metadata credentials for role '\(role)' are not JSON")
         }
         guard document.Code == nil || document.Code == "Success",
-              let key = document.AccessKeyId, let secret = document.SecretAccessKey
+              let key = document.AccessKeyId, let secret = document.SecretAccessKey, !key.isEmpty, !secret.isEmpty
         else {
             throw .credentials("instance metadata credentials for role '\(role)' unavailable: \(document.Code ?? "incomplete document")")
         }

@@ -271,3 +271,24 @@ func throwing<T>(_ body: @autoclosure () throws(AWSError) -> T, sourceLocation: 
         return error
     }
 }
+
+@Suite("Instance metadata credentials documents")
+struct InstanceMetadataDocumentTests {
+    /// Answers every IMDS path at once; the role's document is `document`.
+    struct Answers: HTTPTransport {
+        let document: String
+        func send(_ request: HTTPRequest) throws(HTTPTransportError) -> HTTPResponse {
+            let body = request.url.hasSuffix("/api/token") ? "token" : request.url.hasSuffix("/security-credentials/") ? "role\n" : document
+            return HTTPResponse(status: 200, headers: [:], body: Data(body.utf8))
+        }
+    }
+
+    @Test("a document with an empty key or secret is refused, not used to sign (found by bench/fuzz.sh)", arguments: [
+        #"{"Code":"Success","AccessKeyId":"","SecretAccessKey":"s","Token":"t"}"#,
+        #"{"Code":"Success","AccessKeyId":"ASIA1","SecretAccessKey":"","Token":"t"}"#,
+    ])
+    func emptyKey(document: String) {
+        let client = InstanceMetadataClient(endpoint: "http://imds.invalid", transport: Answers(document: document), attempts: 1)
+        #expect(throws: AWSError.self) { try InstanceMetadataCredentialProvider(client: client).credentials() }
+    }
+}
