@@ -59,7 +59,7 @@ public struct GzipInflater: ~Copyable {
     public init(start: GzipEntry = .fileStart, accessPointSpacing: Int64? = nil, outputBufferSize: Int = 256 << 10) throws(GzipError) {
         // A window is at most 32 KiB: one that inflates to more is refused before it is all in memory.
         let window = try start.packedWindow.map { (packed) throws(GzipError) in try Gzip.decompress(packed, limit: 1 << Int(MAX_WBITS)) }
-        guard (0..<8).contains(start.bits), (window?.count ?? 0) <= 1 << Int(MAX_WBITS), start.bits == 0 || window != nil else {
+        guard (0..<8).contains(start.bits), start.bits == 0 || window != nil else {
             throw GzipError(kind: .corrupt, message: "not an entry point: \(start.bits) bits, a window of \(window?.count ?? 0) bytes", compressedOffset: start.compressedOffset)
         }
         // Every step that can fail comes before self is whole: a throw after that would have to run deinit.
