@@ -182,10 +182,12 @@ public final class MotoServer: @unchecked Sendable {
         """
 
     /// IAM as AWS enforces it, as far as moto can (`SORTIE_MOTO_IAM=1`): every request after
-    /// start-up must be signed (SigV4, checked) by a known user or assumed role whose policies
-    /// allow its action. moto 5.2.1 checks the action of every service, the resource only for S3
+    /// start-up must be signed by a known user's key, or an assumed role's key with its session
+    /// token, whose policies allow its action. The signature itself is not recomputed here: moto
+    /// recomputes it from its parsed request (a form body re-encoded, a path decoded) and refuses
+    /// valid ones; `SignatureVerificationTests` check signing on a server with moto's own check. moto 5.2.1 checks the action of every service, the resource only for S3
     /// (bucket, bucket/key), SQS (queue) and IAM/STS (role), and evaluates no condition outside
-    /// trust policies. These patches add: DynamoDB's table or index as the resource, and a
+    /// trust policies. These patches add: each action named as IAM names it (moto says `batch:submitjob`, `sqs:SendMessageBatch`); DynamoDB's table or index as the resource, and a
     /// transaction authorized item by item (`PutItem`, `UpdateItem`, …: IAM has no
     /// `TransactWriteItems`); a resource moto cannot name is checked on the action alone; a
     /// missing key is 403 to a caller without `s3:ListBucket` on the bucket, as S3 answers.
@@ -193,7 +195,7 @@ public final class MotoServer: @unchecked Sendable {
     private static let iamPatches = """
         from moto import settings
         from moto.core.authorization import ActionAuthenticatorMixin
-        from moto.iam.access_control import IAMPolicyStatement, IAMRequest, S3IAMRequest
+        from moto.iam.access_control import IAMPolicyStatement, IAMRequest, IAMRequestBase, S3IAMRequest
         from moto.iam.models import iam_backends
 
         from urllib.parse import urlparse
@@ -203,6 +205,34 @@ public final class MotoServer: @unchecked Sendable {
 
         def enforcing():
             return ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
+
+        # moto recomputes a signature from the request as it parsed it (a form body re-encoded from its
+        # fields, a path decoded), which refuses valid signatures: the key and session token are still
+        # checked, the signature by SignatureVerificationTests on a server of their own.
+        IAMRequestBase.check_signature = lambda self: None
+
+        # The IAM action a request needs, as AWS names it: moto names REST-JSON operations by their
+        # lower-cased path (batch:submitjob), and SQS's batch operations by themselves.
+        import botocore.session
+        _operations = {}
+        _IAM_ACTIONS = {"sqs:SendMessageBatch": "sqs:SendMessage", "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+                        "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility", "lambda:Invoke": "lambda:InvokeFunction"}
+        def _operation(service, name):
+            if service not in _operations:
+                try:
+                    model = botocore.session.get_session().get_service_model(service)
+                    _operations[service] = {operation.lower(): operation for operation in model.operation_names}
+                except Exception:
+                    _operations[service] = {}
+            return _operations[service].get(name, name)
+        _request_init = IAMRequestBase.__init__
+        def _init_with_iam_action(self, *arguments, **options):
+            _request_init(self, *arguments, **options)
+            service, _, name = self._action.partition(":")
+            if name.islower():
+                name = _operation(service, name)
+            self._action = _IAM_ACTIONS.get(f"{service}:{name}", f"{service}:{name}")
+        IAMRequestBase.__init__ = _init_with_iam_action
 
         # moto names a request's resource only for S3, SQS, IAM roles and STS AssumeRole, and "*" for
         # every other service: a statement naming resources would then never match. "*" means unknown
