@@ -144,16 +144,16 @@ let package = Package(
         .testTarget(name: "AWSTests", dependencies: ["AWSCore", "AWSServices", "SortieTestSupport", "LoopbackHTTP"]),
         .testTarget(name: "PackagingTests", dependencies: ["SortieTestSupport", "DevEnvironment"]),
         .testTarget(name: "JobModelTests", dependencies: [
-            "SortieModel", "JobSpecYAML", "SortieTestSupport", "SortieCLI", .product(name: "Yams", package: "Yams"),
+            "SortieModel", "JobSpecYAML", "SortieTestSupport", "SortieCLI", "DevEnvironment", .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "LauncherTests", dependencies: [
-            "Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport",
+            "Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
             "LauncherFunction", "SortieRunner", "SortieCLI",
         ]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "RecordFormatsTests", dependencies: ["RecordFormats", "ChunkPlanning"]),
         .testTarget(name: "ChunkTests", dependencies: [
-            "ChunkProcessing", "S3Submitter", "ChunkStore", "AWSServices", "LocalRuntime", "LoopbackHTTP", "SortieTestSupport",
+            "ChunkProcessing", "S3Submitter", "ChunkStore", "AWSServices", "LocalRuntime", "LoopbackHTTP", "SortieTestSupport", "DevEnvironment",
             "S3SubmitterFunction", "ChunkProcessorFunction",
         ]),
         .testTarget(name: "DevTests", dependencies: [
@@ -163,7 +163,8 @@ let package = Package(
         // The runner's table writes without a runner, for the reactor's tests and benchmark.
         .target(name: "ReactorTestSupport", dependencies: ["SortieModel", "AWSCore", "AWSServices"], path: "Tests/ReactorSupport"),
         .testTarget(name: "ReactorTests", dependencies: [
-            "Reactor", "ReactorTestSupport", "Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "RetryReactorFunction", "SortieRunner",
+            "Reactor", "ReactorTestSupport", "Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
+            "RetryReactorFunction", "SortieRunner",
         ]),
     ]
 )

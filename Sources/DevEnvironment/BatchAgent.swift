@@ -53,7 +53,7 @@ public final class BatchAgent: Sendable {
     private let poller = Poller()
 
     /// `products`: where a command's program is found (`.build/debug`, or the packaged bootstraps).
-    /// `environment`: moto's (credentials, region, endpoint), standing in for the job role.
+    /// `environment`: moto's region and endpoint, and the job role's credentials.
     /// `workspace`: each container's working folder and output, `<job id>/<index>.log`.
     public init(
         client: AWSClient, queue: String, products: URL, environment: [String: String], workspace: URL, concurrency: Int = 2, logger: Logger

@@ -20,12 +20,13 @@ extension DemoStory {
     static func isRejected(_ id: Int) -> Bool { id % 1000 == 999 }
 
     /// Where the story's valid orders go: S3, not the definitions' SQS queue, which moto fills at
-    /// about 13 SendMessageBatch calls a second, some 75 s for a million records.
-    static let deliveryBucket = "sortie-orders-delivered"
+    /// about 13 SendMessageBatch calls a second, some 75 s for a million records. The bucket is
+    /// the feed's rejects bucket, the one the processor's role may write (`FeedOutputBucketName`).
+    static let deliveryPrefix = "delivered/orders/"
 
     /// Laid over the definitions: the submitter's limits (its 1,000,000-record chunks would make
     /// one), and the processor's own feeds (from its definition in `repository`'s functions/)
-    /// with the orders feed delivering to `deliveryBucket`; the Batch job definition takes them too.
+    /// with the orders feed delivering to `deliveryPrefix`; the Batch job definition takes them too.
     public static func overrides(repository: URL) throws -> [String: [String: String]] {
         let processor = "chunk-processor"
         guard let definition = try DevEnvironment.definitions(in: repository).first(where: { $0.name == processor }),
@@ -36,7 +37,7 @@ extension DemoStory {
         guard let orders = catalog.feeds.firstIndex(where: { $0.name == "orders" }) else {
             throw DevError.expectation("functions/\(processor).json's SORTIE_FEEDS has no 'orders' feed")
         }
-        catalog.feeds[orders].destination = .s3(S3Location(bucket: deliveryBucket, prefix: "orders/"))
+        catalog.feeds[orders].destination = .s3(S3Location(bucket: catalog.feeds[orders].rejects.bucket, prefix: deliveryPrefix))
         return [
             "s3-submitter": ["CHUNK_MAX_RECORDS": String(batchChunkRecords), "CHUNK_MAX_BYTES": "12500000"],
             processor: ["SORTIE_FEEDS": String(decoding: try JSONEncoder.sorted.encode(catalog), as: UTF8.self)],

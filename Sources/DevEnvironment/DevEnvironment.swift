@@ -87,6 +87,11 @@ public final class DevEnvironment: Sendable {
             let client = try AWSClient.fromEnvironment(AWSEnvironment(moto.environment))
             progress("creating the table, buckets, queues, topic, log group and Batch queue in moto")
             let topicARN = try await blocking { try resources.provision(client) }
+            progress("making each function's role from its permissions")
+            let roles = try await blocking {
+                var names = resources.names(definitions, topicARN: topicARN)
+                return try DeploymentRoles.create(definitions, names: &names, client: client, prefix: "sortie-")
+            }
             let runner = options.products.appendingPathComponent("sortie-runner").path
             let front = try await LambdaFront.start(logger: logger)
             let environment = moto.environment.merging([
@@ -100,7 +105,8 @@ public final class DevEnvironment: Sendable {
                 progress("starting the \(definition.name) function")
                 let function = try await LocalFunction.start(.init(
                     executable: options.products.appendingPathComponent(definition.product).path, functionName: definition.name,
-                    environment: (definition.environment ?? [:]).merging(environment) { $1 }.merging(options.overrides[definition.name] ?? [:]) { $1 },
+                    environment: (definition.environment ?? [:]).merging(environment) { $1 }.merging(options.overrides[definition.name] ?? [:]) { $1 }
+                        .merging(try roles.environment(definition.name)) { $1 },
                     logs: options.logs))
                 functions[definition.name] = function
                 front.register(definition.name, function)
@@ -112,13 +118,16 @@ public final class DevEnvironment: Sendable {
                 if case .response = outcome { return }
                 logger.warning("\(function) did not take an event: \(outcome)")
             }
+            // The runner runs as the job instance profile's role: the `executable` definition's, as in the template.
+            let runnerRole = try definitions.first { !$0.isLambda }.map { try roles.environment($0.name) } ?? [:]
             let agent = InstanceAgent(
-                client: client, environment: moto.environment, sandbox: options.workspace.appendingPathComponent("instances"), logger: logger
+                client: client, environment: moto.environment.merging(runnerRole) { $1 }, sandbox: options.workspace.appendingPathComponent("instances"), logger: logger
             ) { await deliver("retry-reactor", $0) }
             agent.start()
+            let jobRole = try resources.batchFunction.map { try roles.environment($0) } ?? [:]
             let batchAgent = resources.batchQueue.map {
                 BatchAgent(
-                    client: client, queue: $0, products: options.products, environment: moto.environment,
+                    client: client, queue: $0, products: options.products, environment: moto.environment.merging(jobRole) { $1 },
                     workspace: options.workspace.appendingPathComponent("batch"), logger: logger)
             }
             batchAgent?.start()

@@ -20,6 +20,8 @@ public struct DevResources: Sendable, Equatable {
     /// The job definition's container: the program of the function the submitter invokes for small
     /// chunks (one binary serves Lambda and Batch), with that function's settings.
     public var batchProduct: String?
+    /// That function's definition: its role is the job role.
+    public var batchFunction: String?
     public var batchEnvironment: [String: String] = [:]
 
     public init(definitions: [FunctionDefinition]) {
@@ -42,6 +44,7 @@ public struct DevResources: Sendable, Equatable {
         self.queues = queues.sorted()
         if let worker = definitions.first(where: { $0.name == processorFunction }) {
             batchProduct = worker.product
+            batchFunction = worker.name
             batchEnvironment = worker.environment ?? [:]
         }
     }
@@ -60,6 +63,19 @@ public struct DevResources: Sendable, Equatable {
             }
         }
         return (buckets, queues)
+    }
+
+    /// What the definitions' names stand for here, once the topic is made.
+    func names(_ definitions: [FunctionDefinition], topicARN: String) -> DeploymentNames {
+        var names = DeploymentNames(definitions: definitions)
+        names.table(table)
+        names.logGroup(logGroup)
+        names.topic(topicARN)
+        names["ArtifactBucket"] = bucket
+        names["JobLogBucket"] = bucket
+        if let batchQueue { names["ChunkJobQueue"] = batchQueue }
+        if let batchDefinition { names["ChunkJobDefinition"] = batchDefinition }
+        return names
     }
 
     /// Creates everything; returns the topic's ARN.

@@ -31,7 +31,7 @@ public final class InstanceAgent: Sendable {
         var metadata: [String: InstanceMetadataStandIn] = [:]
     }
 
-    /// `environment`: moto's (credentials, region, endpoint) for the runner.
+    /// `environment`: moto's region and endpoint, and the runner role's credentials.
     /// `gracePeriod`: how long a stopped instance's processes get after SIGTERM before SIGKILL, as at shutdown.
     public init(
         client: AWSClient, environment: [String: String], sandbox: URL, logger: Logger, gracePeriod: Duration = .seconds(10),
@@ -118,7 +118,7 @@ public final class InstanceAgent: Sendable {
         let metadata = try await InstanceMetadataStandIn.start(
             .init(instanceID: instanceID, instanceType: instance.instanceType ?? "t3.micro", region: MotoServer.region))
         // The sandbox stands in for /opt/sortie; "shutting down" is the script's exit, noticed below.
-        // Credentials stay moto's, from the environment, which the runner's chain reads before IMDS.
+        // Credentials are the runner role's, from the environment, which the runner's chain reads before IMDS.
         var environment = environment.merging([
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", "HOME": home.path,
             "SORTIE_HOME": home.path, "SORTIE_SHUTDOWN_COMMAND": "true", "AWS_EC2_METADATA_SERVICE_ENDPOINT": metadata.endpoint,

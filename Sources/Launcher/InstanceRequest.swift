@@ -9,6 +9,9 @@ enum InstanceRequest {
         "UnfulfillableCapacity", "MaxSpotInstanceCountExceeded", "SpotMaxPriceTooLow", "Unsupported",
     ]
 
+    /// A spot launch in an account whose spot service-linked role the caller may not create.
+    static let spotRoleCode = "AuthFailure.ServiceLinkedRoleCreationNotPermitted"
+
     static func input(_ spec: JobSpec, _ record: JobRecord, type index: Int, userData: String) -> EC2.RunInstancesInput {
         let instance = spec.instance
         let tags = [

@@ -10,6 +10,9 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
     case userDataTooLarge(UserDataTooLarge)
     /// No listed instance type had capacity; the job is FAILED and its slot free.
     case noCapacity(jobID: String, String)
+    /// A spot launch in an account without EC2's spot service-linked role, which the caller
+    /// may not create (`AuthFailure.ServiceLinkedRoleCreationNotPermitted`); the job is FAILED and its slot free.
+    case spotRoleMissing(jobID: String, AWSError)
     /// EC2 refused the launch for another reason; the job is FAILED and its slot free.
     case launchFailed(jobID: String, AWSError)
     case aws(AWSError)
@@ -22,10 +25,19 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
         case .invalidArguments: "Sortie.InvalidArguments"
         case .userDataTooLarge: "Sortie.UserDataTooLarge"
         case .noCapacity: "Sortie.InsufficientCapacity"
+        case .spotRoleMissing: "Sortie.SpotRoleMissing"
         case .launchFailed: "Sortie.LaunchFailed"
         case .aws: "Sortie.AWSError"
         }
     }
+
+    /// What EC2's `AuthFailure.ServiceLinkedRoleCreationNotPermitted` means and how to fix it.
+    public static let spotRoleExplanation = """
+        EC2 refused the spot launch (AuthFailure.ServiceLinkedRoleCreationNotPermitted): this account has no \
+        AWSServiceRoleForEC2Spot yet, and EC2 creates it on the first spot request only if the caller may \
+        (iam:CreateServiceLinkedRole for spot.amazonaws.com, which the deployment template grants the launcher and the reactor). \
+        Redeploy with the current template, or create it once: aws iam create-service-linked-role --aws-service-name spot.amazonaws.com
+        """
 
     public var description: String {
         switch self {
@@ -35,6 +47,7 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
         case .invalidArguments(let error): error.description
         case .userDataTooLarge(let error): error.description
         case .noCapacity(let jobID, let detail): "job \(jobID) FAILED: no capacity for any of its instance types (\(detail))"
+        case .spotRoleMissing(let jobID, _): "job \(jobID) FAILED: \(Self.spotRoleExplanation)"
         case .launchFailed(let jobID, let error): "job \(jobID) FAILED: \(error)"
         case .aws(let error): error.description
         }

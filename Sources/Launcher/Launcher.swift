@@ -147,6 +147,9 @@ public struct Launcher: Sendable {
             } catch where InstanceRequest.capacityCodes.contains(error.code) {
                 logger.warning("no capacity for \(type): \(error.code)", metadata: ["job": "\(spec.name)", "job_id": "\(record.id)"])
                 refusals.append("\(type): \(error.code)")
+            } catch where error.code == InstanceRequest.spotRoleCode {
+                try fail(record, spec, reason: LaunchError.spotRoleExplanation, store: store, logger: logger)
+                throw .spotRoleMissing(jobID: record.id, error)
             } catch {
                 try fail(record, spec, reason: "RunInstances failed: \(error.code): \(error.message)", store: store, logger: logger)
                 throw .launchFailed(jobID: record.id, error)

@@ -21,9 +21,12 @@ public final class MotoServer: @unchecked Sendable {
     public static let region = "us-east-1"
     /// moto's default account: every ARN it makes uses it.
     public static let accountID = "123456789012"
-    /// Fake credentials moto accepts when it does not verify signatures.
+    /// The operator's credentials: with IAM enforced (`startConfigured`) an all-access user's
+    /// (the CLI's and the tests' set-up), otherwise fake ones moto takes unchecked.
     public static let accessKeyID = "AKIAMOTOTESTING00000"
     public static let secretAccessKey = "moto-testing-secret"
+    /// The IAM user those credentials belong to when IAM is enforced.
+    public static let operatorUser = "sortie-operator"
 
     public var endpoint: String { "http://127.0.0.1:\(port)" }
 
@@ -72,9 +75,12 @@ public final class MotoServer: @unchecked Sendable {
         return try result.get()
     }
 
-    /// A new server with Batch and Lambda in their no-Docker mode; `serialized`: one request at a time (see `serialized()`).
+    /// A new server with Batch and Lambda in their no-Docker mode and IAM enforced (see `iamPatches`);
+    /// `serialized`: one request at a time (see `serialized()`).
     public static func startConfigured(serialized: Bool) throws -> MotoServer {
-        let server = try start(environment: serialized ? ["SORTIE_MOTO_SERIALIZED": "1"] : [:])
+        var environment = ["SORTIE_MOTO_IAM": "1"]
+        if serialized { environment["SORTIE_MOTO_SERIALIZED"] = "1" }
+        let server = try start(environment: environment)
         try server.configure(#"{"batch": {"use_docker": false}, "lambda": {"use_docker": false}}"#)
         return server
     }
@@ -98,7 +104,7 @@ public final class MotoServer: @unchecked Sendable {
         let exitStatus = Mutex<Int32?>(nil)
         let python = try pythonExecutable()
         let process = try ChildProcess.spawn(
-            executable: python, arguments: ["-c", watchdogScript, String(port)],
+            executable: python, arguments: ["-c", watchdogScript, String(port), iamPatches],
             environment: ProcessInfo.processInfo.environment.merging(extra) { _, new in new }, output: .file(log.path)
         ) { status in exitStatus.withLock { $0 = status } }
         let server = MotoServer(port: port, pid: process.pid, logFile: log)
@@ -154,7 +160,7 @@ public final class MotoServer: @unchecked Sendable {
 
     /// Quits when its parent (the test or `sortie dev` process) is gone, then runs moto's server.
     private static let watchdogScript = """
-        import os, sys, threading, time
+        import json, os, sys, threading, time
         parent = os.getppid()
         def watch():
             while os.getppid() == parent:
@@ -169,8 +175,131 @@ public final class MotoServer: @unchecked Sendable {
                 with one_at_a_time:
                     return dispatch(self, environ, start_response)
             DomainDispatcherApplication.__call__ = serialized
+        if os.environ.get("SORTIE_MOTO_IAM") == "1":
+            exec(sys.argv[2])
         from moto.server import main
         main(["-H", "127.0.0.1", "-p", sys.argv[1]])
+        """
+
+    /// IAM as AWS enforces it, as far as moto can (`SORTIE_MOTO_IAM=1`): every request after
+    /// start-up must be signed by a known user's key, or an assumed role's key with its session
+    /// token, whose policies allow its action. The signature itself is not recomputed here: moto
+    /// recomputes it from its parsed request (a form body re-encoded, a path decoded) and refuses
+    /// valid ones; `SignatureVerificationTests` check signing on a server with moto's own check. moto 5.2.1 checks the action of every service, the resource only for S3
+    /// (bucket, bucket/key), SQS (queue) and IAM/STS (role), and evaluates no condition outside
+    /// trust policies. These patches add: each action named as IAM names it (moto says `batch:submitjob`, `sqs:SendMessageBatch`); DynamoDB's table or index as the resource, and a
+    /// transaction authorized item by item (`PutItem`, `UpdateItem`, …: IAM has no
+    /// `TransactWriteItems`); a resource moto cannot name is checked on the action alone; a
+    /// missing key is 403 to a caller without `s3:ListBucket` on the bucket, as S3 answers.
+    /// Then the operator user (`accessKeyID`, allowed everything) is made, and enforcement starts.
+    private static let iamPatches = """
+        from moto import settings
+        from moto.core.authorization import ActionAuthenticatorMixin
+        from moto.iam.access_control import IAMPolicyStatement, IAMRequest, IAMRequestBase, S3IAMRequest
+        from moto.iam.models import iam_backends
+
+        from urllib.parse import urlparse
+        def _signed_path(self):
+            parsed = urlparse(self.uri)
+            return parsed.path + ("?" + parsed.query if parsed.query else "")
+
+        def enforcing():
+            return ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
+
+        # moto recomputes a signature from the request as it parsed it (a form body re-encoded from its
+        # fields, a path decoded), which refuses valid signatures: the key and session token are still
+        # checked, the signature by SignatureVerificationTests on a server of their own.
+        IAMRequestBase.check_signature = lambda self: None
+
+        # The IAM action a request needs, as AWS names it: moto names REST-JSON operations by their
+        # lower-cased path (batch:submitjob), and SQS's batch operations by themselves.
+        import botocore.session
+        _operations = {}
+        _IAM_ACTIONS = {"sqs:SendMessageBatch": "sqs:SendMessage", "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+                        "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility", "lambda:Invoke": "lambda:InvokeFunction"}
+        def _operation(service, name):
+            if service not in _operations:
+                try:
+                    model = botocore.session.get_session().get_service_model(service)
+                    _operations[service] = {operation.lower(): operation for operation in model.operation_names}
+                except Exception:
+                    _operations[service] = {}
+            return _operations[service].get(name, name)
+        _request_init = IAMRequestBase.__init__
+        def _init_with_iam_action(self, *arguments, **options):
+            _request_init(self, *arguments, **options)
+            service, _, name = self._action.partition(":")
+            if name.islower():
+                name = _operation(service, name)
+            self._action = _IAM_ACTIONS.get(f"{service}:{name}", f"{service}:{name}")
+        IAMRequestBase.__init__ = _init_with_iam_action
+
+        # moto names a request's resource only for S3, SQS, IAM roles and STS AssumeRole, and "*" for
+        # every other service: a statement naming resources would then never match. "*" means unknown
+        # here, so such a request is checked on its action alone.
+        _matches = IAMPolicyStatement._check_element_matches
+        def _check_element_matches(self, element, value):
+            if element in ("Resource", "NotResource") and value == "*":
+                return element == "Resource"
+            return _matches(self, element, value)
+        IAMPolicyStatement._check_element_matches = _check_element_matches
+
+        # DynamoDB: the table (or index) a request names is its resource; a transaction is authorized
+        # item by item, as the action each item is (IAM has no dynamodb:TransactWriteItems).
+        from moto.dynamodb.responses import DynamoHandler
+        def _table_arn(self, name, index=None):
+            arn = f"arn:aws:dynamodb:{self.region}:{self.current_account}:table/{name}"
+            return f"{arn}/index/{index}" if index else arn
+        def _determine_resource(self):
+            body = self.body if isinstance(self.body, dict) else {}
+            name = body.get("TableName")
+            return _table_arn(self, name, body.get("IndexName")) if isinstance(name, str) else "*"
+        DynamoHandler._determine_resource = _determine_resource
+        _TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+        _authorize = DynamoHandler._authenticate_and_authorize_normal_action
+        def _authorize_dynamodb(self, resource="*"):
+            if self._get_action() != "TransactWriteItems" or not enforcing():
+                return _authorize(self, resource)
+            for item in (self.body or {}).get("TransactItems", []):
+                for kind, detail in item.items():
+                    request = IAMRequest(account_id=self.current_account, method=self.method, path=_signed_path(self), data=self.data,
+                                         body=self.raw_body, headers=self.headers, action=_TRANSACT.get(kind, kind))
+                    request.check_signature()
+                    request.check_action_permitted(_table_arn(self, detail.get("TableName", "*")))
+        DynamoHandler._authenticate_and_authorize_normal_action = _authorize_dynamodb
+
+        # S3 answers a missing key with 403, not 404, to a caller that may not list the bucket.
+        from moto.s3.exceptions import MissingKey
+        from moto.s3.responses import S3Response
+        def _require_listing(self):
+            if not enforcing():
+                return
+            request = S3IAMRequest(account_id=self.current_account, method=self.method, path=_signed_path(self), data=self.data,
+                                   body=self.raw_body, headers=self.headers, action="ListBucket")
+            request.check_action_permitted(f"arn:aws:s3:::{self.bucket_name}")
+        def _listing_required(method):
+            def wrapped(self, *arguments, **options):
+                try:
+                    answer = method(self, *arguments, **options)
+                except MissingKey:
+                    _require_listing(self)
+                    raise
+                if isinstance(answer, tuple) and answer and answer[0] == 404:
+                    _require_listing(self)
+                return answer
+            return wrapped
+        S3Response._key_response_get = _listing_required(S3Response._key_response_get)
+        S3Response.head_object = _listing_required(S3Response.head_object)
+
+        # The operator: an all-access user whose key is the one `MotoServer` hands out.
+        iam = iam_backends["\(accountID)"]["aws"]
+        iam.create_user("us-east-1", "\(operatorUser)")
+        iam.put_user_policy("\(operatorUser)", "all-access", json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+        key = iam.create_access_key("\(operatorUser)")
+        key.access_key_id = "\(accessKeyID)"
+        key.secret_access_key = "\(secretAccessKey)"
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
         """
 
     // The servers still running, terminated by an exit handler.

@@ -14,11 +14,18 @@ extension Reactor {
     ///    their instance terminated and the attempt failed, then decided by the retry rules;
     ///    one whose instance EC2 no longer knows is lost.
     /// 3. Waiting jobs, due retries among them, while slots are free.
+    ///
+    /// A job whose step fails (whatever the error) is logged and left for the next sweep; the
+    /// others go on.
     func sweep(logger: Logger) throws(ReactorError) -> ReactorResponse {
         var recovered: [String] = []
         for instance in try sortieInstances(filters: [.init(name: "instance-state-name", values: Array(Self.endingStates))]) {
-            let response = try react(to: instance, logger: logger)
-            if response.outcome == .decided, let id = response.jobId { recovered.append(id) }
+            do {
+                let response = try react(to: instance, logger: logger)
+                if response.outcome == .decided, let id = response.jobId { recovered.append(id) }
+            } catch {
+                logger.error("instance \(instance.instanceId) not decided: \(error)")
+            }
         }
         recovered += try checkSlotHolders(logger: logger)
         var response = ReactorResponse(.swept)
@@ -47,15 +54,23 @@ extension Reactor {
         }
         var recovered: [String] = []
         for record in records where record.state.holdsSlot {
-            guard let failure = try overdue(record, instance: record.instanceID.flatMap { instances[$0] }) else { continue }
-            if let instanceID = record.instanceID, let instance = instances[instanceID], !Self.endingStates.contains(instance.state?.name ?? "") {
-                _ = try aws { () throws(AWSError) in try ec2.terminateInstances([instanceID]) }
+            do {
+                if try endIfOverdue(record, instance: record.instanceID.flatMap { instances[$0] }, logger: logger) { recovered.append(record.id) }
+            } catch {
+                logger.error("job \(record.id) not checked: \(error)", metadata: ["job": "\(record.job)"])
             }
-            logger.warning("job \(record.id) attempt \(record.attempt): \(failure.statusReason)", metadata: ["job": "\(record.job)"])
-            let response = try end(record, failure, ending: nil, logger: logger)
-            if response.outcome == .decided { recovered.append(record.id) }
         }
         return recovered
+    }
+
+    /// Ends the attempt when it is overdue (terminating its instance); whether this decided it.
+    private func endIfOverdue(_ record: JobRecord, instance: EC2.Instance?, logger: Logger) throws(ReactorError) -> Bool {
+        guard let failure = try overdue(record, instance: instance) else { return false }
+        if let instanceID = record.instanceID, let instance, !Self.endingStates.contains(instance.state?.name ?? "") {
+            _ = try aws { () throws(AWSError) in try ec2.terminateInstances([instanceID]) }
+        }
+        logger.warning("job \(record.id) attempt \(record.attempt): \(failure.statusReason)", metadata: ["job": "\(record.job)"])
+        return try end(record, failure, ending: nil, logger: logger).outcome == .decided
     }
 
     /// Why a slot-holding attempt should be ended now; `nil` while it is fine.

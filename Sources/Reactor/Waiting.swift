@@ -26,7 +26,7 @@ extension Reactor {
             for item in result.items where started.count < limit {
                 guard let id = item["jobId"]?.string, let job = item["job"]?.string, !full.contains(job) else { continue }
                 if let notBefore = item[JobStore.Attribute.notBefore]?.int, Int64(notBefore) > now { continue }
-                switch try launch(id, logger: logger) {
+                switch launch(id, logger: logger) {
                 case .launched: started.append(id)
                 case .waiting: full.insert(job)
                 case .duplicate, .dryRun, nil: continue
@@ -38,19 +38,15 @@ extension Reactor {
         return started
     }
 
-    /// One start; a launch EC2 refuses has already failed that job (and freed its slot), so
-    /// the walk goes on to the next.
-    private func launch(_ id: String, logger: Logger) throws(ReactorError) -> LaunchResponse.Outcome? {
+    /// One start. Whatever stops it (a launch EC2 refused, which has already failed the job and
+    /// freed its slot; a spec that is unpublished, unreadable or refused; an AWS error) is logged
+    /// and the walk goes on: one bad job must not hold up every job queued behind it.
+    private func launch(_ id: String, logger: Logger) -> LaunchResponse.Outcome? {
         do {
             return try launcher.start(jobID: id, logger: logger).outcome
         } catch {
-            switch error {
-            case .noCapacity, .launchFailed:
-                logger.error("\(error)")
-                return nil
-            default:
-                throw .launch(error)
-            }
+            logger.error("job \(id) not started: \(error)", metadata: ["job_id": "\(id)"])
+            return nil
         }
     }
 }

@@ -38,20 +38,6 @@ struct Template: ParsableCommand {
     }
 }
 
-/// Arbitrary JSON in a definition (event patterns, IAM conditions, schedule arguments) is read
-/// as the job model's untyped tree, and handed to Yams and JSONSerialization as plain values.
-extension SpecValue {
-    var plain: Any {
-        switch kind {
-        case .null: NSNull()
-        case .scalar(let text, quoted: true): text
-        case .scalar(let text, quoted: false): Bool(text) ?? Int(text) ?? Double(text) ?? text as Any
-        case .list(let values): values.map(\.plain)
-        case .map(let entries): Dictionary(entries.map { ($0.key, $0.value.plain) }) { $1 }
-        }
-    }
-}
-
 struct DeploymentTemplate {
     var definitions: [FunctionDefinition]
     var dist: String
@@ -295,23 +281,14 @@ struct DeploymentTemplate {
                 "Statement": [["Effect": "Allow", "Principal": ["Service": service], "Action": "sts:AssumeRole"]],
             ] as [String: Any],
         ]
-        let statements: [[String: Any]] = permissions.map { permission in
-            var statement: [String: Any] = [
-                "Effect": "Allow", "Action": permission.actions, "Resource": permission.resources.map(substituted),
-            ]
-            statement["Condition"] = permission.condition?.plain
-            return statement
-        }
+        let statements = FunctionDefinition.statements(permissions, resource: substituted)
         if !statements.isEmpty {
             properties["Policies"] = [["PolicyName": name, "PolicyDocument": ["Version": "2012-10-17", "Statement": statements] as [String: Any]]]
         }
         return ["Type": "AWS::IAM::Role", "Properties": properties]
     }
 
-    /// `retry-reactor` → `RetryReactor`.
-    static func logicalID(_ name: String) -> String {
-        name.split { !$0.isLetter && !$0.isNumber }.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
-    }
+    static func logicalID(_ name: String) -> String { FunctionDefinition.logicalID(name) }
 }
 
 private func ref(_ name: String) -> [String: Any] { ["Ref": name] }

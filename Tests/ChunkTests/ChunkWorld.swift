@@ -2,6 +2,7 @@ import AWSCore
 import AWSServices
 import ChunkPlanning
 import ChunkStore
+import DevEnvironment
 import Foundation
 import LocalRuntime
 import SortieTestSupport
@@ -39,7 +40,8 @@ struct InvokeCapture: Sendable {
 }
 
 /// Everything one test needs on moto: a job table, buckets, a queue, a Batch queue and job
-/// definition, and the environment the two functions run with.
+/// definition, and the environment the two functions run with, each under the role its
+/// definition makes (a Batch container under the processor's, the job role).
 struct ChunkWorld: Sendable {
     let server: MotoServer
     let client: AWSClient
@@ -49,6 +51,9 @@ struct ChunkWorld: Sendable {
     let queueURL: String
     let batchQueue: String
     let batchDefinition: String
+    /// The AWS credentials each function runs with: its role's.
+    let submitterRole: [String: String]
+    let processorRole: [String: String]
 
     static func make() throws -> ChunkWorld {
         let server = try MotoServer.shared()
@@ -70,9 +75,20 @@ struct ChunkWorld: Sendable {
             name: batchDefinition,
             container: .init(image: "public.ecr.aws/sortie/chunk-worker:1", vcpus: 2, memory: 4096, command: BatchParameters.command(executable: "chunk-processor")),
             parameters: BatchParameters.definitionDefaults)
+        let roles = try DeploymentRoles.create(
+            repository: Repository.root, functions: ["s3-submitter", "chunk-processor"], client: client, prefix: "\(unique("world"))-"
+        ) { names in
+            names.table(table)
+            names["SortieLandingBucketName"] = bucket
+            names["FeedOutputBucketName"] = outputBucket
+            names["FeedQueueNamePrefix"] = queueURL.split(separator: "/").last.map(String.init)
+            names["ChunkJobQueue"] = batchQueue
+            names["ChunkJobDefinition"] = batchDefinition
+        }
         return ChunkWorld(
             server: server, client: client, table: table, bucket: bucket, outputBucket: outputBucket, queueURL: queueURL,
-            batchQueue: batchQueue, batchDefinition: batchDefinition)
+            batchQueue: batchQueue, batchDefinition: batchDefinition,
+            submitterRole: try roles.environment("s3-submitter"), processorRole: try roles.environment("chunk-processor"))
     }
 
     var s3: S3 { S3(client: client) }
@@ -87,7 +103,7 @@ struct ChunkWorld: Sendable {
     }
 
     func submitterEnvironment(feeds: String, capture: InvokeCapture, extra: [String: String] = [:]) -> [String: String] {
-        server.environment.merging([
+        server.environment.merging(submitterRole) { $1 }.merging([
             "AWS_ENDPOINT_URL_LAMBDA": capture.endpoint, "SORTIE_TABLE": table, "SORTIE_FEEDS": feeds,
             "CHUNK_PROCESSOR_FUNCTION": "chunk-processor", "BATCH_JOB_QUEUE": batchQueue, "BATCH_JOB_DEFINITION": batchDefinition,
             "SKIP_PREFIXES": "tmp/", "AWS_MAX_ATTEMPTS": "2",
@@ -95,7 +111,7 @@ struct ChunkWorld: Sendable {
     }
 
     func processorEnvironment(feeds: String, extra: [String: String] = [:]) -> [String: String] {
-        server.environment.merging(["SORTIE_TABLE": table, "SORTIE_FEEDS": feeds, "SAFETY_MARGIN_SECONDS": "1", "AWS_MAX_ATTEMPTS": "2"].merging(extra) { $1 }) { $1 }
+        server.environment.merging(processorRole) { $1 }.merging(["SORTIE_TABLE": table, "SORTIE_FEEDS": feeds, "SAFETY_MARGIN_SECONDS": "1", "AWS_MAX_ATTEMPTS": "2"].merging(extra) { $1 }) { $1 }
     }
 
     /// Runs `chunk-processor batch` as Batch runs container `index` of a job: the job definition's

@@ -1,5 +1,6 @@
 import AWSCore
 import AWSServices
+import DevEnvironment
 import Foundation
 import Launcher
 import LocalRuntime
@@ -10,28 +11,38 @@ import Testing
 
 /// One Sortie deployment inside moto: the job table (with its queue indexes and TTL), a bucket
 /// for published specs and logs, a log group, and the launcher's configuration pointing at them.
-/// Instances fetch the runner this test build made. The moto server handles one request at a
-/// time, as DynamoDB makes each write atomic (see `MotoServer.serialized`).
+/// Instances fetch the runner this test build made. The launcher and the runner run under roles
+/// made from their definitions (`roles`), the set-up as the operator. The moto server handles one
+/// request at a time, as DynamoDB makes each write atomic (see `MotoServer.serialized`).
 struct Deployment: Sendable {
     let server: MotoServer
     let client: AWSClient
     let table: String
     let bucket: String
     let logGroup: String
+    let roles: DeploymentRoles
 
     static func create() async throws -> Deployment {
         let server = try MotoServer.serialized()
         let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
         let id = UUID().uuidString.prefix(8).lowercased()
-        let deployment = Deployment(server: server, client: client, table: "sortie-jobs-\(id)", bucket: "sortie-\(id)", logGroup: "/sortie/jobs-\(id)")
-        try await blocking {
+        let (table, bucket, logGroup) = ("sortie-jobs-\(id)", "sortie-\(id)", "/sortie/jobs-\(id)")
+        let roles = try await blocking {
             let dynamoDB = DynamoDB(client: client)
-            try dynamoDB.createTable(JobTable.definition(deployment.table))
-            try dynamoDB.updateTimeToLive(tableName: deployment.table, attributeName: JobTable.ttlAttribute)
-            try S3(client: client).createBucket(deployment.bucket)
-            try CloudWatchLogs(client: client).createLogGroup(deployment.logGroup)
+            try dynamoDB.createTable(JobTable.definition(table))
+            try dynamoDB.updateTimeToLive(tableName: table, attributeName: JobTable.ttlAttribute)
+            try S3(client: client).createBucket(bucket)
+            try CloudWatchLogs(client: client).createLogGroup(logGroup)
+            return try DeploymentRoles.create(
+                repository: Repository.root, functions: ["launcher", "sortie-runner"], client: client, prefix: "\(id)-"
+            ) { names in
+                names.table(table)
+                names.logGroup(logGroup)
+                names["ArtifactBucket"] = bucket
+                names["JobLogBucket"] = bucket
+            }
         }
-        return deployment
+        return Deployment(server: server, client: client, table: table, bucket: bucket, logGroup: logGroup, roles: roles)
     }
 
     /// Warnings and errors only: a 50-launch run would otherwise print hundreds of lines.
@@ -44,18 +55,23 @@ struct Deployment: Sendable {
     /// A job name no other test uses.
     static func uniqueName(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())" }
 
-    /// The launcher's environment, as the deployment template would set it.
+    /// The launcher's environment, as the deployment template would set it, with its role's credentials.
     var environment: [String: String] {
         get throws {
-            server.environment.merging([
+            server.environment.merging(try roles.environment("launcher")) { $1 }.merging([
                 "SORTIE_TABLE": table, "SORTIE_SPECS": "s3://\(bucket)/specs/", "SORTIE_RUNNER_URL": try BuiltProducts.executable("sortie-runner"),
                 "SORTIE_LOG_BUCKET": bucket, "SORTIE_LOG_GROUP": logGroup,
             ]) { $1 }
         }
     }
 
+    /// The runner's AWS settings on an instance: moto's, with the job role's credentials.
+    var runnerEnvironment: [String: String] {
+        get throws { server.environment.merging(try roles.environment("sortie-runner")) { $1 } }
+    }
+
     func launcher(transport: any HTTPTransport = CurlTransport()) throws -> Launcher {
-        let awsEnvironment = AWSEnvironment(server.environment)
+        let awsEnvironment = AWSEnvironment(try environment)
         let configuration = try LauncherConfiguration.fromEnvironment(try environment, region: MotoServer.region)
         return Launcher(configuration: configuration, client: AWSClient(try AWSConfiguration.fromEnvironment(awsEnvironment, transport: transport)))
     }

@@ -29,8 +29,8 @@ struct RunnerTests {
         return home
     }
 
-    private func environment(_ deployment: Deployment, home: URL) -> [String: String] {
-        deployment.server.environment.merging([
+    private func environment(_ deployment: Deployment, home: URL) throws -> [String: String] {
+        try deployment.runnerEnvironment.merging([
             "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home.path, "SORTIE_HOME": home.path,
             "SORTIE_SHUTDOWN_COMMAND": "touch '\(home.path)/shutdown-ran'",
         ]) { $1 }
@@ -47,7 +47,7 @@ struct RunnerTests {
         let home = try home(payload)
         defer { try? FileManager.default.removeItem(at: home) }
         let run = try Command.run(try BuiltProducts.executable("sortie-runner"), ["run", home.appendingPathComponent("job.json").path],
-                                  environment: environment(deployment, home: home), timeout: .seconds(60))
+                                  environment: try environment(deployment, home: home), timeout: .seconds(60))
         #expect(run.status == 0, "\(run.stderr)")
 
         let record = try #require(try await deployment.record(payload.jobID))
@@ -85,7 +85,7 @@ struct RunnerTests {
         let home = try home(payload)
         defer { try? FileManager.default.removeItem(at: home) }
         let run = try Command.run(try BuiltProducts.executable("sortie-runner"), ["run", home.appendingPathComponent("job.json").path],
-                                  environment: environment(deployment, home: home), timeout: .seconds(60))
+                                  environment: try environment(deployment, home: home), timeout: .seconds(60))
         #expect(run.status == 1)
         let record = try #require(try await deployment.record(payload.jobID))
         #expect(record.state == .failed)
@@ -107,7 +107,7 @@ struct RunnerTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("sortie-runner"))
         process.arguments = ["run", home.appendingPathComponent("job.json").path]
-        process.environment = environment(deployment, home: home)
+        process.environment = try environment(deployment, home: home)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -147,7 +147,7 @@ struct RunnerTests {
         let home = try home(payload)
         defer { try? FileManager.default.removeItem(at: home) }
         let run = try Command.run(try BuiltProducts.executable("sortie-runner"), ["run", home.appendingPathComponent("job.json").path],
-                                  environment: environment(deployment, home: home), timeout: .seconds(60))
+                                  environment: try environment(deployment, home: home), timeout: .seconds(60))
         #expect(run.status == 2)
         #expect(run.stderr.contains("is not STARTING any more"))
         #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent("ran").path))
@@ -157,7 +157,7 @@ struct RunnerTests {
         try Data("{not a payload".utf8).write(to: home.appendingPathComponent("job.json"))
         try FileManager.default.removeItem(at: home.appendingPathComponent("shutdown-ran"))
         let broken = try Command.run(try BuiltProducts.executable("sortie-runner"), ["run", home.appendingPathComponent("job.json").path],
-                                     environment: environment(deployment, home: home), timeout: .seconds(60))
+                                     environment: try environment(deployment, home: home), timeout: .seconds(60))
         #expect(broken.status == 2)
         #expect(FileManager.default.fileExists(atPath: home.appendingPathComponent("shutdown-ran").path), "an unreadable payload still shuts down")
     }

@@ -88,6 +88,26 @@ struct EndingTests {
         #expect(again.recovered == [] && again.started == [])
     }
 
+    @Test("the sweep goes on past a waiting job whose spec cannot be read: the job queued behind it starts")
+    func sweepSkipsUnreadableSpec() async throws {
+        let deployment = try await ReactorDeployment.create(extra: ["SORTIE_MAX_RUNNING": "1"])
+        let (first, gone, next) = (ReactorDeployment.uniqueName("first"), ReactorDeployment.uniqueName("gone"), ReactorDeployment.uniqueName("next"))
+        for name in [first, gone, next] { _ = try await deployment.publish(name) }
+        let running = try await deployment.record(try #require(try await deployment.submit(first).jobId))
+        let stuck = try #require(try await deployment.submit(gone).jobId)
+        let behind = try #require(try await deployment.submit(next).jobId)
+        // Republished broken while it waits: starting it fails, as an unpublished (404) or unreadable (403) one does.
+        let (client, bucket) = (deployment.client, deployment.bucket)
+        try await blocking { try S3(client: client).putObject(bucket: bucket, key: "specs/\(gone).json", body: Data("not json".utf8)) }
+        try await deployment.runnerReports(running, exitCode: 0)
+        try await deployment.terminate(try #require(running.instanceID))
+
+        let swept = try await deployment.send("retry-reactor-sweep.json")
+        #expect(swept.outcome == .swept && swept.recovered == [running.id] && swept.started == [behind])
+        #expect(try await deployment.record(stuck).state == .runnable)
+        #expect(try await deployment.record(behind).state == .starting)
+    }
+
     @Test("the sweep ends a RUNNING job whose heartbeat stopped: its instance is terminated and the job retried")
     func sweepEndsSilentJob() async throws {
         let deployment = try await ReactorDeployment.create(extra: ["SORTIE_HEARTBEAT_TIMEOUT_SECONDS": "60"])

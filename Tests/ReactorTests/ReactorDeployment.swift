@@ -1,5 +1,6 @@
 import AWSCore
 import AWSServices
+import DevEnvironment
 import Foundation
 import Launcher
 import Logging
@@ -10,8 +11,9 @@ import SortieTestSupport
 import Testing
 
 /// A Sortie deployment in moto for the reactor: the job table, a bucket for specs and logs, a
-/// topic whose notifications land in a queue, and a launcher and reactor configured for them.
-/// The serialized moto server keeps DynamoDB's conditional writes atomic.
+/// topic whose notifications land in a queue, and a launcher and reactor configured for them,
+/// each under the role its definition makes (the set-up runs as the operator). The serialized
+/// moto server keeps DynamoDB's conditional writes atomic.
 struct ReactorDeployment: Sendable {
     let server: MotoServer
     let client: AWSClient
@@ -19,14 +21,16 @@ struct ReactorDeployment: Sendable {
     let bucket: String
     let topic: String
     let notifications: String
+    /// The reactor's settings and its role's credentials.
     let environment: [String: String]
+    let roles: DeploymentRoles
 
     static func create(backoffSeconds: Int = 0, extra: [String: String] = [:]) async throws -> ReactorDeployment {
         let server = try MotoServer.serialized()
         let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
         let id = UUID().uuidString.prefix(8).lowercased()
         let (table, bucket) = ("sortie-reactor-\(id)", "sortie-reactor-\(id)")
-        let (topic, queue) = try await blocking { () throws -> (String, String) in
+        let (topic, queue, roles) = try await blocking { () throws -> (String, String, DeploymentRoles) in
             let dynamoDB = DynamoDB(client: client)
             try dynamoDB.createTable(JobTable.definition(table))
             try dynamoDB.updateTimeToLive(tableName: table, attributeName: JobTable.ttlAttribute)
@@ -38,13 +42,22 @@ struct ReactorDeployment: Sendable {
             subscribe.add("Protocol", "sqs")
             subscribe.add("Endpoint", "arn:aws:sqs:\(MotoServer.region):\(MotoServer.accountID):notify-\(id)")
             _ = try QueryProtocolClient(client: client, service: .sns, version: "2010-03-31").call("Subscribe", subscribe)
-            return (topic, queue)
+            let roles = try DeploymentRoles.create(
+                repository: Repository.root, functions: ["retry-reactor", "launcher"], client: client, prefix: "reactor-\(id)-"
+            ) { names in
+                names.table(table)
+                names.topic(topic)
+                names["ArtifactBucket"] = bucket
+                names["JobLogBucket"] = bucket
+            }
+            return (topic, queue, roles)
         }
-        let environment = server.environment.merging([
+        let environment = server.environment.merging(try roles.environment("retry-reactor")) { $1 }.merging([
             "SORTIE_TABLE": table, "SORTIE_SPECS": "s3://\(bucket)/specs/", "SORTIE_RUNNER_URL": "s3://\(bucket)/bin/sortie-runner",
             "SORTIE_LOG_BUCKET": bucket, "SORTIE_RETRY_BACKOFF_SECONDS": String(backoffSeconds),
         ].merging(extra) { $1 }) { $1 }
-        return ReactorDeployment(server: server, client: client, table: table, bucket: bucket, topic: topic, notifications: queue, environment: environment)
+        return ReactorDeployment(
+            server: server, client: client, table: table, bucket: bucket, topic: topic, notifications: queue, environment: environment, roles: roles)
     }
 
     static var logger: Logger {
@@ -59,11 +72,16 @@ struct ReactorDeployment: Sendable {
     var ec2: EC2 { EC2(client: client) }
 
     func reactor() throws -> Reactor {
-        Reactor(configuration: try ReactorConfiguration.fromEnvironment(environment, region: MotoServer.region), client: client)
+        Reactor(
+            configuration: try ReactorConfiguration.fromEnvironment(environment, region: MotoServer.region),
+            client: try AWSClient.fromEnvironment(AWSEnvironment(environment)))
     }
 
     func launcher() throws -> Launcher {
-        Launcher(configuration: try LauncherConfiguration.fromEnvironment(environment, region: MotoServer.region), client: client)
+        let environment = environment.merging(try roles.environment("launcher")) { $1 }
+        return Launcher(
+            configuration: try LauncherConfiguration.fromEnvironment(environment, region: MotoServer.region),
+            client: try AWSClient.fromEnvironment(AWSEnvironment(environment)))
     }
 
     /// A spec that notifies this deployment's topic; published as `sortie publish` does.
