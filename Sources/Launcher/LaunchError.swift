@@ -7,6 +7,8 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
     case unknownJob(String, source: String)
     case invalidSpec(job: String, SpecError)
     case invalidArguments(ArgumentError)
+    /// `depends_on` names a job that does not exist, too many, or (by name) a cycle; nothing was written.
+    case invalidDependencies(String)
     case userDataTooLarge(UserDataTooLarge)
     /// No listed instance type had capacity; the job is FAILED and its slot free.
     case noCapacity(jobID: String, String)
@@ -20,6 +22,7 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
         case .unknownJob: "Sortie.UnknownJob"
         case .invalidSpec: "Sortie.InvalidSpec"
         case .invalidArguments: "Sortie.InvalidArguments"
+        case .invalidDependencies: "Sortie.InvalidDependencies"
         case .userDataTooLarge: "Sortie.UserDataTooLarge"
         case .noCapacity: "Sortie.InsufficientCapacity"
         case .launchFailed: "Sortie.LaunchFailed"
@@ -33,6 +36,7 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
         case .unknownJob(let job, let source): "no job named '\(job)' is published in \(source)"
         case .invalidSpec(let job, let error): "the published spec of '\(job)' is not valid:\n\(error)"
         case .invalidArguments(let error): error.description
+        case .invalidDependencies(let message): message
         case .userDataTooLarge(let error): error.description
         case .noCapacity(let jobID, let detail): "job \(jobID) FAILED: no capacity for any of its instance types (\(detail))"
         case .launchFailed(let jobID, let error): "job \(jobID) FAILED: \(error)"

@@ -13,7 +13,8 @@ extension Reactor {
     ///    reported in) and a RUNNING job whose heartbeat stopped or whose timeout passed get
     ///    their instance terminated and the attempt failed, then decided by the retry rules;
     ///    one whose instance EC2 no longer knows is lost.
-    /// 3. Waiting jobs, due retries among them, while slots are free.
+    /// 3. PENDING jobs whose dependencies have ended (`Dependencies.swift`).
+    /// 4. Waiting jobs, due retries among them, while slots are free.
     func sweep(logger: Logger) throws(ReactorError) -> ReactorResponse {
         var recovered: [String] = []
         for instance in try sortieInstances(filters: [.init(name: "instance-state-name", values: Array(Self.endingStates))]) {
@@ -23,6 +24,7 @@ extension Reactor {
         recovered += try checkSlotHolders(logger: logger)
         var response = ReactorResponse(.swept)
         response.recovered = recovered
+        response.dependents(try resolvePending(logger: logger))
         response.started = try startWaiting(upTo: Self.sweepStarts, logger: logger)
         return response
     }
@@ -81,7 +83,7 @@ extension Reactor {
             guard now - beat > grace else { return nil }
             return AttemptFailure(
                 statusReason: "Heartbeat stopped", reason: "No heartbeat from the runner for \((now - beat) / 1000)s", lost: false)
-        case .submitted, .runnable, .succeeded, .failed:
+        case .submitted, .pending, .runnable, .succeeded, .failed:
             return nil
         }
     }
