@@ -10,7 +10,7 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
     /// `depends_on` names a job that does not exist, too many, or (by name) a cycle; nothing was written.
     case invalidDependencies(String)
     case userDataTooLarge(UserDataTooLarge)
-    /// No listed instance type had capacity; the job is FAILED and its slot free.
+    /// No listed instance type had capacity for the spec's `capacity_timeout`; the job is FAILED and its slot free.
     case noCapacity(jobID: String, String)
     /// EC2 refused the launch for another reason; the job is FAILED and its slot free.
     case launchFailed(jobID: String, AWSError)

@@ -166,7 +166,8 @@ public struct Launcher: Sendable {
             }
         }
         let detail = refusals.joined(separator: ", ")
-        try fail(record, spec, reason: "No capacity for any instance type (\(detail))", store: store, logger: logger)
+        if let waiting = try awaitCapacity(record, spec, detail: detail, store: store, logger: logger) { return waiting }
+        try fail(record, spec, reason: "No capacity for any instance type for \(spec.capacityTimeoutSeconds)s (\(detail))", store: store, logger: logger)
         throw .noCapacity(jobID: record.id, detail)
     }
 

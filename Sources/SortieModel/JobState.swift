@@ -24,7 +24,8 @@ public enum JobState: String, Sendable, Codable, CaseIterable {
         case .submitted: [.pending, .runnable, .starting, .failed]
         case .pending: [.runnable, .failed]
         case .runnable: [.starting, .failed]
-        case .starting: [.running, .succeeded, .failed]
+        // Back to RUNNABLE when EC2 had no capacity for any listed type.
+        case .starting: [.runnable, .running, .succeeded, .failed]
         case .running: [.succeeded, .failed]
         case .succeeded, .failed: []
         }

@@ -51,6 +51,8 @@ public struct JobTable: Sendable {
     /// A dependent's list of the ids it waits for, and a dependency's set of the ids waiting for it.
     public static let dependsOnAttribute = "dependsOn"
     public static let dependentsAttribute = "dependents"
+    /// When EC2 first refused the current attempt for capacity (epoch milliseconds).
+    public static let capacityShortSinceAttribute = "capacityShortSince"
 
     /// Sorts higher priorities first (priority -1000…1000 → 2000…0000), then by submission.
     public static func queueKey(_ record: JobRecord) -> String {
@@ -86,6 +88,7 @@ public struct JobTable: Sendable {
         item["durationMs"] = record.durationMilliseconds.map { .number($0) }
         if !record.dependsOn.isEmpty { item[dependsOnAttribute] = .l(record.dependsOn.map { .s($0) }) }
         if !record.dependents.isEmpty { item[dependentsAttribute] = .ss(record.dependents) }
+        item[capacityShortSinceAttribute] = record.capacityShortSince.map { .number($0) }
         if record.state == .runnable {
             item.merge(queueAttributes(record)) { $1 }
         } else if record.state == .pending {
@@ -146,7 +149,7 @@ public struct JobTable: Sendable {
             updatedAt: item["updatedAt"]?.int64, eventID: item["eventId"]?.string, instanceID: item["instanceId"]?.string,
             instanceType: item["instanceType"]?.string, heartbeatAt: item["heartbeatAt"]?.int64, exitCode: item["exitCode"]?.int,
             failingStep: item["failingStep"]?.string, reason: item["reason"]?.string, durationMilliseconds: item["durationMs"]?.int64,
-            history: history, dependsOn: dependsOn, dependents: dependents)
+            history: history, dependsOn: dependsOn, dependents: dependents, capacityShortSince: item[capacityShortSinceAttribute]?.int64)
     }
 }
 

@@ -54,9 +54,9 @@ struct Deployment: Sendable {
         }
     }
 
-    func launcher(transport: any HTTPTransport = CurlTransport()) throws -> Launcher {
+    func launcher(transport: any HTTPTransport = CurlTransport(), settings: [String: String] = [:]) throws -> Launcher {
         let awsEnvironment = AWSEnvironment(server.environment)
-        let configuration = try LauncherConfiguration.fromEnvironment(try environment, region: MotoServer.region)
+        let configuration = try LauncherConfiguration.fromEnvironment(try environment.merging(settings) { $1 }, region: MotoServer.region)
         return Launcher(configuration: configuration, client: AWSClient(try AWSConfiguration.fromEnvironment(awsEnvironment, transport: transport)))
     }
 
