@@ -7,6 +7,8 @@ enum InstanceRequest {
     static let capacityCodes: Set<String> = [
         "InsufficientInstanceCapacity", "InsufficientHostCapacity", "InsufficientReservedInstanceCapacity", "InsufficientCapacity",
         "UnfulfillableCapacity", "MaxSpotInstanceCountExceeded", "SpotMaxPriceTooLow", "Unsupported",
+        // The account's limits for a type family: another listed type, or a later try, may fit.
+        "InstanceLimitExceeded", "VcpuLimitExceeded",
     ]
 
     /// A spot launch in an account whose spot service-linked role the caller may not create.

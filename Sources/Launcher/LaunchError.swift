@@ -7,8 +7,10 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
     case unknownJob(String, source: String)
     case invalidSpec(job: String, SpecError)
     case invalidArguments(ArgumentError)
+    /// `depends_on` names a job that does not exist, too many, or (by name) a cycle; nothing was written.
+    case invalidDependencies(String)
     case userDataTooLarge(UserDataTooLarge)
-    /// No listed instance type had capacity; the job is FAILED and its slot free.
+    /// No listed instance type had capacity for the spec's `capacity_timeout`; the job is FAILED and its slot free.
     case noCapacity(jobID: String, String)
     /// A spot launch in an account without EC2's spot service-linked role, which the caller
     /// may not create (`AuthFailure.ServiceLinkedRoleCreationNotPermitted`); the job is FAILED and its slot free.
@@ -23,6 +25,7 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
         case .unknownJob: "Sortie.UnknownJob"
         case .invalidSpec: "Sortie.InvalidSpec"
         case .invalidArguments: "Sortie.InvalidArguments"
+        case .invalidDependencies: "Sortie.InvalidDependencies"
         case .userDataTooLarge: "Sortie.UserDataTooLarge"
         case .noCapacity: "Sortie.InsufficientCapacity"
         case .spotRoleMissing: "Sortie.SpotRoleMissing"
@@ -45,6 +48,7 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
         case .unknownJob(let job, let source): "no job named '\(job)' is published in \(source)"
         case .invalidSpec(let job, let error): "the published spec of '\(job)' is not valid:\n\(error)"
         case .invalidArguments(let error): error.description
+        case .invalidDependencies(let message): message
         case .userDataTooLarge(let error): error.description
         case .noCapacity(let jobID, let detail): "job \(jobID) FAILED: no capacity for any of its instance types (\(detail))"
         case .spotRoleMissing(let jobID, _): "job \(jobID) FAILED: \(Self.spotRoleExplanation)"

@@ -1,11 +1,12 @@
 import SortieModel
 
 /// What a launch did: `launched` (with the instance), `waiting` (RUNNABLE, with its place in
-/// its kind's queue), `duplicate` (the event was handled before: here is its job now), or
-/// `dry-run` (what a launch would do).
+/// its kind's queue), `pending` (PENDING: waiting for the jobs it depends on), `failed` (one of
+/// them had FAILED: so has this one, without launching), `duplicate` (the event was handled
+/// before: here is its job now), or `dry-run` (what a launch would do).
 public struct LaunchResponse: Sendable, Equatable, Encodable {
     public enum Outcome: String, Sendable, Encodable {
-        case launched, waiting, duplicate
+        case launched, waiting, pending, failed, duplicate
         case dryRun = "dry-run"
     }
 
@@ -19,6 +20,8 @@ public struct LaunchResponse: Sendable, Equatable, Encodable {
     public var instanceType: String?
     /// 1 for the next of its kind to start.
     public var position: Int?
+    /// The ids of the jobs it waits for.
+    public var dependsOn: [String]?
     // Dry runs only:
     public var arguments: [String: String]?
     public var instanceTypes: [String]?
@@ -38,6 +41,7 @@ public struct LaunchResponse: Sendable, Equatable, Encodable {
         instanceId = record.instanceID
         instanceType = record.instanceType
         self.position = position
+        dependsOn = record.dependsOn.isEmpty ? nil : record.dependsOn
     }
 
     init(plan spec: JobSpec, arguments: [String: String], userDataBytes: Int?, missingSettings: [String]) {

@@ -41,28 +41,41 @@ public struct Launcher: Sendable {
         }
         let store = try store()
         let eventID = event.eventID ?? "request:\(requestID)"
-        let record = JobRecord(
-            id: UUID().uuidString.lowercased(), job: spec.name, parameters: arguments, statusReason: "Submitted by \(Self.describe(event.trigger))",
-            priority: spec.priority, submittedAt: JobStore.now(), eventID: eventID)
+        if case .schedule = event.trigger, !spec.dependsOn.isEmpty {
+            return try launchChain(spec, arguments: arguments, event: event, eventID: eventID, store: store, logger: logger)
+        }
+        return try submit(
+            spec, arguments: arguments, eventID: eventID, dependsOn: event.dependsOn, reason: "Submitted by \(Self.describe(event.trigger))", store: store, logger: logger)
+    }
+
+    /// Records one job, once per event, then starts or queues it, or (with dependencies) leaves it PENDING.
+    func submit(
+        _ spec: JobSpec, arguments: [String: String], eventID: String, dependsOn: [String], reason: String, store: JobStore, logger: Logger
+    ) throws(LaunchError) -> LaunchResponse {
+        let record = try Self.newRecord(spec, arguments: arguments, eventID: eventID, dependsOn: dependsOn, reason: reason)
         // Rendered before anything is written: a script over EC2's limit must leave no trace.
         _ = try userData(record, spec)
 
         let submitted: JobRecord
         switch try aws({ () throws(AWSError) in try store.submit(record, eventID: eventID) }) {
         case .created(let created):
-            logger.info("job \(created.id) SUBMITTED", metadata: ["job": "\(spec.name)", "event": "\(eventID)"])
+            logger.info("job \(created.id) \(created.state.rawValue)", metadata: ["job": "\(spec.name)", "event": "\(eventID)"])
             submitted = created
         case .duplicate(let jobID):
             guard let existing = try aws({ () throws(AWSError) in try store.record(jobID) }) else {
                 throw .aws(AWSError(kind: .invalidResponse, service: "DynamoDB", operation: "GetItem", code: "MissingJobRecord", message: "event \(eventID) names job \(jobID), which has no record"))
             }
             logger.info("event \(eventID) seen before: job \(jobID) is \(existing.state.rawValue)")
-            // A delivery that stopped right after submitting left the job SUBMITTED: carry on
-            // with it. Conditional writes make sure only one delivery moves it on.
-            guard existing.state == JobState.submitted else { return LaunchResponse(.duplicate, existing) }
+            // A delivery that stopped right after submitting left the job SUBMITTED (or PENDING):
+            // carry on with it. Conditional writes make sure only one delivery moves it on.
+            guard existing.state == .submitted || existing.state == .pending else { return LaunchResponse(.duplicate, existing) }
             submitted = existing
+        case .unknownDependencies(let ids):
+            throw .invalidDependencies("no job \(ids.joined(separator: ", ")) to depend on: depends_on takes the ids of submitted jobs")
         }
-        return try startOrQueue(submitted, spec, store: store, logger: logger, duplicate: submitted.id != record.id)
+        let duplicate = submitted.id != record.id
+        guard submitted.state == .pending else { return try startOrQueue(submitted, spec, store: store, logger: logger, duplicate: duplicate) }
+        return try resolvePending(submitted, spec, store: store, logger: logger, duplicate: duplicate)
     }
 
     /// Tries to start a SUBMITTED or RUNNABLE job: what the reactor calls when a slot frees.
@@ -80,7 +93,7 @@ public struct Launcher: Sendable {
 
     // MARK: Steps of a launch
 
-    private func startOrQueue(_ record: JobRecord, _ spec: JobSpec, store: JobStore, logger: Logger, duplicate: Bool) throws(LaunchError) -> LaunchResponse {
+    func startOrQueue(_ record: JobRecord, _ spec: JobSpec, store: JobStore, logger: Logger, duplicate: Bool) throws(LaunchError) -> LaunchResponse {
         let limits = (spec.maxConcurrency, configuration.globalLimit)
         // A new job queues behind older ones of its kind that are due: a slot that just freed
         // belongs to the head of the queue, not to whichever request asks first.
@@ -156,11 +169,12 @@ public struct Launcher: Sendable {
             }
         }
         let detail = refusals.joined(separator: ", ")
-        try fail(record, spec, reason: "No capacity for any instance type (\(detail))", store: store, logger: logger)
+        if let waiting = try awaitCapacity(record, spec, detail: detail, store: store, logger: logger) { return waiting }
+        try fail(record, spec, reason: "No capacity for any instance type for \(spec.capacityTimeoutSeconds)s (\(detail))", store: store, logger: logger)
         throw .noCapacity(jobID: record.id, detail)
     }
 
-    private func fail(_ record: JobRecord, _ spec: JobSpec, reason: String, store: JobStore, logger: Logger) throws(LaunchError) {
+    func fail(_ record: JobRecord, _ spec: JobSpec, reason: String, store: JobStore, logger: Logger) throws(LaunchError) {
         let moved = try aws({ () throws(AWSError) in
             // No instance was started, so no reactor will decide it: decided here, never retried.
             try store.transition(
@@ -168,10 +182,16 @@ public struct Launcher: Sendable {
                 set: [JobTable.settledAttribute: .number(JobStore.now())], freeingSlotsOf: record.job)
         })
         logger.error("job \(record.id) FAILED: \(reason)", metadata: ["job": "\(spec.name)"])
-        guard moved, let topic = spec.notify else { return }
+        guard moved else { return }
         var failed = record
         failed.state = .failed
         failed.statusReason = reason
+        announce(failed, spec, logger: logger)
+    }
+
+    /// Tells the spec's `notify` topic about a job FAILED for good; a lost notification is logged, not raised.
+    func announce(_ failed: JobRecord, _ spec: JobSpec, logger: Logger) {
+        guard let topic = spec.notify else { return }
         do {
             try JobNotification.publish(failed, topic: topic, sns: sns)
         } catch {
@@ -181,7 +201,7 @@ public struct Launcher: Sendable {
 
     // MARK: Parts
 
-    private func spec(for event: LaunchEvent) throws(LaunchError) -> JobSpec {
+    func spec(for event: LaunchEvent) throws(LaunchError) -> JobSpec {
         if let inline = event.inlineSpec {
             do {
                 return try JobSpec.read(inline)
@@ -217,12 +237,12 @@ public struct Launcher: Sendable {
         }
     }
 
-    private func store() throws(LaunchError) -> JobStore {
+    func store() throws(LaunchError) -> JobStore {
         guard let table = configuration.table else { throw .configuration("SORTIE_TABLE is not set") }
         return JobStore(dynamoDB: dynamoDB, table: table)
     }
 
-    private func aws<T>(_ body: () throws(AWSError) -> T) throws(LaunchError) -> T {
+    func aws<T>(_ body: () throws(AWSError) -> T) throws(LaunchError) -> T {
         do {
             return try body()
         } catch {
@@ -230,7 +250,7 @@ public struct Launcher: Sendable {
         }
     }
 
-    private static func describe(_ trigger: LaunchEvent.Trigger) -> String {
+    static func describe(_ trigger: LaunchEvent.Trigger) -> String {
         switch trigger {
         case .schedule(let rule, let time): "schedule \(rule)\(time.map { " at \($0)" } ?? "")"
         case .manual: "manual event"

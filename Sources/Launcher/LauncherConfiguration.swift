@@ -12,6 +12,7 @@ import SortieModel
 /// | `SORTIE_LOG_GROUP` | the CloudWatch Logs group for step output | `/sortie/jobs` |
 /// | `SORTIE_MAX_RUNNING` | the global limit on STARTING and RUNNING jobs | `100` |
 /// | `SORTIE_HEARTBEAT_SECONDS` | how often runners touch their record | `60` |
+/// | `SORTIE_CAPACITY_BACKOFF_SECONDS` | how long a job EC2 had no capacity for waits before it is tried again | `60` |
 public struct LauncherConfiguration: Sendable, Equatable {
     public var table: String?
     public var specs: SpecSource?
@@ -21,11 +22,12 @@ public struct LauncherConfiguration: Sendable, Equatable {
     public var logGroup: String
     public var globalLimit: Int
     public var heartbeatSeconds: Int
+    public var capacityBackoffSeconds: Int
     public var region: String
 
     public init(
         table: String?, specs: SpecSource?, runnerURL: String?, logBucket: String?, logPrefix: String = "logs/", logGroup: String = "/sortie/jobs",
-        globalLimit: Int = 100, heartbeatSeconds: Int = 60, region: String
+        globalLimit: Int = 100, heartbeatSeconds: Int = 60, capacityBackoffSeconds: Int = 60, region: String
     ) {
         self.table = table
         self.specs = specs
@@ -35,6 +37,7 @@ public struct LauncherConfiguration: Sendable, Equatable {
         self.logGroup = logGroup
         self.globalLimit = globalLimit
         self.heartbeatSeconds = heartbeatSeconds
+        self.capacityBackoffSeconds = capacityBackoffSeconds
         self.region = region
     }
 
@@ -60,7 +63,7 @@ public struct LauncherConfiguration: Sendable, Equatable {
             table: value("SORTIE_TABLE"), specs: specs, runnerURL: value("SORTIE_RUNNER_URL"), logBucket: value("SORTIE_LOG_BUCKET"),
             logPrefix: value("SORTIE_LOG_PREFIX") ?? "logs/", logGroup: value("SORTIE_LOG_GROUP") ?? "/sortie/jobs",
             globalLimit: try number("SORTIE_MAX_RUNNING", 100, 1...100_000), heartbeatSeconds: try number("SORTIE_HEARTBEAT_SECONDS", 60, 5...3600),
-            region: region)
+            capacityBackoffSeconds: try number("SORTIE_CAPACITY_BACKOFF_SECONDS", 60, 0...3600), region: region)
     }
 
     /// The required settings that are not set, by variable name.

@@ -63,7 +63,7 @@ extension JobStore {
         }
         let cleared = [
             "exitCode", "failingStep", "#reason", "instanceId", "instanceType", "heartbeatAt", "durationMs", "expiresAt", "#settled", "#warned",
-            "#logUri", "#logStream",
+            "#logUri", "#logStream", "#capacity",
         ]
         return try conditionally(.init(
             tableName: table, key: JobTable.jobKey(record.id),
@@ -72,7 +72,7 @@ extension JobStore {
             expressionAttributeNames: [
                 "#state": "state", "#attempt": "attempt", "#statusReason": "statusReason", "#notBefore": Attribute.notBefore, "#history": "history",
                 "#attempts": Attribute.attempts, "#reason": "reason", "#settled": Attribute.settledAt, "#warned": Attribute.interruptionWarnedAt,
-                "#logUri": Attribute.logURI, "#logStream": Attribute.logStream,
+                "#logUri": Attribute.logURI, "#logStream": Attribute.logStream, "#capacity": JobTable.capacityShortSinceAttribute,
             ],
             expressionAttributeValues: values))
     }

@@ -84,7 +84,7 @@ public enum Decision {
             if let ending, record.statusReason?.hasPrefix("Host EC2 ") == true, !ending.isHostFailure { return .failed }
             let again = retry.shouldRetry(attempt: record.attempt, exitCode: record.exitCode, statusReason: record.statusReason, reason: record.reason)
             return again ? .retry : .failed
-        case .submitted, .runnable, .starting, .running:
+        case .submitted, .pending, .runnable, .starting, .running:
             return nil
         }
     }

@@ -39,7 +39,8 @@ public struct Reactor: Sendable {
             }
             var response = try react(to: instance, logger: logger)
             if response.outcome != .ignored {
-                response.started = try startWaiting(upTo: 1, logger: logger)
+                // The freed slot, and each dependent this ending released.
+                response.started = try startWaiting(upTo: 1 + (response.released?.count ?? 0), logger: logger)
             }
             return response
         case .interruptionWarning(let instanceID):
@@ -77,7 +78,7 @@ public struct Reactor: Sendable {
             return try end(record, Decision.failure(ending), ending: ending, logger: logger)
         case .succeeded, .failed:
             return try decide(item, ending: ending, logger: logger)
-        case .submitted, .runnable:
+        case .submitted, .pending, .runnable:
             return ReactorResponse(.stale, instanceId: id, jobId: jobID, attempt: attempt, detail: "job \(jobID) is \(record.state.rawValue)")
         }
     }
@@ -104,7 +105,9 @@ public struct Reactor: Sendable {
         guard failure.lost, moved else { return try decide(item, ending: ending, logger: logger) }
         logger.warning("job \(record.id) attempt \(record.attempt) FAILED: \(failure.statusReason)", metadata: ["job": "\(record.job)"])
         try notify(try decode(item), log: item.jobLog, logger: logger)
-        return ReactorResponse(.decided, instanceId: ending?.instanceID, jobId: record.id, attempt: record.attempt, decision: .failed, detail: failure.statusReason)
+        var response = ReactorResponse(.decided, instanceId: ending?.instanceID, jobId: record.id, attempt: record.attempt, decision: .failed, detail: failure.statusReason)
+        response.dependents(try resolveDependents(of: record.id, logger: logger))
+        return response
     }
 
     /// Decides a SUCCEEDED or FAILED attempt, once.
@@ -112,7 +115,10 @@ public struct Reactor: Sendable {
         let record = try decode(item)
         let instanceID = ending?.instanceID ?? record.instanceID
         guard item[JobStore.Attribute.settledAt] == nil else {
-            return ReactorResponse(.duplicate, instanceId: instanceID, jobId: record.id, attempt: record.attempt, detail: "decided before")
+            // Decided by an earlier delivery, which may have stopped before its dependents were resolved.
+            var response = ReactorResponse(.duplicate, instanceId: instanceID, jobId: record.id, attempt: record.attempt, detail: "decided before")
+            response.dependents(try resolveDependents(of: record.id, logger: logger))
+            return response
         }
         // Only a failure needs the spec (its retry rules); a success is decided without reading it.
         let spec = record.state == .failed ? try spec(record.job) : nil
@@ -135,9 +141,12 @@ public struct Reactor: Sendable {
             response.notBefore = notBefore
         case .succeeded, .failed:
             guard try aws({ () throws(AWSError) in try store.settle(record) }) else {
-                return ReactorResponse(.duplicate, instanceId: instanceID, jobId: record.id, attempt: record.attempt, detail: "decided before")
+                var duplicate = ReactorResponse(.duplicate, instanceId: instanceID, jobId: record.id, attempt: record.attempt, detail: "decided before")
+                duplicate.dependents(try resolveDependents(of: record.id, logger: logger))
+                return duplicate
             }
             response.detail = record.statusReason
+            response.dependents(try resolveDependents(of: record.id, logger: logger))
             if verdict == .failed {
                 logger.warning("job \(record.id) FAILED after \(record.attempt) attempt(s): \(record.statusReason ?? "")", metadata: ["job": "\(record.job)"])
                 try notify(record, log: item.jobLog, logger: logger)
@@ -195,7 +204,7 @@ public struct Reactor: Sendable {
         }
     }
 
-    private func notify(_ record: JobRecord, log: String?, logger: Logger) throws(ReactorError) {
+    func notify(_ record: JobRecord, log: String?, logger: Logger) throws(ReactorError) {
         guard let topic = try spec(record.job)?.notify else { return }
         do {
             try JobNotification.publish(record, topic: topic, sns: sns, log: log)

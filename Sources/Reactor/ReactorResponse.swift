@@ -25,6 +25,9 @@ public struct ReactorResponse: Sendable, Equatable, Encodable {
     /// Jobs this event started, in the order it started them.
     public var started: [String]?
     public var recovered: [String]?
+    /// Dependents this event's decision made RUNNABLE, and those it FAILED (with theirs).
+    public var released: [String]?
+    public var dependentsFailed: [String]?
 
     public init(
         _ outcome: Outcome, instanceId: String? = nil, jobId: String? = nil, attempt: Int? = nil, decision: Verdict? = nil, detail: String? = nil,
@@ -37,5 +40,10 @@ public struct ReactorResponse: Sendable, Equatable, Encodable {
         self.decision = decision
         self.detail = detail
         self.notBefore = notBefore
+    }
+
+    mutating func dependents(_ moved: [JobStore.Resolution]) {
+        released = moved.released.isEmpty ? nil : moved.released
+        dependentsFailed = moved.failed.isEmpty ? nil : moved.failed
     }
 }

@@ -13,7 +13,8 @@ extension Reactor {
     ///    reported in) and a RUNNING job whose heartbeat stopped or whose timeout passed get
     ///    their instance terminated and the attempt failed, then decided by the retry rules;
     ///    one whose instance EC2 no longer knows is lost.
-    /// 3. Waiting jobs, due retries among them, while slots are free.
+    /// 3. PENDING jobs whose dependencies have ended (`Dependencies.swift`).
+    /// 4. Waiting jobs, due retries among them, while slots are free.
     ///
     /// A job whose step fails (whatever the error) is logged and left for the next sweep; the
     /// others go on.
@@ -30,6 +31,7 @@ extension Reactor {
         recovered += try checkSlotHolders(logger: logger)
         var response = ReactorResponse(.swept)
         response.recovered = recovered
+        response.dependents(try resolvePending(logger: logger))
         response.started = try startWaiting(upTo: Self.sweepStarts, logger: logger)
         return response
     }
@@ -96,7 +98,7 @@ extension Reactor {
             guard now - beat > grace else { return nil }
             return AttemptFailure(
                 statusReason: "Heartbeat stopped", reason: "No heartbeat from the runner for \((now - beat) / 1000)s", lost: false)
-        case .submitted, .runnable, .succeeded, .failed:
+        case .submitted, .pending, .runnable, .succeeded, .failed:
             return nil
         }
     }

@@ -29,7 +29,7 @@ extension Reactor {
                 switch launch(id, logger: logger) {
                 case .launched: started.append(id)
                 case .waiting: full.insert(job)
-                case .duplicate, .dryRun, nil: continue
+                case .duplicate, .pending, .failed, .dryRun, nil: continue
                 }
             }
             page = result.lastEvaluatedKey

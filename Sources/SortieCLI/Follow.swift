@@ -72,3 +72,41 @@ extension JobRecord {
         return lines.joined(separator: "\n")
     }
 }
+
+/// What a job waits for and what waits for it, each with its job name and state now.
+struct DependencyLinks {
+    struct Link {
+        var id: String
+        var job: String?
+        var state: String
+    }
+
+    var waitsFor: [Link]
+    var waitedOnBy: [Link]
+
+    static func read(_ record: JobRecord, store: JobStore) throws -> DependencyLinks {
+        func link(_ id: String) throws -> Link {
+            let other = try store.record(id)
+            return Link(id: id, job: other?.job, state: other?.state.rawValue ?? "GONE")
+        }
+        return DependencyLinks(waitsFor: try record.dependsOn.map(link), waitedOnBy: try record.dependents.map(link))
+    }
+
+    var json: [String: Any] {
+        func objects(_ links: [Link]) -> [[String: Any]] { links.map { ["id": $0.id, "job": $0.job ?? NSNull(), "state": $0.state] } }
+        var object: [String: Any] = [:]
+        if !waitsFor.isEmpty { object["waitsFor"] = objects(waitsFor) }
+        if !waitedOnBy.isEmpty { object["waitedOnBy"] = objects(waitedOnBy) }
+        return object
+    }
+
+    /// Indented lines under the timeline; empty when the job has no dependencies either way.
+    var text: String {
+        var lines: [String] = []
+        for (title, links) in [("waits for", waitsFor), ("waited on by", waitedOnBy)] where !links.isEmpty {
+            lines.append("\(title):")
+            lines += links.map { "  \($0.id)  \(($0.job ?? "?").padding(toLength: 16, withPad: " ", startingAt: 0)) \($0.state)" }
+        }
+        return lines.map { $0 + "\n" }.joined()
+    }
+}

@@ -5,7 +5,7 @@ import SortieModel
 struct Jobs: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "The jobs in the table: id, job, attempt, state, instance, started, duration.")
 
-    @Option(help: "Only jobs in this state (SUBMITTED, RUNNABLE, STARTING, RUNNING, SUCCEEDED, FAILED).")
+    @Option(help: "Only jobs in this state (SUBMITTED, PENDING, RUNNABLE, STARTING, RUNNING, SUCCEEDED, FAILED).")
     var state: String?
 
     @Option(help: "Only jobs of this kind.")

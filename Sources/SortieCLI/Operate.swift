@@ -33,10 +33,12 @@ struct Target: ParsableArguments {
         return record
     }
 
-    /// A job's record: its JSON, or its timeline.
-    func show(_ record: JobRecord) throws {
-        if json { return try emit(record.json) }
+    /// A job's record: its JSON, or its timeline; with `related`, what it waits for and what waits for it.
+    func show(_ record: JobRecord, related: Bool = false) throws {
+        let links = related ? try DependencyLinks.read(record, store: store()) : nil
+        if json { return try emit(record.json.merging(links?.json ?? [:]) { $1 }) }
         print(record.timeline)
+        if let links { print(links.text, terminator: "") }
     }
 
     func emit(_ object: [String: Any]) throws {
@@ -61,6 +63,8 @@ extension JobRecord {
         object["instanceId"] = instanceID
         object["exitCode"] = exitCode
         object["durationMs"] = durationMilliseconds
+        if !dependsOn.isEmpty { object["dependsOn"] = dependsOn }
+        if !dependents.isEmpty { object["dependents"] = dependents }
         return object
     }
 
@@ -80,6 +84,9 @@ struct Submit: ParsableCommand {
     @Option(name: .customLong("arg"), help: "An argument, NAME=VALUE (repeatable).")
     var arguments: [String] = []
 
+    @Option(name: .customLong("depends-on"), help: "The id of a job this one waits for: PENDING until all SUCCEEDED, FAILED if one FAILED (repeatable, up to 20).")
+    var dependsOn: [String] = []
+
     @OptionGroup var waiting: WaitOptions
     @OptionGroup var target: Target
     @OptionGroup var progressOptions: ProgressOptions
@@ -92,7 +99,9 @@ struct Submit: ParsableCommand {
             guard let equals = pair.firstIndex(of: "=") else { throw ValidationError("--arg takes NAME=VALUE, not '\(pair)'") }
             args[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
         }
-        let event = try JSONSerialization.data(withJSONObject: ["job": job, "args": args, "id": UUID().uuidString.lowercased()])
+        var fields: [String: Any] = ["job": job, "args": args, "id": UUID().uuidString.lowercased()]
+        if !dependsOn.isEmpty { fields["depends_on"] = dependsOn }
+        let event = try JSONSerialization.data(withJSONObject: fields)
         let function = target.environment["SORTIE_LAUNCHER_FUNCTION"] ?? "launcher"
         progress.stage("submitting \(job) through \(function)")
         let output = try LambdaInvoke(client: try target.client()).invoke(functionName: function, payload: event, invocationType: .requestResponse)
@@ -116,7 +125,7 @@ struct Submit: ParsableCommand {
 }
 
 struct Describe: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "A job's timeline: every transition with its reason.")
+    static let configuration = CommandConfiguration(abstract: "A job's timeline: every transition with its reason; the jobs it waits for and those waiting for it.")
 
     @Argument(help: "The job's id.")
     var id: String
@@ -124,7 +133,7 @@ struct Describe: ParsableCommand {
     @OptionGroup var target: Target
 
     func run() throws {
-        try target.show(try target.record(id))
+        try target.show(try target.record(id), related: true)
     }
 }
 
@@ -178,11 +187,14 @@ struct Cancel: ParsableCommand {
         switch record.state {
         case .succeeded, .failed:
             throw CommandFailure("job \(id) has already ended: \(record.state.rawValue)")
-        case .submitted, .runnable:
-            // Never started, so no reactor decides it: decided here, never retried.
+        case .submitted, .pending, .runnable:
+            // Never started, so no reactor decides it: decided here, never retried; its dependents follow.
             let settled: DynamoDB.Item = [JobTable.settledAttribute: .number(JobStore.now())]
-            guard try store.transition(id, attempt: record.attempt, from: [.submitted, .runnable], to: .failed, reason: reason, set: settled) else {
+            guard try store.transition(id, attempt: record.attempt, from: [.submitted, .pending, .runnable], to: .failed, reason: reason, set: settled) else {
                 throw CommandFailure("job \(id) moved on meanwhile; try again")
+            }
+            for case .failed(let dependent) in try store.resolveDependents(of: id) {
+                progress.stage("dependent \(dependent.id) (\(dependent.job)) FAILED: \(dependent.statusReason ?? "")")
             }
         case .starting, .running:
             guard let instance = record.instanceID else { throw CommandFailure("job \(id) has no instance yet; try again") }

@@ -39,12 +39,19 @@ public struct JobRecord: Sendable, Equatable {
     public var durationMilliseconds: Int64?
     /// Every state it was in, oldest first, each with its time and reason.
     public var history: [Transition]
+    /// The ids of the jobs it waits for: it is PENDING until all of them SUCCEEDED.
+    public var dependsOn: [String]
+    /// The ids of the jobs that wait for it, sorted.
+    public var dependents: [String]
+    /// When EC2 first refused this attempt for capacity (epoch milliseconds): its `capacity_timeout` counts from here.
+    public var capacityShortSince: Int64?
 
     public init(
         id: String, job: String, parameters: [String: String], attempt: Int = 1, state: JobState = .submitted, statusReason: String? = nil,
         priority: Int = 0, submittedAt: Int64, updatedAt: Int64? = nil, eventID: String? = nil, instanceID: String? = nil,
         instanceType: String? = nil, heartbeatAt: Int64? = nil, exitCode: Int? = nil, failingStep: String? = nil, reason: String? = nil,
-        durationMilliseconds: Int64? = nil, history: [Transition]? = nil
+        durationMilliseconds: Int64? = nil, history: [Transition]? = nil, dependsOn: [String] = [], dependents: [String] = [],
+        capacityShortSince: Int64? = nil
     ) {
         self.id = id
         self.job = job
@@ -64,5 +71,8 @@ public struct JobRecord: Sendable, Equatable {
         self.reason = reason
         self.durationMilliseconds = durationMilliseconds
         self.history = history ?? [Transition(state: state, at: submittedAt, reason: statusReason)]
+        self.dependsOn = dependsOn
+        self.dependents = dependents
+        self.capacityShortSince = capacityShortSince
     }
 }

@@ -65,11 +65,25 @@ extension SpecReader {
         let notify = string(root, "notify")
         if let notify { require(notify.hasPrefix("arn:aws"), root, "notify", "expected an SNS topic ARN (arn:aws:sns:…), got '\(notify)'") }
 
+        let capacityTimeout = duration(root, "capacity_timeout") ?? 3600
+        let dependsOn = strings(root, "depends_on")
+        require(dependsOn.count <= JobDependencies.limit, root, "depends_on", "expected at most \(JobDependencies.limit) jobs, as AWS Batch allows, got \(dependsOn.count)")
+        for (index, dependency) in dependsOn.enumerated() {
+            if !JobSpec.isValidName(dependency) {
+                fail("depends_on[\(index)]", root.location("depends_on"), "expected a job's name, got '\(dependency)'")
+            } else if dependency == name {
+                fail("depends_on[\(index)]", root.location("depends_on"), "a job cannot depend on itself")
+            } else if dependsOn[..<index].contains(dependency) {
+                fail("depends_on[\(index)]", root.location("depends_on"), "'\(dependency)' is already listed")
+            }
+        }
+
         guard let name, let instance, let timeout, let maxConcurrency, let priority else { return nil }
         return JobSpec(
             name: name, description: string(root, "description"), instance: instance, code: code, environment: environment,
             arguments: arguments, steps: steps, timeoutSeconds: timeout, retry: retry, maxConcurrency: maxConcurrency,
-            priority: priority, noShutdown: noShutdown, notify: notify)
+            priority: priority, noShutdown: noShutdown, notify: notify, dependsOn: dependsOn,
+            capacityTimeoutSeconds: capacityTimeout)
     }
 
     private mutating func instanceSpec(_ fields: Fields) -> InstanceSpec? {

@@ -21,11 +21,17 @@ public struct JobSpec: Sendable, Equatable, Codable {
     public var noShutdown: Bool
     /// An SNS topic ARN told about failures.
     public var notify: String?
+    /// The jobs, by name, that a scheduled launch of this one submits first and waits for
+    /// (each of them with its own `depends_on`): one chain per schedule firing.
+    public var dependsOn: [String]
+    /// How long a job may wait for EC2 capacity (every listed type refused) before it is FAILED.
+    public var capacityTimeoutSeconds: Int
 
     public init(
         name: String, description: String? = nil, instance: InstanceSpec, code: CodeSource? = nil, environment: [String: String] = [:],
         arguments: [String: ArgumentSpec] = [:], steps: [Step], timeoutSeconds: Int, retry: RetryStrategy = RetryStrategy(),
-        maxConcurrency: Int = 1, priority: Int = 0, noShutdown: Bool = false, notify: String? = nil
+        maxConcurrency: Int = 1, priority: Int = 0, noShutdown: Bool = false, notify: String? = nil, dependsOn: [String] = [],
+        capacityTimeoutSeconds: Int = 3600
     ) {
         self.name = name
         self.description = description
@@ -40,11 +46,14 @@ public struct JobSpec: Sendable, Equatable, Codable {
         self.priority = priority
         self.noShutdown = noShutdown
         self.notify = notify
+        self.dependsOn = dependsOn
+        self.capacityTimeoutSeconds = capacityTimeoutSeconds
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, description, instance, code, environment, arguments, steps, timeoutSeconds = "timeout", retry
-        case maxConcurrency = "max_concurrency", priority, noShutdown = "no_shutdown", notify
+        case maxConcurrency = "max_concurrency", priority, noShutdown = "no_shutdown", notify, dependsOn = "depends_on"
+        case capacityTimeoutSeconds = "capacity_timeout"
     }
 
     /// Decoding goes through the same checks as YAML (`JobSpec.read`): a published spec that

@@ -2,6 +2,8 @@
 public enum JobState: String, Sendable, Codable, CaseIterable {
     /// Recorded; not yet given a slot.
     case submitted = "SUBMITTED"
+    /// Waiting for the jobs it depends on to succeed (`depends_on`).
+    case pending = "PENDING"
     /// Waiting for a free slot (its kind's `max_concurrency`, or the global limit).
     case runnable = "RUNNABLE"
     /// Holds a slot; its instance has been requested.
@@ -19,9 +21,11 @@ public enum JobState: String, Sendable, Codable, CaseIterable {
     /// Where a job may go from here; every write checks it against the stored state.
     public var successors: Set<JobState> {
         switch self {
-        case .submitted: [.runnable, .starting, .failed]
+        case .submitted: [.pending, .runnable, .starting, .failed]
+        case .pending: [.runnable, .failed]
         case .runnable: [.starting, .failed]
-        case .starting: [.running, .succeeded, .failed]
+        // Back to RUNNABLE when EC2 had no capacity for any listed type.
+        case .starting: [.runnable, .running, .succeeded, .failed]
         case .running: [.succeeded, .failed]
         case .succeeded, .failed: []
         }

@@ -33,10 +33,13 @@ public struct JobStore: Sendable {
         case created(JobRecord)
         /// The event was seen before: this is the job it created.
         case duplicate(jobID: String)
+        /// These ids of `dependsOn` have no record; nothing was written.
+        case unknownDependencies([String])
     }
 
     /// Records the event and its job together, once: a second delivery of the same event
-    /// finds the event item and is told which job it made.
+    /// finds the event item and is told which job it made. The job's id joins the `dependents`
+    /// of every job in its `dependsOn` in the same transaction, each of which must exist.
     public func submit(_ record: JobRecord, eventID: String) throws(AWSError) -> Submission {
         let now = Self.now()
         var event = JobTable.eventKey(eventID)
@@ -50,9 +53,13 @@ public struct JobStore: Sendable {
                 try dynamoDB.transactWriteItems([
                     .put(.init(tableName: table, item: event, conditionExpression: notThere, returnValuesOnConditionCheckFailure: .allOld)),
                     .put(.init(tableName: table, item: JobTable.item(record), conditionExpression: notThere)),
-                ])
+                ] + record.dependsOn.map { dependencyEdge(from: record.id, to: $0) })
             }
             return .created(record)
+        } catch where error.transactionCancellationReasons?.dropFirst(2).contains(where: { $0.code == "ConditionalCheckFailed" }) == true
+            && error.transactionCancellationReasons?.first?.code != "ConditionalCheckFailed" {
+            let reasons = error.transactionCancellationReasons?.dropFirst(2) ?? []
+            return .unknownDependencies(zip(record.dependsOn, reasons).filter { $0.1.code == "ConditionalCheckFailed" }.map(\.0))
         } catch where error.transactionCancellationReasons?.first?.code == "ConditionalCheckFailed" {
             if let id = error.transactionCancellationReasons?.first?.item?["jobId"]?.string { return .duplicate(jobID: id) }
             let seen = try dynamoDB.getItem(.init(tableName: table, key: JobTable.eventKey(eventID), consistentRead: true)).item
@@ -215,7 +222,8 @@ public struct JobStore: Sendable {
             ":entry": .l([JobTable.value(.init(state: to, at: now, reason: reason))]),
         ]
         var assignments = ["#state = :to", "updatedAt = :now", "#history = list_append(if_not_exists(#history, :empty), :entry)"]
-        var removals: [String] = to == .runnable ? [] : ["gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"]
+        // Leaving the queues, unless `set` puts it back in one (a PENDING job's partition).
+        var removals: [String] = to == .runnable ? [] : ["gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"].filter { set[$0] == nil }
         if let reason {
             values[":reason"] = .s(reason)
             assignments.append("#statusReason = :reason")
@@ -253,7 +261,7 @@ public struct JobStore: Sendable {
     /// Transactions on a busy item (a kind's slots) are cancelled with `TransactionConflict`
     /// when they overlap: those are tried again after a short random pause, a bounded number of times.
     @discardableResult
-    private func retryingConflicts<T>(_ body: () throws(AWSError) -> T) throws(AWSError) -> T {
+    func retryingConflicts<T>(_ body: () throws(AWSError) -> T) throws(AWSError) -> T {
         var attempt = 0
         while true {
             do {

@@ -5,13 +5,14 @@ import AWSServices
 ///
 /// | item | pk | sk | attributes |
 /// | --- | --- | --- | --- |
-/// | job record | `JOB#<id>` | `JOB` | the `JobRecord` fields; `gsi1pk`/`gsi1sk` and `gsi2pk`/`gsi2sk` only while RUNNABLE |
+/// | job record | `JOB#<id>` | `JOB` | the `JobRecord` fields; `gsi1pk`/`gsi1sk` and `gsi2pk`/`gsi2sk` only while RUNNABLE, `gsi2pk`/`gsi2sk` while PENDING; `dependsOn` (a list of ids), `dependents` (a string set of ids) |
 /// | event seen | `EVENT#<event id>` | `EVENT` | `jobId`, `job`, `receivedAt`, `expiresAt` |
 /// | a kind's slots | `SLOTS#<job name>` | `SLOTS` | `holders`: the ids of its STARTING and RUNNING jobs (a string set) |
 /// | global slots | `SLOTS` | `SLOTS` | `holders`: every STARTING and RUNNING job id |
 ///
 /// The queues are sparse indexes: `gsi1` (`QUEUE#<job name>`) holds one kind's waiting jobs and
 /// `gsi2` (`QUEUE`) all of them, both sorted by `queueKey`: higher priority first, then oldest.
+/// `gsi2`'s `PENDING` partition holds the jobs waiting for their dependencies, for the sweep.
 public struct JobTable: Sendable {
     public var name: String
 
@@ -45,6 +46,13 @@ public struct JobTable: Sendable {
     public static let globalSlotsKey: DynamoDB.Item = ["pk": .s("SLOTS"), "sk": .s("SLOTS")]
     public static func kindQueue(_ job: String) -> String { "QUEUE#\(job)" }
     public static let globalQueue = "QUEUE"
+    /// `gsi2`'s partition of PENDING jobs.
+    public static let pendingQueue = "PENDING"
+    /// A dependent's list of the ids it waits for, and a dependency's set of the ids waiting for it.
+    public static let dependsOnAttribute = "dependsOn"
+    public static let dependentsAttribute = "dependents"
+    /// When EC2 first refused the current attempt for capacity (epoch milliseconds).
+    public static let capacityShortSinceAttribute = "capacityShortSince"
 
     /// Sorts higher priorities first (priority -1000…1000 → 2000…0000), then by submission.
     public static func queueKey(_ record: JobRecord) -> String {
@@ -78,8 +86,13 @@ public struct JobTable: Sendable {
         item["failingStep"] = record.failingStep.map { .s($0) }
         item["reason"] = record.reason.map { .s($0) }
         item["durationMs"] = record.durationMilliseconds.map { .number($0) }
+        if !record.dependsOn.isEmpty { item[dependsOnAttribute] = .l(record.dependsOn.map { .s($0) }) }
+        if !record.dependents.isEmpty { item[dependentsAttribute] = .ss(record.dependents) }
+        item[capacityShortSinceAttribute] = record.capacityShortSince.map { .number($0) }
         if record.state == .runnable {
             item.merge(queueAttributes(record)) { $1 }
+        } else if record.state == .pending {
+            item.merge(pendingAttributes(record)) { $1 }
         }
         return item
     }
@@ -88,6 +101,11 @@ public struct JobTable: Sendable {
     public static func queueAttributes(_ record: JobRecord) -> DynamoDB.Item {
         let key = AttributeValue.s(queueKey(record))
         return ["gsi1pk": .s(kindQueue(record.job)), "gsi1sk": key, "gsi2pk": .s(globalQueue), "gsi2sk": key]
+    }
+
+    /// The sparse-index attributes that put a PENDING record in `gsi2`'s `PENDING` partition.
+    public static func pendingAttributes(_ record: JobRecord) -> DynamoDB.Item {
+        ["gsi2pk": .s(pendingQueue), "gsi2sk": .s(queueKey(record))]
     }
 
     static func value(_ transition: JobRecord.Transition) -> AttributeValue {
@@ -118,6 +136,12 @@ public struct JobTable: Sendable {
                     at: try required("history.at", entry["at"]?.int64), reason: entry["reason"]?.string))
             }
         }
+        var dependsOn: [String] = []
+        if case .l(let ids)? = item[dependsOnAttribute] {
+            for id in ids { dependsOn.append(try required("\(dependsOnAttribute)[]", id.string)) }
+        }
+        var dependents: [String] = []
+        if case .ss(let ids)? = item[dependentsAttribute] { dependents = ids.sorted() }
         return JobRecord(
             id: try required("jobId", item["jobId"]?.string), job: try required("job", item["job"]?.string), parameters: parameters,
             attempt: try required("attempt", item["attempt"]?.int), state: state, statusReason: item["statusReason"]?.string,
@@ -125,7 +149,7 @@ public struct JobTable: Sendable {
             updatedAt: item["updatedAt"]?.int64, eventID: item["eventId"]?.string, instanceID: item["instanceId"]?.string,
             instanceType: item["instanceType"]?.string, heartbeatAt: item["heartbeatAt"]?.int64, exitCode: item["exitCode"]?.int,
             failingStep: item["failingStep"]?.string, reason: item["reason"]?.string, durationMilliseconds: item["durationMs"]?.int64,
-            history: history)
+            history: history, dependsOn: dependsOn, dependents: dependents, capacityShortSince: item[capacityShortSinceAttribute]?.int64)
     }
 }
 

@@ -12,7 +12,8 @@ import Foundation
 /// - a manual event `{"job": "...", "args": {...}}`, with an optional `id` to deduplicate on
 ///   (without one, the Lambda request id is used: Lambda keeps it across its own retries), and
 ///   `"dryRun": true` to check and plan without writing or launching (a dry run may carry the
-///   job's `spec` itself, to try one before publishing it).
+///   job's `spec` itself, to try one before publishing it), and `depends_on`: the ids of up to
+///   20 jobs it waits for.
 public struct LaunchEvent: Sendable, Equatable, Decodable {
     public enum Trigger: Sendable, Equatable {
         /// `rule` is the rule or schedule ARN.
@@ -28,14 +29,20 @@ public struct LaunchEvent: Sendable, Equatable, Decodable {
     public var trigger: Trigger
     public var dryRun: Bool
     public var inlineSpec: SpecValue?
+    /// The ids of the jobs it waits for (a manual event's `depends_on`).
+    public var dependsOn: [String]
 
-    public init(job: String, arguments: [String: String] = [:], eventID: String? = nil, trigger: Trigger = .manual, dryRun: Bool = false, inlineSpec: SpecValue? = nil) {
+    public init(
+        job: String, arguments: [String: String] = [:], eventID: String? = nil, trigger: Trigger = .manual, dryRun: Bool = false, inlineSpec: SpecValue? = nil,
+        dependsOn: [String] = []
+    ) {
         self.job = job
         self.arguments = arguments
         self.eventID = eventID
         self.trigger = trigger
         self.dryRun = dryRun
         self.inlineSpec = inlineSpec
+        self.dependsOn = dependsOn
     }
 
     private struct Key: CodingKey {
@@ -46,7 +53,7 @@ public struct LaunchEvent: Sendable, Equatable, Decodable {
         init?(intValue: Int) { nil }
     }
 
-    private static let manualKeys = ["job", "args", "id", "dryRun", "spec"]
+    private static let manualKeys = ["job", "args", "id", "dryRun", "spec", "depends_on"]
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Key.self)
@@ -69,9 +76,15 @@ public struct LaunchEvent: Sendable, Equatable, Decodable {
         if inlineSpec != nil, !dryRun {
             throw DecodingError.dataCorruptedError(forKey: Key("spec"), in: container, debugDescription: "an inline spec is only for dry runs: publish the spec to launch it")
         }
+        let dependsOn = try container.decodeIfPresent([String].self, forKey: Key("depends_on")) ?? []
+        guard dependsOn.count <= JobDependencies.limit else {
+            throw DecodingError.dataCorruptedError(
+                forKey: Key("depends_on"), in: container, debugDescription: "depends_on names at most \(JobDependencies.limit) jobs, as AWS Batch allows; got \(dependsOn.count)")
+        }
         self.init(
             job: try container.decode(String.self, forKey: Key("job")), arguments: try Self.arguments(container, Key("args")),
-            eventID: try container.decodeIfPresent(String.self, forKey: Key("id")), trigger: .manual, dryRun: dryRun, inlineSpec: inlineSpec)
+            eventID: try container.decodeIfPresent(String.self, forKey: Key("id")), trigger: .manual, dryRun: dryRun, inlineSpec: inlineSpec,
+            dependsOn: dependsOn)
     }
 
     private init(scheduled container: KeyedDecodingContainer<Key>) throws {
@@ -93,6 +106,7 @@ public struct LaunchEvent: Sendable, Equatable, Decodable {
         trigger = .schedule(rule: resources.first ?? "", time: try container.decodeIfPresent(String.self, forKey: Key("time")))
         dryRun = false
         inlineSpec = nil
+        dependsOn = []
     }
 
     /// `arn:aws:events:…:rule/sortie-nightly-etl` or `arn:aws:scheduler:…:schedule/group/nightly-etl` → `nightly-etl`.

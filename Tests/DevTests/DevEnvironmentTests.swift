@@ -19,7 +19,7 @@ struct DevEnvironmentTests {
         FileManager.default.temporaryDirectory.appendingPathComponent("sortie-dev-\(UUID().uuidString.prefix(8))")
     }
 
-    @Test("the demo story holds on sortie dev: a failed attempt is retried to success; five jobs, never more than two at once, all succeed in order; a million-record file is cut, its small chunks processed in Lambda and its big ones in the Batch agent, the file completes with every record accounted for")
+    @Test("the demo story holds on sortie dev: a failed attempt is retried to success; five jobs, never more than two at once, all succeed in order; a million-record file is cut, its small chunks processed in Lambda and its big ones in the Batch agent, the file completes with every record accounted for; a scheduled chain of three runs in order, and a failure in it fails its dependent")
     func demoStory() async throws {
         let workspace = Self.workspace()
         defer { try? FileManager.default.removeItem(at: workspace) }
@@ -34,11 +34,12 @@ struct DevEnvironmentTests {
             throw error
         }
         await environment.stop()
-        #expect(checks.count == 10)
+        #expect(checks.count == 13)
         for check in checks { #expect(check.passed, "\(check.name): \(check.detail)\n\(lines.withLock { $0.joined(separator: "\n") })") }
-        // Each instance ran its UserData in its own sandbox: 2 attempts of story 1, 5 jobs of story 2.
+        // Each instance ran its UserData in its own sandbox: 2 attempts of story 1, 5 jobs of story 2,
+        // story 4's chain of 3, then 2 of its failing one (the load it fails never gets an instance).
         let sandboxes = try FileManager.default.contentsOfDirectory(atPath: workspace.appendingPathComponent("instances").path)
-        #expect(sandboxes.count == 7)
+        #expect(sandboxes.count == 12)
         // The big chunks ran as the three children of one array job.
         #expect(environment.batchAgent?.exitStatuses.count == 3)
         #expect(environment.batchAgent?.exitStatuses.values.allSatisfy { $0 == 0 } == true)

@@ -77,28 +77,45 @@ struct CapacityTests {
         #expect(record.instanceType == "t3.micro" && record.state == .starting)
     }
 
-    @Test("when every type is sold out the job is FAILED with the reason, its slot is freed, and the error says so")
+    @Test("when every type is sold out the job goes back to RUNNABLE with the reason and a backoff, its slot freed; tried again once its shortage outlasts capacity_timeout it is FAILED")
     func allSoldOut() async throws {
         let deployment = try await Deployment.create()
         let name = Deployment.uniqueName("soldout")
-        try await deployment.publish(testSpec(name, types: ["c7i.large", "c6i.large"]))
+        var spec = testSpec(name, types: ["c7i.large", "c6i.large"])
+        spec.capacityTimeoutSeconds = 1
+        try await deployment.publish(spec)
         let launcher = try deployment.launcher(transport: RefusingEC2.soldOut(["c7i.large", "c6i.large"]))
+        let before = JobStore.now()
+        let response = try await blocking { try launcher.launch(LaunchEvent(job: name, eventID: "so-\(name)"), requestID: "r", logger: Deployment.quietLogger) }
+        #expect(response.outcome == .waiting && response.state == .runnable)
+        let jobID = try #require(response.jobId)
+        var record = try #require(try await deployment.record(jobID))
+        #expect(record.state == .runnable && record.history.map(\.state) == [.submitted, .starting, .runnable])
+        #expect(record.statusReason == "No capacity for any instance type (c7i.large: InsufficientInstanceCapacity, c6i.large: InsufficientInstanceCapacity); trying again in 60s, for up to 1s")
+        let since = try #require(record.capacityShortSince)
+        #expect(since >= before)
+        let item = try #require(try await deployment.item(JobTable.jobKey(jobID)))
+        #expect(item["gsi2pk"] == .s(JobTable.globalQueue) && item[JobTable.notBeforeAttribute]?.int.map { Int64($0) >= since + 60_000 } == true)
+        #expect(try await deployment.slotHolders(job: name).isEmpty)
+
+        // Past its capacity_timeout, the next try (the reactor's, when its backoff has passed) fails it.
+        try await Task.sleep(for: .milliseconds(1100))
         let result = try await blocking { () -> Result<LaunchResponse, LaunchError> in
             do throws(LaunchError) {
-                return .success(try launcher.launch(LaunchEvent(job: name, eventID: "so-\(name)"), requestID: "r", logger: Deployment.quietLogger))
+                return .success(try launcher.start(jobID: jobID, logger: Deployment.quietLogger))
             } catch {
                 return .failure(error)
             }
         }
-        guard case .failure(.noCapacity(let jobID, let detail)) = result else {
+        guard case .failure(.noCapacity(let failedID, let detail)) = result else {
             Issue.record("expected noCapacity, got \(result)")
             return
         }
-        #expect(detail == "c7i.large: InsufficientInstanceCapacity, c6i.large: InsufficientInstanceCapacity")
-        let record = try #require(try await deployment.record(jobID))
-        #expect(record.state == .failed)
-        #expect(record.statusReason?.contains("No capacity for any instance type") == true)
-        #expect(record.history.map(\.state) == [.submitted, .starting, .failed])
+        #expect(failedID == jobID && detail == "c7i.large: InsufficientInstanceCapacity, c6i.large: InsufficientInstanceCapacity")
+        record = try #require(try await deployment.record(jobID))
+        #expect(record.state == .failed && record.capacityShortSince == since)
+        #expect(record.statusReason?.hasPrefix("No capacity for any instance type for 1s") == true)
+        #expect(record.history.map(\.state) == [.submitted, .starting, .runnable, .starting, .failed])
         #expect(try await deployment.slotHolders(job: name).isEmpty)
         #expect(try await deployment.instances(job: name).isEmpty)
     }
@@ -131,5 +148,31 @@ struct CapacityTests {
         #expect(record.state == .failed)
         #expect(record.statusReason?.contains("AWSServiceRoleForEC2Spot") == true)
         #expect(try await deployment.slotHolders(job: name).isEmpty)
+    }
+
+    @Test("a job that waits out a capacity shortage: RUNNABLE while every type is sold out, then launched on the first try after capacity returns")
+    func waitsOutShortage() async throws {
+        let deployment = try await Deployment.create()
+        let name = Deployment.uniqueName("shortage")
+        try await deployment.publish(testSpec(name, types: ["c7i.large", "t3.micro"]))
+        let settings = ["SORTIE_CAPACITY_BACKOFF_SECONDS": "0"]
+        let soldOut = RefusingEC2.soldOut(["c7i.large", "t3.micro"])
+        let short = try deployment.launcher(transport: soldOut, settings: settings)
+        let jobID = try #require(try await blocking { try short.launch(LaunchEvent(job: name, eventID: "ws-\(name)"), requestID: "r", logger: Deployment.quietLogger) }.jobId)
+        // Two more tries while it lasts: still RUNNABLE, the shortage counted from the first refusal.
+        let first = try #require(try await deployment.record(jobID)).capacityShortSince
+        for _ in 1...2 {
+            let again = try await blocking { try short.start(jobID: jobID, logger: Deployment.quietLogger) }
+            #expect(again.outcome == .waiting && again.state == .runnable)
+        }
+        #expect(try #require(try await deployment.record(jobID)).capacityShortSince == first)
+        #expect(soldOut.refused.withLock { Set($0) } == ["c7i.large", "t3.micro"])
+        // Capacity is back for t3.micro.
+        let recovered = try deployment.launcher(transport: RefusingEC2.soldOut(["c7i.large"]), settings: settings)
+        let launched = try await blocking { try recovered.start(jobID: jobID, logger: Deployment.quietLogger) }
+        #expect(launched.outcome == .launched && launched.instanceType == "t3.micro")
+        let record = try #require(try await deployment.record(jobID))
+        #expect(record.state == .starting && record.history.filter { $0.state == .runnable }.count == 3)
+        #expect(try await deployment.instances(job: name).map(\.instanceType) == ["t3.micro"])
     }
 }

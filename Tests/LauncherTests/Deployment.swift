@@ -70,9 +70,9 @@ struct Deployment: Sendable {
         get throws { server.environment.merging(try roles.environment("sortie-runner")) { $1 } }
     }
 
-    func launcher(transport: any HTTPTransport = CurlTransport()) throws -> Launcher {
+    func launcher(transport: any HTTPTransport = CurlTransport(), settings: [String: String] = [:]) throws -> Launcher {
         let awsEnvironment = AWSEnvironment(try environment)
-        let configuration = try LauncherConfiguration.fromEnvironment(try environment, region: MotoServer.region)
+        let configuration = try LauncherConfiguration.fromEnvironment(try environment.merging(settings) { $1 }, region: MotoServer.region)
         return Launcher(configuration: configuration, client: AWSClient(try AWSConfiguration.fromEnvironment(awsEnvironment, transport: transport)))
     }
 

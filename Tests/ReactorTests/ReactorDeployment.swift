@@ -85,11 +85,13 @@ struct ReactorDeployment: Sendable {
     }
 
     /// A spec that notifies this deployment's topic; published as `sortie publish` does.
-    func publish(_ name: String, maxConcurrency: Int = 1, retry: RetryStrategy = RetryStrategy(), priority: Int = 0, timeoutSeconds: Int = 600) async throws -> JobSpec {
+    func publish(
+        _ name: String, maxConcurrency: Int = 1, retry: RetryStrategy = RetryStrategy(), priority: Int = 0, timeoutSeconds: Int = 600, dependsOn: [String] = []
+    ) async throws -> JobSpec {
         let spec = JobSpec(
             name: name, instance: InstanceSpec(types: ["t3.micro"], image: "ami-0abcdef1234567890"),
             arguments: ["date": .init(defaultValue: "2024-04-30")], steps: [.init(name: "load", run: "./load \"$SORTIE_ARG_date\"")],
-            timeoutSeconds: timeoutSeconds, retry: retry, maxConcurrency: maxConcurrency, priority: priority, notify: topic)
+            timeoutSeconds: timeoutSeconds, retry: retry, maxConcurrency: maxConcurrency, priority: priority, notify: topic, dependsOn: dependsOn)
         let body = try JSONEncoder.sorted.encode(spec)
         try await blocking { try S3(client: client).putObject(bucket: bucket, key: "specs/\(name).json", body: body) }
         return spec
@@ -105,11 +107,13 @@ struct ReactorDeployment: Sendable {
     }
 
     /// Submits a job through the launcher, as a manual event would.
-    func submit(_ job: String, arguments: [String: String] = [:]) async throws -> LaunchResponse {
+    func submit(_ job: String, arguments: [String: String] = [:], dependsOn: [String] = [], eventID: String = UUID().uuidString) async throws -> LaunchResponse {
+        try await launch(LaunchEvent(job: job, arguments: arguments, eventID: eventID, dependsOn: dependsOn))
+    }
+
+    func launch(_ event: LaunchEvent) async throws -> LaunchResponse {
         let launcher = try launcher()
-        return try await blocking {
-            try launcher.launch(LaunchEvent(job: job, arguments: arguments, eventID: UUID().uuidString), requestID: UUID().uuidString, logger: Self.logger)
-        }
+        return try await blocking { try launcher.launch(event, requestID: UUID().uuidString, logger: Self.logger) }
     }
 
     func record(_ id: String) async throws -> JobRecord {

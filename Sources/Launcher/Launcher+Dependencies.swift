@@ -1,0 +1,109 @@
+import AWSCore
+import Logging
+import SortieModel
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+extension Launcher {
+    /// A new job's record: SUBMITTED, or PENDING when it waits for other jobs (`dependsOn`, ids).
+    static func newRecord(_ spec: JobSpec, arguments: [String: String], eventID: String, dependsOn: [String], reason: String) throws(LaunchError) -> JobRecord {
+        var ids: [String] = []
+        for id in dependsOn where !ids.contains(id) { ids.append(id) }
+        guard ids.count <= JobDependencies.limit else {
+            throw .invalidDependencies("depends_on names \(ids.count) jobs; at most \(JobDependencies.limit) are allowed, as AWS Batch allows")
+        }
+        if let bad = ids.first(where: { $0.isEmpty || $0.utf8.count > 128 }) {
+            throw .invalidDependencies("depends_on takes job ids, not '\(bad)'")
+        }
+        let now = JobStore.now()
+        var record = JobRecord(
+            id: UUID().uuidString.lowercased(), job: spec.name, parameters: arguments, statusReason: reason, priority: spec.priority, submittedAt: now,
+            eventID: eventID, dependsOn: ids)
+        if !ids.isEmpty {
+            let waiting = JobDependencies.waitingReason(ids)
+            record.state = .pending
+            record.statusReason = waiting
+            record.history.append(.init(state: .pending, at: now, reason: waiting))
+        }
+        return record
+    }
+
+    /// A PENDING job just recorded (or found again by a repeated event): its dependencies may
+    /// have ended before it was, in which case no one else will look at it until the sweep.
+    func resolvePending(_ record: JobRecord, _ spec: JobSpec, store: JobStore, logger: Logger, duplicate: Bool) throws(LaunchError) -> LaunchResponse {
+        var known: [String: JobDependencies.Standing] = [:]
+        let resolution = try aws { () throws(AWSError) in try store.resolve(record.id, known: &known) }
+        switch resolution {
+        case .released(let runnable):
+            logger.info("job \(runnable.id) RUNNABLE: its dependencies succeeded", metadata: ["job": "\(spec.name)"])
+            return try startOrQueue(runnable, spec, store: store, logger: logger, duplicate: duplicate)
+        case .failed(let failed):
+            logger.warning("job \(failed.id) FAILED: \(failed.statusReason ?? "")", metadata: ["job": "\(spec.name)"])
+            announce(failed, spec, logger: logger)
+            // A repeated event's job may already have dependents of its own: they follow now, or at the sweep.
+            if !failed.dependents.isEmpty {
+                _ = try aws { () throws(AWSError) in try store.resolveDependents(of: failed.id) }
+            }
+            return LaunchResponse(duplicate ? .duplicate : .failed, failed)
+        case .waiting(let ids):
+            logger.info("job \(record.id) PENDING on \(ids.joined(separator: ", "))", metadata: ["job": "\(spec.name)"])
+            return LaunchResponse(duplicate ? .duplicate : .pending, record)
+        case .unchanged(let current):
+            return LaunchResponse(.duplicate, current ?? record)
+        }
+    }
+
+    /// A scheduled job whose spec names `depends_on`: the chain of jobs it names (and they name
+    /// in turn) is submitted with it, dependencies first, each once per event (its event id
+    /// less `#<name>`), each waiting for the ids of the ones its spec names. Every spec is read
+    /// and checked first: an unknown name, a cycle or bad arguments refuse the whole chain
+    /// before anything is written.
+    func launchChain(
+        _ head: JobSpec, arguments: [String: String], event: LaunchEvent, eventID: String, store: JobStore, logger: Logger
+    ) throws(LaunchError) -> LaunchResponse {
+        guard let source = configuration.specs else { throw .configuration("SORTIE_SPECS is not set: no published specs to read") }
+        var order: [JobSpec] = []
+        var specs: [String: JobSpec] = [head.name: head]
+        func visit(_ spec: JobSpec, path: [String]) throws(LaunchError) {
+            guard !order.contains(where: { $0.name == spec.name }) else { return }
+            for name in spec.dependsOn {
+                if path.contains(name) {
+                    throw .invalidDependencies("the depends_on of \(head.name)'s chain make a cycle: \((path + [name]).joined(separator: " → "))")
+                }
+                if specs[name] == nil {
+                    guard let dependency = try source.spec(named: name, s3: s3) else {
+                        throw .invalidDependencies("'\(spec.name)' depends on '\(name)', which is not published in \(source)")
+                    }
+                    specs[name] = dependency
+                }
+                if let dependency = specs[name] { try visit(dependency, path: path + [name]) }
+            }
+            order.append(spec)
+        }
+        try visit(head, path: [head.name])
+
+        // `order` ends with the head; the others first, each taking the event's arguments it declares.
+        var ids: [String: String] = [:]
+        let trigger = Self.describe(event.trigger)
+        var members: [(spec: JobSpec, arguments: [String: String])] = []
+        for member in order.dropLast() {
+            do {
+                members.append((member, try member.resolveArguments(event.arguments.filter { member.arguments[$0.key] != nil })))
+            } catch {
+                throw .invalidArguments(error)
+            }
+        }
+        for (spec, memberArguments) in members {
+            let submitted = try submit(
+                spec, arguments: memberArguments, eventID: "\(eventID)#\(spec.name)", dependsOn: spec.dependsOn.compactMap { ids[$0] },
+                reason: "Submitted by \(trigger), for \(head.name)'s chain", store: store, logger: logger)
+            ids[spec.name] = submitted.jobId
+        }
+        return try submit(
+            head, arguments: arguments, eventID: eventID, dependsOn: head.dependsOn.compactMap { ids[$0] }, reason: "Submitted by \(trigger)",
+            store: store, logger: logger)
+    }
+}

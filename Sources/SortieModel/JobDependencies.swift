@@ -1,0 +1,154 @@
+import AWSCore
+import AWSServices
+
+/// Jobs that wait for other jobs, as AWS Batch's `dependsOn`: a job with dependencies is
+/// PENDING until all of them SUCCEEDED, then RUNNABLE; when one of them has FAILED for good
+/// it is FAILED too, without launching, and its own dependents follow. Whoever sees a
+/// dependency end (the reactor deciding it, the launcher submitting a dependent, the sweep, a
+/// cancel) resolves its dependents here; every move is conditional on PENDING, so of several
+/// resolvers one decides.
+public enum JobDependencies {
+    /// At most this many dependencies per job, as Batch allows.
+    public static let limit = 20
+
+    /// How a dependency stands for its dependents.
+    public enum Standing: Sendable, Equatable {
+        case succeeded
+        /// FAILED with no retry to come (or gone from the table): `reason` says which and why.
+        case failed(reason: String)
+        /// Not ended yet, or FAILED with its retry still to be decided.
+        case unfinished
+    }
+
+    /// What a PENDING job's dependencies say.
+    public enum Verdict: Sendable, Equatable {
+        /// All SUCCEEDED: it may run.
+        case release
+        case fail(reason: String)
+        /// These have not ended.
+        case wait([String])
+    }
+
+    /// The first failure decides; otherwise it waits for the unfinished, or is released.
+    public static func verdict(_ standings: [(id: String, standing: Standing)]) -> Verdict {
+        let failures = standings.compactMap { entry -> String? in
+            if case .failed(let reason) = entry.standing { reason } else { nil }
+        }
+        if let first = failures.first {
+            return .fail(reason: failures.count == 1 ? first : "\(first) (and \(failures.count - 1) more of its dependencies)")
+        }
+        let unfinished = standings.filter { $0.standing == .unfinished }.map(\.id)
+        return unfinished.isEmpty ? .release : .wait(unfinished)
+    }
+
+    static func standing(_ id: String, _ outcome: (record: JobRecord, finished: Bool)?) -> Standing {
+        guard let (record, finished) = outcome else { return .failed(reason: "Dependency \(id) no longer exists") }
+        switch record.state {
+        case .succeeded: return .succeeded
+        case .failed where finished: return .failed(reason: "Dependency \(record.job) \(id) FAILED: \(record.statusReason ?? "no reason recorded")")
+        default: return .unfinished
+        }
+    }
+
+    /// How a PENDING job's reason reads while it waits.
+    public static func waitingReason(_ ids: [String]) -> String {
+        "Waiting for \(ids.count == 1 ? "job" : "\(ids.count) jobs") to succeed: \(ids.joined(separator: ", "))"
+    }
+}
+
+extension JobStore {
+    /// What happened to one PENDING job when its dependencies were looked at.
+    public enum Resolution: Sendable, Equatable {
+        /// PENDING → RUNNABLE: in the queues now.
+        case released(JobRecord)
+        /// PENDING → FAILED, decided for good (never retried).
+        case failed(JobRecord)
+        /// Still PENDING: these dependencies have not ended.
+        case waiting([String])
+        /// Not PENDING (anymore): another resolver, or a cancel, moved it first.
+        case unchanged(JobRecord?)
+    }
+
+    /// How each of `ids` stands; `known` holds standings already read (ended ones never change).
+    public func standings(_ ids: [String], known: inout [String: JobDependencies.Standing]) throws(AWSError) -> [(id: String, standing: JobDependencies.Standing)] {
+        var standings: [(id: String, standing: JobDependencies.Standing)] = []
+        for id in ids {
+            if let standing = known[id] {
+                standings.append((id, standing))
+                continue
+            }
+            let standing = JobDependencies.standing(id, try outcome(id))
+            if standing != .unfinished { known[id] = standing }
+            standings.append((id, standing))
+        }
+        return standings
+    }
+
+    /// Looks at a PENDING job's dependencies and moves it if they have decided: RUNNABLE when
+    /// all SUCCEEDED, FAILED (and settled) when one FAILED for good.
+    public func resolve(_ id: String, known: inout [String: JobDependencies.Standing]) throws(AWSError) -> Resolution {
+        guard let record = try record(id), record.state == .pending else { return .unchanged(try record(id)) }
+        switch JobDependencies.verdict(try standings(record.dependsOn, known: &known)) {
+        case .wait(let ids):
+            return .waiting(ids)
+        case .release:
+            var runnable = record
+            runnable.state = .runnable
+            let reason = "Dependencies succeeded: \(record.dependsOn.joined(separator: ", "))"
+            guard try transition(id, attempt: record.attempt, from: [.pending], to: .runnable, reason: reason, set: JobTable.queueAttributes(runnable)) else {
+                return .unchanged(try self.record(id))
+            }
+            return .released(try self.record(id) ?? runnable)
+        case .fail(let reason):
+            let settled: DynamoDB.Item = [JobTable.settledAttribute: .number(Self.now())]
+            guard try transition(id, attempt: record.attempt, from: [.pending], to: .failed, reason: reason, set: settled) else {
+                return .unchanged(try self.record(id))
+            }
+            var failed = record
+            failed.state = .failed
+            failed.statusReason = reason
+            return .failed(try self.record(id) ?? failed)
+        }
+    }
+
+    /// After `id` has ended for good: its PENDING dependents resolved, and the dependents of
+    /// those that fail in turn, breadth first. At most `limit` dependents are looked at; the
+    /// sweep resolves any left over. Released and failed ones are returned, in order.
+    public func resolveDependents(of id: String, limit: Int = 200) throws(AWSError) -> [Resolution] {
+        var ended = [id]
+        var looked = 0
+        var seen: Set<String> = []
+        var known: [String: JobDependencies.Standing] = [:]
+        var moved: [Resolution] = []
+        while !ended.isEmpty, looked < limit {
+            guard let record = try record(ended.removeFirst()) else { continue }
+            for dependent in record.dependents where seen.insert(dependent).inserted && looked < limit {
+                looked += 1
+                let resolution = try resolve(dependent, known: &known)
+                switch resolution {
+                case .released: moved.append(resolution)
+                case .failed:
+                    moved.append(resolution)
+                    ended.append(dependent)
+                case .waiting, .unchanged: break
+                }
+            }
+        }
+        return moved
+    }
+
+    /// The ids of PENDING jobs, oldest first within each priority, one page at a time.
+    public func pending(limit: Int, after start: DynamoDB.Item?) throws(AWSError) -> (ids: [String], next: DynamoDB.Item?) {
+        let page = try dynamoDB.query(.init(
+            tableName: table, indexName: JobTable.globalQueueIndex, keyConditionExpression: "gsi2pk = :pending", projectionExpression: "jobId",
+            expressionAttributeValues: [":pending": .s(JobTable.pendingQueue)], limit: limit, exclusiveStartKey: start))
+        return (page.items.compactMap { $0["jobId"]?.string }, page.lastEvaluatedKey)
+    }
+
+    /// The transaction item that adds `dependent` to the `dependents` of `dependency`, which must exist.
+    func dependencyEdge(from dependent: String, to dependency: String) -> DynamoDB.TransactWriteItem {
+        .update(.init(
+            tableName: table, key: JobTable.jobKey(dependency), updateExpression: "ADD #dependents :id", conditionExpression: "attribute_exists(pk)",
+            expressionAttributeNames: ["#dependents": JobTable.dependentsAttribute], expressionAttributeValues: [":id": .ss([dependent])]))
+    }
+}
