@@ -68,7 +68,7 @@ struct ChunkWorld: Sendable {
         let batchDefinition = unique("chunk-worker")
         _ = try batch.registerJobDefinition(
             name: batchDefinition,
-            container: .init(image: "public.ecr.aws/sortie/chunk-worker:1", vcpus: 2, memory: 4096, command: BatchParameters.command(executable: "chunk-processor")),
+            container: .init(image: "public.ecr.aws/sortie/chunk-worker:1", vcpus: 2, memory: 4096, command: BatchParameters.command),
             parameters: BatchParameters.definitionDefaults)
         return ChunkWorld(
             server: server, client: client, table: table, bucket: bucket, outputBucket: outputBucket, queueURL: queueURL,
