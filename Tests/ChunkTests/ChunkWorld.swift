@@ -98,16 +98,17 @@ struct ChunkWorld: Sendable {
         server.environment.merging(["SORTIE_TABLE": table, "SORTIE_FEEDS": feeds, "SAFETY_MARGIN_SECONDS": "1", "AWS_MAX_ATTEMPTS": "2"].merging(extra) { $1 }) { $1 }
     }
 
-    /// Runs `chunk-processor batch` as Batch runs container `index` of a job: the job definition's
-    /// command with its placeholders filled from the job's parameters (`changing` some of them).
+    /// Runs `chunk-processor batch` as Batch runs container `index` of a job: the image's entrypoint and
+    /// the job definition's command with its placeholders filled from the job's parameters (`changing` some of them).
     func runBatchContainer(_ jobId: String, index: Int?, feeds: String, changing: [String: String] = [:], environment extra: [String: String] = [:]) throws -> Command.Result {
         let job = try #require(try Batch(client: client).describeJobs([jobId]).first)
         let command = Batch.resolve(command: job.container?.command ?? [], parameters: (job.parameters ?? [:]).merging(changing) { $1 })
-        #expect(command.first == "chunk-processor")
+        // The image's entrypoint is the worker; the command is its arguments.
+        #expect(command.first == "batch")
         var environment = processorEnvironment(feeds: feeds).merging(extra) { $1 }
         environment["AWS_BATCH_JOB_ID"] = environment["AWS_BATCH_JOB_ID"] ?? index.map { "\(jobId):\($0)" } ?? jobId
         if let index { environment["AWS_BATCH_JOB_ARRAY_INDEX"] = String(index) }
-        return try Command.run(try BuiltProducts.executable("chunk-processor"), Array(command.dropFirst()), environment: environment)
+        return try Command.run(try BuiltProducts.executable("chunk-processor"), command, environment: environment)
     }
 
     /// An S3 notification for an object as S3 would send it: the key form-encoded.
