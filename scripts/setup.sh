@@ -9,6 +9,9 @@ SUDO=""
 
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq libcurl4-openssl-dev zlib1g-dev libssl-dev dpkg-dev zip unzip file make patch binutils >/dev/null
+# The chunk worker's image (scripts/worker-image.sh) is checked with skopeo and umoci, and carries
+# Debian's CA certificates.
+$SUDO apt-get install -y -qq ca-certificates skopeo umoci >/dev/null
 # (scripts/static-curl.sh adds the deb-src entry it needs for `apt-get source curl` itself.)
 
 # moto is the local AWS; zopfli compresses the bootstraps' zips (scripts/deterministic-zip.py).

@@ -45,7 +45,7 @@ public struct Batch: Sendable {
         }
     }
 
-    public struct EvaluateOnExit: Codable, Sendable {
+    public struct EvaluateOnExit: Codable, Sendable, Equatable {
         public var action: String
         public var onExitCode: String?
         public var onReason: String?
@@ -58,7 +58,7 @@ public struct Batch: Sendable {
         }
     }
 
-    public struct RetryStrategy: Codable, Sendable {
+    public struct RetryStrategy: Codable, Sendable, Equatable {
         public var attempts: Int?
         public var evaluateOnExit: [EvaluateOnExit]?
         public init(attempts: Int? = nil, evaluateOnExit: [EvaluateOnExit]? = nil) {
@@ -82,7 +82,7 @@ public struct Batch: Sendable {
         public init(size: Int) { self.size = size }
     }
 
-    public struct JobTimeout: Codable, Sendable {
+    public struct JobTimeout: Codable, Sendable, Equatable {
         public var attemptDurationSeconds: Int
         public init(attemptDurationSeconds: Int) { self.attemptDurationSeconds = attemptDurationSeconds }
     }
@@ -180,6 +180,9 @@ public struct Batch: Sendable {
         public var dependsOn: [JobDependency]?
         public var parameters: [String: String]?
         public var tags: [String: String]?
+        /// The job's own (SubmitJob's), else its job definition's.
+        public var retryStrategy: RetryStrategy?
+        public var timeout: JobTimeout?
     }
 
     struct DescribeJobsInput: Encodable {

@@ -102,6 +102,21 @@ public enum BatchWorker {
         }
     }
 
+    public static let usage = """
+        Usage: chunk-processor                  a Lambda function (provided.al2023): one chunk per invocation
+               chunk-processor batch --fileId ID --bucket B --key K --eTag E --feed F --table T
+                   --chunkId C --byteRange A-B --recordRange A-B --startLine N [--gzipEntry X:Y:Z] [--timeout SECONDS]
+                                                one big chunk in an AWS Batch container (entry AWS_BATCH_JOB_ARRAY_INDEX
+                                                of comma-separated lists); exit 0 done, 1 retryable, 2 bad input
+               chunk-processor --version | --help
+        """
+
+    /// `--help` or `-h`, alone or after `batch`.
+    public static func asksForHelp(_ arguments: [String]) -> Bool {
+        let rest = arguments.first == "batch" ? Array(arguments.dropFirst()) : arguments
+        return rest.first == "--help" || rest.first == "-h"
+    }
+
     /// The job's parameters from `--name value` pairs, and the worker's own `--timeout SECONDS`.
     static func parse(_ arguments: [String]) throws(BatchParameterError) -> (values: [String: String], timeout: Int64?) {
         var values: [String: String] = [:]

@@ -46,6 +46,12 @@ struct ChunkProcessorHandler: LambdaHandler {
     }
 }
 
+// `--help` needs no environment: the worker image's entrypoint answers it (scripts/worker-image.sh checks).
+if BatchWorker.asksForHelp(Array(CommandLine.arguments.dropFirst())) {
+    print(BatchWorker.usage)
+    exit(0)
+}
+
 // `chunk-processor batch …`: the same binary as an AWS Batch job's container (see BatchWorker).
 if CommandLine.arguments.dropFirst().first == "batch" {
     let ending = BatchWorker.run(

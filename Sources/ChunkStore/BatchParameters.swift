@@ -14,7 +14,7 @@ public struct BatchParameterError: Error, Sendable, Equatable, CustomStringConve
 /// `[first, end)`; `gzipEntry` is `compressedOffset:decompressedOffset:compressedEnd`, and only a
 /// compressed file's jobs carry it (an access point's bits and window are too big for a parameter:
 /// the worker takes them from the chunk's job-table item). The job definition's command passes
-/// each one to the worker as `--name Ref::name` (see `command(executable:)`).
+/// each one to the worker as `--name Ref::name` (see `command`).
 public struct BatchParameters: Sendable, Equatable {
     public static let fileNames = ["fileId", "bucket", "key", "eTag", "feed", "table"]
     public static let listNames = ["chunkId", "byteRange", "recordRange", "startLine", "gzipEntry"]
@@ -58,9 +58,10 @@ public struct BatchParameters: Sendable, Equatable {
         self.values = values
     }
 
-    /// The job definition's command: `executable batch --fileId Ref::fileId …`, one pair per parameter.
-    public static func command(executable: String) -> [String] {
-        [executable, "batch"] + names.flatMap { ["--\($0)", "Ref::\($0)"] }
+    /// The job definition's command, the arguments of the image's entrypoint (the worker):
+    /// `batch --fileId Ref::fileId …`, one pair per parameter.
+    public static var command: [String] {
+        ["batch"] + names.flatMap { ["--\($0)", "Ref::\($0)"] }
     }
 
     public var fileId: String { values["fileId"] ?? "" }

@@ -6,11 +6,16 @@ import LocalAWS
 import Logging
 import Synchronization
 
-/// Plays AWS Batch for `sortie dev`: it notices the jobs submitted to one job queue in moto and runs
-/// each one's container as Batch would, once per array child and at most `concurrency` at a time:
-/// the command (the job definition's, its `Ref::` placeholders filled from the job's parameters)
-/// with its first word found among the built products, the job definition's environment, moto's
-/// endpoint and credentials for the job role, and `AWS_BATCH_JOB_ID`, `AWS_BATCH_JOB_ARRAY_INDEX`.
+/// Plays AWS Batch for `sortie dev`: it notices the jobs submitted to the chunk worker's job queue in
+/// moto and runs each one's container as Batch would, once per array child and at most
+/// `concurrency` at a time, from the job definition the template deploys (`ChunkJobDefinition`):
+/// its program (the image's entrypoint) found among the built products, its command with the
+/// `Ref::` placeholders filled from the job's parameters, its environment with moto's endpoint and
+/// credentials standing in for the job role, and `AWS_BATCH_JOB_ID`, `AWS_BATCH_JOB_ARRAY_INDEX`,
+/// `AWS_BATCH_JOB_ATTEMPT`. The job's own retry strategy and timeout (SubmitJob's), else the
+/// definition's, apply as in Batch: an attempt that outlives the timeout is stopped (SIGTERM, then
+/// SIGKILL after `stopGrace`, as ECS stops a task) and not retried; one that exits non-zero is tried
+/// again while attempts remain, unless the first `evaluateOnExit` entry it matches says `EXIT`.
 ///
 /// moto runs no container: configured as `sortie dev` has it (`batch.use_docker: false`) it marks
 /// each job and array child SUCCEEDED as it is submitted (in Docker mode without Docker, FAILED
@@ -28,9 +33,11 @@ public final class BatchAgent: Sendable {
 
     private struct Pending: Sendable {
         var container: Container
-        var executable: String
         var arguments: [String]
         var environment: [String: String]
+        var retryStrategy: Batch.RetryStrategy
+        var timeout: Batch.JobTimeout?
+        var attempt = 1
     }
 
     private struct Tracked {
@@ -39,31 +46,38 @@ public final class BatchAgent: Sendable {
         var waiting: [Pending] = []
         var running: [String: ChildProcess] = [:]
         var exits: [String: Int32] = [:]
+        var attempts: [String: Int] = [:]
+        /// Containers stopped for outliving their attempt's duration.
+        var timedOut: Set<String> = []
         var stopped = false
     }
 
     private let batch: Batch
-    private let queue: String
+    private let definition: ChunkJobDefinition
     private let products: URL
     private let environment: [String: String]
     private let workspace: URL
     private let concurrency: Int
+    private let stopGrace: Duration
     private let logger: Logger
     private let state = Mutex(Tracked())
     private let poller = Poller()
 
-    /// `products`: where a command's program is found (`.build/debug`, or the packaged bootstraps).
-    /// `environment`: moto's region and endpoint, and the job role's credentials.
-    /// `workspace`: each container's working folder and output, `<job id>/<index>.log`.
+    /// `definition`: the job definition and queue, as the template has them. `products`: where its
+    /// program is found (`.build/debug`, or the packaged bootstraps). `environment`: moto's region
+    /// and endpoint, and the job role's credentials. `workspace`: each container's working folder
+    /// and output, `<job id>/<index>.log` (`.<attempt>.log` for a retried attempt).
     public init(
-        client: AWSClient, queue: String, products: URL, environment: [String: String], workspace: URL, concurrency: Int = 2, logger: Logger
+        client: AWSClient, definition: ChunkJobDefinition, products: URL, environment: [String: String], workspace: URL, concurrency: Int = 2,
+        stopGrace: Duration = .seconds(30), logger: Logger
     ) {
         self.batch = Batch(client: client)
-        self.queue = queue
+        self.definition = definition
         self.products = products
         self.environment = environment
         self.workspace = workspace
         self.concurrency = max(1, concurrency)
+        self.stopGrace = stopGrace
         self.logger = logger
     }
 
@@ -83,11 +97,20 @@ public final class BatchAgent: Sendable {
         for process in running { process.signal(SIGTERM) }
     }
 
-    /// How each container that ran exited, by `Container.id` (127 when it could not be started).
-    public var exitStatuses: [String: Int32] { state.withLock { $0.exits } }
+    /// How each container's last attempt exited, by `Container.id` (127 when it could not be
+    /// started), once no attempt of it is waiting or running.
+    public var exitStatuses: [String: Int32] {
+        state.withLock { tracked in
+            let open = Set(tracked.waiting.map(\.container.id)).union(tracked.running.keys)
+            return tracked.exits.filter { !open.contains($0.key) }
+        }
+    }
+
+    /// How many attempts each container has had, by `Container.id`.
+    public var attempts: [String: Int] { state.withLock { $0.attempts } }
 
     func poll() async throws {
-        let (batch, queue) = (batch, queue)
+        let (batch, queue) = (batch, definition.queue)
         // moto lists every job of the queue whatever its status, array children (`<job>:<index>`) too.
         let listed = try await blocking { () throws -> [String] in
             var ids: [String] = []
@@ -110,11 +133,10 @@ public final class BatchAgent: Sendable {
 
     /// Queues the job's containers: one, or one per array child.
     private func enqueue(_ job: Batch.JobDetail) {
-        let command = Batch.resolve(command: job.container?.command ?? [], parameters: job.parameters ?? [:])
+        let command = Batch.resolve(command: definition.command, parameters: definition.parameters.merging(job.parameters ?? [:]) { $1 })
         let children: [Int?] = job.arrayProperties?.size.map { Array(0..<$0) } ?? [nil]
-        var base = Dictionary((job.container?.environment ?? []).map { ($0.name, $0.value) }) { $1 }.merging(environment) { $1 }
-        base["AWS_BATCH_JQ_NAME"] = queue
-        base["AWS_BATCH_JOB_ATTEMPT"] = "1"
+        var base = definition.environment(deployed: false).merging(environment) { $1 }
+        base["AWS_BATCH_JQ_NAME"] = definition.queue
         let pending = children.map { index in
             let container = Container(jobId: job.jobId, arrayIndex: index)
             var environment = base
@@ -123,11 +145,9 @@ public final class BatchAgent: Sendable {
                 environment["AWS_BATCH_JOB_ARRAY_INDEX"] = String(index)
                 environment["AWS_BATCH_JOB_ARRAY_SIZE"] = String(size)
             }
-            // The image's program is the product of that name built here.
-            let program = command.first.flatMap { $0.contains("/") ? nil : $0 } ?? ""
             return Pending(
-                container: container, executable: products.appendingPathComponent(program).path, arguments: Array(command.dropFirst()),
-                environment: environment)
+                container: container, arguments: command, environment: environment,
+                retryStrategy: job.retryStrategy ?? definition.retryStrategy, timeout: job.timeout ?? definition.timeout)
         }
         let queued = state.withLock { tracked in
             guard !tracked.stopped, tracked.seen.insert(job.jobId).inserted else { return false }
@@ -135,26 +155,33 @@ public final class BatchAgent: Sendable {
             return true
         }
         if queued {
-            logger.info("batch job \(job.jobId) (\(job.jobName)): \(pending.count) container(s) of \(command.first ?? "no command")")
+            logger.info("batch job \(job.jobId) (\(job.jobName)): \(pending.count) container(s) of \(definition.program)")
         }
     }
 
     /// Starts waiting containers while fewer than `concurrency` run.
     private func launchWaiting() {
+        let executable = products.appendingPathComponent(definition.program).path
         state.withLock { tracked in
             while !tracked.stopped, tracked.running.count < concurrency, !tracked.waiting.isEmpty {
                 let next = tracked.waiting.removeFirst()
                 let id = next.container.id
                 let folder = workspace.appendingPathComponent(next.container.jobId)
+                let log = "\(next.container.arrayIndex ?? 0)" + (next.attempt > 1 ? ".\(next.attempt)" : "") + ".log"
+                var environment = next.environment
+                environment["AWS_BATCH_JOB_ATTEMPT"] = String(next.attempt)
+                tracked.attempts[id] = next.attempt
                 do {
                     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                     // Spawned under the lock, so even an instant exit finds the container recorded as running.
-                    tracked.running[id] = try ChildProcess.spawn(
-                        executable: next.executable, arguments: next.arguments, environment: next.environment, workingDirectory: folder.path,
-                        output: .file(folder.appendingPathComponent("\(next.container.arrayIndex ?? 0).log").path)
+                    let process = try ChildProcess.spawn(
+                        executable: executable, arguments: next.arguments, environment: environment, workingDirectory: folder.path,
+                        output: .file(folder.appendingPathComponent(log).path)
                     ) { [self] status in
-                        ended(next.container, status: status)
+                        ended(next, status: status)
                     }
+                    tracked.running[id] = process
+                    if let timeout = next.timeout { watch(process, id: id, after: .seconds(timeout.attemptDurationSeconds)) }
                 } catch {
                     logger.warning("batch container \(id) could not start: \(error)")
                     tracked.exits[id] = 127
@@ -163,16 +190,61 @@ public final class BatchAgent: Sendable {
         }
     }
 
-    private func ended(_ container: Container, status: Int32) {
-        state.withLock { tracked in
+    /// Stops an attempt that outlives its duration as Batch does.
+    private func watch(_ process: ChildProcess, id: String, after duration: Duration) {
+        Task { [self] in
+            try await Task.sleep(for: duration)
+            guard state.withLock({ tracked in
+                guard tracked.running[id] === process else { return false }
+                tracked.timedOut.insert(id)
+                return true
+            }) else { return }
+            logger.warning("batch container \(id): attempt duration exceeded timeout (\(duration)), stopping it")
+            process.signal(SIGTERM)
+            try await Task.sleep(for: stopGrace)
+            if state.withLock({ $0.running[id] === process }) { process.signal(SIGKILL) }
+        }
+    }
+
+    private func ended(_ finished: Pending, status: Int32) {
+        let container = finished.container
+        let retry: Pending? = state.withLock { tracked in
             tracked.running[container.id] = nil
             tracked.exits[container.id] = status
+            let timedOut = tracked.timedOut.remove(container.id) != nil
+            guard status != 0, !timedOut, !tracked.stopped, Self.retries(finished.retryStrategy, exitCode: status, attempt: finished.attempt) else { return nil }
+            var again = finished
+            again.attempt += 1
+            tracked.waiting.append(again)
+            return again
         }
         if status == 0 {
             logger.info("batch container \(container.id) succeeded")
+        } else if let retry {
+            logger.warning("batch container \(container.id) exited with status \(status): attempt \(retry.attempt) of \(retry.retryStrategy.attempts ?? 1) follows")
         } else {
             logger.warning("batch container \(container.id) exited with status \(status): see \(container.jobId)/\(container.arrayIndex ?? 0).log")
         }
         launchWaiting()
+    }
+
+    /// Whether Batch tries a container again after attempt `attempt` exited with `exitCode`: while
+    /// attempts remain, unless the first `evaluateOnExit` entry that matches says `EXIT` (none
+    /// matching means retry). Here a container exits on its own, so its status reason is ECS's
+    /// "Essential container in task exited" and it has no reason.
+    static func retries(_ strategy: Batch.RetryStrategy, exitCode: Int32, attempt: Int) -> Bool {
+        guard attempt < (strategy.attempts ?? 1) else { return false }
+        let statusReason = "Essential container in task exited"
+        let rule = (strategy.evaluateOnExit ?? []).first { rule in
+            (rule.onExitCode.map { matches($0, String(exitCode)) } ?? true)
+                && (rule.onStatusReason.map { matches($0, statusReason) } ?? true)
+                && (rule.onReason.map { matches($0, "") } ?? true)
+        }
+        return rule?.action.uppercased() != "EXIT"
+    }
+
+    /// Batch's patterns: the text itself, or a prefix ending in `*`.
+    static func matches(_ pattern: String, _ text: String) -> Bool {
+        pattern.hasSuffix("*") ? text.hasPrefix(pattern.dropLast()) : pattern == text
     }
 }

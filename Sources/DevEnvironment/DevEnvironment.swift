@@ -79,7 +79,7 @@ public final class DevEnvironment: Sendable {
     /// `progress` hears each stage of the start-up as it begins (`sortie dev` shows them).
     public static func start(_ options: Options, logger: Logger, progress: @Sendable (String) -> Void = { _ in }) async throws -> DevEnvironment {
         let definitions = try definitions(in: options.repository).map { $0.overlaid(options.overrides[$0.name] ?? [:]) }
-        let resources = DevResources(definitions: definitions)
+        let resources = try DevResources(definitions: definitions)
         progress("starting moto")
         // One request at a time keeps DynamoDB's conditional writes atomic (see `MotoServer.serialized`).
         let moto = try await blocking { try MotoServer.startConfigured(serialized: true) }
@@ -124,10 +124,10 @@ public final class DevEnvironment: Sendable {
                 client: client, environment: moto.environment.merging(runnerRole) { $1 }, sandbox: options.workspace.appendingPathComponent("instances"), logger: logger
             ) { await deliver("retry-reactor", $0) }
             agent.start()
-            let jobRole = try resources.batchFunction.map { try roles.environment($0) } ?? [:]
-            let batchAgent = resources.batchQueue.map {
+            let batchAgent = try resources.chunkJob.map {
                 BatchAgent(
-                    client: client, queue: $0, products: options.products, environment: moto.environment.merging(jobRole) { $1 },
+                    client: client, definition: $0, products: options.products,
+                    environment: moto.environment.merging(try roles.environment($0.worker.name)) { $1 },
                     workspace: options.workspace.appendingPathComponent("batch"), logger: logger)
             }
             batchAgent?.start()

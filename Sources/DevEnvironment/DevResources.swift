@@ -1,6 +1,5 @@
 import AWSCore
 import AWSServices
-import ChunkStore
 import Foundation
 import SortieModel
 
@@ -15,26 +14,16 @@ public struct DevResources: Sendable, Equatable {
     public var queues: [String] = []
     public var topic = "sortie-jobs"
     public var logGroup = "/sortie/jobs"
-    public var batchQueue: String?
-    public var batchDefinition: String?
-    /// The job definition's container: the program of the function the submitter invokes for small
-    /// chunks (one binary serves Lambda and Batch), with that function's settings.
-    public var batchProduct: String?
-    /// That function's definition: its role is the job role.
-    public var batchFunction: String?
-    public var batchEnvironment: [String: String] = [:]
+    /// The Batch queue and the chunk worker's job definition, as the template deploys them.
+    public var chunkJob: ChunkJobDefinition?
 
-    public init(definitions: [FunctionDefinition]) {
+    public init(definitions: [FunctionDefinition]) throws(ChunkJobDefinition.DefinitionError) {
         var buckets: Set<String> = [bucket]
         var queues: Set<String> = []
-        var processorFunction: String?
         for definition in definitions {
             let environment = definition.environment ?? [:]
             table = environment["SORTIE_TABLE"] ?? table
             logGroup = environment["SORTIE_LOG_GROUP"] ?? logGroup
-            batchQueue = environment["BATCH_JOB_QUEUE"] ?? batchQueue
-            batchDefinition = environment["BATCH_JOB_DEFINITION"] ?? batchDefinition
-            processorFunction = environment["CHUNK_PROCESSOR_FUNCTION"] ?? processorFunction
             buckets.formUnion((definition.triggers ?? []).compactMap(\.bucket))
             let feeds = Self.feedResources(environment["SORTIE_FEEDS"])
             buckets.formUnion(feeds.buckets)
@@ -42,11 +31,7 @@ public struct DevResources: Sendable, Equatable {
         }
         self.buckets = buckets.sorted()
         self.queues = queues.sorted()
-        if let worker = definitions.first(where: { $0.name == processorFunction }) {
-            batchProduct = worker.product
-            batchFunction = worker.name
-            batchEnvironment = worker.environment ?? [:]
-        }
+        chunkJob = try ChunkJobDefinition(definitions: definitions)
     }
 
     /// The buckets and queues a feeds document delivers to (read loosely: the functions validate it).
@@ -88,18 +73,18 @@ public struct DevResources: Sendable, Equatable {
         let sqs = SQS(client: client)
         for queue in queues { _ = try sqs.createQueue(name: queue) }
         try CloudWatchLogs(client: client).createLogGroup(logGroup)
-        if let batchQueue, let batchDefinition, let batchProduct {
+        if let chunkJob {
             let batch = Batch(client: client)
-            let role = try IAM(client: client).createRole(name: "\(batchQueue)-service", servicePrincipal: "batch.amazonaws.com")
-            let environment = try batch.createComputeEnvironment(name: "\(batchQueue)-environment", serviceRole: role)
-            _ = try batch.createJobQueue(name: batchQueue, computeEnvironments: [environment])
-            // As README's Deploy section has it; `BatchAgent` runs the command with the product built here.
+            let role = try IAM(client: client).createRole(name: "\(chunkJob.queue)-service", servicePrincipal: "batch.amazonaws.com")
+            let environment = try batch.createComputeEnvironment(name: "\(chunkJob.queue)-environment", serviceRole: role)
+            _ = try batch.createJobQueue(name: chunkJob.queue, computeEnvironments: [environment])
+            // The template's job definition; `BatchAgent` runs it with the product built here as the image's entrypoint.
             _ = try batch.registerJobDefinition(
-                name: batchDefinition,
+                name: chunkJob.name,
                 container: .init(
-                    image: "sortie-chunk-worker", vcpus: 1, memory: 2048, command: BatchParameters.command(executable: batchProduct),
-                    environment: batchEnvironment),
-                parameters: BatchParameters.definitionDefaults)
+                    image: "sortie-chunk-worker", vcpus: chunkJob.vcpus, memory: chunkJob.memory, command: chunkJob.command,
+                    environment: chunkJob.environment(deployed: false)),
+                parameters: chunkJob.parameters, retryStrategy: chunkJob.retryStrategy, timeout: chunkJob.timeout)
         }
         return try SNS(client: client).createTopic(name: topic)
     }

@@ -71,6 +71,16 @@ public struct FunctionDefinition: Sendable, Decodable, Equatable {
 
     public var isLambda: Bool { kind == "lambda" }
 
+    /// The variables the deployment sets: `environment` with `deployEnvironment` laid over it (its
+    /// values `Fn::Sub` strings), less the development-only ones it sets to `null`.
+    public var deployedEnvironment: [String: String] {
+        var variables = environment ?? [:]
+        for (name, value) in deployEnvironment ?? [:] {
+            variables[name] = value
+        }
+        return variables
+    }
+
     /// This definition with `settings` laid over its environment.
     public func overlaid(_ settings: [String: String]) -> FunctionDefinition {
         guard !settings.isEmpty else { return self }

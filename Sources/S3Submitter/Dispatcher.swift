@@ -76,12 +76,7 @@ struct Dispatcher {
             jobQueue: settings.batchJobQueue, jobDefinition: settings.batchJobDefinition,
             parameters: Self.parameters(file, group, table: table.tableName),
             arrayProperties: group.count > 1 ? Batch.ArrayProperties(size: group.count) : nil,
-            retryStrategy: Batch.RetryStrategy(attempts: settings.batchAttempts, evaluateOnExit: [
-                // A lost Spot host is worth another try; an exit code of 2 means the input itself is bad.
-                Batch.EvaluateOnExit(action: "RETRY", onStatusReason: "Host EC2*"),
-                Batch.EvaluateOnExit(action: "EXIT", onExitCode: "2"),
-            ]),
-            timeout: settings.batchTimeoutSeconds.map { Batch.JobTimeout(attemptDurationSeconds: $0) },
+            retryStrategy: settings.batchRetryStrategy, timeout: settings.batchTimeout,
             tags: ["sortie:file": file.fileId, "sortie:feed": file.feed], propagateTags: true)
         return try batch.submitJob(input).jobId
     }

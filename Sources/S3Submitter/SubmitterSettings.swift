@@ -1,3 +1,4 @@
+import AWSServices
 import ChunkPlanning
 import ChunkStore
 
@@ -56,6 +57,19 @@ public struct SubmitterSettings: Sendable {
         result.partSize = try settings.integer("READ_PART_BYTES", default: result.partSize, minimum: 1)
         return result
     }
+
+    /// The retry strategy every Batch job is submitted with, and the chunk worker's job definition
+    /// declares: `BATCH_ATTEMPTS` tries; a lost Spot host is worth another, an exit code of 2 (the
+    /// input itself is bad, see `BatchWorker`) ends the job.
+    public var batchRetryStrategy: Batch.RetryStrategy {
+        Batch.RetryStrategy(attempts: batchAttempts, evaluateOnExit: [
+            Batch.EvaluateOnExit(action: "RETRY", onStatusReason: "Host EC2*"),
+            Batch.EvaluateOnExit(action: "EXIT", onExitCode: "2"),
+        ])
+    }
+
+    /// `BATCH_TIMEOUT_SECONDS` as Batch takes it, for the jobs and the job definition.
+    public var batchTimeout: Batch.JobTimeout? { batchTimeoutSeconds.map { Batch.JobTimeout(attemptDurationSeconds: $0) } }
 
     public enum Admission: Sendable, Equatable {
         case feed(Feed)

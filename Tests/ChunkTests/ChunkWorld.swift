@@ -73,7 +73,7 @@ struct ChunkWorld: Sendable {
         let batchDefinition = unique("chunk-worker")
         _ = try batch.registerJobDefinition(
             name: batchDefinition,
-            container: .init(image: "public.ecr.aws/sortie/chunk-worker:1", vcpus: 2, memory: 4096, command: BatchParameters.command(executable: "chunk-processor")),
+            container: .init(image: "public.ecr.aws/sortie/chunk-worker:1", vcpus: 2, memory: 4096, command: BatchParameters.command),
             parameters: BatchParameters.definitionDefaults)
         let roles = try DeploymentRoles.create(
             repository: Repository.root, functions: ["s3-submitter", "chunk-processor"], client: client, prefix: "\(unique("world"))-"
@@ -114,16 +114,17 @@ struct ChunkWorld: Sendable {
         server.environment.merging(processorRole) { $1 }.merging(["SORTIE_TABLE": table, "SORTIE_FEEDS": feeds, "SAFETY_MARGIN_SECONDS": "1", "AWS_MAX_ATTEMPTS": "2"].merging(extra) { $1 }) { $1 }
     }
 
-    /// Runs `chunk-processor batch` as Batch runs container `index` of a job: the job definition's
-    /// command with its placeholders filled from the job's parameters (`changing` some of them).
+    /// Runs `chunk-processor batch` as Batch runs container `index` of a job: the image's entrypoint and
+    /// the job definition's command with its placeholders filled from the job's parameters (`changing` some of them).
     func runBatchContainer(_ jobId: String, index: Int?, feeds: String, changing: [String: String] = [:], environment extra: [String: String] = [:]) throws -> Command.Result {
         let job = try #require(try Batch(client: client).describeJobs([jobId]).first)
         let command = Batch.resolve(command: job.container?.command ?? [], parameters: (job.parameters ?? [:]).merging(changing) { $1 })
-        #expect(command.first == "chunk-processor")
+        // The image's entrypoint is the worker; the command is its arguments.
+        #expect(command.first == "batch")
         var environment = processorEnvironment(feeds: feeds).merging(extra) { $1 }
         environment["AWS_BATCH_JOB_ID"] = environment["AWS_BATCH_JOB_ID"] ?? index.map { "\(jobId):\($0)" } ?? jobId
         if let index { environment["AWS_BATCH_JOB_ARRAY_INDEX"] = String(index) }
-        return try Command.run(try BuiltProducts.executable("chunk-processor"), Array(command.dropFirst()), environment: environment)
+        return try Command.run(try BuiltProducts.executable("chunk-processor"), command, environment: environment)
     }
 
     /// An S3 notification for an object as S3 would send it: the key form-encoded.

@@ -1,75 +1,172 @@
 @testable import DevEnvironment
 import AWSCore
 import AWSServices
+import ChunkStore
 import Foundation
+import S3Submitter
 import SortieTestSupport
 import Testing
 
 @Suite("sortie dev's Batch agent")
 struct BatchAgentTests {
-    @Test("an array job's children and a single job each run once, two at a time, with the command's placeholders filled and Batch's variables set")
-    func runsEachContainerOnce() async throws {
-        // A private server configured as `sortie dev`'s: other suites' jobs are not this agent's business.
-        let server = try MotoServer.startConfigured(serialized: false)
-        defer { server.stop() }
-        let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
-        let folder = DevEnvironmentTests.workspace()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let products = folder.appendingPathComponent("products")
-        try FileManager.default.createDirectory(at: products, withIntermediateDirectories: true)
-        // The "image's program": records who it is, its arguments and when it ran.
-        let probe = products.appendingPathComponent("probe")
-        let log = folder.appendingPathComponent("runs.log")
-        try """
-            #!/bin/bash
-            start=$(date +%s%N)
-            sleep 0.4
-            echo "$AWS_BATCH_JOB_ID|${AWS_BATCH_JOB_ARRAY_INDEX:-none}|$*|$PROBE_SETTING|$start|$(date +%s%N)" >> "\(log.path)"
-            """.write(to: probe, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: probe.path)
+    /// A moto configured as `sortie dev`'s, with the repository's chunk job definition registered
+    /// and its program replaced by `probe`, a script that records each run and exits as its
+    /// `--fileId` says: `fails` 1, `bad` 2, `slow` sleeps, anything else 0.
+    struct World: Sendable {
+        let server: MotoServer
+        let client: AWSClient
+        let folder: URL
+        let log: URL
+        var definition: ChunkJobDefinition
 
-        let batch = Batch(client: client)
-        let queue = unique("dev-chunks")
-        let definition = unique("probe")
-        try await blocking {
+        init() throws {
+            // A private server: other suites' jobs are not this agent's business.
+            server = try MotoServer.startConfigured(serialized: false)
+            client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
+            folder = DevEnvironmentTests.workspace()
+            log = folder.appendingPathComponent("runs.log")
+            let products = folder.appendingPathComponent("products")
+            try FileManager.default.createDirectory(at: products, withIntermediateDirectories: true)
+            let probe = products.appendingPathComponent("probe")
+            try """
+                #!/bin/bash
+                start=$(date +%s%N)
+                [ "$3" = slow ] && exec sleep 30
+                sleep 0.4
+                echo "$AWS_BATCH_JOB_ID|${AWS_BATCH_JOB_ARRAY_INDEX:-none}|$AWS_BATCH_JOB_ATTEMPT|$*|$SORTIE_TABLE|$start|$(date +%s%N)" >> "\(log.path)"
+                case "$3" in fails) exit 1;; bad) exit 2;; esac
+                """.write(to: probe, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: probe.path)
+
+            let definitions = try FunctionDefinition.load(folder: Repository.root.appendingPathComponent("functions"))
+            definition = try #require(try ChunkJobDefinition(definitions: definitions))
+            definition.worker.product = "probe"
+            definition.queue = unique("dev-chunks")
+            definition.name = unique("chunk-worker")
+            let (client, definition) = (client, definition)
+            let batch = Batch(client: client)
             let role = try IAM(client: client).createRole(name: unique("batch-role"), servicePrincipal: "batch.amazonaws.com")
             let environment = try batch.createComputeEnvironment(name: unique("env"), serviceRole: role)
-            _ = try batch.createJobQueue(name: queue, computeEnvironments: [environment])
+            _ = try batch.createJobQueue(name: definition.queue, computeEnvironments: [environment])
             _ = try batch.registerJobDefinition(
-                name: definition,
-                container: .init(image: "probe", vcpus: 1, memory: 512, command: ["probe", "--word", "Ref::word", "--mode", "Ref::mode"], environment: ["PROBE_SETTING": "from-definition"]),
-                parameters: ["mode": "default-mode"])
+                name: definition.name,
+                container: .init(image: "probe", vcpus: definition.vcpus, memory: definition.memory, command: definition.command),
+                parameters: definition.parameters, retryStrategy: definition.retryStrategy, timeout: definition.timeout)
         }
-        let agent = BatchAgent(
-            client: client, queue: queue, products: products, environment: server.environment, workspace: folder.appendingPathComponent("batch"),
-            concurrency: 2, logger: DevEnvironmentTests.quiet)
+
+        func agent(_ definition: ChunkJobDefinition? = nil) -> BatchAgent {
+            BatchAgent(
+                client: client, definition: definition ?? self.definition, products: folder.appendingPathComponent("products"),
+                environment: server.environment, workspace: folder.appendingPathComponent("batch"), concurrency: 2,
+                stopGrace: .milliseconds(500), logger: DevEnvironmentTests.quiet)
+        }
+
+        func submit(_ name: String, fileId: String, size: Int? = nil) throws -> String {
+            try Batch(client: client).submitJob(.init(
+                jobName: name, jobQueue: definition.queue, jobDefinition: definition.name,
+                parameters: ["fileId": fileId, "chunkId": "\(fileId)-c00000"], arrayProperties: size.map { .init(size: $0) })).jobId
+        }
+
+        /// Each recorded run's fields, split.
+        func runs() throws -> [[String]] {
+            guard FileManager.default.fileExists(atPath: log.path) else { return [] }
+            return try String(contentsOf: log, encoding: .utf8).split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+        }
+
+        func stop() {
+            server.stop()
+            try? FileManager.default.removeItem(at: folder)
+        }
+    }
+
+    @Test("the job definition is the template's: the worker's program and environment, the command from BatchParameters with the attempt's timeout, the submitter's retry strategy and timeout")
+    func definitionFromTheGenerator() throws {
+        let definitions = try FunctionDefinition.load(folder: Repository.root.appendingPathComponent("functions"))
+        let job = try #require(try ChunkJobDefinition(definitions: definitions))
+        let submitter = try #require(definitions.first { $0.name == "s3-submitter" })
+        let settings = try SubmitterSettings.fromEnvironment(submitter.environment ?? [:])
+        #expect(job.program == "chunk-processor" && job.worker.name == settings.processorFunction)
+        #expect(job.name == settings.batchJobDefinition && job.queue == settings.batchJobQueue)
+        let timeout = try #require(settings.batchTimeoutSeconds)
+        #expect(job.command == BatchParameters.command + ["--timeout", String(timeout)])
+        #expect(job.command.first == "batch")
+        #expect(job.retryStrategy == settings.batchRetryStrategy && job.retryStrategy.attempts == settings.batchAttempts)
+        #expect(job.timeout == Batch.JobTimeout(attemptDurationSeconds: timeout))
+        #expect(job.parameters == BatchParameters.definitionDefaults)
+        let local = job.environment(deployed: false)
+        #expect(local == job.worker.environment)
+        let deployed = job.environment(deployed: true)
+        #expect(deployed["AWS_REGION"] == "${AWS::Region}")
+        #expect(deployed["SORTIE_TABLE"] == "${JobTable}" && deployed["SORTIE_FEEDS"] == nil && deployed["SORTIE_FEEDS_URI"] != nil)
+        #expect(deployed["MAX_RECORD_BYTES"] == local["MAX_RECORD_BYTES"])
+
+        // A submitter whose worker has no definition is named.
+        let orphan = definitions.filter { $0.name != "chunk-processor" }
+        #expect(throws: ChunkJobDefinition.DefinitionError.self) { try ChunkJobDefinition(definitions: orphan) }
+        #expect(try ChunkJobDefinition(definitions: definitions.filter { $0.name != "s3-submitter" }) == nil)
+    }
+
+    @Test("an array job's children and a single job each run once, two at a time, with the definition's command filled from the job's parameters and its environment")
+    func runsEachContainerOnce() async throws {
+        let world = try await blocking { try World() }
+        defer { world.stop() }
+        let agent = world.agent()
         agent.start(interval: .milliseconds(50))
         defer { agent.stop() }
-        let (array, single) = try await blocking { () throws -> (String, String) in
-            let array = try batch.submitJob(.init(
-                jobName: "array", jobQueue: queue, jobDefinition: definition, parameters: ["word": "hello world"], arrayProperties: .init(size: 3)))
-            let single = try batch.submitJob(.init(jobName: "single", jobQueue: queue, jobDefinition: definition, parameters: ["word": "one", "mode": "fast"]))
-            return (array.jobId, single.jobId)
-        }
+        let (array, single) = try await blocking { (try world.submit("array", fileId: "many", size: 3), try world.submit("single", fileId: "one")) }
         try await DevEnvironmentTests.eventually { agent.exitStatuses.count == 4 }
         // More polls see the same jobs listed: nothing runs again.
         try await Task.sleep(for: .milliseconds(600))
 
         #expect(agent.exitStatuses == ["\(array):0": 0, "\(array):1": 0, "\(array):2": 0, single: 0])
-        let runs = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+        let runs = try world.runs()
         #expect(runs.count == 4, "each container once: \(runs)")
         let byId = Dictionary(runs.map { ($0[0], $0) }) { first, _ in first }
+        let expected = Batch.resolve(
+            command: world.definition.command, parameters: world.definition.parameters.merging(["fileId": "many", "chunkId": "many-c00000"]) { $1 })
         for index in 0..<3 {
             #expect(byId["\(array):\(index)"]?[1] == String(index))
-            #expect(byId["\(array):\(index)"]?[2] == "--word hello world --mode default-mode")
+            #expect(byId["\(array):\(index)"]?[3] == expected.joined(separator: " "))
         }
-        #expect(byId[single]?[1] == "none")
-        #expect(byId[single]?[2] == "--word one --mode fast")
-        #expect(runs.allSatisfy { $0[3] == "from-definition" }, "the job definition's environment")
-        let intervals = runs.compactMap { run in Int64(run[4]).flatMap { start in Int64(run[5]).map { (start, $0) } } }
+        #expect(byId[single]?[1] == "none" && byId[single]?[2] == "1")
+        #expect(byId[single]?[3].hasPrefix("batch --fileId one --bucket Ref::bucket") == true, "\(byId[single]?[3] ?? "")")
+        #expect(byId[single]?[3].hasSuffix("--gzipEntry  --timeout 3600") == true, "the definition's default and timeout: \(byId[single]?[3] ?? "")")
+        #expect(runs.allSatisfy { $0[4] == world.definition.worker.environment?["SORTIE_TABLE"] }, "the worker's environment")
+        let intervals = runs.compactMap { run in Int64(run[5]).flatMap { start in Int64(run[6]).map { (start, $0) } } }
         #expect(intervals.count == 4)
         let most = DemoStory.mostAtOnce(intervals)
         #expect(most == 2, "at most two at once, and two did run together: \(most)")
-        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("batch/\(array)/2.log").path))
+        #expect(FileManager.default.fileExists(atPath: world.folder.appendingPathComponent("batch/\(array)/2.log").path))
+    }
+
+    @Test("the retry strategy as Batch applies it: exit 1 is tried again up to the attempts, exit 2 ends the job, an attempt past its timeout is stopped and not retried")
+    func retriesAndTimeouts() async throws {
+        var made = try await blocking { try World() }
+        made.definition.timeout = Batch.JobTimeout(attemptDurationSeconds: 1)
+        let world = made
+        defer { world.stop() }
+        let agent = world.agent()
+        agent.start(interval: .milliseconds(50))
+        defer { agent.stop() }
+        let (fails, bad, slow) = try await blocking {
+            (try world.submit("fails", fileId: "fails"), try world.submit("bad", fileId: "bad"), try world.submit("slow", fileId: "slow"))
+        }
+        try await DevEnvironmentTests.eventually(timeout: .seconds(30)) { agent.exitStatuses.count == 3 }
+
+        let attempts = try #require(world.definition.retryStrategy.attempts)
+        #expect(attempts == 3)
+        #expect(agent.exitStatuses[fails] == 1 && agent.attempts[fails] == attempts, "\(agent.exitStatuses) \(agent.attempts)")
+        #expect(agent.exitStatuses[bad] == 2 && agent.attempts[bad] == 1, "EXIT on exit code 2")
+        #expect(agent.exitStatuses[slow] != 0 && agent.attempts[slow] == 1, "stopped at its timeout, not retried")
+        let runs = try world.runs()
+        #expect(runs.filter { $0[0] == fails }.map { $0[2] } == ["1", "2", "3"], "AWS_BATCH_JOB_ATTEMPT counts: \(runs)")
+        #expect(FileManager.default.fileExists(atPath: world.folder.appendingPathComponent("batch/\(fails)/0.3.log").path))
+
+        #expect(BatchAgent.retries(world.definition.retryStrategy, exitCode: 1, attempt: 1))
+        #expect(!BatchAgent.retries(world.definition.retryStrategy, exitCode: 1, attempt: 3))
+        #expect(!BatchAgent.retries(world.definition.retryStrategy, exitCode: 2, attempt: 1))
+        #expect(BatchAgent.retries(Batch.RetryStrategy(attempts: 2, evaluateOnExit: [.init(action: "EXIT", onExitCode: "1*")]), exitCode: 3, attempt: 1))
+        #expect(!BatchAgent.retries(Batch.RetryStrategy(attempts: 2, evaluateOnExit: [.init(action: "EXIT", onExitCode: "1*")]), exitCode: 137, attempt: 1))
+        #expect(!BatchAgent.retries(Batch.RetryStrategy(), exitCode: 1, attempt: 1), "no strategy: one attempt")
     }
 }

@@ -50,15 +50,15 @@ struct DevEnvironmentTests {
         let definitions = try FunctionDefinition.load(folder: Repository.root.appendingPathComponent("functions"))
         #expect(definitions.contains { $0.name == "launcher" && $0.isLambda })
         #expect(definitions.contains { $0.name == "sortie-runner" && !$0.isLambda })
-        let resources = DevResources(definitions: definitions)
+        let resources = try DevResources(definitions: definitions)
         #expect(resources.table == "sortie-jobs")
         #expect(Set(resources.buckets) == ["sortie-dev", "sortie-landing", "sortie-rejects"])
         #expect(resources.queues == ["sortie-orders"])
         #expect(resources.logGroup == "/sortie/jobs")
-        #expect(resources.batchQueue == "sortie-chunks" && resources.batchDefinition == "sortie-chunk-worker")
+        #expect(resources.chunkJob?.queue == "sortie-chunks" && resources.chunkJob?.name == "sortie-chunk-worker")
         // The job definition runs the program of the function the submitter invokes, with its settings.
-        #expect(resources.batchProduct == "chunk-processor")
-        #expect(resources.batchEnvironment["SORTIE_FEEDS"] == definitions.first { $0.name == "chunk-processor" }?.environment?["SORTIE_FEEDS"])
+        #expect(resources.chunkJob?.program == "chunk-processor")
+        #expect(resources.chunkJob?.environment(deployed: false)["SORTIE_FEEDS"] == definitions.first { $0.name == "chunk-processor" }?.environment?["SORTIE_FEEDS"])
     }
 
     @Test("rate expressions as EventBridge writes them, sped up; the scheduled events for the reactor's sweep and for a job")

@@ -65,13 +65,19 @@ extension Batch {
         var type = "container"
         var containerProperties: ContainerDefinition
         var parameters: [String: String]?
+        var retryStrategy: RetryStrategy?
+        var timeout: JobTimeout?
     }
 
     /// A container job definition; returns its ARN (with the revision).
-    public func registerJobDefinition(name: String, container: ContainerDefinition, parameters: [String: String] = [:]) throws(AWSError) -> String {
+    public func registerJobDefinition(
+        name: String, container: ContainerDefinition, parameters: [String: String] = [:], retryStrategy: RetryStrategy? = nil, timeout: JobTimeout? = nil
+    ) throws(AWSError) -> String {
         let response: ARNResponse = try rest.call(
             "RegisterJobDefinition", method: "POST", path: "/v1/registerjobdefinition",
-            body: RegisterJobDefinitionRequest(jobDefinitionName: name, containerProperties: container, parameters: parameters.isEmpty ? nil : parameters))
+            body: RegisterJobDefinitionRequest(
+                jobDefinitionName: name, containerProperties: container, parameters: parameters.isEmpty ? nil : parameters,
+                retryStrategy: retryStrategy, timeout: timeout))
         return response.jobDefinitionArn ?? ""
     }
 }
