@@ -54,6 +54,21 @@ public struct ChunkAttempts: Sendable, Equatable {
     public var decidedAt: Int64?
     public var rejectsKey: String?
 
+    public init(
+        attempts: Int, retries: Int = 0, owner: String? = nil, dispatchedAt: Int64? = nil, startedAt: Int64? = nil, leaseUntil: Int64? = nil,
+        stoppedAt: Int64? = nil, decidedAt: Int64? = nil, rejectsKey: String? = nil
+    ) {
+        self.attempts = attempts
+        self.retries = retries
+        self.owner = owner
+        self.dispatchedAt = dispatchedAt
+        self.startedAt = startedAt
+        self.leaseUntil = leaseUntil
+        self.stoppedAt = stoppedAt
+        self.decidedAt = decidedAt
+        self.rejectsKey = rejectsKey
+    }
+
     init(item: DynamoDB.Item) {
         attempts = item["attempts"]?.int ?? 0
         retries = item["sweepRetries"]?.int ?? 0

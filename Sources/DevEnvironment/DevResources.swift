@@ -21,6 +21,11 @@ public struct DevResources: Sendable, Equatable {
     /// chunks (one binary serves Lambda and Batch), with that function's settings.
     public var batchProduct: String?
     public var batchEnvironment: [String: String] = [:]
+    /// The function the submitter sends small chunks to (`CHUNK_PROCESSOR_FUNCTION`).
+    public var processorFunction: String?
+    /// Every function's dead-letter queue is named `<prefix><function>-dlq` (`sortie dead-letters` lists them).
+    public static let deadLetterPrefix = "sortie-"
+    public static func deadLetterQueue(_ function: String) -> String { "\(deadLetterPrefix)\(function)-dlq" }
 
     public init(definitions: [FunctionDefinition]) {
         var buckets: Set<String> = [bucket]
@@ -40,6 +45,7 @@ public struct DevResources: Sendable, Equatable {
         }
         self.buckets = buckets.sorted()
         self.queues = queues.sorted()
+        self.processorFunction = processorFunction
         if let worker = definitions.first(where: { $0.name == processorFunction }) {
             batchProduct = worker.product
             batchEnvironment = worker.environment ?? [:]

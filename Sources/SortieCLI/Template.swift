@@ -169,7 +169,8 @@ struct DeploymentTemplate {
         // The function's own log lines go only to its own group.
         let logging = FunctionDefinition.Permission(
             actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: ["${\(logGroup).Arn}"])
-        resources["\(id)Role"] = role(service: "lambda.amazonaws.com", name: definition.name, permissions: [logging] + (definition.permissions ?? []))
+        resources["\(id)Role"] = role(
+            service: "lambda.amazonaws.com", name: definition.name, permissions: [logging, deadLetters(id, into: &resources)] + (definition.permissions ?? []))
 
         var variables: [String: Any] = (definition.environment ?? [:]).mapValues { $0 }
         for (name, value) in definition.deployEnvironment ?? [:] {
@@ -204,7 +205,9 @@ struct DeploymentTemplate {
         }
         func rule(_ id: String, _ properties: [String: Any], target: [String: Any] = [:]) {
             var properties = properties
-            properties["Targets"] = [target.merging(["Id": definition.name, "Arn": getAtt(function, "Arn")]) { $1 }]
+            properties["Targets"] = [target.merging([
+                "Id": definition.name, "Arn": getAtt(function, "Arn"), "DeadLetterConfig": ["Arn": getAtt("\(Self.logicalID(definition.name))DeadLetterQueue", "Arn")],
+            ]) { $1 }]
             resources[id] = ["Type": "AWS::Events::Rule", "Properties": properties]
             invokePermission("\(id)Permission", principal: "events.amazonaws.com", source: getAtt(id, "Arn"))
         }
@@ -314,9 +317,9 @@ struct DeploymentTemplate {
     }
 }
 
-private func ref(_ name: String) -> [String: Any] { ["Ref": name] }
-private func sub(_ text: String) -> [String: Any] { ["Fn::Sub": text] }
+func ref(_ name: String) -> [String: Any] { ["Ref": name] }
+func sub(_ text: String) -> [String: Any] { ["Fn::Sub": text] }
 /// A definition's text: through `Fn::Sub` only when it names something, so plain values stay plain.
 private func substituted(_ text: String) -> Any { text.contains("${") ? sub(text) : text }
-private func getAtt(_ resource: String, _ attribute: String) -> [String: Any] { ["Fn::GetAtt": [resource, attribute]] }
+func getAtt(_ resource: String, _ attribute: String) -> [String: Any] { ["Fn::GetAtt": [resource, attribute]] }
 private func output(_ value: Any, _ description: String) -> [String: Any] { ["Value": value, "Description": description] }
