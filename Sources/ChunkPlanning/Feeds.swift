@@ -16,11 +16,17 @@ public struct Feed: Codable, Sendable, Equatable {
     public var fields: [FieldRule]
     public var destination: Destination
     public var rejects: S3Location
+    /// A Batch chunk's time limit per attempt, seconds (Batch's `timeout.attemptDurationSeconds`,
+    /// at least 60); `defaultBatchTimeoutSeconds` when absent.
+    public var batchTimeoutSeconds: Int?
+
+    public static let defaultBatchTimeoutSeconds = 7200
 
     public init(
         name: String, prefix: String, format: String, delimiter: String? = nil, header: Bool? = nil, fields: [FieldRule],
-        destination: Destination, rejects: S3Location
+        destination: Destination, rejects: S3Location, batchTimeoutSeconds: Int? = nil
     ) {
+        self.batchTimeoutSeconds = batchTimeoutSeconds
         self.name = name
         self.prefix = prefix
         self.format = format
@@ -134,6 +140,9 @@ public struct FeedCatalog: Codable, Sendable, Equatable {
         var names = Set<String>()
         for feed in feeds {
             guard names.insert(feed.name).inserted else { throw FeedError(feed: feed.name, reason: "the name is used twice") }
+            if let seconds = feed.batchTimeoutSeconds, seconds < 60 {
+                throw FeedError(feed: feed.name, reason: "batchTimeoutSeconds must be at least 60 (Batch's minimum), not \(seconds)")
+            }
             guard feed.recordFormat != nil else {
                 throw FeedError(feed: feed.name, reason: "format '\(feed.format)' is not csv, tsv or jsonl (or its delimiter is not one character)")
             }

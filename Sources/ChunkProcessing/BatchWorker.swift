@@ -17,8 +17,8 @@ import Foundation
 /// `AWS_BATCH_JOB_ARRAY_INDEX` of the lists, a single job entry 0. The chunk's item in the job
 /// table is the source of truth: the parameters must agree with it. The claim's owner is
 /// `batch:<AWS_BATCH_JOB_ID>`, so a retried attempt takes back the claim of the attempt that died.
-/// There is no deadline but `--timeout` (the job's attempt duration, from the start) or else the
-/// file's expiry in the table.
+/// There is no deadline but `--timeout` or `SORTIE_ATTEMPT_SECONDS` (the job's attempt duration,
+/// from the start, which the submitter sets) or else the file's expiry in the table.
 ///
 /// Exit status: 0 done, or done before (a repeated run); 2 the input itself is bad (parameters,
 /// the object gone or replaced, bytes that are not what was planned): the submitter's retry
@@ -55,7 +55,7 @@ public enum BatchWorker {
         let timeout: Int64?
         do {
             let parsed = try parse(arguments)
-            timeout = parsed.timeout
+            timeout = try parsed.timeout ?? attemptSeconds(environment)
             parameters = try BatchParameters(values: parsed.values).child(try arrayIndex(environment))
             subject = parameters.values["chunkId"].map { chunk in jobId.map { "\(chunk) (job \($0))" } ?? chunk } ?? subject
             index = try parameters.chunkIndex()
@@ -135,6 +135,15 @@ public enum BatchWorker {
             }
         }
         return (values, timeout)
+    }
+
+    /// The attempt's limit the submitter set (`BatchAttempt.timeoutVariable`), when `--timeout` gives none.
+    static func attemptSeconds(_ environment: [String: String]) throws(BatchParameterError) -> Int64? {
+        guard let text = environment[BatchAttempt.timeoutVariable], !text.isEmpty else { return nil }
+        guard let seconds = Int64(text), seconds > 0 else {
+            throw BatchParameterError("\(BatchAttempt.timeoutVariable) is '\(text)', not a number of seconds")
+        }
+        return seconds
     }
 
     /// The child's index: `AWS_BATCH_JOB_ARRAY_INDEX`, 0 for a job that is not an array.

@@ -64,7 +64,7 @@ extension JobTable {
         ])
         do {
             try dynamoDB.updateItem(.init(
-                tableName: tableName, key: fileKey(fileId), updateExpression: "SET #state = :complete, completedAt = :now",
+                tableName: tableName, key: fileKey(fileId), updateExpression: "SET #state = :complete, completedAt = :now REMOVE gsi2pk, gsi2sk",
                 conditionExpression: "chunksDone = chunkCount AND #state <> :complete", expressionAttributeNames: ["#state": "state"],
                 expressionAttributeValues: [":complete": .s(FileRecord.State.complete.rawValue), ":now": .number(now)]))
             return true

@@ -3,7 +3,7 @@ import AWSServices
 import ChunkPlanning
 
 /// The job table operations of the S3 submitter and the chunk processor (`FILE#…` and
-/// `S3EVENT#…` items; never a `gsi*` attribute).
+/// `S3EVENT#…` items; of the indexes only `gsi2`'s `FILES#ACTIVE` partition, see `activeFiles`).
 public struct JobTable: Sendable {
     public let dynamoDB: DynamoDB
     public let tableName: String
@@ -85,15 +85,7 @@ public struct JobTable: Sendable {
 
     /// A file's item and chunks, or nil when it has not been planned.
     public func loadFile(_ fileId: String) throws(AWSError) -> (file: FileRecord, chunks: [ChunkRecord])? {
-        var items: [DynamoDB.Item] = []
-        var startKey: DynamoDB.Item?
-        repeat {
-            let page = try dynamoDB.query(.init(
-                tableName: tableName, keyConditionExpression: "pk = :pk", expressionAttributeValues: [":pk": .s(Keys.file(fileId))],
-                exclusiveStartKey: startKey, consistentRead: true))
-            items += page.items
-            startKey = page.lastEvaluatedKey
-        } while startKey != nil
+        let items = try fileItems(fileId)
         let chunks = items.filter { $0["sk"]?.string?.hasPrefix(Keys.chunkPrefix) == true }.compactMap(ChunkRecord.init(item:))
             .sorted { $0.spec.index < $1.spec.index }
         guard let fileItem = items.first(where: { $0["sk"]?.string == Keys.fileSort }),
@@ -112,9 +104,12 @@ public struct JobTable: Sendable {
     }
 
     /// Records where a planned chunk went. A chunk a processor already picked up keeps its state.
-    public func markDispatched(fileId: String, index: Int, state: ChunkState, batchJobId: String? = nil, batchArrayIndex: Int? = nil) throws(AWSError) {
-        var update = "SET #state = :state"
-        var values: DynamoDB.Item = [":state": .s(state.rawValue), ":planned": .s(ChunkState.planned.rawValue)]
+    /// `dispatchedAt` starts the sweep's clock on a chunk that never starts.
+    public func markDispatched(
+        fileId: String, index: Int, state: ChunkState, batchJobId: String? = nil, batchArrayIndex: Int? = nil, now: Int64 = JobTable.nowMilliseconds()
+    ) throws(AWSError) {
+        var update = "SET #state = :state, dispatchedAt = :now"
+        var values: DynamoDB.Item = [":state": .s(state.rawValue), ":planned": .s(ChunkState.planned.rawValue), ":now": .number(now)]
         if let batchJobId {
             update += ", batchJobId = :job"
             values[":job"] = .s(batchJobId)

@@ -18,6 +18,8 @@ public struct FileRecord: Sendable, Equatable {
         case dispatched = "DISPATCHED"
         /// Every chunk done.
         case complete = "COMPLETE"
+        /// A chunk failed for good (its retries spent): `sortie redrive` re-runs the failed chunks.
+        case failed = "FAILED"
     }
 
     public var fileId: String
@@ -122,6 +124,10 @@ extension FileRecord {
             "recordsRead": .number(0), "recordsValid": .number(0), "recordsRejected": .number(0), "recordsDelivered": .number(0),
             "createdAt": .number(createdAt), "expiresAt": .number(expiresAt),
         ]
+        if state == .planned || state == .dispatched {
+            item["gsi2pk"] = .s(JobTable.activePartition)
+            item["gsi2sk"] = .s(JobTable.activeKey(createdAt, fileId))
+        }
         if let versionId = object.versionId { item["versionId"] = .s(versionId) }
         if let columns = plan.columns { item["columns"] = .l(columns.map { .s($0) }) }
         return item

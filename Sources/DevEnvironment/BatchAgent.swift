@@ -136,6 +136,8 @@ public final class BatchAgent: Sendable {
         let command = Batch.resolve(command: definition.command, parameters: definition.parameters.merging(job.parameters ?? [:]) { $1 })
         let children: [Int?] = job.arrayProperties?.size.map { Array(0..<$0) } ?? [nil]
         var base = definition.environment(deployed: false).merging(environment) { $1 }
+        // The job's own variables (SubmitJob's containerOverrides) over the definition's, as in Batch.
+        for variable in job.container?.environment ?? [] { base[variable.name] = variable.value }
         base["AWS_BATCH_JQ_NAME"] = definition.queue
         let pending = children.map { index in
             let container = Container(jobId: job.jobId, arrayIndex: index)

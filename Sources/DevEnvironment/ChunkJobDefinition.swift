@@ -9,10 +9,10 @@ import S3Submitter
 /// The submitter is the definition that names a job definition (`BATCH_JOB_DEFINITION`); the worker
 /// is the function it invokes for small chunks (`CHUNK_PROCESSOR_FUNCTION`): one binary serves
 /// Lambda and Batch. The image's entrypoint is that program; the command is its arguments (the
-/// job's parameters, `BatchParameters.command`, and `--timeout` the attempt's duration so the
-/// worker stops cleanly before Batch kills it); the environment and the job role's permissions are
-/// the worker function's; the retry strategy and timeout are those the submitter sends with every
-/// job (`SubmitterSettings`).
+/// job's parameters, `BatchParameters.command`); the environment and the job role's permissions are
+/// the worker function's; the retry strategy is the one the submitter sends with every job
+/// (`SubmitterSettings`), the timeout its default: each job carries its feed's attempt duration,
+/// and `SORTIE_ATTEMPT_SECONDS` in its environment so the worker stops cleanly before Batch kills it.
 public struct ChunkJobDefinition: Sendable, Equatable {
     /// `BATCH_JOB_DEFINITION` and `BATCH_JOB_QUEUE` as the submitter's definition has them.
     public var name: String
@@ -23,7 +23,7 @@ public struct ChunkJobDefinition: Sendable, Equatable {
     /// Defaults for parameters a job may leave out (`BatchParameters.definitionDefaults`).
     public var parameters: [String: String]
     public var retryStrategy: Batch.RetryStrategy
-    public var timeout: Batch.JobTimeout?
+    public var timeout: Batch.JobTimeout
     /// Each container's share: the worker reads one chunk (up to `CHUNK_MAX_BYTES`) at a time.
     public var vcpus = 2
     /// MiB.
@@ -54,7 +54,7 @@ public struct ChunkJobDefinition: Sendable, Equatable {
         self.worker = worker
         retryStrategy = settings.batchRetryStrategy
         timeout = settings.batchTimeout
-        command = BatchParameters.command + (timeout.map { ["--timeout", String($0.attemptDurationSeconds)] } ?? [])
+        command = BatchParameters.command
         parameters = BatchParameters.definitionDefaults
     }
 

@@ -93,23 +93,33 @@ public final class DevEnvironment: Sendable {
                 return try DeploymentRoles.create(definitions, names: &names, client: client, prefix: "sortie-")
             }
             let runner = options.products.appendingPathComponent("sortie-runner").path
-            let front = try await LambdaFront.start(logger: logger)
+            // Each function's dead-letter queue: its asynchronous invocations' OnFailure destination.
+            let deadLetters = try await blocking { () throws -> [String: String] in
+                let sqs = SQS(client: client)
+                return try Dictionary(uniqueKeysWithValues: definitions.filter(\.isLambda).map {
+                    ($0.name, try sqs.createQueue(name: DevResources.deadLetterQueue($0.name)))
+                })
+            }
+            let front = try await LambdaFront.start(logger: logger, sqs: SQS(client: client))
             let environment = moto.environment.merging([
                 "AWS_ENDPOINT_URL_LAMBDA": front.endpoint, "SORTIE_DEV": "1",
                 "SORTIE_TABLE": resources.table, "SORTIE_SPECS": "s3://\(resources.bucket)/specs/", "SORTIE_RUNNER_URL": runner,
                 "SORTIE_LOG_BUCKET": resources.bucket, "SORTIE_LOG_GROUP": resources.logGroup,
-                "SORTIE_RETRY_BACKOFF_SECONDS": String(options.retryBackoffSeconds),
+                "SORTIE_RETRY_BACKOFF_SECONDS": String(options.retryBackoffSeconds), "SORTIE_ALERT_TOPIC": topicARN,
+                "SORTIE_DEAD_LETTER_PREFIX": DevResources.deadLetterPrefix,
             ]) { $1 }
             var functions: [String: LocalFunction] = [:]
             for definition in definitions where definition.isLambda {
                 progress("starting the \(definition.name) function")
                 let function = try await LocalFunction.start(.init(
                     executable: options.products.appendingPathComponent(definition.product).path, functionName: definition.name,
-                    environment: (definition.environment ?? [:]).merging(environment) { $1 }.merging(options.overrides[definition.name] ?? [:]) { $1 }
+                    environment: (definition.environment ?? [:]).merging(environment) { $1 }
+                        .merging(["CHUNK_DEAD_LETTER_QUEUE_URL": deadLetters[resources.processorFunction ?? ""] ?? ""]) { $1 }
+                        .merging(options.overrides[definition.name] ?? [:]) { $1 }
                         .merging(try roles.environment(definition.name)) { $1 },
                     logs: options.logs))
                 functions[definition.name] = function
-                front.register(definition.name, function)
+                front.register(definition.name, function, deadLetterQueue: deadLetters[definition.name])
             }
             let started = functions
             let deliver = { @Sendable (function: String, event: Data) async in

@@ -16,6 +16,11 @@ public struct DevResources: Sendable, Equatable {
     public var logGroup = "/sortie/jobs"
     /// The Batch queue and the chunk worker's job definition, as the template deploys them.
     public var chunkJob: ChunkJobDefinition?
+    /// The function the submitter sends small chunks to (`CHUNK_PROCESSOR_FUNCTION`).
+    public var processorFunction: String?
+    /// Every function's dead-letter queue is named `<prefix><function>-dlq` (`sortie dead-letters` lists them).
+    public static let deadLetterPrefix = "sortie-"
+    public static func deadLetterQueue(_ function: String) -> String { "\(deadLetterPrefix)\(function)-dlq" }
 
     public init(definitions: [FunctionDefinition]) throws(ChunkJobDefinition.DefinitionError) {
         var buckets: Set<String> = [bucket]
@@ -24,6 +29,7 @@ public struct DevResources: Sendable, Equatable {
             let environment = definition.environment ?? [:]
             table = environment["SORTIE_TABLE"] ?? table
             logGroup = environment["SORTIE_LOG_GROUP"] ?? logGroup
+            processorFunction = environment["CHUNK_PROCESSOR_FUNCTION"] ?? processorFunction
             buckets.formUnion((definition.triggers ?? []).compactMap(\.bucket))
             let feeds = Self.feedResources(environment["SORTIE_FEEDS"])
             buckets.formUnion(feeds.buckets)

@@ -31,7 +31,7 @@ struct Dispatcher {
     }
 
     /// Dispatches the chunks still PLANNED; returns the Batch job ids submitted.
-    func dispatch(_ file: FileRecord, chunks: [ChunkRecord]) throws -> [String] {
+    func dispatch(_ file: FileRecord, feed: Feed, chunks: [ChunkRecord]) throws -> [String] {
         let pending = chunks.filter { $0.state == .planned }
         for chunk in pending where chunk.route == .lambda {
             try invoke(file, chunk.spec)
@@ -42,7 +42,7 @@ struct Dispatcher {
         var start = 0
         while start < big.count {
             let group = Array(big[start..<min(start + settings.batchArrayMax, big.count)])
-            let jobId = try submit(file, group)
+            let jobId = try submit(file, group, attemptSeconds: settings.attemptSeconds(feed))
             for (child, spec) in group.enumerated() {
                 try table.markDispatched(
                     fileId: file.fileId, index: spec.index, state: .submitted, batchJobId: jobId, batchArrayIndex: group.count > 1 ? child : nil)
@@ -69,14 +69,17 @@ struct Dispatcher {
 
     /// One job per group: a single job for one chunk, an array job (child i = chunk i of the
     /// lists) for several. Returns the job id.
-    private func submit(_ file: FileRecord, _ group: [ChunkSpec]) throws(AWSError) -> String {
+    /// Each attempt is limited to `attemptSeconds` (Batch kills it then), and the worker is told
+    /// (`SORTIE_ATTEMPT_SECONDS`) so it stops cleanly before.
+    private func submit(_ file: FileRecord, _ group: [ChunkSpec], attemptSeconds: Int) throws(AWSError) -> String {
         let first = ChunkTask.chunkID(fileId: file.fileId, index: group[0].index)
         let input = Batch.SubmitJobInput(
             jobName: group.count == 1 ? "sortie-\(first)" : "sortie-\(first)-x\(group.count)",
             jobQueue: settings.batchJobQueue, jobDefinition: settings.batchJobDefinition,
             parameters: Self.parameters(file, group, table: table.tableName),
             arrayProperties: group.count > 1 ? Batch.ArrayProperties(size: group.count) : nil,
-            retryStrategy: settings.batchRetryStrategy, timeout: settings.batchTimeout,
+            containerOverrides: Batch.ContainerOverrides(environment: [.init(name: BatchAttempt.timeoutVariable, value: String(attemptSeconds))]),
+            retryStrategy: settings.batchRetryStrategy, timeout: Batch.JobTimeout(attemptDurationSeconds: attemptSeconds),
             tags: ["sortie:file": file.fileId, "sortie:feed": file.feed], propagateTags: true)
         return try batch.submitJob(input).jobId
     }

@@ -20,13 +20,20 @@ public struct ObjectCreated: Sendable, Equatable {
 
 /// The submitter's event: an S3 event notification (`Records[]`, keys URL-encoded with `+` for
 /// spaces) or EventBridge's `Object Created` (keys as they are).
+///
+/// Besides: the sweep's schedule (an EventBridge `Scheduled Event`, see `FileSweep`) and
+/// `{"redrive": "<file id>"}` from `sortie redrive`.
 public struct SubmitterEvent: Decodable, Sendable {
     /// The created objects, and the records that are not object creations (with why).
     public var objects: [ObjectCreated]
     public var ignored: [String]
+    /// The event is the sweep's schedule.
+    public var sweep = false
+    /// The file whose failed chunks to run again.
+    public var redrive: String?
 
     enum CodingKeys: String, CodingKey {
-        case records = "Records", detailType = "detail-type", source, detail
+        case records = "Records", detailType = "detail-type", source, detail, redrive
     }
 
     struct Bucket: Decodable { var name: String }
@@ -77,11 +84,19 @@ public struct SubmitterEvent: Decodable, Sendable {
             }
             return
         }
+        if let fileId = try container.decodeIfPresent(String.self, forKey: .redrive) {
+            redrive = fileId
+            return
+        }
         let detailType = try container.decodeIfPresent(String.self, forKey: .detailType)
         let source = try container.decodeIfPresent(String.self, forKey: .source)
+        if detailType == "Scheduled Event" {
+            sweep = true
+            return
+        }
         guard detailType == "Object Created", source == "aws.s3" else {
             throw DecodingError.dataCorrupted(.init(
-                codingPath: [], debugDescription: "neither an S3 notification (Records) nor an EventBridge 'Object Created' event from aws.s3"))
+                codingPath: [], debugDescription: "neither an S3 notification (Records), an EventBridge 'Object Created' event from aws.s3, a Scheduled Event nor {\"redrive\": FILE}"))
         }
         let detail = try container.decode(Detail.self, forKey: .detail)
         objects = [ObjectCreated(

@@ -120,7 +120,7 @@ public struct Submitter: Sendable {
         guard let (file, chunks) = stored else {
             throw SubmitterFailure(errorType: "Sortie.PlanLost", description: "\(fileId): the plan just written cannot be read back")
         }
-        let jobs = try Dispatcher(lambda: lambda, batch: batch, table: table, settings: settings).dispatch(file, chunks: chunks)
+        let jobs = try Dispatcher(lambda: lambda, batch: batch, table: table, settings: settings).dispatch(file, feed: feed, chunks: chunks)
         try table.markFileDispatched(fileId: fileId)
 
         var outcome = FileOutcome(bucket: ref.bucket, key: ref.key, status: .submitted)

@@ -19,7 +19,8 @@ public struct SubmitterSettings: Sendable {
     public var batchAttempts = 3
     /// `BATCH_ARRAY_MAX`: the most chunks in one array job (100); two or more big chunks of a file share one.
     public var batchArrayMax = 100
-    /// `BATCH_TIMEOUT_SECONDS`: per-attempt limit for Batch jobs (none when unset).
+    /// `BATCH_TIMEOUT_SECONDS`: per-attempt limit for Batch jobs of feeds that set none
+    /// (`Feed.defaultBatchTimeoutSeconds` when unset).
     public var batchTimeoutSeconds: Int?
     /// `SKIP_PREFIXES`: comma-separated key prefixes to ignore.
     public var skipPrefixes: [String] = []
@@ -29,6 +30,16 @@ public struct SubmitterSettings: Sendable {
     public var recordTTLDays: Int64 = 30
     /// `READ_PART_BYTES`: the size of each ranged GET while counting (8 MiB).
     public var partSize: Int64 = 8 << 20
+    /// `CHUNK_DEAD_LETTER_QUEUE_URL`: the chunk processor's OnFailure destination, whose records the
+    /// sweep turns into FAILED chunks (none: only the deadlines decide).
+    public var chunkDeadLetterQueue: String?
+    /// `SORTIE_ALERT_TOPIC`: where a failed file is announced (none: only logged).
+    public var alertTopic: String?
+    /// `CHUNK_PROCESSOR_TIMEOUT_SECONDS`: the chunk processor's Lambda timeout (900).
+    public var processorTimeoutSeconds: Int64 = 900
+    /// `CHUNK_RETRY_GRACE_SECONDS`: how long after an attempt's end or deadline Lambda's or Batch's
+    /// own retry may take to begin before the sweep steps in (360: Lambda waits up to 3 minutes).
+    public var retryGraceSeconds: Int64 = 360
 
     public init(tableName: String, processorFunction: String, batchJobQueue: String, batchJobDefinition: String) {
         self.tableName = tableName
@@ -55,6 +66,10 @@ public struct SubmitterSettings: Sendable {
         result.skipDirectoryMarkers = (settings["SKIP_DIRECTORY_MARKERS"] ?? "true").lowercased() != "false"
         result.recordTTLDays = try settings.integer("RECORD_TTL_DAYS", default: 30, minimum: 1)
         result.partSize = try settings.integer("READ_PART_BYTES", default: result.partSize, minimum: 1)
+        result.chunkDeadLetterQueue = settings["CHUNK_DEAD_LETTER_QUEUE_URL"]
+        result.alertTopic = settings["SORTIE_ALERT_TOPIC"]
+        result.processorTimeoutSeconds = try settings.integer("CHUNK_PROCESSOR_TIMEOUT_SECONDS", default: 900, minimum: 1)
+        result.retryGraceSeconds = try settings.integer("CHUNK_RETRY_GRACE_SECONDS", default: 360, minimum: 0)
         return result
     }
 
@@ -68,8 +83,14 @@ public struct SubmitterSettings: Sendable {
         ])
     }
 
-    /// `BATCH_TIMEOUT_SECONDS` as Batch takes it, for the jobs and the job definition.
-    public var batchTimeout: Batch.JobTimeout? { batchTimeoutSeconds.map { Batch.JobTimeout(attemptDurationSeconds: $0) } }
+    /// The job definition's attempt limit: `BATCH_TIMEOUT_SECONDS`, else two hours. Each job
+    /// carries its feed's own (`attemptSeconds`), which Batch takes over the definition's.
+    public var batchTimeout: Batch.JobTimeout { Batch.JobTimeout(attemptDurationSeconds: batchTimeoutSeconds ?? Feed.defaultBatchTimeoutSeconds) }
+
+    /// A Batch attempt's limit for `feed`'s chunks: the feed's, else `BATCH_TIMEOUT_SECONDS`, else two hours.
+    public func attemptSeconds(_ feed: Feed) -> Int {
+        feed.batchTimeoutSeconds ?? batchTimeoutSeconds ?? Feed.defaultBatchTimeoutSeconds
+    }
 
     public enum Admission: Sendable, Equatable {
         case feed(Feed)

@@ -14,11 +14,13 @@ extension SubmitterFailure: LambdaFunctionError {}
 
 extension SettingError: LambdaFunctionError {}
 
-/// The answer: what happened to each object of the event.
+/// The answer: what happened to each object of the event (or what the sweep or a redrive did).
 struct SubmitterResponse: Encodable {
-    var files: [FileOutcome]
+    var files: [FileOutcome] = []
     /// Records of the event that were not object creations.
-    var ignored: [String]
+    var ignored: [String] = []
+    var sweep: SweepReport?
+    var redrive: RedriveOutcome?
 }
 
 /// Turns S3 object-created events into chunk plans, chunk-processor invocations and Batch jobs.
@@ -31,7 +33,29 @@ struct SubmitterHandler: LambdaHandler {
         self.environment = try FunctionEnvironment(environment)
     }
 
+    func submitter() throws -> Submitter {
+        let client = try environment.client.get()
+        return Submitter(
+            s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client),
+            table: JobTable(dynamoDB: DynamoDB(client: client), tableName: settings.tableName), settings: settings)
+    }
+
     func handle(_ event: SubmitterEvent, context: LambdaContext) throws -> SubmitterResponse {
+        if event.sweep {
+            let client = try environment.client.get()
+            let report = FileSweep(submitter: try submitter(), catalog: environment.catalog, sqs: SQS(client: client), sns: SNS(client: client))
+                .run(now: Lambda.nowMilliseconds)
+            for line in report.errors { context.logger.error("sweep: \(line)") }
+            if !(report.failedChunks.isEmpty && report.retried.isEmpty) {
+                context.logger.warning("sweep: failed \(report.failedChunks), files failed \(report.failedFiles), retried \(report.retried)")
+            }
+            return SubmitterResponse(sweep: report)
+        }
+        if let fileId = event.redrive {
+            let outcome = try submitter().redrive(fileId: fileId, catalog: environment.catalog, now: Lambda.nowMilliseconds())
+            context.logger.info("redrive \(fileId): \(outcome.status.rawValue) \(outcome.chunks)")
+            return SubmitterResponse(redrive: outcome)
+        }
         var files: [FileOutcome] = []
         for object in event.objects {
             let feed: Feed
@@ -43,11 +67,7 @@ struct SubmitterHandler: LambdaHandler {
                 files.append(FileOutcome(bucket: object.bucket, key: object.key, status: .skipped, reason: reason))
                 continue
             }
-            let client = try environment.client.get()
-            let submitter = Submitter(
-                s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client),
-                table: JobTable(dynamoDB: DynamoDB(client: client), tableName: settings.tableName), settings: settings)
-            let outcome = try submitter.submit(object, feed: feed, now: Lambda.nowMilliseconds(), deadline: context.deadlineMilliseconds)
+            let outcome = try submitter().submit(object, feed: feed, now: Lambda.nowMilliseconds(), deadline: context.deadlineMilliseconds)
             context.logger.info("s3://\(object.bucket)/\(object.key): \(outcome.status.rawValue) \(outcome.fileId ?? "")")
             files.append(outcome)
         }

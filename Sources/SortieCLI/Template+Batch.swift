@@ -146,7 +146,7 @@ extension DeploymentTemplate {
                 ] as [String: Any],
             ] as [String: Any],
         ]
-        if let timeout = job.timeout { definition["Timeout"] = ["AttemptDurationSeconds": timeout.attemptDurationSeconds] }
+        definition["Timeout"] = ["AttemptDurationSeconds": job.timeout.attemptDurationSeconds]
         return ["Type": "AWS::Batch::JobDefinition", "Condition": Self.batchCreated, "Properties": definition]
     }
 

@@ -159,7 +159,8 @@ struct DeploymentTemplate {
         // The function's own log lines go only to its own group.
         let logging = FunctionDefinition.Permission(
             actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: ["${\(logGroup).Arn}"])
-        resources["\(id)Role"] = role(service: "lambda.amazonaws.com", name: definition.name, permissions: [logging] + (definition.permissions ?? []))
+        resources["\(id)Role"] = role(
+            service: "lambda.amazonaws.com", name: definition.name, permissions: [logging, deadLetters(id, into: &resources)] + (definition.permissions ?? []))
 
         let variables = definition.deployedEnvironment.mapValues(substituted)
         var properties: [String: Any] = [
@@ -191,7 +192,9 @@ struct DeploymentTemplate {
         }
         func rule(_ id: String, _ properties: [String: Any], target: [String: Any] = [:]) {
             var properties = properties
-            properties["Targets"] = [target.merging(["Id": definition.name, "Arn": getAtt(function, "Arn")]) { $1 }]
+            properties["Targets"] = [target.merging([
+                "Id": definition.name, "Arn": getAtt(function, "Arn"), "DeadLetterConfig": ["Arn": getAtt("\(Self.logicalID(definition.name))DeadLetterQueue", "Arn")],
+            ]) { $1 }]
             resources[id] = ["Type": "AWS::Events::Rule", "Properties": properties]
             invokePermission("\(id)Permission", principal: "events.amazonaws.com", source: getAtt(id, "Arn"))
         }

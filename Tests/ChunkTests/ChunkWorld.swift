@@ -59,7 +59,9 @@ struct ChunkWorld: Sendable {
         let server = try MotoServer.shared()
         let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
         let table = unique("jobs")
-        try DynamoDB(client: client).createTable(.init(tableName: table, partitionKey: "pk", sortKey: "sk"))
+        // `gsi2` as the job model defines it: the files under way are in it.
+        try DynamoDB(client: client).createTable(.init(
+            tableName: table, partitionKey: "pk", sortKey: "sk", globalSecondaryIndexes: [.init(name: "gsi2", partitionKey: "gsi2pk", sortKey: "gsi2sk")]))
         try DynamoDB(client: client).updateTimeToLive(tableName: table, attributeName: "expiresAt")
         let bucket = unique("landing"), outputBucket = unique("output")
         try S3(client: client).createBucket(bucket)

@@ -58,8 +58,8 @@ struct DeployTemplateTests {
                 let resources = statement["Resource"] as? [Any] ?? []
                 #expect(!actions.contains { $0.contains("*") }, "\(name): \(actions)")
                 if resources.contains(where: { $0 as? String == "*" }) {
-                    // Actions that take no resource.
-                    #expect([["ec2:DescribeInstances"], ["ecr:GetAuthorizationToken"], ["ecs:DiscoverPollEndpoint"]].contains(actions), "\(name): \(actions) on *")
+                    // Actions without resource-level permissions in AWS's service authorization reference.
+                    #expect([["ec2:DescribeInstances"], ["ecr:GetAuthorizationToken"], ["ecs:DiscoverPollEndpoint"], ["batch:DescribeJobs"]].contains(actions), "\(name): \(actions) on *")
                 }
                 if actions.contains("iam:PassRole") {
                     passers.append(name)
@@ -121,7 +121,14 @@ struct DeployTemplateTests {
         #expect(notifications.count == 2)
         #expect(try properties(all["StarterFunction"])["Architectures"] as? [String] == ["arm64"])
         let granted = try statements(all["StarterRole"]).compactMap { $0["Action"] as? [String] }
-        #expect(granted == [["logs:CreateLogStream", "logs:PutLogEvents"], ["s3:GetObject"]])
+        #expect(granted == [["logs:CreateLogStream", "logs:PutLogEvents"], ["sqs:SendMessage"], ["s3:GetObject"]])
+        // Its dead-letter queue: the OnFailure destination after two retries, and its rules' DeadLetterConfig.
+        let invokeConfig = try properties(all["StarterEventInvokeConfig"])
+        #expect(invokeConfig["MaximumRetryAttempts"] as? Int == 2)
+        #expect(((invokeConfig["DestinationConfig"] as? [String: Any])?["OnFailure"] as? [String: Any])?["Destination"] != nil)
+        #expect(all["StarterDeadLetterQueue"]?["Type"] as? String == "AWS::SQS::Queue")
+        let ruleTarget = try #require((try properties(all["StarterRule2"])["Targets"] as? [[String: Any]])?.first)
+        #expect(ruleTarget["DeadLetterConfig"] != nil)
     } }
 
     @Test("an unknown trigger type fails instead of deploying a function nothing invokes")

@@ -11,4 +11,13 @@ extension SNS {
         }
         return arn
     }
+
+    /// Subscribes a queue (by ARN) to the topic, raw messages off: SQS gets SNS's JSON envelope.
+    public func subscribeQueue(topicARN: String, queueARN: String) throws(AWSError) {
+        var parameters = QueryParameters()
+        parameters.add("TopicArn", topicARN)
+        parameters.add("Protocol", "sqs")
+        parameters.add("Endpoint", queueARN)
+        _ = try query.call("Subscribe", parameters)
+    }
 }

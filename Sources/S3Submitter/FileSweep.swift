@@ -1,0 +1,235 @@
+import AWSCore
+import AWSServices
+import ChunkPlanning
+import ChunkStore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What one sweep did.
+public struct SweepReport: Codable, Sendable, Equatable {
+    /// Chunks decided FAILED (`<chunk id>`), from OnFailure records or deadlines.
+    public var failedChunks: [String] = []
+    /// Files moved to FAILED and announced.
+    public var failedFiles: [String] = []
+    /// Chunks sent again.
+    public var retried: [String] = []
+    /// OnFailure records read from the chunk processor's dead-letter queue and decided.
+    public var deadLetters = 0
+    /// What could not be done, one line each; the sweep goes on past them.
+    public var errors: [String] = []
+
+    public init() {}
+}
+
+/// The file pipeline's schedule (the submitter's `rate(…)` trigger): decides the chunks whose last
+/// attempt failed, so their file ends FAILED, announced once, instead of short of COMPLETE forever.
+///
+/// 1. The chunk processor's OnFailure destination (its dead-letter queue): each record is a chunk
+///    whose Lambda retries are spent; the chunk is FAILED with the function's last error, and the
+///    record deleted. (The submitter decides them because it already owns the files' state and
+///    dispatching; records it cannot read stay for `sortie dead-letters`.)
+/// 2. Every file under way: its chunks past their deadlines, by `ChunkDeadline`, checking Batch's
+///    own view (DescribeJobs) for Batch chunks: sent again within the attempts left, else FAILED.
+public struct FileSweep: Sendable {
+    public let submitter: Submitter
+    public let catalog: FeedCatalog
+    public let sqs: SQS
+    public let sns: SNS
+
+    public init(submitter: Submitter, catalog: FeedCatalog, sqs: SQS, sns: SNS) {
+        self.submitter = submitter
+        self.catalog = catalog
+        self.sqs = sqs
+        self.sns = sns
+    }
+
+    var table: JobTable { submitter.table }
+    var settings: SubmitterSettings { submitter.settings }
+    /// Lambda runs an asynchronous event at most three times (the first try and two retries).
+    static let lambdaAttempts = 3
+    /// At most this many OnFailure records are read per sweep (a Lambda invocation has a time limit).
+    static let deadLettersPerSweep = 100
+
+    public func run(now: @Sendable () -> Int64) -> SweepReport {
+        var report = SweepReport()
+        if let queue = settings.chunkDeadLetterQueue {
+            do {
+                try drain(queue, now: now, into: &report)
+            } catch {
+                report.errors.append("dead-letter queue \(queue): \(error)")
+            }
+        }
+        let files: [FileProgress]
+        do {
+            files = try table.activeFiles()
+        } catch {
+            report.errors.append("listing the files under way: \(error)")
+            return report
+        }
+        for file in files {
+            do {
+                try check(file.file.fileId, now: now(), into: &report)
+            } catch {
+                report.errors.append("file \(file.file.fileId): \(error)")
+            }
+        }
+        return report
+    }
+
+    // MARK: OnFailure records
+
+    private func drain(_ queue: String, now: () -> Int64, into report: inout SweepReport) throws {
+        var read = 0
+        while read < Self.deadLettersPerSweep {
+            let messages = try sqs.receiveMessages(queueURL: queue, maxMessages: 10, visibilitySeconds: 60)
+            guard !messages.isEmpty else { return }
+            read += messages.count
+            for message in messages {
+                guard let record = try? JSONDecoder().decode(LambdaInvocationRecord<ChunkTask>.self, from: Data(message.body.utf8)) else {
+                    report.errors.append("dead letter \(message.messageId) is not a chunk's invocation record: left for `sortie dead-letters`")
+                    continue
+                }
+                let task = record.requestPayload
+                let verdict = try table.failChunk(fileId: task.fileId, index: task.chunk.index, reason: record.failure, now: now())
+                if case .failed(let fileFailed) = verdict {
+                    report.failedChunks.append(task.chunkId)
+                    if fileFailed { try announce(task.fileId, chunk: task.chunk.index, into: &report) }
+                }
+                report.deadLetters += 1
+                try sqs.deleteMessage(queueURL: queue, receiptHandle: message.receiptHandle)
+            }
+        }
+    }
+
+    // MARK: Deadlines
+
+    private func check(_ fileId: String, now: Int64, into report: inout SweepReport) throws {
+        guard let (progress, chunks) = try table.loadProgress(fileId) else { return }
+        // A chunk decided FAILED whose file write was lost (the decider stopped in between).
+        if let decided = chunks.first(where: { $0.chunk.state == .failed && $0.attempts.decidedAt != nil }) {
+            if try table.failFile(fileId: fileId, chunk: decided.chunk.spec.index, reason: decided.chunk.reason ?? "failed", now: now) {
+                try announce(fileId, chunk: decided.chunk.spec.index, into: &report)
+            }
+            return
+        }
+        guard let feed = catalog.feed(named: progress.file.feed) else {
+            report.errors.append("file \(fileId): feed '\(progress.file.feed)' is not in the feeds document")
+            return
+        }
+        let open = chunks.filter { ![.planned, .done].contains($0.chunk.state) }
+        let jobs = try batchJobs(open.map(\.chunk))
+        var retry: [ChunkRecord] = []
+        for (chunk, attempts) in open {
+            let lambda = chunk.route == .lambda
+            let verdict = ChunkDeadline.verdict(
+                chunk, attempts, batchJob: chunk.batchContainer.flatMap { jobs[$0] },
+                limitSeconds: lambda ? settings.processorTimeoutSeconds : Int64(settings.attemptSeconds(feed)),
+                maxAttempts: lambda ? Self.lambdaAttempts : settings.batchAttempts, graceSeconds: settings.retryGraceSeconds, now: now)
+            switch verdict {
+            case .wait:
+                continue
+            case .retry:
+                if try table.requeueChunk(fileId: fileId, index: chunk.spec.index, sawAttempts: attempts.attempts, sawState: chunk.state, now: now) {
+                    var planned = chunk
+                    planned.state = .planned
+                    retry.append(planned)
+                }
+            case .fail(let reason):
+                guard case .failed(let fileFailed) = try table.failChunk(fileId: fileId, index: chunk.spec.index, reason: reason, now: now) else { continue }
+                report.failedChunks.append(chunk.chunkId)
+                if fileFailed { try announce(fileId, chunk: chunk.spec.index, into: &report) }
+            }
+        }
+        guard !retry.isEmpty else { return }
+        _ = try Dispatcher(lambda: submitter.lambda, batch: submitter.batch, table: table, settings: settings)
+            .dispatch(progress.file, feed: feed, chunks: retry)
+        report.retried += retry.map(\.chunkId)
+    }
+
+    /// Batch's view of the chunks' jobs, by `ChunkRecord.batchContainer`; jobs Batch does not list are absent.
+    private func batchJobs(_ chunks: [ChunkRecord]) throws(AWSError) -> [String: ChunkDeadline.BatchJob] {
+        let ids = Array(Set(chunks.compactMap(\.batchContainer))).sorted()
+        var jobs: [String: ChunkDeadline.BatchJob] = [:]
+        var start = 0
+        while start < ids.count {
+            let page = Array(ids[start..<min(start + 100, ids.count)])
+            for job in try submitter.batch.describeJobs(page) {
+                let lastAttempt = job.attempts?.last
+                let detail = [job.statusReason, lastAttempt?.statusReason, lastAttempt?.container?.reason,
+                              lastAttempt?.container?.exitCode.map { "exit code \($0)" }].compactMap { $0 }
+                // An array child answers as `<job id>:<index>`, as it was asked for.
+                jobs[job.jobId] = ChunkDeadline.BatchJob(
+                    status: job.status, reason: detail.isEmpty ? nil : detail.joined(separator: "; ") + " after \(job.attempts?.count ?? 0) attempt(s)")
+            }
+            start += page.count
+        }
+        return jobs
+    }
+
+    // MARK: The notification
+
+    private func announce(_ fileId: String, chunk index: Int, into report: inout SweepReport) throws {
+        report.failedFiles.append(fileId)
+        guard let topic = settings.alertTopic else { return }
+        guard let (progress, chunks) = try table.loadProgress(fileId) else { return }
+        let message = FileFailure(progress: progress, chunks: chunks, index: index, feed: catalog.feed(named: progress.file.feed), settings: settings)
+        do {
+            try sns.publish(.init(
+                topicArn: topic, message: message.text, subject: message.subject,
+                attributes: ["fileId": fileId, "feed": progress.file.feed, "state": FileRecord.State.failed.rawValue]))
+        } catch {
+            // The decision stands; a lost notification must not undo it.
+            report.errors.append("could not announce file \(fileId) on \(topic): \(error)")
+        }
+    }
+}
+
+extension ChunkRecord {
+    /// How DescribeJobs names the chunk's container: the job, or `<job id>:<index>` for an array child.
+    var batchContainer: String? {
+        guard let batchJobId else { return nil }
+        return batchArrayIndex.map { "\(batchJobId):\($0)" } ?? batchJobId
+    }
+}
+
+/// A failed file's announcement: the file, the chunk, the reason, where its rejects and logs are,
+/// and how to re-run it.
+struct FileFailure {
+    var subject: String
+    var text: String
+
+    init(progress: FileProgress, chunks: [(chunk: ChunkRecord, attempts: ChunkAttempts)], index: Int, feed: Feed?, settings: SubmitterSettings) {
+        let file = progress.file
+        let object = "s3://\(file.object.bucket)/\(file.object.key)"
+        let done = chunks.filter { $0.chunk.state == .done }.count
+        let failed = chunks.filter { $0.chunk.state == .failed && $0.attempts.decidedAt != nil }
+        let entry = chunks.first { $0.chunk.spec.index == index }
+        // SNS subjects: at most 100 ASCII characters, no line breaks.
+        subject = String("Sortie: file \(file.object.key) FAILED".unicodeScalars.filter { $0.isASCII && $0 != "\n" && $0 != "\r" }.prefix(100).map(Character.init))
+        var lines = [
+            "File \(object) (file \(file.fileId), feed \(file.feed)) FAILED: \(done) of \(chunks.count) chunks done, \(max(failed.count, 1)) failed.",
+        ]
+        if let (chunk, attempts) = entry {
+            lines.append("Chunk: \(chunk.chunkId), records \(chunk.spec.firstRecord)..<\(chunk.spec.firstRecord + chunk.spec.recordCount), \(chunk.route.rawValue), \(attempts.attempts) attempt(s)")
+            lines.append("Reason: \(chunk.reason ?? progress.failedReason ?? "unknown")")
+            if let feed {
+                lines.append("Rejects: s3://\(feed.rejects.bucket)/\(feed.rejects.prefix)\(file.fileId)/ (\(chunk.chunkId).rejects.jsonl once the chunk completes; the other chunks' as they do)")
+            }
+            switch chunk.route {
+            case .lambda:
+                let request = attempts.owner.map { ", request \($0)" } ?? ""
+                lines.append("Logs: CloudWatch Logs group /aws/lambda/\(settings.processorFunction.split(separator: ":").last ?? "")\(request)")
+            case .batch:
+                lines.append("Logs: AWS Batch job \(chunk.batchContainer ?? attempts.owner ?? "?"), CloudWatch Logs group /aws/batch/job")
+            }
+        }
+        for other in failed where other.chunk.spec.index != index {
+            lines.append("Also failed: \(other.chunk.chunkId): \(other.chunk.reason ?? "")")
+        }
+        lines.append("Re-run its failed chunks: sortie redrive \(file.fileId)")
+        text = lines.joined(separator: "\n")
+    }
+}

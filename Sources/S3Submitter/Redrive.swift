@@ -1,0 +1,44 @@
+import AWSCore
+import ChunkPlanning
+import ChunkStore
+
+/// What `sortie redrive FILE` got back from the submitter.
+public struct RedriveOutcome: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        /// The failed chunks were sent again.
+        case redriven
+        /// Nothing failed: the file is in `state` (a repeated redrive finds it DISPATCHED or COMPLETE).
+        case nothing
+    }
+
+    public var fileId: String
+    public var status: Status
+    public var state: String
+    /// The chunks sent again, by index.
+    public var chunks: [Int]
+    public var batchJobs: [String]
+}
+
+extension Submitter {
+    /// Re-runs a FAILED file's failed chunks, and only those, as they were first dispatched (Lambda
+    /// or Batch by their size). Idempotent: the chunks are made PLANNED by conditional writes, a
+    /// chunk is dispatched only from PLANNED, and a second redrive finds the file under way.
+    public func redrive(fileId: String, catalog: FeedCatalog, now: Int64) throws -> RedriveOutcome {
+        switch try table.startRedrive(fileId: fileId, now: now) {
+        case .missing:
+            throw SubmitterFailure(errorType: "Sortie.NoSuchFile", description: "the job table \(table.tableName) has no file \(fileId)")
+        case .nothing(let state):
+            return RedriveOutcome(fileId: fileId, status: .nothing, state: state.rawValue, chunks: [], batchJobs: [])
+        case .ready(let indexes):
+            guard let (file, chunks) = try table.loadFile(fileId) else {
+                throw SubmitterFailure(errorType: "Sortie.NoSuchFile", description: "file \(fileId) went while it was redriven")
+            }
+            guard let feed = catalog.feed(named: file.feed) else {
+                throw SubmitterFailure(errorType: "Sortie.NoSuchFeed", description: "file \(fileId): feed '\(file.feed)' is not in the feeds document")
+            }
+            let jobs = try Dispatcher(lambda: lambda, batch: batch, table: table, settings: settings).dispatch(file, feed: feed, chunks: chunks)
+            try table.markFileDispatched(fileId: fileId)
+            return RedriveOutcome(fileId: fileId, status: .redriven, state: FileRecord.State.dispatched.rawValue, chunks: indexes, batchJobs: jobs)
+        }
+    }
+}
