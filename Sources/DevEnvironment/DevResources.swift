@@ -64,8 +64,10 @@ public struct DevResources: Sendable, Equatable {
         names.topic(topicARN)
         names["ArtifactBucket"] = bucket
         names["JobLogBucket"] = bucket
-        if let batchQueue { names["ChunkJobQueue"] = batchQueue }
-        if let batchDefinition { names["ChunkJobDefinition"] = batchDefinition }
+        if let chunkJob {
+            names["ChunkJobQueue"] = chunkJob.queue
+            names["ChunkJobDefinition"] = chunkJob.name
+        }
         return names
     }
 
