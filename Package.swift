@@ -110,6 +110,9 @@ let package = Package(
         // Turning S3 events into plans, Lambda invocations and Batch jobs.
         .target(name: "S3Submitter", dependencies: ["ChunkStore", "ChunkPlanning", "RecordFormats"]),
 
+        // Record files of any size generated on demand, and S3's object reads of them on loopback (tests and benchmarks).
+        .target(name: "SimulatedObjects", dependencies: ["LoopbackHTTP", "RecordFormats", "CZlib"]),
+
         .executableTarget(name: "EchoFunction", dependencies: ["LambdaRuntime"]),
         .executableTarget(name: "S3SubmitterFunction", dependencies: ["LambdaRuntime", "S3Submitter"]),
         .executableTarget(name: "ChunkProcessorFunction", dependencies: ["LambdaRuntime", "ChunkProcessing"]),
@@ -146,7 +149,7 @@ let package = Package(
         .testTarget(name: "RecordFormatsTests", dependencies: ["RecordFormats", "ChunkPlanning"]),
         .testTarget(name: "ChunkTests", dependencies: [
             "ChunkProcessing", "S3Submitter", "ChunkStore", "AWSServices", "LocalRuntime", "LoopbackHTTP", "SortieTestSupport",
-            "S3SubmitterFunction", "ChunkProcessorFunction",
+            "S3SubmitterFunction", "ChunkProcessorFunction", "SimulatedObjects",
         ]),
         .testTarget(name: "DevTests", dependencies: [
             "DevEnvironment", "SortieModel", "AWSCore", "AWSServices", "SortieTestSupport",

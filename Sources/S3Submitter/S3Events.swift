@@ -19,14 +19,16 @@ public struct ObjectCreated: Sendable, Equatable {
 }
 
 /// The submitter's event: an S3 event notification (`Records[]`, keys URL-encoded with `+` for
-/// spaces) or EventBridge's `Object Created` (keys as they are).
+/// spaces), EventBridge's `Object Created` (keys as they are), or its own continuation of a
+/// file's planning (`sortieContinuation`).
 public struct SubmitterEvent: Decodable, Sendable {
     /// The created objects, and the records that are not object creations (with why).
     public var objects: [ObjectCreated]
     public var ignored: [String]
+    public var continuation: PlanningContinuation?
 
     enum CodingKeys: String, CodingKey {
-        case records = "Records", detailType = "detail-type", source, detail
+        case records = "Records", detailType = "detail-type", source, detail, continuation = "sortieContinuation"
     }
 
     struct Bucket: Decodable { var name: String }
@@ -65,6 +67,10 @@ public struct SubmitterEvent: Decodable, Sendable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         objects = []
         ignored = []
+        if let continuation = try container.decodeIfPresent(PlanningContinuation.self, forKey: .continuation) {
+            self.continuation = continuation
+            return
+        }
         if let records = try container.decodeIfPresent([Record].self, forKey: .records) {
             for (index, record) in records.enumerated() {
                 guard record.eventSource == "aws:s3", let name = record.eventName, name.hasPrefix("ObjectCreated:"), let s3 = record.s3 else {

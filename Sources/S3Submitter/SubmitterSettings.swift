@@ -28,6 +28,14 @@ public struct SubmitterSettings: Sendable {
     public var recordTTLDays: Int64 = 30
     /// `READ_PART_BYTES`: the size of each ranged GET while counting (8 MiB).
     public var partSize: Int64 = 8 << 20
+    /// `READ_AHEAD`: ranged GETs in flight while planning (4); memory holds about this many parts.
+    public var readAhead = 4
+    /// `PLAN_CHECKPOINT_BYTES`: the longest stretch of a file's stream planned between checkpoints (256 MiB).
+    public var checkpointBytes: Int64 = 256 << 20
+    /// `PLAN_MARGIN_SECONDS`: planning hands over to a fresh invocation once less time than this is left (60).
+    public var planningMargin: Int64 = 60
+    /// `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda): this function, invoked to go on planning a file.
+    public var submitterFunction: String?
 
     public init(tableName: String, processorFunction: String, batchJobQueue: String, batchJobDefinition: String) {
         self.tableName = tableName
@@ -54,6 +62,10 @@ public struct SubmitterSettings: Sendable {
         result.skipDirectoryMarkers = (settings["SKIP_DIRECTORY_MARKERS"] ?? "true").lowercased() != "false"
         result.recordTTLDays = try settings.integer("RECORD_TTL_DAYS", default: 30, minimum: 1)
         result.partSize = try settings.integer("READ_PART_BYTES", default: result.partSize, minimum: 1)
+        result.readAhead = Int(try settings.integer("READ_AHEAD", default: 4, minimum: 1))
+        result.checkpointBytes = try settings.integer("PLAN_CHECKPOINT_BYTES", default: result.checkpointBytes, minimum: 1)
+        result.planningMargin = try settings.integer("PLAN_MARGIN_SECONDS", default: result.planningMargin, minimum: 0)
+        result.submitterFunction = settings["AWS_LAMBDA_FUNCTION_NAME"]
         return result
     }
 

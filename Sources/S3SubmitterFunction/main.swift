@@ -32,6 +32,13 @@ struct SubmitterHandler: LambdaHandler {
     }
 
     func handle(_ event: SubmitterEvent, context: LambdaContext) throws -> SubmitterResponse {
+        if let continuation = event.continuation {
+            let outcome = try submitter().plan(
+                fileId: continuation.fileId, generation: continuation.generation, feeds: environment.catalog,
+                started: Lambda.nowMilliseconds(), deadline: context.deadlineMilliseconds)
+            context.logger.info("\(continuation.fileId) generation \(continuation.generation): \(outcome.status.rawValue), \(outcome.records ?? 0) records, \(outcome.chunks ?? 0) chunks so far")
+            return SubmitterResponse(files: [outcome], ignored: [])
+        }
         var files: [FileOutcome] = []
         for object in event.objects {
             let feed: Feed
@@ -43,15 +50,18 @@ struct SubmitterHandler: LambdaHandler {
                 files.append(FileOutcome(bucket: object.bucket, key: object.key, status: .skipped, reason: reason))
                 continue
             }
-            let client = try environment.client.get()
-            let submitter = Submitter(
-                s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client),
-                table: JobTable(dynamoDB: DynamoDB(client: client), tableName: settings.tableName), settings: settings)
-            let outcome = try submitter.submit(object, feed: feed, now: Lambda.nowMilliseconds(), deadline: context.deadlineMilliseconds)
+            let outcome = try submitter().submit(object, feed: feed, now: Lambda.nowMilliseconds(), deadline: context.deadlineMilliseconds)
             context.logger.info("s3://\(object.bucket)/\(object.key): \(outcome.status.rawValue) \(outcome.fileId ?? "")")
             files.append(outcome)
         }
         return SubmitterResponse(files: files, ignored: event.ignored)
+    }
+
+    private func submitter() throws(AWSError) -> Submitter {
+        let client = try environment.client.get()
+        return Submitter(
+            s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client),
+            table: JobTable(dynamoDB: DynamoDB(client: client), tableName: settings.tableName), settings: settings)
     }
 }
 
