@@ -75,8 +75,15 @@ extension Submitter {
         do {
             return try run.go(from: state, format: format, hasHeader: feed.hasHeader, outcome: outcome)
         } catch {
-            guard (error as? AWSError)?.code == "PreconditionFailed" else { throw error }
-            return try fail(file, outcome, reason: "the object changed while it was planned: a read with If-Match \(file.object.eTag) was refused", now: started)
+            // What another try cannot mend stops the file; anything else fails the invocation, for Lambda to retry.
+            if (error as? AWSError)?.code == "PreconditionFailed" {
+                return try fail(file, outcome, reason: "the object changed while it was planned: a read with If-Match \(file.object.eTag) was refused", now: started)
+            }
+            if let broken = error as? GzipError, broken.kind != .resources {
+                return try fail(file, outcome, reason: broken.description, now: started)
+            }
+            if let header = error as? HeaderError { return try fail(file, outcome, reason: header.description, now: started) }
+            throw error
         }
     }
 

@@ -32,8 +32,9 @@ public struct SubmitterSettings: Sendable {
     public var readAhead = 4
     /// `PLAN_CHECKPOINT_BYTES`: the longest stretch of a file's stream planned between checkpoints (256 MiB).
     public var checkpointBytes: Int64 = 256 << 20
-    /// `PLAN_MARGIN_SECONDS`: planning hands over to a fresh invocation once less time than this is left (60).
-    public var planningMargin: Int64 = 60
+    /// `PLAN_MARGIN_SECONDS`: planning hands over to a fresh invocation once less time than this is left (30):
+    /// enough for the part being read, its chunks' dispatch and the checkpoint.
+    public var planningMargin: Int64 = 30
     /// `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda): this function, invoked to go on planning a file.
     public var submitterFunction: String?
 
