@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "s3-submitter", targets: ["S3SubmitterFunction"]),
         .executable(name: "chunk-processor", targets: ["ChunkProcessorFunction"]),
         .executable(name: "chunk-bench", targets: ["ChunkBench"]),
+        .executable(name: "planning-bench", targets: ["PlanningBench"]),
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
     ],
     dependencies: [
@@ -129,6 +130,9 @@ let package = Package(
         .executableTarget(name: "LauncherBench", dependencies: ["Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport"], path: "bench/LauncherBench"),
         .executableTarget(name: "ReactorBench", dependencies: ["Reactor", "ReactorTestSupport", "Launcher", "SortieModel", "AWSCore", "AWSServices", "SortieTestSupport"], path: "bench/ReactorBench"),
         .executableTarget(name: "ChunkBench", dependencies: ["ChunkProcessing", "RecordFormats", "CZlib"], path: "bench/ChunkBench"),
+        .executableTarget(
+            name: "PlanningBench", dependencies: ["S3Submitter", "ChunkStore", "SimulatedObjects", "LocalAWS", "SortieTestSupport", "AWSCore", "AWSServices"],
+            path: "bench/PlanningBench"),
 
         // Test-only function that reports its context, sleeps, logs and fails on request.
         .executableTarget(name: "RuntimeProbe", dependencies: ["LambdaRuntime"], path: "Tests/Fixtures/RuntimeProbe"),
