@@ -20,7 +20,8 @@ let package = Package(
         .executable(name: "s3-submitter", targets: ["S3SubmitterFunction"]),
         .executable(name: "chunk-processor", targets: ["ChunkProcessorFunction"]),
         .executable(name: "chunk-bench", targets: ["ChunkBench"]),
-        .executable(name: "sortie-fuzz", targets: ["SortieFuzz"]),
+            "ChunkProcessing", "S3Submitter", "ChunkStore", "AWSServices", "LocalRuntime", "LoopbackHTTP", "SortieTestSupport", "DevEnvironment",
+            "S3SubmitterFunction", "ChunkProcessorFunction", "SimulatedObjects",
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
     ],
     dependencies: [
@@ -111,6 +112,9 @@ let package = Package(
         // Turning S3 events into plans, Lambda invocations and Batch jobs.
         .target(name: "S3Submitter", dependencies: ["ChunkStore", "ChunkPlanning", "RecordFormats"]),
 
+        // Record files of any size generated on demand, and S3's object reads of them on loopback (tests and benchmarks).
+        .target(name: "SimulatedObjects", dependencies: ["LoopbackHTTP", "RecordFormats", "CZlib"]),
+
         .executableTarget(name: "EchoFunction", dependencies: ["LambdaRuntime"]),
         .executableTarget(name: "S3SubmitterFunction", dependencies: ["LambdaRuntime", "S3Submitter"]),
         .executableTarget(name: "ChunkProcessorFunction", dependencies: ["LambdaRuntime", "ChunkProcessing"]),
@@ -127,12 +131,8 @@ let package = Package(
         .executableTarget(name: "LauncherBench", dependencies: ["Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport"], path: "bench/LauncherBench"),
         .executableTarget(name: "ReactorBench", dependencies: ["Reactor", "ReactorTestSupport", "Launcher", "SortieModel", "AWSCore", "AWSServices", "SortieTestSupport"], path: "bench/ReactorBench"),
         .executableTarget(name: "ChunkBench", dependencies: ["ChunkProcessing", "RecordFormats", "CZlib"], path: "bench/ChunkBench"),
-        // Every decoder fed by the outside world as a fuzz target; bench/fuzz.sh runs them under libFuzzer.
-        .target(name: "FuzzTargets", dependencies: [
-            "SortieModel", "JobSpecYAML", "Reactor", "S3Submitter", "ChunkPlanning", "ChunkProcessing", "RecordFormats",
-            "AWSCore", "AWSServices", "CurlHTTP",
-        ], path: "bench/FuzzTargets"),
-        .executableTarget(name: "SortieFuzz", dependencies: ["FuzzTargets"], path: "bench/Fuzz"),
+            "ChunkProcessing", "S3Submitter", "ChunkStore", "AWSServices", "LocalRuntime", "LoopbackHTTP", "SortieTestSupport", "DevEnvironment",
+            "S3SubmitterFunction", "ChunkProcessorFunction", "SimulatedObjects",
 
         // Test-only function that reports its context, sleeps, logs and fails on request.
         .executableTarget(name: "RuntimeProbe", dependencies: ["LambdaRuntime"], path: "Tests/Fixtures/RuntimeProbe"),
@@ -154,7 +154,7 @@ let package = Package(
         .testTarget(name: "RecordFormatsTests", dependencies: ["RecordFormats", "ChunkPlanning"]),
         .testTarget(name: "ChunkTests", dependencies: [
             "ChunkProcessing", "S3Submitter", "ChunkStore", "AWSServices", "LocalRuntime", "LoopbackHTTP", "SortieTestSupport", "DevEnvironment",
-            "S3SubmitterFunction", "ChunkProcessorFunction",
+            "S3SubmitterFunction", "ChunkProcessorFunction", "SimulatedObjects",
         ]),
         .testTarget(name: "DevTests", dependencies: [
             "DevEnvironment", "SortieModel", "AWSCore", "AWSServices", "SortieTestSupport",

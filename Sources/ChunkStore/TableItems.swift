@@ -12,6 +12,10 @@ import Foundation
 /// partition (`sk = CHUNK#00000`…), so one Query follows a file to the end.
 public struct FileRecord: Sendable, Equatable {
     public enum State: String, Sendable {
+        /// Being planned: its chunks are dispatched as they are cut, over one or more invocations.
+        case planning = "PLANNING"
+        /// Planning stopped for good (the object changed, or could not be read): see `reason`.
+        case failed = "FAILED"
         /// Planned, chunks not all dispatched yet.
         case planned = "PLANNED"
         /// Every chunk handed to Lambda or Batch.
@@ -111,6 +115,8 @@ enum Keys {
     static let chunkPrefix = "CHUNK#"
     static func event(_ eventId: String) -> String { "S3EVENT#\(eventId)" }
     static let eventSort = "EVENT"
+    /// A file's planning checkpoint: one item, overwritten at each checkpoint.
+    static let planningSort = "PLANNING"
 }
 
 extension FileRecord {

@@ -78,7 +78,10 @@ public final class LoopbackHTTPServer: Sendable {
                         headers: requestHead.headers.map { ($0.name, $0.value) }, body: Array(body.readableBytesView))
                     let response = await handler(request)
                     var headers = NIOHTTP1.HTTPHeaders(response.headers)
-                    headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
+                    // A HEAD answer has no body but tells the length a GET would have, when the handler gives it.
+                    if requestHead.method != .HEAD || !headers.contains(name: "Content-Length") {
+                        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
+                    }
                     if !requestHead.isKeepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
                     let status = HTTPResponseStatus(statusCode: response.status)
                     try await outbound.write(contentsOf: [

@@ -2,7 +2,8 @@ import ChunkPlanning
 import ChunkStore
 import RecordFormats
 
-/// Plans an object in one streamed pass: ranged GETs, inflated on the way when it is gzip.
+/// Scans an object into a planner in one streamed pass from its start or from a checkpoint:
+/// ranged GETs, inflated on the way when it is gzip.
 struct FileScan {
     let reader: ObjectReader
     /// How far apart a gzip file's access points are at least: a chunk is entered about this much
@@ -10,34 +11,48 @@ struct FileScan {
     /// windows chunks keep are packed and stored, so closer ones would cost inflate stops, not space.
     static let accessPointSpacing: Int64 = 1 << 20
 
-    func plan(_ object: ObjectRef, format: RecordFormat, hasHeader: Bool, limits: ChunkLimits) throws -> FilePlan {
-        let compressed = try isGzip(object)
-        var planner = ChunkPlanner(format: format, hasHeader: hasHeader, limits: limits, compressed: compressed)
-        let whole: Range<Int64> = 0..<object.size
+    /// Feeds the planner from `checkpoint` (nil: the first byte), calling `afterPart` after each
+    /// part read; it returns false to stop there. Returns true when the object was read to its end.
+    func scan(
+        _ object: ObjectRef, compressed: Bool, from checkpoint: PlanCheckpoint?, into planner: inout ChunkPlanner,
+        afterPart: (inout ChunkPlanner) throws -> Bool
+    ) throws -> Bool {
+        var going = true
         if compressed {
-            var inflater = try GzipInflater(accessPointSpacing: Self.accessPointSpacing)
-            try reader.read(object, range: whole) { part in
+            // Inflating can only start at a member or an access point: from there, output before the checkpoint is dropped.
+            let entry = checkpoint?.entry ?? .fileStart
+            let target = checkpoint?.offset ?? 0
+            var streamOffset = entry.decompressedOffset
+            var inflater = try GzipInflater(start: entry, accessPointSpacing: Self.accessPointSpacing)
+            try reader.read(object, range: entry.compressedOffset..<object.size) { part in
                 _ = try part.withUnsafeBytes { bytes in
                     try inflater.inflate(bytes) { piece in
-                        try planner.feed(piece)
+                        let skip = Int(min(max(target - streamOffset, 0), Int64(piece.bytes.count)))
+                        streamOffset += Int64(piece.bytes.count)
+                        guard skip < piece.bytes.count else { return true }
+                        var rest = piece
+                        rest.bytes = UnsafeRawBufferPointer(rebasing: piece.bytes[skip...])
+                        try planner.feed(rest)
                         return true
                     }
                 }
-                return true
+                going = try afterPart(&planner)
+                return going
             }
-            // A stream cut short fails the plan here, before any chunk is dispatched.
-            try inflater.finish()
+            // A stream cut short fails the plan here, before it is finished.
+            if going { try inflater.finish() }
         } else {
-            try reader.read(object, range: whole) { part in
+            try reader.read(object, range: (checkpoint?.offset ?? 0)..<object.size) { part in
                 try part.withUnsafeBytes { try planner.feed($0) }
-                return true
+                going = try afterPart(&planner)
+                return going
             }
         }
-        return try planner.finish()
+        return going
     }
 
     /// Compression is told by content, not by name: one tiny GET of the first two bytes.
-    private func isGzip(_ object: ObjectRef) throws -> Bool {
+    func isGzip(_ object: ObjectRef) throws -> Bool {
         guard object.size >= 2 else { return false }
         var prefix: [UInt8] = []
         try reader.read(object, range: 0..<2) { part in

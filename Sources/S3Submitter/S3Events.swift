@@ -19,7 +19,8 @@ public struct ObjectCreated: Sendable, Equatable {
 }
 
 /// The submitter's event: an S3 event notification (`Records[]`, keys URL-encoded with `+` for
-/// spaces) or EventBridge's `Object Created` (keys as they are).
+/// spaces), EventBridge's `Object Created` (keys as they are), or its own continuation of a
+/// file's planning (`sortieContinuation`).
 ///
 /// Besides: the sweep's schedule (an EventBridge `Scheduled Event`, see `FileSweep`) and
 /// `{"redrive": "<file id>"}` from `sortie redrive`.
@@ -31,9 +32,10 @@ public struct SubmitterEvent: Decodable, Sendable {
     public var sweep = false
     /// The file whose failed chunks to run again.
     public var redrive: String?
+    public var continuation: PlanningContinuation?
 
     enum CodingKeys: String, CodingKey {
-        case records = "Records", detailType = "detail-type", source, detail, redrive
+        case records = "Records", detailType = "detail-type", source, detail, redrive, continuation = "sortieContinuation"
     }
 
     struct Bucket: Decodable { var name: String }
@@ -72,6 +74,10 @@ public struct SubmitterEvent: Decodable, Sendable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         objects = []
         ignored = []
+        if let continuation = try container.decodeIfPresent(PlanningContinuation.self, forKey: .continuation) {
+            self.continuation = continuation
+            return
+        }
         if let records = try container.decodeIfPresent([Record].self, forKey: .records) {
             for (index, record) in records.enumerated() {
                 guard record.eventSource == "aws:s3", let name = record.eventName, name.hasPrefix("ObjectCreated:"), let s3 = record.s3 else {

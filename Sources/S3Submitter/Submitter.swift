@@ -15,6 +15,10 @@ public struct FileOutcome: Codable, Sendable, Equatable {
         case skipped
         /// The object changed (or went) since the event: a newer upload has its own event.
         case superseded
+        /// Planned this far, then handed to a fresh invocation (`records` and `chunks` so far).
+        case continued
+        /// Planning stopped for good (`reason`): the object changed while it was planned.
+        case failed
     }
 
     public var bucket: String
@@ -86,7 +90,7 @@ public struct Submitter: Sendable {
             throw SubmitterFailure(errorType: "Sortie.FileBusy", description: "\(fileId) is being submitted by another delivery (lease until \(leaseUntil)); retry later")
         }
         do {
-            let outcome = try planAndDispatch(ref, fileId: fileId, sequencer: object.sequencer ?? "", feed: feed, now: now, expiresAt: expiresAt)
+            let outcome = try planAndDispatch(ref, fileId: fileId, sequencer: object.sequencer ?? "", feed: feed, now: now, deadline: deadline, expiresAt: expiresAt)
             try table.finishEvent(eventId: fileId)
             return outcome
         } catch {
@@ -96,7 +100,7 @@ public struct Submitter: Sendable {
     }
 
     /// The object's metadata, or nil when it was deleted since the event.
-    private func headIfPresent(_ object: ObjectCreated) throws(AWSError) -> S3.ObjectMetadata? {
+    func headIfPresent(_ object: ObjectCreated) throws(AWSError) -> S3.ObjectMetadata? {
         do {
             return try s3.headObject(bucket: object.bucket, key: object.key)
         } catch {
@@ -105,32 +109,16 @@ public struct Submitter: Sendable {
         }
     }
 
-    private func planAndDispatch(_ ref: ObjectRef, fileId: String, sequencer: String, feed: Feed, now: Int64, expiresAt: Int64) throws -> FileOutcome {
-        // A resumed delivery finds the plan of the one that failed: the same object, the same plan.
-        var stored = try table.loadFile(fileId)
-        if stored == nil {
-            guard let format = feed.recordFormat else { throw FeedError(feed: feed.name, reason: "unknown format '\(feed.format)'") }
-            let plan = try FileScan(reader: ObjectReader(s3: s3, partSize: settings.partSize))
-                .plan(ref, format: format, hasHeader: feed.hasHeader, limits: settings.limits)
-            let file = FileRecord(fileId: fileId, object: ref, sequencer: sequencer, feed: feed.name, plan: plan, state: .planned, createdAt: now, expiresAt: expiresAt)
-            let routes = plan.chunks.map { Dispatcher.route($0, threshold: settings.threshold) }
-            try table.savePlan(file, routes: routes)
-            stored = try table.loadFile(fileId)
+    private func planAndDispatch(_ ref: ObjectRef, fileId: String, sequencer: String, feed: Feed, now: Int64, deadline: Int64, expiresAt: Int64) throws -> FileOutcome {
+        // A retried delivery finds the file begun: planning goes on from its latest checkpoint.
+        if try table.fileItem(fileId) == nil {
+            let compressed = try FileScan(reader: ObjectReader(s3: s3, partSize: settings.partSize)).isGzip(ref)
+            let file = FileRecord(
+                fileId: fileId, object: ref, sequencer: sequencer, feed: feed.name,
+                plan: FilePlan(records: 0, columns: nil, bytes: 0, compressed: compressed, chunks: []), state: .planning, createdAt: now, expiresAt: expiresAt)
+            try table.startPlanning(file)
         }
-        guard let (file, chunks) = stored else {
-            throw SubmitterFailure(errorType: "Sortie.PlanLost", description: "\(fileId): the plan just written cannot be read back")
-        }
-        let jobs = try Dispatcher(lambda: lambda, batch: batch, table: table, settings: settings).dispatch(file, feed: feed, chunks: chunks)
-        try table.markFileDispatched(fileId: fileId)
-
-        var outcome = FileOutcome(bucket: ref.bucket, key: ref.key, status: .submitted)
-        outcome.fileId = fileId
-        outcome.records = file.plan.records
-        outcome.chunks = chunks.count
-        outcome.lambdaChunks = chunks.filter { $0.route == .lambda }.count
-        outcome.batchChunks = chunks.filter { $0.route == .batch }.count
-        outcome.batchJobs = jobs
-        return outcome
+        return try plan(fileId: fileId, generation: 0, feeds: FeedCatalog(feeds: [feed]), started: now, deadline: deadline)
     }
 }
 

@@ -40,6 +40,15 @@ public struct SubmitterSettings: Sendable {
     /// `CHUNK_RETRY_GRACE_SECONDS`: how long after an attempt's end or deadline Lambda's or Batch's
     /// own retry may take to begin before the sweep steps in (360: Lambda waits up to 3 minutes).
     public var retryGraceSeconds: Int64 = 360
+    /// `READ_AHEAD`: ranged GETs in flight while planning (4); memory holds about this many parts.
+    public var readAhead = 4
+    /// `PLAN_CHECKPOINT_BYTES`: the longest stretch of a file's stream planned between checkpoints (256 MiB).
+    public var checkpointBytes: Int64 = 256 << 20
+    /// `PLAN_MARGIN_SECONDS`: planning hands over to a fresh invocation once less time than this is left (30):
+    /// enough for the part being read, its chunks' dispatch and the checkpoint.
+    public var planningMargin: Int64 = 30
+    /// `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda): this function, invoked to go on planning a file.
+    public var submitterFunction: String?
 
     public init(tableName: String, processorFunction: String, batchJobQueue: String, batchJobDefinition: String) {
         self.tableName = tableName
@@ -70,6 +79,10 @@ public struct SubmitterSettings: Sendable {
         result.alertTopic = settings["SORTIE_ALERT_TOPIC"]
         result.processorTimeoutSeconds = try settings.integer("CHUNK_PROCESSOR_TIMEOUT_SECONDS", default: 900, minimum: 1)
         result.retryGraceSeconds = try settings.integer("CHUNK_RETRY_GRACE_SECONDS", default: 360, minimum: 0)
+        result.readAhead = Int(try settings.integer("READ_AHEAD", default: 4, minimum: 1))
+        result.checkpointBytes = try settings.integer("PLAN_CHECKPOINT_BYTES", default: result.checkpointBytes, minimum: 1)
+        result.planningMargin = try settings.integer("PLAN_MARGIN_SECONDS", default: result.planningMargin, minimum: 0)
+        result.submitterFunction = settings["AWS_LAMBDA_FUNCTION_NAME"]
         return result
     }
 

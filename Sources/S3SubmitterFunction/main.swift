@@ -56,6 +56,13 @@ struct SubmitterHandler: LambdaHandler {
             context.logger.info("redrive \(fileId): \(outcome.status.rawValue) \(outcome.chunks)")
             return SubmitterResponse(redrive: outcome)
         }
+        if let continuation = event.continuation {
+            let outcome = try submitter().plan(
+                fileId: continuation.fileId, generation: continuation.generation, feeds: environment.catalog,
+                started: Lambda.nowMilliseconds(), deadline: context.deadlineMilliseconds)
+            context.logger.info("\(continuation.fileId) generation \(continuation.generation): \(outcome.status.rawValue), \(outcome.records ?? 0) records, \(outcome.chunks ?? 0) chunks so far")
+            return SubmitterResponse(files: [outcome], ignored: [])
+        }
         var files: [FileOutcome] = []
         for object in event.objects {
             let feed: Feed
@@ -72,6 +79,13 @@ struct SubmitterHandler: LambdaHandler {
             files.append(outcome)
         }
         return SubmitterResponse(files: files, ignored: event.ignored)
+    }
+
+    private func submitter() throws(AWSError) -> Submitter {
+        let client = try environment.client.get()
+        return Submitter(
+            s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client),
+            table: JobTable(dynamoDB: DynamoDB(client: client), tableName: settings.tableName), settings: settings)
     }
 }
 

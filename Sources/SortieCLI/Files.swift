@@ -39,6 +39,11 @@ struct FileProgress: ParsableCommand {
                 if waiting.wait { progress.finish("file \(fileId) COMPLETE") }
                 return try show(file, chunks)
             }
+            if waiting.wait && file.state == .failed {
+                // A file whose planning stopped (object replaced, truncated) will not complete: no use waiting.
+                try show(file, chunks)
+                throw CommandFailure("file \(fileId) FAILED: its planning stopped (the file item's error says why)")
+            }
             guard ContinuousClock.now < deadline else {
                 progress.close()
                 Progress.standardError("Error: gave up after \(waiting.timeout)s: file \(fileId) is \(file.state.rawValue), \(chunks.filter { $0.state == .done }.count) of \(chunks.count) chunks done\n")

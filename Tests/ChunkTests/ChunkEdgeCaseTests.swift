@@ -137,18 +137,25 @@ struct ChunkEdgeCaseTests {
         let cut = Array(whole.prefix(whole.count / 2))
         let cutETag = try await blocking { try world.upload("incoming/cut.csv.gz", cut) }
         let submitter = try await startFunction("s3-submitter", environment: environment)
-        let failed = await submitter.invoke(InvocationRequest(payload: world.notification(key: "incoming/cut.csv.gz", eTag: cutETag, size: cut.count, sequencer: "01"), timeout: .seconds(60)))
-        guard case .functionError(_, _, let body) = failed else {
-            Issue.record("expected the plan to fail, got \(failed)")
-            return
-        }
-        #expect(String(decoding: body, as: UTF8.self).contains("truncated"))
-        #expect(capture.invocations.isEmpty, "nothing is dispatched from a broken file")
+        // Chunks are dispatched as they are cut: those before the cut are whole records and go; the file stops as FAILED.
+        let failed = jsonObject(responseBody(await submitter.invoke(InvocationRequest(
+            payload: world.notification(key: "incoming/cut.csv.gz", eTag: cutETag, size: cut.count, sequencer: "01"), timeout: .seconds(60))), submitter))
+        let stopped = try #require((failed["files"] as? [[String: Any]])?.first)
+        #expect(stopped["status"] as? String == "failed")
+        #expect((stopped["reason"] as? String)?.contains("truncated") == true)
+        let cutFile = try #require(stopped["fileId"] as? String)
+        let cutStored = try #require(try await blocking { try world.jobTable.fileItem(cutFile) })
+        #expect(cutStored.state == .failed)
+        let cutChunks = try await blocking { try world.jobTable.chunks(fileId: cutFile, from: 0, to: 100) }
+        #expect(capture.invocations.count == cutChunks.count, "only chunks of whole records before the cut were dispatched")
+        #expect(cutChunks.count < 4, "not the whole file's chunks: \(cutChunks.count)")
+        let dispatchedBefore = capture.invocations.count
 
         let eTag = try await blocking { try world.upload("incoming/whole.csv.gz", whole) }
         let submitted = jsonObject(responseBody(await submitter.invoke(InvocationRequest(
             payload: world.notification(key: "incoming/whole.csv.gz", eTag: eTag, size: whole.count, sequencer: "02"), timeout: .seconds(60))), submitter))
         #expect((submitted["files"] as? [[String: Any]])?.first?["lambdaChunks"] as? Int == 4)
+        #expect(capture.invocations.count == dispatchedBefore + 4)
         await submitter.stop()
         await capture.stop()
 

@@ -109,6 +109,8 @@ struct ChunkWorld: Sendable {
             "AWS_ENDPOINT_URL_LAMBDA": capture.endpoint, "SORTIE_TABLE": table, "SORTIE_FEEDS": feeds,
             "CHUNK_PROCESSOR_FUNCTION": "chunk-processor", "BATCH_JOB_QUEUE": batchQueue, "BATCH_JOB_DEFINITION": batchDefinition,
             "SKIP_PREFIXES": "tmp/", "AWS_MAX_ATTEMPTS": "2",
+            // Tests give invocations a minute or less: keep planning in one unless a test asks otherwise.
+            "PLAN_MARGIN_SECONDS": "5",
         ].merging(extra) { $1 }) { $1 }
     }
 

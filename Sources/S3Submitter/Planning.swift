@@ -1,0 +1,220 @@
+import AWSCore
+import AWSServices
+import ChunkPlanning
+import ChunkStore
+import RecordFormats
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The event a submitter sends itself to go on planning a file: run `generation` from the
+/// file's latest checkpoint.
+public struct PlanningContinuation: Codable, Sendable, Equatable {
+    public var fileId: String
+    public var generation: Int
+
+    public init(fileId: String, generation: Int) {
+        self.fileId = fileId
+        self.generation = generation
+    }
+
+    /// The payload: `{"sortieContinuation": {...}}`, told apart from S3's events by its key.
+    public var payload: Data {
+        get throws { try JSONEncoder().encode(["sortieContinuation": self]) }
+    }
+}
+
+/// Planning a file over as many invocations as it takes: cut, write and dispatch chunks as they
+/// come, checkpoint at least every `checkpointBytes` of the stream, and hand over to a fresh
+/// invocation of this function before the time left falls under `margin`.
+extension Submitter {
+    /// A planning run's lease outlasts its invocation's deadline by this much (clock skew between hosts).
+    static let leaseGrace: Int64 = 5_000
+
+    /// Runs `generation` of a file's planning. `started` is the invocation's start (ms since the
+    /// epoch) and `deadline` its end; elapsed time is measured from `started` by a monotonic clock.
+    public func plan(fileId: String, generation: Int, feeds: FeedCatalog, started: Int64, deadline: Int64) throws -> FileOutcome {
+        guard let file = try table.fileItem(fileId) else {
+            throw SubmitterFailure(errorType: "Sortie.PlanLost", description: "\(fileId): no file item to plan")
+        }
+        var outcome = FileOutcome(bucket: file.object.bucket, key: file.object.key, status: .submitted)
+        outcome.fileId = fileId
+        let state: JobTable.PlanningState
+        switch try table.claimPlanning(fileId: fileId, generation: generation, now: started, leaseUntil: deadline + Self.leaseGrace) {
+        case .claimed(let claimed):
+            state = claimed
+        case .busy(let leaseUntil):
+            throw SubmitterFailure(errorType: "Sortie.FileBusy", description: "\(fileId): planning generation \(generation) runs elsewhere (lease until \(leaseUntil)); retry later")
+        case .handedOn(let next, let nextStarted):
+            // Handed on, but the invocation that was to run it may never have been made (the Invoke failed): make it again.
+            if !nextStarted { try invokeContinuation(PlanningContinuation(fileId: fileId, generation: next)) }
+            outcome.status = .duplicate
+            outcome.reason = "planning went on in generation \(next)"
+            return outcome
+        case .finished(let phase):
+            outcome.status = phase == .failed ? .failed : .duplicate
+            outcome.reason = phase == .failed ? "planning failed earlier (sortie file \(fileId) says why)" : "planning is over"
+            return outcome
+        case .missing:
+            throw SubmitterFailure(errorType: "Sortie.PlanLost", description: "\(fileId): no planning generation \(generation)")
+        }
+        if generation > 0 {
+            // A continuation reads on only if the object is still the one planning began with.
+            let head = try headIfPresent(ObjectCreated(bucket: file.object.bucket, key: file.object.key))
+            let now = head?.eTag.map { $0.trimmingQuotes }
+            if now != file.object.eTag.trimmingQuotes {
+                return try fail(file, outcome, reason: "the object changed while it was planned: its eTag is \(now ?? "gone"), planning began with \(file.object.eTag.trimmingQuotes)", now: started)
+            }
+        }
+        guard let feed = feeds.feed(named: file.feed), let format = feed.recordFormat else {
+            return try fail(file, outcome, reason: "feed '\(file.feed)' is not configured any more", now: started)
+        }
+        var run = PlanningRun(submitter: self, file: file, generation: generation, sequence: state.sequence, started: started, deadline: deadline)
+        do {
+            return try run.go(from: state, format: format, hasHeader: feed.hasHeader, outcome: outcome)
+        } catch {
+            // What another try cannot mend stops the file; anything else fails the invocation, for Lambda to retry.
+            if (error as? AWSError)?.code == "PreconditionFailed" {
+                return try fail(file, outcome, reason: "the object changed while it was planned: a read with If-Match \(file.object.eTag) was refused", now: started)
+            }
+            if let broken = error as? GzipError, broken.kind != .resources {
+                return try fail(file, outcome, reason: broken.description, now: started)
+            }
+            if let header = error as? HeaderError { return try fail(file, outcome, reason: header.description, now: started) }
+            throw error
+        }
+    }
+
+    private func fail(_ file: FileRecord, _ outcome: FileOutcome, reason: String, now: Int64) throws -> FileOutcome {
+        try table.failPlanning(fileId: file.fileId, reason: reason, now: now)
+        var failed = outcome
+        failed.status = .failed
+        failed.reason = reason
+        return failed
+    }
+
+    func invokeContinuation(_ continuation: PlanningContinuation) throws {
+        guard let function = settings.submitterFunction else {
+            throw SubmitterFailure(errorType: "Sortie.Configuration", description: "AWS_LAMBDA_FUNCTION_NAME is not set: planning cannot go on in another invocation")
+        }
+        let answer = try lambda.invoke(functionName: function, payload: try continuation.payload, invocationType: .event)
+        guard answer.statusCode == 202 else {
+            throw SubmitterFailure(errorType: "Sortie.InvokeFailed", description: "\(continuation.fileId): continuation Invoke answered HTTP \(answer.statusCode), not 202")
+        }
+    }
+}
+
+/// One invocation's share of a file's planning.
+struct PlanningRun {
+    let submitter: Submitter
+    let file: FileRecord
+    let generation: Int
+    var sequence: Int
+    let started: Int64
+    let deadline: Int64
+    let clock = ContinuousClock()
+    let startInstant = ContinuousClock.now
+    /// Batch chunks planned and written, waiting to fill an array job.
+    var waiting: [ChunkRecord] = []
+    var columnsSaved = false
+    var lambdaChunks = 0
+    var batchChunks = 0
+    var batchJobs: [String] = []
+
+    init(submitter: Submitter, file: FileRecord, generation: Int, sequence: Int, started: Int64, deadline: Int64) {
+        self.submitter = submitter
+        self.file = file
+        self.generation = generation
+        self.sequence = sequence
+        self.started = started
+        self.deadline = deadline
+    }
+
+    var settings: SubmitterSettings { submitter.settings }
+    var table: JobTable { submitter.table }
+
+    /// Milliseconds left before the deadline.
+    var remaining: Int64 {
+        let elapsed = startInstant.duration(to: clock.now).components
+        return deadline - started - (elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000)
+    }
+
+    mutating func go(from state: JobTable.PlanningState, format: RecordFormat, hasHeader: Bool, outcome: FileOutcome) throws -> FileOutcome {
+        let checkpoint = state.checkpoint
+        var planner = ChunkPlanner(
+            format: format, hasHeader: hasHeader, limits: settings.limits, compressed: file.plan.compressed, resumingFrom: checkpoint)
+        // Chunks a run before this one wrote but did not dispatch (Batch chunks waiting for company, or a run killed in between).
+        try place(table.chunks(fileId: file.fileId, from: state.undispatchedFrom, to: checkpoint?.chunksPlanned ?? 0), planner: planner)
+        var lastCheckpoint = checkpoint?.offset ?? 0
+        let scan = FileScan(reader: ObjectReader(s3: submitter.s3, partSize: settings.partSize, readAhead: settings.readAhead))
+        let finished = try scan.scan(file.object, compressed: file.plan.compressed, from: checkpoint, into: &planner) { planner in
+            try place(planner.takeChunks().map { ChunkRecord(fileId: file.fileId, spec: $0, route: Dispatcher.route($0, threshold: settings.threshold), state: .planned) }, planner: planner, new: true)
+            let short = remaining < settings.planningMargin * 1000
+            guard short || planner.position - lastCheckpoint >= settings.checkpointBytes else { return true }
+            // Handing over: nothing waits for a later run of this one.
+            if short { try submitWaiting() }
+            guard let next = try planner.checkpoint() else { return true }  // no record boundary yet: read on
+            try table.saveCheckpoint(
+                fileId: file.fileId, generation: generation, sequence: sequence, next,
+                undispatchedFrom: waiting.first?.spec.index ?? next.chunksPlanned, handOff: short)
+            sequence += 1
+            lastCheckpoint = next.offset
+            return !short
+        }
+        var result = outcome
+        if finished {
+            let plan = try planner.finish()
+            try place(plan.chunks.map { ChunkRecord(fileId: file.fileId, spec: $0, route: Dispatcher.route($0, threshold: settings.threshold), state: .planned) }, planner: planner, new: true)
+            try submitWaiting()
+            try table.finishPlanning(
+                fileId: file.fileId, generation: generation, sequence: sequence, plan: plan, chunkCount: planner.chunksPlanned, now: started)
+            result.records = plan.records
+        } else {
+            try submitter.invokeContinuation(PlanningContinuation(fileId: file.fileId, generation: generation + 1))
+            result.status = .continued
+            result.records = planner.records
+        }
+        result.chunks = planner.chunksPlanned
+        result.lambdaChunks = lambdaChunks
+        result.batchChunks = batchChunks
+        result.batchJobs = batchJobs
+        return result
+    }
+
+    /// Writes new chunks (a chunk a killed run wrote already is kept as it is) and dispatches
+    /// every one still PLANNED: Lambda chunks at once, Batch chunks once an array job is full.
+    mutating func place(_ chunks: [ChunkRecord], planner: ChunkPlanner, new: Bool = false) throws {
+        guard !chunks.isEmpty else { return }
+        if !columnsSaved, let columns = planner.columns {
+            // Batch workers take the columns from the file item: it has them before any chunk runs.
+            try table.setColumns(fileId: file.fileId, columns)
+            columnsSaved = true
+        }
+        var current = file
+        current.plan.columns = planner.columns
+        let dispatcher = Dispatcher(lambda: submitter.lambda, batch: submitter.batch, table: table, settings: settings)
+        for chunk in chunks {
+            var stored = chunk
+            if new, let existing = try table.putChunk(chunk, expiresAt: file.expiresAt) { stored = existing }
+            guard stored.state == .planned else { continue }
+            if stored.route == .lambda {
+                _ = try dispatcher.dispatch(current, chunks: [stored])
+                lambdaChunks += 1
+            } else {
+                waiting.append(stored)
+                if waiting.count >= settings.batchArrayMax { try submitWaiting(current) }
+            }
+        }
+    }
+
+    /// Submits the Batch chunks waiting, as one job (or array job).
+    mutating func submitWaiting(_ current: FileRecord? = nil) throws {
+        guard !waiting.isEmpty else { return }
+        let dispatcher = Dispatcher(lambda: submitter.lambda, batch: submitter.batch, table: table, settings: settings)
+        batchJobs += try dispatcher.dispatch(current ?? file, chunks: waiting)
+        batchChunks += waiting.count
+        waiting = []
+    }
+}
