@@ -20,8 +20,8 @@ let package = Package(
         .executable(name: "s3-submitter", targets: ["S3SubmitterFunction"]),
         .executable(name: "chunk-processor", targets: ["ChunkProcessorFunction"]),
         .executable(name: "chunk-bench", targets: ["ChunkBench"]),
-            "ChunkProcessing", "S3Submitter", "ChunkStore", "AWSServices", "LocalRuntime", "LoopbackHTTP", "SortieTestSupport", "DevEnvironment",
-            "S3SubmitterFunction", "ChunkProcessorFunction", "SimulatedObjects",
+        .executable(name: "sortie-fuzz", targets: ["SortieFuzz"]),
+        .executable(name: "planning-bench", targets: ["PlanningBench"]),
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
     ],
     dependencies: [
@@ -131,8 +131,15 @@ let package = Package(
         .executableTarget(name: "LauncherBench", dependencies: ["Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport"], path: "bench/LauncherBench"),
         .executableTarget(name: "ReactorBench", dependencies: ["Reactor", "ReactorTestSupport", "Launcher", "SortieModel", "AWSCore", "AWSServices", "SortieTestSupport"], path: "bench/ReactorBench"),
         .executableTarget(name: "ChunkBench", dependencies: ["ChunkProcessing", "RecordFormats", "CZlib"], path: "bench/ChunkBench"),
-            "ChunkProcessing", "S3Submitter", "ChunkStore", "AWSServices", "LocalRuntime", "LoopbackHTTP", "SortieTestSupport", "DevEnvironment",
-            "S3SubmitterFunction", "ChunkProcessorFunction", "SimulatedObjects",
+        // Every decoder fed by the outside world as a fuzz target; bench/fuzz.sh runs them under libFuzzer.
+        .target(name: "FuzzTargets", dependencies: [
+            "SortieModel", "JobSpecYAML", "Reactor", "S3Submitter", "ChunkPlanning", "ChunkProcessing", "RecordFormats",
+            "AWSCore", "AWSServices", "CurlHTTP",
+        ], path: "bench/FuzzTargets"),
+        .executableTarget(name: "SortieFuzz", dependencies: ["FuzzTargets"], path: "bench/Fuzz"),
+        .executableTarget(
+            name: "PlanningBench", dependencies: ["S3Submitter", "ChunkStore", "SimulatedObjects", "LocalAWS", "SortieTestSupport", "AWSCore", "AWSServices"],
+            path: "bench/PlanningBench"),
 
         // Test-only function that reports its context, sleeps, logs and fails on request.
         .executableTarget(name: "RuntimeProbe", dependencies: ["LambdaRuntime"], path: "Tests/Fixtures/RuntimeProbe"),

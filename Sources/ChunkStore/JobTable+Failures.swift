@@ -135,10 +135,11 @@ extension JobTable {
             try dynamoDB.updateItem(.init(
                 tableName: tableName, key: fileKey(fileId),
                 updateExpression: "SET #state = :failed, failedAt = :now, failedChunk = :chunk, failedReason = :reason REMOVE gsi2pk, gsi2sk",
-                conditionExpression: "#state IN (:planned, :dispatched)", expressionAttributeNames: ["#state": "state"],
+                conditionExpression: "#state IN (:planning, :planned, :dispatched)", expressionAttributeNames: ["#state": "state"],
                 expressionAttributeValues: [
-                    ":failed": .s(FileRecord.State.failed.rawValue), ":planned": .s(FileRecord.State.planned.rawValue),
-                    ":dispatched": .s(FileRecord.State.dispatched.rawValue), ":now": .number(now), ":chunk": .number(chunk),
+                    ":failed": .s(FileRecord.State.failed.rawValue), ":planning": .s(FileRecord.State.planning.rawValue),
+                    ":planned": .s(FileRecord.State.planned.rawValue), ":dispatched": .s(FileRecord.State.dispatched.rawValue),
+                    ":now": .number(now), ":chunk": .number(chunk),
                     ":reason": .s(String(reason.prefix(2000))),
                 ]))
             return true

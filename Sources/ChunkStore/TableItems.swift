@@ -14,15 +14,14 @@ public struct FileRecord: Sendable, Equatable {
     public enum State: String, Sendable {
         /// Being planned: its chunks are dispatched as they are cut, over one or more invocations.
         case planning = "PLANNING"
-        /// Planning stopped for good (the object changed, or could not be read): see `reason`.
-        case failed = "FAILED"
         /// Planned, chunks not all dispatched yet.
         case planned = "PLANNED"
         /// Every chunk handed to Lambda or Batch.
         case dispatched = "DISPATCHED"
         /// Every chunk done.
         case complete = "COMPLETE"
-        /// A chunk failed for good (its retries spent): `sortie redrive` re-runs the failed chunks.
+        /// Failed for good: planning stopped (the object changed, or could not be read), or a chunk's
+        /// retries were spent (`sortie redrive` re-runs the failed chunks). The item says which.
         case failed = "FAILED"
     }
 

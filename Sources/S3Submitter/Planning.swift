@@ -71,7 +71,7 @@ extension Submitter {
         guard let feed = feeds.feed(named: file.feed), let format = feed.recordFormat else {
             return try fail(file, outcome, reason: "feed '\(file.feed)' is not configured any more", now: started)
         }
-        var run = PlanningRun(submitter: self, file: file, generation: generation, sequence: state.sequence, started: started, deadline: deadline)
+        var run = PlanningRun(submitter: self, file: file, feed: feed, generation: generation, sequence: state.sequence, started: started, deadline: deadline)
         do {
             return try run.go(from: state, format: format, hasHeader: feed.hasHeader, outcome: outcome)
         } catch {
@@ -110,6 +110,8 @@ extension Submitter {
 struct PlanningRun {
     let submitter: Submitter
     let file: FileRecord
+    /// Its feed: Batch attempts take their duration from it.
+    let feed: Feed
     let generation: Int
     var sequence: Int
     let started: Int64
@@ -123,9 +125,10 @@ struct PlanningRun {
     var batchChunks = 0
     var batchJobs: [String] = []
 
-    init(submitter: Submitter, file: FileRecord, generation: Int, sequence: Int, started: Int64, deadline: Int64) {
+    init(submitter: Submitter, file: FileRecord, feed: Feed, generation: Int, sequence: Int, started: Int64, deadline: Int64) {
         self.submitter = submitter
         self.file = file
+        self.feed = feed
         self.generation = generation
         self.sequence = sequence
         self.started = started
@@ -200,7 +203,7 @@ struct PlanningRun {
             if new, let existing = try table.putChunk(chunk, expiresAt: file.expiresAt) { stored = existing }
             guard stored.state == .planned else { continue }
             if stored.route == .lambda {
-                _ = try dispatcher.dispatch(current, chunks: [stored])
+                _ = try dispatcher.dispatch(current, feed: feed, chunks: [stored])
                 lambdaChunks += 1
             } else {
                 waiting.append(stored)
@@ -213,7 +216,7 @@ struct PlanningRun {
     mutating func submitWaiting(_ current: FileRecord? = nil) throws {
         guard !waiting.isEmpty else { return }
         let dispatcher = Dispatcher(lambda: submitter.lambda, batch: submitter.batch, table: table, settings: settings)
-        batchJobs += try dispatcher.dispatch(current ?? file, chunks: waiting)
+        batchJobs += try dispatcher.dispatch(current ?? file, feed: feed, chunks: waiting)
         batchChunks += waiting.count
         waiting = []
     }

@@ -33,13 +33,6 @@ struct SubmitterHandler: LambdaHandler {
         self.environment = try FunctionEnvironment(environment)
     }
 
-    func submitter() throws -> Submitter {
-        let client = try environment.client.get()
-        return Submitter(
-            s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client),
-            table: JobTable(dynamoDB: DynamoDB(client: client), tableName: settings.tableName), settings: settings)
-    }
-
     func handle(_ event: SubmitterEvent, context: LambdaContext) throws -> SubmitterResponse {
         if event.sweep {
             let client = try environment.client.get()

@@ -79,7 +79,7 @@ struct BatchAgentTests {
         }
     }
 
-    @Test("the job definition is the template's: the worker's program and environment, the command from BatchParameters with the attempt's timeout, the submitter's retry strategy and timeout")
+    @Test("the job definition is the template's: the worker's program and environment, the command from BatchParameters, the submitter's retry strategy and timeout")
     func definitionFromTheGenerator() throws {
         let definitions = try FunctionDefinition.load(folder: Repository.root.appendingPathComponent("functions"))
         let job = try #require(try ChunkJobDefinition(definitions: definitions))
@@ -88,7 +88,8 @@ struct BatchAgentTests {
         #expect(job.program == "chunk-processor" && job.worker.name == settings.processorFunction)
         #expect(job.name == settings.batchJobDefinition && job.queue == settings.batchJobQueue)
         let timeout = try #require(settings.batchTimeoutSeconds)
-        #expect(job.command == BatchParameters.command + ["--timeout", String(timeout)])
+        // The attempt's limit comes with each job (SORTIE_ATTEMPT_SECONDS), not in the command.
+        #expect(job.command == BatchParameters.command)
         #expect(job.command.first == "batch")
         #expect(job.retryStrategy == settings.batchRetryStrategy && job.retryStrategy.attempts == settings.batchAttempts)
         #expect(job.timeout == Batch.JobTimeout(attemptDurationSeconds: timeout))
@@ -130,7 +131,7 @@ struct BatchAgentTests {
         }
         #expect(byId[single]?[1] == "none" && byId[single]?[2] == "1")
         #expect(byId[single]?[3].hasPrefix("batch --fileId one --bucket Ref::bucket") == true, "\(byId[single]?[3] ?? "")")
-        #expect(byId[single]?[3].hasSuffix("--gzipEntry  --timeout 3600") == true, "the definition's default and timeout: \(byId[single]?[3] ?? "")")
+        #expect(byId[single]?[3].hasSuffix("--gzipEntry ") == true, "the definition's default: \(byId[single]?[3] ?? "")")
         #expect(runs.allSatisfy { $0[4] == world.definition.worker.environment?["SORTIE_TABLE"] }, "the worker's environment")
         let intervals = runs.compactMap { run in Int64(run[5]).flatMap { start in Int64(run[6]).map { (start, $0) } } }
         #expect(intervals.count == 4)
