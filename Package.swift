@@ -143,10 +143,12 @@ let package = Package(
 
         // Test-only function that reports its context, sleeps, logs and fails on request.
         .executableTarget(name: "RuntimeProbe", dependencies: ["LambdaRuntime"], path: "Tests/Fixtures/RuntimeProbe"),
+        // Test-only function that streams a patterned response of any size, failing mid-stream on request.
+        .executableTarget(name: "StreamProbe", dependencies: ["LambdaRuntime"], path: "Tests/Fixtures/StreamProbe"),
         // Shared by the test targets: moto server on loopback, built executables, free ports, scripted fake servers.
         .target(name: "SortieTestSupport", dependencies: ["LoopbackHTTP", "LocalAWS"], path: "Tests/TestSupport"),
         .testTarget(name: "LambdaRuntimeTests", dependencies: [
-            "LambdaRuntime", "LocalRuntime", "SortieTestSupport", "EchoFunction", "RuntimeProbe", "SortieLocal",
+            "LambdaRuntime", "LocalRuntime", "SortieTestSupport", "EchoFunction", "RuntimeProbe", "StreamProbe", "SortieLocal",
         ]),
         .testTarget(name: "AWSTests", dependencies: ["AWSCore", "AWSServices", "SortieTestSupport", "LoopbackHTTP"]),
         .testTarget(name: "PackagingTests", dependencies: ["SortieTestSupport", "DevEnvironment"]),

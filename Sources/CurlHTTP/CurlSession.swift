@@ -40,18 +40,58 @@ public final class CurlSession {
     }
 
     public func send(_ request: HTTPRequest) throws(HTTPTransportError) -> HTTPResponse {
+        try perform(request, headers: request.headers) {
+            request.body.withUnsafeBytes { body in
+                configureMethod(request.method, body: body)
+                return curl_easy_perform(handle)
+            }
+        }
+    }
+
+    /// Sends a POST whose body `source` supplies while it goes out (`Transfer-Encoding: chunked`),
+    /// then the trailers it names. libcurl asks for bytes only when it has room for them, so a
+    /// source that blocks until it has some holds the sender to the pace of the connection.
+    /// `request.body` is ignored.
+    public func send(_ request: HTTPRequest, streaming source: any StreamingRequestBody) throws(HTTPTransportError) -> HTTPResponse {
+        var headers = request.headers
+        headers.set("Transfer-Encoding", "chunked")
+        let sourceBox = StreamingSourceBox(source)
+        let sourcePointer = Unmanaged.passUnretained(sourceBox).toOpaque()
+        defer {
+            set(CURLOPT_READDATA, pointer: nil)
+            set(CURLOPT_TRAILERDATA, pointer: nil)
+            set(CURLOPT_TRAILERFUNCTION, pointer: nil)
+        }
+        return try perform(request, headers: headers) {
+            withExtendedLifetime(sourceBox) {
+                set(CURLOPT_NOBODY, 0)
+                set(CURLOPT_POST, 1)
+                set(CURLOPT_CUSTOMREQUEST, pointer: nil)
+                set(CURLOPT_POSTFIELDS, pointer: nil)
+                sortie_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, -1)
+                set(CURLOPT_READFUNCTION, callback: readStreamingBody)
+                set(CURLOPT_READDATA, pointer: UnsafeRawPointer(sourcePointer))
+                // The shim's setters are typed for data callbacks; a trailer callback is passed as the pointer it is.
+                set(CURLOPT_TRAILERFUNCTION, pointer: unsafeBitCast(streamingTrailers as TrailerCallback, to: UnsafeRawPointer.self))
+                set(CURLOPT_TRAILERDATA, pointer: UnsafeRawPointer(sourcePointer))
+                return curl_easy_perform(handle)
+            }
+        }
+    }
+
+    private func perform(_ request: HTTPRequest, headers: HTTPHeaders, _ run: () -> CURLcode) throws(HTTPTransportError) -> HTTPResponse {
         let sink = ResponseSink()
         let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         defer { curl_slist_free_all(headerList) }
-        for field in request.headers {
+        for field in headers {
             headerList = curl_slist_append(headerList, "\(field.name): \(field.value)")
         }
         // libcurl adds "Expect: 100-continue" to large bodies and then waits a second for the
         // peer's 100; the Runtime API and AWS never need it.
         headerList = curl_slist_append(headerList, "Expect:")
         // Nor may it label a body as a form: a request goes out with the headers it was given.
-        if request.headers["Content-Type"] == nil {
+        if headers["Content-Type"] == nil {
             headerList = curl_slist_append(headerList, "Content-Type:")
         }
 
@@ -62,12 +102,7 @@ public final class CurlSession {
         set(CURLOPT_TIMEOUT_MS, request.timeout.map { Int($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) } ?? 0)
         errorBuffer[0] = 0
 
-        let code: CURLcode = withExtendedLifetime(sink) {
-            request.body.withUnsafeBytes { body in
-                configureMethod(request.method, body: body)
-                return curl_easy_perform(handle)
-            }
-        }
+        let code: CURLcode = withExtendedLifetime(sink) { run() }
         // The body pointer above is only valid during perform; never leave it behind.
         set(CURLOPT_POSTFIELDS, pointer: nil)
 
@@ -130,6 +165,38 @@ public final class CurlSession {
     private func setString(_ option: CURLoption, _ value: String) {
         value.withCString { _ = sortie_curl_setopt_pointer(handle, option, $0) }
     }
+}
+
+/// A request body produced while it is sent; `CurlSession.send(_:streaming:)` reads it on its own thread.
+public protocol StreamingRequestBody: AnyObject {
+    /// Fills the front of `buffer` and returns how many bytes it wrote, blocking until there are
+    /// some; 0 ends the body.
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int
+    /// The trailer fields to send after the last byte, asked once the body has ended.
+    func trailers() -> HTTPHeaders
+}
+
+/// An existential behind one stable class pointer, for libcurl's `void *` callback data.
+private final class StreamingSourceBox {
+    let source: any StreamingRequestBody
+    init(_ source: any StreamingRequestBody) { self.source = source }
+}
+
+private typealias TrailerCallback = @convention(c) (UnsafeMutablePointer<UnsafeMutablePointer<curl_slist>?>?, UnsafeMutableRawPointer?) -> Int32
+
+private func readStreamingBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    guard let data, let context else { return Int(CURL_READFUNC_ABORT) }
+    let box = Unmanaged<StreamingSourceBox>.fromOpaque(context).takeUnretainedValue()
+    return box.source.read(into: UnsafeMutableRawBufferPointer(start: data, count: size * count))
+}
+
+private func streamingTrailers(_ list: UnsafeMutablePointer<UnsafeMutablePointer<curl_slist>?>?, _ context: UnsafeMutableRawPointer?) -> Int32 {
+    guard let list, let context else { return Int32(CURL_TRAILERFUNC_ABORT) }
+    let box = Unmanaged<StreamingSourceBox>.fromOpaque(context).takeUnretainedValue()
+    for field in box.source.trailers() {
+        list.pointee = curl_slist_append(list.pointee, "\(field.name): \(field.value)")
+    }
+    return Int32(CURL_TRAILERFUNC_OK)
 }
 
 /// Collects one response; libcurl calls back into it through an unretained pointer.

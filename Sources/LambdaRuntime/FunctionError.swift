@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CurlHTTP
 
 /// An error that names its own `errorType` in the report Lambda shows the caller.
 public protocol LambdaFunctionError: Error {
@@ -28,6 +29,16 @@ struct ErrorReport: Codable, Sendable, Equatable {
     func json() -> Data {
         // Encoding three strings cannot fail; an empty body would still be a valid report.
         (try? JSONEncoder().encode(self)) ?? Data()
+    }
+
+    /// The header naming the error type on `/error`, and the trailer doing so after a streamed response.
+    static let typeHeader = "Lambda-Runtime-Function-Error-Type"
+    /// The trailer carrying the report after a streamed response, base64-encoded (a trailer is one line).
+    static let bodyTrailer = "Lambda-Runtime-Function-Error-Body"
+
+    /// The trailers that end a streamed response which failed after its first byte.
+    func trailers() -> HTTPHeaders {
+        [Self.typeHeader: errorType, Self.bodyTrailer: json().base64EncodedString()]
     }
 }
 

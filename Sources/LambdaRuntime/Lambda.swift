@@ -23,6 +23,15 @@ public enum Lambda {
     /// `makeHandler` runs once, before the first `next`; if it throws, the error goes to
     /// `/init/error` and the process exits non-zero.
     public static func run<Handler: ByteHandler>(name: String, _ makeHandler: (InitContext) throws -> Handler) -> Never {
+        serve(name: name) { context in .buffered(try makeHandler(context)) }
+    }
+
+    /// Serves a streaming handler until the Runtime API goes away; each invocation's response is streamed.
+    public static func run<Handler: StreamingHandler>(name: String, _ makeHandler: (InitContext) throws -> Handler) -> Never {
+        serve(name: name) { context in .streaming(try makeHandler(context)) }
+    }
+
+    private static func serve(name: String, _ makeHandler: (InitContext) throws -> FunctionHandler) -> Never {
         if CommandLine.arguments.dropFirst().first == "--version" {
             print("\(name) \(version)")
             exit(0)
@@ -40,7 +49,7 @@ public enum Lambda {
         let logger = Logger(label: environment.function.name)
 
         let firstClient: RuntimeAPIClient
-        let handler: Handler
+        let handler: FunctionHandler
         do {
             firstClient = try RuntimeAPIClient(endpoint: environment.runtimeAPI)
         } catch {
@@ -55,8 +64,8 @@ public enum Lambda {
             exit(1)
         }
 
-        @Sendable func loop(_ client: RuntimeAPIClient) -> InvocationLoop {
-            InvocationLoop(client: client, handler: handler, function: environment.function, logger: logger,
+        @Sendable func loop(_ client: RuntimeAPIClient) -> InvocationLoop<RuntimeAPIClient> {
+            InvocationLoop(api: client, handler: handler, function: environment.function, logger: logger,
                            exportsTraceID: environment.concurrency == 1)
         }
         // One OS thread and one connection per concurrent invocation; this thread runs the first loop.

@@ -8,6 +8,8 @@ import Logging
 /// What Lambda tells a handler about the invocation it is serving and the function it runs in.
 public struct LambdaContext: Sendable {
     public let requestID: String
+    /// Lambda's nonce for this attempt (`Lambda-Runtime-Invocation-Id`), echoed on its answer; `nil` when none was sent.
+    public let invocationID: String?
     /// When Lambda stops the invocation, in milliseconds since the Unix epoch.
     public let deadlineMilliseconds: Int64
     public let invokedFunctionARN: String
@@ -21,12 +23,13 @@ public struct LambdaContext: Sendable {
     public let logger: Logger
 
     public init(
-        requestID: String, deadlineMilliseconds: Int64, invokedFunctionARN: String,
+        requestID: String, invocationID: String? = nil, deadlineMilliseconds: Int64, invokedFunctionARN: String,
         traceID: String? = nil, tenantID: String? = nil,
         clientContext: ClientContext? = nil, cognitoIdentity: CognitoIdentity? = nil,
         function: FunctionInfo, logger: Logger
     ) {
         self.requestID = requestID
+        self.invocationID = invocationID
         self.deadlineMilliseconds = deadlineMilliseconds
         self.invokedFunctionARN = invokedFunctionARN
         self.traceID = traceID
@@ -41,6 +44,8 @@ public struct LambdaContext: Sendable {
     public var remainingTime: Duration {
         .milliseconds(deadlineMilliseconds - WallClock.nowMilliseconds())
     }
+
+    var address: InvocationAddress { InvocationAddress(requestID: requestID, invocationID: invocationID) }
 
     /// The invocation the current thread or task is serving; log lines read their request id here.
     @TaskLocal public static var current: LambdaContext?

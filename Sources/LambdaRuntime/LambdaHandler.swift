@@ -42,3 +42,43 @@ struct JSONHandlerAdapter<Handler: LambdaHandler>: ByteHandler {
         return try JSONEncoder().encode(handler.handle(event, context: context))
     }
 }
+
+/// A handler that streams its response (`Lambda-Runtime-Function-Response-Mode: streaming`):
+/// it writes chunks as it produces them, up to Lambda's 200 MB, and each write waits until the
+/// Runtime API has taken the bytes, so memory stays bounded whatever the response's size.
+///
+/// An error thrown before the first write is reported on `/error`, as for a buffered handler;
+/// one thrown after it ends the stream with the error in its trailers.
+public protocol StreamingHandler: Sendable {
+    /// The response's `Content-Type`.
+    var contentType: String { get }
+    func handle(_ payload: Data, response: ResponseStream, context: LambdaContext) throws
+}
+
+extension StreamingHandler {
+    public var contentType: String { "application/octet-stream" }
+}
+
+/// Where a `StreamingHandler` writes its response.
+public struct ResponseStream {
+    let connection: any ResponseStreamConnection
+
+    /// Sends `bytes`; returns once the Runtime API has taken them. Throws when it no longer takes
+    /// this response (it refused it, or the connection is gone): the handler should stop.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(ResponseStreamError) {
+        try connection.write(bytes)
+    }
+
+    public func write(_ data: Data) throws(ResponseStreamError) {
+        // withUnsafeBytes rethrows untyped errors; carry ours out as a value.
+        let failure: ResponseStreamError? = data.withUnsafeBytes { bytes in
+            do throws(ResponseStreamError) { try write(bytes) } catch { return error }
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
+    public func write(_ text: String) throws(ResponseStreamError) {
+        try write(Data(text.utf8))
+    }
+}

@@ -15,14 +15,22 @@ public final class LocalFunction: Sendable {
         public var concurrency: Int
         /// Where the function's stdout and stderr go.
         public var logs: LogDestination
+        /// Whether `next` sends `Lambda-Runtime-Invocation-Id` (and answers must echo it), as Lambda does today.
+        public var sendsInvocationIDs: Bool
+        /// Whether the answer of an invocation that timed out gets 410 Gone (`ErrorRuntimeInvokeTimeout`), as
+        /// Lambda answers today, or 400 (`InvalidStateTransition`).
+        public var lateAnswersGone: Bool
 
         public init(executable: String, functionName: String? = nil, environment: [String: String] = [:],
-                    concurrency: Int = 1, logs: LogDestination = .standardError) {
+                    concurrency: Int = 1, logs: LogDestination = .standardError,
+                    sendsInvocationIDs: Bool = true, lateAnswersGone: Bool = true) {
             self.executable = executable
             self.functionName = functionName ?? URL(fileURLWithPath: executable).lastPathComponent
             self.environment = environment
             self.concurrency = concurrency
             self.logs = logs
+            self.sendsInvocationIDs = sendsInvocationIDs
+            self.lateAnswersGone = lateAnswersGone
         }
     }
 
@@ -55,10 +63,10 @@ public final class LocalFunction: Sendable {
 
     /// Starts the Runtime API on a free loopback port, then the function process against it.
     public static func start(_ configuration: Configuration) async throws -> LocalFunction {
-        let queue = InvocationQueue()
+        let queue = InvocationQueue(sendsInvocationIDs: configuration.sendsInvocationIDs)
         let arn = "arn:aws:lambda:us-east-1:000000000000:function:\(configuration.functionName)"
-        let routes = RuntimeAPIRoutes(queue: queue, functionARN: arn)
-        let server = try await LoopbackHTTPServer.start { await routes.respond(to: $0) }
+        let routes = RuntimeAPIRoutes(queue: queue, functionARN: arn, lateAnswersGone: configuration.lateAnswersGone)
+        let server = try await LoopbackHTTPServer.start(streaming: { await routes.streamingRoute($0) }) { await routes.respond(to: $0) }
         let runtimeAPI = "127.0.0.1:\(server.port)"
 
         let log = LogBuffer()

@@ -6,8 +6,14 @@ struct RuntimeAPIRoutes: Sendable {
     /// What Lambda accepts for a synchronous response: 6 MB.
     static let maximumResponseBytes = 6_291_556
 
+    /// What Lambda accepts for a streamed response: 200 MB.
+    static let maximumStreamedBytes = 200 * 1024 * 1024
+    static let invocationIDHeader = "Lambda-Runtime-Invocation-Id"
+
     let queue: InvocationQueue
     let functionARN: String
+    /// A late answer (its invocation timed out) gets 410 Gone, as Lambda answers today; otherwise 400.
+    let lateAnswersGone: Bool
 
     func respond(to request: LoopbackRequest) async -> LoopbackResponse {
         let parts = request.path.split(separator: "/").map(String.init)
@@ -16,6 +22,7 @@ struct RuntimeAPIRoutes: Sendable {
         }
         let route = Array(parts.dropFirst(2))
         let errorType = request.header("Lambda-Runtime-Function-Error-Type")
+        let invocationID = request.header(Self.invocationIDHeader)
         switch (request.method, route.count) {
         case ("GET", 2) where route == ["invocation", "next"]:
             return await next()
@@ -27,9 +34,9 @@ struct RuntimeAPIRoutes: Sendable {
                     "errorMessage": "Exceeded maximum allowed payload size (\(Self.maximumResponseBytes) bytes).",
                 ])
             }
-            return await complete(route[1], .response(requestID: route[1], body: Data(request.body)))
+            return await complete(route[1], invocationID, .response(requestID: route[1], body: Data(request.body)))
         case ("POST", 3) where route[0] == "invocation" && route[2] == "error":
-            return await complete(route[1], .functionError(requestID: route[1], errorType: errorType, body: Data(request.body)))
+            return await complete(route[1], invocationID, .functionError(requestID: route[1], errorType: errorType, body: Data(request.body)))
         case ("POST", 2) where route == ["init", "error"]:
             await queue.end(with: .initError(errorType: errorType, body: Data(request.body)))
             return Self.json(202, ["status": "OK"])
@@ -55,17 +62,32 @@ struct RuntimeAPIRoutes: Sendable {
             ("Lambda-Runtime-Aws-Tenant-Id", pending.request.tenantID),
         ]
         for case let (name, value?) in optional { headers.append((name, value)) }
+        if let invocationID = pending.invocationID { headers.append((Self.invocationIDHeader, invocationID)) }
         return LoopbackResponse(status: 200, headers: headers, body: Array(pending.request.payload))
     }
 
-    private func complete(_ requestID: String, _ outcome: InvocationOutcome) async -> LoopbackResponse {
-        switch await queue.complete(requestID, with: outcome) {
+    private func complete(_ requestID: String, _ invocationID: String?, _ outcome: InvocationOutcome) async -> LoopbackResponse {
+        answer(requestID, await queue.complete(requestID, invocationID: invocationID, with: outcome))
+    }
+
+    /// The Runtime API's answer to an invocation's `/response` or `/error`.
+    func answer(_ requestID: String, _ completion: InvocationQueue.Completion) -> LoopbackResponse {
+        switch completion {
         case .accepted:
             Self.json(202, ["status": "OK"])
         case .unknownRequest:
             Self.json(400, ["errorType": "InvalidRequestID", "errorMessage": "unknown request id \(requestID)"])
         case .alreadyCompleted:
             Self.json(400, ["errorType": "InvalidStateTransition", "errorMessage": "request \(requestID) has already completed"])
+        case .timedOut where lateAnswersGone:
+            Self.json(410, ["errorType": "ErrorRuntimeInvokeTimeout", "errorMessage": "invocation \(requestID) timed out; its answer is refused"])
+        case .timedOut:
+            Self.json(400, ["errorType": "InvalidStateTransition", "errorMessage": "request \(requestID) has already completed (timed out)"])
+        case .wrongInvocationID(let expected, let got):
+            Self.json(400, [
+                "errorType": "InvalidInvocationId",
+                "errorMessage": "request \(requestID) was sent \(Self.invocationIDHeader) \(expected ?? "(none)"), the answer carries \(got ?? "(none)")",
+            ])
         }
     }
 

@@ -7,6 +7,9 @@ import Synchronization
 /// Runtime API and the tests' fake AWS endpoints. Keep-alive, TCP_NODELAY, one write per response.
 public final class LoopbackHTTPServer: Sendable {
     public typealias Handler = @Sendable (LoopbackRequest) async -> LoopbackResponse
+    /// Picks the requests whose body is taken as it arrives (given the request without its body);
+    /// `nil` buffers the body for `Handler` as usual.
+    public typealias StreamingRoute = @Sendable (LoopbackRequest) async -> (any LoopbackBodyReceiver)?
 
     public let port: Int
     private let serverChannel: any Channel
@@ -21,7 +24,7 @@ public final class LoopbackHTTPServer: Sendable {
     }
 
     /// Binds a free port (or `port`) on 127.0.0.1 and starts serving.
-    public static func start(port: Int = 0, _ handler: @escaping Handler) async throws -> LoopbackHTTPServer {
+    public static func start(port: Int = 0, streaming: StreamingRoute? = nil, _ handler: @escaping Handler) async throws -> LoopbackHTTPServer {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -40,7 +43,7 @@ public final class LoopbackHTTPServer: Sendable {
                     for try await connection in inbound {
                         connections.insert(connection.channel)
                         group.addTask {
-                            await serve(connection, handler)
+                            await serve(connection, streaming, handler)
                             connections.remove(connection.channel)
                         }
                     }
@@ -60,23 +63,34 @@ public final class LoopbackHTTPServer: Sendable {
         await task.value
     }
 
-    private static func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, _ handler: Handler) async {
+    private static func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>,
+                              _ streaming: StreamingRoute?, _ handler: Handler) async {
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body = ByteBuffer()
+            var receiver: (any LoopbackBodyReceiver)?
             for try await part in inbound {
                 switch part {
                 case .head(let requestHead):
                     head = requestHead
                     body.clear()
+                    receiver = await streaming?(LoopbackRequest(requestHead, body: []))
                 case .body(var chunk):
-                    body.writeBuffer(&chunk)
-                case .end:
+                    // Awaiting the receiver before reading on holds a fast sender back.
+                    if let receiver {
+                        await receiver.receive(Array(chunk.readableBytesView))
+                    } else {
+                        body.writeBuffer(&chunk)
+                    }
+                case .end(let trailers):
                     guard let requestHead = head else { continue }
-                    let request = LoopbackRequest(
-                        method: requestHead.method.rawValue, uri: requestHead.uri,
-                        headers: requestHead.headers.map { ($0.name, $0.value) }, body: Array(body.readableBytesView))
-                    let response = await handler(request)
+                    let response: LoopbackResponse
+                    if let receiver {
+                        response = await receiver.end(trailers: trailers.map { $0.map { ($0.name, $0.value) } } ?? [])
+                    } else {
+                        response = await handler(LoopbackRequest(requestHead, body: Array(body.readableBytesView)))
+                    }
+                    receiver = nil
                     var headers = NIOHTTP1.HTTPHeaders(response.headers)
                     // A HEAD answer has no body but tells the length a GET would have, when the handler gives it.
                     if requestHead.method != .HEAD || !headers.contains(name: "Content-Length") {
@@ -105,12 +119,30 @@ public final class LoopbackHTTPServer: Sendable {
     }
 }
 
+/// Takes one request's body as it arrives, then answers it.
+public protocol LoopbackBodyReceiver: Sendable {
+    func receive(_ chunk: [UInt8]) async
+    /// The body has ended, with these trailer fields (chunked requests may carry some).
+    func end(trailers: [(name: String, value: String)]) async -> LoopbackResponse
+}
+
 public struct LoopbackRequest: Sendable {
     public var method: String
     /// Path and query, as sent.
     public var uri: String
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+
+    init(_ head: HTTPRequestHead, body: [UInt8]) {
+        self.init(method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body)
+    }
+
+    public init(method: String, uri: String, headers: [(name: String, value: String)], body: [UInt8]) {
+        self.method = method
+        self.uri = uri
+        self.headers = headers
+        self.body = body
+    }
 
     /// The path without the query string.
     public var path: String { String(uri.prefix { $0 != "?" }) }

@@ -14,6 +14,7 @@ struct Invoke: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Starts a function executable, hands it events and prints what it answers.",
         discussion: """
+            A streamed response is printed as it arrives when one invocation runs at a time. \
             Exit status: 0 when every invocation succeeded, 1 when the function reported an error \
             (its error JSON is printed), 2 when it failed to initialise, crashed or timed out.
             """)
@@ -57,12 +58,27 @@ struct Invoke: AsyncParsableCommand {
             executable: executable, functionName: functionName,
             environment: Dictionary(environment.map(splitPair), uniquingKeysWith: { $1 }),
             concurrency: concurrency))
+        // One at a time, each outcome is printed as it comes, a streamed body as its bytes arrive.
+        let live = concurrency == 1
+        let printStreamed: @Sendable (Data) async -> Void = { FileHandle.standardOutput.write($0) }
         let requests = Array(repeating: payloads, count: count).flatMap { $0 }.map {
-            InvocationRequest(payload: $0, timeout: .milliseconds(Int(timeout * 1000)), tenantID: tenantID)
+            InvocationRequest(payload: $0, timeout: .milliseconds(Int(timeout * 1000)), tenantID: tenantID,
+                              streamedBytes: live ? printStreamed : nil)
         }
-        let outcomes = await invokeAll(requests, on: function)
+        var status: Int32 = 0
+        if live {
+            for (index, request) in requests.enumerated() {
+                if index > 0 { FileHandle.standardOutput.write(Data("\n".utf8)) }
+                status = max(status, report(await function.invoke(request)))
+            }
+        } else {
+            for (index, outcome) in await invokeAll(requests, on: function).enumerated() {
+                if index > 0 { FileHandle.standardOutput.write(Data("\n".utf8)) }
+                status = max(status, report(outcome))
+            }
+        }
         await function.stop()
-        throw ExitCode(report(outcomes))
+        throw ExitCode(status)
     }
 
     private func readEvents() throws -> [Data] {
@@ -96,30 +112,24 @@ struct Invoke: AsyncParsableCommand {
         }
     }
 
-    /// Prints every outcome and returns the exit status for the worst of them.
-    private func report(_ outcomes: [InvocationOutcome]) -> Int32 {
-        var status: Int32 = 0
-        for (index, outcome) in outcomes.enumerated() {
-            if index > 0 { FileHandle.standardOutput.write(Data("\n".utf8)) }
-            switch outcome {
-            case .response(_, let body):
-                FileHandle.standardOutput.write(body)
-            case .functionError(let requestID, let errorType, let body):
-                FileHandle.standardOutput.write(body)
-                warn("invocation \(requestID) failed: \(errorType ?? "unknown error type")")
-                status = max(status, 1)
-            case .initError(let errorType, let body):
-                warn("the function failed to initialise (\(errorType ?? "unknown error type")): \(String(decoding: body, as: UTF8.self))")
-                status = 2
-            case .processExited(let code):
-                warn("the function process exited with status \(code) before answering")
-                status = 2
-            case .timedOut(let requestID):
-                warn("invocation \(requestID) timed out after \(timeout) s")
-                status = 2
-            }
+    /// Prints an outcome and returns its exit status.
+    private func report(_ outcome: InvocationOutcome) -> Int32 {
+        switch outcome {
+        case .response(_, let body):
+            FileHandle.standardOutput.write(body)
+            return 0
+        case .functionError(let requestID, let errorType, let body):
+            FileHandle.standardOutput.write(body)
+            warn("invocation \(requestID) failed: \(errorType ?? "unknown error type")")
+            return 1
+        case .initError(let errorType, let body):
+            warn("the function failed to initialise (\(errorType ?? "unknown error type")): \(String(decoding: body, as: UTF8.self))")
+        case .processExited(let code):
+            warn("the function process exited with status \(code) before answering")
+        case .timedOut(let requestID):
+            warn("invocation \(requestID) timed out after \(timeout) s")
         }
-        return status
+        return 2
     }
 
     private func splitPair(_ pair: String) -> (String, String) {

@@ -6,11 +6,12 @@ import Testing
 /// Runs a built function product under the local Runtime API for the length of a test.
 func withFunction<T>(
     _ product: String, environment: [String: String] = [:], concurrency: Int = 1,
+    sendsInvocationIDs: Bool = true, lateAnswersGone: Bool = true,
     _ body: (LocalFunction) async throws -> T
 ) async throws -> T {
     let function = try await LocalFunction.start(.init(
         executable: try BuiltProducts.executable(product), environment: environment,
-        concurrency: concurrency, logs: .capture))
+        concurrency: concurrency, logs: .capture, sendsInvocationIDs: sendsInvocationIDs, lateAnswersGone: lateAnswersGone))
     do {
         let result = try await body(function)
         await function.stop()

@@ -84,6 +84,21 @@ struct SortieLocalTests {
         #expect(mostAtOnce(messages) == 4, "\(run.stderr)")
     }
 
+    @Test("a streamed response is printed as it arrives; a mid-stream error exits 1 with its report")
+    func streamedResponse() throws {
+        let probe = try BuiltProducts.executable("StreamProbe")
+        // Under the pipe's 64 KB: the helper reads stdout once the tool has exited.
+        let run = try sortieLocal(["invoke", probe], stdin: Data(#"{"bytes":50000,"chunk":5000}"#.utf8))
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == Data((0..<50_000).map { UInt8($0 % 251) }))
+
+        let failed = try sortieLocal(["invoke", probe], stdin: Data(#"{"bytes":300000,"failAfter":1000}"#.utf8))
+        #expect(failed.status == 1)
+        #expect(failed.stdout.prefix(1_000) == Data((0..<1_000).map { UInt8($0 % 251) }))
+        let report = try JSONSerialization.jsonObject(with: failed.stdout.dropFirst(1_000)) as? [String: Any]
+        #expect(report?["errorType"] as? String == "StreamProbeFailure")
+    }
+
     @Test("bad arguments are refused before anything starts")
     func badArguments() throws {
         let run = try sortieLocal(["invoke", try BuiltProducts.executable("echo"), "--count", "0"])

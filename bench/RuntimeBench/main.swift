@@ -2,8 +2,10 @@ import ArgumentParser
 import Foundation
 import LocalRuntime
 
-/// Measures a function runtime under the local Runtime API: cold start (process start → first
-/// `next`), invocations per second, p50/p99 latency of a small echo, and peak RSS.
+/// Measures function runtimes under the local Runtime API, side by side: cold start (process
+/// start → first `next`), invocations per second, p50/p99 latency of a small echo, and resident
+/// memory after the run (VmRSS) and at its peak (VmHWM). Cold starts of all functions are taken
+/// in turns, so that a busy machine slows each of them alike.
 @main
 struct RuntimeBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "runtime-bench")
@@ -20,42 +22,85 @@ struct RuntimeBench: AsyncParsableCommand {
     @Option(help: "Concurrency levels to measure, comma-separated (AWS_LAMBDA_MAX_CONCURRENCY and requests in flight).")
     var concurrency = "1"
 
+    @Option(name: .customLong("init-only"),
+            help: "LABEL=PATH[@DEFINITION.json] of a function whose init alone is timed, with its definition's environment; repeatable.")
+    var initOnly: [String] = []
+
     @Option(help: "Cold starts to time per function.")
     var coldStarts = 20
+
+    private struct Subject {
+        var label: String
+        var path: String
+        var environment: [String: String] = [:]
+    }
 
     func run() async throws {
         let levels = concurrency.split(separator: ",").compactMap { Int($0) }
         let payload = Data((0..<payloadBytes).map { UInt8(ascii: "a") &+ UInt8($0 % 26) })
-        print("function        conc  init p50   inv/s     p50 µs   p99 µs   peak RSS")
-        for entry in functions {
-            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw ValidationError("--function takes LABEL=PATH, got \(entry)") }
-            let initTime = try await medianColdStart(parts[1])
+        let echoes = try functions.map(subject)
+        let others = try initOnly.map(subject)
+        let initTimes = try await medianColdStarts(echoes + others)
+        print("function        conc  init p50   inv/s     p50 µs   p99 µs   RSS after   peak RSS")
+        for (index, echo) in echoes.enumerated() {
             for level in levels {
-                let result = try await measure(parts[1], concurrency: level, payload: payload)
-                print(String(format: "%-15@ %4d  %6.2f ms  %7.0f  %7.1f  %7.1f   %5.1f MB",
-                             parts[0], level, initTime, result.perSecond, result.p50, result.p99, result.peakRSSMegabytes))
+                let result = try await measure(echo.path, concurrency: level, payload: payload)
+                print(String(format: "%-15@ %4d  %6.2f ms  %7.0f  %7.1f  %7.1f   %5.1f MB   %5.1f MB",
+                             echo.label, level, initTimes[index], result.perSecond, result.p50, result.p99,
+                             result.rssMegabytes, result.peakRSSMegabytes))
             }
+        }
+        for (index, other) in others.enumerated() {
+            print(String(format: "%-15@    -  %6.2f ms   (init only, its definition's environment)", other.label, initTimes[echoes.count + index]))
+        }
+        if echoes.count >= 2 {
+            print(String(format: "init ratio %@ / %@: %.2f×", echoes[0].label, echoes[1].label, initTimes[0] / initTimes[1]))
         }
     }
 
-    /// Median over several fresh processes: spawn → first `next` on the Runtime API.
-    private func medianColdStart(_ path: String) async throws -> Double {
-        var samples: [Double] = []
-        for _ in 0..<coldStarts {
-            let function = try await LocalFunction.start(.init(executable: path))
-            _ = await function.invoke(InvocationRequest(payload: Data("{}".utf8), timeout: .seconds(10)))
-            if let duration = await function.initDuration() { samples.append(milliseconds(duration)) }
-            await function.stop()
+    private func subject(_ entry: String) throws -> Subject {
+        let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw ValidationError("takes LABEL=PATH, got \(entry)") }
+        let pathAndDefinition = parts[1].split(separator: "@", maxSplits: 1).map(String.init)
+        var subject = Subject(label: parts[0], path: pathAndDefinition[0])
+        if pathAndDefinition.count == 2 {
+            let definition = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: pathAndDefinition[1])))
+            for case let (name, value as String) in (definition as? [String: Any])?["environment"] as? [String: Any] ?? [:] {
+                subject.environment[name] = value
+            }
         }
-        samples.sort()
-        return samples.isEmpty ? .nan : samples[samples.count / 2]
+        return subject
+    }
+
+    /// Medians over fresh processes, taken in turns: spawn → first `next` on the Runtime API.
+    private func medianColdStarts(_ subjects: [Subject]) async throws -> [Double] {
+        var samples = [[Double]](repeating: [], count: subjects.count)
+        for _ in 0..<coldStarts {
+            for (index, subject) in subjects.enumerated() {
+                let function = try await LocalFunction.start(.init(executable: subject.path, environment: subject.environment))
+                // Only the echoes are invoked: the others' first `next` is the measure, and it waits.
+                if index < functions.count {
+                    _ = await function.invoke(InvocationRequest(payload: Data("{}".utf8), timeout: .seconds(10)))
+                } else {
+                    let deadline = ContinuousClock.now + .seconds(10)
+                    while await function.initDuration() == nil, function.exitStatusIfEnded == nil, ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(1))
+                    }
+                }
+                if let duration = await function.initDuration() { samples[index].append(milliseconds(duration)) }
+                await function.stop()
+            }
+        }
+        return samples.map { values in
+            values.isEmpty ? .nan : values.sorted()[values.count / 2]
+        }
     }
 
     private struct Result {
         var perSecond: Double
         var p50: Double
         var p99: Double
+        var rssMegabytes: Double
         var peakRSSMegabytes: Double
     }
 
@@ -86,19 +131,19 @@ struct RuntimeBench: AsyncParsableCommand {
             return try await group.reduce(into: []) { $0 += $1 }.sorted()
         }
         let elapsed = ContinuousClock.now - started
-        let rss = peakRSS(function.processID)
+        let rss = memory(function.processID, "VmRSS:"), peak = memory(function.processID, "VmHWM:")
         await function.stop()
         return Result(
             perSecond: Double(latencies.count) / milliseconds(elapsed) * 1000,
             p50: latencies[latencies.count / 2],
             p99: latencies[min(latencies.count - 1, latencies.count * 99 / 100)],
-            peakRSSMegabytes: rss)
+            rssMegabytes: rss, peakRSSMegabytes: peak)
     }
 
-    /// VmHWM: the resident set's high-water mark, in MB.
-    private func peakRSS(_ pid: Int32) -> Double {
+    /// A /proc/PID/status figure (VmRSS: resident now; VmHWM: its high-water mark), in MB.
+    private func memory(_ pid: Int32, _ field: String) -> Double {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
               let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
         return kilobytes / 1024
     }
