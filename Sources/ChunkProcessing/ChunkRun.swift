@@ -23,10 +23,10 @@ struct ChunkRun {
         if case .s3(let location) = feed.destination { location.bucket } else { nil }
     }
 
-    mutating func execute(format: RecordFormat, afterPart: (Int64) throws -> Void) throws {
+    mutating func execute(format: RecordFormat, timeLeft: @escaping () -> Int64, afterPart: (Int64) throws -> Void) throws {
         let chunk = task.chunk
         let columns: [String]? = if case .csv = format, feed.hasHeader { task.columns } else { nil }
-        var delivery = makeDelivery()
+        var delivery = try makeDelivery(timeLeft: timeLeft)
         var validation = RecordValidation(
             format: format, schema: try RecordSchema(rules: feed.fields, columns: columns),
             scanner: RecordScanner(
@@ -35,9 +35,9 @@ struct ChunkRun {
         let source = ChunkSource(reader: ObjectReader(s3: processor.s3, partSize: processor.settings.partSize))
         do {
             try source.read(task, { bytes in
-                try validation.feed(bytes, deliver: { try delivery.write($0) }, reject: { try reject($0, $1) })
+                try validation.feed(bytes, deliver: { try delivery.write($0, number: $1) }, reject: { try reject($0, $1) })
             }, afterPart: afterPart)
-            try validation.finish(deliver: { try delivery.write($0) }, reject: { try reject($0, $1) })
+            try validation.finish(deliver: { try delivery.write($0, number: $1) }, reject: { try reject($0, $1) })
         } catch {
             counts = validation.counts
             self.delivery = delivery
@@ -56,14 +56,14 @@ struct ChunkRun {
         }
     }
 
-    /// Leaves no half-written object behind; counts what SQS already holds.
+    /// Leaves no half-written object behind; counts what SQS or Kafka already holds.
     mutating func abandon() {
         counts.delivered = delivery?.deliveredSoFar ?? 0
         delivery?.abandon()
         rejects?.abandon()
     }
 
-    private func makeDelivery() -> Delivery {
+    private func makeDelivery(timeLeft: @escaping () -> Int64) throws -> Delivery {
         switch feed.destination {
         case .sqs(let queueURL, let recordsPerMessage):
             return .sqs(SQSDelivery(
@@ -73,6 +73,8 @@ struct ChunkRun {
             return .s3(ObjectWriter(
                 s3: processor.s3, bucket: location.bucket, key: "\(location.prefix)\(task.fileId)/\(task.chunkId).jsonl",
                 partSize: processor.settings.outputPartSize))
+        case .kafka(let destination):
+            return .kafka(try KafkaDelivery(destination: destination, task: task, credentials: processor.kafka, timeLeft: timeLeft))
         }
     }
 

@@ -15,8 +15,9 @@ public struct RecordValidation {
 
     public var counts: ChunkCounts { checker.counts }
 
-    /// `deliver` gets each valid record's JSON (valid during the call only; it may refuse the
-    /// record with a reason); `reject` gets each invalid record with the reason.
+    /// `deliver` gets each valid record's JSON (valid during the call only) and its number in the
+    /// file (from 1); it may refuse the record with a reason. `reject` gets each invalid record
+    /// with the reason.
     public mutating func feed(
         _ bytes: UnsafeRawBufferPointer, deliver: Deliver, reject: (RawRecord, String) throws -> Void
     ) throws {
@@ -27,7 +28,7 @@ public struct RecordValidation {
         try reader.finish { try checker.take($0, deliver, reject) }
     }
 
-    public typealias Deliver = (UnsafeBufferPointer<UInt8>) throws -> String?
+    public typealias Deliver = (UnsafeBufferPointer<UInt8>, Int) throws -> String?
 
     /// Per-record state, apart from the reader that produces the records.
     private struct Checker {
@@ -47,7 +48,7 @@ public struct RecordValidation {
             case .csv: schema.appendCSV(record, to: &line)
             case .jsonLines: schema.appendJSONLine(record, members: &members, to: &line)
             }
-            if let reason = try invalid ?? deliver(line.written) {
+            if let reason = try invalid ?? deliver(line.written, record.boundary.index + 1) {
                 counts.rejected += 1
                 try reject(record, reason)
             } else {

@@ -39,7 +39,8 @@ struct ChunkProcessorHandler: LambdaHandler {
         let processor = ChunkProcessor(
             s3: S3(client: client), sqs: SQS(client: client),
             table: JobTable(dynamoDB: DynamoDB(client: client), tableName: settings.tableName),
-            catalog: environment.catalog, settings: settings, retry: client.configuration.retry)
+            catalog: environment.catalog, settings: settings, retry: client.configuration.retry,
+            kafka: KafkaCredentials(client: client, environment: ProcessInfo.processInfo.environment))
         let outcome = try processor.process(task, owner: context.requestID, clock: clock, emit: Lambda.writeLogLine)
         context.logger.info("\(task.chunkId): \(outcome.status.rawValue)")
         return outcome

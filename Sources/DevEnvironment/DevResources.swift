@@ -42,9 +42,7 @@ public struct DevResources: Sendable, Equatable {
 
     /// The buckets and queues a feeds document delivers to (read loosely: the functions validate it).
     static func feedResources(_ document: String?) -> (buckets: [String], queues: [String]) {
-        guard let document, let root = try? JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any],
-              let feeds = root["feeds"] as? [[String: Any]]
-        else { return ([], []) }
+        let feeds = feedList(document)
         var buckets: [String] = []
         var queues: [String] = []
         for feed in feeds {
@@ -69,6 +67,42 @@ public struct DevResources: Sendable, Equatable {
             names["ChunkJobDefinition"] = chunkJob.name
         }
         return names
+    }
+
+    /// Partitions of each Kafka topic `sortie dev` creates.
+    public static let kafkaPartitions = 3
+
+    /// The Kafka topics the definitions' feeds deliver to.
+    static func kafkaTopics(_ definitions: [FunctionDefinition]) -> [String] {
+        var topics: Set<String> = []
+        for definition in definitions {
+            for feed in feedList(definition.environment?["SORTIE_FEEDS"]) {
+                if let destination = feed["destination"] as? [String: Any], destination["type"] as? String == "kafka",
+                   let topic = destination["topic"] as? String { topics.insert(topic) }
+            }
+        }
+        return topics.sorted()
+    }
+
+    /// The feeds document with every Kafka destination sent to `bootstrap` in the clear, without SASL.
+    static func pointingKafka(_ document: String, at bootstrap: String) -> String {
+        guard var root = try? JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any] else { return document }
+        root["feeds"] = feedList(document).map { feed -> [String: Any] in
+            guard var destination = feed["destination"] as? [String: Any], destination["type"] as? String == "kafka" else { return feed }
+            destination["bootstrapServers"] = bootstrap
+            destination["tls"] = false
+            destination["auth"] = "none"
+            var changed = feed
+            changed["destination"] = destination
+            return changed
+        }
+        guard let data = try? JSONSerialization.data(withJSONObject: root, options: [.sortedKeys]) else { return document }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private static func feedList(_ document: String?) -> [[String: Any]] {
+        guard let document, let root = try? JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any] else { return [] }
+        return root["feeds"] as? [[String: Any]] ?? []
     }
 
     /// Creates everything; returns the topic's ARN.

@@ -368,6 +368,24 @@ public enum LoopbackHTTP {
         return socket.port
     }
 
+    private static func connect(_ fd: Int32, port: Int) -> Int32 {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+    }
+
+    /// Whether something accepts TCP connections on 127.0.0.1:`port` now.
+    public static func connects(port: Int) throws -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(message: "socket: errno \(errno)") }
+        defer { close(fd) }
+        return connect(fd, port: port) == 0
+    }
+
     public static func request(port: Int, method: String, path: String, body: Data = Data(), timeout: Int = 10) throws -> (status: Int, body: Data) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(message: "socket: errno \(errno)") }
@@ -375,14 +393,7 @@ public enum LoopbackHTTP {
         var limit = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw Failure(message: "connect to 127.0.0.1:\(port): errno \(errno)") }
+        guard connect(fd, port: port) == 0 else { throw Failure(message: "connect to 127.0.0.1:\(port): errno \(errno)") }
         var message = Data("\(method) \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8)
         message.append(body)
         let sent = message.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }

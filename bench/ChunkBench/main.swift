@@ -127,7 +127,7 @@ func run(_ bytes: [UInt8], compressed: Bool, columns: [String]) throws -> (count
     output.reserveCapacity(9 << 20)
     var written = 0
     var rejects = 0
-    let deliver: RecordValidation.Deliver = { line in
+    let deliver: RecordValidation.Deliver = { line, _ in
         output += line
         output.append(UInt8(ascii: "\n"))
         if output.count >= 8 << 20 {

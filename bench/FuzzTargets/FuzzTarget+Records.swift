@@ -92,7 +92,7 @@ extension FuzzTarget {
         guard let schema = ordersSchema else { preconditionFailure("the orders schema does not compile") }
         var validation = RecordValidation(format: format, schema: schema, scanner: RecordScanner(format: format, atFileStart: true), maxRecordBytes: 256)
         var delivered = 0
-        let deliver: RecordValidation.Deliver = { line in
+        let deliver: RecordValidation.Deliver = { line, _ in
             let object = try? JSONDecoder().decode([String: JSONScalar].self, from: Data(line))
             precondition(object != nil, "a delivered record is not a JSON object of scalars: \(String(decoding: line, as: UTF8.self))")
             delivered += 1

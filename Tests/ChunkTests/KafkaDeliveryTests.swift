@@ -1,0 +1,190 @@
+import AWSCore
+import AWSServices
+import ChunkPlanning
+import ChunkStore
+import Foundation
+import LocalAWS
+import LocalRuntime
+import SortieTestSupport
+import Testing
+
+/// Chunks delivered to a real Kafka broker (tansu on 127.0.0.1) and read back with librdkafka
+/// (confluent-kafka) by scripts/kafka_check.py.
+@Suite("Kafka delivery against a real broker", .serialized)
+struct KafkaDeliveryTests {
+    static let fields = [FieldRule(name: "user_id", type: .integer, required: true), FieldRule(name: "n", type: .integer, required: true)]
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("scripts/kafka_check.py").path
+
+    /// `{"user_id":…,"n":…}` lines; user ids repeat, so keys share partitions.
+    static func lines(_ count: Int, pad: (Int) -> String = { _ in "" }) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count * 32)
+        for n in 1...count {
+            bytes += #"{"user_id":\#((n &* 7919) % 50_021),"n":\#(n)\#(pad(n))}"#.utf8
+            bytes.append(UInt8(ascii: "\n"))
+        }
+        return bytes
+    }
+
+    struct Setup {
+        var world: ChunkWorld
+        var broker: TansuBroker
+        var topic: String
+        var fileId: String
+        var payload: Data
+        var feeds: String
+        var file: URL
+    }
+
+    /// A broker with `topic` (unless `createTopic` is false), the file uploaded and planned as one
+    /// Lambda chunk; the payload the submitter sent to the processor.
+    func setUp(_ body: [UInt8], createTopic: Bool = true, topicConfig: [String] = [], key: String? = "user_id") async throws -> Setup {
+        let world = try await blocking { try ChunkWorld.make() }
+        let broker = try await blocking { try TansuBroker.start() }
+        let topic = unique("clicks")
+        if createTopic { try await blocking { try broker.createTopic(topic, partitions: 3, config: topicConfig) } }
+        let capture = try await InvokeCapture.start()
+        let key3 = "incoming/clicks/\(topic).jsonl"
+        let eTag = try await blocking { try world.upload(key3, body) }
+        let feeds = try world.feeds(
+            format: "jsonl", fields: Self.fields,
+            destination: .kafka(KafkaDestination(bootstrapServers: [broker.bootstrap], topic: topic, key: key)))
+        let submitter = try await startFunction("s3-submitter", environment: world.submitterEnvironment(
+            feeds: feeds, capture: capture, extra: ["BATCH_PROCESSING_THRESHOLD": "2000000"]))
+        let event = world.notification(key: key3, eTag: eTag, size: body.count, sequencer: "00AB01")
+        let answer = jsonObject(responseBody(await submitter.invoke(InvocationRequest(payload: event, timeout: .seconds(300))), submitter))
+        await submitter.stop()
+        await capture.stop()
+        let fileId = try #require(((answer["files"] as? [[String: Any]])?.first?["fileId"]) as? String, "\(answer)")
+        let payload = try #require(capture.invocations.first).payload
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(topic).jsonl")
+        try Data(body).write(to: file)
+        return Setup(world: world, broker: broker, topic: topic, fileId: fileId, payload: payload, feeds: feeds, file: file)
+    }
+
+    /// What scripts/kafka_check.py found.
+    struct Findings: Decodable, Sendable {
+        var messages: Int
+        var distinct: Int
+        var duplicates: Int
+        var missing: Int
+        var problems: [String]
+        var problemCount: Int
+        var partitions: [String: Int]
+        var keysChecked: Int
+        var partitionMismatches: [String]
+        var partitionMismatchCount: Int
+    }
+
+    func verify(_ setup: Setup, key: String = "user_id") throws -> Findings {
+        let result = try Command.run(
+            "/usr/bin/env", ["python3", Self.script, "verify", setup.broker.bootstrap, setup.topic, setup.file.path, key, setup.fileId],
+            timeout: .seconds(600))
+        #expect(result.status == 0, "\(result.stderr)")
+        return try JSONDecoder().decode(Findings.self, from: Data(result.stdout.utf8))
+    }
+
+    @Test("a 1,000,000-record chunk: every record in the topic once, its value the line, its key the user id, in librdkafka's murmur2 partition, with its headers")
+    func millionRecords() async throws {
+        let records = 1_000_000
+        let setup = try await setUp(Self.lines(records))
+        defer { setup.broker.stop() }
+        let processor = try await startFunction("chunk-processor", environment: setup.world.processorEnvironment(feeds: setup.feeds))
+        let outcome = await processor.invoke(InvocationRequest(payload: setup.payload, timeout: .seconds(600)))
+        let answer = jsonObject(responseBody(outcome, processor))
+        await processor.stop()
+        #expect(answer["status"] as? String == "done", "\(answer) \(setup.broker.logTail())")
+        #expect(answer["delivered"] as? Int == records)
+        let check = try await blocking { try verify(setup) }
+        #expect(check.messages == records, "\(check)")
+        #expect(check.distinct == records)
+        #expect(check.missing == 0)
+        #expect(check.duplicates == 0)
+        #expect(check.problemCount == 0, "\(check.problems)")
+        #expect(check.keysChecked == 3000)
+        #expect(check.partitionMismatchCount == 0, "\(check.partitionMismatches)")
+        #expect(check.partitions.count == 3, "keys spread over the three partitions")
+    }
+
+    @Test("the broker killed and restarted mid-chunk: the chunk fails with a named reason; the retry puts every record in the topic")
+    func brokerRestart() async throws {
+        let records = 400_000
+        let setup = try await setUp(Self.lines(records))
+        defer { setup.broker.stop() }
+        let processor = try await startFunction("chunk-processor", environment: setup.world.processorEnvironment(feeds: setup.feeds))
+        async let outcome = processor.invoke(InvocationRequest(payload: setup.payload, timeout: .seconds(300)))
+        // Once records arrive, kill the broker (a crash) and start it again on the same port.
+        try await blocking {
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                let count = try Command.run("/usr/bin/env", ["python3", Self.script, "count", setup.broker.bootstrap, setup.topic])
+                if let n = Int(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), n > 0 { break }
+                usleep(50_000)
+            }
+            setup.broker.stop()
+            try setup.broker.launch()
+        }
+        let first = await outcome
+        guard case .functionError(_, let errorType, let body) = first else {
+            // It may also have finished before the kill landed: then every record must be there.
+            let check = try await blocking { try verify(setup) }
+            #expect(check.missing == 0, "\(check)")
+            await processor.stop()
+            return
+        }
+        #expect(errorType == "Sortie.ChunkFailed")
+        let message = String(decoding: body, as: UTF8.self)
+        // tansu keeps topics in memory: the restarted broker no longer has the topic, and says so.
+        #expect(message.contains("UNKNOWN_TOPIC_OR_PARTITION") && message.contains(setup.topic), "\(message)")
+        try await blocking { try setup.broker.createTopic(setup.topic, partitions: 3) }
+        let retry = jsonObject(responseBody(await processor.invoke(InvocationRequest(payload: setup.payload, timeout: .seconds(300))), processor))
+        await processor.stop()
+        #expect(retry["status"] as? String == "done", "\(retry)")
+        let check = try await blocking { try verify(setup) }
+        #expect(check.missing == 0, "\(check)")
+        #expect(check.problemCount == 0, "\(check.problems)")
+        #expect(check.partitionMismatchCount == 0)
+    }
+
+    @Test("a topic that does not exist fails the chunk, naming the topic and Kafka's error; nothing is created")
+    func missingTopic() async throws {
+        let setup = try await setUp(Self.lines(100), createTopic: false)
+        defer { setup.broker.stop() }
+        let processor = try await startFunction("chunk-processor", environment: setup.world.processorEnvironment(feeds: setup.feeds))
+        let outcome = await processor.invoke(InvocationRequest(payload: setup.payload, timeout: .seconds(60)))
+        await processor.stop()
+        guard case .functionError(_, let errorType, let body) = outcome else {
+            Issue.record("expected a failure, got \(outcome)")
+            return
+        }
+        #expect(errorType == "Sortie.ChunkFailed")
+        let message = String(decoding: body, as: UTF8.self)
+        #expect(message.contains("UNKNOWN_TOPIC_OR_PARTITION") && message.contains(setup.topic), "\(message)")
+        let state = try await blocking { try setup.world.jobTable.loadFile(setup.fileId)?.chunks.first?.state }
+        #expect(state == .failed)
+    }
+
+    @Test("a record larger than the topic's max.message.bytes is rejected alone; the others are delivered")
+    func oversizeRecord() async throws {
+        let body = Self.lines(50) { $0 == 17 ? #","pad":"\#(String(repeating: "x", count: 5000))""# : "" }
+        let setup = try await setUp(body, topicConfig: ["max.message.bytes=2000"])
+        defer { setup.broker.stop() }
+        let processor = try await startFunction("chunk-processor", environment: setup.world.processorEnvironment(feeds: setup.feeds))
+        let answer = jsonObject(responseBody(await processor.invoke(InvocationRequest(payload: setup.payload, timeout: .seconds(60))), processor))
+        await processor.stop()
+        #expect(answer["status"] as? String == "done", "\(answer)")
+        #expect(answer["delivered"] as? Int == 49)
+        #expect(answer["rejected"] as? Int == 1)
+        let rejectsURI = try #require(answer["rejects"] as? String)
+        let rejectsKey = String(rejectsURI.dropFirst("s3://\(setup.world.outputBucket)/".count))
+        let rejects = try await blocking { try setup.world.s3.getObject(bucket: setup.world.outputBucket, key: rejectsKey).body }
+        let line = jsonObject(rejects.split(separator: UInt8(ascii: "\n")).first.map { Data($0) })
+        #expect(line["line"] as? Int == 17)
+        #expect((line["reason"] as? String)?.contains("max.message.bytes 2000") == true, "\(line)")
+        let check = try await blocking { try verify(setup) }
+        #expect(check.messages == 49)
+        #expect(check.missing == 1)
+        #expect(check.problemCount == 0, "\(check.problems)")
+    }
+}
