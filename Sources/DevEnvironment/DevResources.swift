@@ -82,8 +82,7 @@ public struct DevResources: Sendable, Equatable {
                 name: batchDefinition,
                 container: .init(
                     image: "sortie-chunk-worker", vcpus: 1, memory: 2048, command: BatchParameters.command(executable: batchProduct),
-                    environment: batchEnvironment),
-                parameters: BatchParameters.definitionDefaults)
+                    environment: batchEnvironment))
         }
         return try SNS(client: client).createTopic(name: topic)
     }

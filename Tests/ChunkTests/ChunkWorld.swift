@@ -68,8 +68,7 @@ struct ChunkWorld: Sendable {
         let batchDefinition = unique("chunk-worker")
         _ = try batch.registerJobDefinition(
             name: batchDefinition,
-            container: .init(image: "public.ecr.aws/sortie/chunk-worker:1", vcpus: 2, memory: 4096, command: BatchParameters.command(executable: "chunk-processor")),
-            parameters: BatchParameters.definitionDefaults)
+            container: .init(image: "public.ecr.aws/sortie/chunk-worker:1", vcpus: 2, memory: 4096, command: BatchParameters.command(executable: "chunk-processor")))
         return ChunkWorld(
             server: server, client: client, table: table, bucket: bucket, outputBucket: outputBucket, queueURL: queueURL,
             batchQueue: batchQueue, batchDefinition: batchDefinition)

@@ -49,7 +49,7 @@ struct SQSDeliveryTests {
         }()
         let records = (0..<300).map { Array(#"{"id":\#($0),"pad":"\#(String(repeating: "x", count: 90))"}"#.utf8) }
         let delivered = try await blocking { () throws -> Int64 in
-            var delivery = SQSDelivery(sqs: SQS(client: client), queueURL: "\(script.endpoint)/123456789012/q", recordsPerMessage: 8, limits: limits, retry: retry)
+            var delivery = SQSDelivery(sqs: SQS(client: client), queueURL: "\(script.endpoint)/123456789012/q", recordsPerMessage: 8, limits: limits, retry: retry, chunkId: "f-c00000")
             for record in records { #expect(try record.withUnsafeBufferPointer { try delivery.write($0) } == nil) }
             let oversize = [UInt8](repeating: UInt8(ascii: "x"), count: 1001)
             #expect(try oversize.withUnsafeBufferPointer { try delivery.write($0) } != nil, "a record bigger than a message is refused")
