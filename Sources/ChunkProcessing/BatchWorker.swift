@@ -60,8 +60,8 @@ public enum BatchWorker {
             timeout = parsed.timeout
             parameters = try BatchParameters(values: parsed.values)
             child = try arrayIndex(environment)
-            named = try parameters.chunkIndex()
             if child == nil { subject = parameters.values["chunkId"].map { chunk in jobId.map { "\(chunk) (job \($0))" } ?? chunk } ?? subject }
+            named = try parameters.chunkIndex()
         } catch {
             return end(.badInput, "\(error)")
         }

@@ -19,12 +19,14 @@ struct BatchWorkerTests {
     }
 
     /// Uploads `body` and hands its event to the real submitter; returns the file id and its one Batch job.
-    func submit(_ world: ChunkWorld, key: String, body: [UInt8], feeds: String, limits: [String: String]) async throws -> (fileId: String, jobId: String) {
+    func submit(
+        _ world: ChunkWorld, key: String, body: [UInt8], feeds: String, limits: [String: String], timeout: Duration = .seconds(60)
+    ) async throws -> (fileId: String, jobId: String) {
         let capture = try await InvokeCapture.start()
         let eTag = try await blocking { try world.upload(key, body) }
         let submitter = try await startFunction("s3-submitter", environment: world.submitterEnvironment(feeds: feeds, capture: capture, extra: limits))
         let answer = jsonObject(responseBody(await submitter.invoke(InvocationRequest(
-            payload: world.notification(key: key, eTag: eTag, size: body.count, sequencer: "0A"), timeout: .seconds(60))), submitter))
+            payload: world.notification(key: key, eTag: eTag, size: body.count, sequencer: "0A"), timeout: timeout)), submitter))
         await submitter.stop()
         await capture.stop()
         let outcome = try #require((answer["files"] as? [[String: Any]])?.first)
@@ -106,7 +108,7 @@ struct BatchWorkerTests {
         let body = Array(("id,name,amount\n" + Self.lines(0..<20_000)).utf8)
         let (fileId, jobId) = try await submit(
             world, key: "incoming/many-chunks-\(String(repeating: "k", count: 200)).csv", body: body, feeds: feeds,
-            limits: ["CHUNK_MAX_RECORDS": "2", "BATCH_PROCESSING_THRESHOLD": "1", "BATCH_ARRAY_MAX": "10000"])
+            limits: ["CHUNK_MAX_RECORDS": "2", "BATCH_PROCESSING_THRESHOLD": "1", "BATCH_ARRAY_MAX": "10000"], timeout: .seconds(900))
         let job = try #require(try await blocking { try Batch(client: world.client).describeJobs([jobId]).first })
         #expect(job.arrayProperties?.size == 10_000)
         let parameters = try #require(job.parameters)
