@@ -14,12 +14,12 @@ final class TestClock: Sendable {
 }
 
 /// A role in the signature-checking moto allowed everything; its ARN.
-func makeAllowAllRole(_ admin: AWSClient, userArn: String) throws -> String {
+func makeAllowAllRole(_ admin: AWSClient, userArn: String, trusting: String? = nil) throws -> String {
     let iam = QueryProtocolClient(client: admin, service: .iam, version: "2010-05-08")
     let name = unique("task-role")
     var role = QueryParameters()
     role.add("RoleName", name)
-    role.add("AssumeRolePolicyDocument", #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"\#(userArn)"},"Action":"sts:AssumeRole"}]}"#)
+    role.add("AssumeRolePolicyDocument", #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"\#(trusting ?? userArn)"},"Action":"sts:AssumeRole"}]}"#)
     let arn = try iam.call("CreateRole", role)["CreateRoleResult", "Role", "Arn"]?.text ?? ""
     var policy = QueryParameters()
     policy.add("RoleName", name)

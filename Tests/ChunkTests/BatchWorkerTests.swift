@@ -108,7 +108,7 @@ struct BatchWorkerTests {
         let body = Array(("id,name,amount\n" + Self.lines(0..<20_000)).utf8)
         let (fileId, jobId) = try await submit(
             world, key: "incoming/many-chunks-\(String(repeating: "k", count: 200)).csv", body: body, feeds: feeds,
-            limits: ["CHUNK_MAX_RECORDS": "2", "BATCH_PROCESSING_THRESHOLD": "1", "BATCH_ARRAY_MAX": "10000"], timeout: .seconds(900))
+            limits: ["CHUNK_MAX_RECORDS": "2", "BATCH_PROCESSING_THRESHOLD": "1", "BATCH_ARRAY_MAX": "10000", "AWS_MAX_ATTEMPTS": "5"], timeout: .seconds(900))
         let job = try #require(try await blocking { try Batch(client: world.client).describeJobs([jobId]).first })
         #expect(job.arrayProperties?.size == 10_000)
         let parameters = try #require(job.parameters)

@@ -112,10 +112,13 @@ struct RunnerTests {
             #expect(zip(batch.logEvents, batch.logEvents.dropFirst()).allSatisfy { $0.timestamp <= $1.timestamp })
         }
         // Every line of the S3 copy, decoded as UTF-8, is in the events in order (an empty line as one space).
-        var lines = String(decoding: log, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last == "" { lines.removeLast() }
-        let shipped = batches.flatMap(\.logEvents).map(\.message).joined()
-        #expect(shipped == lines.map { $0.isEmpty ? " " : String($0) }.joined(), "the events hold the log's text, no more, no less")
+        // (On bytes: "\r\n" is one Character, so a String split on "\n" would not cut there.)
+        var lines = Array(String(decoding: log, as: UTF8.self).utf8).split(separator: 0x0A, omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        let expected = lines.flatMap { $0.isEmpty ? [0x20] : Array($0) }
+        let shipped = batches.flatMap(\.logEvents).flatMap { Array($0.message.utf8) }
+        let differs = zip(shipped, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? (shipped.count == expected.count ? nil : min(shipped.count, expected.count))
+        #expect(differs == nil, "the events hold the log's text: \(shipped.count) bytes shipped, \(expected.count) expected, first difference at \(differs ?? -1): \(shipped[max(0, (differs ?? 0) - 20)..<min(shipped.count, (differs ?? 0) + 20)]) vs \(expected[max(0, (differs ?? 0) - 20)..<min(expected.count, (differs ?? 0) + 20)])")
         await logs.stop()
     }
 
