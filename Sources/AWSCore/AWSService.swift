@@ -39,4 +39,6 @@ public struct AWSService: Sendable, Hashable, CustomStringConvertible {
     public static let iam = AWSService(
         name: "IAM", signingName: "iam", environmentKey: "IAM", globalHost: "iam.amazonaws.com", globalSigningRegion: "us-east-1")
     public static let sts = AWSService(name: "STS", signingName: "sts", environmentKey: "STS")
+    /// The SSO portal (GetRoleCredentials): bearer-token calls, not SigV4.
+    public static let sso = AWSService(name: "SSO", signingName: "awsssoportal", endpointPrefix: "portal.sso", environmentKey: "SSO")
 }

@@ -22,16 +22,20 @@ public final class CredentialChain: AWSCredentialProvider {
         self.clock = clock
     }
 
-    /// Environment variables, then the shared files with `AWS_PROFILE`, then EC2 instance
-    /// metadata (IMDSv2) unless `AWS_EC2_METADATA_DISABLED=true`.
+    /// Environment variables, then the shared files with `AWS_PROFILE`, then the container
+    /// credentials endpoint when `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` or `_FULL_URI` is set
+    /// (ECS, Batch), then EC2 instance metadata (IMDSv2) unless `AWS_EC2_METADATA_DISABLED=true`.
     public static func `default`(
         _ environment: AWSEnvironment, transport: any HTTPTransport = CurlTransport(),
         clock: @escaping @Sendable () -> Date = Date.init
     ) -> CredentialChain {
         var providers: [(name: String, provider: any AWSCredentialProvider)] = [
             ("environment", EnvironmentCredentialProvider(environment)),
-            ("shared files", ProfileCredentialProvider(environment)),
+            ("shared files", ProfileCredentialProvider(environment, transport: transport)),
         ]
+        if ContainerCredentialProvider.isConfigured(environment) {
+            providers.append(("container endpoint", ContainerCredentialProvider(environment, transport: transport)))
+        }
         if !environment.flag("AWS_EC2_METADATA_DISABLED") {
             let metadata = InstanceMetadataClient(environment: environment, transport: transport, clock: clock)
             providers.append(("instance metadata", InstanceMetadataCredentialProvider(client: metadata, clock: clock)))

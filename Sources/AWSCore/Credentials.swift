@@ -75,32 +75,97 @@ public struct EnvironmentCredentialProvider: AWSCredentialProvider {
     }
 }
 
-/// `aws_access_key_id` / `aws_secret_access_key` / `aws_session_token` of one profile in the shared files.
+/// One profile of the shared files, resolved as the AWS CLI resolves it: `role_arn` (STS
+/// AssumeRole with the credentials of `source_profile`, itself resolved the same way, or of
+/// `credential_source`: `Environment`, `Ec2InstanceMetadata`, `EcsContainer`), then SSO
+/// (`sso_session` or a legacy `sso_start_url`), then the static `aws_access_key_id` /
+/// `aws_secret_access_key` / `aws_session_token`, then `credential_process`.
 public struct ProfileCredentialProvider: AWSCredentialProvider {
     public let profile: String
     let files: SharedConfigFiles
+    let environment: AWSEnvironment
+    let transport: any HTTPTransport
 
-    public init(profile: String, files: SharedConfigFiles) {
+    public init(profile: String, files: SharedConfigFiles, environment: AWSEnvironment = AWSEnvironment(), transport: any HTTPTransport = CurlTransport()) {
         self.profile = profile
         self.files = files
+        self.environment = environment
+        self.transport = transport
     }
 
-    public init(_ environment: AWSEnvironment) {
-        self.init(profile: SharedConfigFiles.profileName(environment), files: .load(environment))
+    public init(_ environment: AWSEnvironment, transport: any HTTPTransport = CurlTransport()) {
+        self.init(profile: SharedConfigFiles.profileName(environment), files: .load(environment), environment: environment, transport: transport)
     }
 
     public func credentials() throws(AWSError) -> AWSCredentials {
-        guard let keys = files.profile(profile) else {
-            throw .credentials("profile '\(profile)' is not in the shared credentials or config file")
+        try provider(for: profile, visited: []).credentials()
+    }
+
+    /// What gives `name`'s credentials; `visited` are the profiles whose source it is (a loop is an error).
+    func provider(for name: String, visited: [String]) throws(AWSError) -> any AWSCredentialProvider {
+        guard let keys = files.profile(name) else {
+            throw .credentials("profile '\(name)' is not in the shared credentials or config file")
         }
-        guard let key = keys["aws_access_key_id"], !key.isEmpty,
-              let secret = keys["aws_secret_access_key"], !secret.isEmpty
-        else {
-            let hint = keys["role_arn"] != nil || keys["sso_session"] != nil || keys["credential_process"] != nil
-                ? " (role, SSO and credential_process profiles are not supported)" : ""
-            throw .credentials("profile '\(profile)' has no aws_access_key_id and aws_secret_access_key\(hint)")
+        func value(_ key: String) -> String? { keys[key].flatMap { $0.isEmpty ? nil : $0 } }
+        let staticKeys = value("aws_access_key_id").flatMap { key in
+            value("aws_secret_access_key").map { AWSCredentials(accessKeyID: key, secretAccessKey: $0, sessionToken: value("aws_session_token")) }
         }
-        let token = keys["aws_session_token"].flatMap { $0.isEmpty ? nil : $0 }
-        return AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: token)
+        if let roleArn = value("role_arn") {
+            guard value("mfa_serial") == nil else {
+                throw .credentials("profile '\(name)' needs an MFA code (mfa_serial), which only an interactive tool can ask for")
+            }
+            let source: any AWSCredentialProvider
+            if let sourceProfile = value("source_profile") {
+                if sourceProfile == name, let staticKeys {
+                    source = StaticCredentialProvider(staticKeys)  // a profile may assume a role with its own keys
+                } else {
+                    guard !visited.contains(sourceProfile), sourceProfile != name else {
+                        throw .credentials("profile '\(name)': source_profile loops (\((visited + [name, sourceProfile]).joined(separator: " → ")))")
+                    }
+                    source = try provider(for: sourceProfile, visited: visited + [name])
+                }
+            } else if let credentialSource = value("credential_source") {
+                source = try Self.credentialSource(credentialSource, profile: name, environment: environment, transport: transport)
+            } else {
+                throw .credentials("profile '\(name)' has role_arn but neither source_profile nor credential_source")
+            }
+            var configuration = AWSConfiguration(
+                region: value("region") ?? AWSRegion.resolve(environment, files: files) ?? "us-east-1", credentials: source,
+                endpoints: EndpointResolver(environment), transport: transport)
+            configuration.retry.maxAttempts = 3
+            return AssumeRoleCredentialProvider(
+                roleArn: roleArn, sessionName: value("role_session_name") ?? "sortie-\(Int(Date().timeIntervalSince1970))",
+                externalId: value("external_id"), durationSeconds: value("duration_seconds").flatMap { Int($0) }, source: source,
+                configuration: configuration)
+        }
+        if let session = value("sso_session") ?? value("sso_start_url") {
+            let settings = value("sso_session") != nil ? files.ssoSessions[session] ?? [:] : keys
+            guard let region = settings["sso_region"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+                throw .credentials("profile '\(name)': \(value("sso_session") != nil ? "sso-session '\(session)'" : "the profile") has no sso_region")
+            }
+            guard let account = value("sso_account_id"), let role = value("sso_role_name") else {
+                throw .credentials("profile '\(name)' signs in with SSO but lacks sso_account_id or sso_role_name")
+            }
+            return SSOCredentialProvider(
+                accountId: account, roleName: role, region: region, cacheKey: session,
+                cacheFolder: environment.expandingHome("~/.aws/sso/cache"), endpoints: EndpointResolver(environment), transport: transport)
+        }
+        if let staticKeys { return StaticCredentialProvider(staticKeys) }
+        if let command = value("credential_process") { return ProcessCredentialProvider(command: command) }
+        throw .credentials("profile '\(name)' has no aws_access_key_id and aws_secret_access_key, role_arn, SSO or credential_process")
+    }
+
+    /// `credential_source`: where a role profile's source credentials come from on a host.
+    static func credentialSource(
+        _ source: String, profile: String, environment: AWSEnvironment, transport: any HTTPTransport
+    ) throws(AWSError) -> any AWSCredentialProvider {
+        switch source {
+        case "Environment": EnvironmentCredentialProvider(environment)
+        case "Ec2InstanceMetadata":
+            InstanceMetadataCredentialProvider(client: InstanceMetadataClient(environment: environment, transport: transport))
+        case "EcsContainer": ContainerCredentialProvider(environment, transport: transport)
+        default:
+            throw .credentials("profile '\(profile)': credential_source '\(source)' is not Environment, Ec2InstanceMetadata or EcsContainer")
+        }
     }
 }

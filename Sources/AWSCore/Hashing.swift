@@ -23,6 +23,17 @@ public enum Hashing {
         return text.withUTF8 { sha256(UnsafeRawBufferPointer($0)) }
     }
 
+    /// For file names only (the SSO token cache's), never for security.
+    public static func sha1(_ text: String) -> [UInt8] {
+        var text = text
+        return text.withUTF8 { bytes in
+            [UInt8](unsafeUninitializedCapacity: 20) { out, count in
+                _ = sortie_sha1(bytes.baseAddress, bytes.count, out.baseAddress)
+                count = 20
+            }
+        }
+    }
+
     public static func hmacSHA256(key: [UInt8], _ data: UnsafeRawBufferPointer) -> [UInt8] {
         key.withUnsafeBytes { key in
             [UInt8](unsafeUninitializedCapacity: 32) { out, count in

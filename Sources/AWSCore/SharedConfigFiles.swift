@@ -8,9 +8,12 @@ import Foundation
 /// credentials file wins over the config file for the same key.
 public struct SharedConfigFiles: Sendable {
     public var profiles: [String: [String: String]]
+    /// The config file's `[sso-session name]` sections.
+    public var ssoSessions: [String: [String: String]]
 
-    public init(profiles: [String: [String: String]] = [:]) {
+    public init(profiles: [String: [String: String]] = [:], ssoSessions: [String: [String: String]] = [:]) {
         self.profiles = profiles
+        self.ssoSessions = ssoSessions
     }
 
     /// Reads `AWS_SHARED_CREDENTIALS_FILE` / `~/.aws/credentials` and `AWS_CONFIG_FILE` / `~/.aws/config`;
@@ -33,18 +36,22 @@ public struct SharedConfigFiles: Sendable {
         profiles[name]
     }
 
-    mutating func merge(_ other: [String: [String: String]]) {
-        for (name, keys) in other {
+    mutating func merge(_ other: SharedConfigFiles) {
+        for (name, keys) in other.profiles {
             profiles[name, default: [:]].merge(keys) { _, new in new }
         }
+        ssoSessions.merge(other.ssoSessions) { _, new in new }
     }
 
     /// INI as the AWS CLI writes it. In the config file a profile section is `[profile name]`
-    /// (`[default]` alone keeps its bare name); other sections (`[sso-session x]`, `[services x]`)
-    /// are not profiles. Indented lines belong to a nested block (`s3 =` …) and are skipped.
-    static func parse(_ text: String, isConfigFile: Bool) -> [String: [String: String]] {
+    /// (`[default]` alone keeps its bare name) and `[sso-session name]` an SSO session; other
+    /// sections (`[services x]`) are skipped, and so are indented lines, which belong to a nested
+    /// block (`s3 =` …).
+    static func parse(_ text: String, isConfigFile: Bool) -> SharedConfigFiles {
         var profiles: [String: [String: String]] = [:]
+        var ssoSessions: [String: [String: String]] = [:]
         var current: String?
+        var isSSOSession = false
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" }) {
             if rawLine.first == " " || rawLine.first == "\t" { continue }
             let line = rawLine.trimmingSpaces
@@ -52,16 +59,22 @@ public struct SharedConfigFiles: Sendable {
             if line.hasPrefix("[") {
                 guard let close = line.firstIndex(of: "]") else { current = nil; continue }
                 let title = line[line.index(after: line.startIndex)..<close].trimmingSpaces
+                isSSOSession = false
                 if !isConfigFile {
                     current = String(title)
                 } else if title == "default" {
                     current = "default"
                 } else if title.hasPrefix("profile ") || title.hasPrefix("profile\t") {
                     current = String(title.dropFirst("profile".count).trimmingSpaces)
+                } else if title.hasPrefix("sso-session ") || title.hasPrefix("sso-session\t") {
+                    current = String(title.dropFirst("sso-session".count).trimmingSpaces)
+                    isSSOSession = true
                 } else {
                     current = nil
                 }
-                if let current, profiles[current] == nil { profiles[current] = [:] }
+                if let current, isSSOSession ? ssoSessions[current] == nil : profiles[current] == nil {
+                    if isSSOSession { ssoSessions[current] = [:] } else { profiles[current] = [:] }
+                }
                 continue
             }
             guard let current, let equals = line.firstIndex(of: "=") else { continue }
@@ -71,9 +84,9 @@ public struct SharedConfigFiles: Sendable {
             if let comment = value.firstRange(of: " #") ?? value.firstRange(of: " ;") ?? value.firstRange(of: "\t#") {
                 value = value[..<comment.lowerBound].trimmingSpaces
             }
-            profiles[current]?[key] = String(value)
+            if isSSOSession { ssoSessions[current]?[key] = String(value) } else { profiles[current]?[key] = String(value) }
         }
-        return profiles
+        return SharedConfigFiles(profiles: profiles, ssoSessions: ssoSessions)
     }
 
     private static func readText(_ path: String) -> String? {

@@ -10,6 +10,10 @@
 static inline int sortie_sha256(const void *data, size_t length, unsigned char out[32]) {
     return SHA256((const unsigned char *)data, length, out) != NULL;
 }
+// SHA-1 only names files: the SSO token cache's, as the AWS CLI names them.
+static inline int sortie_sha1(const void *data, size_t length, unsigned char out[20]) {
+    return SHA1((const unsigned char *)data, length, out) != NULL;
+}
 static inline int sortie_hmac_sha256(const void *key, size_t keyLength, const void *data, size_t length, unsigned char out[32]) {
     unsigned int outLength = 32;
     return HMAC(EVP_sha256(), key, (int)keyLength, (const unsigned char *)data, length, out, &outLength) != NULL;

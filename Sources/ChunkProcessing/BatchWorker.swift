@@ -13,9 +13,10 @@ import Foundation
 /// Batch container, by the same `ChunkProcessor.process` as in Lambda.
 ///
 /// The arguments are the job's parameters (`BatchParameters`, each as `--name value`, which the
-/// job definition's command fills in with `Ref::name`); an array child takes entry
-/// `AWS_BATCH_JOB_ARRAY_INDEX` of the lists, a single job entry 0. The chunk's item in the job
-/// table is the source of truth: the parameters must agree with it. The claim's owner is
+/// job definition's command fills in with `Ref::name`); a single job runs chunk `chunkId`, an
+/// array child entry `AWS_BATCH_JOB_ARRAY_INDEX` of the array's list in the job table (kept
+/// under its first chunk, `chunkId`). The chunk's item in the job table is the source of truth:
+/// the file's identity in the parameters must agree with it. The claim's owner is
 /// `batch:<AWS_BATCH_JOB_ID>`, so a retried attempt takes back the claim of the attempt that died.
 /// There is no deadline but `--timeout` or `SORTIE_ATTEMPT_SECONDS` (the job's attempt duration,
 /// from the start, which the submitter sets) or else the file's expiry in the table.
@@ -51,14 +52,16 @@ public enum BatchWorker {
         }
 
         let parameters: BatchParameters
-        let index: Int
+        let named: Int
+        let child: Int?
         let timeout: Int64?
         do {
             let parsed = try parse(arguments)
             timeout = try parsed.timeout ?? attemptSeconds(environment)
-            parameters = try BatchParameters(values: parsed.values).child(try arrayIndex(environment))
-            subject = parameters.values["chunkId"].map { chunk in jobId.map { "\(chunk) (job \($0))" } ?? chunk } ?? subject
-            index = try parameters.chunkIndex()
+            parameters = try BatchParameters(values: parsed.values)
+            child = try arrayIndex(environment)
+            if child == nil { subject = parameters.values["chunkId"].map { chunk in jobId.map { "\(chunk) (job \($0))" } ?? chunk } ?? subject }
+            named = try parameters.chunkIndex()
         } catch {
             return end(.badInput, "\(error)")
         }
@@ -73,10 +76,19 @@ public enum BatchWorker {
             let functionEnvironment = try FunctionEnvironment(settingsEnvironment)
             let client = try functionEnvironment.client.get()
             let table = JobTable(dynamoDB: DynamoDB(client: client), tableName: settings.tableName)
+            var index = named
+            if let child {
+                guard let listed = try table.arrayChunk(fileId: parameters.fileId, first: named, child: child) else {
+                    return end(.badInput, "the job table \(settings.tableName) lists no child \(child) of an array job from chunk \(named) of file \(parameters.fileId)")
+                }
+                index = listed
+                let chunkId = ChunkTask.chunkID(fileId: parameters.fileId, index: index)
+                subject = jobId.map { "\(chunkId) (job \($0))" } ?? chunkId
+            }
             guard let (file, chunk) = try table.loadChunk(fileId: parameters.fileId, index: index) else {
                 return end(.badInput, "the job table \(settings.tableName) has no chunk \(index) of file \(parameters.fileId)")
             }
-            try parameters.check(file: file, chunk: chunk.spec, table: settings.tableName)
+            try parameters.check(file: file, table: settings.tableName)
             let task = ChunkTask(
                 fileId: file.fileId, feed: file.feed, object: file.object, columns: file.plan.columns, chunk: chunk.spec, expiresAt: file.expiresAt)
             let deadline = timeout.map { started + $0 * 1000 } ?? file.expiresAt * 1000
@@ -146,9 +158,9 @@ public enum BatchWorker {
         return seconds
     }
 
-    /// The child's index: `AWS_BATCH_JOB_ARRAY_INDEX`, 0 for a job that is not an array.
-    static func arrayIndex(_ environment: [String: String]) throws(BatchParameterError) -> Int {
-        guard let text = environment["AWS_BATCH_JOB_ARRAY_INDEX"], !text.isEmpty else { return 0 }
+    /// The child's index: `AWS_BATCH_JOB_ARRAY_INDEX`, nil for a job that is not an array.
+    static func arrayIndex(_ environment: [String: String]) throws(BatchParameterError) -> Int? {
+        guard let text = environment["AWS_BATCH_JOB_ARRAY_INDEX"], !text.isEmpty else { return nil }
         guard let index = Int(text), index >= 0 else { throw BatchParameterError("AWS_BATCH_JOB_ARRAY_INDEX is '\(text)', not an index") }
         return index
     }

@@ -68,7 +68,7 @@ struct ChunkRun {
         case .sqs(let queueURL, let recordsPerMessage):
             return .sqs(SQSDelivery(
                 sqs: processor.sqs, queueURL: queueURL, recordsPerMessage: recordsPerMessage, limits: processor.settings.sqsLimits,
-                retry: processor.retry))
+                retry: processor.retry, chunkId: task.chunkId))
         case .s3(let location):
             return .s3(ObjectWriter(
                 s3: processor.s3, bucket: location.bucket, key: "\(location.prefix)\(task.fileId)/\(task.chunkId).jsonl",

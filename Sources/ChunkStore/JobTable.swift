@@ -103,6 +103,27 @@ public struct JobTable: Sendable {
         return (file, chunk)
     }
 
+    /// Lists an array job's chunks under its first one, before the job is submitted: child `i`
+    /// runs entry `i` (the Batch parameters name only the first chunk, whatever the array's size).
+    /// Written whole each time, so a resubmission after a failure writes the same item again.
+    public func saveArray(fileId: String, chunks: [Int], expiresAt: Int64) throws(AWSError) {
+        guard let first = chunks.first else { return }
+        try dynamoDB.putItem(.init(tableName: tableName, item: [
+            "pk": .s(Keys.file(fileId)), "sk": .s(Keys.arraySort(first)), "kind": .s("array"),
+            "chunks": .s(chunks.map(String.init).joined(separator: ",")), "expiresAt": .number(expiresAt),
+        ]))
+    }
+
+    /// The chunk that child `child` of the array job starting at chunk `first` runs, or nil when
+    /// no such array (or child) was recorded.
+    public func arrayChunk(fileId: String, first: Int, child: Int) throws(AWSError) -> Int? {
+        let key: DynamoDB.Item = ["pk": .s(Keys.file(fileId)), "sk": .s(Keys.arraySort(first))]
+        guard child >= 0, let list = try dynamoDB.getItem(.init(tableName: tableName, key: key, consistentRead: true)).item?["chunks"]?.string
+        else { return nil }
+        let entries = list.split(separator: ",")
+        return child < entries.count ? Int(entries[child]) : nil
+    }
+
     /// Records where a planned chunk went. A chunk a processor already picked up keeps its state.
     /// `dispatchedAt` starts the sweep's clock on a chunk that never starts.
     public func markDispatched(

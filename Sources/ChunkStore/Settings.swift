@@ -53,9 +53,12 @@ public struct Settings: Sendable {
         return value
     }
 
-    public func integer(_ name: String, default fallback: Int64, minimum: Int64) throws(SettingError) -> Int64 {
+    public func integer(_ name: String, default fallback: Int64, minimum: Int64, maximum: Int64? = nil) throws(SettingError) -> Int64 {
         guard let text = self[name] else { return fallback }
-        guard let value = Int64(text), value >= minimum else { throw SettingError("\(name) must be an integer of at least \(minimum), not '\(text)'") }
+        guard let value = Int64(text), value >= minimum, value <= maximum ?? .max else {
+            let bounds = maximum.map { "from \(minimum) to \($0)" } ?? "of at least \(minimum)"
+            throw SettingError("\(name) must be an integer \(bounds), not '\(text)'")
+        }
         return value
     }
 

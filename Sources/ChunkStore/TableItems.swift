@@ -112,6 +112,7 @@ enum Keys {
         return "CHUNK#" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits
     }
     static let chunkPrefix = "CHUNK#"
+    static func arraySort(_ first: Int) -> String { "ARRAY#" + chunkSort(first).dropFirst(chunkPrefix.count) }
     static func event(_ eventId: String) -> String { "S3EVENT#\(eventId)" }
     static let eventSort = "EVENT"
     /// A file's planning checkpoint: one item, overwritten at each checkpoint.

@@ -28,6 +28,7 @@ public final class CurlSession {
         set(CURLOPT_TCP_KEEPALIVE, 1)
         set(CURLOPT_CONNECTTIMEOUT_MS, 10_000)
         set(CURLOPT_ACCEPT_ENCODING, pointer: nil)  // bodies arrive exactly as sent (S3 byte ranges)
+        set(CURLOPT_PATH_AS_IS, 1)  // S3 keys may hold ./ and ../ segments; the path is signed as sent
         set(CURLOPT_WRITEFUNCTION, callback: receiveBody)
         set(CURLOPT_HEADERFUNCTION, callback: receiveHeader)
         if let file = CertificateBundle.file() { setString(CURLOPT_CAINFO, file) }

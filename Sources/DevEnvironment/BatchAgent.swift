@@ -133,7 +133,7 @@ public final class BatchAgent: Sendable {
 
     /// Queues the job's containers: one, or one per array child.
     private func enqueue(_ job: Batch.JobDetail) {
-        let command = Batch.resolve(command: definition.command, parameters: definition.parameters.merging(job.parameters ?? [:]) { $1 })
+        let command = Batch.resolve(command: definition.command, parameters: job.parameters ?? [:])
         let children: [Int?] = job.arrayProperties?.size.map { Array(0..<$0) } ?? [nil]
         var base = definition.environment(deployed: false).merging(environment) { $1 }
         // The job's own variables (SubmitJob's containerOverrides) over the definition's, as in Batch.

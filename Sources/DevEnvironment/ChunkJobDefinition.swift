@@ -20,8 +20,6 @@ public struct ChunkJobDefinition: Sendable, Equatable {
     /// The worker function's definition.
     public var worker: FunctionDefinition
     public var command: [String]
-    /// Defaults for parameters a job may leave out (`BatchParameters.definitionDefaults`).
-    public var parameters: [String: String]
     public var retryStrategy: Batch.RetryStrategy
     public var timeout: Batch.JobTimeout
     /// Each container's share: the worker reads one chunk (up to `CHUNK_MAX_BYTES`) at a time.
@@ -55,7 +53,6 @@ public struct ChunkJobDefinition: Sendable, Equatable {
         retryStrategy = settings.batchRetryStrategy
         timeout = settings.batchTimeout
         command = BatchParameters.command
-        parameters = BatchParameters.definitionDefaults
     }
 
     /// The container's variables: the worker function's, as deployed (`Fn::Sub` strings) or as

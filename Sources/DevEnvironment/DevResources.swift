@@ -126,7 +126,7 @@ public struct DevResources: Sendable, Equatable {
                 container: .init(
                     image: "sortie-chunk-worker", vcpus: chunkJob.vcpus, memory: chunkJob.memory, command: chunkJob.command,
                     environment: chunkJob.environment(deployed: false)),
-                parameters: chunkJob.parameters, retryStrategy: chunkJob.retryStrategy, timeout: chunkJob.timeout)
+                retryStrategy: chunkJob.retryStrategy, timeout: chunkJob.timeout)
         }
         return try SNS(client: client).createTopic(name: topic)
     }

@@ -57,8 +57,8 @@ struct AWSReport {
         let key = settings.logKey(job: payload.spec.name, jobID: payload.jobID, attempt: payload.attempt)
         var set: DynamoDB.Item = ["durationMs": .number(outcome.durationMilliseconds)]
         do {
-            let body = try Data(contentsOf: URL(fileURLWithPath: logPath))
-            try s3.putObject(bucket: settings.logBucket, key: key, body: body, contentType: "text/plain; charset=utf-8")
+            // Streamed from the file one part at a time: a job's log may be bigger than the instance's memory.
+            try s3.putFile(logPath, bucket: settings.logBucket, key: key, contentType: "text/plain; charset=utf-8")
             set["logUri"] = .s("s3://\(settings.logBucket)/\(key)")
         } catch {
             complain("could not put the log in s3://\(settings.logBucket)/\(key): \(error)")

@@ -65,16 +65,36 @@ final class JobLog {
 
 /// Lines to CloudWatch Logs in batches: every 2 s, or sooner when a batch fills. Shipping
 /// failures are reported on stderr and never fail the job (the S3 copy is complete anyway).
+///
+/// Whatever a step prints, every event and batch is one PutLogEvents accepts: the bytes are
+/// decoded as UTF-8 first (an invalid byte becomes U+FFFD, three bytes), and a line is then cut
+/// between characters into events of at most `maxMessageBytes`, as AWS counts them.
 struct LogShipper {
     let logs: CloudWatchLogs
     let group: String
     let stream: String
     private var pending: [CloudWatchLogs.Event] = []
+    /// As AWS counts a batch: each message's UTF-8 bytes plus `eventOverhead`.
     private var pendingBytes = 0
-    private var partial: [UInt8] = []
+    /// The current line's bytes not decoded yet: less than `decodeChunk`, or an unfinished character.
+    private var raw: [UInt8] = []
+    /// The current line's decoded text not in an event yet: valid UTF-8, at most `maxMessageBytes`.
+    private var line: [UInt8] = []
+    /// Whether the current line has given an event already (an empty line gives one of its own).
+    private var lineShipped = false
+    private var lastTimestamp: Int64 = 0
     private var lastFlush = Clock.seconds()
-    /// CloudWatch takes events of up to 256 KiB less 26 bytes; longer lines are split.
-    static let maxEvent = 200_000
+
+    /// PutLogEvents' limits (botocore's logs model and its documentation): a batch is at most
+    /// 1,048,576 bytes, counting 26 per event, and 10,000 events; an event's message is at least
+    /// one character. The model now allows events of 1 MB; 256 KiB, every region's limit for
+    /// years, keeps a line cut the same everywhere.
+    static let eventOverhead = 26
+    static let maxMessageBytes = 262_144 - eventOverhead
+    static let maxBatchBytes = 1_048_576
+    static let maxBatchEvents = 10_000
+    /// Within a long line, bytes are decoded this many at a time.
+    static let decodeChunk = 64 << 10
 
     init(logs: CloudWatchLogs, group: String, stream: String) {
         self.logs = logs
@@ -90,19 +110,28 @@ struct LogShipper {
     }
 
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        for byte in bytes {
-            if byte == UInt8(ascii: "\n") {
-                emit()
-            } else {
-                partial.append(byte)
-                if partial.count >= Self.maxEvent { emit() }
-            }
+        var start = bytes.startIndex
+        while let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            raw.append(contentsOf: bytes[start..<newline])
+            decode(all: true)
+            endLine()
+            start = newline + 1
         }
+        raw.append(contentsOf: bytes[start...])
+        if raw.count >= Self.decodeChunk { decode(all: false) }
     }
 
     mutating func flush(force: Bool) {
-        if force, !partial.isEmpty { emit() }
-        guard !pending.isEmpty, force || Clock.seconds() - lastFlush >= 2 else { return }
+        if force, !raw.isEmpty || !line.isEmpty {
+            decode(all: true)
+            endLine()
+        }
+        if force || Clock.seconds() - lastFlush >= 2 { send() }
+    }
+
+    /// The pending events in one PutLogEvents.
+    private mutating func send() {
+        guard !pending.isEmpty else { return }
         let batch = pending
         pending = []
         pendingBytes = 0
@@ -114,13 +143,60 @@ struct LogShipper {
         }
     }
 
-    private mutating func emit() {
-        let message = partial.isEmpty ? " " : String(decoding: partial, as: UTF8.self)
-        partial.removeAll(keepingCapacity: true)
-        pending.append(CloudWatchLogs.Event(timestamp: Clock.milliseconds(), message: message))
-        pendingBytes += message.utf8.count + 26
-        // The service's batch limits: 10,000 events or 1 MiB.
-        if pending.count >= 5000 || pendingBytes >= 800_000 { flush(force: true) }
+    /// Decodes `raw` into `line` (all of it at a line's end, else all but an unfinished
+    /// character), shipping `line` each time it is full.
+    private mutating func decode(all: Bool) {
+        let cut = all ? raw.count : Self.finishedPrefix(raw)
+        guard cut > 0 else { return }
+        let decoded = Array(String(decoding: raw[..<cut], as: UTF8.self).utf8)
+        raw.removeFirst(cut)
+        var offset = 0
+        while offset < decoded.count {
+            let room = Self.maxMessageBytes - line.count
+            if decoded.count - offset <= room {
+                line.append(contentsOf: decoded[offset...])
+                return
+            }
+            // Back to the start of a character: continuation bytes are 10xxxxxx.
+            var end = offset + room
+            while end > offset, decoded[end] & 0xC0 == 0x80 { end -= 1 }
+            line.append(contentsOf: decoded[offset..<end])
+            offset = end
+            ship()
+        }
+    }
+
+    private mutating func endLine() {
+        if !line.isEmpty || !lineShipped { ship() }
+        lineShipped = false
+    }
+
+    /// `line` as one event (a single space for an empty line: a message has at least one character).
+    private mutating func ship() {
+        let message = line.isEmpty ? " " : String(decoding: line, as: UTF8.self)
+        line.removeAll(keepingCapacity: true)
+        lineShipped = true
+        let size = message.utf8.count + Self.eventOverhead
+        if pendingBytes + size > Self.maxBatchBytes || pending.count >= Self.maxBatchEvents { send() }
+        // A batch must be in time order: a clock stepped back does not reorder lines.
+        lastTimestamp = max(lastTimestamp, Clock.milliseconds())
+        pending.append(CloudWatchLogs.Event(timestamp: lastTimestamp, message: message))
+        pendingBytes += size
+    }
+
+    /// How many of `bytes` end on a character boundary: an unfinished sequence at the end (a lead
+    /// byte without all its continuation bytes yet) waits for the bytes after it.
+    static func finishedPrefix(_ bytes: [UInt8]) -> Int {
+        var index = bytes.count
+        while index > 0, bytes.count - index < 4 {
+            index -= 1
+            let byte = bytes[index]
+            guard byte & 0xC0 == 0x80 else {
+                let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
+                return bytes.count - index < length ? index : bytes.count
+            }
+        }
+        return bytes.count
     }
 }
 

@@ -42,6 +42,9 @@ struct Dispatcher {
         var start = 0
         while start < big.count {
             let group = Array(big[start..<min(start + settings.batchArrayMax, big.count)])
+            if group.count > 1 {
+                try table.saveArray(fileId: file.fileId, chunks: group.map(\.index), expiresAt: file.expiresAt)
+            }
             let jobId = try submit(file, group, attemptSeconds: settings.attemptSeconds(feed))
             for (child, spec) in group.enumerated() {
                 try table.markDispatched(
@@ -67,8 +70,8 @@ struct Dispatcher {
         }
     }
 
-    /// One job per group: a single job for one chunk, an array job (child i = chunk i of the
-    /// lists) for several. Returns the job id.
+    /// One job per group: a single job for one chunk, an array job (child i = entry i of the
+    /// array's list in the job table) for several. Returns the job id.
     /// Each attempt is limited to `attemptSeconds` (Batch kills it then), and the worker is told
     /// (`SORTIE_ATTEMPT_SECONDS`) so it stops cleanly before.
     private func submit(_ file: FileRecord, _ group: [ChunkSpec], attemptSeconds: Int) throws(AWSError) -> String {
@@ -84,9 +87,9 @@ struct Dispatcher {
         return try batch.submitJob(input).jobId
     }
 
-    /// The job's parameters (`BatchParameters`): the file's identity, then one comma-separated entry
-    /// per chunk (an array child reads entry `AWS_BATCH_JOB_ARRAY_INDEX`).
+    /// The job's parameters (`BatchParameters`): the file's identity and the group's first chunk,
+    /// the same size however many chunks the group has.
     static func parameters(_ file: FileRecord, _ group: [ChunkSpec], table: String) -> [String: String] {
-        BatchParameters(file: file, chunks: group, table: table).values
+        BatchParameters(file: file, first: group[0].index, table: table).values
     }
 }

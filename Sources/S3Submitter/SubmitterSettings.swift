@@ -15,9 +15,9 @@ public struct SubmitterSettings: Sendable {
     public var threshold: Int64 = 290_000
     /// `CHUNK_MAX_RECORDS` and `CHUNK_MAX_BYTES`: where files are cut (1000000 records, 256 MiB).
     public var limits = ChunkLimits(maxRecords: 1_000_000, maxBytes: 256 << 20)
-    /// `BATCH_ATTEMPTS`: tries per Batch job (3).
+    /// `BATCH_ATTEMPTS`: tries per Batch job (3; 1–10).
     public var batchAttempts = 3
-    /// `BATCH_ARRAY_MAX`: the most chunks in one array job (100); two or more big chunks of a file share one.
+    /// `BATCH_ARRAY_MAX`: the most chunks in one array job (100; 2–10,000); two or more big chunks of a file share one.
     public var batchArrayMax = 100
     /// `BATCH_TIMEOUT_SECONDS`: per-attempt limit for Batch jobs of feeds that set none
     /// (`Feed.defaultBatchTimeoutSeconds` when unset).
@@ -66,8 +66,9 @@ public struct SubmitterSettings: Sendable {
         result.limits = ChunkLimits(
             maxRecords: try settings.integer("CHUNK_MAX_RECORDS", default: result.limits.maxRecords, minimum: 1),
             maxBytes: try settings.integer("CHUNK_MAX_BYTES", default: result.limits.maxBytes, minimum: 1))
-        result.batchAttempts = Int(try settings.integer("BATCH_ATTEMPTS", default: 3, minimum: 1))
-        result.batchArrayMax = Int(try settings.integer("BATCH_ARRAY_MAX", default: 100, minimum: 2))
+        // Batch's own bounds: retryStrategy.attempts is 1–10, an array job has 2–10,000 children.
+        result.batchAttempts = Int(try settings.integer("BATCH_ATTEMPTS", default: 3, minimum: 1, maximum: 10))
+        result.batchArrayMax = Int(try settings.integer("BATCH_ARRAY_MAX", default: 100, minimum: 2, maximum: 10_000))
         if settings["BATCH_TIMEOUT_SECONDS"] != nil {
             result.batchTimeoutSeconds = Int(try settings.integer("BATCH_TIMEOUT_SECONDS", default: 0, minimum: 60))
         }

@@ -234,7 +234,12 @@ struct Put: ParsableCommand {
         let (bucket, path) = try S3Location.parse(destination, what: "the destination")
         let key = path.isEmpty || path.hasSuffix("/") ? path + URL(fileURLWithPath: file).lastPathComponent : path
         let client = try target.client()
-        let uploaded = try FileUpload(s3: S3(client: client)).upload(file, bucket: bucket, key: key, progress: progress)
+        let fileSize = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+        let parts = (fileSize + S3.defaultPartSize - 1) / S3.defaultPartSize
+        progress.stage("uploading \(Progress.bytes(fileSize)) to s3://\(bucket)/\(key)\(fileSize > S3.defaultPartSize ? " in \(parts) parts" : "")")
+        let uploaded = try S3(client: client).putFile(file, bucket: bucket, key: key) { sent, size in
+            progress.update("\(Progress.bytes(sent)) / \(Progress.bytes(size)) (\(size == 0 ? 100 : sent * 100 / size)%)")
+        }
         progress.stage("uploaded \(Progress.bytes(uploaded.size))\(uploaded.parts > 0 ? " in \(uploaded.parts) parts" : "")")
         var result: [String: Any] = ["bucket": bucket, "key": key, "size": uploaded.size, "parts": uploaded.parts]
         if target.environment["SORTIE_DEV"] == "1" {

@@ -119,7 +119,6 @@ extension DeploymentTemplate {
         var definition: [String: Any] = [
             "JobDefinitionName": ref("ChunkJobDefinition"), "Type": "container",
             "PlatformCapabilities": ["Fn::If": [Self.batchOnFargate, ["FARGATE"], ["EC2"]]],
-            "Parameters": job.parameters,
             "PropagateTags": true,
             "RetryStrategy": [
                 "Attempts": job.retryStrategy.attempts ?? 1,

@@ -96,6 +96,21 @@ struct SignatureVerificationTests {
         }
     }
 
+    @Test("an S3 key with ./ and ../ segments reaches S3 as named, signed: libcurl does not rewrite the path")
+    func dotSegments() async throws {
+        let fixture = try await fixture()
+        let client = motoClient(fixture.server, credentials: fixture.credentials, maxAttempts: 1)
+        let bucket = unique("dots")
+        let body = Data("id\n1\n".utf8)
+        try await blocking {
+            try S3(client: client).createBucket(bucket)
+            try S3(client: client).putObject(bucket: bucket, key: "a/./b/../c.csv", body: body)
+        }
+        #expect(try await blocking { try S3(client: client).getObject(bucket: bucket, key: "a/./b/../c.csv").body } == body)
+        let normalised = await awsError { () throws(AWSError) in try S3(client: client).getObject(bucket: bucket, key: "a/c.csv") }
+        #expect(normalised?.code == "NoSuchKey")
+    }
+
     @Test("temporary credentials from STS AssumeRole sign with their session token; a wrong token is refused")
     func sessionToken() async throws {
         let fixture = try await fixture()

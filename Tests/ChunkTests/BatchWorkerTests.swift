@@ -19,12 +19,14 @@ struct BatchWorkerTests {
     }
 
     /// Uploads `body` and hands its event to the real submitter; returns the file id and its one Batch job.
-    func submit(_ world: ChunkWorld, key: String, body: [UInt8], feeds: String, limits: [String: String]) async throws -> (fileId: String, jobId: String) {
+    func submit(
+        _ world: ChunkWorld, key: String, body: [UInt8], feeds: String, limits: [String: String], timeout: Duration = .seconds(60)
+    ) async throws -> (fileId: String, jobId: String) {
         let capture = try await InvokeCapture.start()
         let eTag = try await blocking { try world.upload(key, body) }
         let submitter = try await startFunction("s3-submitter", environment: world.submitterEnvironment(feeds: feeds, capture: capture, extra: limits))
         let answer = jsonObject(responseBody(await submitter.invoke(InvocationRequest(
-            payload: world.notification(key: key, eTag: eTag, size: body.count, sequencer: "0A"), timeout: .seconds(60))), submitter))
+            payload: world.notification(key: key, eTag: eTag, size: body.count, sequencer: "0A"), timeout: timeout)), submitter))
         await submitter.stop()
         await capture.stop()
         let outcome = try #require((answer["files"] as? [[String: Any]])?.first)
@@ -99,6 +101,33 @@ struct BatchWorkerTests {
         #expect(after["recordsDelivered"]?.int == 2970 && after["chunksDone"]?.int == 2)
     }
 
+    @Test("10,000 chunks in one array job: the filled-in command and the parameters stay within ECS's 8,192 characters of overrides; the last child finds its chunk in the table")
+    func tenThousandChildren() async throws {
+        let world = try await blocking { try ChunkWorld.make() }
+        let feeds = try world.feeds(fields: Self.fields, destination: .s3(S3Location(bucket: world.outputBucket, prefix: "out/")))
+        let body = Array(("id,name,amount\n" + Self.lines(0..<20_000)).utf8)
+        let (fileId, jobId) = try await submit(
+            world, key: "incoming/many-chunks-\(String(repeating: "k", count: 200)).csv", body: body, feeds: feeds,
+            limits: ["CHUNK_MAX_RECORDS": "2", "BATCH_PROCESSING_THRESHOLD": "1", "BATCH_ARRAY_MAX": "10000", "AWS_MAX_ATTEMPTS": "5"], timeout: .seconds(900))
+        let job = try #require(try await blocking { try Batch(client: world.client).describeJobs([jobId]).first })
+        #expect(job.arrayProperties?.size == 10_000)
+        let parameters = try #require(job.parameters)
+        let command = Batch.resolve(command: job.container?.command ?? [], parameters: parameters)
+        // ECS counts the overrides' JSON; the command is the whole of ours.
+        let overrides = try JSONEncoder().encode(["containerOverrides": [["command": command]]])
+        #expect(overrides.count < BatchParameters.maxOverrideCharacters, "the filled-in command is \(overrides.count) characters")
+        #expect(try JSONEncoder().encode(parameters).count < BatchParameters.maxOverrideCharacters)
+        #expect(parameters["chunkId"] == "\(fileId)-c00000")
+
+        let last = try await blocking { try world.runBatchContainer(jobId, index: 9_999, feeds: feeds) }
+        #expect(last.status == 0, "\(last.stderr)")
+        #expect(last.stderr.contains("\(fileId)-c09999 (job \(jobId):9999): done: 2 records, 1 valid, 1 rejected"), "\(last.stderr)")
+        let record = try await chunk(world, fileId, 9_999)
+        #expect(record.state == .done && record.batchArrayIndex == 9_999)
+        let outside = try await blocking { try world.runBatchContainer(jobId, index: 10_000, feeds: feeds) }
+        #expect(outside.status == 2 && outside.stderr.contains("lists no child 10000 of an array job from chunk 0"), "\(outside.stderr)")
+    }
+
     @Test("bad input exits 2 with one line naming the chunk and what is wrong, and touches nothing; an object replaced since planning fails the chunk with 2")
     func badInput() async throws {
         let world = try await blocking { try ChunkWorld.make() }
@@ -110,12 +139,12 @@ struct BatchWorkerTests {
 
         let jobSubject = "job \(jobId)", chunkSubject = "\(chunkId) (job \(jobId))"
         let cases: [(changing: [String: String], index: Int?, subject: String, message: String)] = [
-            (["byteRange": "15-999"], nil, chunkSubject, "byteRange is '15-999', the job table says '15-"),
+            (["key": "incoming/other.csv"], nil, chunkSubject, "key is 'incoming/other.csv', the job table says '\(key)'"),
             (["chunkId": "\(fileId)-c00007"], nil, "\(fileId)-c00007 (job \(jobId))", "the job table \(world.table) has no chunk 7 of file \(fileId)"),
             (["chunkId": "someone-else-c00000"], nil, "someone-else-c00000 (job \(jobId))", "chunkId 'someone-else-c00000' is not a chunk of file \(fileId)"),
             (["eTag": "0123"], nil, chunkSubject, "eTag is '0123'"),
-            (["startLine": "Ref::startLine"], nil, jobSubject, "parameter startLine was not substituted"),
-            ([:], 1, jobSubject, "array index 1 is outside the job's 1 chunks"),
+            (["feed": "Ref::feed"], nil, jobSubject, "parameter feed was not substituted"),
+            ([:], 1, jobSubject, "the job table \(world.table) lists no child 1 of an array job from chunk 0 of file \(fileId)"),
         ]
         for (changing, index, subject, message) in cases {
             let run = try await blocking {
@@ -151,8 +180,6 @@ struct BatchWorkerTests {
         #expect(planned.route == .batch && planned.batchArrayIndex == 1)
         #expect(planned.spec.entry?.compressedOffset == secondMember, "entered at the member holding record 1000")
 
-        let job = try #require(try await blocking { try Batch(client: world.client).describeJobs([jobId]).first })
-        #expect(job.parameters?["gzipEntry"]?.split(separator: ",").last?.hasPrefix("\(secondMember):") == true)
         let run = try await blocking { try world.runBatchContainer(jobId, index: 1, feeds: feeds) }
         #expect(run.status == 0, "\(run.stderr)")
         let delivered = try await output(world, "out/\(fileId)/\(fileId)-c00001.jsonl")
@@ -177,8 +204,6 @@ struct BatchWorkerTests {
         #expect(entry.decompressedOffset <= planned.spec.start && planned.spec.start - entry.decompressedOffset < 2 << 20)
         #expect(planned.spec.objectRange.lowerBound > Int64(body.count) / 3, "the last third is fetched from past the first, not from byte 0")
 
-        let job = try #require(try await blocking { try Batch(client: world.client).describeJobs([jobId]).first })
-        #expect(job.parameters?["gzipEntry"]?.split(separator: ",").last?.hasPrefix("\(entry.compressedOffset):\(entry.decompressedOffset):") == true)
         let run = try await blocking { try world.runBatchContainer(jobId, index: 2, feeds: feeds) }
         #expect(run.status == 0, "\(run.stderr)")
         let delivered = try await output(world, "out/\(fileId)/\(fileId)-c00002.jsonl")

@@ -75,8 +75,7 @@ struct ChunkWorld: Sendable {
         let batchDefinition = unique("chunk-worker")
         _ = try batch.registerJobDefinition(
             name: batchDefinition,
-            container: .init(image: "public.ecr.aws/sortie/chunk-worker:1", vcpus: 2, memory: 4096, command: BatchParameters.command),
-            parameters: BatchParameters.definitionDefaults)
+            container: .init(image: "public.ecr.aws/sortie/chunk-worker:1", vcpus: 2, memory: 4096, command: BatchParameters.command))
         let roles = try DeploymentRoles.create(
             repository: Repository.root, functions: ["s3-submitter", "chunk-processor"], client: client, prefix: "\(unique("world"))-"
         ) { names in

@@ -51,7 +51,7 @@ struct BatchAgentTests {
             _ = try batch.registerJobDefinition(
                 name: definition.name,
                 container: .init(image: "probe", vcpus: definition.vcpus, memory: definition.memory, command: definition.command),
-                parameters: definition.parameters, retryStrategy: definition.retryStrategy, timeout: definition.timeout)
+                retryStrategy: definition.retryStrategy, timeout: definition.timeout)
         }
 
         func agent(_ definition: ChunkJobDefinition? = nil) -> BatchAgent {
@@ -93,7 +93,6 @@ struct BatchAgentTests {
         #expect(job.command.first == "batch")
         #expect(job.retryStrategy == settings.batchRetryStrategy && job.retryStrategy.attempts == settings.batchAttempts)
         #expect(job.timeout == Batch.JobTimeout(attemptDurationSeconds: timeout))
-        #expect(job.parameters == BatchParameters.definitionDefaults)
         let local = job.environment(deployed: false)
         #expect(local == job.worker.environment)
         let deployed = job.environment(deployed: true)
@@ -124,14 +123,14 @@ struct BatchAgentTests {
         #expect(runs.count == 4, "each container once: \(runs)")
         let byId = Dictionary(runs.map { ($0[0], $0) }) { first, _ in first }
         let expected = Batch.resolve(
-            command: world.definition.command, parameters: world.definition.parameters.merging(["fileId": "many", "chunkId": "many-c00000"]) { $1 })
+            command: world.definition.command, parameters: ["fileId": "many", "chunkId": "many-c00000"])
         for index in 0..<3 {
             #expect(byId["\(array):\(index)"]?[1] == String(index))
             #expect(byId["\(array):\(index)"]?[3] == expected.joined(separator: " "))
         }
         #expect(byId[single]?[1] == "none" && byId[single]?[2] == "1")
         #expect(byId[single]?[3].hasPrefix("batch --fileId one --bucket Ref::bucket") == true, "\(byId[single]?[3] ?? "")")
-        #expect(byId[single]?[3].hasSuffix("--gzipEntry ") == true, "the definition's default: \(byId[single]?[3] ?? "")")
+        #expect(byId[single]?[3].hasSuffix("--chunkId one-c00000") == true, "\(byId[single]?[3] ?? "")")
         #expect(runs.allSatisfy { $0[4] == world.definition.worker.environment?["SORTIE_TABLE"] }, "the worker's environment")
         let intervals = runs.compactMap { run in Int64(run[5]).flatMap { start in Int64(run[6]).map { (start, $0) } } }
         #expect(intervals.count == 4)

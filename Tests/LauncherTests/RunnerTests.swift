@@ -73,6 +73,55 @@ struct RunnerTests {
         #expect(events.map(\.message).contains("waited"))
     }
 
+    @Test("random binary output and a 64 MB line: every CloudWatch event within 256 KiB and every batch within 1,048,576 bytes as AWS counts them, nothing lost; the log streamed to S3 in 8 MiB parts, the runner's memory bounded")
+    func binaryOutputAndBigLog() async throws {
+        let deployment = try await Deployment.create()
+        let logs = try await FakeServer.start { _, _ in .json(200, "{}") }
+        let spec = testSpec(Deployment.uniqueName("noise"), steps: [
+            .init(name: "noise", run: "head -c 3000000 /dev/urandom; head -c 64000000 /dev/zero | tr '\\0' x; echo", timeoutSeconds: 120),
+        ])
+        let payload = try await startingJob(deployment, spec)
+        let home = try home(payload)
+        defer { try? FileManager.default.removeItem(at: home) }
+        // The runner under a parent that reports its children's peak resident memory.
+        let measure = "import resource,subprocess,sys; r=subprocess.run(sys.argv[1:]).returncode; print('maxrss-kib', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r)"
+        var environment = environment(deployment, home: home)
+        environment["AWS_ENDPOINT_URL_CLOUDWATCH_LOGS"] = logs.endpoint
+        let run = try Command.run("/usr/bin/python3", ["-c", measure, try BuiltProducts.executable("sortie-runner"), "run", home.appendingPathComponent("job.json").path],
+                                  environment: environment, timeout: .seconds(240))
+        #expect(run.status == 0, "\(run.stderr.suffix(3000))")
+        let peak = try #require(run.stderr.split(separator: "\n").last { $0.hasPrefix("maxrss-kib ") }.flatMap { Int($0.dropFirst(11)) })
+        print("sortie-runner peak RSS with a 67 MB log: \(peak / 1024) MiB")
+        #expect(peak < 48 * 1024, "the runner held \(peak / 1024) MiB for a 67 MB log")
+
+        let key = "logs/\(spec.name)/\(payload.jobID)/attempt-1.log"
+        let log = try await blocking { try S3(client: deployment.client).getObject(bucket: deployment.bucket, key: key).body }
+        #expect(log.count > 67_000_000)
+
+        struct Batch: Decodable {
+            struct Event: Decodable { var timestamp: Int64; var message: String }
+            var logEvents: [Event]
+        }
+        let batches = logs.requests.filter { $0.headers["x-amz-target"]?.hasSuffix("PutLogEvents") == true }
+            .compactMap { try? JSONDecoder().decode(Batch.self, from: $0.body) }
+        #expect(batches.count > 60)
+        for batch in batches {
+            #expect(batch.logEvents.count <= 10_000)
+            #expect(batch.logEvents.reduce(0) { $0 + $1.message.utf8.count + 26 } <= 1_048_576)
+            #expect(batch.logEvents.allSatisfy { !$0.message.isEmpty && $0.message.utf8.count + 26 <= 262_144 })
+            #expect(zip(batch.logEvents, batch.logEvents.dropFirst()).allSatisfy { $0.timestamp <= $1.timestamp })
+        }
+        // Every line of the S3 copy, decoded as UTF-8, is in the events in order (an empty line as one space).
+        // (On bytes: "\r\n" is one Character, so a String split on "\n" would not cut there.)
+        var lines = Array(String(decoding: log, as: UTF8.self).utf8).split(separator: 0x0A, omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        let expected = lines.flatMap { $0.isEmpty ? [0x20] : Array($0) }
+        let shipped = batches.flatMap(\.logEvents).flatMap { Array($0.message.utf8) }
+        let differs = zip(shipped, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? (shipped.count == expected.count ? nil : min(shipped.count, expected.count))
+        #expect(differs == nil, "the events hold the log's text: \(shipped.count) bytes shipped, \(expected.count) expected, first difference at \(differs ?? -1): \(shipped[max(0, (differs ?? 0) - 20)..<min(shipped.count, (differs ?? 0) + 20)]) vs \(expected[max(0, (differs ?? 0) - 20)..<min(expected.count, (differs ?? 0) + 20)])")
+        await logs.stop()
+    }
+
     @Test("a failing step ends the job FAILED with its exit code, name and reason; later steps do not run")
     func failingStep() async throws {
         let deployment = try await Deployment.create()
