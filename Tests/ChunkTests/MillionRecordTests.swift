@@ -111,8 +111,8 @@ struct MillionRecordTests {
         #expect(job.jobDefinition?.contains(world.batchDefinition) == true)
         #expect(job.arrayProperties?.size == 2)
         #expect(job.parameters?["chunkId"] == big.first?.chunkId)
-        let listed = try await blocking { try (0..<3).map { try world.jobTable.arrayChunk(fileId: fileId, first: big[0].spec.index, child: $0) } }
-        #expect(listed == big.map(\.spec.index) + [nil])
+        let children = try await blocking { try (0..<3).map { try world.jobTable.arrayChunk(fileId: fileId, first: big[0].spec.index, child: $0) } }
+        #expect(children == big.map(\.spec.index) + [nil])
         #expect(job.parameters?["key"] == key)
 
         // Lambda: one asynchronous invoke per small chunk, its payload the chunk's task.

@@ -85,7 +85,7 @@ struct RunnerTests {
         defer { try? FileManager.default.removeItem(at: home) }
         // The runner under a parent that reports its children's peak resident memory.
         let measure = "import resource,subprocess,sys; r=subprocess.run(sys.argv[1:]).returncode; print('maxrss-kib', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r)"
-        var environment = environment(deployment, home: home)
+        var environment = try environment(deployment, home: home)
         environment["AWS_ENDPOINT_URL_CLOUDWATCH_LOGS"] = logs.endpoint
         let run = try Command.run("/usr/bin/python3", ["-c", measure, try BuiltProducts.executable("sortie-runner"), "run", home.appendingPathComponent("job.json").path],
                                   environment: environment, timeout: .seconds(240))
