@@ -62,6 +62,12 @@ extension JobTable {
                 updateExpression: "ADD chunksDone :one, recordsRead :read, recordsValid :valid, recordsRejected :rejected, recordsDelivered :delivered",
                 expressionAttributeValues: countValues(counts).merging([":one": .number(1)]) { $1 })),
         ])
+        return try completeIfDone(fileId: fileId, now: now)
+    }
+
+    /// Makes the file COMPLETE, and no longer under way, once every chunk is done; false when some
+    /// are not (or its chunk count is not known yet) or it was COMPLETE already.
+    func completeIfDone(fileId: String, now: Int64) throws(AWSError) -> Bool {
         do {
             try dynamoDB.updateItem(.init(
                 tableName: tableName, key: fileKey(fileId), updateExpression: "SET #state = :complete, completedAt = :now REMOVE gsi2pk, gsi2sk",

@@ -224,11 +224,14 @@ extension JobTable {
 
     /// Makes a FAILED file's failed chunks PLANNED again (attempts from zero) and the file PLANNED
     /// and under way; only those chunks. A redrive that stopped half-way is resumed by the next
-    /// (its file is PLANNED with `redrives` set); any other file is left as it is.
+    /// (its file is PLANNED with `redrives` set); any other file is left as it is, as is one whose
+    /// planning failed (no chunk failed it: its plan is not whole, so there is nothing to re-run).
     public func startRedrive(fileId: String, now: Int64) throws(AWSError) -> RedriveStart {
         guard let (progress, chunks) = try loadProgress(fileId) else { return .missing }
         let file = progress.file
-        guard file.state == .failed || (file.state == .planned && progress.redrives > 0) else { return .nothing(file.state) }
+        guard (file.state == .failed && progress.failedChunk != nil) || (file.state == .planned && progress.redrives > 0) else {
+            return .nothing(file.state)
+        }
         for (chunk, _) in chunks where chunk.state == .failed || chunk.state == .incomplete {
             do {
                 try dynamoDB.updateItem(.init(

@@ -145,17 +145,11 @@ extension JobTable {
                 expressionAttributeValues: values)),
         ])
         // Chunks that finished while the file was planned could not complete it (it had no chunkCount yet).
-        do {
-            try dynamoDB.updateItem(.init(
-                tableName: tableName, key: fileKey(fileId), updateExpression: "SET #state = :complete, completedAt = :now",
-                conditionExpression: "chunksDone = chunkCount AND #state <> :complete", expressionAttributeNames: ["#state": "state"],
-                expressionAttributeValues: [":complete": .s(FileRecord.State.complete.rawValue), ":now": .number(now)]))
-        } catch where error.isConditionalCheckFailed {
-            return
-        }
+        _ = try completeIfDone(fileId: fileId, now: now)
     }
 
-    /// Stops a file's planning for good, with why (the object changed, or cannot be read).
+    /// Stops a file's planning for good, with why (the object changed, or cannot be read): FAILED as a
+    /// failed chunk leaves it (no longer under way, `failedReason`), but naming no chunk.
     public func failPlanning(fileId: String, reason: String, now: Int64) throws(AWSError) {
         let text = String(reason.prefix(2000))
         try dynamoDB.transactWriteItems([
@@ -163,8 +157,8 @@ extension JobTable {
                 tableName: tableName, key: planningKey(fileId), updateExpression: "SET phase = :failed, reason = :reason, leaseUntil = :zero",
                 expressionAttributeValues: [":failed": .s(PlanningState.Phase.failed.rawValue), ":reason": .s(text), ":zero": .number(0)])),
             .update(.init(
-                tableName: tableName, key: fileKey(fileId), updateExpression: "SET #state = :failed, #error = :reason, stoppedAt = :now",
-                expressionAttributeNames: ["#state": "state", "#error": "error"],
+                tableName: tableName, key: fileKey(fileId), updateExpression: "SET #state = :failed, failedAt = :now, failedReason = :reason REMOVE gsi2pk, gsi2sk",
+                expressionAttributeNames: ["#state": "state"],
                 expressionAttributeValues: [":failed": .s(FileRecord.State.failed.rawValue), ":reason": .s(text), ":now": .number(now)])),
         ])
     }

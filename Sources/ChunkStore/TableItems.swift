@@ -130,7 +130,8 @@ extension FileRecord {
             "recordsRead": .number(0), "recordsValid": .number(0), "recordsRejected": .number(0), "recordsDelivered": .number(0),
             "createdAt": .number(createdAt), "expiresAt": .number(expiresAt),
         ]
-        if state == .planned || state == .dispatched {
+        // Under way: the sweep follows its chunks' deadlines, including those dispatched while it is planned.
+        if state == .planning || state == .planned || state == .dispatched {
             item["gsi2pk"] = .s(JobTable.activePartition)
             item["gsi2sk"] = .s(JobTable.activeKey(createdAt, fileId))
         }
