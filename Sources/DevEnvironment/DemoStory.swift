@@ -93,7 +93,9 @@ public struct DemoStory: Sendable {
         let intervals = records.map { record in
             (record.history.first { $0.state == .starting }?.at ?? .max, record.history.last { $0.state == .succeeded || $0.state == .failed }?.at ?? .max)
         }
-        let most = Self.mostAtOnce(intervals)
+        // Each time is its writer's clock before the write landed, and moto takes waiting writes in
+        // no set order: a slot's new holder may be stamped a little before its old holder's end.
+        let most = Self.mostAtOnce(intervals, slack: Self.writerSlack)
         let starts = intervals.map(\.0)
         return [
             Check(name: "story 2: never more than two at once", passed: most <= 2, detail: "at most \(most) at once"),
@@ -103,9 +105,13 @@ public struct DemoStory: Sendable {
         ]
     }
 
-    /// The most intervals (start, end) that overlap at any instant; an end frees its place before a start at the same instant.
-    static func mostAtOnce(_ intervals: [(Int64, Int64)]) -> Int {
-        let points = intervals.flatMap { [($0.0, 1), ($0.1, -1)] }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+    /// How far apart (ms) two writers' stamps of writes that followed each other may be, reversed.
+    static let writerSlack: Int64 = 250
+
+    /// The most intervals (start, end) that overlap at any instant; an end frees its place before a start at the same instant,
+    /// and before a start up to `slack` earlier.
+    static func mostAtOnce(_ intervals: [(Int64, Int64)], slack: Int64 = 0) -> Int {
+        let points = intervals.flatMap { [($0.0, 1), ($0.1 - slack, -1)] }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
         var current = 0
         var most = 0
         for point in points {

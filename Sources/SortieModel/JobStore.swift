@@ -92,9 +92,9 @@ public struct JobStore: Sendable {
                 conditionExpression: "attribute_not_exists(holders) OR size(holders) < :max OR contains(holders, :one)",
                 expressionAttributeValues: values))
         }
-        let move = transitionInput(record.id, attempt: record.attempt, from: [record.state], to: .starting, reason: reason)
         do {
             try retryingConflicts { () throws(AWSError) in
+                let move = transitionInput(record.id, attempt: record.attempt, from: [record.state], to: .starting, reason: reason)
                 try dynamoDB.transactWriteItems([take(JobTable.slotsKey(job: record.job), maxConcurrency), take(JobTable.globalSlotsKey, globalLimit), .update(move)])
             }
         } catch where error.isTransactionCanceled {
@@ -168,14 +168,16 @@ public struct JobStore: Sendable {
     public func transition(
         _ id: String, attempt: Int, from: [JobState], to: JobState, reason: String?, set: DynamoDB.Item = [:], freeingSlotsOf job: String? = nil
     ) throws(AWSError) -> Bool {
-        let update = transitionInput(id, attempt: attempt, from: from, to: to, reason: reason, set: set)
+        // The input is made on each try: a history entry carries the time of the write that
+        // lands, so entries of jobs that contend for slots sort as their writes did.
+        func update() -> DynamoDB.UpdateItemInput { transitionInput(id, attempt: attempt, from: from, to: to, reason: reason, set: set) }
         do {
             if let job, !to.holdsSlot {
                 try retryingConflicts { () throws(AWSError) in
-                    try dynamoDB.transactWriteItems([.update(update), free(JobTable.slotsKey(job: job), id), free(JobTable.globalSlotsKey, id)])
+                    try dynamoDB.transactWriteItems([.update(update()), free(JobTable.slotsKey(job: job), id), free(JobTable.globalSlotsKey, id)])
                 }
             } else {
-                try retryingConflicts { () throws(AWSError) in try dynamoDB.updateItem(update) }
+                try retryingConflicts { () throws(AWSError) in try dynamoDB.updateItem(update()) }
             }
             return true
         } catch where error.isConditionalCheckFailed || error.transactionCancellationReasons?.first?.code == "ConditionalCheckFailed" {

@@ -71,7 +71,16 @@ struct ResumingSubmitterTests {
         let running = Task { await first.invoke(InvocationRequest(payload: generation1, timeout: .seconds(50))) }
         for _ in 0..<300 where setup.s3.heldGets == 0 { try await Task.sleep(for: .milliseconds(50)) }
         #expect(setup.s3.heldGets > 0, "generation 1 reached the stall")
-        try await Task.sleep(for: .milliseconds(700))
+        // Killed once the run is idle at the stall: every chunk it wrote dispatched (a kill between a
+        // chunk's invoke and its QUEUED mark would rightly invoke it again on redelivery).
+        var settled = (count: -1, idleRounds: 0)
+        for _ in 0..<200 where settled.idleRounds < 3 {
+            try await Task.sleep(for: .milliseconds(100))
+            let written = try await blocking { try world.jobTable.chunks(fileId: fileId, from: 0, to: 100_000) }
+            let idle = written.count == settled.count && written.allSatisfy { $0.state != .planned }
+            settled = (written.count, idle ? settled.idleRounds + 1 : 0)
+        }
+        #expect(settled.idleRounds >= 3, "generation 1 stopped at the stall with its chunks dispatched")
         let atKill = try #require(try await blocking { try world.jobTable.loadPlanning(fileId) })
         let checkpoint = try #require(atKill.checkpoint)
         let writtenAtKill = try await blocking { try world.jobTable.chunks(fileId: fileId, from: 0, to: 100_000) }

@@ -111,6 +111,8 @@ struct DevEnvironmentTests {
         #expect(DemoStory.mostAtOnce([]) == 0)
         #expect(DemoStory.mostAtOnce([(0, 10), (5, 15), (10, 20)]) == 2)
         #expect(DemoStory.mostAtOnce([(0, 10), (1, 9), (2, 8)]) == 3)
+        #expect(DemoStory.mostAtOnce([(0, 1000), (500, 2000), (900, 3000)], slack: 250) == 2)
+        #expect(DemoStory.mostAtOnce([(0, 1000), (500, 2000), (700, 3000)], slack: 250) == 3)
     }
 
     @Test("the instance agent runs a tagged instance's UserData in its sandbox with its own metadata service, stops it when the instance is terminated in EC2, and reports the ending")
