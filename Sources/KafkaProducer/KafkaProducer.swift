@@ -264,7 +264,7 @@ public final class KafkaProducer {
     }
 
     /// Calls `body` on any broker, dropping the connection when it fails.
-    private func onAnyBroker<T>(_ api: (key: Int16, version: Int16), _ request: (inout KafkaWriter) -> Void, _ body: (inout KafkaReader) throws -> T) throws(KafkaError) -> T {
+    private func onAnyBroker<T>(_ api: KafkaAPI, _ request: (inout KafkaWriter) -> Void, _ body: (inout KafkaReader) throws -> T) throws(KafkaError) -> T {
         let connection = try anyConnection()
         do {
             var reader = try connection.call(api, deadline: requestDeadline(), body: request)
@@ -338,8 +338,10 @@ public final class KafkaProducer {
             writer.int32(1)
             writer.int8(2)  // resource type: topic
             writer.string(topic)
-            writer.int32(1)
-            writer.string("max.message.bytes")
+            // Null names: every configuration of the topic. Naming max.message.bytes alone is what
+            // Kafka allows too, but tansu 0.6 cannot decode that request and drops the connection.
+            writer.int32(-1)
+            writer.int8(0)  // include_synonyms: false
         }) { reader -> String? in
             _ = try reader.int32()
             var value: String?
@@ -352,9 +354,12 @@ public final class KafkaProducer {
                 for _ in 0..<max(0, try reader.int32()) {
                     let name = try reader.string()
                     let text = try reader.nullableString()
-                    _ = try reader.bool()
-                    _ = try reader.bool()
-                    _ = try reader.bool()
+                    _ = try reader.bool()  // read_only
+                    _ = try reader.int8()  // config_source
+                    _ = try reader.bool()  // is_sensitive
+                    _ = try reader.array { synonym throws(KafkaDecodingError) in
+                        (try synonym.string(), try synonym.nullableString(), try synonym.int8())
+                    }
                     if name == "max.message.bytes" { value = text }
                 }
             }
@@ -363,11 +368,14 @@ public final class KafkaProducer {
         if let value, let bytes = Int(value), bytes > OpenBatch.headerBytes { maxMessageBytes = bytes }
     }
 
-    /// InitProducerId v0 without a transactional id: an idempotent producer's id and epoch.
+    /// A new producer id and epoch (v3: null transactional id, no id or epoch to renew).
     private func initProducerId() throws(KafkaError) {
         (producerId, epoch) = try onAnyBroker(KafkaAPI.initProducerId, { writer in
-            writer.nullableString(nil)
+            writer.int8(0)  // transactional_id: compact nullable string, null
             writer.int32(60_000)
+            writer.int64(-1)
+            writer.int16(-1)
+            writer.int8(0)  // no tagged fields
         }) { reader -> (Int64, Int16) in
             _ = try reader.int32()
             if let error = KafkaError.code(try reader.int16(), "InitProducerId") { throw error }
@@ -381,3 +389,4 @@ public final class KafkaProducer {
         return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 }
+

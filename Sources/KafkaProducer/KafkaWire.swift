@@ -107,6 +107,27 @@ struct KafkaReader {
         return Array(bytes[offset..<offset + length])
     }
 
+    /// An unsigned varint (KIP-482's lengths and tags).
+    mutating func unsignedVarint() throws(KafkaDecodingError) -> UInt64 {
+        var value: UInt64 = 0
+        for shift in stride(from: 0, to: 35, by: 7) {
+            let byte = try take(1)
+            value |= (byte & 0x7F) << UInt64(shift)
+            if byte & 0x80 == 0 { return value }
+        }
+        throw KafkaDecodingError(what: "a varint longer than five bytes")
+    }
+
+    /// Skips a tagged-field section: a count, then each field's tag, size and bytes.
+    mutating func skipTaggedFields() throws(KafkaDecodingError) {
+        for _ in 0..<(try unsignedVarint()) {
+            _ = try unsignedVarint()
+            let size = Int(try unsignedVarint())
+            guard offset + size <= bytes.count else { throw KafkaDecodingError(what: "a tagged field runs past the response") }
+            offset += size
+        }
+    }
+
     mutating func array<T>(_ each: (inout KafkaReader) throws(KafkaDecodingError) -> T) throws(KafkaDecodingError) -> [T] {
         let count = Int(try int32())
         guard count <= bytes.count - offset else { throw KafkaDecodingError(what: "an array count larger than the response") }

@@ -66,6 +66,17 @@ public final class MotoServer: @unchecked Sendable {
         try lazilyStarted(serialized: true)
     }
 
+    /// `shared()` awaited off Swift's cooperative threads: the first use waits seconds for moto,
+    /// and later ones wait on it, which on those few threads would stall every other task meanwhile.
+    public static func shared() async throws -> MotoServer {
+        try await blocking { try lazilyStarted(serialized: false) }
+    }
+
+    /// `serialized()` awaited off Swift's cooperative threads (see the async `shared()`).
+    public static func serialized() async throws -> MotoServer {
+        try await blocking { try lazilyStarted(serialized: true) }
+    }
+
     private static func lazilyStarted(serialized: Bool) throws -> MotoServer {
         sharedLock.lock()
         defer { sharedLock.unlock() }

@@ -24,7 +24,7 @@ struct BatchMotoTests {
 
     @Test("SubmitJob with every option, then DescribeJobs reads the jobs back")
     func submitAndDescribe() async throws {
-        let server = try MotoServer.shared()
+        let server = try await MotoServer.shared()
         let client = motoClient(server)
         let batch = Batch(client: client)
         let (queue, definition) = try await blocking { try makeQueue(client) }
@@ -59,7 +59,7 @@ struct BatchMotoTests {
 
     @Test("a REST-JSON error: the code from the body or x-amzn-ErrorType, not retried")
     func errors() async throws {
-        let server = try MotoServer.shared()
+        let server = try await MotoServer.shared()
         let batch = Batch(client: motoClient(server))
         let error = await awsError { () throws(AWSError) in
             try batch.submitJob(.init(jobName: "orphan", jobQueue: unique("absent-queue"), jobDefinition: "absent-definition"))

@@ -8,7 +8,7 @@ import Testing
 struct DynamoDBMotoTests {
     @Test("PutItem, GetItem, UpdateItem, Query and DeleteItem with condition expressions")
     func itemLifecycle() async throws {
-        let server = try MotoServer.shared()
+        let server = try await MotoServer.shared()
         let client = motoClient(server)
         let db = DynamoDB(client: client)
         let table = unique("jobs")
@@ -87,7 +87,7 @@ struct DynamoDBMotoTests {
 
     @Test("TransactWriteItems commits all or nothing, and a cancellation names its reasons")
     func transactions() async throws {
-        let server = try MotoServer.shared()
+        let server = try await MotoServer.shared()
         let client = motoClient(server)
         let db = DynamoDB(client: client)
         let table = unique("txn")
@@ -133,7 +133,7 @@ struct DynamoDBMotoTests {
 
     @Test("one client value shared by several threads, configured from MotoServer's child-process environment")
     func sharedAcrossThreads() async throws {
-        let server = try MotoServer.shared()
+        let server = try await MotoServer.shared()
         // Exactly what a function or the launcher would get: env credentials, AWS_REGION, AWS_ENDPOINT_URL.
         let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment.merging(["HOME": "/nonexistent"]) { a, _ in a }))
         #expect(client.configuration.region == MotoServer.region)

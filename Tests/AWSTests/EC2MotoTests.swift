@@ -25,7 +25,7 @@ struct EC2MotoTests {
 
     @Test("RunInstances sends every launch option; DescribeInstances, CreateTags and TerminateInstances follow the instance")
     func instanceLifecycle() async throws {
-        let server = try MotoServer.shared()
+        let server = try await MotoServer.shared()
         let client = motoClient(server)
         let ec2 = EC2(client: client)
         let (subnet, group, profile) = try await blocking { try network(client) }
@@ -94,7 +94,7 @@ struct EC2MotoTests {
 
     @Test("an EC2 error carries its code, message and request id, and is not retried")
     func errors() async throws {
-        let server = try MotoServer.shared()
+        let server = try await MotoServer.shared()
         let ec2 = EC2(client: motoClient(server))
         let error = await awsError { () throws(AWSError) in try ec2.describeInstances(instanceIds: ["i-0123456789abcdef0"]) }
         #expect(error?.code == "InvalidInstanceID.NotFound")

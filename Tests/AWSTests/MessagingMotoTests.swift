@@ -9,7 +9,7 @@ import Testing
 struct MessagingMotoTests {
     @Test("SendMessageBatch reports each entry: sent ones with ids, refused ones with their code")
     func sendMessageBatch() async throws {
-        let server = try MotoServer.shared()
+        let server = try await MotoServer.shared()
         let client = motoClient(server)
         let sqs = SQS(client: client)
         let queueUrl = try await blocking { try sqs.createQueue(name: unique("retries")) }
@@ -40,7 +40,7 @@ struct MessagingMotoTests {
 
     @Test("Publish delivers to a subscribed queue, with its attributes")
     func publish() async throws {
-        let server = try MotoServer.shared()
+        let server = try await MotoServer.shared()
         let client = motoClient(server)
         let queueName = unique("notify")
         let sqs = SQS(client: client)
@@ -80,7 +80,7 @@ struct MessagingMotoTests {
 
     @Test("Invoke with InvocationType=Event is accepted with 202, by name and by ARN")
     func invokeEvent() async throws {
-        let server = try MotoServer.shared()
+        let server = try await MotoServer.shared()
         let client = motoClient(server)
         let name = unique("reactor")
         let functionArn = try await blocking { () throws -> String in
@@ -107,7 +107,7 @@ struct MessagingMotoTests {
 
     @Test("CreateLogStream and PutLogEvents; events arrive oldest first")
     func logs() async throws {
-        let server = try MotoServer.shared()
+        let server = try await MotoServer.shared()
         let client = motoClient(server)
         let logs = CloudWatchLogs(client: client)
         let group = "/sortie/\(unique("jobs"))"

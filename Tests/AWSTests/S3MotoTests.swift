@@ -8,7 +8,7 @@ import Testing
 struct S3MotoTests {
     @Test("PutObject, HeadObject and GetObject with byte ranges, on a key that needs encoding")
     func objects() async throws {
-        let server = try MotoServer.shared()
+        let server = try await MotoServer.shared()
         let client = motoClient(server)
         let s3 = S3(client: client)
         let bucket = unique("chunks")
@@ -48,7 +48,7 @@ struct S3MotoTests {
 
     @Test("S3 errors: NoSuchKey from the XML body, NotFound for a body-less HEAD, NoSuchBucket")
     func errors() async throws {
-        let server = try MotoServer.shared()
+        let server = try await MotoServer.shared()
         let client = motoClient(server)
         let s3 = S3(client: client)
         let bucket = unique("errors")

@@ -82,7 +82,7 @@ struct SQSMotoDeliveryTests {
 
     @Test("a record holding U+FFFF or U+FFFE is refused as a record (its reason names it); the others are delivered")
     func refusedCharacters() async throws {
-        let server = try MotoServer.shared()
+        let server = try await MotoServer.shared()
         let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
         let sqs = SQS(client: client)
         let queueURL = try await blocking { try sqs.createQueue(name: unique("records")) }
@@ -103,7 +103,7 @@ struct SQSMotoDeliveryTests {
 
     @Test("a FIFO queue: messages carry the chunk as group and a deduplication id of chunk and records; a retried chunk is not delivered twice")
     func fifo() async throws {
-        let server = try MotoServer.shared()
+        let server = try await MotoServer.shared()
         let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
         let sqs = SQS(client: client)
         let queueURL = try await blocking { try sqs.createQueue(name: unique("records") + ".fifo", attributes: ["FifoQueue": "true"]) }

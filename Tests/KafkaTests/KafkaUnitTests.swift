@@ -82,4 +82,19 @@ struct KafkaUnitTests {
         #expect(MSKAuthToken.region(ofBroker: "b-1.orders.abc123.c2.kafka.eu-west-1.amazonaws.com") == "eu-west-1")
         #expect(MSKAuthToken.region(ofBroker: "127.0.0.1") == nil)
     }
+
+    @Test("KIP-482 tagged fields: varint counts, tags and sizes are skipped; a section past the end is refused")
+    func taggedFields() throws {
+        // Two fields (tag 0 with 2 bytes, tag 300 with 1 byte), then an int16 that must still read.
+        var reader = KafkaReader([2, 0, 2, 0xAA, 0xBB, 0xAC, 0x02, 1, 0xCC, 0x00, 0x2A])
+        try reader.skipTaggedFields()
+        #expect(try reader.int16() == 42)
+        var none = KafkaReader([0, 0x00, 0x07])
+        try none.skipTaggedFields()
+        #expect(try none.int16() == 7)
+        var cut = KafkaReader([1, 0, 5, 0xAA])
+        #expect(throws: KafkaDecodingError.self) { try cut.skipTaggedFields() }
+        var endless = KafkaReader([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01])
+        #expect(throws: KafkaDecodingError.self) { try endless.unsignedVarint() }
+    }
 }

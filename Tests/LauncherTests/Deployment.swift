@@ -23,7 +23,7 @@ struct Deployment: Sendable {
     let roles: DeploymentRoles
 
     static func create() async throws -> Deployment {
-        let server = try MotoServer.serialized()
+        let server = try await MotoServer.serialized()
         let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
         let id = UUID().uuidString.prefix(8).lowercased()
         let (table, bucket, logGroup) = ("sortie-jobs-\(id)", "sortie-\(id)", "/sortie/jobs-\(id)")

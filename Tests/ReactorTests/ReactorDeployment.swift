@@ -26,7 +26,7 @@ struct ReactorDeployment: Sendable {
     let roles: DeploymentRoles
 
     static func create(backoffSeconds: Int = 0, extra: [String: String] = [:]) async throws -> ReactorDeployment {
-        let server = try MotoServer.serialized()
+        let server = try await MotoServer.serialized()
         let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
         let id = UUID().uuidString.prefix(8).lowercased()
         let (table, bucket) = ("sortie-reactor-\(id)", "sortie-reactor-\(id)")
