@@ -77,7 +77,7 @@ struct RuntimeBench: AsyncParsableCommand {
         var samples = [[Double]](repeating: [], count: subjects.count)
         for _ in 0..<coldStarts {
             for (index, subject) in subjects.enumerated() {
-                let function = try await LocalFunction.start(.init(executable: subject.path, environment: subject.environment))
+                let function = try await LocalFunction.start(.init(executable: subject.path, environment: subject.environment, sendsInvocationIDs: false))
                 // Only the echoes are invoked: the others' first `next` is the measure, and it waits.
                 if index < functions.count {
                     _ = await function.invoke(InvocationRequest(payload: Data("{}".utf8), timeout: .seconds(10)))
@@ -105,7 +105,9 @@ struct RuntimeBench: AsyncParsableCommand {
     }
 
     private func measure(_ path: String, concurrency: Int, payload: Data) async throws -> Result {
-        let function = try await LocalFunction.start(.init(executable: path, concurrency: concurrency))
+        // No invocation ids: peers that predate them (aws-lambda-cpp) do not echo them, and every
+        // runtime measured is served the same protocol.
+        let function = try await LocalFunction.start(.init(executable: path, concurrency: concurrency, sendsInvocationIDs: false))
         defer { Task { await function.stop() } }
         let request = InvocationRequest(payload: payload, timeout: .seconds(10))
         for _ in 0..<200 {  // warm-up
