@@ -77,8 +77,8 @@ final class KafkaConnection {
         return correlation
     }
 
-    /// Reads the answer to `correlation` (answers come in request order on one connection).
-    func receive(_ correlation: Int32, flexible: Bool = false, deadline: Int64) throws(KafkaError) -> KafkaReader {
+    /// Reads the answer to `correlation`, a request to `api` (answers come in request order on one connection).
+    func receive(_ correlation: Int32, for api: KafkaAPI, deadline: Int64) throws(KafkaError) -> KafkaReader {
         var size: [UInt8] = [0, 0, 0, 0]
         do {
             try size.withUnsafeMutableBytes { try stream.read(into: $0, deadline: deadline) }
@@ -88,7 +88,7 @@ final class KafkaConnection {
             try body.withUnsafeMutableBytes { try stream.read(into: $0, deadline: deadline) }
             var reader = KafkaReader(body)
             guard try reader.int32() == correlation else { throw KafkaError(.retriable, "\(endpoint) answered out of order") }
-            if flexible { try reader.skipTaggedFields() }
+            if api.flexible { try reader.skipTaggedFields() }
             return reader
         } catch let error as CurlStream.Failure {
             throw KafkaError(.retriable, error.message)
@@ -100,7 +100,7 @@ final class KafkaConnection {
     }
 
     func call(_ api: KafkaAPI, deadline: Int64, body: (inout KafkaWriter) -> Void) throws(KafkaError) -> KafkaReader {
-        try receive(try send(api, deadline: deadline, body: body), flexible: api.flexible, deadline: deadline)
+        try receive(try send(api, deadline: deadline, body: body), for: api, deadline: deadline)
     }
 
     /// SaslHandshake, then SaslAuthenticate rounds until the mechanism is satisfied.

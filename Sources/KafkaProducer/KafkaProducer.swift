@@ -160,7 +160,7 @@ public final class KafkaProducer {
             }
             for (connection, correlation, _) in pending {
                 do {
-                    var reader = try connection.receive(correlation, deadline: requestDeadline())
+                    var reader = try connection.receive(correlation, for: KafkaAPI.produce, deadline: requestDeadline())
                     for _ in 0..<max(0, try reader.int32()) {
                         _ = try reader.string()
                         for _ in 0..<max(0, try reader.int32()) {
@@ -389,4 +389,3 @@ public final class KafkaProducer {
         return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 }
-
