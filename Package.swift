@@ -155,6 +155,7 @@ let package = Package(
             "LambdaRuntime", "LocalRuntime", "SortieTestSupport", "EchoFunction", "RuntimeProbe", "StreamProbe", "SortieLocal",
         ]),
         .testTarget(name: "AWSTests", dependencies: ["AWSCore", "AWSServices", "SortieTestSupport", "LoopbackHTTP"]),
+        .testTarget(name: "LoopbackHTTPTests", dependencies: ["LoopbackHTTP", "CurlHTTP"]),
         .testTarget(name: "PackagingTests", dependencies: ["SortieTestSupport", "DevEnvironment"]),
         .testTarget(name: "JobModelTests", dependencies: [
             "SortieModel", "JobSpecYAML", "SortieTestSupport", "SortieCLI", "DevEnvironment", .product(name: "Yams", package: "Yams"),
