@@ -3,7 +3,8 @@ import AWSServices
 import Foundation
 import LocalRuntime
 import Logging
-import SortieModel
+import JobModel
+import JobStore
 import SortieTestSupport
 import Testing
 
@@ -164,12 +165,12 @@ struct LaunchTests {
         }
         #expect(freed)
         let oldest = try #require(queued.first)
-        let next = try await blocking { try launcher.start(jobID: oldest, logger: logger) }
+        let next = try await blocking { try launcher.starter.start(jobID: oldest, logger: logger) }
         #expect(next.outcome == .launched)
         #expect(next.jobId == oldest)
         #expect(try await deployment.instances(job: name).count == 5)
         #expect(try await deployment.slotHolders(job: name).count == 4)
-        let none = try await blocking { try launcher.start(jobID: queued[1], logger: logger) }
+        let none = try await blocking { try launcher.starter.start(jobID: queued[1], logger: logger) }
         #expect(none.outcome == .waiting, "no slot is free: nothing more starts")
         #expect(try await deployment.instances(job: name).count == 5)
 
