@@ -183,7 +183,7 @@ let package = Package(
             "LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction", "SortieRunner", "SortieCLI",
         ]),
         // The runner's table writes without a runner, for the reactor's tests and benchmark.
-        .target(name: "ReactorTestSupport", dependencies: ["JobModel", "JobStore", "AWSCore", "AWSServices"], path: "Tests/ReactorSupport"),
+        .target(name: "ReactorTestSupport", dependencies: ["JobModel", "JobStore", "AWSCore"], path: "Tests/ReactorSupport"),
         .testTarget(name: "ReactorTests", dependencies: [
             "Reactor", "ReactorTestSupport", "Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
             "RetryReactorFunction", "SortieRunner",

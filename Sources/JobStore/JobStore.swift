@@ -239,12 +239,19 @@ public struct JobStore: Sendable {
 
     // MARK: Transitions
 
-    /// Moves attempt `attempt` of a job from one of `from` to `to`, appending to its history and
-    /// setting `set`. Leaving a slot-holding state for one that holds none frees the job's slots
-    /// in the same transaction. `false`: the job was not in one of `from` (or not at that attempt).
+    /// Moves attempt `attempt` of a job from one of `from` to `to`, appending to its history.
+    /// Leaving a slot-holding state for one that holds none frees the slots of kind `job` in the
+    /// same transaction. `false`: the job was not in one of `from` (or not at that attempt).
     @discardableResult
     public func transition(
-        _ id: String, attempt: Int, from: [JobState], to: JobState, reason: String?, set: DynamoDB.Item = [:], freeingSlotsOf job: String? = nil
+        _ id: String, attempt: Int, from: [JobState], to: JobState, reason: String?, freeingSlotsOf job: String? = nil
+    ) throws(AWSError) -> Bool {
+        try transition(id, attempt: attempt, from: from, to: to, reason: reason, set: [:], freeingSlotsOf: job)
+    }
+
+    /// The same, also setting the attributes `set`: for this module's writes, which name them.
+    func transition(
+        _ id: String, attempt: Int, from: [JobState], to: JobState, reason: String?, set: DynamoDB.Item, freeingSlotsOf job: String? = nil
     ) throws(AWSError) -> Bool {
         // The input is made on each try: a history entry carries the time of the write that
         // lands, so entries of jobs that contend for slots sort as their writes did.

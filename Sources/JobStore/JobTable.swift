@@ -2,7 +2,7 @@ import AWSServices
 import JobModel
 
 /// The layout of the job model's items in the deployment's table (`pk`/`sk` strings, TTL
-/// attribute `expiresAt`). The job model owns these key prefixes and the `gsi1`/`gsi2` indexes:
+/// attribute `expiresAt`). JobStore owns these key prefixes and the `gsi1`/`gsi2` indexes:
 ///
 /// | item | pk | sk | attributes |
 /// | --- | --- | --- | --- |

@@ -158,7 +158,7 @@ struct LaunchTests {
         #expect(queued.count == 46)
 
         // The reactor's part: a job finishes and frees its slot; the oldest waiting job starts
-        // through `start(jobID:)`, the call the reactor's queue walk makes.
+        // through `JobStarter.start(jobID:)`, the call the reactor's queue walk makes.
         let finished = try #require(holders.first)
         let freed = try await blocking {
             try deployment.store.transition(finished, attempt: 1, from: [.starting], to: .succeeded, reason: "done", freeingSlotsOf: name)
