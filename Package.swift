@@ -67,37 +67,45 @@ let package = Package(
         // The operations Sortie calls, one file per service.
         .target(name: "AWSServices", dependencies: ["AWSCore"]),
 
-        // The job model every handler shares: specs, records, the job table, UserData (FoundationEssentials only).
-        .target(name: "SortieModel", dependencies: ["AWSCore", "AWSServices"]),
+        // The job model every handler shares: specs, records, states, retry rules, UserData, events; values and
+        // pure decisions, FoundationEssentials only and no AWS.
+        .target(name: "JobModel"),
+        // The job table's schema and every read and conditional write of it: jobs, slots, events; failure notices.
+        .target(name: "JobStore", dependencies: ["JobModel", "AWSCore", "AWSServices"]),
         // YAML job specs with line-precise errors, for the developer tools only.
-        .target(name: "JobSpecYAML", dependencies: ["SortieModel", .product(name: "Yams", package: "Yams")]),
-        // Launching jobs: events, idempotency, slots, EC2; the reactor calls it too.
+        .target(name: "JobSpecYAML", dependencies: ["JobModel", .product(name: "Yams", package: "Yams")]),
+        // Starting one job: its slots, then its EC2 instance, or its queue place; the launcher and the reactor both call it.
+        .target(name: "JobLaunch", dependencies: [
+            "JobModel", "JobStore", "AWSCore", "AWSServices",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Launch events into jobs: idempotency, dependencies, chains, dry runs; each job started by JobLaunch.
         .target(name: "Launcher", dependencies: [
-            "SortieModel", "AWSCore", "AWSServices",
+            "JobLaunch", "JobModel", "JobStore", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "LauncherFunction", dependencies: ["Launcher", "LambdaRuntime"]),
         // Instance endings into decisions: retries, completions, the next queued job; the sweep.
-        // Optimised for size: it is linked into a bootstrap beside the whole launcher, within the zip budget.
+        // Optimised for size: it is linked into a bootstrap beside JobLaunch, within the zip budget.
         .target(name: "Reactor", dependencies: [
-            "Launcher", "SortieModel", "AWSCore", "AWSServices",
+            "JobLaunch", "JobModel", "JobStore", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
         .executableTarget(
             name: "RetryReactorFunction", dependencies: ["Reactor", "LambdaRuntime"], swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
         // Running a job's steps on its instance (or locally) and reporting them.
-        .target(name: "JobRunner", dependencies: ["SortieModel", "AWSCore", "AWSServices"]),
+        .target(name: "JobRunner", dependencies: ["JobModel", "JobStore", "AWSCore", "AWSServices"]),
         .executableTarget(name: "SortieRunner", dependencies: ["JobRunner", "LambdaRuntime"]),
         // moto on a free loopback port, and running blocking work off the concurrency pool (tests and `sortie dev`).
         .target(name: "LocalAWS", dependencies: ["ChildProcesses"]),
         // `sortie dev`: moto as AWS, the deployment's resources, every function under the local Runtime API, an EC2 stand-in.
         .target(name: "DevEnvironment", dependencies: [
-            "LocalAWS", "LocalRuntime", "ChildProcesses", "LoopbackHTTP", "SortieModel", "ChunkStore", "S3Submitter", "AWSCore", "AWSServices",
+            "LocalAWS", "LocalRuntime", "ChildProcesses", "LoopbackHTTP", "JobModel", "JobStore", "ChunkStore", "S3Submitter", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The developer's tool: validate and publish specs, run `sortie dev`.
         .executableTarget(name: "SortieCLI", dependencies: [
-            "JobSpecYAML", "SortieModel", "AWSCore", "AWSServices", "LambdaRuntime", "DevEnvironment", "LocalAWS", "ChunkStore",
+            "JobSpecYAML", "JobModel", "JobStore", "AWSCore", "AWSServices", "LambdaRuntime", "DevEnvironment", "LocalAWS", "ChunkStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Yams", package: "Yams"),
         ]),
 
@@ -132,12 +140,12 @@ let package = Package(
         ], path: "bench/RuntimeBench"),
 
         .executableTarget(name: "AWSBench", dependencies: ["AWSCore", "AWSServices"], path: "bench/AWSBench"),
-        .executableTarget(name: "LauncherBench", dependencies: ["Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport"], path: "bench/LauncherBench"),
-        .executableTarget(name: "ReactorBench", dependencies: ["Reactor", "ReactorTestSupport", "Launcher", "SortieModel", "AWSCore", "AWSServices", "SortieTestSupport"], path: "bench/ReactorBench"),
+        .executableTarget(name: "LauncherBench", dependencies: ["Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport"], path: "bench/LauncherBench"),
+        .executableTarget(name: "ReactorBench", dependencies: ["Reactor", "ReactorTestSupport", "Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "SortieTestSupport"], path: "bench/ReactorBench"),
         .executableTarget(name: "ChunkBench", dependencies: ["ChunkProcessing", "RecordFormats", "CZlib"], path: "bench/ChunkBench"),
         // Every decoder fed by the outside world as a fuzz target; bench/fuzz.sh runs them under libFuzzer.
         .target(name: "FuzzTargets", dependencies: [
-            "SortieModel", "JobSpecYAML", "Reactor", "S3Submitter", "ChunkPlanning", "ChunkProcessing", "RecordFormats",
+            "JobModel", "JobSpecYAML", "Reactor", "S3Submitter", "ChunkPlanning", "ChunkProcessing", "RecordFormats",
             "AWSCore", "AWSServices", "CurlHTTP",
         ], path: "bench/FuzzTargets"),
         .executableTarget(name: "SortieFuzz", dependencies: ["FuzzTargets"], path: "bench/Fuzz"),
@@ -158,10 +166,10 @@ let package = Package(
         .testTarget(name: "LoopbackHTTPTests", dependencies: ["LoopbackHTTP", "CurlHTTP"]),
         .testTarget(name: "PackagingTests", dependencies: ["SortieTestSupport", "DevEnvironment"]),
         .testTarget(name: "JobModelTests", dependencies: [
-            "SortieModel", "JobSpecYAML", "SortieTestSupport", "SortieCLI", "DevEnvironment", .product(name: "Yams", package: "Yams"),
+            "JobModel", "JobStore", "JobSpecYAML", "SortieTestSupport", "SortieCLI", "DevEnvironment", .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "LauncherTests", dependencies: [
-            "Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
+            "Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
             "LauncherFunction", "SortieRunner", "SortieCLI",
         ]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
@@ -172,13 +180,13 @@ let package = Package(
             "S3SubmitterFunction", "ChunkProcessorFunction", "SimulatedObjects",
         ]),
         .testTarget(name: "DevTests", dependencies: [
-            "DevEnvironment", "SortieModel", "AWSCore", "AWSServices", "SortieTestSupport",
+            "DevEnvironment", "JobModel", "JobStore", "AWSCore", "AWSServices", "SortieTestSupport",
             "LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction", "SortieRunner", "SortieCLI",
         ]),
         // The runner's table writes without a runner, for the reactor's tests and benchmark.
-        .target(name: "ReactorTestSupport", dependencies: ["SortieModel", "AWSCore", "AWSServices"], path: "Tests/ReactorSupport"),
+        .target(name: "ReactorTestSupport", dependencies: ["JobModel", "JobStore", "AWSCore"], path: "Tests/ReactorSupport"),
         .testTarget(name: "ReactorTests", dependencies: [
-            "Reactor", "ReactorTestSupport", "Launcher", "SortieModel", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
+            "Reactor", "ReactorTestSupport", "Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
             "RetryReactorFunction", "SortieRunner",
         ]),
     ]

@@ -75,7 +75,7 @@ public enum BatchWorker {
             }
             let functionEnvironment = try FunctionEnvironment(settingsEnvironment)
             let client = try functionEnvironment.client.get()
-            let table = JobTable(dynamoDB: DynamoDB(client: client), tableName: settings.tableName)
+            let table = FileStore(dynamoDB: DynamoDB(client: client), tableName: settings.tableName)
             var index = named
             if let child {
                 guard let listed = try table.arrayChunk(fileId: parameters.fileId, first: named, child: child) else {

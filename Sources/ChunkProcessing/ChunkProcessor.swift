@@ -71,14 +71,14 @@ public struct ProcessorClock: Sendable {
 public struct ChunkProcessor: Sendable {
     public let s3: S3
     public let sqs: SQS
-    public let table: JobTable
+    public let table: FileStore
     public let catalog: FeedCatalog
     public let settings: ProcessorSettings
     public let retry: RetryPolicy
     public let kafka: KafkaCredentials
 
     public init(
-        s3: S3, sqs: SQS, table: JobTable, catalog: FeedCatalog, settings: ProcessorSettings, retry: RetryPolicy,
+        s3: S3, sqs: SQS, table: FileStore, catalog: FeedCatalog, settings: ProcessorSettings, retry: RetryPolicy,
         kafka: KafkaCredentials = KafkaCredentials()
     ) {
         self.kafka = kafka
@@ -91,7 +91,7 @@ public struct ChunkProcessor: Sendable {
     }
 
     /// `owner` identifies this attempt (the Lambda request id, the Batch job id); `reclaimsOwn` lets it
-    /// take back a claim of its own (see `JobTable.claimChunk`); `emit` writes a log line as-is.
+    /// take back a claim of its own (see `FileStore.claimChunk`); `emit` writes a log line as-is.
     public func process(_ task: ChunkTask, owner: String, reclaimsOwn: Bool = false, clock: ProcessorClock, emit: (String) -> Void) throws -> ChunkOutcome {
         let started = clock.nowMilliseconds()
         if let early = try Self.precheck(task, nowMilliseconds: started) { return early }

@@ -38,7 +38,7 @@ struct ChunkProcessorHandler: LambdaHandler {
         let client = try environment.client.get()
         let processor = ChunkProcessor(
             s3: S3(client: client), sqs: SQS(client: client),
-            table: JobTable(dynamoDB: DynamoDB(client: client), tableName: settings.tableName),
+            table: FileStore(dynamoDB: DynamoDB(client: client), tableName: settings.tableName),
             catalog: environment.catalog, settings: settings, retry: client.configuration.retry,
             kafka: KafkaCredentials(client: client, environment: ProcessInfo.processInfo.environment))
         let outcome = try processor.process(task, owner: context.requestID, clock: clock, emit: Lambda.writeLogLine)

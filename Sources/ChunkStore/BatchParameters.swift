@@ -10,7 +10,7 @@ public struct BatchParameterError: Error, Sendable, Equatable, CustomStringConve
 ///
 /// The file's identity (`fileId`, `bucket`, `key`, `eTag`, `feed`, `table`) and one `chunkId`:
 /// a single job's chunk, or an array job's first chunk, under which the job table lists the
-/// array's chunks (`JobTable.saveArray`): child `AWS_BATCH_JOB_ARRAY_INDEX` runs entry that of
+/// array's chunks (`FileStore.saveArray`): child `AWS_BATCH_JOB_ARRAY_INDEX` runs entry that of
 /// the list. So the parameters are the same size for 2 children or 10,000: ECS caps a task's
 /// container overrides at 8,192 characters, and Batch passes the filled-in command as one. The
 /// chunk's ranges and gzip entry are read from its job-table item, the source of truth. The job

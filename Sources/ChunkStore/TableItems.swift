@@ -132,8 +132,8 @@ extension FileRecord {
         ]
         // Under way: the sweep follows its chunks' deadlines, including those dispatched while it is planned.
         if state == .planning || state == .planned || state == .dispatched {
-            item["gsi2pk"] = .s(JobTable.activePartition)
-            item["gsi2sk"] = .s(JobTable.activeKey(createdAt, fileId))
+            item["gsi2pk"] = .s(FileStore.activePartition)
+            item["gsi2sk"] = .s(FileStore.activeKey(createdAt, fileId))
         }
         if let versionId = object.versionId { item["versionId"] = .s(versionId) }
         if let columns = plan.columns { item["columns"] = .l(columns.map { .s($0) }) }

@@ -1,6 +1,6 @@
 import Foundation
 import LocalAWS
-import SortieModel
+import JobModel
 
 /// Story 4: a chain scheduled on its last job, `daily-load` (its spec `depends_on:
 /// [daily-transform]`, which depends on `daily-extract`): one Scheduled Event submits all three,

@@ -76,7 +76,7 @@ extension DemoStory {
         say("  put \(file.count / 1_000_000) MB; s3-submitter: \(answer.status.rawValue), \(answer.records ?? 0) records, "
             + "\(answer.lambdaChunks ?? 0) chunks for Lambda, \(answer.batchChunks ?? 0) for Batch (jobs: \((answer.batchJobs ?? []).joined(separator: ", ")))")
 
-        let table = JobTable(dynamoDB: DynamoDB(client: environment.client), tableName: environment.resources.table)
+        let table = FileStore(dynamoDB: DynamoDB(client: environment.client), tableName: environment.resources.table)
         let deadline = ContinuousClock.now + patience * 2
         var stored: (file: FileRecord, chunks: [ChunkRecord])?
         while true {

@@ -38,7 +38,7 @@ extension DemoStory {
         guard let delivery = deliveries.first(where: { $0.function == "s3-submitter" }),
               let answer = try JSONDecoder().decode(Answer.self, from: delivery.response).files.first, let fileId = answer.fileId
         else { throw DevError.expectation("s3-submitter did not plan s3://\(bucket)/\(key)") }
-        let table = JobTable(dynamoDB: DynamoDB(client: environment.client), tableName: environment.resources.table)
+        let table = FileStore(dynamoDB: DynamoDB(client: environment.client), tableName: environment.resources.table)
         let deadline = ContinuousClock.now + patience
         var stored: (file: FileRecord, chunks: [ChunkRecord])?
         while true {

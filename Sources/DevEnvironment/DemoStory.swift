@@ -2,7 +2,8 @@ import AWSCore
 import AWSServices
 import Foundation
 import LocalAWS
-import SortieModel
+import JobModel
+import JobStore
 
 /// The scripted story `sortie demo` runs against `sortie dev`, printing a readable timeline and
 /// checking what must hold: (1) a scheduled job failing at step 2 on attempt 1 is retried and

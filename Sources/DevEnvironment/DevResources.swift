@@ -1,7 +1,8 @@
 import AWSCore
 import AWSServices
 import Foundation
-import SortieModel
+import JobModel
+import JobStore
 
 /// The AWS resources a deployment's functions name in their definitions (the table, the trigger
 /// and rejects buckets, the feeds' queues, the Batch queue and job definition, the log group),
@@ -108,8 +109,8 @@ public struct DevResources: Sendable, Equatable {
     /// Creates everything; returns the topic's ARN.
     func provision(_ client: AWSClient) throws(AWSError) -> String {
         let dynamoDB = DynamoDB(client: client)
-        try dynamoDB.createTable(SortieModel.JobTable.definition(table))
-        try dynamoDB.updateTimeToLive(tableName: table, attributeName: SortieModel.JobTable.ttlAttribute)
+        try dynamoDB.createTable(JobTable.definition(table))
+        try dynamoDB.updateTimeToLive(tableName: table, attributeName: JobTable.ttlAttribute)
         let s3 = S3(client: client)
         for bucket in buckets { try s3.createBucket(bucket) }
         let sqs = SQS(client: client)

@@ -1,5 +1,5 @@
 import Foundation
-import SortieModel
+import JobModel
 
 /// One `functions/<name>.json`, as `sortie dev` and `sortie template` read it (see
 /// functions/README.md for every field; `scripts/functions.py` validates the whole file).

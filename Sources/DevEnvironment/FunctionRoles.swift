@@ -2,7 +2,7 @@ import AWSCore
 import AWSServices
 import Foundation
 import LocalAWS
-import SortieModel
+import JobModel
 
 /// Arbitrary JSON in a definition (event patterns, IAM conditions, schedule arguments) is read
 /// as the job model's untyped tree, and handed to Yams and JSONSerialization as plain values.

@@ -1,6 +1,7 @@
 import AWSCore
 import AWSServices
-import SortieModel
+import JobModel
+import JobStore
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -31,10 +32,10 @@ struct AWSReport {
     /// STARTING → RUNNING. `false` when the attempt is no longer this runner's to run (it was
     /// failed or cancelled meanwhile); a runner restarted on the same attempt carries on.
     func begin(instanceID: String?) throws(AWSError) -> Bool {
-        var set: DynamoDB.Item = ["logStream": .s("\(settings.logGroup) \(logStream)"), "heartbeatAt": .number(JobStore.now())]
-        if let instanceID { set["instanceId"] = .s(instanceID) }
         let reason = "Runner started on instance \(instanceID ?? "unknown")"
-        if try store.transition(payload.jobID, attempt: payload.attempt, from: [.starting], to: .running, reason: reason, set: set) { return true }
+        if try store.beginRun(payload.jobID, attempt: payload.attempt, instanceID: instanceID, logStream: "\(settings.logGroup) \(logStream)", reason: reason) {
+            return true
+        }
         let current = try store.record(payload.jobID)
         return current?.state == .running && current?.attempt == payload.attempt
     }
@@ -43,7 +44,7 @@ struct AWSReport {
         guard Clock.seconds() - lastBeat >= Double(settings.heartbeatSeconds) else { return }
         lastBeat = Clock.seconds()
         do {
-            if try !store.annotate(payload.jobID, attempt: payload.attempt, set: ["heartbeatAt": .number(JobStore.now())], onlyIn: [.running]) {
+            if try !store.heartbeat(payload.jobID, attempt: payload.attempt) {
                 complain("heartbeat: job \(payload.jobID) attempt \(payload.attempt) is no longer RUNNING")
             }
         } catch {
@@ -55,23 +56,16 @@ struct AWSReport {
     /// the record matters most, and a missing log must not keep the slot taken.
     func finish(_ outcome: JobOutcome, logPath: String) -> Bool {
         let key = settings.logKey(job: payload.spec.name, jobID: payload.jobID, attempt: payload.attempt)
-        var set: DynamoDB.Item = ["durationMs": .number(outcome.durationMilliseconds)]
+        var logURI: String?
         do {
             // Streamed from the file one part at a time: a job's log may be bigger than the instance's memory.
             try s3.putFile(logPath, bucket: settings.logBucket, key: key, contentType: "text/plain; charset=utf-8")
-            set["logUri"] = .s("s3://\(settings.logBucket)/\(key)")
+            logURI = "s3://\(settings.logBucket)/\(key)"
         } catch {
             complain("could not put the log in s3://\(settings.logBucket)/\(key): \(error)")
         }
-        if let code = outcome.exitCode { set["exitCode"] = .number(code) }
-        if let step = outcome.failingStep { set["failingStep"] = .s(step) }
-        if let reason = outcome.reason { set["reason"] = .s(reason) }
-        let state: JobState = outcome.succeeded ? .succeeded : .failed
         do {
-            guard try store.transition(
-                payload.jobID, attempt: payload.attempt, from: [.running], to: state, reason: outcome.statusReason, set: set,
-                freeingSlotsOf: payload.spec.name)
-            else {
+            guard try store.finishRun(payload.jobID, attempt: payload.attempt, job: payload.spec.name, outcome, logURI: logURI) else {
                 complain("job \(payload.jobID) attempt \(payload.attempt) was no longer RUNNING: its final record was not written")
                 return false
             }

@@ -1,6 +1,6 @@
 import AWSCore
 import AWSServices
-import SortieModel
+import JobModel
 import Synchronization
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-import SortieModel
+import JobModel
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

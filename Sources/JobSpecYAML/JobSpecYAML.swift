@@ -1,5 +1,5 @@
 import Foundation
-import SortieModel
+import JobModel
 import Yams
 
 /// YAML job specs (`jobs/<name>.yaml`) into `JobSpec`, with every problem named by file, line

@@ -1,6 +1,8 @@
 import AWSCore
 import Logging
-import SortieModel
+import JobLaunch
+import JobModel
+import JobStore
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -35,17 +37,17 @@ extension Launcher {
     /// have ended before it was, in which case no one else will look at it until the sweep.
     func resolvePending(_ record: JobRecord, _ spec: JobSpec, store: JobStore, logger: Logger, duplicate: Bool) throws(LaunchError) -> LaunchResponse {
         var known: [String: JobDependencies.Standing] = [:]
-        let resolution = try aws { () throws(AWSError) in try store.resolve(record.id, known: &known) }
+        let resolution = try starter.aws { () throws(AWSError) in try store.resolve(record.id, known: &known) }
         switch resolution {
         case .released(let runnable):
             logger.info("job \(runnable.id) RUNNABLE: its dependencies succeeded", metadata: ["job": "\(spec.name)"])
-            return try startOrQueue(runnable, spec, store: store, logger: logger, duplicate: duplicate)
+            return try starter.startOrQueue(runnable, spec, store: store, logger: logger, duplicate: duplicate)
         case .failed(let failed):
             logger.warning("job \(failed.id) FAILED: \(failed.statusReason ?? "")", metadata: ["job": "\(spec.name)"])
-            announce(failed, spec, logger: logger)
+            starter.announce(failed, spec, logger: logger)
             // A repeated event's job may already have dependents of its own: they follow now, or at the sweep.
             if !failed.dependents.isEmpty {
-                _ = try aws { () throws(AWSError) in try store.resolveDependents(of: failed.id) }
+                _ = try starter.aws { () throws(AWSError) in try store.resolveDependents(of: failed.id) }
             }
             return LaunchResponse(duplicate ? .duplicate : .failed, failed)
         case .waiting(let ids):
@@ -74,7 +76,7 @@ extension Launcher {
                     throw .invalidDependencies("the depends_on of \(head.name)'s chain make a cycle: \((path + [name]).joined(separator: " → "))")
                 }
                 if specs[name] == nil {
-                    guard let dependency = try source.spec(named: name, s3: s3) else {
+                    guard let dependency = try source.spec(named: name, s3: starter.s3) else {
                         throw .invalidDependencies("'\(spec.name)' depends on '\(name)', which is not published in \(source)")
                     }
                     specs[name] = dependency

@@ -1,7 +1,7 @@
 import AWSCore
 import LambdaRuntime
 import Launcher
-import SortieModel
+import JobModel
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

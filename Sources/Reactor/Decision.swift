@@ -1,4 +1,4 @@
-import SortieModel
+import JobModel
 
 /// What EC2 says about an instance that stopped or terminated, and whether a spot interruption
 /// warning was recorded for its attempt.

@@ -1,7 +1,8 @@
 import AWSCore
 import AWSServices
 import Logging
-import SortieModel
+import JobModel
+import JobStore
 
 extension Reactor {
     /// After job `id` has ended for good: its PENDING dependents are released or failed (and

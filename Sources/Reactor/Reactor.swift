@@ -1,8 +1,9 @@
 import AWSCore
 import AWSServices
-import Launcher
+import JobLaunch
 import Logging
-import SortieModel
+import JobModel
+import JobStore
 
 /// Turns instance endings into decisions: SUCCEEDED, another attempt, or FAILED with a
 /// notification; then fills the freed slot with the oldest waiting job that fits. Every write
@@ -10,7 +11,8 @@ import SortieModel
 /// decide once. See `Decision` for the table and `sweep` for what the schedule catches.
 public struct Reactor: Sendable {
     public let configuration: ReactorConfiguration
-    let launcher: Launcher
+    /// Starts waiting jobs as the launcher starts new ones.
+    let starter: JobStarter
     let client: AWSClient
     // Made when used: every stored field adds to the copy code of this type, and the
     // bootstrap is within a few kilobytes of its zip budget.
@@ -23,7 +25,7 @@ public struct Reactor: Sendable {
 
     public init(configuration: ReactorConfiguration, client: AWSClient) {
         self.configuration = configuration
-        launcher = Launcher(configuration: configuration.launcher, client: client)
+        starter = JobStarter(configuration: configuration.launcher, client: client)
         self.client = client
     }
 
@@ -61,23 +63,23 @@ public struct Reactor: Sendable {
     func react(to instance: EC2.Instance, logger: Logger) throws(ReactorError) -> ReactorResponse {
         let id = instance.instanceId
         let store = try store()
-        guard let (jobID, attempt) = Self.job(of: instance), let item = try aws({ () throws(AWSError) in try store.storedItem(jobID) }) else {
+        guard let (jobID, attempt) = Self.job(of: instance), let stored = try aws({ () throws(AWSError) in try store.stored(jobID) }) else {
             logger.debug("instance \(id) has no Sortie job record: ignored")
             return ReactorResponse(.ignored, instanceId: id, detail: "no job record")
         }
-        let record = try decode(item)
+        let record = stored.record
         guard record.attempt == attempt, record.instanceID == nil || record.instanceID == id else {
             logger.debug("instance \(id) ran attempt \(attempt) of job \(jobID), which is now at attempt \(record.attempt)")
             return ReactorResponse(.stale, instanceId: id, jobId: jobID, attempt: attempt, detail: "job \(jobID) is at attempt \(record.attempt)")
         }
         let ending = InstanceEnding(
             instanceID: id, state: instance.state?.name, reasonCode: instance.stateReason?.code, reasonMessage: instance.stateReason?.message,
-            spotWarned: item[JobStore.Attribute.interruptionWarnedAt] != nil)
+            spotWarned: stored.interruptionWarned)
         switch record.state {
         case .starting, .running:
             return try end(record, Decision.failure(ending), ending: ending, logger: logger)
         case .succeeded, .failed:
-            return try decide(item, ending: ending, logger: logger)
+            return try decide(stored, ending: ending, logger: logger)
         case .submitted, .pending, .runnable:
             return ReactorResponse(.stale, instanceId: id, jobId: jobID, attempt: attempt, detail: "job \(jobID) is \(record.state.rawValue)")
         }
@@ -86,35 +88,30 @@ public struct Reactor: Sendable {
     /// Records an attempt with no final record as failed (freeing its slots), then decides it.
     /// A lost attempt is decided in the same write: it is never retried.
     func end(_ record: JobRecord, _ failure: AttemptFailure, ending: InstanceEnding?, logger: Logger) throws(ReactorError) -> ReactorResponse {
-        var set: DynamoDB.Item = [:]
-        set["reason"] = failure.reason.map { .s($0) }
-        if failure.lost { set[JobStore.Attribute.settledAt] = .number(JobStore.now()) }
         let store = try store()
         let moved = try aws { () throws(AWSError) in
-            try store.transition(
-                record.id, attempt: record.attempt, from: [.starting, .running], to: .failed, reason: failure.statusReason, set: set,
-                freeingSlotsOf: record.job)
+            try store.failAttempt(record, statusReason: failure.statusReason, reason: failure.reason, lost: failure.lost)
         }
-        guard let item = try aws({ () throws(AWSError) in try store.storedItem(record.id) }) else {
+        guard let stored = try aws({ () throws(AWSError) in try store.stored(record.id) }) else {
             return ReactorResponse(.ignored, instanceId: ending?.instanceID, jobId: record.id, detail: "job record deleted")
         }
-        guard item["attempt"]?.int == record.attempt else {
+        guard stored.record.attempt == record.attempt else {
             return ReactorResponse(.stale, instanceId: ending?.instanceID, jobId: record.id, attempt: record.attempt, detail: "retried meanwhile")
         }
         // Not moved: another delivery ended it, or the runner's final record came first.
-        guard failure.lost, moved else { return try decide(item, ending: ending, logger: logger) }
+        guard failure.lost, moved else { return try decide(stored, ending: ending, logger: logger) }
         logger.warning("job \(record.id) attempt \(record.attempt) FAILED: \(failure.statusReason)", metadata: ["job": "\(record.job)"])
-        try notify(try decode(item), log: item.jobLog, logger: logger)
+        try notify(stored.record, log: stored.log, logger: logger)
         var response = ReactorResponse(.decided, instanceId: ending?.instanceID, jobId: record.id, attempt: record.attempt, decision: .failed, detail: failure.statusReason)
         response.dependents(try resolveDependents(of: record.id, logger: logger))
         return response
     }
 
     /// Decides a SUCCEEDED or FAILED attempt, once.
-    func decide(_ item: DynamoDB.Item, ending: InstanceEnding?, logger: Logger) throws(ReactorError) -> ReactorResponse {
-        let record = try decode(item)
+    func decide(_ stored: JobStore.StoredJob, ending: InstanceEnding?, logger: Logger) throws(ReactorError) -> ReactorResponse {
+        let record = stored.record
         let instanceID = ending?.instanceID ?? record.instanceID
-        guard item[JobStore.Attribute.settledAt] == nil else {
+        guard !stored.settled else {
             // Decided by an earlier delivery, which may have stopped before its dependents were resolved.
             var response = ReactorResponse(.duplicate, instanceId: instanceID, jobId: record.id, attempt: record.attempt, detail: "decided before")
             response.dependents(try resolveDependents(of: record.id, logger: logger))
@@ -133,7 +130,7 @@ public struct Reactor: Sendable {
             let notBefore = JobStore.now() + Int64(wait) * 1000
             let attempts = spec?.retry.attempts ?? 1
             let reason = "Retry: attempt \(record.attempt + 1) of \(attempts) after \(record.statusReason ?? "a failure"), in \(wait)s"
-            guard try aws({ () throws(AWSError) in try store.requeue(record, notBefore: notBefore, reason: reason, log: item.jobLog) }) else {
+            guard try aws({ () throws(AWSError) in try store.requeue(record, notBefore: notBefore, reason: reason, log: stored.log) }) else {
                 return ReactorResponse(.duplicate, instanceId: instanceID, jobId: record.id, attempt: record.attempt, detail: "retried before")
             }
             logger.info("job \(record.id) attempt \(record.attempt) failed: \(reason)", metadata: ["job": "\(record.job)"])
@@ -149,7 +146,7 @@ public struct Reactor: Sendable {
             response.dependents(try resolveDependents(of: record.id, logger: logger))
             if verdict == .failed {
                 logger.warning("job \(record.id) FAILED after \(record.attempt) attempt(s): \(record.statusReason ?? "")", metadata: ["job": "\(record.job)"])
-                try notify(record, log: item.jobLog, logger: logger)
+                try notify(record, log: stored.log, logger: logger)
             } else {
                 logger.info("job \(record.id) SUCCEEDED on attempt \(record.attempt)", metadata: ["job": "\(record.job)"])
             }
@@ -164,9 +161,7 @@ public struct Reactor: Sendable {
             return ReactorResponse(.ignored, instanceId: instance.instanceId, detail: "not a Sortie job's instance")
         }
         let store = try store()
-        let noted = try aws { () throws(AWSError) in
-            try store.annotate(jobID, attempt: attempt, set: [JobStore.Attribute.interruptionWarnedAt: .number(JobStore.now())], onlyIn: [.starting, .running])
-        }
+        let noted = try aws { () throws(AWSError) in try store.noteInterruption(jobID, attempt: attempt) }
         logger.info("spot interruption warning for instance \(instance.instanceId), job \(jobID) attempt \(attempt)\(noted ? "" : ": attempt no longer running")")
         return ReactorResponse(noted ? .noted : .stale, instanceId: instance.instanceId, jobId: jobID, attempt: attempt)
     }
@@ -217,14 +212,6 @@ public struct Reactor: Sendable {
     func store() throws(ReactorError) -> JobStore {
         guard let table = configuration.launcher.table else { throw .configuration("SORTIE_TABLE is not set") }
         return JobStore(dynamoDB: DynamoDB(client: client), table: table)
-    }
-
-    func decode(_ item: DynamoDB.Item) throws(ReactorError) -> JobRecord {
-        do {
-            return try JobTable.record(item)
-        } catch {
-            throw .aws(AWSError(kind: .invalidResponse, service: "DynamoDB", operation: "GetItem", code: "MalformedJobRecord", message: error.description))
-        }
     }
 
     func aws<T>(_ body: () throws(AWSError) -> T) throws(ReactorError) -> T {

@@ -1,4 +1,4 @@
-import Launcher
+import JobLaunch
 
 /// The reactor's settings: the launcher's (it launches retries and waiting jobs with the same
 /// table, specs, runner and logs) and its own, from its environment:

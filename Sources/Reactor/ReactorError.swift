@@ -1,5 +1,5 @@
 import AWSCore
-import Launcher
+import JobLaunch
 
 /// Why the reactor could not handle an event; Lambda retries the event, which is safe because
 /// every decision is a conditional write.

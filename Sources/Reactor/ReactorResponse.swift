@@ -1,4 +1,5 @@
-import SortieModel
+import JobModel
+import JobStore
 
 /// What one event did, for the logs and the tests:
 ///

@@ -1,8 +1,9 @@
 import AWSCore
 import AWSServices
-import Launcher
+import JobLaunch
 import Logging
-import SortieModel
+import JobModel
+import JobStore
 
 extension Reactor {
     /// The schedule's pass over what events missed:
@@ -41,13 +42,10 @@ extension Reactor {
 
     private func checkSlotHolders(logger: Logger) throws(ReactorError) -> [String] {
         let store = try store()
-        let slots = try aws { () throws(AWSError) in
-            try store.dynamoDB.getItem(.init(tableName: store.table, key: JobTable.globalSlotsKey, consistentRead: true)).item
-        }
-        guard case .ss(let holders)? = slots?["holders"] else { return [] }
+        let holders = try aws { () throws(AWSError) in try store.slotHolders() }
         var records: [JobRecord] = []
-        for id in holders.sorted() {
-            if let item = try aws({ () throws(AWSError) in try store.storedItem(id) }) { records.append(try decode(item)) }
+        for id in holders {
+            if let record = try aws({ () throws(AWSError) in try store.record(id) }) { records.append(record) }
         }
         let ids = records.compactMap(\.instanceID)
         var instances: [String: EC2.Instance] = [:]

@@ -1,13 +1,14 @@
 import AWSCore
 import AWSServices
-import Launcher
+import JobLaunch
 import Logging
-import SortieModel
+import JobModel
+import JobStore
 
 extension Reactor {
     /// Starts up to `limit` waiting jobs, walking the global queue in its order (priority, then
     /// submission) and skipping retries whose backoff has not passed and kinds found full on the
-    /// way. The launcher's slot transaction decides what fits, so two reactors racing here
+    /// way. `JobStore.start`'s slot transaction decides what fits, so two reactors racing here
     /// cannot start more than the limits allow. Returns the started job ids in order.
     func startWaiting(upTo limit: Int, logger: Logger) throws(ReactorError) -> [String] {
         let store = try store()
@@ -17,22 +18,17 @@ extension Reactor {
         var page: DynamoDB.Item?
         var pages = 0
         repeat {
-            let result = try aws { () throws(AWSError) in
-                try store.dynamoDB.query(.init(
-                    tableName: store.table, indexName: JobTable.globalQueueIndex, keyConditionExpression: "gsi2pk = :queue",
-                    projectionExpression: "jobId, job, #notBefore", expressionAttributeNames: ["#notBefore": JobStore.Attribute.notBefore],
-                    expressionAttributeValues: [":queue": .s(JobTable.globalQueue)], limit: 50, exclusiveStartKey: page))
-            }
-            for item in result.items where started.count < limit {
-                guard let id = item["jobId"]?.string, let job = item["job"]?.string, !full.contains(job) else { continue }
-                if let notBefore = item[JobStore.Attribute.notBefore]?.int, Int64(notBefore) > now { continue }
-                switch launch(id, logger: logger) {
-                case .launched: started.append(id)
-                case .waiting: full.insert(job)
+            let result = try aws { () throws(AWSError) in try store.queued(limit: 50, after: page) }
+            for queued in result.jobs where started.count < limit {
+                guard !full.contains(queued.job) else { continue }
+                if let notBefore = queued.notBefore, notBefore > now { continue }
+                switch launch(queued.id, logger: logger) {
+                case .launched: started.append(queued.id)
+                case .waiting: full.insert(queued.job)
                 case .duplicate, .pending, .failed, .dryRun, nil: continue
                 }
             }
-            page = result.lastEvaluatedKey
+            page = result.next
             pages += 1
         } while page != nil && started.count < limit && pages < 10
         return started
@@ -43,7 +39,7 @@ extension Reactor {
     /// and the walk goes on: one bad job must not hold up every job queued behind it.
     private func launch(_ id: String, logger: Logger) -> LaunchResponse.Outcome? {
         do {
-            return try launcher.start(jobID: id, logger: logger).outcome
+            return try starter.start(jobID: id, logger: logger).outcome
         } catch {
             logger.error("job \(id) not started: \(error)", metadata: ["job_id": "\(id)"])
             return nil

@@ -20,7 +20,7 @@ public struct SubmitterFailure: Error, Sendable, CustomStringConvertible {
 struct Dispatcher {
     let lambda: LambdaInvoke
     let batch: Batch
-    let table: JobTable
+    let table: FileStore
     let settings: SubmitterSettings
 
     /// Lambda's limit for an asynchronous payload.

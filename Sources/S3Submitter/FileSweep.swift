@@ -46,7 +46,7 @@ public struct FileSweep: Sendable {
         self.sns = sns
     }
 
-    var table: JobTable { submitter.table }
+    var table: FileStore { submitter.table }
     var settings: SubmitterSettings { submitter.settings }
     /// Lambda runs an asynchronous event at most three times (the first try and two retries).
     static let lambdaAttempts = 3

@@ -41,7 +41,7 @@ extension Submitter {
         }
         var outcome = FileOutcome(bucket: file.object.bucket, key: file.object.key, status: .submitted)
         outcome.fileId = fileId
-        let state: JobTable.PlanningState
+        let state: FileStore.PlanningState
         switch try table.claimPlanning(fileId: fileId, generation: generation, now: started, leaseUntil: deadline + Self.leaseGrace) {
         case .claimed(let claimed):
             state = claimed
@@ -136,7 +136,7 @@ struct PlanningRun {
     }
 
     var settings: SubmitterSettings { submitter.settings }
-    var table: JobTable { submitter.table }
+    var table: FileStore { submitter.table }
 
     /// Milliseconds left before the deadline.
     var remaining: Int64 {
@@ -144,7 +144,7 @@ struct PlanningRun {
         return deadline - started - (elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000)
     }
 
-    mutating func go(from state: JobTable.PlanningState, format: RecordFormat, hasHeader: Bool, outcome: FileOutcome) throws -> FileOutcome {
+    mutating func go(from state: FileStore.PlanningState, format: RecordFormat, hasHeader: Bool, outcome: FileOutcome) throws -> FileOutcome {
         let checkpoint = state.checkpoint
         var planner = ChunkPlanner(
             format: format, hasHeader: hasHeader, limits: settings.limits, compressed: file.plan.compressed, resumingFrom: checkpoint)

@@ -46,10 +46,10 @@ public struct Submitter: Sendable {
     public let s3: S3
     public let lambda: LambdaInvoke
     public let batch: Batch
-    public let table: JobTable
+    public let table: FileStore
     public let settings: SubmitterSettings
 
-    public init(s3: S3, lambda: LambdaInvoke, batch: Batch, table: JobTable, settings: SubmitterSettings) {
+    public init(s3: S3, lambda: LambdaInvoke, batch: Batch, table: FileStore, settings: SubmitterSettings) {
         self.s3 = s3
         self.lambda = lambda
         self.batch = batch

@@ -78,7 +78,7 @@ struct SubmitterHandler: LambdaHandler {
         let client = try environment.client.get()
         return Submitter(
             s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client),
-            table: JobTable(dynamoDB: DynamoDB(client: client), tableName: settings.tableName), settings: settings)
+            table: FileStore(dynamoDB: DynamoDB(client: client), tableName: settings.tableName), settings: settings)
     }
 }
 

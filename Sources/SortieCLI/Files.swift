@@ -23,7 +23,7 @@ struct FileProgress: ParsableCommand {
     func run() throws {
         let progress = progressOptions.reporter()
         defer { progress.close() }
-        let table = JobTable(dynamoDB: DynamoDB(client: try target.client()), tableName: try target.table())
+        let table = FileStore(dynamoDB: DynamoDB(client: try target.client()), tableName: try target.table())
         let fileId = try resolve(in: table)
         let deadline = ContinuousClock.now + .seconds(waiting.timeout)
         var reported: [Int: String] = [:]
@@ -54,7 +54,7 @@ struct FileProgress: ParsableCommand {
         }
     }
 
-    private func resolve(in table: JobTable) throws -> String {
+    private func resolve(in table: FileStore) throws -> String {
         guard file.hasPrefix("s3://") else { return file }
         let (bucket, key) = try S3Location.parse(file, what: "the file")
         guard let latest = try table.files(bucket: bucket, key: key).first else { throw CommandFailure("no file planned from \(file)") }

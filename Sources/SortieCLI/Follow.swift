@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import SortieModel
+import JobModel
+import JobStore
 
 /// `--wait` and `--timeout`, for the commands that can follow a job or a file to its end.
 struct WaitOptions: ParsableArguments {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SortieModel
+import JobModel
 
 struct Jobs: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "The jobs in the table: id, job, attempt, state, instance, started, duration.")

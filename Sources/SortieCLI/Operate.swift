@@ -4,7 +4,8 @@ import ArgumentParser
 import DevEnvironment
 import Foundation
 import LocalAWS
-import SortieModel
+import JobModel
+import JobStore
 
 /// The deployment the operator commands act on, from the environment (`sortie dev` prints it):
 /// `SORTIE_TABLE`, `SORTIE_LOG_GROUP` (`/sortie/jobs`), `SORTIE_LAUNCHER_FUNCTION` (`launcher`),
@@ -189,8 +190,7 @@ struct Cancel: ParsableCommand {
             throw CommandFailure("job \(id) has already ended: \(record.state.rawValue)")
         case .submitted, .pending, .runnable:
             // Never started, so no reactor decides it: decided here, never retried; its dependents follow.
-            let settled: DynamoDB.Item = [JobTable.settledAttribute: .number(JobStore.now())]
-            guard try store.transition(id, attempt: record.attempt, from: [.submitted, .pending, .runnable], to: .failed, reason: reason, set: settled) else {
+            guard try store.cancelUnstarted(id, attempt: record.attempt, reason: reason) else {
                 throw CommandFailure("job \(id) moved on meanwhile; try again")
             }
             for case .failed(let dependent) in try store.resolveDependents(of: id) {
@@ -198,7 +198,7 @@ struct Cancel: ParsableCommand {
             }
         case .starting, .running:
             guard let instance = record.instanceID else { throw CommandFailure("job \(id) has no instance yet; try again") }
-            try store.annotate(id, attempt: record.attempt, set: ["cancelRequestedAt": .number(JobStore.now()), "cancelReason": .s(reason)])
+            try store.noteCancel(id, attempt: record.attempt, reason: reason)
             try EC2(client: try target.client()).terminateInstances([instance])
         }
         if waiting.wait {

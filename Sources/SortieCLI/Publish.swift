@@ -2,7 +2,7 @@ import AWSCore
 import AWSServices
 import ArgumentParser
 import Foundation
-import SortieModel
+import JobModel
 
 struct Publish: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
 import Foundation
 import JobSpecYAML
-import SortieModel
+import JobModel
 
 /// The YAML specs named on a command line: files, or every `.yaml`/`.yml` in a folder.
 enum SpecFiles {

@@ -1,7 +1,8 @@
 import ArgumentParser
 import DevEnvironment
 import Foundation
-import SortieModel
+import JobModel
+import JobStore
 import Yams
 
 /// `sortie template`: the CloudFormation template that deploys the system, generated from the

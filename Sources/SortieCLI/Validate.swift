@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SortieModel
+import JobModel
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(

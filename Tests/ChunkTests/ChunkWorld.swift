@@ -93,7 +93,7 @@ struct ChunkWorld: Sendable {
     }
 
     var s3: S3 { S3(client: client) }
-    var jobTable: JobTable { JobTable(dynamoDB: DynamoDB(client: client), tableName: table) }
+    var jobTable: FileStore { FileStore(dynamoDB: DynamoDB(client: client), tableName: table) }
 
     /// A feeds document with one feed under `incoming/` delivering to `destination`.
     func feeds(format: String = "csv", fields: [FieldRule], destination: Destination) throws -> String {

@@ -1,7 +1,7 @@
 @testable import DevEnvironment
 import AWSServices
 import Foundation
-import SortieModel
+import JobModel
 import SortieTestSupport
 import Testing
 

@@ -1,6 +1,6 @@
 @testable import DevEnvironment
 import Foundation
-import SortieModel
+import JobModel
 import SortieTestSupport
 import Testing
 

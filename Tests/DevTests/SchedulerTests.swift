@@ -1,7 +1,8 @@
 @testable import DevEnvironment
 import AWSServices
 import Foundation
-import SortieModel
+import JobModel
+import JobStore
 import SortieTestSupport
 import Synchronization
 import Testing

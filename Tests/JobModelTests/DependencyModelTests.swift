@@ -1,7 +1,8 @@
 import AWSServices
 import Foundation
 import JobSpecYAML
-import SortieModel
+import JobModel
+import JobStore
 import Testing
 
 @Suite("Dependencies in the job model")
@@ -46,11 +47,11 @@ struct DependencyModelTests {
         var record = JobRecord(id: "b", job: "transform", parameters: [:], state: .pending, submittedAt: 1_700_000_000_000, dependsOn: ["a", "z"], dependents: ["c"])
         let item = JobTable.item(record)
         #expect(item["gsi2pk"] == .s(JobTable.pendingQueue) && item["gsi1pk"] == nil)
-        #expect(item[JobTable.dependsOnAttribute] == .l([.s("a"), .s("z")]) && item[JobTable.dependentsAttribute] == .ss(["c"]))
+        #expect(item[.dependsOn] == .l([.s("a"), .s("z")]) && item[.dependents] == .ss(["c"]))
         #expect(try JobTable.record(item) == record)
         record.dependsOn = []
         record.dependents = []
-        #expect(JobTable.item(record)[JobTable.dependsOnAttribute] == nil && JobTable.item(record)[JobTable.dependentsAttribute] == nil)
+        #expect(JobTable.item(record)[.dependsOn] == nil && JobTable.item(record)[.dependents] == nil)
         #expect(JobState.pending.successors == [.runnable, .failed] && JobState.submitted.successors.contains(.pending))
     }
 

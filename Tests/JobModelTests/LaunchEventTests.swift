@@ -1,5 +1,5 @@
 import Foundation
-import SortieModel
+import JobModel
 import SortieTestSupport
 import Testing
 

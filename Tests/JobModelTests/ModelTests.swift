@@ -1,6 +1,7 @@
 import AWSServices
 import Foundation
-import SortieModel
+import JobModel
+import JobStore
 import Testing
 
 @Suite("Arguments, retry rules, states and the job table")

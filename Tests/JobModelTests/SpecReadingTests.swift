@@ -1,6 +1,6 @@
 import Foundation
 import JobSpecYAML
-import SortieModel
+import JobModel
 import Testing
 
 @Suite("Reading specs")

@@ -3,7 +3,8 @@ import CurlHTTP
 import Foundation
 import Launcher
 import Logging
-import SortieModel
+import JobModel
+import JobStore
 import SortieTestSupport
 import Synchronization
 import Testing
@@ -95,14 +96,14 @@ struct CapacityTests {
         let since = try #require(record.capacityShortSince)
         #expect(since >= before)
         let item = try #require(try await deployment.item(JobTable.jobKey(jobID)))
-        #expect(item["gsi2pk"] == .s(JobTable.globalQueue) && item[JobTable.notBeforeAttribute]?.int.map { Int64($0) >= since + 60_000 } == true)
+        #expect(item["gsi2pk"] == .s(JobTable.globalQueue) && item[.notBefore]?.int.map { Int64($0) >= since + 60_000 } == true)
         #expect(try await deployment.slotHolders(job: name).isEmpty)
 
         // Past its capacity_timeout, the next try (the reactor's, when its backoff has passed) fails it.
         try await Task.sleep(for: .milliseconds(1100))
         let result = try await blocking { () -> Result<LaunchResponse, LaunchError> in
             do throws(LaunchError) {
-                return .success(try launcher.start(jobID: jobID, logger: Deployment.quietLogger))
+                return .success(try launcher.starter.start(jobID: jobID, logger: Deployment.quietLogger))
             } catch {
                 return .failure(error)
             }
@@ -162,14 +163,14 @@ struct CapacityTests {
         // Two more tries while it lasts: still RUNNABLE, the shortage counted from the first refusal.
         let first = try #require(try await deployment.record(jobID)).capacityShortSince
         for _ in 1...2 {
-            let again = try await blocking { try short.start(jobID: jobID, logger: Deployment.quietLogger) }
+            let again = try await blocking { try short.starter.start(jobID: jobID, logger: Deployment.quietLogger) }
             #expect(again.outcome == .waiting && again.state == .runnable)
         }
         #expect(try #require(try await deployment.record(jobID)).capacityShortSince == first)
         #expect(soldOut.refused.withLock { Set($0) } == ["c7i.large", "t3.micro"])
         // Capacity is back for t3.micro.
         let recovered = try deployment.launcher(transport: RefusingEC2.soldOut(["c7i.large"]), settings: settings)
-        let launched = try await blocking { try recovered.start(jobID: jobID, logger: Deployment.quietLogger) }
+        let launched = try await blocking { try recovered.starter.start(jobID: jobID, logger: Deployment.quietLogger) }
         #expect(launched.outcome == .launched && launched.instanceType == "t3.micro")
         let record = try #require(try await deployment.record(jobID))
         #expect(record.state == .starting && record.history.filter { $0.state == .runnable }.count == 3)

@@ -5,7 +5,8 @@ import Foundation
 import Launcher
 import LocalRuntime
 import Logging
-import SortieModel
+import JobModel
+import JobStore
 import SortieTestSupport
 import Testing
 

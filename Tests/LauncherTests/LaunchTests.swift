@@ -3,7 +3,8 @@ import AWSServices
 import Foundation
 import LocalRuntime
 import Logging
-import SortieModel
+import JobModel
+import JobStore
 import SortieTestSupport
 import Testing
 
@@ -157,19 +158,19 @@ struct LaunchTests {
         #expect(queued.count == 46)
 
         // The reactor's part: a job finishes and frees its slot; the oldest waiting job starts
-        // through `start(jobID:)`, the call the reactor's queue walk makes.
+        // through `JobStarter.start(jobID:)`, the call the reactor's queue walk makes.
         let finished = try #require(holders.first)
         let freed = try await blocking {
             try deployment.store.transition(finished, attempt: 1, from: [.starting], to: .succeeded, reason: "done", freeingSlotsOf: name)
         }
         #expect(freed)
         let oldest = try #require(queued.first)
-        let next = try await blocking { try launcher.start(jobID: oldest, logger: logger) }
+        let next = try await blocking { try launcher.starter.start(jobID: oldest, logger: logger) }
         #expect(next.outcome == .launched)
         #expect(next.jobId == oldest)
         #expect(try await deployment.instances(job: name).count == 5)
         #expect(try await deployment.slotHolders(job: name).count == 4)
-        let none = try await blocking { try launcher.start(jobID: queued[1], logger: logger) }
+        let none = try await blocking { try launcher.starter.start(jobID: queued[1], logger: logger) }
         #expect(none.outcome == .waiting, "no slot is free: nothing more starts")
         #expect(try await deployment.instances(job: name).count == 5)
 

@@ -1,7 +1,8 @@
 import AWSCore
 import AWSServices
 import Foundation
-import SortieModel
+import JobModel
+import JobStore
 import SortieTestSupport
 import Testing
 

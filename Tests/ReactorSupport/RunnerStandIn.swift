@@ -1,9 +1,9 @@
 import AWSCore
-import AWSServices
-import SortieModel
+import JobModel
+import JobStore
 
-/// Writes to the job table what `sortie-runner` writes (see JobRunner's `AWSReport`), without
-/// running steps: RUNNING with a heartbeat, then the final record that frees the slots. For
+/// Makes the job table writes `sortie-runner` makes, through the same `JobStore` methods as
+/// JobRunner's `AWSReport`, without running steps: RUNNING with a heartbeat, then the final record that frees the slots. For
 /// the reactor's tests and benchmark, which react to those writes.
 public struct RunnerStandIn: Sendable {
     public let store: JobStore
@@ -20,27 +20,22 @@ public struct RunnerStandIn: Sendable {
 
     /// STARTING → RUNNING on the record's instance.
     public func begin(_ record: JobRecord, heartbeatAt: Int64 = JobStore.now()) throws(AWSError) -> Bool {
-        try store.transition(
-            record.id, attempt: record.attempt, from: [.starting], to: .running, reason: "Runner started on instance \(record.instanceID ?? "unknown")",
-            set: [
-                "instanceId": .s(record.instanceID ?? "unknown"), "heartbeatAt": .number(heartbeatAt),
-                "logStream": .s("/sortie/jobs \(record.job)/\(record.id)/attempt-\(record.attempt)"),
-            ])
+        try store.beginRun(
+            record.id, attempt: record.attempt, instanceID: record.instanceID ?? "unknown",
+            logStream: "/sortie/jobs \(record.job)/\(record.id)/attempt-\(record.attempt)",
+            reason: "Runner started on instance \(record.instanceID ?? "unknown")", heartbeatAt: heartbeatAt)
     }
 
     /// RUNNING → SUCCEEDED (exit 0) or FAILED in step `load`, with the log's S3 address.
     public func finish(_ record: JobRecord, exitCode: Int) throws(AWSError) -> Bool {
-        var set: DynamoDB.Item = [
-            "durationMs": .number(1200), "exitCode": .number(exitCode),
-            "logUri": .s("s3://\(logBucket)/logs/\(record.job)/\(record.id)/attempt-\(record.attempt).log"),
-        ]
-        if exitCode != 0 {
-            set["failingStep"] = .s("load")
-            set["reason"] = .s("Step 'load' exited with status \(exitCode)")
-        }
-        return try store.transition(
-            record.id, attempt: record.attempt, from: [.running], to: exitCode == 0 ? .succeeded : .failed,
-            reason: exitCode == 0 ? "All 1 steps succeeded" : "Step 'load' failed", set: set, freeingSlotsOf: record.job)
+        let succeeded = exitCode == 0
+        let outcome = JobOutcome(
+            succeeded: succeeded, exitCode: exitCode, failingStep: succeeded ? nil : "load",
+            statusReason: succeeded ? "All 1 steps succeeded" : "Step 'load' failed",
+            reason: succeeded ? nil : "Step 'load' exited with status \(exitCode)", durationMilliseconds: 1200, interrupted: false)
+        return try store.finishRun(
+            record.id, attempt: record.attempt, job: record.job, outcome,
+            logURI: "s3://\(logBucket)/logs/\(record.job)/\(record.id)/attempt-\(record.attempt).log")
     }
 
     /// Both, as a runner that ran its steps to the end.

@@ -1,6 +1,6 @@
 import Foundation
 import Reactor
-import SortieModel
+import JobModel
 import SortieTestSupport
 import Testing
 

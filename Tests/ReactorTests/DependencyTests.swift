@@ -2,7 +2,8 @@ import AWSServices
 import Foundation
 import Launcher
 import Reactor
-import SortieModel
+import JobModel
+import JobStore
 import SortieTestSupport
 import Testing
 
@@ -137,7 +138,7 @@ struct DependencyTests {
         // As `sortie cancel` writes it, without resolving the dependents itself.
         let store = deployment.store
         let cancelled = try await blocking {
-            try store.transition(bID, attempt: 1, from: [.pending], to: .failed, reason: "Cancelled by tester", set: [JobTable.settledAttribute: .number(JobStore.now())])
+            try store.cancelUnstarted(bID, attempt: 1, reason: "Cancelled by tester")
         }
         #expect(cancelled)
         let swept = try await deployment.send("retry-reactor-sweep.json")

@@ -2,7 +2,8 @@ import AWSServices
 import Foundation
 import Launcher
 import Reactor
-import SortieModel
+import JobModel
+import JobStore
 import SortieTestSupport
 import Testing
 

@@ -1,7 +1,7 @@
 import Foundation
 import LocalRuntime
 import Reactor
-import SortieModel
+import JobModel
 import SortieTestSupport
 import Testing
 

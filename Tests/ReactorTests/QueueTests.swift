@@ -2,7 +2,7 @@ import AWSServices
 import Foundation
 import Launcher
 import Reactor
-import SortieModel
+import JobModel
 import SortieTestSupport
 import Testing
 

@@ -6,7 +6,8 @@ import Launcher
 import Logging
 import Reactor
 import ReactorTestSupport
-import SortieModel
+import JobModel
+import JobStore
 import SortieTestSupport
 import Testing
 

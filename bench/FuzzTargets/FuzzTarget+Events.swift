@@ -3,7 +3,7 @@ import ChunkProcessing
 import RecordFormats
 import Reactor
 import S3Submitter
-import SortieModel
+import JobModel
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

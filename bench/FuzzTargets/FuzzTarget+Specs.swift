@@ -1,5 +1,5 @@
 import JobSpecYAML
-import SortieModel
+import JobModel
 
 /// Job specs as `sortie validate` and `publish` read them: YAML in, a spec or a SpecError naming what was wrong.
 extension FuzzTarget {

@@ -4,7 +4,8 @@ import Foundation
 import Launcher
 import LocalRuntime
 import Logging
-import SortieModel
+import JobModel
+import JobStore
 import SortieTestSupport
 
 // Figures for the launcher against moto on loopback (one request at a time, as in the tests).

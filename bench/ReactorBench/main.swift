@@ -5,7 +5,8 @@ import Launcher
 import Logging
 import Reactor
 import ReactorTestSupport
-import SortieModel
+import JobModel
+import JobStore
 import SortieTestSupport
 
 // Figures for the retry reactor against moto on loopback (one request at a time, as the

@@ -1,4 +1,4 @@
-import SortieModel
+import JobModel
 
 /// The launcher's settings, from its environment:
 ///
@@ -73,7 +73,7 @@ public struct LauncherConfiguration: Sendable, Equatable {
     }
 
     /// What runners report to, when everything it needs is set.
-    var reporting: ReportingSettings? {
+    package var reporting: ReportingSettings? {
         guard let table, let logBucket else { return nil }
         return ReportingSettings(table: table, logGroup: logGroup, logBucket: logBucket, logPrefix: logPrefix, region: region, heartbeatSeconds: heartbeatSeconds)
     }

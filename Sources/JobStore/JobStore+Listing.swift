@@ -1,5 +1,6 @@
 import AWSCore
 import AWSServices
+import JobModel
 
 extension JobStore {
     /// The record, and whether it has finished: SUCCEEDED, or FAILED with the decision written
@@ -7,7 +8,7 @@ extension JobStore {
     public func outcome(_ id: String) throws(AWSError) -> (record: JobRecord, finished: Bool)? {
         guard let item = try dynamoDB.getItem(.init(tableName: table, key: JobTable.jobKey(id), consistentRead: true)).item else { return nil }
         let record = try decode(item)
-        return (record, record.state == .succeeded || (record.state == .failed && item[JobTable.settledAttribute] != nil))
+        return (record, record.state == .succeeded || (record.state == .failed && item[.settledAt] != nil))
     }
 
     /// Every job record, optionally of one job kind and in one state, oldest submission first.

@@ -1,4 +1,4 @@
-import SortieModel
+import JobModel
 
 /// What a launch did: `launched` (with the instance), `waiting` (RUNNABLE, with its place in
 /// its kind's queue), `pending` (PENDING: waiting for the jobs it depends on), `failed` (one of
@@ -31,7 +31,7 @@ public struct LaunchResponse: Sendable, Equatable, Encodable {
     /// Settings a real launch needs that the launcher does not have.
     public var missingSettings: [String]?
 
-    init(_ outcome: Outcome, _ record: JobRecord, position: Int? = nil) {
+    package init(_ outcome: Outcome, _ record: JobRecord, position: Int? = nil) {
         self.outcome = outcome
         job = record.job
         jobId = record.id
@@ -44,7 +44,7 @@ public struct LaunchResponse: Sendable, Equatable, Encodable {
         dependsOn = record.dependsOn.isEmpty ? nil : record.dependsOn
     }
 
-    init(plan spec: JobSpec, arguments: [String: String], userDataBytes: Int?, missingSettings: [String]) {
+    package init(plan spec: JobSpec, arguments: [String: String], userDataBytes: Int?, missingSettings: [String]) {
         outcome = .dryRun
         job = spec.name
         self.arguments = arguments

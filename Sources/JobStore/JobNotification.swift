@@ -1,5 +1,6 @@
 import AWSCore
 import AWSServices
+import JobModel
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

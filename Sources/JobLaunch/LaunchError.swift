@@ -1,5 +1,5 @@
 import AWSCore
-import SortieModel
+import JobModel
 
 /// Why a launch request was refused or failed; `errorType` is what the caller sees.
 public enum LaunchError: Error, Sendable, CustomStringConvertible {

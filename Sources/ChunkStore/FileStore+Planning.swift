@@ -14,7 +14,7 @@ import Foundation
 /// `generation` numbers the invocations a file's planning is handed through (0: the S3 event's);
 /// each continuation is invoked with the generation it is to run, and only that generation may
 /// take the lease. `sequence` counts checkpoints: every write is conditional on the one it follows.
-extension JobTable {
+extension FileStore {
     public struct PlanningState: Sendable, Equatable {
         public enum Phase: String, Sendable { case planning = "PLANNING", done = "DONE", failed = "FAILED" }
         public var phase: Phase
@@ -209,7 +209,7 @@ extension JobTable {
     }
 }
 
-extension JobTable.PlanningState {
+extension FileStore.PlanningState {
     init?(item: DynamoDB.Item) {
         guard let phase = item["phase"]?.string.flatMap(Phase.init), let generation = item["generation"]?.int,
               let sequence = item["sequence"]?.int else { return nil }

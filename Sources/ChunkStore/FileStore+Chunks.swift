@@ -2,7 +2,7 @@ import AWSCore
 import AWSServices
 
 /// The chunk processor's side: claiming a chunk, and recording how it ended.
-extension JobTable {
+extension FileStore {
     public enum ChunkClaim: Sendable, Equatable {
         /// This invocation runs the chunk; `attempt` counts from 1.
         case claimed(attempt: Int)

@@ -1,7 +1,7 @@
 import AWSCore
 import AWSServices
 
-extension JobTable {
+extension FileStore {
     /// The files planned from one object key, newest first (a key uploaded again is a new file).
     /// A scan: for operators (`sortie file s3://…`), not for handlers.
     public func files(bucket: String, key: String) throws(AWSError) -> [FileRecord] {

@@ -2,9 +2,11 @@ import AWSCore
 import AWSServices
 import ChunkPlanning
 
-/// The job table operations of the S3 submitter and the chunk processor (`FILE#…` and
+/// The job table operations of the S3 submitter and the chunk processor (`FILE#…`, `CHUNK#…` and
 /// `S3EVENT#…` items; of the indexes only `gsi2`'s `FILES#ACTIVE` partition, see `activeFiles`).
-public struct JobTable: Sendable {
+/// The table's layout and its job items are `JobStore`'s (`JobTable`); these stay apart so the
+/// chunk processor's bootstrap does not link the job model.
+public struct FileStore: Sendable {
     public let dynamoDB: DynamoDB
     public let tableName: String
 
@@ -127,7 +129,7 @@ public struct JobTable: Sendable {
     /// Records where a planned chunk went. A chunk a processor already picked up keeps its state.
     /// `dispatchedAt` starts the sweep's clock on a chunk that never starts.
     public func markDispatched(
-        fileId: String, index: Int, state: ChunkState, batchJobId: String? = nil, batchArrayIndex: Int? = nil, now: Int64 = JobTable.nowMilliseconds()
+        fileId: String, index: Int, state: ChunkState, batchJobId: String? = nil, batchArrayIndex: Int? = nil, now: Int64 = FileStore.nowMilliseconds()
     ) throws(AWSError) {
         var update = "SET #state = :state, dispatchedAt = :now"
         var values: DynamoDB.Item = [":state": .s(state.rawValue), ":planned": .s(ChunkState.planned.rawValue), ":now": .number(now)]

@@ -1,6 +1,6 @@
 import AWSCore
 import AWSServices
-import SortieModel
+import JobModel
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

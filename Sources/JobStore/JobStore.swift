@@ -1,5 +1,6 @@
 import AWSCore
 import AWSServices
+import JobModel
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -106,6 +107,13 @@ public struct JobStore: Sendable {
         return .started(try self.record(record.id) ?? record)
     }
 
+    /// The ids of every STARTING and RUNNING job (the global slots' holders), sorted.
+    public func slotHolders() throws(AWSError) -> [String] {
+        let slots = try dynamoDB.getItem(.init(tableName: table, key: JobTable.globalSlotsKey, consistentRead: true)).item
+        guard case .ss(let holders)? = slots?[.holders] else { return [] }
+        return holders.sorted()
+    }
+
     /// SUBMITTED → RUNNABLE, entering both queues; `nil` when another writer moved it first.
     public func enqueue(_ record: JobRecord, reason: String) throws(AWSError) -> JobRecord? {
         var waiting = record
@@ -139,15 +147,35 @@ public struct JobStore: Sendable {
         for _ in 0..<4 {  // a queue of retries all still backing off: a few pages are enough to say
             let page = try dynamoDB.query(.init(
                 tableName: table, indexName: JobTable.kindQueueIndex, keyConditionExpression: "gsi1pk = :queue",
-                projectionExpression: "jobId, #notBefore", expressionAttributeNames: ["#notBefore": JobTable.notBeforeAttribute],
+                projectionExpression: "jobId, #notBefore", expressionAttributeNames: ["#notBefore": JobTable.Attribute.notBefore.rawValue],
                 expressionAttributeValues: [":queue": .s(JobTable.kindQueue(job))], limit: 25, exclusiveStartKey: start))
-            if let due = page.items.first(where: { item in item[JobTable.notBeforeAttribute]?.int.map { Int64($0) <= now } ?? true }) {
-                return due["jobId"]?.string
+            if let due = page.items.first(where: { item in item[.notBefore]?.int.map { Int64($0) <= now } ?? true }) {
+                return due[.jobId]?.string
             }
             start = page.lastEvaluatedKey
             if start == nil { break }
         }
         return nil
+    }
+
+    /// A waiting job as the global queue lists it; `notBefore` is a retry's earliest start.
+    public struct QueuedJob: Sendable, Equatable {
+        public var id: String
+        public var job: String
+        public var notBefore: Int64?
+    }
+
+    /// One page of the global queue, in the order its jobs should start, and where the next begins.
+    public func queued(limit: Int, after start: DynamoDB.Item?) throws(AWSError) -> (jobs: [QueuedJob], next: DynamoDB.Item?) {
+        let page = try dynamoDB.query(.init(
+            tableName: table, indexName: JobTable.globalQueueIndex, keyConditionExpression: "gsi2pk = :queue",
+            projectionExpression: "jobId, job, #notBefore", expressionAttributeNames: ["#notBefore": JobTable.Attribute.notBefore.rawValue],
+            expressionAttributeValues: [":queue": .s(JobTable.globalQueue)], limit: limit, exclusiveStartKey: start))
+        let jobs = page.items.compactMap { item -> QueuedJob? in
+            guard let id = item[.jobId]?.string, let job = item[.job]?.string else { return nil }
+            return QueuedJob(id: id, job: job, notBefore: item[.notBefore]?.int.map { Int64($0) })
+        }
+        return (jobs, page.lastEvaluatedKey)
     }
 
     /// The ids of waiting jobs in the order they should start: one kind's, or (`job` nil) all.
@@ -159,14 +187,71 @@ public struct JobStore: Sendable {
         return page.items.compactMap { $0["jobId"]?.string }
     }
 
+    // MARK: Launches
+
+    /// Records the instance (and its type) a STARTING attempt was launched on.
+    public func launched(_ id: String, attempt: Int, instanceID: String, instanceType: String) throws(AWSError) {
+        var set: DynamoDB.Item = [:]
+        set[.instanceId] = .s(instanceID)
+        set[.instanceType] = .s(instanceType)
+        try annotate(id, attempt: attempt, set: set)
+    }
+
+    /// STARTING → FAILED, settled and freeing its slots: no instance was started, so no reactor
+    /// will decide it. `false` when another writer moved it first.
+    public func failUnlaunched(_ record: JobRecord, reason: String) throws(AWSError) -> Bool {
+        try transition(record.id, attempt: record.attempt, from: [.starting], to: .failed, reason: reason, set: settled(), freeingSlotsOf: record.job)
+    }
+
+    /// STARTING → RUNNABLE after EC2 had no capacity, freeing its slots: back in both queues at its
+    /// place, due again at `notBefore`, remembering when capacity first ran short (`since`).
+    /// `false` when another writer moved it first.
+    public func awaitCapacity(_ record: JobRecord, reason: String, notBefore: Int64, since: Int64) throws(AWSError) -> Bool {
+        var waiting = record
+        waiting.state = .runnable
+        var set = JobTable.queueAttributes(waiting)
+        set[.notBefore] = .number(notBefore)
+        set[.capacityShortSince] = .number(since)
+        return try transition(record.id, attempt: record.attempt, from: [.starting], to: .runnable, reason: reason, set: set, freeingSlotsOf: record.job)
+    }
+
+    // MARK: Cancels
+
+    /// A job that never started → FAILED, settled (never retried). `false` when it moved on meanwhile.
+    public func cancelUnstarted(_ id: String, attempt: Int, reason: String) throws(AWSError) -> Bool {
+        try transition(id, attempt: attempt, from: [.submitted, .pending, .runnable], to: .failed, reason: reason, set: settled())
+    }
+
+    /// Notes an operator's cancel on a started attempt, before its instance is terminated.
+    public func noteCancel(_ id: String, attempt: Int, reason: String) throws(AWSError) {
+        var set: DynamoDB.Item = [:]
+        set[.cancelRequestedAt] = .number(Self.now())
+        set[.cancelReason] = .s(reason)
+        try annotate(id, attempt: attempt, set: set)
+    }
+
+    /// The attribute that marks an outcome decided, as of now.
+    func settled() -> DynamoDB.Item {
+        var set: DynamoDB.Item = [:]
+        set[.settledAt] = .number(Self.now())
+        return set
+    }
+
     // MARK: Transitions
 
-    /// Moves attempt `attempt` of a job from one of `from` to `to`, appending to its history and
-    /// setting `set`. Leaving a slot-holding state for one that holds none frees the job's slots
-    /// in the same transaction. `false`: the job was not in one of `from` (or not at that attempt).
+    /// Moves attempt `attempt` of a job from one of `from` to `to`, appending to its history.
+    /// Leaving a slot-holding state for one that holds none frees the slots of kind `job` in the
+    /// same transaction. `false`: the job was not in one of `from` (or not at that attempt).
     @discardableResult
     public func transition(
-        _ id: String, attempt: Int, from: [JobState], to: JobState, reason: String?, set: DynamoDB.Item = [:], freeingSlotsOf job: String? = nil
+        _ id: String, attempt: Int, from: [JobState], to: JobState, reason: String?, freeingSlotsOf job: String? = nil
+    ) throws(AWSError) -> Bool {
+        try transition(id, attempt: attempt, from: from, to: to, reason: reason, set: [:], freeingSlotsOf: job)
+    }
+
+    /// The same, also setting the attributes `set`: for this module's writes, which name them.
+    func transition(
+        _ id: String, attempt: Int, from: [JobState], to: JobState, reason: String?, set: DynamoDB.Item, freeingSlotsOf job: String? = nil
     ) throws(AWSError) -> Bool {
         // The input is made on each try: a history entry carries the time of the write that
         // lands, so entries of jobs that contend for slots sort as their writes did.
@@ -187,7 +272,7 @@ public struct JobStore: Sendable {
 
     /// Sets attributes of one attempt whatever its state (the instance id after a launch, a heartbeat).
     @discardableResult
-    public func annotate(_ id: String, attempt: Int, set: DynamoDB.Item, onlyIn states: [JobState]? = nil) throws(AWSError) -> Bool {
+    func annotate(_ id: String, attempt: Int, set: DynamoDB.Item, onlyIn states: [JobState]? = nil) throws(AWSError) -> Bool {
         var names: [String: String] = ["#attempt": "attempt"]
         var values: DynamoDB.Item = [":attempt": .number(attempt), ":now": .number(Self.now())]
         var assignments = ["updatedAt = :now"]

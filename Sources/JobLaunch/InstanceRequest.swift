@@ -1,5 +1,5 @@
 import AWSServices
-import SortieModel
+import JobModel
 
 /// The RunInstances call for one attempt on one instance type.
 enum InstanceRequest {

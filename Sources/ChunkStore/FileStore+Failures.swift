@@ -85,7 +85,7 @@ public struct ChunkAttempts: Sendable, Equatable {
 /// The file pipeline's endings: a chunk failed for good fails its file (once, so it is announced
 /// once), the files still under way for the sweep, and a failed file's redrive. Every write is
 /// conditional on the state it leaves, so repeated and out-of-order deciders decide once.
-extension JobTable {
+extension FileStore {
     /// Files being planned or processed sit in this partition of the sparse `gsi2` index (jobs
     /// use its `QUEUE` partition), oldest first; a COMPLETE or FAILED file leaves it.
     public static func nowMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }

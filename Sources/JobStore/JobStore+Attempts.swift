@@ -1,0 +1,105 @@
+import AWSCore
+import AWSServices
+import JobModel
+
+/// The reactor's own conditional writes on a job record, beside the transitions. Each is
+/// conditional on the attempt and state it acts on, so of two deliveries of one event only
+/// one writes, whatever the timing.
+extension JobStore {
+    /// A record as stored, with what the reactor reads beside the `JobRecord` fields.
+    public struct StoredJob: Sendable, Equatable {
+        public var record: JobRecord
+        /// The attempt's outcome is decided (`settledAt`).
+        public var settled: Bool
+        /// EC2 warned that the attempt's spot instance is about to be reclaimed.
+        public var interruptionWarned: Bool
+        /// Where the attempt's full log is: the runner's S3 copy, else its CloudWatch Logs stream.
+        public var log: String?
+    }
+
+    public func stored(_ id: String) throws(AWSError) -> StoredJob? {
+        guard let item = try dynamoDB.getItem(.init(tableName: table, key: JobTable.jobKey(id), consistentRead: true)).item else { return nil }
+        return StoredJob(
+            record: try decode(item), settled: item[.settledAt] != nil, interruptionWarned: item[.interruptionWarnedAt] != nil,
+            log: item[.logUri]?.string ?? item[.logStream]?.string)
+    }
+
+    /// STARTING or RUNNING → FAILED with no final record from its runner (its instance ended, or
+    /// the sweep found it overdue), freeing its slots. A lost attempt is decided in the same
+    /// write: it is never retried. `false` when another writer moved it first.
+    public func failAttempt(_ record: JobRecord, statusReason: String, reason: String?, lost: Bool) throws(AWSError) -> Bool {
+        var set: DynamoDB.Item = [:]
+        set[.reason] = reason.map { .s($0) }
+        if lost { set[.settledAt] = .number(Self.now()) }
+        return try transition(
+            record.id, attempt: record.attempt, from: [.starting, .running], to: .failed, reason: statusReason, set: set, freeingSlotsOf: record.job)
+    }
+
+    /// Marks the attempt as warned of its spot instance's interruption, while it is STARTING or RUNNING.
+    public func noteInterruption(_ id: String, attempt: Int) throws(AWSError) -> Bool {
+        try annotate(id, attempt: attempt, set: [JobTable.Attribute.interruptionWarnedAt.rawValue: .number(Self.now())], onlyIn: [.starting, .running])
+    }
+
+    /// Marks a SUCCEEDED or FAILED attempt as decided, once: `false` when another delivery did.
+    public func settle(_ record: JobRecord) throws(AWSError) -> Bool {
+        try conditionally(.init(
+            tableName: table, key: JobTable.jobKey(record.id), updateExpression: "SET #settled = :now",
+            conditionExpression: "#state = :state AND #attempt = :attempt AND attribute_not_exists(#settled)",
+            expressionAttributeNames: ["#settled": JobTable.Attribute.settledAt.rawValue, "#state": "state", "#attempt": "attempt"],
+            expressionAttributeValues: [":now": .number(Self.now()), ":state": .s(record.state.rawValue), ":attempt": .number(record.attempt)]))
+    }
+
+    /// FAILED attempt `n` → RUNNABLE attempt `n + 1`, in both queues at its first submission's
+    /// place, startable from `notBefore`. The failed attempt's outcome moves into `attempts`;
+    /// the new attempt starts with none of it. `false` when another delivery moved it first.
+    public func requeue(_ record: JobRecord, notBefore: Int64, reason: String, log: String?) throws(AWSError) -> Bool {
+        var previous: DynamoDB.Item = [:]
+        previous[.attempt] = .number(record.attempt)
+        previous[.exitCode] = record.exitCode.map { .number($0) }
+        previous[.failingStep] = record.failingStep.map { .s($0) }
+        previous[.reason] = record.reason.map { .s($0) }
+        previous[.statusReason] = record.statusReason.map { .s($0) }
+        previous[.instanceId] = record.instanceID.map { .s($0) }
+        previous[.log] = log.map { .s($0) }
+        var waiting = record
+        waiting.state = .runnable
+        let now = Self.now()
+        var values: DynamoDB.Item = [
+            ":runnable": .s(JobState.runnable.rawValue), ":failed": .s(JobState.failed.rawValue), ":attempt": .number(record.attempt),
+            ":next": .number(record.attempt + 1), ":now": .number(now), ":notBefore": .number(notBefore), ":reason": .s(reason),
+            ":empty": .l([]), ":previous": .l([.m(previous)]),
+            ":entry": .l([JobTable.value(.init(state: .runnable, at: now, reason: reason))]),
+        ]
+        var assignments = [
+            "#state = :runnable", "#attempt = :next", "updatedAt = :now", "#statusReason = :reason", "#notBefore = :notBefore",
+            "#history = list_append(if_not_exists(#history, :empty), :entry)", "#attempts = list_append(if_not_exists(#attempts, :empty), :previous)",
+        ]
+        for (name, value) in JobTable.queueAttributes(waiting) {
+            values[":\(name)"] = value
+            assignments.append("\(name) = :\(name)")
+        }
+        let cleared = [
+            "exitCode", "failingStep", "#reason", "instanceId", "instanceType", "heartbeatAt", "durationMs", "expiresAt", "#settled", "#warned",
+            "#logUri", "#logStream", "#capacity",
+        ]
+        return try conditionally(.init(
+            tableName: table, key: JobTable.jobKey(record.id),
+            updateExpression: "SET \(assignments.joined(separator: ", ")) REMOVE \(cleared.joined(separator: ", "))",
+            conditionExpression: "#state = :failed AND #attempt = :attempt",
+            expressionAttributeNames: [
+                "#state": "state", "#attempt": "attempt", "#statusReason": "statusReason", "#notBefore": "notBefore", "#history": "history",
+                "#attempts": "attempts", "#reason": "reason", "#settled": "settledAt", "#warned": "interruptionWarnedAt",
+                "#logUri": "logUri", "#logStream": "logStream", "#capacity": "capacityShortSince",
+            ],
+            expressionAttributeValues: values))
+    }
+
+    private func conditionally(_ input: DynamoDB.UpdateItemInput) throws(AWSError) -> Bool {
+        do {
+            try dynamoDB.updateItem(input)
+            return true
+        } catch where error.isConditionalCheckFailed {
+            return false
+        }
+    }
+}
