@@ -1,6 +1,7 @@
 @testable import DevEnvironment
 import AWSCore
 import AWSServices
+import Deployment
 import ChunkStore
 import Foundation
 import S3Submitter
