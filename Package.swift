@@ -163,7 +163,9 @@ let package = Package(
         ]),
         .testTarget(name: "AWSTests", dependencies: ["AWSCore", "AWSServices", "SortieTestSupport", "LoopbackHTTP"]),
         .testTarget(name: "PackagingTests", dependencies: ["SortieTestSupport", "Deployment"]),
-        .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "SortieVersion", "SortieTestSupport"]),
+        .testTarget(name: "DeploymentTests", dependencies: [
+            "Deployment", "SortieVersion", "S3Submitter", "ChunkStore", "AWSServices", "SortieTestSupport",
+        ]),
         .testTarget(name: "JobModelTests", dependencies: [
             "SortieModel", "JobSpecYAML", "SortieTestSupport", "SortieCLI", "Deployment", .product(name: "Yams", package: "Yams"),
         ]),

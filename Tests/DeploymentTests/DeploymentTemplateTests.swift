@@ -1,4 +1,4 @@
-import Deployment
+@testable import Deployment
 import Foundation
 import SortieTestSupport
 import SortieVersion
@@ -139,15 +139,6 @@ struct DeploymentTemplateTests {
         let names = variables.compactMap { $0["Name"] as? String }
         #expect(Set(names) == Set(worker.deployedEnvironment.keys).union(["AWS_REGION"]))
         #expect(names == names.sorted())
-    }
-
-    @Test("a submitter whose chunk processor has no definition is named")
-    func orphanSubmitter() throws {
-        let definitions = try FunctionDefinition.load(folder: Repository.root.appendingPathComponent("functions")).filter { $0.name != "chunk-processor" }
-        let error = try #require(throws: ChunkJobDefinition.DefinitionError.self) {
-            _ = try DeploymentTemplate(definitions: definitions, dist: "../dist").document()
-        }
-        #expect(error.description.hasPrefix("s3-submitter: CHUNK_PROCESSOR_FUNCTION names 'chunk-processor', which has no definition"))
     }
 
     @Test("a definition the template cannot deploy is named with what is wrong", arguments: [
