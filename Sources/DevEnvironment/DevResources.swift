@@ -2,6 +2,7 @@ import AWSCore
 import AWSServices
 import Deployment
 import Foundation
+import LocalAWS
 import SortieModel
 
 /// The AWS resources a deployment's functions name in their definitions (the table, the trigger
@@ -57,7 +58,7 @@ public struct DevResources: Sendable, Equatable {
 
     /// What the definitions' names stand for here, once the topic is made.
     func names(_ definitions: [FunctionDefinition], topicARN: String) -> DeploymentNames {
-        var names = DeploymentNames(definitions: definitions)
+        var names = DeploymentNames(definitions: definitions, region: MotoServer.region, account: MotoServer.accountID)
         names.table(table)
         names.logGroup(logGroup)
         names.topic(topicARN)
