@@ -37,7 +37,8 @@ public final class LoopbackHTTPServer: Sendable {
             }
         let boundPort = server.channel.localAddress?.port ?? port
         let connections = Connections()
-        let task = Task<Void, Never> {
+        // Connection tasks inherit the executor preference from this one.
+        let task = Task<Void, Never>(executorPreference: ServerExecutor.shared) {
             await withDiscardingTaskGroup { group in
                 try? await server.executeThenClose { inbound in
                     for try await connection in inbound {

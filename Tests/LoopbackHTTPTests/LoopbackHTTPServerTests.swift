@@ -1,0 +1,49 @@
+import CurlHTTP
+import Foundation
+import LoopbackHTTP
+import Synchronization
+import Testing
+
+@Suite("The loopback HTTP server")
+struct LoopbackHTTPServerTests {
+    @Test("it answers while every cooperative thread is blocked in synchronous work")
+    func answersWhileTheCooperativePoolIsBlocked() async throws {
+        let server = try await LoopbackHTTPServer.start { request in
+            LoopbackResponse(status: 200, headers: [("Content-Type", "text/plain")], body: Array("hello \(request.path)".utf8))
+        }
+        let flags = Flags()
+        let width = ProcessInfo.processInfo.activeProcessorCount
+        // Tasks that hold every cooperative thread until the request below is done (or 15 s pass).
+        let blockers = (0..<width).map { _ in
+            Task.detached {
+                flags.blocked.add(1, ordering: .sequentiallyConsistent)
+                let until = Date().addingTimeInterval(15)
+                while !flags.released.load(ordering: .sequentiallyConsistent) && Date() < until { usleep(1_000) }
+            }
+        }
+        let outcome = Mutex<Result<HTTPResponse, HTTPTransportError>?>(nil)
+        let endpoint = server.endpoint
+        let client = Thread {
+            let until = Date().addingTimeInterval(5)
+            while flags.blocked.load(ordering: .sequentiallyConsistent) < width && Date() < until { usleep(1_000) }
+            let result = Result { () throws(HTTPTransportError) in
+                try CurlSession().send(HTTPRequest(method: "GET", url: endpoint + "/ping", timeout: .seconds(5)))
+            }
+            outcome.withLock { $0 = result }
+            flags.released.store(true, ordering: .sequentiallyConsistent)
+        }
+        client.start()
+        for blocker in blockers { await blocker.value }
+        await server.stop()
+
+        #expect(flags.blocked.load(ordering: .sequentiallyConsistent) == width)
+        let response = try #require(try outcome.withLock { $0 }?.get())
+        #expect(response.status == 200)
+        #expect(String(decoding: response.body, as: UTF8.self) == "hello /ping")
+    }
+
+    private final class Flags: Sendable {
+        let released = Atomic(false)
+        let blocked = Atomic(0)
+    }
+}
