@@ -42,9 +42,11 @@ let package = Package(
         // HTTP over one reusable libcurl easy handle.
         .target(name: "CurlHTTP", dependencies: ["CCurl"]),
 
+        // Sortie's release number, for every program's --version without linking more than it.
+        .target(name: "SortieVersion"),
         // The Lambda Runtime API loop, its context, handler protocols and logging.
         .target(name: "LambdaRuntime", dependencies: [
-            "CurlHTTP",
+            "CurlHTTP", "SortieVersion",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -95,17 +97,22 @@ let package = Package(
             name: "RetryReactorFunction", dependencies: ["Reactor", "LambdaRuntime"], swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
         // Running a job's steps on its instance (or locally) and reporting them.
         .target(name: "JobRunner", dependencies: ["JobModel", "JobStore", "AWSCore", "AWSServices"]),
-        .executableTarget(name: "SortieRunner", dependencies: ["JobRunner", "LambdaRuntime"]),
+        .executableTarget(name: "SortieRunner", dependencies: ["JobRunner", "SortieVersion"]),
         // moto on a free loopback port, and running blocking work off the concurrency pool (tests and `sortie dev`).
         .target(name: "LocalAWS", dependencies: ["ChildProcesses"]),
+        // The deployment as a library (developer side, full Foundation): `functions/<fn>.json` as
+        // `FunctionDefinition`, the chunk worker's Batch job definition and the CloudFormation template.
+        .target(name: "Deployment", dependencies: [
+            "JobModel", "JobStore", "SortieVersion", "S3Submitter", "ChunkStore", "AWSServices", .product(name: "Yams", package: "Yams"),
+        ]),
         // `sortie dev`: moto as AWS, the deployment's resources, every function under the local Runtime API, an EC2 stand-in.
         .target(name: "DevEnvironment", dependencies: [
-            "LocalAWS", "LocalRuntime", "ChildProcesses", "LoopbackHTTP", "JobModel", "JobStore", "ChunkStore", "S3Submitter", "AWSCore", "AWSServices",
+            "Deployment", "LocalAWS", "LocalRuntime", "ChildProcesses", "LoopbackHTTP", "JobModel", "JobStore", "ChunkStore", "ChunkPlanning", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The developer's tool: validate and publish specs, run `sortie dev`.
         .executableTarget(name: "SortieCLI", dependencies: [
-            "JobSpecYAML", "JobModel", "JobStore", "AWSCore", "AWSServices", "LambdaRuntime", "DevEnvironment", "LocalAWS", "ChunkStore",
+            "JobSpecYAML", "JobModel", "JobStore", "AWSCore", "AWSServices", "SortieVersion", "Deployment", "DevEnvironment", "LocalAWS", "ChunkStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Yams", package: "Yams"),
         ]),
 
@@ -164,9 +171,12 @@ let package = Package(
         ]),
         .testTarget(name: "AWSTests", dependencies: ["AWSCore", "AWSServices", "SortieTestSupport", "LoopbackHTTP"]),
         .testTarget(name: "LoopbackHTTPTests", dependencies: ["LoopbackHTTP", "CurlHTTP"]),
-        .testTarget(name: "PackagingTests", dependencies: ["SortieTestSupport", "DevEnvironment"]),
+        .testTarget(name: "PackagingTests", dependencies: ["SortieTestSupport", "Deployment"]),
+        .testTarget(name: "DeploymentTests", dependencies: [
+            "Deployment", "SortieVersion", "S3Submitter", "ChunkStore", "AWSServices", "SortieTestSupport",
+        ]),
         .testTarget(name: "JobModelTests", dependencies: [
-            "JobModel", "JobStore", "JobSpecYAML", "SortieTestSupport", "SortieCLI", "DevEnvironment", .product(name: "Yams", package: "Yams"),
+            "JobModel", "JobStore", "JobSpecYAML", "SortieTestSupport", "SortieCLI", "Deployment", .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "LauncherTests", dependencies: [
             "Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
@@ -180,7 +190,7 @@ let package = Package(
             "S3SubmitterFunction", "ChunkProcessorFunction", "SimulatedObjects",
         ]),
         .testTarget(name: "DevTests", dependencies: [
-            "DevEnvironment", "JobModel", "JobStore", "AWSCore", "AWSServices", "SortieTestSupport",
+            "DevEnvironment", "Deployment", "JobModel", "JobStore", "AWSCore", "AWSServices", "SortieTestSupport",
             "LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction", "SortieRunner", "SortieCLI",
         ]),
         // The runner's table writes without a runner, for the reactor's tests and benchmark.

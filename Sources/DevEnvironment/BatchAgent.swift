@@ -1,6 +1,7 @@
 import AWSCore
 import AWSServices
 import ChildProcesses
+import Deployment
 import Foundation
 import LocalAWS
 import Logging

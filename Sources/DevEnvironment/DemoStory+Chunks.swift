@@ -3,7 +3,6 @@ import ChunkPlanning
 import ChunkStore
 import Foundation
 import LocalAWS
-import S3Submitter
 
 /// Story 3: a 1,000,000-record orders CSV put into the landing bucket → planned into chunks →
 /// the small chunks processed by `chunk-processor` (invoked by the submitter through Lambda's

@@ -1,8 +1,8 @@
 import AWSServices
+import ChunkPlanning
 import ChunkStore
 import Foundation
 import LocalAWS
-import S3Submitter
 
 /// Story 5: a JSON Lines clicks file put under `incoming/clicks/` → validated by chunk-processor →
 /// the valid clicks produced to the Kafka topic `sortie-clicks` (keyed by user id) on the dev

@@ -1,4 +1,5 @@
 import AWSServices
+import Deployment
 import Foundation
 import LocalAWS
 

@@ -1,5 +1,6 @@
 import AWSCore
 import AWSServices
+import Deployment
 import Foundation
 import LocalAWS
 import LocalRuntime

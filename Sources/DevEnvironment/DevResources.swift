@@ -1,8 +1,10 @@
 import AWSCore
 import AWSServices
+import Deployment
 import Foundation
 import JobModel
 import JobStore
+import LocalAWS
 
 /// The AWS resources a deployment's functions name in their definitions (the table, the trigger
 /// and rejects buckets, the feeds' queues, the Batch queue and job definition, the log group),
@@ -57,7 +59,7 @@ public struct DevResources: Sendable, Equatable {
 
     /// What the definitions' names stand for here, once the topic is made.
     func names(_ definitions: [FunctionDefinition], topicARN: String) -> DeploymentNames {
-        var names = DeploymentNames(definitions: definitions)
+        var names = DeploymentNames(definitions: definitions, region: MotoServer.region, account: MotoServer.accountID)
         names.table(table)
         names.logGroup(logGroup)
         names.topic(topicARN)

@@ -1,3 +1,4 @@
+import Deployment
 import Foundation
 import LocalAWS
 import Synchronization

@@ -6,13 +6,11 @@ import Musl
 import Darwin
 #endif
 import Logging
+import SortieVersion
 import Synchronization
 
 /// The entry point of every Sortie function: `Lambda.run(name: "echo") { _ in EchoHandler() }`.
 public enum Lambda {
-    /// Sortie's release, printed by `bootstrap --version`.
-    public static let version = "0.1.0"
-
     /// Serves a JSON handler until the Runtime API goes away.
     public static func run<Handler: LambdaHandler>(name: String, _ makeHandler: (InitContext) throws -> Handler) -> Never {
         run(name: name) { context in JSONHandlerAdapter(handler: try makeHandler(context)) }
@@ -33,7 +31,7 @@ public enum Lambda {
 
     private static func serve(name: String, _ makeHandler: (InitContext) throws -> FunctionHandler) -> Never {
         if CommandLine.arguments.dropFirst().first == "--version" {
-            print("\(name) \(version)")
+            print("\(name) \(SortieRelease.version)")
             exit(0)
         }
         let environment: RuntimeEnvironment

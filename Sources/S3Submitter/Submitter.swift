@@ -4,42 +4,6 @@ import ChunkPlanning
 import ChunkStore
 import RecordFormats
 
-/// What the submitter did with one object.
-public struct FileOutcome: Codable, Sendable, Equatable {
-    public enum Status: String, Codable, Sendable {
-        /// Planned (or resumed) and every chunk dispatched.
-        case submitted
-        /// An earlier delivery of the same event did it all.
-        case duplicate
-        /// Not for the submitter (see `reason`).
-        case skipped
-        /// The object changed (or went) since the event: a newer upload has its own event.
-        case superseded
-        /// Planned this far, then handed to a fresh invocation (`records` and `chunks` so far).
-        case continued
-        /// Planning stopped for good (`reason`): the object changed while it was planned.
-        case failed
-    }
-
-    public var bucket: String
-    public var key: String
-    public var status: Status
-    public var reason: String?
-    public var fileId: String?
-    public var records: Int64?
-    public var chunks: Int?
-    public var lambdaChunks: Int?
-    public var batchChunks: Int?
-    public var batchJobs: [String]?
-
-    public init(bucket: String, key: String, status: Status, reason: String? = nil) {
-        self.bucket = bucket
-        self.key = key
-        self.status = status
-        self.reason = reason
-    }
-}
-
 /// Turns one created object into a plan in the job table and dispatched chunks, exactly once
 /// per upload however often its event is delivered.
 public struct Submitter: Sendable {

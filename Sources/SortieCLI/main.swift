@@ -1,5 +1,5 @@
 import ArgumentParser
-import LambdaRuntime
+import SortieVersion
 
 /// `sortie`: the developer's tool. Specs are written in YAML and checked here; the deployed
 /// functions and the runner only ever read the JSON this tool publishes.
@@ -14,7 +14,7 @@ struct Sortie: ParsableCommand {
             (with --wait: the job FAILED); 64 a usage error; 75 --wait gave up at its --timeout while \
             the job went on.
             """,
-        version: Lambda.version,
+        version: SortieRelease.version,
         subcommands: [Validate.self, PrintJSON.self, Publish.self, Template.self, Dev.self, Demo.self, Submit.self, Describe.self, Logs.self, Cancel.self, Put.self, FileProgress.self, Jobs.self])
 }
 

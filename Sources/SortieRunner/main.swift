@@ -1,5 +1,5 @@
 import JobRunner
-import LambdaRuntime
+import SortieVersion
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -15,7 +15,7 @@ import Foundation
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "--version" {
     // Sortie's one release number, shared with the functions.
-    print("sortie-runner \(Lambda.version)")
+    print("sortie-runner \(SortieRelease.version)")
     exit(0)
 }
 exit(RunnerCommand.main(arguments, environment: ProcessInfo.processInfo.environment))

@@ -1,9 +1,8 @@
 @testable import DevEnvironment
 import AWSCore
 import AWSServices
-import ChunkStore
+import Deployment
 import Foundation
-import S3Submitter
 import SortieTestSupport
 import Testing
 
@@ -77,33 +76,6 @@ struct BatchAgentTests {
             server.stop()
             try? FileManager.default.removeItem(at: folder)
         }
-    }
-
-    @Test("the job definition is the template's: the worker's program and environment, the command from BatchParameters, the submitter's retry strategy and timeout")
-    func definitionFromTheGenerator() throws {
-        let definitions = try FunctionDefinition.load(folder: Repository.root.appendingPathComponent("functions"))
-        let job = try #require(try ChunkJobDefinition(definitions: definitions))
-        let submitter = try #require(definitions.first { $0.name == "s3-submitter" })
-        let settings = try SubmitterSettings.fromEnvironment(submitter.environment ?? [:])
-        #expect(job.program == "chunk-processor" && job.worker.name == settings.processorFunction)
-        #expect(job.name == settings.batchJobDefinition && job.queue == settings.batchJobQueue)
-        let timeout = try #require(settings.batchTimeoutSeconds)
-        // The attempt's limit comes with each job (SORTIE_ATTEMPT_SECONDS), not in the command.
-        #expect(job.command == BatchParameters.command)
-        #expect(job.command.first == "batch")
-        #expect(job.retryStrategy == settings.batchRetryStrategy && job.retryStrategy.attempts == settings.batchAttempts)
-        #expect(job.timeout == Batch.JobTimeout(attemptDurationSeconds: timeout))
-        let local = job.environment(deployed: false)
-        #expect(local == job.worker.environment)
-        let deployed = job.environment(deployed: true)
-        #expect(deployed["AWS_REGION"] == "${AWS::Region}")
-        #expect(deployed["SORTIE_TABLE"] == "${JobTable}" && deployed["SORTIE_FEEDS"] == nil && deployed["SORTIE_FEEDS_URI"] != nil)
-        #expect(deployed["MAX_RECORD_BYTES"] == local["MAX_RECORD_BYTES"])
-
-        // A submitter whose worker has no definition is named.
-        let orphan = definitions.filter { $0.name != "chunk-processor" }
-        #expect(throws: ChunkJobDefinition.DefinitionError.self) { try ChunkJobDefinition(definitions: orphan) }
-        #expect(try ChunkJobDefinition(definitions: definitions.filter { $0.name != "s3-submitter" }) == nil)
     }
 
     @Test("an array job's children and a single job each run once, two at a time, with the definition's command filled from the job's parameters and its environment")

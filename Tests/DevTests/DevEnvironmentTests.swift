@@ -1,6 +1,7 @@
 @testable import DevEnvironment
 import AWSCore
 import AWSServices
+import Deployment
 import Foundation
 import Logging
 import SortieTestSupport

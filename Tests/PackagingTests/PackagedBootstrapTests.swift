@@ -1,4 +1,4 @@
-import DevEnvironment
+import Deployment
 import Foundation
 import SortieTestSupport
 import Testing

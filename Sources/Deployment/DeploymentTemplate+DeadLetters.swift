@@ -1,5 +1,3 @@
-import DevEnvironment
-
 /// Nothing sent to a function is dropped unseen: each Lambda function has a dead-letter queue,
 /// the OnFailure destination of its asynchronous invocations (Lambda's two retries spent, or the
 /// event too old) and the DeadLetterConfig of its EventBridge targets (an event EventBridge could

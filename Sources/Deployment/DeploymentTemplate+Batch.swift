@@ -1,6 +1,5 @@
-import DevEnvironment
 import Foundation
-import LambdaRuntime
+import SortieVersion
 
 /// The AWS Batch side of the template: where the submitter's big chunks run. `BatchCompute` chooses
 /// EC2 (a Spot and an on-demand managed compute environment), FARGATE (Fargate Spot and Fargate) or
@@ -226,7 +225,7 @@ extension DeploymentTemplate {
             "Description": "FARGATE: ENABLED in public subnets without a NAT gateway, or the image cannot be pulled.",
         ],
         "ChunkWorkerImageTag": [
-            "Type": "String", "Default": Lambda.version,
+            "Type": "String", "Default": SortieRelease.version,
             "Description": "The tag of the chunk worker's image in the stack's repository (output ChunkWorkerRepositoryUri).",
         ],
     ] }
