@@ -14,7 +14,12 @@ struct DependencyCommandTests {
             let run = try CommandTests.sortie(environment)
             let json = CommandTests.json
             let story = DemoStory(environment: environment, patience: .seconds(30)) { _ in }
-            let first = JobSpec(name: "dep-first", instance: DemoStory.demoInstance, steps: [.init(name: "work", run: "sleep 2; echo first")], timeoutSeconds: 60)
+            // The first job holds until the test has seen the others PENDING (at most 30 s), however
+            // slowly a loaded machine runs the commands in between.
+            let gate = FileManager.default.temporaryDirectory.appendingPathComponent("sortie-gate-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: gate) }
+            let hold = "for i in $(seq 300); do [ -e \(gate) ] && break; sleep 0.1; done; echo first"
+            let first = JobSpec(name: "dep-first", instance: DemoStory.demoInstance, steps: [.init(name: "work", run: hold)], timeoutSeconds: 60)
             let second = JobSpec(name: "dep-second", instance: DemoStory.demoInstance, steps: [.init(name: "work", run: "echo broken >&2; exit 4")], timeoutSeconds: 60)
             let third = JobSpec(name: "dep-third", instance: DemoStory.demoInstance, steps: [.init(name: "work", run: "echo never")], timeoutSeconds: 60)
             for spec in [first, second, third] { try await story.publish(spec) }
@@ -31,6 +36,7 @@ struct DependencyCommandTests {
             #expect(Set(listed) == [b, c], "\(pending.stdout)")
             let table = try await run(["jobs", "--state", "pending"])
             #expect(table.stdout.contains(b) && table.stdout.contains("PENDING") && !table.stdout.contains(a), "\(table.stdout)")
+            FileManager.default.createFile(atPath: gate, contents: nil)
 
             // The last one is followed to its end: FAILED (status 1), naming the middle one.
             let waited = try await run(["describe", c])

@@ -100,11 +100,12 @@ struct StreamingTests {
             let arrivals = Mutex<[Int]>([])  // which stream each chunk belonged to, in arrival order
             let outcomes = await withTaskGroup(of: InvocationOutcome.self) { group in
                 for (index, check) in checks.enumerated() {
-                    // 20 writes 30 ms apart: the three overlap unless the loops were serialised. The
-                    // second fails after its last byte, so its error travels in the trailers.
+                    // 40 writes 50 ms apart: the three overlap unless the loops were serialised, even
+                    // when a loaded machine starts them a second apart. The second fails after its
+                    // last byte, so its error travels in the trailers.
                     let event = index == 1
-                        ? #"{"bytes":400000,"chunk":20000,"pauseMilliseconds":30,"failAfter":400000}"#
-                        : #"{"bytes":400000,"chunk":20000,"pauseMilliseconds":30}"#
+                        ? #"{"bytes":400000,"chunk":10000,"pauseMilliseconds":50,"failAfter":400000}"#
+                        : #"{"bytes":400000,"chunk":10000,"pauseMilliseconds":50}"#
                     let streamed = InvocationRequest(payload: Data(event.utf8), timeout: .seconds(60)) { chunk in
                         arrivals.withLock { $0.append(index) }
                         check.take(chunk)
