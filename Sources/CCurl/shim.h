@@ -1,6 +1,7 @@
 #ifndef SORTIE_CCURL_SHIM_H
 #define SORTIE_CCURL_SHIM_H
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 // curl_easy_setopt and curl_easy_getinfo are variadic, which Swift cannot call:
 // one typed wrapper per argument kind Sortie uses.
@@ -23,5 +24,13 @@ static inline CURLcode sortie_curl_getinfo_long(CURL *handle, CURLINFO info, lon
 }
 static inline CURLcode sortie_curl_getinfo_socket(CURL *handle, CURLINFO info, curl_socket_t *value) {
     return curl_easy_getinfo(handle, info, value);
+}
+// libcurl initialises OpenSSL with every cipher and digest entered into its legacy name tables,
+// a third of a bootstrap's start-up. TLS in OpenSSL 3 fetches algorithms from its providers and
+// SigV4 names its digest directly, so the tables are never read: asking first for none of them
+// makes curl's own request for them a no-op (OpenSSL runs each part of its set-up once).
+static inline CURLcode sortie_curl_global_init(void) {
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS, NULL);
+    return curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 #endif

@@ -13,7 +13,7 @@ public final class CurlSession {
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
     /// curl_global_init is not thread-safe; a `static let` runs it exactly once.
-    static let sharedGlobalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    static let sharedGlobalInit: CURLcode = sortie_curl_global_init()
 
     public init() throws(HTTPTransportError) {
         _ = Self.sharedGlobalInit
