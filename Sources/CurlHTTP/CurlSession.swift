@@ -15,7 +15,13 @@ public final class CurlSession {
     /// curl_global_init is not thread-safe; a `static let` runs it exactly once.
     static let sharedGlobalInit: CURLcode = sortie_curl_global_init()
 
-    public init() throws(HTTPTransportError) {
+    public convenience init() throws(HTTPTransportError) {
+        try self.init(environment: CertificateBundle.environmentValue)
+    }
+
+    /// `environment` says where the trusted certificates are (`SSL_CERT_FILE`, `SSL_CERT_DIR`):
+    /// the process's own variables, or a test's.
+    init(environment: (String) -> String?) throws(HTTPTransportError) {
         _ = Self.sharedGlobalInit
         guard let handle = curl_easy_init() else {
             throw HTTPTransportError(kind: .other, curlCode: -1, message: "curl_easy_init failed", method: "", url: "")
@@ -31,8 +37,8 @@ public final class CurlSession {
         set(CURLOPT_PATH_AS_IS, 1)  // S3 keys may hold ./ and ../ segments; the path is signed as sent
         set(CURLOPT_WRITEFUNCTION, callback: receiveBody)
         set(CURLOPT_HEADERFUNCTION, callback: receiveHeader)
-        if let file = CertificateBundle.file() { setString(CURLOPT_CAINFO, file) }
-        if let dir = CertificateBundle.directory() { setString(CURLOPT_CAPATH, dir) }
+        if let file = CertificateBundle.file(environment: environment) { setString(CURLOPT_CAINFO, file) }
+        if let dir = CertificateBundle.directory(environment: environment) { setString(CURLOPT_CAPATH, dir) }
     }
 
     deinit {
