@@ -172,7 +172,8 @@ let package = Package(
         // The runner's table writes without a runner, for the reactor's tests and benchmark.
         .target(name: "ReactorTestSupport", dependencies: ["JobModel", "JobStore", "AWSCore"]),
 
-        // One test target per module, named for it; PackagingTests checks what ships, FuzzTargetsTests the fuzz targets.
+        // One test target per module, named for it, a function's end-to-end suites with its module (AWSTests covers
+        // AWSCore and AWSServices, LambdaRuntimeTests the local Runtime API too); PackagingTests checks what ships.
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "LoopbackHTTP", "SortieTestSupport"]),
         .testTarget(name: "LambdaRuntimeTests", dependencies: [
             "LambdaRuntime", "LocalRuntime", "SortieTestSupport", "EchoFunction", "RuntimeProbe", "StreamProbe", "SortieLocal",
