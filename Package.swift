@@ -164,41 +164,58 @@ let package = Package(
         .executableTarget(name: "RuntimeProbe", dependencies: ["LambdaRuntime"], path: "Tests/Fixtures/RuntimeProbe"),
         // Test-only function that streams a patterned response of any size, failing mid-stream on request.
         .executableTarget(name: "StreamProbe", dependencies: ["LambdaRuntime"], path: "Tests/Fixtures/StreamProbe"),
-        // Shared by the test targets: moto server on loopback, built executables, free ports, scripted fake servers.
-        .target(name: "SortieTestSupport", dependencies: ["LoopbackHTTP", "LocalAWS"], path: "Tests/TestSupport"),
+        // Shared by the test targets and the benchmarks: moto server on loopback, the job table and a job
+        // deployment in it, built executables, free ports, scripted fake servers.
+        .target(name: "SortieTestSupport", dependencies: [
+            "LoopbackHTTP", "LocalAWS", "AWSCore", "AWSServices", "JobModel", "JobStore", "DevEnvironment",
+        ]),
+        // The runner's table writes without a runner, for the reactor's tests and benchmark.
+        .target(name: "ReactorTestSupport", dependencies: ["JobModel", "JobStore", "AWSCore"]),
+
+        // One test target per module, named for it, a function's end-to-end suites with its module (AWSTests covers
+        // AWSCore and AWSServices, LambdaRuntimeTests the local Runtime API too); PackagingTests checks what ships.
+        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "LoopbackHTTP", "SortieTestSupport"]),
         .testTarget(name: "LambdaRuntimeTests", dependencies: [
             "LambdaRuntime", "LocalRuntime", "SortieTestSupport", "EchoFunction", "RuntimeProbe", "StreamProbe", "SortieLocal",
         ]),
-        .testTarget(name: "AWSTests", dependencies: ["AWSCore", "AWSServices", "SortieTestSupport", "LoopbackHTTP"]),
-        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"]),
         .testTarget(name: "LoopbackHTTPTests", dependencies: ["LoopbackHTTP", "CurlHTTP"]),
-        .testTarget(name: "PackagingTests", dependencies: ["SortieTestSupport", "Deployment"]),
-        .testTarget(name: "DeploymentTests", dependencies: [
-            "Deployment", "SortieVersion", "S3Submitter", "ChunkStore", "AWSServices", "SortieTestSupport",
-        ]),
-        .testTarget(name: "JobModelTests", dependencies: [
-            "JobModel", "JobStore", "JobSpecYAML", "SortieTestSupport", "SortieCLI", "Deployment", .product(name: "Yams", package: "Yams"),
-        ]),
+        .testTarget(name: "ChildProcessesTests", dependencies: ["ChildProcesses"]),
+        .testTarget(name: "LocalAWSTests", dependencies: ["LocalAWS"]),
+        .testTarget(name: "AWSTests", dependencies: ["AWSCore", "AWSServices", "SortieTestSupport", "LoopbackHTTP"]),
+        .testTarget(name: "JobModelTests", dependencies: ["JobModel", "JobStore", "JobSpecYAML", "AWSServices", "SortieTestSupport"]),
+        .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "SortieTestSupport"]),
+        .testTarget(name: "JobSpecYAMLTests", dependencies: ["JobSpecYAML", "JobModel", "SortieTestSupport"]),
         .testTarget(name: "LauncherTests", dependencies: [
-            "Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
-            "LauncherFunction", "SortieRunner", "SortieCLI",
+            "Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "CurlHTTP", "LocalRuntime", "SortieTestSupport",
+            .product(name: "Logging", package: "swift-log"),
+            "LauncherFunction", "SortieRunner",
         ]),
-        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
-        .testTarget(name: "KafkaTests", dependencies: ["KafkaProducer", "AWSCore", "SortieTestSupport"]),
-        .testTarget(name: "RecordFormatsTests", dependencies: ["RecordFormats", "ChunkPlanning"]),
-        .testTarget(name: "ChunkTests", dependencies: [
-            "ChunkProcessing", "S3Submitter", "ChunkStore", "AWSServices", "LocalRuntime", "LoopbackHTTP", "SortieTestSupport", "DevEnvironment",
-            "S3SubmitterFunction", "ChunkProcessorFunction", "SimulatedObjects",
-        ]),
-        .testTarget(name: "DevTests", dependencies: [
-            "DevEnvironment", "Deployment", "JobModel", "JobStore", "AWSCore", "AWSServices", "SortieTestSupport",
-            "LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction", "SortieRunner", "SortieCLI",
-        ]),
-        // The runner's table writes without a runner, for the reactor's tests and benchmark.
-        .target(name: "ReactorTestSupport", dependencies: ["JobModel", "JobStore", "AWSCore"], path: "Tests/ReactorSupport"),
         .testTarget(name: "ReactorTests", dependencies: [
             "Reactor", "ReactorTestSupport", "Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
             "RetryReactorFunction", "SortieRunner",
         ]),
+        .testTarget(name: "JobRunnerTests", dependencies: ["JobModel", "JobStore", "AWSCore", "AWSServices", "SortieTestSupport", "SortieRunner"]),
+        .testTarget(name: "DeploymentTests", dependencies: [
+            "Deployment", "SortieVersion", "S3Submitter", "ChunkStore", "AWSServices", "SortieTestSupport",
+        ]),
+        .testTarget(name: "DevEnvironmentTests", dependencies: [
+            "DevEnvironment", "Deployment", "JobModel", "JobStore", "AWSCore", "AWSServices", "SortieTestSupport",
+            .product(name: "Logging", package: "swift-log"),
+            "LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction", "SortieRunner", "SortieCLI",
+        ]),
+        .testTarget(name: "SortieCLITests", dependencies: [
+            "SortieCLI", "JobModel", "AWSServices", "S3Submitter", "ChunkStore", "SortieTestSupport", .product(name: "Yams", package: "Yams"),
+        ]),
+        .testTarget(name: "RecordFormatsTests", dependencies: ["RecordFormats"]),
+        .testTarget(name: "ChunkPlanningTests", dependencies: ["ChunkPlanning", "RecordFormats"]),
+        .testTarget(name: "S3SubmitterTests", dependencies: ["S3Submitter", "ChunkPlanning", "ChunkStore", "SortieTestSupport"]),
+        .testTarget(name: "ChunkProcessingTests", dependencies: [
+            "ChunkProcessing", "S3Submitter", "ChunkStore", "ChunkPlanning", "RecordFormats", "AWSCore", "AWSServices", "LocalAWS", "LocalRuntime",
+            "SortieTestSupport", "DevEnvironment", "SimulatedObjects",
+            "S3SubmitterFunction", "ChunkProcessorFunction",
+        ]),
+        .testTarget(name: "KafkaProducerTests", dependencies: ["KafkaProducer", "AWSCore", "SortieTestSupport"]),
+        .testTarget(name: "PackagingTests", dependencies: ["SortieTestSupport", "Deployment"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
     ]
 )

@@ -4,7 +4,7 @@
 # differs from `swift build`'s products in ways tests should see: fully static, release, and
 # linked against zlib-ng's zlib-compat build instead of Debian's zlib.
 #
-#   scripts/test-packaged.sh [swift test options, e.g. --filter ChunkTests]
+#   scripts/test-packaged.sh [swift test options, e.g. --filter ChunkProcessingTests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 products=.build/packaged-products

@@ -83,8 +83,3 @@ enum JSON: Codable, Sendable, Equatable, ExpressibleByStringLiteral, Expressible
         if case .string(let value) = self { value } else { nil }
     }
 }
-
-/// The job table's shape: every suite that needs a table uses this one.
-func createJobTable(_ client: AWSClient, _ name: String) throws(AWSError) {
-    try DynamoDB(client: client).createTable(.init(tableName: name, partitionKey: "pk", sortKey: "sk"))
-}

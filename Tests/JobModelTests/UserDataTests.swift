@@ -18,7 +18,7 @@ struct UserDataTests {
     }
 
     private func spec(_ name: String) throws -> JobSpec {
-        try JobSpecYAML.load(path: SpecCorpusTests.folder.appendingPathComponent("valid/\(name).yaml").path)
+        try JobSpecYAML.load(path: Repository.jobSpecs.appendingPathComponent("valid/\(name).yaml").path)
     }
 
     /// The base64 between the heredoc markers, decoded.

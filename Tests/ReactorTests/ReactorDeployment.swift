@@ -32,9 +32,7 @@ struct ReactorDeployment: Sendable {
         let id = UUID().uuidString.prefix(8).lowercased()
         let (table, bucket) = ("sortie-reactor-\(id)", "sortie-reactor-\(id)")
         let (topic, queue, roles) = try await blocking { () throws -> (String, String, DeploymentRoles) in
-            let dynamoDB = DynamoDB(client: client)
-            try dynamoDB.createTable(JobTable.definition(table))
-            try dynamoDB.updateTimeToLive(tableName: table, attributeName: JobTable.ttlAttribute)
+            try createJobTable(client, table)
             try S3(client: client).createBucket(bucket)
             let queue = try SQS(client: client).createQueue(name: "notify-\(id)")
             let topic = try SNS(client: client).createTopic(name: "jobs-\(id)")

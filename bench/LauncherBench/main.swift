@@ -22,7 +22,7 @@ let moto = try MotoServer.serialized()
 let client = try AWSClient.fromEnvironment(AWSEnvironment(moto.environment))
 let suffix = UUID().uuidString.prefix(8).lowercased()
 let (table, bucket) = ("bench-jobs-\(suffix)", "bench-\(suffix)")
-try DynamoDB(client: client).createTable(JobTable.definition(table))
+try createJobTable(client, table)
 try S3(client: client).createBucket(bucket)
 try CloudWatchLogs(client: client).createLogGroup("/sortie/bench")
 for (name, limit) in [("wide", 1000), ("narrow", 4)] {

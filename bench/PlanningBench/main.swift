@@ -75,7 +75,7 @@ let environment = moto.environment.merging([
     "PLAN_MARGIN_SECONDS": argument("--margin") ?? String(max(2, timeout / 6)),
 ]) { $1 }
 let client = try AWSClient.fromEnvironment(AWSEnvironment(environment))
-try DynamoDB(client: client).createTable(.init(tableName: table, partitionKey: "pk", sortKey: "sk"))
+try createJobTable(client, table)
 let settings = try SubmitterSettings.fromEnvironment(environment)
 let jobTable = FileStore(dynamoDB: DynamoDB(client: client), tableName: table)
 let submitter = Submitter(s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client), table: jobTable, settings: settings)

@@ -34,7 +34,7 @@ let server = try MotoServer.serialized()
 let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
 let id = UUID().uuidString.prefix(8).lowercased()
 let table = "bench-\(id)"
-try DynamoDB(client: client).createTable(JobTable.definition(table))
+try createJobTable(client, table)
 try S3(client: client).createBucket(table)
 let settings = server.environment.merging([
     "SORTIE_TABLE": table, "SORTIE_SPECS": "s3://\(table)/specs/", "SORTIE_RUNNER_URL": "s3://\(table)/bin/sortie-runner", "SORTIE_LOG_BUCKET": table,

@@ -5,12 +5,12 @@ import Testing
 
 /// The `sortie` tool as a person runs it.
 @Suite("sortie validate, json and publish")
-struct SortieCLITests {
+struct SpecCommandTests {
     private func sortie(_ arguments: String...) throws -> Command.Result {
         try Command.run(try BuiltProducts.executable("sortie"), arguments)
     }
 
-    private let corpus = SpecCorpusTests.folder
+    private let corpus = Repository.jobSpecs
 
     @Test("validate prints FILE:LINE:COLUMN: FIELD: message for every problem and fails")
     func validateBroken() throws {

@@ -9,7 +9,7 @@ import Testing
 /// lines name, each at its line and field.
 @Suite("Job spec corpus")
 struct SpecCorpusTests {
-    static let folder = Repository.root.appendingPathComponent("Tests/Fixtures/jobs")
+    static let folder = Repository.jobSpecs
 
     static func files(_ kind: String) -> [String] {
         let directory = folder.appendingPathComponent(kind)

@@ -69,7 +69,7 @@ struct SchedulerTests {
                 running.append((scheduler, played))
             }
             for (scheduler, played) in running {
-                try await DevEnvironmentTests.eventually(timeout: .seconds(60)) { played.now > played.end }
+                try await SortieDevTests.eventually(timeout: .seconds(60)) { played.now > played.end }
                 scheduler.stop()
             }
 

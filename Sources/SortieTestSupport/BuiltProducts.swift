@@ -36,7 +36,10 @@ public enum BuiltProducts {
 public enum Repository {
     public static let root: URL = {
         var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }  // Tests/TestSupport/BuiltProducts.swift
+        for _ in 0..<3 { url.deleteLastPathComponent() }  // Sources/SortieTestSupport/BuiltProducts.swift
         return url
     }()
+
+    /// The job spec corpus (`valid/`, `invalid/`), read by the spec, model and `sortie` tests.
+    public static let jobSpecs = root.appendingPathComponent("Tests/Fixtures/jobs")
 }

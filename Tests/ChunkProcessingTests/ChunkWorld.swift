@@ -59,10 +59,7 @@ struct ChunkWorld: Sendable {
         let server = try MotoServer.shared()
         let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
         let table = unique("jobs")
-        // `gsi2` as the job model defines it: the files under way are in it.
-        try DynamoDB(client: client).createTable(.init(
-            tableName: table, partitionKey: "pk", sortKey: "sk", globalSecondaryIndexes: [.init(name: "gsi2", partitionKey: "gsi2pk", sortKey: "gsi2sk")]))
-        try DynamoDB(client: client).updateTimeToLive(tableName: table, attributeName: "expiresAt")
+        try createJobTable(client, table)
         let bucket = unique("landing"), outputBucket = unique("output")
         try S3(client: client).createBucket(bucket)
         try S3(client: client).createBucket(outputBucket)

@@ -15,10 +15,10 @@ struct CommandTests {
 
     /// Runs `body` against a fresh `sortie dev`, stopped after it whatever happens.
     static func onDev(_ body: (DevEnvironment, URL) async throws -> Void) async throws {
-        let workspace = DevEnvironmentTests.workspace()
+        let workspace = SortieDevTests.workspace()
         defer { try? FileManager.default.removeItem(at: workspace) }
         let environment = try await DevEnvironment.start(
-            .init(repository: Repository.root, products: BuiltProducts.directory, workspace: workspace), logger: DevEnvironmentTests.quiet)
+            .init(repository: Repository.root, products: BuiltProducts.directory, workspace: workspace), logger: SortieDevTests.quiet)
         do {
             try await body(environment, workspace)
         } catch {

@@ -9,7 +9,7 @@ import Synchronization
 import Testing
 
 @Suite("sortie dev")
-struct DevEnvironmentTests {
+struct SortieDevTests {
     static var quiet: Logger {
         var logger = Logger(label: "test.dev")
         logger.logLevel = .warning

@@ -22,7 +22,7 @@ struct BatchAgentTests {
             // A private server: other suites' jobs are not this agent's business.
             server = try MotoServer.startConfigured(serialized: false)
             client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
-            folder = DevEnvironmentTests.workspace()
+            folder = SortieDevTests.workspace()
             log = folder.appendingPathComponent("runs.log")
             let products = folder.appendingPathComponent("products")
             try FileManager.default.createDirectory(at: products, withIntermediateDirectories: true)
@@ -57,7 +57,7 @@ struct BatchAgentTests {
             BatchAgent(
                 client: client, definition: definition ?? self.definition, products: folder.appendingPathComponent("products"),
                 environment: server.environment, workspace: folder.appendingPathComponent("batch"), concurrency: 2,
-                stopGrace: .milliseconds(500), logger: DevEnvironmentTests.quiet)
+                stopGrace: .milliseconds(500), logger: SortieDevTests.quiet)
         }
 
         func submit(_ name: String, fileId: String, size: Int? = nil) throws -> String {
@@ -86,7 +86,7 @@ struct BatchAgentTests {
         agent.start(interval: .milliseconds(50))
         defer { agent.stop() }
         let (array, single) = try await blocking { (try world.submit("array", fileId: "many", size: 3), try world.submit("single", fileId: "one")) }
-        try await DevEnvironmentTests.eventually { agent.exitStatuses.count == 4 }
+        try await SortieDevTests.eventually { agent.exitStatuses.count == 4 }
         // More polls see the same jobs listed: nothing runs again.
         try await Task.sleep(for: .milliseconds(600))
 
@@ -123,7 +123,7 @@ struct BatchAgentTests {
         let (fails, bad, slow) = try await blocking {
             (try world.submit("fails", fileId: "fails"), try world.submit("bad", fileId: "bad"), try world.submit("slow", fileId: "slow"))
         }
-        try await DevEnvironmentTests.eventually(timeout: .seconds(30)) { agent.exitStatuses.count == 3 }
+        try await SortieDevTests.eventually(timeout: .seconds(30)) { agent.exitStatuses.count == 3 }
 
         let attempts = try #require(world.definition.retryStrategy.attempts)
         #expect(attempts == 3)

@@ -94,7 +94,7 @@ struct WaitTests {
 struct DevStartTests {
     @Test("sortie dev shows each start-up stage on stderr, then prints the settings to stdout at once (a pipe gets them before it stops); SIGINT stops it")
     func startUp() async throws {
-        let folder = DevEnvironmentTests.workspace()
+        let folder = SortieDevTests.workspace()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let (out, err) = (folder.appendingPathComponent("stdout"), folder.appendingPathComponent("stderr"))
@@ -112,7 +112,7 @@ struct DevStartTests {
             try? FileManager.default.removeItem(at: Repository.root.appendingPathComponent(".sortie/dev-\(process.processIdentifier)"))
         }
         func text(_ file: URL) -> String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
-        try await DevEnvironmentTests.eventually(timeout: .seconds(60)) { text(out).contains("export SORTIE_TABLE='sortie-jobs'") }
+        try await SortieDevTests.eventually(timeout: .seconds(60)) { text(out).contains("export SORTIE_TABLE='sortie-jobs'") }
         let stages = text(err).split(separator: "\n").filter { $0.hasPrefix("[") }.map { $0.drop { $0 != " " }.dropFirst() }
         // The broker comes first (the definitions name its address), then moto and its resources.
         #expect(stages.first?.hasPrefix("starting a Kafka broker (tansu)") == true || stages.first?.hasPrefix("no tansu") == true, "\(text(err))")
@@ -120,7 +120,7 @@ struct DevStartTests {
         #expect(moto.map { Array(stages[$0...].prefix(2)) } == ["starting moto", "creating the table, buckets, queues, topic, log group and Batch queue in moto"])
         #expect(stages.contains("starting the launcher function") && stages.last == "sortie dev is up", "\(text(err))")
         process.interrupt()
-        try await DevEnvironmentTests.eventually(timeout: .seconds(30)) { !process.isRunning }
+        try await SortieDevTests.eventually(timeout: .seconds(30)) { !process.isRunning }
         #expect(process.terminationStatus == 0 && text(out).contains("sortie dev: stopping"))
     }
 }
