@@ -79,7 +79,8 @@ struct RunnerTests {
         let deployment = try await Deployment.create()
         let logs = try await FakeServer.start { _, _ in .json(200, "{}") }
         let spec = testSpec(Deployment.uniqueName("noise"), steps: [
-            .init(name: "noise", run: "head -c 3000000 /dev/urandom; head -c 64000000 /dev/zero | tr '\\0' x; echo", timeoutSeconds: 120),
+            // Minutes of room: a debug runner on a loaded 2-core machine once needed more than two.
+            .init(name: "noise", run: "head -c 3000000 /dev/urandom; head -c 64000000 /dev/zero | tr '\\0' x; echo", timeoutSeconds: 280),
         ])
         let payload = try await startingJob(deployment, spec)
         let home = try home(payload)
@@ -89,7 +90,7 @@ struct RunnerTests {
         var environment = try environment(deployment, home: home)
         environment["AWS_ENDPOINT_URL_CLOUDWATCH_LOGS"] = logs.endpoint
         let run = try Command.run("/usr/bin/python3", ["-c", measure, try BuiltProducts.executable("sortie-runner"), "run", home.appendingPathComponent("job.json").path],
-                                  environment: environment, timeout: .seconds(240))
+                                  environment: environment, timeout: .seconds(360))
         #expect(run.status == 0, "\(run.stderr.suffix(3000))")
         let peak = try #require(run.stderr.split(separator: "\n").last { $0.hasPrefix("maxrss-kib ") }.flatMap { Int($0.dropFirst(11)) })
         print("sortie-runner peak RSS with a 67 MB log: \(peak / 1024) MiB")
