@@ -68,6 +68,9 @@ let package = Package(
         ]),
         // The operations Sortie calls, one file per service.
         .target(name: "AWSServices", dependencies: ["AWSCore"]),
+        // How every function starts: its configuration read from the environment (every problem at once),
+        // its AWS client built, both handed to its handler. Linked into every bootstrap: keep it tiny.
+        .target(name: "FunctionStartup", dependencies: ["LambdaRuntime", "AWSCore"]),
 
         // The job model every handler shares: specs, records, states, retry rules, UserData, events; values and
         // pure decisions, FoundationEssentials only and no AWS.
@@ -78,7 +81,7 @@ let package = Package(
         .target(name: "JobSpecYAML", dependencies: ["JobModel", .product(name: "Yams", package: "Yams")]),
         // Starting one job: its slots, then its EC2 instance, or its queue place; the launcher and the reactor both call it.
         .target(name: "JobLaunch", dependencies: [
-            "JobModel", "JobStore", "AWSCore", "AWSServices",
+            "JobModel", "JobStore", "FunctionStartup", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Launch events into jobs: idempotency, dependencies, chains, dry runs; each job started by JobLaunch.
@@ -86,15 +89,15 @@ let package = Package(
             "JobLaunch", "JobModel", "JobStore", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .executableTarget(name: "LauncherFunction", dependencies: ["Launcher", "LambdaRuntime"]),
+        .executableTarget(name: "LauncherFunction", dependencies: ["Launcher", "FunctionStartup", "LambdaRuntime"]),
         // Instance endings into decisions: retries, completions, the next queued job; the sweep.
         // Optimised for size: it is linked into a bootstrap beside JobLaunch, within the zip budget.
         .target(name: "Reactor", dependencies: [
-            "JobLaunch", "JobModel", "JobStore", "AWSCore", "AWSServices",
+            "JobLaunch", "FunctionStartup", "JobModel", "JobStore", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
         .executableTarget(
-            name: "RetryReactorFunction", dependencies: ["Reactor", "LambdaRuntime"], swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
+            name: "RetryReactorFunction", dependencies: ["Reactor", "FunctionStartup", "LambdaRuntime"], swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
         // Running a job's steps on its instance (or locally) and reporting them.
         .target(name: "JobRunner", dependencies: ["JobModel", "JobStore", "AWSCore", "AWSServices"]),
         .executableTarget(name: "SortieRunner", dependencies: ["JobRunner", "SortieVersion"]),
@@ -121,22 +124,22 @@ let package = Package(
         // Counting a file's records and cutting it into chunks; the feeds document and the chunk payload.
         .target(name: "ChunkPlanning", dependencies: ["RecordFormats"]),
         // What the submitter and the processor share on AWS: ranged S3 reads, the job table's FILE#/S3EVENT# items.
-        .target(name: "ChunkStore", dependencies: ["AWSCore", "AWSServices", "ChunkPlanning"]),
+        .target(name: "ChunkStore", dependencies: ["FunctionStartup", "AWSCore", "AWSServices", "ChunkPlanning"]),
         // A Kafka producer for the bootstraps: record batches v2, idempotent, acks=all, SASL (SCRAM, OAUTHBEARER), TLS by libcurl.
         // Optimised for size: it joins the chunk processor's bootstrap, within the zip budget.
         .target(name: "KafkaProducer", dependencies: ["CurlHTTP", "CLibCrypto", "RecordFormats"],
             swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
         // Reading, validating and delivering one chunk.
-        .target(name: "ChunkProcessing", dependencies: ["ChunkStore", "ChunkPlanning", "RecordFormats", "KafkaProducer"]),
+        .target(name: "ChunkProcessing", dependencies: ["ChunkStore", "FunctionStartup", "ChunkPlanning", "RecordFormats", "KafkaProducer"]),
         // Turning S3 events into plans, Lambda invocations and Batch jobs.
-        .target(name: "S3Submitter", dependencies: ["ChunkStore", "ChunkPlanning", "RecordFormats"]),
+        .target(name: "S3Submitter", dependencies: ["ChunkStore", "FunctionStartup", "ChunkPlanning", "RecordFormats"]),
 
         // Record files of any size generated on demand, and S3's object reads of them on loopback (tests and benchmarks).
         .target(name: "SimulatedObjects", dependencies: ["LoopbackHTTP", "RecordFormats", "CZlib"]),
 
         .executableTarget(name: "EchoFunction", dependencies: ["LambdaRuntime"]),
-        .executableTarget(name: "S3SubmitterFunction", dependencies: ["LambdaRuntime", "S3Submitter"]),
-        .executableTarget(name: "ChunkProcessorFunction", dependencies: ["LambdaRuntime", "ChunkProcessing"]),
+        .executableTarget(name: "S3SubmitterFunction", dependencies: ["FunctionStartup", "LambdaRuntime", "S3Submitter"]),
+        .executableTarget(name: "ChunkProcessorFunction", dependencies: ["FunctionStartup", "LambdaRuntime", "ChunkProcessing"]),
         .executableTarget(name: "SortieLocal", dependencies: [
             "LocalRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

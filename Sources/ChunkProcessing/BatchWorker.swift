@@ -2,6 +2,7 @@ import AWSCore
 import AWSServices
 import ChunkPlanning
 import ChunkStore
+import FunctionStartup
 import RecordFormats
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -69,12 +70,14 @@ public enum BatchWorker {
         var settingsEnvironment = environment
         if (settingsEnvironment["SORTIE_TABLE"] ?? "").isEmpty { settingsEnvironment["SORTIE_TABLE"] = parameters.table }
         do {
-            let settings = try ProcessorSettings.fromEnvironment(settingsEnvironment)
+            let configuration = try ChunkFunctionConfiguration<ProcessorConfiguration>.fromEnvironment(settingsEnvironment)
+            let settings = configuration.function
             guard settings.tableName == parameters.table else {
                 return end(.badInput, "parameter table is '\(parameters.table)' but SORTIE_TABLE is '\(settings.tableName)'")
             }
-            let functionEnvironment = try FunctionEnvironment(settingsEnvironment)
-            let client = try functionEnvironment.client.get()
+            let clientResult = Result { () throws(AWSError) in try AWSClient.fromEnvironment(AWSEnvironment(settingsEnvironment)) }
+            let catalog = try configuration.feeds.load(client: clientResult)
+            let client = try clientResult.get()
             let table = FileStore(dynamoDB: DynamoDB(client: client), tableName: settings.tableName)
             var index = named
             if let child {
@@ -94,7 +97,7 @@ public enum BatchWorker {
             let deadline = timeout.map { started + $0 * 1000 } ?? file.expiresAt * 1000
             let clock = ProcessorClock(nowMilliseconds: nowMilliseconds, remaining: { .milliseconds(deadline - nowMilliseconds()) })
             let processor = ChunkProcessor(
-                s3: S3(client: client), sqs: SQS(client: client), table: table, catalog: functionEnvironment.catalog, settings: settings,
+                s3: S3(client: client), sqs: SQS(client: client), table: table, catalog: catalog, settings: settings,
                 retry: client.configuration.retry, kafka: KafkaCredentials(client: client, environment: environment))
             let owner = "batch:" + (jobId ?? "pid-\(ProcessInfo.processInfo.processIdentifier)")
             let outcome = try processor.process(task, owner: owner, reclaimsOwn: jobId != nil, clock: clock, emit: emit)

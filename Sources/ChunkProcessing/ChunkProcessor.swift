@@ -73,12 +73,12 @@ public struct ChunkProcessor: Sendable {
     public let sqs: SQS
     public let table: FileStore
     public let catalog: FeedCatalog
-    public let settings: ProcessorSettings
+    public let settings: ProcessorConfiguration
     public let retry: RetryPolicy
     public let kafka: KafkaCredentials
 
     public init(
-        s3: S3, sqs: SQS, table: FileStore, catalog: FeedCatalog, settings: ProcessorSettings, retry: RetryPolicy,
+        s3: S3, sqs: SQS, table: FileStore, catalog: FeedCatalog, settings: ProcessorConfiguration, retry: RetryPolicy,
         kafka: KafkaCredentials = KafkaCredentials()
     ) {
         self.kafka = kafka

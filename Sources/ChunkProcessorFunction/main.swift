@@ -3,6 +3,7 @@ import AWSServices
 import ChunkPlanning
 import ChunkProcessing
 import ChunkStore
+import FunctionStartup
 import LambdaRuntime
 #if canImport(Glibc)
 import Glibc
@@ -17,16 +18,17 @@ import Foundation
 
 extension ChunkFailure: LambdaFunctionError {}
 
-extension SettingError: LambdaFunctionError {}
-
 /// Processes one chunk per invocation (an asynchronous Invoke from the S3 submitter).
-struct ChunkProcessorHandler: LambdaHandler {
-    let settings: ProcessorSettings
-    let environment: FunctionEnvironment
+struct ChunkProcessorHandler: ConfiguredHandler {
+    let configuration: ProcessorConfiguration
+    /// Kept as a result: an expired chunk is answered even where no region or credentials are configured.
+    let client: Result<AWSClient, AWSError>
+    let catalog: FeedCatalog
 
-    init(environment: [String: String]) throws(SettingError) {
-        settings = try ProcessorSettings.fromEnvironment(environment)
-        self.environment = try FunctionEnvironment(environment)
+    init(configuration: ChunkFunctionConfiguration<ProcessorConfiguration>, client: Result<AWSClient, AWSError>) throws(ConfigurationError) {
+        self.configuration = configuration.function
+        self.client = client
+        catalog = try configuration.feeds.load(client: client)
     }
 
     func handle(_ task: ChunkTask, context: LambdaContext) throws -> ChunkOutcome {
@@ -35,11 +37,11 @@ struct ChunkProcessorHandler: LambdaHandler {
             context.logger.warning("\(task.chunkId): \(early.status.rawValue), nothing to do")
             return early
         }
-        let client = try environment.client.get()
+        let client = try client.get()
         let processor = ChunkProcessor(
             s3: S3(client: client), sqs: SQS(client: client),
-            table: FileStore(dynamoDB: DynamoDB(client: client), tableName: settings.tableName),
-            catalog: environment.catalog, settings: settings, retry: client.configuration.retry,
+            table: FileStore(dynamoDB: DynamoDB(client: client), tableName: configuration.tableName),
+            catalog: catalog, settings: configuration, retry: client.configuration.retry,
             kafka: KafkaCredentials(client: client, environment: ProcessInfo.processInfo.environment))
         let outcome = try processor.process(task, owner: context.requestID, clock: clock, emit: Lambda.writeLogLine)
         context.logger.info("\(task.chunkId): \(outcome.status.rawValue)")
@@ -61,4 +63,4 @@ if CommandLine.arguments.dropFirst().first == "batch" {
     exit(ending.rawValue)
 }
 
-Lambda.run(name: "chunk-processor") { _ in try ChunkProcessorHandler(environment: ProcessInfo.processInfo.environment) }
+Lambda.start(ChunkProcessorHandler.self, name: "chunk-processor")

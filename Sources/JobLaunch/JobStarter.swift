@@ -19,9 +19,12 @@ public struct JobStarter: Sendable {
     package let s3: S3
     let sns: SNS
     let dynamoDB: DynamoDB
+    /// What runners report to: the configuration's table and logs, in the client's region.
+    package let reporting: ReportingSettings?
 
     public init(configuration: LauncherConfiguration, client: AWSClient) {
         self.configuration = configuration
+        reporting = configuration.reporting(region: client.configuration.region)
         ec2 = EC2(client: client)
         s3 = S3(client: client)
         sns = SNS(client: client)
@@ -146,7 +149,7 @@ public struct JobStarter: Sendable {
     }
 
     package func userData(_ record: JobRecord, _ spec: JobSpec) throws(LaunchError) -> String {
-        guard let reporting = configuration.reporting, let runnerURL = configuration.runnerURL else {
+        guard let reporting, let runnerURL = configuration.runnerURL else {
             throw .configuration("not set: \(configuration.missing.joined(separator: ", "))")
         }
         let payload = RunnerPayload(jobID: record.id, attempt: record.attempt, arguments: record.parameters, spec: spec, reporting: reporting)

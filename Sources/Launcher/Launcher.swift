@@ -90,7 +90,7 @@ public struct Launcher: Sendable {
 
     private func plan(_ spec: JobSpec, _ arguments: [String: String]) throws(LaunchError) -> LaunchResponse {
         var size: Int?
-        if configuration.reporting != nil, configuration.runnerURL != nil {
+        if starter.reporting != nil, configuration.runnerURL != nil {
             let record = JobRecord(id: UUID().uuidString.lowercased(), job: spec.name, parameters: arguments, submittedAt: JobStore.now())
             size = try starter.userData(record, spec).utf8.count
         }

@@ -21,7 +21,7 @@ struct Dispatcher {
     let lambda: LambdaInvoke
     let batch: Batch
     let table: FileStore
-    let settings: SubmitterSettings
+    let settings: SubmitterConfiguration
 
     /// Lambda's limit for an asynchronous payload.
     static let maxPayloadBytes = 262_144

@@ -135,7 +135,7 @@ struct PlanningRun {
         self.deadline = deadline
     }
 
-    var settings: SubmitterSettings { submitter.settings }
+    var settings: SubmitterConfiguration { submitter.settings }
     var table: FileStore { submitter.table }
 
     /// Milliseconds left before the deadline.

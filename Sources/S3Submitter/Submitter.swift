@@ -11,9 +11,9 @@ public struct Submitter: Sendable {
     public let lambda: LambdaInvoke
     public let batch: Batch
     public let table: FileStore
-    public let settings: SubmitterSettings
+    public let settings: SubmitterConfiguration
 
-    public init(s3: S3, lambda: LambdaInvoke, batch: Batch, table: FileStore, settings: SubmitterSettings) {
+    public init(s3: S3, lambda: LambdaInvoke, batch: Batch, table: FileStore, settings: SubmitterConfiguration) {
         self.s3 = s3
         self.lambda = lambda
         self.batch = batch

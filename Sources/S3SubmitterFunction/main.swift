@@ -2,6 +2,7 @@ import AWSCore
 import AWSServices
 import ChunkPlanning
 import ChunkStore
+import FunctionStartup
 import LambdaRuntime
 import S3Submitter
 #if canImport(FoundationEssentials)
@@ -11,8 +12,6 @@ import Foundation
 #endif
 
 extension SubmitterFailure: LambdaFunctionError {}
-
-extension SettingError: LambdaFunctionError {}
 
 /// The answer: what happened to each object of the event (or what the sweep or a redrive did).
 struct SubmitterResponse: Encodable {
@@ -24,19 +23,23 @@ struct SubmitterResponse: Encodable {
 }
 
 /// Turns S3 object-created events into chunk plans, chunk-processor invocations and Batch jobs.
-struct SubmitterHandler: LambdaHandler {
-    let settings: SubmitterSettings
-    let environment: FunctionEnvironment
+struct SubmitterHandler: ConfiguredHandler {
+    let configuration: SubmitterConfiguration
+    /// Kept as a result: an event that needs no AWS (skipped objects) is answered even where no
+    /// region or credentials are configured.
+    let client: Result<AWSClient, AWSError>
+    let catalog: FeedCatalog
 
-    init(environment: [String: String]) throws(SettingError) {
-        settings = try SubmitterSettings.fromEnvironment(environment)
-        self.environment = try FunctionEnvironment(environment)
+    init(configuration: ChunkFunctionConfiguration<SubmitterConfiguration>, client: Result<AWSClient, AWSError>) throws(ConfigurationError) {
+        self.configuration = configuration.function
+        self.client = client
+        catalog = try configuration.feeds.load(client: client)
     }
 
     func handle(_ event: SubmitterEvent, context: LambdaContext) throws -> SubmitterResponse {
         if event.sweep {
-            let client = try environment.client.get()
-            let report = FileSweep(submitter: try submitter(), catalog: environment.catalog, sqs: SQS(client: client), sns: SNS(client: client))
+            let client = try client.get()
+            let report = FileSweep(submitter: try submitter(), catalog: catalog, sqs: SQS(client: client), sns: SNS(client: client))
                 .run(now: Lambda.nowMilliseconds)
             for line in report.errors { context.logger.error("sweep: \(line)") }
             if !(report.failedChunks.isEmpty && report.retried.isEmpty) {
@@ -45,13 +48,13 @@ struct SubmitterHandler: LambdaHandler {
             return SubmitterResponse(sweep: report)
         }
         if let fileId = event.redrive {
-            let outcome = try submitter().redrive(fileId: fileId, catalog: environment.catalog, now: Lambda.nowMilliseconds())
+            let outcome = try submitter().redrive(fileId: fileId, catalog: catalog, now: Lambda.nowMilliseconds())
             context.logger.info("redrive \(fileId): \(outcome.status.rawValue) \(outcome.chunks)")
             return SubmitterResponse(redrive: outcome)
         }
         if let continuation = event.continuation {
             let outcome = try submitter().plan(
-                fileId: continuation.fileId, generation: continuation.generation, feeds: environment.catalog,
+                fileId: continuation.fileId, generation: continuation.generation, feeds: catalog,
                 started: Lambda.nowMilliseconds(), deadline: context.deadlineMilliseconds)
             context.logger.info("\(continuation.fileId) generation \(continuation.generation): \(outcome.status.rawValue), \(outcome.records ?? 0) records, \(outcome.chunks ?? 0) chunks so far")
             return SubmitterResponse(files: [outcome], ignored: [])
@@ -59,7 +62,7 @@ struct SubmitterHandler: LambdaHandler {
         var files: [FileOutcome] = []
         for object in event.objects {
             let feed: Feed
-            switch settings.admit(object, catalog: environment.catalog) {
+            switch configuration.admit(object, catalog: catalog) {
             case .feed(let admitted):
                 feed = admitted
             case .skip(let reason):
@@ -75,11 +78,11 @@ struct SubmitterHandler: LambdaHandler {
     }
 
     private func submitter() throws(AWSError) -> Submitter {
-        let client = try environment.client.get()
+        let client = try client.get()
         return Submitter(
             s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client),
-            table: FileStore(dynamoDB: DynamoDB(client: client), tableName: settings.tableName), settings: settings)
+            table: FileStore(dynamoDB: DynamoDB(client: client), tableName: configuration.tableName), settings: configuration)
     }
 }
 
-Lambda.run(name: "s3-submitter") { _ in try SubmitterHandler(environment: ProcessInfo.processInfo.environment) }
+Lambda.start(SubmitterHandler.self, name: "s3-submitter")

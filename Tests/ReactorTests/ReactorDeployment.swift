@@ -74,14 +74,14 @@ struct ReactorDeployment: Sendable {
 
     func reactor() throws -> Reactor {
         Reactor(
-            configuration: try ReactorConfiguration.fromEnvironment(environment, region: MotoServer.region),
+            configuration: try ReactorConfiguration.fromEnvironment(environment),
             client: try AWSClient.fromEnvironment(AWSEnvironment(environment)))
     }
 
     func launcher() throws -> Launcher {
         let environment = environment.merging(try roles.environment("launcher")) { $1 }
         return Launcher(
-            configuration: try LauncherConfiguration.fromEnvironment(environment, region: MotoServer.region),
+            configuration: try LauncherConfiguration.fromEnvironment(environment),
             client: try AWSClient.fromEnvironment(AWSEnvironment(environment)))
     }
 
