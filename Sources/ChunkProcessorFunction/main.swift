@@ -5,6 +5,7 @@ import ChunkProcessing
 import ChunkStore
 import FunctionStartup
 import LambdaRuntime
+import WallTime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -16,7 +17,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-extension ChunkFailure: LambdaFunctionError {}
+extension ChunkError: LambdaFunctionError {}
 
 /// Processes one chunk per invocation (an asynchronous Invoke from the S3 submitter).
 struct ChunkProcessorHandler: ConfiguredHandler {
@@ -32,8 +33,7 @@ struct ChunkProcessorHandler: ConfiguredHandler {
     }
 
     func handle(_ task: ChunkTask, context: LambdaContext) throws -> ChunkOutcome {
-        let clock = ProcessorClock(nowMilliseconds: Lambda.nowMilliseconds, remaining: { context.remainingTime })
-        if let early = try ChunkProcessor.precheck(task, nowMilliseconds: clock.nowMilliseconds()) {
+        if let early = try ChunkProcessor.precheck(task, nowMilliseconds: WallClock.unixMilliseconds()) {
             context.logger.warning("\(task.chunkId): \(early.status.rawValue), nothing to do")
             return early
         }
@@ -43,7 +43,8 @@ struct ChunkProcessorHandler: ConfiguredHandler {
             table: FileStore(dynamoDB: DynamoDB(client: client), tableName: configuration.tableName),
             catalog: catalog, settings: configuration, retry: client.configuration.retry,
             kafka: KafkaCredentials(client: client, environment: ProcessInfo.processInfo.environment))
-        let outcome = try processor.process(task, owner: context.requestID, clock: clock, emit: Lambda.writeLogLine)
+        let outcome = try processor.process(
+            task, owner: context.requestID, clock: .system, deadlineMilliseconds: context.deadlineMilliseconds, emit: Lambda.writeLogLine)
         context.logger.info("\(task.chunkId): \(outcome.status.rawValue)")
         return outcome
     }
@@ -59,7 +60,7 @@ if BatchWorker.asksForHelp(Array(CommandLine.arguments.dropFirst())) {
 if CommandLine.arguments.dropFirst().first == "batch" {
     let ending = BatchWorker.run(
         arguments: Array(CommandLine.arguments.dropFirst(2)), environment: ProcessInfo.processInfo.environment,
-        nowMilliseconds: Lambda.nowMilliseconds, emit: Lambda.writeLogLine, output: { print($0) })
+        clock: .system, emit: Lambda.writeLogLine, output: { print($0) })
     exit(ending.rawValue)
 }
 

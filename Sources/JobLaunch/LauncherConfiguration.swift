@@ -63,8 +63,8 @@ public struct LauncherConfiguration: FunctionConfiguration, Equatable {
     }
 
     /// What runners in `region` (the launcher's own) report to, when everything it needs is set.
-    package func reporting(region: String) -> ReportingSettings? {
+    package func reporting(region: String) -> ReportingConfiguration? {
         guard let table, let logBucket else { return nil }
-        return ReportingSettings(table: table, logGroup: logGroup, logBucket: logBucket, logPrefix: logPrefix, region: region, heartbeatSeconds: heartbeatSeconds)
+        return ReportingConfiguration(table: table, logGroup: logGroup, logBucket: logBucket, logPrefix: logPrefix, region: region, heartbeatSeconds: heartbeatSeconds)
     }
 }

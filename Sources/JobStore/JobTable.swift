@@ -1,5 +1,6 @@
 import AWSServices
 import JobModel
+import WallTime
 
 /// The layout of the job model's items in the deployment's table (`pk`/`sk` strings, TTL
 /// attribute `expiresAt`). JobStore owns these key prefixes and the `gsi1`/`gsi2` indexes:
@@ -47,7 +48,7 @@ public struct JobTable: Sendable {
         /// When an ended attempt's outcome was decided: no retry follows. Written by the reactor,
         /// and with the FAILED state itself when an attempt ends with no instance to react to.
         case settledAt
-        /// A retry's earliest start (epoch milliseconds, as `JobStore.now()`): a waiting job is due once it has passed.
+        /// A retry's earliest start (epoch milliseconds, as `WallClock.unixMilliseconds()`): a waiting job is due once it has passed.
         case notBefore
         /// When EC2 warned that the attempt's spot instance is about to be reclaimed.
         case interruptionWarnedAt

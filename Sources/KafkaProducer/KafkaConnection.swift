@@ -1,4 +1,5 @@
 import CurlHTTP
+import WallTime
 
 /// The Kafka APIs the producer speaks, at versions every broker since Kafka 2.5 (and MSK) takes.
 /// All but InitProducerId use the encodings from before KIP-482; InitProducerId is asked at v3,
@@ -43,13 +44,13 @@ final class KafkaConnection {
     private let clientId: String
     private var nextCorrelation: Int32 = 1
 
-    init(host: String, port: Int, nodeId: Int32, settings: KafkaSettings, deadline: Int64) throws(KafkaError) {
+    init(host: String, port: Int, nodeId: Int32, settings: KafkaConfiguration, deadline: Int64) throws(KafkaError) {
         self.nodeId = nodeId
         endpoint = "\(host):\(port)"
         clientId = settings.clientId
         do {
             stream = try CurlStream(
-                host: host, port: port, tls: settings.tls, timeoutMilliseconds: Int(max(1, min(deadline - CurlStream.nowMilliseconds(), 10_000))))
+                host: host, port: port, tls: settings.tls, timeoutMilliseconds: Int(max(1, min(deadline - WallClock.monotonicMilliseconds(), 10_000))))
         } catch {
             throw KafkaError(error.kind == .tls ? .failed : .retriable, error.message)
         }
@@ -90,7 +91,7 @@ final class KafkaConnection {
             guard try reader.int32() == correlation else { throw KafkaError(.retriable, "\(endpoint) answered out of order") }
             if api.flexible { try reader.skipTaggedFields() }
             return reader
-        } catch let error as CurlStream.Failure {
+        } catch let error as CurlStreamError {
             throw KafkaError(.retriable, error.message)
         } catch let error as KafkaError {
             throw error

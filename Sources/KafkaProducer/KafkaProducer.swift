@@ -1,4 +1,5 @@
 import CurlHTTP
+import WallTime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -6,7 +7,7 @@ import Musl
 #endif
 
 /// How to reach the cluster and how to batch.
-public struct KafkaSettings: Sendable {
+public struct KafkaConfiguration: Sendable {
     /// `host:port` pairs; any one of them answering is enough.
     public var bootstrapServers: [String]
     public var tls: Bool
@@ -37,7 +38,7 @@ public struct KafkaSettings: Sendable {
 /// sealed batches, whose sequence numbers let the broker drop a copy it already has.
 public final class KafkaProducer {
     public let topic: String
-    private let settings: KafkaSettings
+    private let settings: KafkaConfiguration
     private let timeLeft: () -> Int64
     private var connections: [Int32: KafkaConnection] = [:]
     private var brokers: [Int32: (host: String, port: Int)] = [:]
@@ -57,7 +58,7 @@ public final class KafkaProducer {
     public var partitionCount: Int { leaders.count }
 
     /// Connects, reads the topic's partitions and size limit, and gets a producer id.
-    public init(topic: String, settings: KafkaSettings, timeLeft: @escaping () -> Int64) throws(KafkaError) {
+    public init(topic: String, settings: KafkaConfiguration, timeLeft: @escaping () -> Int64) throws(KafkaError) {
         self.topic = topic
         self.settings = settings
         self.timeLeft = timeLeft
@@ -93,7 +94,7 @@ public final class KafkaProducer {
             target = sticky
             try sealIfFull(target, adding: alone, limit: limit)
         }
-        if open[target] == nil { open[target] = OpenBatch(timestamp: Self.epochMilliseconds(), capacity: min(limit, 1 << 20)) }
+        if open[target] == nil { open[target] = OpenBatch(timestamp: WallClock.unixMilliseconds(), capacity: min(limit, 1 << 20)) }
         open[target]?.append(key: key, value: value, headers: headers)
         if sealedBytes >= settings.bufferBytes { try sendSealed() }
         return nil
@@ -204,7 +205,7 @@ public final class KafkaProducer {
     // MARK: - Cluster state
 
     private func requestDeadline() -> Int64 {
-        CurlStream.nowMilliseconds() + max(1, min(settings.requestTimeoutMilliseconds, timeLeft()))
+        WallClock.monotonicMilliseconds() + max(1, min(settings.requestTimeoutMilliseconds, timeLeft()))
     }
 
     /// Waits before the next attempt, or gives up with `error` when the time left would not cover it.
@@ -381,11 +382,5 @@ public final class KafkaProducer {
             if let error = KafkaError.code(try reader.int16(), "InitProducerId") { throw error }
             return (try reader.int64(), try reader.int16())
         }
-    }
-
-    private static func epochMilliseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import JobLaunch
 import JobModel
 import JobStore
+import WallTime
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -20,7 +21,7 @@ extension Launcher {
         if let bad = ids.first(where: { $0.isEmpty || $0.utf8.count > 128 }) {
             throw .invalidDependencies("depends_on takes job ids, not '\(bad)'")
         }
-        let now = JobStore.now()
+        let now = WallClock.unixMilliseconds()
         var record = JobRecord(
             id: UUID().uuidString.lowercased(), job: spec.name, parameters: arguments, statusReason: reason, priority: spec.priority, submittedAt: now,
             eventID: eventID, dependsOn: ids)

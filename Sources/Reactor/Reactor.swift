@@ -4,6 +4,7 @@ import JobLaunch
 import Logging
 import JobModel
 import JobStore
+import WallTime
 
 /// Turns instance endings into decisions: SUCCEEDED, another attempt, or FAILED with a
 /// notification; then fills the freed slot with the oldest waiting job that fits. Every write
@@ -127,7 +128,7 @@ public struct Reactor: Sendable {
         switch verdict {
         case .retry:
             let wait = configuration.backoff.seconds(before: record.attempt + 1)
-            let notBefore = JobStore.now() + Int64(wait) * 1000
+            let notBefore = WallClock.unixMilliseconds() + Int64(wait) * 1000
             let attempts = spec?.retry.attempts ?? 1
             let reason = "Retry: attempt \(record.attempt + 1) of \(attempts) after \(record.statusReason ?? "a failure"), in \(wait)s"
             guard try aws({ () throws(AWSError) in try store.requeue(record, notBefore: notBefore, reason: reason, log: stored.log) }) else {

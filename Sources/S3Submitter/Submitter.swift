@@ -51,7 +51,7 @@ public struct Submitter: Sendable {
             outcome.fileId = fileId
             return outcome
         case .busy(let leaseUntil):
-            throw SubmitterFailure(errorType: "Sortie.FileBusy", description: "\(fileId) is being submitted by another delivery (lease until \(leaseUntil)); retry later")
+            throw SubmitterError(errorType: "Sortie.FileBusy", description: "\(fileId) is being submitted by another delivery (lease until \(leaseUntil)); retry later")
         }
         do {
             let outcome = try planAndDispatch(ref, fileId: fileId, sequencer: object.sequencer ?? "", feed: feed, now: now, deadline: deadline, expiresAt: expiresAt)

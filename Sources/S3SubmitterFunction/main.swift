@@ -4,6 +4,7 @@ import ChunkPlanning
 import ChunkStore
 import FunctionStartup
 import LambdaRuntime
+import WallTime
 import S3Submitter
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -11,7 +12,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-extension SubmitterFailure: LambdaFunctionError {}
+extension SubmitterError: LambdaFunctionError {}
 
 /// The answer: what happened to each object of the event (or what the sweep or a redrive did).
 struct SubmitterResponse: Encodable {
@@ -40,7 +41,7 @@ struct SubmitterHandler: ConfiguredHandler {
         if event.sweep {
             let client = try client.get()
             let report = FileSweep(submitter: try submitter(), catalog: catalog, sqs: SQS(client: client), sns: SNS(client: client))
-                .run(now: Lambda.nowMilliseconds)
+                .run(now: WallClock.unixMilliseconds)
             for line in report.errors { context.logger.error("sweep: \(line)") }
             if !(report.failedChunks.isEmpty && report.retried.isEmpty) {
                 context.logger.warning("sweep: failed \(report.failedChunks), files failed \(report.failedFiles), retried \(report.retried)")
@@ -48,14 +49,14 @@ struct SubmitterHandler: ConfiguredHandler {
             return SubmitterResponse(sweep: report)
         }
         if let fileId = event.redrive {
-            let outcome = try submitter().redrive(fileId: fileId, catalog: catalog, now: Lambda.nowMilliseconds())
+            let outcome = try submitter().redrive(fileId: fileId, catalog: catalog, now: WallClock.unixMilliseconds())
             context.logger.info("redrive \(fileId): \(outcome.status.rawValue) \(outcome.chunks)")
             return SubmitterResponse(redrive: outcome)
         }
         if let continuation = event.continuation {
             let outcome = try submitter().plan(
                 fileId: continuation.fileId, generation: continuation.generation, feeds: catalog,
-                started: Lambda.nowMilliseconds(), deadline: context.deadlineMilliseconds)
+                started: WallClock.unixMilliseconds(), deadline: context.deadlineMilliseconds)
             context.logger.info("\(continuation.fileId) generation \(continuation.generation): \(outcome.status.rawValue), \(outcome.records ?? 0) records, \(outcome.chunks ?? 0) chunks so far")
             return SubmitterResponse(files: [outcome], ignored: [])
         }
@@ -70,7 +71,7 @@ struct SubmitterHandler: ConfiguredHandler {
                 files.append(FileOutcome(bucket: object.bucket, key: object.key, status: .skipped, reason: reason))
                 continue
             }
-            let outcome = try submitter().submit(object, feed: feed, now: Lambda.nowMilliseconds(), deadline: context.deadlineMilliseconds)
+            let outcome = try submitter().submit(object, feed: feed, now: WallClock.unixMilliseconds(), deadline: context.deadlineMilliseconds)
             context.logger.info("s3://\(object.bucket)/\(object.key): \(outcome.status.rawValue) \(outcome.fileId ?? "")")
             files.append(outcome)
         }

@@ -8,6 +8,7 @@ import JobStore
 import SortieTestSupport
 import Synchronization
 import Testing
+import WallTime
 
 /// EC2 between the launcher and moto, refusing some RunInstances requests as EC2 does and moto
 /// never does: a sold-out instance type (`InsufficientInstanceCapacity`), or a spot request in an
@@ -86,7 +87,7 @@ struct CapacityTests {
         spec.capacityTimeoutSeconds = 1
         try await deployment.publish(spec)
         let launcher = try deployment.launcher(transport: RefusingEC2.soldOut(["c7i.large", "c6i.large"]))
-        let before = JobStore.now()
+        let before = WallClock.unixMilliseconds()
         let response = try await blocking { try launcher.launch(LaunchEvent(job: name, eventID: "so-\(name)"), requestID: "r", logger: Deployment.quietLogger) }
         #expect(response.outcome == .waiting && response.state == .runnable)
         let jobID = try #require(response.jobId)
