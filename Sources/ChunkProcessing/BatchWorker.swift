@@ -76,9 +76,9 @@ public enum BatchWorker {
             guard settings.tableName == parameters.table else {
                 return end(.badInput, "parameter table is '\(parameters.table)' but SORTIE_TABLE is '\(settings.tableName)'")
             }
-            let clientResult = Result { () throws(AWSError) in try AWSClient.fromEnvironment(AWSEnvironment(settingsEnvironment)) }
-            let catalog = try configuration.feeds.load(client: clientResult)
-            let client = try clientResult.get()
+            let setup = try ChunkFunctionSetup(
+                configuration, client: Result { () throws(AWSError) in try AWSClient.fromEnvironment(AWSEnvironment(settingsEnvironment)) })
+            let client = try setup.client.get()
             let table = FileStore(dynamoDB: DynamoDB(client: client), tableName: settings.tableName)
             var index = named
             if let child {
@@ -97,7 +97,7 @@ public enum BatchWorker {
                 fileId: file.fileId, feed: file.feed, object: file.object, columns: file.plan.columns, chunk: chunk.spec, expiresAt: file.expiresAt)
             let deadline = timeout.map { started + $0 * 1000 } ?? file.expiresAt * 1000
             let processor = ChunkProcessor(
-                s3: S3(client: client), sqs: SQS(client: client), table: table, catalog: catalog, settings: settings,
+                s3: S3(client: client), sqs: SQS(client: client), table: table, catalog: setup.catalog, settings: settings,
                 retry: client.configuration.retry, kafka: KafkaCredentials(client: client, environment: environment))
             let owner = "batch:" + (jobId ?? "pid-\(ProcessInfo.processInfo.processIdentifier)")
             let outcome = try processor.process(task, owner: owner, reclaimsOwn: jobId != nil, clock: clock, deadlineMilliseconds: deadline, emit: emit)

@@ -21,15 +21,10 @@ extension ChunkError: LambdaFunctionError {}
 
 /// Processes one chunk per invocation (an asynchronous Invoke from the S3 submitter).
 struct ChunkProcessorHandler: ConfiguredHandler {
-    let configuration: ProcessorConfiguration
-    /// Kept as a result: an expired chunk is answered even where no region or credentials are configured.
-    let client: Result<AWSClient, AWSError>
-    let catalog: FeedCatalog
+    let setup: ChunkFunctionSetup<ProcessorConfiguration>
 
     init(configuration: ChunkFunctionConfiguration<ProcessorConfiguration>, client: Result<AWSClient, AWSError>) throws(ConfigurationError) {
-        self.configuration = configuration.function
-        self.client = client
-        catalog = try configuration.feeds.load(client: client)
+        setup = try ChunkFunctionSetup(configuration, client: client)
     }
 
     func handle(_ task: ChunkTask, context: LambdaContext) throws -> ChunkOutcome {
@@ -37,11 +32,11 @@ struct ChunkProcessorHandler: ConfiguredHandler {
             context.logger.warning("\(task.chunkId): \(early.status.rawValue), nothing to do")
             return early
         }
-        let client = try client.get()
+        let client = try setup.client.get()
         let processor = ChunkProcessor(
             s3: S3(client: client), sqs: SQS(client: client),
-            table: FileStore(dynamoDB: DynamoDB(client: client), tableName: configuration.tableName),
-            catalog: catalog, settings: configuration, retry: client.configuration.retry,
+            table: FileStore(dynamoDB: DynamoDB(client: client), tableName: setup.configuration.tableName),
+            catalog: setup.catalog, settings: setup.configuration, retry: client.configuration.retry,
             kafka: KafkaCredentials(client: client, environment: ProcessInfo.processInfo.environment))
         let outcome = try processor.process(
             task, owner: context.requestID, clock: .system, deadlineMilliseconds: context.deadlineMilliseconds, emit: Lambda.writeLogLine)

@@ -19,6 +19,22 @@ public struct ChunkFunctionConfiguration<Function: FunctionConfiguration>: Funct
     }
 }
 
+/// What a chunk function holds once started: its configuration, its AWS client and the feeds document.
+public struct ChunkFunctionSetup<Function: FunctionConfiguration>: Sendable {
+    public let configuration: Function
+    /// Kept as a result: an event that needs no AWS (a skipped object, an expired chunk) is
+    /// answered even where no region or credentials are configured.
+    public let client: Result<AWSClient, AWSError>
+    public let catalog: FeedCatalog
+
+    /// Reads the feeds document, from S3 when it is there.
+    public init(_ configuration: ChunkFunctionConfiguration<Function>, client: Result<AWSClient, AWSError>) throws(ConfigurationError) {
+        self.configuration = configuration.function
+        self.client = client
+        catalog = try configuration.feeds.load(client: client)
+    }
+}
+
 /// The feeds document: inline in `SORTIE_FEEDS`, or an object named by `SORTIE_FEEDS_URI`
 /// (`s3://bucket/key`), read once when the function starts.
 public enum FeedSource: Sendable {

@@ -25,22 +25,16 @@ struct SubmitterResponse: Encodable {
 
 /// Turns S3 object-created events into chunk plans, chunk-processor invocations and Batch jobs.
 struct SubmitterHandler: ConfiguredHandler {
-    let configuration: SubmitterConfiguration
-    /// Kept as a result: an event that needs no AWS (skipped objects) is answered even where no
-    /// region or credentials are configured.
-    let client: Result<AWSClient, AWSError>
-    let catalog: FeedCatalog
+    let setup: ChunkFunctionSetup<SubmitterConfiguration>
 
     init(configuration: ChunkFunctionConfiguration<SubmitterConfiguration>, client: Result<AWSClient, AWSError>) throws(ConfigurationError) {
-        self.configuration = configuration.function
-        self.client = client
-        catalog = try configuration.feeds.load(client: client)
+        setup = try ChunkFunctionSetup(configuration, client: client)
     }
 
     func handle(_ event: SubmitterEvent, context: LambdaContext) throws -> SubmitterResponse {
         if event.sweep {
-            let client = try client.get()
-            let report = FileSweep(submitter: try submitter(), catalog: catalog, sqs: SQS(client: client), sns: SNS(client: client))
+            let client = try setup.client.get()
+            let report = FileSweep(submitter: try submitter(), catalog: setup.catalog, sqs: SQS(client: client), sns: SNS(client: client))
                 .run(now: WallClock.unixMilliseconds)
             for line in report.errors { context.logger.error("sweep: \(line)") }
             if !(report.failedChunks.isEmpty && report.retried.isEmpty) {
@@ -49,13 +43,13 @@ struct SubmitterHandler: ConfiguredHandler {
             return SubmitterResponse(sweep: report)
         }
         if let fileId = event.redrive {
-            let outcome = try submitter().redrive(fileId: fileId, catalog: catalog, now: WallClock.unixMilliseconds())
+            let outcome = try submitter().redrive(fileId: fileId, catalog: setup.catalog, now: WallClock.unixMilliseconds())
             context.logger.info("redrive \(fileId): \(outcome.status.rawValue) \(outcome.chunks)")
             return SubmitterResponse(redrive: outcome)
         }
         if let continuation = event.continuation {
             let outcome = try submitter().plan(
-                fileId: continuation.fileId, generation: continuation.generation, feeds: catalog,
+                fileId: continuation.fileId, generation: continuation.generation, feeds: setup.catalog,
                 started: WallClock.unixMilliseconds(), deadline: context.deadlineMilliseconds)
             context.logger.info("\(continuation.fileId) generation \(continuation.generation): \(outcome.status.rawValue), \(outcome.records ?? 0) records, \(outcome.chunks ?? 0) chunks so far")
             return SubmitterResponse(files: [outcome], ignored: [])
@@ -63,7 +57,7 @@ struct SubmitterHandler: ConfiguredHandler {
         var files: [FileOutcome] = []
         for object in event.objects {
             let feed: Feed
-            switch configuration.admit(object, catalog: catalog) {
+            switch setup.configuration.admit(object, catalog: setup.catalog) {
             case .feed(let admitted):
                 feed = admitted
             case .skip(let reason):
@@ -79,10 +73,10 @@ struct SubmitterHandler: ConfiguredHandler {
     }
 
     private func submitter() throws(AWSError) -> Submitter {
-        let client = try client.get()
+        let client = try setup.client.get()
         return Submitter(
             s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client),
-            table: FileStore(dynamoDB: DynamoDB(client: client), tableName: configuration.tableName), settings: configuration)
+            table: FileStore(dynamoDB: DynamoDB(client: client), tableName: setup.configuration.tableName), settings: setup.configuration)
     }
 }
 

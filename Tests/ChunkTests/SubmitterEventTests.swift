@@ -77,6 +77,11 @@ struct SubmitterEventTests {
         ] {
             #expect(throws: ConfigurationError([message])) { try SubmitterConfiguration.fromEnvironment(base.merging([name: value]) { $1 }) }
         }
+        // Every problem at once, each named.
+        #expect(throws: ConfigurationError([
+            "CHUNK_PROCESSOR_FUNCTION is not set", "BATCH_JOB_QUEUE is not set", "BATCH_JOB_DEFINITION is not set",
+            "BATCH_ATTEMPTS must be an integer from 1 to 10, not '0'",
+        ])) { try SubmitterConfiguration.fromEnvironment(["SORTIE_TABLE": "t", "BATCH_ATTEMPTS": "0"]) }
     }
 
     @Test("one upload, one id: the same event twice agrees, a new upload of the key does not")
