@@ -60,7 +60,7 @@ extension JobStore {
         previous[.failingStep] = record.failingStep.map { .s($0) }
         previous[.reason] = record.reason.map { .s($0) }
         previous[.statusReason] = record.statusReason.map { .s($0) }
-        previous[.instanceId] = record.instanceID.map { .s($0) }
+        previous[.instanceID] = record.instanceID.map { .s($0) }
         previous[.log] = log.map { .s($0) }
         var waiting = record
         waiting.state = .runnable

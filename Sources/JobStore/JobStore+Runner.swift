@@ -14,7 +14,7 @@ extension JobStore {
         var set: DynamoDB.Item = [:]
         set[.logStream] = .s(logStream)
         set[.heartbeatAt] = .number(heartbeatAt)
-        set[.instanceId] = instanceID.map { .s($0) }
+        set[.instanceID] = instanceID.map { .s($0) }
         return try transition(id, attempt: attempt, from: [.starting], to: .running, reason: reason, set: set)
     }
 

@@ -149,7 +149,7 @@ public struct JobStore: Sendable {
                 projectionExpression: "jobId, #notBefore", expressionAttributeNames: ["#notBefore": JobTable.Attribute.notBefore.rawValue],
                 expressionAttributeValues: [":queue": .s(JobTable.kindQueue(job))], limit: 25, exclusiveStartKey: start))
             if let due = page.items.first(where: { item in item[.notBefore]?.int.map { Int64($0) <= now } ?? true }) {
-                return due[.jobId]?.string
+                return due[.jobID]?.string
             }
             start = page.lastEvaluatedKey
             if start == nil { break }
@@ -171,7 +171,7 @@ public struct JobStore: Sendable {
             projectionExpression: "jobId, job, #notBefore", expressionAttributeNames: ["#notBefore": JobTable.Attribute.notBefore.rawValue],
             expressionAttributeValues: [":queue": .s(JobTable.globalQueue)], limit: limit, exclusiveStartKey: start))
         let jobs = page.items.compactMap { item -> QueuedJob? in
-            guard let id = item[.jobId]?.string, let job = item[.job]?.string else { return nil }
+            guard let id = item[.jobID]?.string, let job = item[.job]?.string else { return nil }
             return QueuedJob(id: id, job: job, notBefore: item[.notBefore]?.int.map { Int64($0) })
         }
         return (jobs, page.lastEvaluatedKey)
@@ -191,7 +191,7 @@ public struct JobStore: Sendable {
     /// Records the instance (and its type) a STARTING attempt was launched on.
     public func launched(_ id: String, attempt: Int, instanceID: String, instanceType: String) throws(AWSError) {
         var set: DynamoDB.Item = [:]
-        set[.instanceId] = .s(instanceID)
+        set[.instanceID] = .s(instanceID)
         set[.instanceType] = .s(instanceType)
         try annotate(id, attempt: attempt, set: set)
     }

@@ -103,7 +103,7 @@ extension Launcher {
             let submitted = try submit(
                 spec, arguments: memberArguments, eventID: "\(eventID)#\(spec.name)", dependsOn: spec.dependsOn.compactMap { ids[$0] },
                 reason: "Submitted by \(trigger), for \(head.name)'s chain", store: store, logger: logger)
-            ids[spec.name] = submitted.jobId
+            ids[spec.name] = submitted.jobID
         }
         return try submit(
             head, arguments: arguments, eventID: eventID, dependsOn: head.dependsOn.compactMap { ids[$0] }, reason: "Submitted by \(trigger)",

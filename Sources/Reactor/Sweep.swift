@@ -25,7 +25,7 @@ extension Reactor {
         for instance in try sortieInstances(filters: [.init(name: "instance-state-name", values: Array(Self.endingStates))]) {
             do {
                 let response = try react(to: instance, logger: logger)
-                if response.outcome == .decided, let id = response.jobId { recovered.append(id) }
+                if response.outcome == .decided, let id = response.jobID { recovered.append(id) }
             } catch {
                 logger.error("instance \(instance.instanceId) not decided: \(error)")
             }

@@ -17,7 +17,7 @@ struct EndingTests {
         let jobID = record.id
         try await deployment.runnerBegins(record, heartbeatAt: WallClock.unixMilliseconds())
         let warned = try await deployment.send("ec2-spot-interruption-warning.json", instanceID: instance)
-        #expect(warned.outcome == .noted && warned.jobId == jobID)
+        #expect(warned.outcome == .noted && warned.jobID == jobID)
 
         let response = try await deployment.endInstance(instance)
         #expect(response.decision == .retry && response.started == [jobID])
@@ -95,9 +95,9 @@ struct EndingTests {
         let deployment = try await ReactorDeployment.create(extra: ["SORTIE_MAX_RUNNING": "1"])
         let (first, gone, next) = (ReactorDeployment.uniqueName("first"), ReactorDeployment.uniqueName("gone"), ReactorDeployment.uniqueName("next"))
         for name in [first, gone, next] { _ = try await deployment.publish(name) }
-        let running = try await deployment.record(try #require(try await deployment.submit(first).jobId))
-        let stuck = try #require(try await deployment.submit(gone).jobId)
-        let behind = try #require(try await deployment.submit(next).jobId)
+        let running = try await deployment.record(try #require(try await deployment.submit(first).jobID))
+        let stuck = try #require(try await deployment.submit(gone).jobID)
+        let behind = try #require(try await deployment.submit(next).jobID)
         // Republished broken while it waits: starting it fails, as an unpublished (404) or unreadable (403) one does.
         let (client, bucket) = (deployment.client, deployment.bucket)
         try await blocking { try S3(client: client).putObject(bucket: bucket, key: "specs/\(gone).json", body: Data("not json".utf8)) }
@@ -134,7 +134,7 @@ struct EndingTests {
         let deployment = try await ReactorDeployment.create(extra: ["SORTIE_HEARTBEAT_TIMEOUT_SECONDS": "0"])
         let name = ReactorDeployment.uniqueName("overdue")
         _ = try await deployment.publish(name, timeoutSeconds: 1)
-        let record = try await deployment.record(try #require(try await deployment.submit(name).jobId))
+        let record = try await deployment.record(try #require(try await deployment.submit(name).jobID))
         try await deployment.runnerBegins(record, heartbeatAt: WallClock.unixMilliseconds() + 60_000)
         try await Task.sleep(for: .milliseconds(1100))
 

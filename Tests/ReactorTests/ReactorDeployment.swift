@@ -102,7 +102,7 @@ struct ReactorDeployment: Sendable {
     func startedJob(_ prefix: String, retry: RetryStrategy) async throws -> (name: String, record: JobRecord, instance: String) {
         let name = Self.uniqueName(prefix)
         _ = try await publish(name, retry: retry)
-        let record = try await record(try #require(try await submit(name).jobId))
+        let record = try await record(try #require(try await submit(name).jobID))
         #expect(record.state == .starting)
         return (name, record, try #require(record.instanceID))
     }

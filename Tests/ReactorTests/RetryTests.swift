@@ -17,7 +17,7 @@ struct RetryTests {
         _ = try await deployment.publish(name, retry: RetryStrategy(attempts: 3))
         let submitted = try await deployment.submit(name, arguments: ["date": "2024-05-01"])
         #expect(submitted.outcome == .launched)
-        let jobID = try #require(submitted.jobId)
+        let jobID = try #require(submitted.jobID)
 
         var decisions: [Verdict?] = []
         for attempt in 1...3 {

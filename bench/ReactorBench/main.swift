@@ -55,7 +55,7 @@ func publish(_ name: String, maxConcurrency: Int, attempts: Int) throws {
 
 func submit(_ name: String) throws -> String {
     let response = try launcher.launch(LaunchEvent(job: name, eventID: UUID().uuidString), requestID: UUID().uuidString, logger: logger)
-    guard let jobID = response.jobId else { throw BenchError(description: "no job id from the launcher") }
+    guard let jobID = response.jobID else { throw BenchError(description: "no job id from the launcher") }
     return jobID
 }
 
