@@ -40,13 +40,15 @@ let package = Package(
         .systemLibrary(name: "CSpawn"),
 
         // HTTP over one reusable libcurl easy handle.
-        .target(name: "CurlHTTP", dependencies: ["CCurl"]),
+        .target(name: "CurlHTTP", dependencies: ["WallTime", "CCurl"]),
 
         // Sortie's release number, for every program's --version without linking more than it.
         .target(name: "SortieVersion"),
+        // The one clock: Unix and monotonic milliseconds without Foundation, injectable where a test plays through time.
+        .target(name: "WallTime"),
         // The Lambda Runtime API loop, its context, handler protocols and logging.
         .target(name: "LambdaRuntime", dependencies: [
-            "CurlHTTP", "SortieVersion",
+            "WallTime", "CurlHTTP", "SortieVersion",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -68,35 +70,38 @@ let package = Package(
         ]),
         // The operations Sortie calls, one file per service.
         .target(name: "AWSServices", dependencies: ["AWSCore"]),
+        // How every function starts: its configuration read from the environment (every problem at once),
+        // its AWS client built, both handed to its handler. Linked into every bootstrap: keep it tiny.
+        .target(name: "FunctionStartup", dependencies: ["LambdaRuntime", "AWSCore"]),
 
         // The job model every handler shares: specs, records, states, retry rules, UserData, events; values and
         // pure decisions, FoundationEssentials only and no AWS.
         .target(name: "JobModel"),
         // The job table's schema and every read and conditional write of it: jobs, slots, events; failure notices.
-        .target(name: "JobStore", dependencies: ["JobModel", "AWSCore", "AWSServices"]),
+        .target(name: "JobStore", dependencies: ["WallTime", "JobModel", "AWSCore", "AWSServices"]),
         // YAML job specs with line-precise errors, for the developer tools only.
         .target(name: "JobSpecYAML", dependencies: ["JobModel", .product(name: "Yams", package: "Yams")]),
         // Starting one job: its slots, then its EC2 instance, or its queue place; the launcher and the reactor both call it.
         .target(name: "JobLaunch", dependencies: [
-            "JobModel", "JobStore", "AWSCore", "AWSServices",
+            "WallTime", "JobModel", "JobStore", "FunctionStartup", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Launch events into jobs: idempotency, dependencies, chains, dry runs; each job started by JobLaunch.
         .target(name: "Launcher", dependencies: [
-            "JobLaunch", "JobModel", "JobStore", "AWSCore", "AWSServices",
+            "WallTime", "JobLaunch", "JobModel", "JobStore", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .executableTarget(name: "LauncherFunction", dependencies: ["Launcher", "LambdaRuntime"]),
+        .executableTarget(name: "LauncherFunction", dependencies: ["Launcher", "FunctionStartup", "LambdaRuntime"]),
         // Instance endings into decisions: retries, completions, the next queued job; the sweep.
         // Optimised for size: it is linked into a bootstrap beside JobLaunch, within the zip budget.
         .target(name: "Reactor", dependencies: [
-            "JobLaunch", "JobModel", "JobStore", "AWSCore", "AWSServices",
+            "WallTime", "JobLaunch", "FunctionStartup", "JobModel", "JobStore", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
         .executableTarget(
-            name: "RetryReactorFunction", dependencies: ["Reactor", "LambdaRuntime"], swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
+            name: "RetryReactorFunction", dependencies: ["Reactor", "FunctionStartup", "LambdaRuntime"], swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
         // Running a job's steps on its instance (or locally) and reporting them.
-        .target(name: "JobRunner", dependencies: ["JobModel", "JobStore", "AWSCore", "AWSServices"]),
+        .target(name: "JobRunner", dependencies: ["WallTime", "JobModel", "JobStore", "AWSCore", "AWSServices"]),
         .executableTarget(name: "SortieRunner", dependencies: ["JobRunner", "SortieVersion"]),
         // moto on a free loopback port, and running blocking work off the concurrency pool (tests and `sortie dev`).
         .target(name: "LocalAWS", dependencies: ["ChildProcesses"]),
@@ -107,7 +112,7 @@ let package = Package(
         ]),
         // `sortie dev`: moto as AWS, the deployment's resources, every function under the local Runtime API, an EC2 stand-in.
         .target(name: "DevEnvironment", dependencies: [
-            "Deployment", "LocalAWS", "LocalRuntime", "ChildProcesses", "LoopbackHTTP", "JobModel", "JobStore", "ChunkStore", "ChunkPlanning", "AWSCore", "AWSServices",
+            "WallTime", "Deployment", "LocalAWS", "LocalRuntime", "ChildProcesses", "LoopbackHTTP", "JobModel", "JobStore", "ChunkStore", "ChunkPlanning", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The developer's tool: validate and publish specs, run `sortie dev`.
@@ -121,22 +126,22 @@ let package = Package(
         // Counting a file's records and cutting it into chunks; the feeds document and the chunk payload.
         .target(name: "ChunkPlanning", dependencies: ["RecordFormats"]),
         // What the submitter and the processor share on AWS: ranged S3 reads, the job table's FILE#/S3EVENT# items.
-        .target(name: "ChunkStore", dependencies: ["AWSCore", "AWSServices", "ChunkPlanning"]),
+        .target(name: "ChunkStore", dependencies: ["WallTime", "FunctionStartup", "AWSCore", "AWSServices", "ChunkPlanning"]),
         // A Kafka producer for the bootstraps: record batches v2, idempotent, acks=all, SASL (SCRAM, OAUTHBEARER), TLS by libcurl.
         // Optimised for size: it joins the chunk processor's bootstrap, within the zip budget.
-        .target(name: "KafkaProducer", dependencies: ["CurlHTTP", "CLibCrypto", "RecordFormats"],
+        .target(name: "KafkaProducer", dependencies: ["WallTime", "CurlHTTP", "CLibCrypto", "RecordFormats"],
             swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
         // Reading, validating and delivering one chunk.
-        .target(name: "ChunkProcessing", dependencies: ["ChunkStore", "ChunkPlanning", "RecordFormats", "KafkaProducer"]),
+        .target(name: "ChunkProcessing", dependencies: ["WallTime", "ChunkStore", "FunctionStartup", "ChunkPlanning", "RecordFormats", "KafkaProducer"]),
         // Turning S3 events into plans, Lambda invocations and Batch jobs.
-        .target(name: "S3Submitter", dependencies: ["ChunkStore", "ChunkPlanning", "RecordFormats"]),
+        .target(name: "S3Submitter", dependencies: ["ChunkStore", "FunctionStartup", "ChunkPlanning", "RecordFormats"]),
 
         // Record files of any size generated on demand, and S3's object reads of them on loopback (tests and benchmarks).
         .target(name: "SimulatedObjects", dependencies: ["LoopbackHTTP", "RecordFormats", "CZlib"]),
 
         .executableTarget(name: "EchoFunction", dependencies: ["LambdaRuntime"]),
-        .executableTarget(name: "S3SubmitterFunction", dependencies: ["LambdaRuntime", "S3Submitter"]),
-        .executableTarget(name: "ChunkProcessorFunction", dependencies: ["LambdaRuntime", "ChunkProcessing"]),
+        .executableTarget(name: "S3SubmitterFunction", dependencies: ["WallTime", "FunctionStartup", "LambdaRuntime", "S3Submitter"]),
+        .executableTarget(name: "ChunkProcessorFunction", dependencies: ["WallTime", "FunctionStartup", "LambdaRuntime", "ChunkProcessing"]),
         .executableTarget(name: "SortieLocal", dependencies: [
             "LocalRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -2,7 +2,9 @@ import AWSCore
 import AWSServices
 import ChunkPlanning
 import ChunkStore
+import FunctionStartup
 import RecordFormats
+import WallTime
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -32,10 +34,10 @@ public enum BatchWorker {
     /// `emit` writes a log line as-is (stderr: the EMF line and one line on how it ended); `output`
     /// gets the outcome's JSON (stdout), as Lambda's response would be.
     public static func run(
-        arguments: [String], environment: [String: String], nowMilliseconds: @escaping @Sendable () -> Int64,
+        arguments: [String], environment: [String: String], clock: WallClock,
         emit: (String) -> Void, output: (String) -> Void
     ) -> Exit {
-        let started = nowMilliseconds()
+        let started = clock.nowMilliseconds()
         let jobId = environment["AWS_BATCH_JOB_ID"].flatMap { $0.isEmpty ? nil : $0 }
         var subject = jobId.map { "job \($0)" } ?? "chunk-processor batch"
         func end(_ exit: Exit, _ what: String) -> Exit {
@@ -69,12 +71,14 @@ public enum BatchWorker {
         var settingsEnvironment = environment
         if (settingsEnvironment["SORTIE_TABLE"] ?? "").isEmpty { settingsEnvironment["SORTIE_TABLE"] = parameters.table }
         do {
-            let settings = try ProcessorSettings.fromEnvironment(settingsEnvironment)
+            let configuration = try ChunkFunctionConfiguration<ProcessorConfiguration>.fromEnvironment(settingsEnvironment)
+            let settings = configuration.function
             guard settings.tableName == parameters.table else {
                 return end(.badInput, "parameter table is '\(parameters.table)' but SORTIE_TABLE is '\(settings.tableName)'")
             }
-            let functionEnvironment = try FunctionEnvironment(settingsEnvironment)
-            let client = try functionEnvironment.client.get()
+            let setup = try ChunkFunctionSetup(
+                configuration, client: Result { () throws(AWSError) in try AWSClient.fromEnvironment(AWSEnvironment(settingsEnvironment)) })
+            let client = try setup.client.get()
             let table = FileStore(dynamoDB: DynamoDB(client: client), tableName: settings.tableName)
             var index = named
             if let child {
@@ -92,12 +96,11 @@ public enum BatchWorker {
             let task = ChunkTask(
                 fileId: file.fileId, feed: file.feed, object: file.object, columns: file.plan.columns, chunk: chunk.spec, expiresAt: file.expiresAt)
             let deadline = timeout.map { started + $0 * 1000 } ?? file.expiresAt * 1000
-            let clock = ProcessorClock(nowMilliseconds: nowMilliseconds, remaining: { .milliseconds(deadline - nowMilliseconds()) })
             let processor = ChunkProcessor(
-                s3: S3(client: client), sqs: SQS(client: client), table: table, catalog: functionEnvironment.catalog, settings: settings,
+                s3: S3(client: client), sqs: SQS(client: client), table: table, catalog: setup.catalog, settings: settings,
                 retry: client.configuration.retry, kafka: KafkaCredentials(client: client, environment: environment))
             let owner = "batch:" + (jobId ?? "pid-\(ProcessInfo.processInfo.processIdentifier)")
-            let outcome = try processor.process(task, owner: owner, reclaimsOwn: jobId != nil, clock: clock, emit: emit)
+            let outcome = try processor.process(task, owner: owner, reclaimsOwn: jobId != nil, clock: clock, deadlineMilliseconds: deadline, emit: emit)
             switch outcome.status {
             case .done:
                 if let json = try? JSONEncoder().encode(outcome) { output(String(decoding: json, as: UTF8.self)) }
@@ -168,7 +171,7 @@ public enum BatchWorker {
     /// Whether a failure lies in the input (no retry changes it) or may pass.
     static func exit(for error: any Error) -> Exit {
         switch error {
-        case let failure as ChunkFailure:
+        case let failure as ChunkError:
             switch failure.errorType {
             case "Sortie.InvalidChunkTask", "Sortie.ChunkNotPlanned": return .badInput
             // Without a cause it is the processor's own finding: the bytes do not hold the planned records.

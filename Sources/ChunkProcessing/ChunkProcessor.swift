@@ -2,10 +2,11 @@ import AWSCore
 import AWSServices
 import ChunkPlanning
 import ChunkStore
+import WallTime
 import RecordFormats
 
 /// A chunk that could not be processed. `errorType` names the case for Lambda's error report.
-public struct ChunkFailure: Error, Sendable, CustomStringConvertible {
+public struct ChunkError: Error, Sendable, CustomStringConvertible {
     /// `Sortie.ChunkOutOfTime`, `Sortie.ChunkFailed`, `Sortie.ChunkNotPlanned`, `Sortie.InvalidChunkTask`.
     public var errorType: String
     public var description: String
@@ -18,9 +19,9 @@ public struct ChunkFailure: Error, Sendable, CustomStringConvertible {
         self.cause = cause
     }
 
-    static func outOfTime(_ detail: String) -> ChunkFailure { ChunkFailure(errorType: "Sortie.ChunkOutOfTime", description: detail) }
-    static func failed(_ detail: String, cause: (any Error)? = nil) -> ChunkFailure {
-        ChunkFailure(errorType: "Sortie.ChunkFailed", description: detail, cause: cause)
+    static func outOfTime(_ detail: String) -> ChunkError { ChunkError(errorType: "Sortie.ChunkOutOfTime", description: detail) }
+    static func failed(_ detail: String, cause: (any Error)? = nil) -> ChunkError {
+        ChunkError(errorType: "Sortie.ChunkFailed", description: detail, cause: cause)
     }
 }
 
@@ -54,18 +55,6 @@ public struct ChunkOutcome: Codable, Sendable, Equatable {
     }
 }
 
-/// Time as the processor sees it: injected, so the out-of-time path can be tested.
-public struct ProcessorClock: Sendable {
-    public var nowMilliseconds: @Sendable () -> Int64
-    /// Time left before the invocation's deadline.
-    public var remaining: @Sendable () -> Duration
-
-    public init(nowMilliseconds: @escaping @Sendable () -> Int64, remaining: @escaping @Sendable () -> Duration) {
-        self.nowMilliseconds = nowMilliseconds
-        self.remaining = remaining
-    }
-}
-
 /// Reads one chunk, validates each record against its feed's schema, delivers the valid ones,
 /// writes the rejects with their line numbers, and records the outcome in the job table.
 public struct ChunkProcessor: Sendable {
@@ -73,12 +62,12 @@ public struct ChunkProcessor: Sendable {
     public let sqs: SQS
     public let table: FileStore
     public let catalog: FeedCatalog
-    public let settings: ProcessorSettings
+    public let settings: ProcessorConfiguration
     public let retry: RetryPolicy
     public let kafka: KafkaCredentials
 
     public init(
-        s3: S3, sqs: SQS, table: FileStore, catalog: FeedCatalog, settings: ProcessorSettings, retry: RetryPolicy,
+        s3: S3, sqs: SQS, table: FileStore, catalog: FeedCatalog, settings: ProcessorConfiguration, retry: RetryPolicy,
         kafka: KafkaCredentials = KafkaCredentials()
     ) {
         self.kafka = kafka
@@ -92,13 +81,13 @@ public struct ChunkProcessor: Sendable {
 
     /// `owner` identifies this attempt (the Lambda request id, the Batch job id); `reclaimsOwn` lets it
     /// take back a claim of its own (see `FileStore.claimChunk`); `emit` writes a log line as-is.
-    public func process(_ task: ChunkTask, owner: String, reclaimsOwn: Bool = false, clock: ProcessorClock, emit: (String) -> Void) throws -> ChunkOutcome {
+    public func process(_ task: ChunkTask, owner: String, reclaimsOwn: Bool = false, clock: WallClock, deadlineMilliseconds: Int64, emit: (String) -> Void) throws -> ChunkOutcome {
         let started = clock.nowMilliseconds()
         if let early = try Self.precheck(task, nowMilliseconds: started) { return early }
         guard let feed = catalog.feed(named: task.feed), let format = feed.recordFormat else {
-            throw ChunkFailure(errorType: "Sortie.InvalidChunkTask", description: "feed '\(task.feed)' is not configured here")
+            throw ChunkError(errorType: "Sortie.InvalidChunkTask", description: "feed '\(task.feed)' is not configured here")
         }
-        let remaining = clock.remaining()
+        let remaining = Duration.milliseconds(deadlineMilliseconds - clock.nowMilliseconds())
         switch try table.claimChunk(
             fileId: task.fileId, index: task.chunk.index, owner: owner, now: started, leaseUntil: started + remaining.milliseconds, reclaimsOwn: reclaimsOwn)
         {
@@ -106,20 +95,20 @@ public struct ChunkProcessor: Sendable {
         case .done: return ChunkOutcome(chunkId: task.chunkId, status: .duplicate)
         case .busy: return ChunkOutcome(chunkId: task.chunkId, status: .busy)
         case .missing:
-            throw ChunkFailure(errorType: "Sortie.ChunkNotPlanned", description: "\(task.chunkId) has no item in the job table")
+            throw ChunkError(errorType: "Sortie.ChunkNotPlanned", description: "\(task.chunkId) has no item in the job table")
         }
 
         var run = ChunkRun(task: task, feed: feed, processor: self)
         do {
             guard remaining > settings.safetyMargin else {
-                throw ChunkFailure.outOfTime("\(remaining.milliseconds) ms left, less than the \(settings.safetyMargin.milliseconds) ms safety margin")
+                throw ChunkError.outOfTime("\(remaining.milliseconds) ms left, less than the \(settings.safetyMargin.milliseconds) ms safety margin")
             }
             // Kafka's retries stop where the margin starts, like the record loop.
-            let timeLeft = { clock.remaining().milliseconds - settings.safetyMargin.milliseconds }
-            try run.execute(format: format, timeLeft: timeLeft) { bytesDone in try checkTime(task, started: started, bytesDone: bytesDone, clock: clock) }
+            let timeLeft = { deadlineMilliseconds - clock.nowMilliseconds() - settings.safetyMargin.milliseconds }
+            try run.execute(format: format, timeLeft: timeLeft) { bytesDone in try checkTime(task, started: started, bytesDone: bytesDone, clock: clock, deadlineMilliseconds: deadlineMilliseconds) }
         } catch {
             let counts = run.counts
-            let outOfTime = (error as? ChunkFailure)?.errorType == "Sortie.ChunkOutOfTime"
+            let outOfTime = (error as? ChunkError)?.errorType == "Sortie.ChunkOutOfTime"
             run.abandon()
             emit(MetricsLine.render(
                 feed: feed.name, fileId: task.fileId, chunkId: task.chunkId, status: outOfTime ? "incomplete" : "failed", counts: counts,
@@ -127,8 +116,8 @@ public struct ChunkProcessor: Sendable {
             try? table.stopChunk(
                 fileId: task.fileId, index: task.chunk.index, owner: owner, state: outOfTime ? .incomplete : .failed,
                 reason: "\(error)", counts: counts, now: clock.nowMilliseconds())
-            if error is ChunkFailure { throw error }
-            throw ChunkFailure.failed("\(task.chunkId): \(error)", cause: error)
+            if error is ChunkError { throw error }
+            throw ChunkError.failed("\(task.chunkId): \(error)", cause: error)
         }
 
         let counts = run.counts
@@ -154,22 +143,22 @@ public struct ChunkProcessor: Sendable {
 
     /// What can be said of a payload before any AWS call: refused when its version is unknown,
     /// `expired` once the file's items have passed their TTL. Nil when it is to be processed.
-    public static func precheck(_ task: ChunkTask, nowMilliseconds: Int64) throws(ChunkFailure) -> ChunkOutcome? {
+    public static func precheck(_ task: ChunkTask, nowMilliseconds: Int64) throws(ChunkError) -> ChunkOutcome? {
         guard task.version == ChunkTask.currentVersion else {
-            throw ChunkFailure(errorType: "Sortie.InvalidChunkTask", description: "payload version \(task.version); this processor reads version \(ChunkTask.currentVersion)")
+            throw ChunkError(errorType: "Sortie.InvalidChunkTask", description: "payload version \(task.version); this processor reads version \(ChunkTask.currentVersion)")
         }
         return task.expiresAt > nowMilliseconds / 1000 ? nil : ChunkOutcome(chunkId: task.chunkId, status: .expired)
     }
 
     /// Stops a chunk that, at its pace so far, would not finish before the deadline less the margin.
-    private func checkTime(_ task: ChunkTask, started: Int64, bytesDone: Int64, clock: ProcessorClock) throws {
+    private func checkTime(_ task: ChunkTask, started: Int64, bytesDone: Int64, clock: WallClock, deadlineMilliseconds: Int64) throws {
         let total = task.chunk.end - task.chunk.start
         guard bytesDone > 0, bytesDone < total else { return }
         let elapsed = clock.nowMilliseconds() - started
         let projected = Int64(Double(elapsed) * Double(total - bytesDone) / Double(bytesDone))
-        let left = clock.remaining().milliseconds
+        let left = deadlineMilliseconds - clock.nowMilliseconds()
         if projected + settings.safetyMargin.milliseconds > left {
-            throw ChunkFailure.outOfTime(
+            throw ChunkError.outOfTime(
                 "stopped after \(bytesDone) of \(total) bytes: the rest needs about \(projected) ms and \(left) ms are left (margin \(settings.safetyMargin.milliseconds) ms)")
         }
     }

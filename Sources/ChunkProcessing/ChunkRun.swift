@@ -46,7 +46,7 @@ struct ChunkRun {
         counts = validation.counts
         guard counts.read == chunk.recordCount else {
             self.delivery = delivery
-            throw ChunkFailure.failed("\(task.chunkId): read \(counts.read) records where the plan counted \(chunk.recordCount)")
+            throw ChunkError.failed("\(task.chunkId): read \(counts.read) records where the plan counted \(chunk.recordCount)")
         }
         counts.delivered = try delivery.finish()
         self.delivery = delivery

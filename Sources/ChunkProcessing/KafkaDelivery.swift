@@ -71,7 +71,7 @@ struct KafkaDelivery {
     private var members: [JSONMember] = []
 
     init(destination: KafkaDestination, task: ChunkTask, credentials: KafkaCredentials, timeLeft: @escaping () -> Int64) throws(KafkaError) {
-        var settings = KafkaSettings(
+        var settings = KafkaConfiguration(
             bootstrapServers: destination.bootstrapServers, tls: destination.tls, authentication: try credentials.authentication(for: destination))
         settings.compression = destination.compression == .gzip ? .gzip : .none
         producer = try KafkaProducer(topic: destination.topic, settings: settings, timeLeft: timeLeft)

@@ -3,7 +3,9 @@ import AWSServices
 import ChunkPlanning
 import ChunkProcessing
 import ChunkStore
+import FunctionStartup
 import LambdaRuntime
+import WallTime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -15,33 +17,29 @@ import FoundationEssentials
 import Foundation
 #endif
 
-extension ChunkFailure: LambdaFunctionError {}
-
-extension SettingError: LambdaFunctionError {}
+extension ChunkError: LambdaFunctionError {}
 
 /// Processes one chunk per invocation (an asynchronous Invoke from the S3 submitter).
-struct ChunkProcessorHandler: LambdaHandler {
-    let settings: ProcessorSettings
-    let environment: FunctionEnvironment
+struct ChunkProcessorHandler: ConfiguredHandler {
+    let setup: ChunkFunctionSetup<ProcessorConfiguration>
 
-    init(environment: [String: String]) throws(SettingError) {
-        settings = try ProcessorSettings.fromEnvironment(environment)
-        self.environment = try FunctionEnvironment(environment)
+    init(configuration: ChunkFunctionConfiguration<ProcessorConfiguration>, client: Result<AWSClient, AWSError>) throws(ConfigurationError) {
+        setup = try ChunkFunctionSetup(configuration, client: client)
     }
 
     func handle(_ task: ChunkTask, context: LambdaContext) throws -> ChunkOutcome {
-        let clock = ProcessorClock(nowMilliseconds: Lambda.nowMilliseconds, remaining: { context.remainingTime })
-        if let early = try ChunkProcessor.precheck(task, nowMilliseconds: clock.nowMilliseconds()) {
+        if let early = try ChunkProcessor.precheck(task, nowMilliseconds: WallClock.unixMilliseconds()) {
             context.logger.warning("\(task.chunkId): \(early.status.rawValue), nothing to do")
             return early
         }
-        let client = try environment.client.get()
+        let client = try setup.client.get()
         let processor = ChunkProcessor(
             s3: S3(client: client), sqs: SQS(client: client),
-            table: FileStore(dynamoDB: DynamoDB(client: client), tableName: settings.tableName),
-            catalog: environment.catalog, settings: settings, retry: client.configuration.retry,
+            table: FileStore(dynamoDB: DynamoDB(client: client), tableName: setup.configuration.tableName),
+            catalog: setup.catalog, settings: setup.configuration, retry: client.configuration.retry,
             kafka: KafkaCredentials(client: client, environment: ProcessInfo.processInfo.environment))
-        let outcome = try processor.process(task, owner: context.requestID, clock: clock, emit: Lambda.writeLogLine)
+        let outcome = try processor.process(
+            task, owner: context.requestID, clock: .system, deadlineMilliseconds: context.deadlineMilliseconds, emit: Lambda.writeLogLine)
         context.logger.info("\(task.chunkId): \(outcome.status.rawValue)")
         return outcome
     }
@@ -57,8 +55,8 @@ if BatchWorker.asksForHelp(Array(CommandLine.arguments.dropFirst())) {
 if CommandLine.arguments.dropFirst().first == "batch" {
     let ending = BatchWorker.run(
         arguments: Array(CommandLine.arguments.dropFirst(2)), environment: ProcessInfo.processInfo.environment,
-        nowMilliseconds: Lambda.nowMilliseconds, emit: Lambda.writeLogLine, output: { print($0) })
+        clock: .system, emit: Lambda.writeLogLine, output: { print($0) })
     exit(ending.rawValue)
 }
 
-Lambda.run(name: "chunk-processor") { _ in try ChunkProcessorHandler(environment: ProcessInfo.processInfo.environment) }
+Lambda.start(ChunkProcessorHandler.self, name: "chunk-processor")

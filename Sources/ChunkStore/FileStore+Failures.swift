@@ -88,8 +88,6 @@ public struct ChunkAttempts: Sendable, Equatable {
 extension FileStore {
     /// Files being planned or processed sit in this partition of the sparse `gsi2` index (jobs
     /// use its `QUEUE` partition), oldest first; a COMPLETE or FAILED file leaves it.
-    public static func nowMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
-
     static let activeIndex = "gsi2"
     static let activePartition = "FILES#ACTIVE"
 

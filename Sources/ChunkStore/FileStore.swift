@@ -1,6 +1,7 @@
 import AWSCore
 import AWSServices
 import ChunkPlanning
+import WallTime
 
 /// The job table operations of the S3 submitter and the chunk processor (`FILE#…`, `CHUNK#…` and
 /// `S3EVENT#…` items; of the indexes only `gsi2`'s `FILES#ACTIVE` partition, see `activeFiles`).
@@ -129,7 +130,7 @@ public struct FileStore: Sendable {
     /// Records where a planned chunk went. A chunk a processor already picked up keeps its state.
     /// `dispatchedAt` starts the sweep's clock on a chunk that never starts.
     public func markDispatched(
-        fileId: String, index: Int, state: ChunkState, batchJobId: String? = nil, batchArrayIndex: Int? = nil, now: Int64 = FileStore.nowMilliseconds()
+        fileId: String, index: Int, state: ChunkState, batchJobId: String? = nil, batchArrayIndex: Int? = nil, now: Int64 = WallClock.unixMilliseconds()
     ) throws(AWSError) {
         var update = "SET #state = :state, dispatchedAt = :now"
         var values: DynamoDB.Item = [":state": .s(state.rawValue), ":planned": .s(ChunkState.planned.rawValue), ":now": .number(now)]

@@ -1,4 +1,5 @@
 import CCurl
+import WallTime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -7,27 +8,27 @@ import Musl
 import Darwin
 #endif
 
+/// Why the stream failed: it is unusable afterwards.
+public struct CurlStreamError: Error, Sendable, CustomStringConvertible {
+    public var kind: HTTPTransportError.Kind
+    public var message: String
+    public var description: String { message }
+}
+
 /// A byte stream to `host:port`, in TLS or in the clear, over libcurl's CONNECT_ONLY: the same
 /// TLS stack and CA bundle as every HTTPS call, for protocols that are not HTTP (Kafka).
 ///
 /// Blocking, one thread at a time; every wait is bounded by the deadline given to the call.
 public final class CurlStream {
-    /// Why the stream failed: it is unusable afterwards.
-    public struct Failure: Error, Sendable, CustomStringConvertible {
-        public var kind: HTTPTransportError.Kind
-        public var message: String
-        public var description: String { message }
-    }
-
     private let handle: UnsafeMutableRawPointer
     private let socket: curl_socket_t
     public let endpoint: String
 
     /// Connects (and with `tls`, completes the handshake, verifying the peer against the CA bundle).
-    public init(host: String, port: Int, tls: Bool, timeoutMilliseconds: Int) throws(Failure) {
+    public init(host: String, port: Int, tls: Bool, timeoutMilliseconds: Int) throws(CurlStreamError) {
         _ = CurlSession.sharedGlobalInit
         endpoint = "\(host):\(port)"
-        guard let handle = curl_easy_init() else { throw Failure(kind: .other, message: "curl_easy_init failed") }
+        guard let handle = curl_easy_init() else { throw CurlStreamError(kind: .other, message: "curl_easy_init failed") }
         // The scheme only picks TLS or not: nothing is sent by libcurl after the connection.
         let url = "\(tls ? "https" : "http")://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         url.withCString { _ = sortie_curl_setopt_pointer(handle, CURLOPT_URL, $0) }
@@ -49,7 +50,7 @@ public final class CurlStream {
             case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE: .tls
             default: .other
             }
-            throw Failure(kind: kind, message: "connecting to \(endpoint)\(tls ? " (TLS)" : ""): \(String(cString: curl_easy_strerror(code)))")
+            throw CurlStreamError(kind: kind, message: "connecting to \(endpoint)\(tls ? " (TLS)" : ""): \(String(cString: curl_easy_strerror(code)))")
         }
         self.handle = handle
         self.socket = socket
@@ -59,8 +60,8 @@ public final class CurlStream {
         curl_easy_cleanup(handle)
     }
 
-    /// Writes all of `bytes` before `deadline` (a `Clock.monotonic` reading in milliseconds).
-    public func write(_ bytes: UnsafeRawBufferPointer, deadline: Int64) throws(Failure) {
+    /// Writes all of `bytes` before `deadline` (a `WallClock.monotonicMilliseconds()` reading).
+    public func write(_ bytes: UnsafeRawBufferPointer, deadline: Int64) throws(CurlStreamError) {
         var offset = 0
         while offset < bytes.count {
             var sent = 0
@@ -69,13 +70,13 @@ public final class CurlStream {
                 try wait(for: Int16(POLLOUT), deadline: deadline)
                 continue
             }
-            guard code == CURLE_OK else { throw Failure(kind: .connectionLost, message: "sending to \(endpoint): \(String(cString: curl_easy_strerror(code)))") }
+            guard code == CURLE_OK else { throw CurlStreamError(kind: .connectionLost, message: "sending to \(endpoint): \(String(cString: curl_easy_strerror(code)))") }
             offset += sent
         }
     }
 
     /// Fills `buffer` completely before `deadline`.
-    public func read(into buffer: UnsafeMutableRawBufferPointer, deadline: Int64) throws(Failure) {
+    public func read(into buffer: UnsafeMutableRawBufferPointer, deadline: Int64) throws(CurlStreamError) {
         var offset = 0
         while offset < buffer.count {
             var received = 0
@@ -85,24 +86,17 @@ public final class CurlStream {
                 try wait(for: Int16(POLLIN), deadline: deadline)
                 continue
             }
-            guard code == CURLE_OK else { throw Failure(kind: .connectionLost, message: "receiving from \(endpoint): \(String(cString: curl_easy_strerror(code)))") }
-            guard received > 0 else { throw Failure(kind: .connectionLost, message: "\(endpoint) closed the connection") }
+            guard code == CURLE_OK else { throw CurlStreamError(kind: .connectionLost, message: "receiving from \(endpoint): \(String(cString: curl_easy_strerror(code)))") }
+            guard received > 0 else { throw CurlStreamError(kind: .connectionLost, message: "\(endpoint) closed the connection") }
             offset += received
         }
     }
 
-    private func wait(for events: Int16, deadline: Int64) throws(Failure) {
-        let left = deadline - Self.nowMilliseconds()
-        guard left > 0 else { throw Failure(kind: .timedOut, message: "\(endpoint) did not answer in time") }
+    private func wait(for events: Int16, deadline: Int64) throws(CurlStreamError) {
+        let left = deadline - WallClock.monotonicMilliseconds()
+        guard left > 0 else { throw CurlStreamError(kind: .timedOut, message: "\(endpoint) did not answer in time") }
         var entry = pollfd(fd: socket, events: events, revents: 0)
         let ready = poll(&entry, 1, Int32(min(left, 60_000)))
-        if ready < 0 && errno != EINTR { throw Failure(kind: .connectionLost, message: "poll on \(endpoint): errno \(errno)") }
-    }
-
-    /// Monotonic milliseconds, the clock deadlines are given in.
-    public static func nowMilliseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+        if ready < 0 && errno != EINTR { throw CurlStreamError(kind: .connectionLost, message: "poll on \(endpoint): errno \(errno)") }
     }
 }

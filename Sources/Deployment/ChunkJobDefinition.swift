@@ -11,7 +11,7 @@ import S3Submitter
 /// Lambda and Batch. The image's entrypoint is that program; the command is its arguments (the
 /// job's parameters, `BatchParameters.command`); the environment and the job role's permissions are
 /// the worker function's; the retry strategy is the one the submitter sends with every job
-/// (`SubmitterSettings`), the timeout its default: each job carries its feed's attempt duration,
+/// (`SubmitterConfiguration`), the timeout its default: each job carries its feed's attempt duration,
 /// and `SORTIE_ATTEMPT_SECONDS` in its environment so the worker stops cleanly before Batch kills it.
 public struct ChunkJobDefinition: Sendable, Equatable {
     /// `BATCH_JOB_DEFINITION` and `BATCH_JOB_QUEUE` as the submitter's definition has them.
@@ -38,9 +38,9 @@ public struct ChunkJobDefinition: Sendable, Equatable {
     /// Nil when no definition submits to Batch.
     public init?(definitions: [FunctionDefinition]) throws(DefinitionError) {
         guard let submitter = definitions.first(where: { $0.environment?["BATCH_JOB_DEFINITION"] != nil }) else { return nil }
-        let settings: SubmitterSettings
+        let settings: SubmitterConfiguration
         do {
-            settings = try SubmitterSettings.fromEnvironment(submitter.environment ?? [:])
+            settings = try SubmitterConfiguration.fromEnvironment(submitter.environment ?? [:])
         } catch {
             throw DefinitionError(description: "\(submitter.name): \(error)")
         }

@@ -26,10 +26,10 @@ import Synchronization
 public final class BatchAgent: Sendable {
     /// One container: a single job, or one child of an array job.
     public struct Container: Sendable, Hashable {
-        public var jobId: String
+        public var jobID: String
         public var arrayIndex: Int?
         /// As Batch names an array child: `<job id>:<index>`.
-        public var id: String { arrayIndex.map { "\(jobId):\($0)" } ?? jobId }
+        public var id: String { arrayIndex.map { "\(jobID):\($0)" } ?? jobID }
     }
 
     private struct Pending: Sendable {
@@ -141,7 +141,7 @@ public final class BatchAgent: Sendable {
         for variable in job.container?.environment ?? [] { base[variable.name] = variable.value }
         base["AWS_BATCH_JQ_NAME"] = definition.queue
         let pending = children.map { index in
-            let container = Container(jobId: job.jobId, arrayIndex: index)
+            let container = Container(jobID: job.jobId, arrayIndex: index)
             var environment = base
             environment["AWS_BATCH_JOB_ID"] = container.id
             if let index, let size = job.arrayProperties?.size {
@@ -169,7 +169,7 @@ public final class BatchAgent: Sendable {
             while !tracked.stopped, tracked.running.count < concurrency, !tracked.waiting.isEmpty {
                 let next = tracked.waiting.removeFirst()
                 let id = next.container.id
-                let folder = workspace.appendingPathComponent(next.container.jobId)
+                let folder = workspace.appendingPathComponent(next.container.jobID)
                 let log = "\(next.container.arrayIndex ?? 0)" + (next.attempt > 1 ? ".\(next.attempt)" : "") + ".log"
                 var environment = next.environment
                 environment["AWS_BATCH_JOB_ATTEMPT"] = String(next.attempt)
@@ -226,7 +226,7 @@ public final class BatchAgent: Sendable {
         } else if let retry {
             logger.warning("batch container \(container.id) exited with status \(status): attempt \(retry.attempt) of \(retry.retryStrategy.attempts ?? 1) follows")
         } else {
-            logger.warning("batch container \(container.id) exited with status \(status): see \(container.jobId)/\(container.arrayIndex ?? 0).log")
+            logger.warning("batch container \(container.id) exited with status \(status): see \(container.jobID)/\(container.arrayIndex ?? 0).log")
         }
         launchWaiting()
     }

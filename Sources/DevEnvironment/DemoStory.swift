@@ -137,10 +137,14 @@ public struct DemoStory: Sendable {
     func launch(_ event: Data) async throws -> String {
         struct Answer: Decodable {
             var outcome: String
-            var jobId: String?
+            var jobID: String?
+
+            enum CodingKeys: String, CodingKey {
+                case outcome, jobID = "jobId"
+            }
         }
         let answer = try JSONDecoder().decode(Answer.self, from: try await environment.invoke("launcher", event))
-        guard let id = answer.jobId else { throw DevError.expectation("the launcher answered \(answer.outcome) without a job id") }
+        guard let id = answer.jobID else { throw DevError.expectation("the launcher answered \(answer.outcome) without a job id") }
         say("  launcher: \(answer.outcome) job \(id.prefix(8))")
         return id
     }

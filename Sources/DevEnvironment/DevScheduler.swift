@@ -2,19 +2,12 @@ import Deployment
 import Foundation
 import LocalAWS
 import Synchronization
+import WallTime
 
 /// Fires the "Scheduled Event"s of the functions' `schedule` triggers: `rate(…)` ones `speedUp`
 /// times faster than EventBridge would (a demo cannot wait five minutes for the reactor's sweep),
 /// `cron(…)` ones at their minutes (UTC), with the trigger's job and arguments as `detail`.
 final class DevScheduler: Sendable {
-    /// Wall-clock time and sleeping, injectable so that a test can play through minutes at once.
-    struct Clock: Sendable {
-        var now: @Sendable () -> Date
-        var sleep: @Sendable (Duration) async -> Void
-
-        static let system = Clock(now: Date.init, sleep: { try? await Task.sleep(for: $0) })
-    }
-
     enum Timing: Sendable, Equatable {
         case every(Duration)
         case cron(CronExpression)
@@ -32,9 +25,10 @@ final class DevScheduler: Sendable {
     }
 
     private let tasks = Mutex<[Task<Void, Never>]>([])
-    private let clock: Clock
+    /// Injectable so that a test can play through minutes at once.
+    private let clock: WallClock
 
-    init(clock: Clock = .system) {
+    init(clock: WallClock = .system) {
         self.clock = clock
     }
 
@@ -86,6 +80,7 @@ final class DevScheduler: Sendable {
 
     func start(_ schedules: [Schedule], fire: @escaping @Sendable (_ function: String, _ event: Data) async -> Void) {
         let clock = clock
+        @Sendable func currentDate() -> Date { Date(timeIntervalSince1970: Double(clock.nowMilliseconds()) / 1000) }
         let started = schedules.map { schedule in
             Task {
                 // The last minute (since 1970) a cron rule fired in: never twice in one, however the sleeps fall.
@@ -95,12 +90,12 @@ final class DevScheduler: Sendable {
                     switch schedule.timing {
                     case .every(let interval):
                         await clock.sleep(interval)
-                        time = clock.now()
+                        time = currentDate()
                     case .cron(let cron):
                         // Wake at the next minute's start; fire only in the minutes the expression names.
-                        let seconds = 60 - clock.now().timeIntervalSince1970.truncatingRemainder(dividingBy: 60)
+                        let seconds = 60 - currentDate().timeIntervalSince1970.truncatingRemainder(dividingBy: 60)
                         await clock.sleep(.milliseconds(Int(seconds * 1000) + 50))
-                        let now = clock.now()
+                        let now = currentDate()
                         let minute = Int64((now.timeIntervalSince1970 / 60).rounded(.down))
                         guard cron.matches(now), minute != lastMinute else { continue }
                         lastMinute = minute

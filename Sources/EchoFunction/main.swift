@@ -13,7 +13,8 @@ struct EchoHandler: ByteHandler {
         var big: Int?
     }
 
-    struct EchoFailure: LambdaFunctionError, CustomStringConvertible {
+    struct EchoError: LambdaFunctionError, CustomStringConvertible {
+        /// The name callers have always seen.
         let errorType = "EchoFailure"
         let description = "echo was asked to fail"
     }
@@ -25,7 +26,7 @@ struct EchoHandler: ByteHandler {
             return payload
         }
         if command.fail == true {
-            throw EchoFailure()
+            throw EchoError()
         }
         if let size = command.big, size >= 0 {
             return Data(repeating: UInt8(ascii: "x"), count: size)

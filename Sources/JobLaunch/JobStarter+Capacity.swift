@@ -3,6 +3,7 @@ import AWSServices
 import Logging
 import JobModel
 import JobStore
+import WallTime
 
 extension JobStarter {
     /// Every listed type was refused for capacity: as AWS Batch leaves such a job RUNNABLE, the
@@ -10,7 +11,7 @@ extension JobStarter {
     /// `SORTIE_CAPACITY_BACKOFF_SECONDS` (the reactor's walk and sweep try it), until the spec's
     /// `capacity_timeout` has passed since the first refusal. `nil` once it has: the caller fails it.
     func awaitCapacity(_ record: JobRecord, _ spec: JobSpec, detail: String, store: JobStore, logger: Logger) throws(LaunchError) -> LaunchResponse? {
-        let now = JobStore.now()
+        let now = WallClock.unixMilliseconds()
         let since = record.capacityShortSince ?? now
         guard now - since < Int64(spec.capacityTimeoutSeconds) * 1000 else { return nil }
         let backoff = configuration.capacityBackoffSeconds

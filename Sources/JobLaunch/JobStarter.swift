@@ -3,6 +3,7 @@ import AWSServices
 import JobModel
 import JobStore
 import Logging
+import WallTime
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -19,9 +20,12 @@ public struct JobStarter: Sendable {
     package let s3: S3
     let sns: SNS
     let dynamoDB: DynamoDB
+    /// What runners report to: the configuration's table and logs, in the client's region.
+    package let reporting: ReportingConfiguration?
 
     public init(configuration: LauncherConfiguration, client: AWSClient) {
         self.configuration = configuration
+        reporting = configuration.reporting(region: client.configuration.region)
         ec2 = EC2(client: client)
         s3 = S3(client: client)
         sns = SNS(client: client)
@@ -47,7 +51,7 @@ public struct JobStarter: Sendable {
         let limits = (spec.maxConcurrency, configuration.globalLimit)
         // A new job queues behind older ones of its kind that are due: a slot that just freed
         // belongs to the head of the queue, not to whichever request asks first.
-        let head = record.state == .submitted ? try aws({ () throws(AWSError) in try store.firstDue(job: record.job, now: JobStore.now()) }) : nil
+        let head = record.state == .submitted ? try aws({ () throws(AWSError) in try store.firstDue(job: record.job, now: WallClock.unixMilliseconds()) }) : nil
         if head == nil {
             switch try aws({ () throws(AWSError) in try store.start(record, maxConcurrency: limits.0, globalLimit: limits.1) }) {
             case .started(let starting):
@@ -69,7 +73,7 @@ public struct JobStarter: Sendable {
             // A slot freed between the first look and the enqueue: the head of the queue takes it
             // (this job, when no one was ahead). Done here too, so the queue moves even if the
             // reactor that freed the slot never gets to its walk (its sweep would, later).
-            if let next = try aws({ () throws(AWSError) in try store.firstDue(job: record.job, now: JobStore.now()) }),
+            if let next = try aws({ () throws(AWSError) in try store.firstDue(job: record.job, now: WallClock.unixMilliseconds()) }),
                let nextRecord = next == queued.id ? queued : try aws({ () throws(AWSError) in try store.record(next) }), nextRecord.state == .runnable {
                 switch try aws({ () throws(AWSError) in try store.start(nextRecord, maxConcurrency: limits.0, globalLimit: limits.1) }) {
                 case .started(let starting) where next == queued.id:
@@ -146,7 +150,7 @@ public struct JobStarter: Sendable {
     }
 
     package func userData(_ record: JobRecord, _ spec: JobSpec) throws(LaunchError) -> String {
-        guard let reporting = configuration.reporting, let runnerURL = configuration.runnerURL else {
+        guard let reporting, let runnerURL = configuration.runnerURL else {
             throw .configuration("not set: \(configuration.missing.joined(separator: ", "))")
         }
         let payload = RunnerPayload(jobID: record.id, attempt: record.attempt, arguments: record.parameters, spec: spec, reporting: reporting)

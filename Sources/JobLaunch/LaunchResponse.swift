@@ -12,11 +12,11 @@ public struct LaunchResponse: Sendable, Equatable, Encodable {
 
     public var outcome: Outcome
     public var job: String
-    public var jobId: String?
+    public var jobID: String?
     public var attempt: Int?
     public var state: JobState?
     public var statusReason: String?
-    public var instanceId: String?
+    public var instanceID: String?
     public var instanceType: String?
     /// 1 for the next of its kind to start.
     public var position: Int?
@@ -31,14 +31,20 @@ public struct LaunchResponse: Sendable, Equatable, Encodable {
     /// Settings a real launch needs that the launcher does not have.
     public var missingSettings: [String]?
 
+    /// The response's keys, as callers read them.
+    enum CodingKeys: String, CodingKey {
+        case outcome, job, jobID = "jobId", attempt, state, statusReason, instanceID = "instanceId", instanceType, position, dependsOn
+        case arguments, instanceTypes, market, maxConcurrency, userDataBytes, missingSettings
+    }
+
     package init(_ outcome: Outcome, _ record: JobRecord, position: Int? = nil) {
         self.outcome = outcome
         job = record.job
-        jobId = record.id
+        jobID = record.id
         attempt = record.attempt
         state = record.state
         statusReason = record.statusReason
-        instanceId = record.instanceID
+        instanceID = record.instanceID
         instanceType = record.instanceType
         self.position = position
         dependsOn = record.dependsOn.isEmpty ? nil : record.dependsOn

@@ -1,3 +1,4 @@
+import FunctionStartup
 import JobModel
 
 /// The launcher's settings, from its environment:
@@ -13,7 +14,7 @@ import JobModel
 /// | `SORTIE_MAX_RUNNING` | the global limit on STARTING and RUNNING jobs | `100` |
 /// | `SORTIE_HEARTBEAT_SECONDS` | how often runners touch their record | `60` |
 /// | `SORTIE_CAPACITY_BACKOFF_SECONDS` | how long a job EC2 had no capacity for waits before it is tried again | `60` |
-public struct LauncherConfiguration: Sendable, Equatable {
+public struct LauncherConfiguration: FunctionConfiguration, Equatable {
     public var table: String?
     public var specs: SpecSource?
     public var runnerURL: String?
@@ -23,11 +24,10 @@ public struct LauncherConfiguration: Sendable, Equatable {
     public var globalLimit: Int
     public var heartbeatSeconds: Int
     public var capacityBackoffSeconds: Int
-    public var region: String
 
     public init(
         table: String?, specs: SpecSource?, runnerURL: String?, logBucket: String?, logPrefix: String = "logs/", logGroup: String = "/sortie/jobs",
-        globalLimit: Int = 100, heartbeatSeconds: Int = 60, capacityBackoffSeconds: Int = 60, region: String
+        globalLimit: Int = 100, heartbeatSeconds: Int = 60, capacityBackoffSeconds: Int = 60
     ) {
         self.table = table
         self.specs = specs
@@ -38,32 +38,22 @@ public struct LauncherConfiguration: Sendable, Equatable {
         self.globalLimit = globalLimit
         self.heartbeatSeconds = heartbeatSeconds
         self.capacityBackoffSeconds = capacityBackoffSeconds
-        self.region = region
     }
 
-    /// Malformed values fail here, at start-up; missing required ones only when a launch needs
-    /// them (a dry run reports them instead).
-    public static func fromEnvironment(_ environment: [String: String], region: String) throws(LaunchError) -> LauncherConfiguration {
-        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        func number(_ name: String, _ fallback: Int, _ range: ClosedRange<Int>) throws(LaunchError) -> Int {
-            guard let text = value(name) else { return fallback }
-            guard let number = Int(text), range.contains(number) else {
-                throw .configuration("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
-            }
-            return number
-        }
+    /// Malformed values fail at start-up; missing required ones only when a launch needs them
+    /// (a dry run reports them instead).
+    public init(reading environment: inout EnvironmentReader) {
         var specs: SpecSource?
-        if let text = value("SORTIE_SPECS") {
-            guard let source = SpecSource(text) else {
-                throw .configuration("SORTIE_SPECS must be s3://bucket/prefix/ or an absolute folder path, not '\(text)'")
-            }
-            specs = source
+        if let text = environment["SORTIE_SPECS"] {
+            specs = SpecSource(text)
+            if specs == nil { environment.report("SORTIE_SPECS must be s3://bucket/prefix/ or an absolute folder path, not '\(text)'") }
         }
-        return LauncherConfiguration(
-            table: value("SORTIE_TABLE"), specs: specs, runnerURL: value("SORTIE_RUNNER_URL"), logBucket: value("SORTIE_LOG_BUCKET"),
-            logPrefix: value("SORTIE_LOG_PREFIX") ?? "logs/", logGroup: value("SORTIE_LOG_GROUP") ?? "/sortie/jobs",
-            globalLimit: try number("SORTIE_MAX_RUNNING", 100, 1...100_000), heartbeatSeconds: try number("SORTIE_HEARTBEAT_SECONDS", 60, 5...3600),
-            capacityBackoffSeconds: try number("SORTIE_CAPACITY_BACKOFF_SECONDS", 60, 0...3600), region: region)
+        self.init(
+            table: environment["SORTIE_TABLE"], specs: specs, runnerURL: environment["SORTIE_RUNNER_URL"], logBucket: environment["SORTIE_LOG_BUCKET"],
+            logPrefix: environment["SORTIE_LOG_PREFIX"] ?? "logs/", logGroup: environment["SORTIE_LOG_GROUP"] ?? "/sortie/jobs",
+            globalLimit: Int(environment.integer("SORTIE_MAX_RUNNING", default: 100, minimum: 1, maximum: 100_000)),
+            heartbeatSeconds: Int(environment.integer("SORTIE_HEARTBEAT_SECONDS", default: 60, minimum: 5, maximum: 3600)),
+            capacityBackoffSeconds: Int(environment.integer("SORTIE_CAPACITY_BACKOFF_SECONDS", default: 60, minimum: 0, maximum: 3600)))
     }
 
     /// The required settings that are not set, by variable name.
@@ -72,9 +62,9 @@ public struct LauncherConfiguration: Sendable, Equatable {
             .filter { $0.1 == nil }.map(\.0)
     }
 
-    /// What runners report to, when everything it needs is set.
-    package var reporting: ReportingSettings? {
+    /// What runners in `region` (the launcher's own) report to, when everything it needs is set.
+    package func reporting(region: String) -> ReportingConfiguration? {
         guard let table, let logBucket else { return nil }
-        return ReportingSettings(table: table, logGroup: logGroup, logBucket: logBucket, logPrefix: logPrefix, region: region, heartbeatSeconds: heartbeatSeconds)
+        return ReportingConfiguration(table: table, logGroup: logGroup, logBucket: logBucket, logPrefix: logPrefix, region: region, heartbeatSeconds: heartbeatSeconds)
     }
 }

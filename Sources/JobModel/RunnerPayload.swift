@@ -7,9 +7,9 @@ public struct RunnerPayload: Sendable, Equatable, Codable {
     public var arguments: [String: String]
     public var spec: JobSpec
     /// Where a runner on EC2 reports; `nil` for one that only runs locally.
-    public var reporting: ReportingSettings?
+    public var reporting: ReportingConfiguration?
 
-    public init(jobID: String, attempt: Int, arguments: [String: String], spec: JobSpec, reporting: ReportingSettings?) {
+    public init(jobID: String, attempt: Int, arguments: [String: String], spec: JobSpec, reporting: ReportingConfiguration?) {
         self.jobID = jobID
         self.attempt = attempt
         self.arguments = arguments
@@ -19,7 +19,7 @@ public struct RunnerPayload: Sendable, Equatable, Codable {
 }
 
 /// The deployment's names the runner reports to: the launcher's configuration, baked in.
-public struct ReportingSettings: Sendable, Equatable, Codable {
+public struct ReportingConfiguration: Sendable, Equatable, Codable {
     public var table: String
     public var logGroup: String
     /// Full logs go to `s3://<logBucket>/<logPrefix><job>/<job id>/attempt-<n>.log`.

@@ -2,6 +2,7 @@ import AWSCore
 import AWSServices
 import JobModel
 import JobStore
+import WallTime
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -13,13 +14,13 @@ import Foundation
 /// Failures are announced by the retry reactor, which alone knows whether another attempt follows.
 struct AWSReport {
     let payload: RunnerPayload
-    let settings: ReportingSettings
+    let settings: ReportingConfiguration
     let store: JobStore
     let logs: CloudWatchLogs
     let s3: S3
-    private var lastBeat = Clock.seconds()
+    private var lastBeat = WallClock.unixSeconds()
 
-    init(payload: RunnerPayload, settings: ReportingSettings, client: AWSClient) {
+    init(payload: RunnerPayload, settings: ReportingConfiguration, client: AWSClient) {
         self.payload = payload
         self.settings = settings
         store = JobStore(dynamoDB: DynamoDB(client: client), table: settings.table)
@@ -41,8 +42,8 @@ struct AWSReport {
     }
 
     mutating func heartbeatIfDue() {
-        guard Clock.seconds() - lastBeat >= Double(settings.heartbeatSeconds) else { return }
-        lastBeat = Clock.seconds()
+        guard WallClock.unixSeconds() - lastBeat >= Double(settings.heartbeatSeconds) else { return }
+        lastBeat = WallClock.unixSeconds()
         do {
             if try !store.heartbeat(payload.jobID, attempt: payload.attempt) {
                 complain("heartbeat: job \(payload.jobID) attempt \(payload.attempt) is no longer RUNNING")

@@ -1,5 +1,6 @@
 import AWSCore
 import AWSServices
+import WallTime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -83,7 +84,7 @@ struct LogShipper {
     /// Whether the current line has given an event already (an empty line gives one of its own).
     private var lineShipped = false
     private var lastTimestamp: Int64 = 0
-    private var lastFlush = Clock.seconds()
+    private var lastFlush = WallClock.unixSeconds()
 
     /// PutLogEvents' limits (botocore's logs model and its documentation): a batch is at most
     /// 1,048,576 bytes, counting 26 per event, and 10,000 events; an event's message is at least
@@ -126,7 +127,7 @@ struct LogShipper {
             decode(all: true)
             endLine()
         }
-        if force || Clock.seconds() - lastFlush >= 2 { send() }
+        if force || WallClock.unixSeconds() - lastFlush >= 2 { send() }
     }
 
     /// The pending events in one PutLogEvents.
@@ -135,7 +136,7 @@ struct LogShipper {
         let batch = pending
         pending = []
         pendingBytes = 0
-        lastFlush = Clock.seconds()
+        lastFlush = WallClock.unixSeconds()
         do {
             try logs.putLogEvents(group: group, stream: stream, events: batch)
         } catch {
@@ -179,7 +180,7 @@ struct LogShipper {
         let size = message.utf8.count + Self.eventOverhead
         if pendingBytes + size > Self.maxBatchBytes || pending.count >= Self.maxBatchEvents { send() }
         // A batch must be in time order: a clock stepped back does not reorder lines.
-        lastTimestamp = max(lastTimestamp, Clock.milliseconds())
+        lastTimestamp = max(lastTimestamp, WallClock.unixMilliseconds())
         pending.append(CloudWatchLogs.Event(timestamp: lastTimestamp, message: message))
         pendingBytes += size
     }

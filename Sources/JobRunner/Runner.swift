@@ -20,7 +20,7 @@ private let terminationRequested = Atomic<Bool>(false)
 /// How a run is set up: reporting to AWS (on EC2) or not (a developer's machine, a test).
 public struct RunnerOptions: Sendable {
     /// `nil`: local, nothing reported anywhere but the terminal and the log folder.
-    public var reporting: ReportingSettings?
+    public var reporting: ReportingConfiguration?
     /// Copy the steps' output to the terminal.
     public var echo: Bool
     /// Where the full log file goes.
@@ -33,7 +33,7 @@ public struct RunnerOptions: Sendable {
     public var askInstanceMetadata: Bool
 
     public init(
-        reporting: ReportingSettings?, echo: Bool, logDirectory: String, shutdownCommand: String?, environment: [String: String],
+        reporting: ReportingConfiguration?, echo: Bool, logDirectory: String, shutdownCommand: String?, environment: [String: String],
         askInstanceMetadata: Bool
     ) {
         self.reporting = reporting

@@ -1,4 +1,5 @@
 import JobModel
+import WallTime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -105,7 +106,7 @@ public enum RunnerCommand {
             throw UsageError(description: "\(path) is YAML, which the runner reads through the `sortie` tool: put `sortie` next to sortie-runner or on PATH, or pass the JSON `sortie json \(path)` prints")
         }
         var output: [UInt8] = []
-        let ending = try Subprocess.run([tool, "json", path], environment: environment, deadline: Clock.seconds() + 60, stop: { false },
+        let ending = try Subprocess.run([tool, "json", path], environment: environment, deadline: WallClock.unixSeconds() + 60, stop: { false },
                                         output: { output.append(contentsOf: $0) }, tick: {})
         guard ending == .exited(0) else {
             throw UsageError(description: "`sortie json \(path)` failed:\n\(String(decoding: output, as: UTF8.self))")

@@ -1,4 +1,5 @@
 import JobModel
+import WallTime
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -28,13 +29,13 @@ struct StepExecution {
 
     func run(log: JobLog, stop: () -> Bool, tick: () -> Void) -> JobOutcome {
         let spec = payload.spec
-        let started = Clock.seconds()
+        let started = WallClock.unixSeconds()
         let jobDeadline = started + Double(spec.timeoutSeconds)
         var lastExit: Int?
         for (index, step) in spec.steps.enumerated() {
-            let stepDeadline = step.timeoutSeconds.map { min(jobDeadline, Clock.seconds() + Double($0)) } ?? jobDeadline
+            let stepDeadline = step.timeoutSeconds.map { min(jobDeadline, WallClock.unixSeconds() + Double($0)) } ?? jobDeadline
             log.note("step \(index + 1)/\(spec.steps.count) '\(step.name)' started")
-            let stepStart = Clock.seconds()
+            let stepStart = WallClock.unixSeconds()
             let ending: Subprocess.Ending
             do {
                 ending = try Subprocess.run(
@@ -43,7 +44,7 @@ struct StepExecution {
             } catch {
                 return outcome(started, step: step, exit: nil, status: "Runner error", reason: error.description)
             }
-            let took = Self.format(seconds: Int((Clock.seconds() - stepStart).rounded()))
+            let took = Self.format(seconds: Int((WallClock.unixSeconds() - stepStart).rounded()))
             switch ending {
             case .exited(0):
                 log.note("step '\(step.name)' succeeded in \(took)")
@@ -74,13 +75,13 @@ struct StepExecution {
         }
         return JobOutcome(
             succeeded: true, exitCode: lastExit, failingStep: nil, statusReason: "All \(spec.steps.count) steps succeeded", reason: nil,
-            durationMilliseconds: Int64(((Clock.seconds() - started) * 1000).rounded()), interrupted: false)
+            durationMilliseconds: Int64(((WallClock.unixSeconds() - started) * 1000).rounded()), interrupted: false)
     }
 
     private func outcome(_ started: Double, step: JobSpec.Step, exit: Int?, status: String, reason: String) -> JobOutcome {
         JobOutcome(
             succeeded: false, exitCode: exit, failingStep: step.name, statusReason: status, reason: reason,
-            durationMilliseconds: Int64(((Clock.seconds() - started) * 1000).rounded()), interrupted: false)
+            durationMilliseconds: Int64(((WallClock.unixSeconds() - started) * 1000).rounded()), interrupted: false)
     }
 
     /// `1h30m`, `45s`: the way specs write durations.

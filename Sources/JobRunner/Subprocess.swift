@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import WallTime
 
 /// A child process in its own process group, its stdout and stderr on one pipe, watched against
 /// a deadline. FoundationEssentials has no `Process`; this is the little the runner needs.
@@ -49,7 +50,7 @@ struct Subprocess {
         var stopping: (ending: Ending, since: Double, killed: Bool)?
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
-            if exitedAt == nil, waitpid(pid, &status, WNOHANG) == pid { exitedAt = Clock.seconds() }
+            if exitedAt == nil, waitpid(pid, &status, WNOHANG) == pid { exitedAt = WallClock.unixSeconds() }
             if open {
                 var poller = pollfd(fd: pipeEnds[0], events: Int16(POLLIN), revents: 0)
                 if poll(&poller, 1, 100) > 0 {
@@ -64,7 +65,7 @@ struct Subprocess {
                 usleep(50_000)
             }
             tick()
-            let now = Clock.seconds()
+            let now = WallClock.unixSeconds()
             if let exitedAt {
                 // Background children may hold the pipe open after the step's shell is gone:
                 // a moment to drain, then they go with it.
@@ -125,15 +126,4 @@ struct Subprocess {
         guard result == 0 else { throw SpawnError(description: "cannot run \(arguments[0]): \(String(cString: strerror(result)))") }
         return pid
     }
-}
-
-/// Wall-clock time for deadlines and log timestamps.
-enum Clock {
-    static func seconds() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-    }
-
-    static func milliseconds() -> Int64 { Int64((seconds() * 1000).rounded()) }
 }

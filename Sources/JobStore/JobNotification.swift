@@ -12,22 +12,27 @@ import Foundation
 public enum JobNotification {
     struct Message: Encodable {
         var job: String
-        var jobId: String
+        var jobID: String
         var attempt: Int
         var state: JobState
         var statusReason: String?
         var reason: String?
         var exitCode: Int?
         var failingStep: String?
-        var instanceId: String?
+        var instanceID: String?
         /// Where the attempt's full log is: `s3://…`, or the CloudWatch Logs group and stream.
         var log: String?
+
+        /// The message's keys, as subscribers read them.
+        enum CodingKeys: String, CodingKey {
+            case job, jobID = "jobId", attempt, state, statusReason, reason, exitCode, failingStep, instanceID = "instanceId", log
+        }
     }
 
     public static func publish(_ record: JobRecord, topic: String, sns: SNS, log: String? = nil) throws(AWSError) {
         let message = Message(
-            job: record.job, jobId: record.id, attempt: record.attempt, state: record.state, statusReason: record.statusReason,
-            reason: record.reason, exitCode: record.exitCode, failingStep: record.failingStep, instanceId: record.instanceID, log: log)
+            job: record.job, jobID: record.id, attempt: record.attempt, state: record.state, statusReason: record.statusReason,
+            reason: record.reason, exitCode: record.exitCode, failingStep: record.failingStep, instanceID: record.instanceID, log: log)
         // Encoding strings and numbers cannot fail.
         let body = (try? JSONEncoder.sorted.encode(message)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         try sns.publish(.init(

@@ -1,6 +1,7 @@
 import AWSCore
 import AWSServices
 import JobModel
+import WallTime
 
 /// The reactor's own conditional writes on a job record, beside the transitions. Each is
 /// conditional on the attempt and state it acts on, so of two deliveries of one event only
@@ -30,14 +31,14 @@ extension JobStore {
     public func failAttempt(_ record: JobRecord, statusReason: String, reason: String?, lost: Bool) throws(AWSError) -> Bool {
         var set: DynamoDB.Item = [:]
         set[.reason] = reason.map { .s($0) }
-        if lost { set[.settledAt] = .number(Self.now()) }
+        if lost { set[.settledAt] = .number(WallClock.unixMilliseconds()) }
         return try transition(
             record.id, attempt: record.attempt, from: [.starting, .running], to: .failed, reason: statusReason, set: set, freeingSlotsOf: record.job)
     }
 
     /// Marks the attempt as warned of its spot instance's interruption, while it is STARTING or RUNNING.
     public func noteInterruption(_ id: String, attempt: Int) throws(AWSError) -> Bool {
-        try annotate(id, attempt: attempt, set: [JobTable.Attribute.interruptionWarnedAt.rawValue: .number(Self.now())], onlyIn: [.starting, .running])
+        try annotate(id, attempt: attempt, set: [JobTable.Attribute.interruptionWarnedAt.rawValue: .number(WallClock.unixMilliseconds())], onlyIn: [.starting, .running])
     }
 
     /// Marks a SUCCEEDED or FAILED attempt as decided, once: `false` when another delivery did.
@@ -46,7 +47,7 @@ extension JobStore {
             tableName: table, key: JobTable.jobKey(record.id), updateExpression: "SET #settled = :now",
             conditionExpression: "#state = :state AND #attempt = :attempt AND attribute_not_exists(#settled)",
             expressionAttributeNames: ["#settled": JobTable.Attribute.settledAt.rawValue, "#state": "state", "#attempt": "attempt"],
-            expressionAttributeValues: [":now": .number(Self.now()), ":state": .s(record.state.rawValue), ":attempt": .number(record.attempt)]))
+            expressionAttributeValues: [":now": .number(WallClock.unixMilliseconds()), ":state": .s(record.state.rawValue), ":attempt": .number(record.attempt)]))
     }
 
     /// FAILED attempt `n` → RUNNABLE attempt `n + 1`, in both queues at its first submission's
@@ -59,11 +60,11 @@ extension JobStore {
         previous[.failingStep] = record.failingStep.map { .s($0) }
         previous[.reason] = record.reason.map { .s($0) }
         previous[.statusReason] = record.statusReason.map { .s($0) }
-        previous[.instanceId] = record.instanceID.map { .s($0) }
+        previous[.instanceID] = record.instanceID.map { .s($0) }
         previous[.log] = log.map { .s($0) }
         var waiting = record
         waiting.state = .runnable
-        let now = Self.now()
+        let now = WallClock.unixMilliseconds()
         var values: DynamoDB.Item = [
             ":runnable": .s(JobState.runnable.rawValue), ":failed": .s(JobState.failed.rawValue), ":attempt": .number(record.attempt),
             ":next": .number(record.attempt + 1), ":now": .number(now), ":notBefore": .number(notBefore), ":reason": .s(reason),

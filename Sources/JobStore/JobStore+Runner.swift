@@ -1,6 +1,7 @@
 import AWSCore
 import AWSServices
 import JobModel
+import WallTime
 
 /// The runner's writes on its attempt's record: RUNNING when it starts, a heartbeat while it
 /// runs, the final record (which frees the job's slots) when it ends.
@@ -8,18 +9,18 @@ extension JobStore {
     /// STARTING → RUNNING on `instanceID` (when known), its step output in CloudWatch Logs
     /// `logStream` (group and stream). `false` when the attempt was no longer STARTING.
     public func beginRun(
-        _ id: String, attempt: Int, instanceID: String?, logStream: String, reason: String, heartbeatAt: Int64 = now()
+        _ id: String, attempt: Int, instanceID: String?, logStream: String, reason: String, heartbeatAt: Int64 = WallClock.unixMilliseconds()
     ) throws(AWSError) -> Bool {
         var set: DynamoDB.Item = [:]
         set[.logStream] = .s(logStream)
         set[.heartbeatAt] = .number(heartbeatAt)
-        set[.instanceId] = instanceID.map { .s($0) }
+        set[.instanceID] = instanceID.map { .s($0) }
         return try transition(id, attempt: attempt, from: [.starting], to: .running, reason: reason, set: set)
     }
 
     /// Touches a RUNNING attempt's heartbeat; `false` when it is no longer RUNNING.
     public func heartbeat(_ id: String, attempt: Int) throws(AWSError) -> Bool {
-        try annotate(id, attempt: attempt, set: [JobTable.Attribute.heartbeatAt.rawValue: .number(Self.now())], onlyIn: [.running])
+        try annotate(id, attempt: attempt, set: [JobTable.Attribute.heartbeatAt.rawValue: .number(WallClock.unixMilliseconds())], onlyIn: [.running])
     }
 
     /// RUNNING → SUCCEEDED or FAILED with the outcome and where its full log was put (`s3://…`;

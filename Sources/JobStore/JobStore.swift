@@ -1,6 +1,7 @@
 import AWSCore
 import AWSServices
 import JobModel
+import WallTime
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -18,8 +19,6 @@ public struct JobStore: Sendable {
         self.dynamoDB = dynamoDB
         self.table = table
     }
-
-    public static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 
     // MARK: Reading
 
@@ -42,7 +41,7 @@ public struct JobStore: Sendable {
     /// finds the event item and is told which job it made. The job's id joins the `dependents`
     /// of every job in its `dependsOn` in the same transaction, each of which must exist.
     public func submit(_ record: JobRecord, eventID: String) throws(AWSError) -> Submission {
-        let now = Self.now()
+        let now = WallClock.unixMilliseconds()
         var event = JobTable.eventKey(eventID)
         event["jobId"] = .s(record.id)
         event["job"] = .s(record.job)
@@ -141,7 +140,7 @@ public struct JobStore: Sendable {
     }
 
     /// The first waiting job of a kind, in queue order, whose retry backoff has passed at `now`
-    /// (as `JobStore.now()`): the one a freed slot of that kind belongs to.
+    /// (as `WallClock.unixMilliseconds()`): the one a freed slot of that kind belongs to.
     public func firstDue(job: String, now: Int64) throws(AWSError) -> String? {
         var start: DynamoDB.Item?
         for _ in 0..<4 {  // a queue of retries all still backing off: a few pages are enough to say
@@ -150,7 +149,7 @@ public struct JobStore: Sendable {
                 projectionExpression: "jobId, #notBefore", expressionAttributeNames: ["#notBefore": JobTable.Attribute.notBefore.rawValue],
                 expressionAttributeValues: [":queue": .s(JobTable.kindQueue(job))], limit: 25, exclusiveStartKey: start))
             if let due = page.items.first(where: { item in item[.notBefore]?.int.map { Int64($0) <= now } ?? true }) {
-                return due[.jobId]?.string
+                return due[.jobID]?.string
             }
             start = page.lastEvaluatedKey
             if start == nil { break }
@@ -172,7 +171,7 @@ public struct JobStore: Sendable {
             projectionExpression: "jobId, job, #notBefore", expressionAttributeNames: ["#notBefore": JobTable.Attribute.notBefore.rawValue],
             expressionAttributeValues: [":queue": .s(JobTable.globalQueue)], limit: limit, exclusiveStartKey: start))
         let jobs = page.items.compactMap { item -> QueuedJob? in
-            guard let id = item[.jobId]?.string, let job = item[.job]?.string else { return nil }
+            guard let id = item[.jobID]?.string, let job = item[.job]?.string else { return nil }
             return QueuedJob(id: id, job: job, notBefore: item[.notBefore]?.int.map { Int64($0) })
         }
         return (jobs, page.lastEvaluatedKey)
@@ -192,7 +191,7 @@ public struct JobStore: Sendable {
     /// Records the instance (and its type) a STARTING attempt was launched on.
     public func launched(_ id: String, attempt: Int, instanceID: String, instanceType: String) throws(AWSError) {
         var set: DynamoDB.Item = [:]
-        set[.instanceId] = .s(instanceID)
+        set[.instanceID] = .s(instanceID)
         set[.instanceType] = .s(instanceType)
         try annotate(id, attempt: attempt, set: set)
     }
@@ -225,7 +224,7 @@ public struct JobStore: Sendable {
     /// Notes an operator's cancel on a started attempt, before its instance is terminated.
     public func noteCancel(_ id: String, attempt: Int, reason: String) throws(AWSError) {
         var set: DynamoDB.Item = [:]
-        set[.cancelRequestedAt] = .number(Self.now())
+        set[.cancelRequestedAt] = .number(WallClock.unixMilliseconds())
         set[.cancelReason] = .s(reason)
         try annotate(id, attempt: attempt, set: set)
     }
@@ -233,7 +232,7 @@ public struct JobStore: Sendable {
     /// The attribute that marks an outcome decided, as of now.
     func settled() -> DynamoDB.Item {
         var set: DynamoDB.Item = [:]
-        set[.settledAt] = .number(Self.now())
+        set[.settledAt] = .number(WallClock.unixMilliseconds())
         return set
     }
 
@@ -274,7 +273,7 @@ public struct JobStore: Sendable {
     @discardableResult
     func annotate(_ id: String, attempt: Int, set: DynamoDB.Item, onlyIn states: [JobState]? = nil) throws(AWSError) -> Bool {
         var names: [String: String] = ["#attempt": "attempt"]
-        var values: DynamoDB.Item = [":attempt": .number(attempt), ":now": .number(Self.now())]
+        var values: DynamoDB.Item = [":attempt": .number(attempt), ":now": .number(WallClock.unixMilliseconds())]
         var assignments = ["updatedAt = :now"]
         for (index, (name, value)) in set.sorted(by: { $0.key < $1.key }).enumerated() {
             names["#s\(index)"] = name
@@ -302,7 +301,7 @@ public struct JobStore: Sendable {
     private func transitionInput(
         _ id: String, attempt: Int, from: [JobState], to: JobState, reason: String?, set: DynamoDB.Item = [:]
     ) -> DynamoDB.UpdateItemInput {
-        let now = Self.now()
+        let now = WallClock.unixMilliseconds()
         var names = ["#state": "state", "#attempt": "attempt", "#history": "history", "#statusReason": "statusReason"]
         var values: DynamoDB.Item = [
             ":to": .s(to.rawValue), ":attempt": .number(attempt), ":now": .number(now), ":empty": .l([]),

@@ -1,5 +1,6 @@
 import AWSServices
 import JobModel
+import WallTime
 
 /// The layout of the job model's items in the deployment's table (`pk`/`sk` strings, TTL
 /// attribute `expiresAt`). JobStore owns these key prefixes and the `gsi1`/`gsi2` indexes:
@@ -38,8 +39,8 @@ public struct JobTable: Sendable {
         /// DynamoDB's TTL attribute (epoch seconds).
         case expiresAt
         // A job record: the `JobRecord` fields.
-        case jobId, job, parameters, attempt, state, priority, submittedAt, updatedAt, history, statusReason, eventId
-        case instanceId, instanceType, heartbeatAt, exitCode, failingStep, reason, durationMs
+        case jobID = "jobId", job, parameters, attempt, state, priority, submittedAt, updatedAt, history, statusReason, eventID = "eventId"
+        case instanceID = "instanceId", instanceType, heartbeatAt, exitCode, failingStep, reason, durationMs
         /// A dependent's list of the ids it waits for, and a dependency's set of the ids waiting for it.
         case dependsOn, dependents
         /// When EC2 first refused the current attempt for capacity (epoch milliseconds).
@@ -47,7 +48,7 @@ public struct JobTable: Sendable {
         /// When an ended attempt's outcome was decided: no retry follows. Written by the reactor,
         /// and with the FAILED state itself when an attempt ends with no instance to react to.
         case settledAt
-        /// A retry's earliest start (epoch milliseconds, as `JobStore.now()`): a waiting job is due once it has passed.
+        /// A retry's earliest start (epoch milliseconds, as `WallClock.unixMilliseconds()`): a waiting job is due once it has passed.
         case notBefore
         /// When EC2 warned that the attempt's spot instance is about to be reclaimed.
         case interruptionWarnedAt
@@ -98,7 +99,7 @@ public struct JobTable: Sendable {
 
     public static func item(_ record: JobRecord) -> DynamoDB.Item {
         var item = jobKey(record.id)
-        item[.jobId] = .s(record.id)
+        item[.jobID] = .s(record.id)
         item[.job] = .s(record.job)
         item[.parameters] = .m(record.parameters.mapValues { .s($0) })
         item[.attempt] = .number(record.attempt)
@@ -108,8 +109,8 @@ public struct JobTable: Sendable {
         item[.updatedAt] = .number(record.updatedAt)
         item[.history] = .l(record.history.map(value))
         item[.statusReason] = record.statusReason.map { .s($0) }
-        item[.eventId] = record.eventID.map { .s($0) }
-        item[.instanceId] = record.instanceID.map { .s($0) }
+        item[.eventID] = record.eventID.map { .s($0) }
+        item[.instanceID] = record.instanceID.map { .s($0) }
         item[.instanceType] = record.instanceType.map { .s($0) }
         item[.heartbeatAt] = record.heartbeatAt.map { .number($0) }
         item[.exitCode] = record.exitCode.map { .number($0) }
@@ -177,10 +178,10 @@ public struct JobTable: Sendable {
         var dependents: [String] = []
         if case .ss(let ids)? = item[.dependents] { dependents = ids.sorted() }
         return JobRecord(
-            id: try required(.jobId, item[.jobId]?.string), job: try required(.job, item[.job]?.string), parameters: parameters,
+            id: try required(.jobID, item[.jobID]?.string), job: try required(.job, item[.job]?.string), parameters: parameters,
             attempt: try required(.attempt, item[.attempt]?.int), state: state, statusReason: item[.statusReason]?.string,
             priority: item[.priority]?.int ?? 0, submittedAt: try required(.submittedAt, item[.submittedAt]?.int64),
-            updatedAt: item[.updatedAt]?.int64, eventID: item[.eventId]?.string, instanceID: item[.instanceId]?.string,
+            updatedAt: item[.updatedAt]?.int64, eventID: item[.eventID]?.string, instanceID: item[.instanceID]?.string,
             instanceType: item[.instanceType]?.string, heartbeatAt: item[.heartbeatAt]?.int64, exitCode: item[.exitCode]?.int,
             failingStep: item[.failingStep]?.string, reason: item[.reason]?.string, durationMilliseconds: item[.durationMs]?.int64,
             history: history, dependsOn: dependsOn, dependents: dependents, capacityShortSince: item[.capacityShortSince]?.int64)

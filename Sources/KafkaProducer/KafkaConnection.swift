@@ -1,4 +1,5 @@
 import CurlHTTP
+import WallTime
 
 /// The Kafka APIs the producer speaks, at versions every broker since Kafka 2.5 (and MSK) takes.
 /// All but InitProducerId use the encodings from before KIP-482; InitProducerId is asked at v3,
@@ -13,7 +14,7 @@ struct KafkaAPI: Sendable {
     static let produce = KafkaAPI(key: 0, version: 3)
     static let metadata = KafkaAPI(key: 3, version: 4)
     static let saslHandshake = KafkaAPI(key: 17, version: 1)
-    static let initProducerId = KafkaAPI(key: 22, version: 3, flexible: true)
+    static let initProducerID = KafkaAPI(key: 22, version: 3, flexible: true)
     static let describeConfigs = KafkaAPI(key: 32, version: 1)
     static let saslAuthenticate = KafkaAPI(key: 36, version: 1)
 }
@@ -37,19 +38,19 @@ public enum KafkaAuthentication: Sendable {
 
 /// One broker connection: requests framed as Kafka does (int32 size, header v1), answered in order.
 final class KafkaConnection {
-    let nodeId: Int32
+    let nodeID: Int32
     let endpoint: String
     private let stream: CurlStream
-    private let clientId: String
+    private let clientID: String
     private var nextCorrelation: Int32 = 1
 
-    init(host: String, port: Int, nodeId: Int32, settings: KafkaSettings, deadline: Int64) throws(KafkaError) {
-        self.nodeId = nodeId
+    init(host: String, port: Int, nodeID: Int32, settings: KafkaConfiguration, deadline: Int64) throws(KafkaError) {
+        self.nodeID = nodeID
         endpoint = "\(host):\(port)"
-        clientId = settings.clientId
+        clientID = settings.clientID
         do {
             stream = try CurlStream(
-                host: host, port: port, tls: settings.tls, timeoutMilliseconds: Int(max(1, min(deadline - CurlStream.nowMilliseconds(), 10_000))))
+                host: host, port: port, tls: settings.tls, timeoutMilliseconds: Int(max(1, min(deadline - WallClock.monotonicMilliseconds(), 10_000))))
         } catch {
             throw KafkaError(error.kind == .tls ? .failed : .retriable, error.message)
         }
@@ -65,7 +66,7 @@ final class KafkaConnection {
         writer.int16(api.key)
         writer.int16(api.version)
         writer.int32(correlation)
-        writer.nullableString(clientId)
+        writer.nullableString(clientID)
         if api.flexible { writer.int8(0) }  // no tagged fields
         body(&writer)
         writer.patch(int32: UInt32(writer.bytes.count - 4), at: 0)
@@ -90,7 +91,7 @@ final class KafkaConnection {
             guard try reader.int32() == correlation else { throw KafkaError(.retriable, "\(endpoint) answered out of order") }
             if api.flexible { try reader.skipTaggedFields() }
             return reader
-        } catch let error as CurlStream.Failure {
+        } catch let error as CurlStreamError {
             throw KafkaError(.retriable, error.message)
         } catch let error as KafkaError {
             throw error

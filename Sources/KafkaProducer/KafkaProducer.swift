@@ -1,4 +1,5 @@
 import CurlHTTP
+import WallTime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -6,13 +7,13 @@ import Musl
 #endif
 
 /// How to reach the cluster and how to batch.
-public struct KafkaSettings: Sendable {
+public struct KafkaConfiguration: Sendable {
     /// `host:port` pairs; any one of them answering is enough.
     public var bootstrapServers: [String]
     public var tls: Bool
     public var authentication: KafkaAuthentication
     public var compression: KafkaCompression
-    public var clientId = "sortie"
+    public var clientID = "sortie"
     /// Largest batch built (the topic's `max.message.bytes` caps it further).
     public var batchBytes = 1 << 20
     /// Closed batches held before sending them (all partitions together).
@@ -37,14 +38,14 @@ public struct KafkaSettings: Sendable {
 /// sealed batches, whose sequence numbers let the broker drop a copy it already has.
 public final class KafkaProducer {
     public let topic: String
-    private let settings: KafkaSettings
+    private let settings: KafkaConfiguration
     private let timeLeft: () -> Int64
     private var connections: [Int32: KafkaConnection] = [:]
     private var brokers: [Int32: (host: String, port: Int)] = [:]
     private var leaders: [Int32] = []
     /// The topic's `max.message.bytes`: a batch is never larger.
     public private(set) var maxMessageBytes = 1_048_588
-    private var producerId: Int64 = -1
+    private var producerID: Int64 = -1
     private var epoch: Int16 = 0
     private var open: [OpenBatch?] = []
     private var sealed: [[SealedBatch]] = []
@@ -57,7 +58,7 @@ public final class KafkaProducer {
     public var partitionCount: Int { leaders.count }
 
     /// Connects, reads the topic's partitions and size limit, and gets a producer id.
-    public init(topic: String, settings: KafkaSettings, timeLeft: @escaping () -> Int64) throws(KafkaError) {
+    public init(topic: String, settings: KafkaConfiguration, timeLeft: @escaping () -> Int64) throws(KafkaError) {
         self.topic = topic
         self.settings = settings
         self.timeLeft = timeLeft
@@ -67,7 +68,7 @@ public final class KafkaProducer {
         } catch where error.kind == .authorization {
             // Not allowed to read it (MSK IAM without DescribeTopicDynamicConfiguration): Kafka's default stands.
         }
-        try retrying("getting a producer id") { () throws(KafkaError) in try initProducerId() }
+        try retrying("getting a producer id") { () throws(KafkaError) in try initProducerID() }
         open = Array(repeating: nil, count: leaders.count)
         sealed = Array(repeating: [], count: leaders.count)
         nextSequence = Array(repeating: 0, count: leaders.count)
@@ -93,7 +94,7 @@ public final class KafkaProducer {
             target = sticky
             try sealIfFull(target, adding: alone, limit: limit)
         }
-        if open[target] == nil { open[target] = OpenBatch(timestamp: Self.epochMilliseconds(), capacity: min(limit, 1 << 20)) }
+        if open[target] == nil { open[target] = OpenBatch(timestamp: WallClock.unixMilliseconds(), capacity: min(limit, 1 << 20)) }
         open[target]?.append(key: key, value: value, headers: headers)
         if sealedBytes >= settings.bufferBytes { try sendSealed() }
         return nil
@@ -118,7 +119,7 @@ public final class KafkaProducer {
         guard let batch = open[partition] else { return }
         open[partition] = nil
         do {
-            let closed = try batch.close(producerId: producerId, epoch: epoch, baseSequence: nextSequence[partition], compression: settings.compression)
+            let closed = try batch.close(producerID: producerID, epoch: epoch, baseSequence: nextSequence[partition], compression: settings.compression)
             nextSequence[partition] &+= closed.count
             sealedBytes += closed.bytes.count
             sealed[partition].append(closed)
@@ -181,10 +182,10 @@ public final class KafkaProducer {
                     }
                 } catch let error as KafkaError {
                     guard error.kind == .retriable else { throw error }
-                    drop(connection.nodeId)
+                    drop(connection.nodeID)
                     retry = error
                 } catch {
-                    drop(connection.nodeId)
+                    drop(connection.nodeID)
                     retry = KafkaError(.failed, "\(connection.endpoint): unreadable Produce response (\(error))")
                 }
             }
@@ -204,7 +205,7 @@ public final class KafkaProducer {
     // MARK: - Cluster state
 
     private func requestDeadline() -> Int64 {
-        CurlStream.nowMilliseconds() + max(1, min(settings.requestTimeoutMilliseconds, timeLeft()))
+        WallClock.monotonicMilliseconds() + max(1, min(settings.requestTimeoutMilliseconds, timeLeft()))
     }
 
     /// Waits before the next attempt, or gives up with `error` when the time left would not cover it.
@@ -234,7 +235,7 @@ public final class KafkaProducer {
     private func connection(to node: Int32) throws(KafkaError) -> KafkaConnection {
         if let existing = connections[node] { return existing }
         guard let address = brokers[node] else { throw KafkaError(.retriable, "no address for broker \(node)") }
-        let connection = try KafkaConnection(host: address.host, port: address.port, nodeId: node, settings: settings, deadline: requestDeadline())
+        let connection = try KafkaConnection(host: address.host, port: address.port, nodeID: node, settings: settings, deadline: requestDeadline())
         connections[node] = connection
         return connection
     }
@@ -253,8 +254,8 @@ public final class KafkaProducer {
             let host = String(server[..<colon].filter { $0 != "[" && $0 != "]" })
             do {
                 let connection = try KafkaConnection(
-                    host: host, port: port, nodeId: Int32(-1 - index), settings: settings, deadline: requestDeadline())
-                connections[connection.nodeId] = connection
+                    host: host, port: port, nodeID: Int32(-1 - index), settings: settings, deadline: requestDeadline())
+                connections[connection.nodeID] = connection
                 return connection
             } catch {
                 lastError = error
@@ -270,10 +271,10 @@ public final class KafkaProducer {
             var reader = try connection.call(api, deadline: requestDeadline(), body: request)
             return try body(&reader)
         } catch let error as KafkaError {
-            if error.kind == .retriable { drop(connection.nodeId) }
+            if error.kind == .retriable { drop(connection.nodeID) }
             throw error
         } catch {
-            drop(connection.nodeId)
+            drop(connection.nodeID)
             throw KafkaError(.failed, "\(connection.endpoint): unreadable response (\(error))")
         }
     }
@@ -369,8 +370,8 @@ public final class KafkaProducer {
     }
 
     /// A new producer id and epoch (v3: null transactional id, no id or epoch to renew).
-    private func initProducerId() throws(KafkaError) {
-        (producerId, epoch) = try onAnyBroker(KafkaAPI.initProducerId, { writer in
+    private func initProducerID() throws(KafkaError) {
+        (producerID, epoch) = try onAnyBroker(KafkaAPI.initProducerID, { writer in
             writer.int8(0)  // transactional_id: compact nullable string, null
             writer.int32(60_000)
             writer.int64(-1)
@@ -381,11 +382,5 @@ public final class KafkaProducer {
             if let error = KafkaError.code(try reader.int16(), "InitProducerId") { throw error }
             return (try reader.int64(), try reader.int16())
         }
-    }
-
-    private static func epochMilliseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 }

@@ -75,7 +75,7 @@ struct OpenBatch {
     }
 
     /// The whole batch, ready to send.
-    func close(producerId: Int64, epoch: Int16, baseSequence: Int32, compression: KafkaCompression) throws(GzipError) -> SealedBatch {
+    func close(producerID: Int64, epoch: Int16, baseSequence: Int32, compression: KafkaCompression) throws(GzipError) -> SealedBatch {
         let payload = compression == .gzip ? try Gzip.compress(records, level: 1) : records
         var writer = KafkaWriter()
         writer.bytes.reserveCapacity(Self.headerBytes + payload.count)
@@ -88,7 +88,7 @@ struct OpenBatch {
         writer.int32(count - 1)  // last offset delta
         writer.int64(firstTimestamp)
         writer.int64(firstTimestamp)  // max timestamp: all records share the batch's time
-        writer.int64(producerId)
+        writer.int64(producerID)
         writer.int16(epoch)
         writer.int32(baseSequence)
         writer.int32(count)

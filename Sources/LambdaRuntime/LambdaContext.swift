@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Logging
+import WallTime
 
 /// What Lambda tells a handler about the invocation it is serving and the function it runs in.
 public struct LambdaContext: Sendable {
@@ -42,7 +43,7 @@ public struct LambdaContext: Sendable {
 
     /// Time left before the deadline; negative once it has passed.
     public var remainingTime: Duration {
-        .milliseconds(deadlineMilliseconds - WallClock.nowMilliseconds())
+        .milliseconds(deadlineMilliseconds - WallClock.unixMilliseconds())
     }
 
     var address: InvocationAddress { InvocationAddress(requestID: requestID, invocationID: invocationID) }

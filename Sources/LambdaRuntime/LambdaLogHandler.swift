@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import Logging
+import WallTime
 
 enum LogFormat: Sendable {
     case text, json
@@ -62,7 +63,7 @@ struct LambdaLogHandler: LogHandler {
         if let extra = event.metadata { fields.merge(extra) { $1 } }
         let line = render(
             level: event.level, message: "\(event.message)", metadata: fields,
-            requestID: LambdaContext.current?.requestID, timestamp: WallClock.nowMilliseconds())
+            requestID: LambdaContext.current?.requestID, timestamp: WallClock.unixMilliseconds())
         Self.writeLine(line)
     }
 

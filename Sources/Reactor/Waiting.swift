@@ -4,6 +4,7 @@ import JobLaunch
 import Logging
 import JobModel
 import JobStore
+import WallTime
 
 extension Reactor {
     /// Starts up to `limit` waiting jobs, walking the global queue in its order (priority, then
@@ -12,7 +13,7 @@ extension Reactor {
     /// cannot start more than the limits allow. Returns the started job ids in order.
     func startWaiting(upTo limit: Int, logger: Logger) throws(ReactorError) -> [String] {
         let store = try store()
-        let now = JobStore.now()
+        let now = WallClock.unixMilliseconds()
         var started: [String] = []
         var full: Set<String> = []
         var page: DynamoDB.Item?

@@ -1,6 +1,7 @@
 import AWSCore
 import JobModel
 import JobStore
+import WallTime
 
 /// Makes the job table writes `sortie-runner` makes, through the same `JobStore` methods as
 /// JobRunner's `AWSReport`, without running steps: RUNNING with a heartbeat, then the final record that frees the slots. For
@@ -19,7 +20,7 @@ public struct RunnerStandIn: Sendable {
     }
 
     /// STARTING → RUNNING on the record's instance.
-    public func begin(_ record: JobRecord, heartbeatAt: Int64 = JobStore.now()) throws(AWSError) -> Bool {
+    public func begin(_ record: JobRecord, heartbeatAt: Int64 = WallClock.unixMilliseconds()) throws(AWSError) -> Bool {
         try store.beginRun(
             record.id, attempt: record.attempt, instanceID: record.instanceID ?? "unknown",
             logStream: "/sortie/jobs \(record.job)/\(record.id)/attempt-\(record.attempt)",

@@ -1,21 +1,15 @@
 import AWSCore
+import FunctionStartup
 import LambdaRuntime
 import Reactor
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// The `retry-reactor` function: EC2 state changes, spot interruption warnings and the sweep's
 /// schedule in; decisions, retries and started jobs out. Configuration: see `ReactorConfiguration`.
-struct ReactorHandler: LambdaHandler {
+struct ReactorHandler: ConfiguredHandler {
     let reactor: Reactor
 
-    init(_ context: InitContext) throws {
-        let client = try AWSClient.fromEnvironment(logger: context.logger)
-        let configuration = try ReactorConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, region: client.configuration.region)
-        reactor = Reactor(configuration: configuration, client: client)
+    init(configuration: ReactorConfiguration, client: Result<AWSClient, AWSError>) throws(AWSError) {
+        reactor = Reactor(configuration: configuration, client: try client.get())
     }
 
     func handle(_ event: ReactorEvent, context: LambdaContext) throws -> ReactorResponse {
@@ -25,4 +19,4 @@ struct ReactorHandler: LambdaHandler {
 
 extension ReactorError: LambdaFunctionError {}
 
-Lambda.run(name: "retry-reactor") { context in try ReactorHandler(context) }
+Lambda.start(ReactorHandler.self, name: "retry-reactor")

@@ -9,7 +9,7 @@ import Foundation
 #endif
 
 /// The submitter could not hand a file over; `errorType` names the case for Lambda.
-public struct SubmitterFailure: Error, Sendable, CustomStringConvertible {
+public struct SubmitterError: Error, Sendable, CustomStringConvertible {
     /// `Sortie.FileBusy` (another delivery holds the file: retry later), `Sortie.PayloadTooLarge`, `Sortie.InvokeFailed`.
     public var errorType: String
     public var description: String
@@ -21,7 +21,7 @@ struct Dispatcher {
     let lambda: LambdaInvoke
     let batch: Batch
     let table: FileStore
-    let settings: SubmitterSettings
+    let settings: SubmitterConfiguration
 
     /// Lambda's limit for an asynchronous payload.
     static let maxPayloadBytes = 262_144
@@ -61,12 +61,12 @@ struct Dispatcher {
             fileId: file.fileId, feed: file.feed, object: file.object, columns: file.plan.columns, chunk: spec, expiresAt: file.expiresAt)
         let payload = try JSONEncoder().encode(task)
         guard payload.count <= Self.maxPayloadBytes else {
-            throw SubmitterFailure(
+            throw SubmitterError(
                 errorType: "Sortie.PayloadTooLarge", description: "\(task.chunkId): payload of \(payload.count) bytes exceeds Lambda's \(Self.maxPayloadBytes) for asynchronous invokes")
         }
         let answer = try lambda.invoke(functionName: settings.processorFunction, payload: payload, invocationType: .event)
         guard answer.statusCode == 202 else {
-            throw SubmitterFailure(errorType: "Sortie.InvokeFailed", description: "\(task.chunkId): Invoke answered HTTP \(answer.statusCode), not 202")
+            throw SubmitterError(errorType: "Sortie.InvokeFailed", description: "\(task.chunkId): Invoke answered HTTP \(answer.statusCode), not 202")
         }
     }
 

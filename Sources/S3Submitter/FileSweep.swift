@@ -47,7 +47,7 @@ public struct FileSweep: Sendable {
     }
 
     var table: FileStore { submitter.table }
-    var settings: SubmitterSettings { submitter.settings }
+    var settings: SubmitterConfiguration { submitter.settings }
     /// Lambda runs an asynchronous event at most three times (the first try and two retries).
     static let lambdaAttempts = 3
     /// At most this many OnFailure records are read per sweep (a Lambda invocation has a time limit).
@@ -201,7 +201,7 @@ struct FileFailure {
     var subject: String
     var text: String
 
-    init(progress: FileProgress, chunks: [(chunk: ChunkRecord, attempts: ChunkAttempts)], index: Int, feed: Feed?, settings: SubmitterSettings) {
+    init(progress: FileProgress, chunks: [(chunk: ChunkRecord, attempts: ChunkAttempts)], index: Int, feed: Feed?, settings: SubmitterConfiguration) {
         let file = progress.file
         let object = "s3://\(file.object.bucket)/\(file.object.key)"
         let done = chunks.filter { $0.chunk.state == .done }.count

@@ -37,7 +37,7 @@ extension Submitter {
     /// epoch) and `deadline` its end; elapsed time is measured from `started` by a monotonic clock.
     public func plan(fileId: String, generation: Int, feeds: FeedCatalog, started: Int64, deadline: Int64) throws -> FileOutcome {
         guard let file = try table.fileItem(fileId) else {
-            throw SubmitterFailure(errorType: "Sortie.PlanLost", description: "\(fileId): no file item to plan")
+            throw SubmitterError(errorType: "Sortie.PlanLost", description: "\(fileId): no file item to plan")
         }
         var outcome = FileOutcome(bucket: file.object.bucket, key: file.object.key, status: .submitted)
         outcome.fileId = fileId
@@ -46,7 +46,7 @@ extension Submitter {
         case .claimed(let claimed):
             state = claimed
         case .busy(let leaseUntil):
-            throw SubmitterFailure(errorType: "Sortie.FileBusy", description: "\(fileId): planning generation \(generation) runs elsewhere (lease until \(leaseUntil)); retry later")
+            throw SubmitterError(errorType: "Sortie.FileBusy", description: "\(fileId): planning generation \(generation) runs elsewhere (lease until \(leaseUntil)); retry later")
         case .handedOn(let next, let nextStarted):
             // Handed on, but the invocation that was to run it may never have been made (the Invoke failed): make it again.
             if !nextStarted { try invokeContinuation(PlanningContinuation(fileId: fileId, generation: next)) }
@@ -58,7 +58,7 @@ extension Submitter {
             outcome.reason = phase == .failed ? "planning failed earlier (sortie file \(fileId) says why)" : "planning is over"
             return outcome
         case .missing:
-            throw SubmitterFailure(errorType: "Sortie.PlanLost", description: "\(fileId): no planning generation \(generation)")
+            throw SubmitterError(errorType: "Sortie.PlanLost", description: "\(fileId): no planning generation \(generation)")
         }
         if generation > 0 {
             // A continuation reads on only if the object is still the one planning began with.
@@ -97,11 +97,11 @@ extension Submitter {
 
     func invokeContinuation(_ continuation: PlanningContinuation) throws {
         guard let function = settings.submitterFunction else {
-            throw SubmitterFailure(errorType: "Sortie.Configuration", description: "AWS_LAMBDA_FUNCTION_NAME is not set: planning cannot go on in another invocation")
+            throw SubmitterError(errorType: "Sortie.Configuration", description: "AWS_LAMBDA_FUNCTION_NAME is not set: planning cannot go on in another invocation")
         }
         let answer = try lambda.invoke(functionName: function, payload: try continuation.payload, invocationType: .event)
         guard answer.statusCode == 202 else {
-            throw SubmitterFailure(errorType: "Sortie.InvokeFailed", description: "\(continuation.fileId): continuation Invoke answered HTTP \(answer.statusCode), not 202")
+            throw SubmitterError(errorType: "Sortie.InvokeFailed", description: "\(continuation.fileId): continuation Invoke answered HTTP \(answer.statusCode), not 202")
         }
     }
 }
@@ -135,7 +135,7 @@ struct PlanningRun {
         self.deadline = deadline
     }
 
-    var settings: SubmitterSettings { submitter.settings }
+    var settings: SubmitterConfiguration { submitter.settings }
     var table: FileStore { submitter.table }
 
     /// Milliseconds left before the deadline.

@@ -26,15 +26,15 @@ extension Submitter {
     public func redrive(fileId: String, catalog: FeedCatalog, now: Int64) throws -> RedriveOutcome {
         switch try table.startRedrive(fileId: fileId, now: now) {
         case .missing:
-            throw SubmitterFailure(errorType: "Sortie.NoSuchFile", description: "the job table \(table.tableName) has no file \(fileId)")
+            throw SubmitterError(errorType: "Sortie.NoSuchFile", description: "the job table \(table.tableName) has no file \(fileId)")
         case .nothing(let state):
             return RedriveOutcome(fileId: fileId, status: .nothing, state: state.rawValue, chunks: [], batchJobs: [])
         case .ready(let indexes):
             guard let (file, chunks) = try table.loadFile(fileId) else {
-                throw SubmitterFailure(errorType: "Sortie.NoSuchFile", description: "file \(fileId) went while it was redriven")
+                throw SubmitterError(errorType: "Sortie.NoSuchFile", description: "file \(fileId) went while it was redriven")
             }
             guard let feed = catalog.feed(named: file.feed) else {
-                throw SubmitterFailure(errorType: "Sortie.NoSuchFeed", description: "file \(fileId): feed '\(file.feed)' is not in the feeds document")
+                throw SubmitterError(errorType: "Sortie.NoSuchFeed", description: "file \(fileId): feed '\(file.feed)' is not in the feeds document")
             }
             let jobs = try Dispatcher(lambda: lambda, batch: batch, table: table, settings: settings).dispatch(file, feed: feed, chunks: chunks)
             try table.markFileDispatched(fileId: fileId)

@@ -11,9 +11,9 @@ public struct Submitter: Sendable {
     public let lambda: LambdaInvoke
     public let batch: Batch
     public let table: FileStore
-    public let settings: SubmitterSettings
+    public let settings: SubmitterConfiguration
 
-    public init(s3: S3, lambda: LambdaInvoke, batch: Batch, table: FileStore, settings: SubmitterSettings) {
+    public init(s3: S3, lambda: LambdaInvoke, batch: Batch, table: FileStore, settings: SubmitterConfiguration) {
         self.s3 = s3
         self.lambda = lambda
         self.batch = batch
@@ -51,7 +51,7 @@ public struct Submitter: Sendable {
             outcome.fileId = fileId
             return outcome
         case .busy(let leaseUntil):
-            throw SubmitterFailure(errorType: "Sortie.FileBusy", description: "\(fileId) is being submitted by another delivery (lease until \(leaseUntil)); retry later")
+            throw SubmitterError(errorType: "Sortie.FileBusy", description: "\(fileId) is being submitted by another delivery (lease until \(leaseUntil)); retry later")
         }
         do {
             let outcome = try planAndDispatch(ref, fileId: fileId, sequencer: object.sequencer ?? "", feed: feed, now: now, deadline: deadline, expiresAt: expiresAt)

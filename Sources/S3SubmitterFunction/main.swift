@@ -2,7 +2,9 @@ import AWSCore
 import AWSServices
 import ChunkPlanning
 import ChunkStore
+import FunctionStartup
 import LambdaRuntime
+import WallTime
 import S3Submitter
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -10,9 +12,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-extension SubmitterFailure: LambdaFunctionError {}
-
-extension SettingError: LambdaFunctionError {}
+extension SubmitterError: LambdaFunctionError {}
 
 /// The answer: what happened to each object of the event (or what the sweep or a redrive did).
 struct SubmitterResponse: Encodable {
@@ -24,20 +24,18 @@ struct SubmitterResponse: Encodable {
 }
 
 /// Turns S3 object-created events into chunk plans, chunk-processor invocations and Batch jobs.
-struct SubmitterHandler: LambdaHandler {
-    let settings: SubmitterSettings
-    let environment: FunctionEnvironment
+struct SubmitterHandler: ConfiguredHandler {
+    let setup: ChunkFunctionSetup<SubmitterConfiguration>
 
-    init(environment: [String: String]) throws(SettingError) {
-        settings = try SubmitterSettings.fromEnvironment(environment)
-        self.environment = try FunctionEnvironment(environment)
+    init(configuration: ChunkFunctionConfiguration<SubmitterConfiguration>, client: Result<AWSClient, AWSError>) throws(ConfigurationError) {
+        setup = try ChunkFunctionSetup(configuration, client: client)
     }
 
     func handle(_ event: SubmitterEvent, context: LambdaContext) throws -> SubmitterResponse {
         if event.sweep {
-            let client = try environment.client.get()
-            let report = FileSweep(submitter: try submitter(), catalog: environment.catalog, sqs: SQS(client: client), sns: SNS(client: client))
-                .run(now: Lambda.nowMilliseconds)
+            let client = try setup.client.get()
+            let report = FileSweep(submitter: try submitter(), catalog: setup.catalog, sqs: SQS(client: client), sns: SNS(client: client))
+                .run(now: WallClock.unixMilliseconds)
             for line in report.errors { context.logger.error("sweep: \(line)") }
             if !(report.failedChunks.isEmpty && report.retried.isEmpty) {
                 context.logger.warning("sweep: failed \(report.failedChunks), files failed \(report.failedFiles), retried \(report.retried)")
@@ -45,21 +43,21 @@ struct SubmitterHandler: LambdaHandler {
             return SubmitterResponse(sweep: report)
         }
         if let fileId = event.redrive {
-            let outcome = try submitter().redrive(fileId: fileId, catalog: environment.catalog, now: Lambda.nowMilliseconds())
+            let outcome = try submitter().redrive(fileId: fileId, catalog: setup.catalog, now: WallClock.unixMilliseconds())
             context.logger.info("redrive \(fileId): \(outcome.status.rawValue) \(outcome.chunks)")
             return SubmitterResponse(redrive: outcome)
         }
         if let continuation = event.continuation {
             let outcome = try submitter().plan(
-                fileId: continuation.fileId, generation: continuation.generation, feeds: environment.catalog,
-                started: Lambda.nowMilliseconds(), deadline: context.deadlineMilliseconds)
+                fileId: continuation.fileId, generation: continuation.generation, feeds: setup.catalog,
+                started: WallClock.unixMilliseconds(), deadline: context.deadlineMilliseconds)
             context.logger.info("\(continuation.fileId) generation \(continuation.generation): \(outcome.status.rawValue), \(outcome.records ?? 0) records, \(outcome.chunks ?? 0) chunks so far")
             return SubmitterResponse(files: [outcome], ignored: [])
         }
         var files: [FileOutcome] = []
         for object in event.objects {
             let feed: Feed
-            switch settings.admit(object, catalog: environment.catalog) {
+            switch setup.configuration.admit(object, catalog: setup.catalog) {
             case .feed(let admitted):
                 feed = admitted
             case .skip(let reason):
@@ -67,7 +65,7 @@ struct SubmitterHandler: LambdaHandler {
                 files.append(FileOutcome(bucket: object.bucket, key: object.key, status: .skipped, reason: reason))
                 continue
             }
-            let outcome = try submitter().submit(object, feed: feed, now: Lambda.nowMilliseconds(), deadline: context.deadlineMilliseconds)
+            let outcome = try submitter().submit(object, feed: feed, now: WallClock.unixMilliseconds(), deadline: context.deadlineMilliseconds)
             context.logger.info("s3://\(object.bucket)/\(object.key): \(outcome.status.rawValue) \(outcome.fileId ?? "")")
             files.append(outcome)
         }
@@ -75,11 +73,11 @@ struct SubmitterHandler: LambdaHandler {
     }
 
     private func submitter() throws(AWSError) -> Submitter {
-        let client = try environment.client.get()
+        let client = try setup.client.get()
         return Submitter(
             s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client),
-            table: FileStore(dynamoDB: DynamoDB(client: client), tableName: settings.tableName), settings: settings)
+            table: FileStore(dynamoDB: DynamoDB(client: client), tableName: setup.configuration.tableName), settings: setup.configuration)
     }
 }
 
-Lambda.run(name: "s3-submitter") { _ in try SubmitterHandler(environment: ProcessInfo.processInfo.environment) }
+Lambda.start(SubmitterHandler.self, name: "s3-submitter")

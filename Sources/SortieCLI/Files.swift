@@ -28,7 +28,7 @@ struct FileProgress: ParsableCommand {
         let deadline = ContinuousClock.now + .seconds(waiting.timeout)
         var reported: [Int: String] = [:]
         while true {
-            guard let (file, chunks) = try table.loadFile(fileId) else { throw CommandFailure("no file \(fileId) in the job table") }
+            guard let (file, chunks) = try table.loadFile(fileId) else { throw CommandError("no file \(fileId) in the job table") }
             if waiting.wait {
                 for chunk in chunks where reported[chunk.spec.index] != chunk.state.rawValue {
                     progress.stage(chunk.summary)
@@ -42,7 +42,7 @@ struct FileProgress: ParsableCommand {
             if waiting.wait && file.state == .failed {
                 // A file whose planning stopped (object replaced, truncated) will not complete: no use waiting.
                 try show(file, chunks)
-                throw CommandFailure("file \(fileId) FAILED: its planning stopped (the file item's error says why)")
+                throw CommandError("file \(fileId) FAILED: its planning stopped (the file item's error says why)")
             }
             guard ContinuousClock.now < deadline else {
                 progress.close()
@@ -57,7 +57,7 @@ struct FileProgress: ParsableCommand {
     private func resolve(in table: FileStore) throws -> String {
         guard file.hasPrefix("s3://") else { return file }
         let (bucket, key) = try S3Location.parse(file, what: "the file")
-        guard let latest = try table.files(bucket: bucket, key: key).first else { throw CommandFailure("no file planned from \(file)") }
+        guard let latest = try table.files(bucket: bucket, key: key).first else { throw CommandError("no file planned from \(file)") }
         return latest.fileId
     }
 

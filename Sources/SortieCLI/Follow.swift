@@ -49,7 +49,7 @@ struct JobFollower {
         let deadline = ContinuousClock.now + timeout
         var reported = 0
         while true {
-            guard let (record, finished) = try store.outcome(id) else { throw CommandFailure("no job \(id)") }
+            guard let (record, finished) = try store.outcome(id) else { throw CommandError("no job \(id)") }
             // A retry appends to the same history: every entry is reported once, in order.
             for transition in record.history.dropFirst(reported) {
                 progress.stage("\(record.id) \(transition.state.rawValue): \(transition.reason ?? "")")

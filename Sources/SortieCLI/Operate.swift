@@ -30,7 +30,7 @@ struct Target: ParsableArguments {
     }
 
     func record(_ id: String) throws -> JobRecord {
-        guard let record = try store().record(id) else { throw CommandFailure("no job \(id)") }
+        guard let record = try store().record(id) else { throw CommandError("no job \(id)") }
         return record
     }
 
@@ -49,7 +49,7 @@ struct Target: ParsableArguments {
 }
 
 /// A failure already explained: printed as is, exit status 1.
-struct CommandFailure: Error, CustomStringConvertible {
+struct CommandError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
@@ -108,10 +108,10 @@ struct Submit: ParsableCommand {
         let output = try LambdaInvoke(client: try target.client()).invoke(functionName: function, payload: event, invocationType: .requestResponse)
         let answer = (try? JSONSerialization.jsonObject(with: output.payload)) as? [String: Any] ?? [:]
         if let error = output.functionError {
-            throw CommandFailure("\(function) failed (\(error)): \(answer["errorMessage"] ?? String(decoding: output.payload, as: UTF8.self))")
+            throw CommandError("\(function) failed (\(error)): \(answer["errorMessage"] ?? String(decoding: output.payload, as: UTF8.self))")
         }
         if waiting.wait {
-            guard let id = answer["jobId"] as? String else { throw CommandFailure("\(function) answered no job id: \(String(decoding: output.payload, as: UTF8.self))") }
+            guard let id = answer["jobId"] as? String else { throw CommandError("\(function) answered no job id: \(String(decoding: output.payload, as: UTF8.self))") }
             let record = try waiting.follow(id, store: try target.store(), progress: progress)
             try target.show(record)
             if record.state != .succeeded { throw ExitCode.failure }
@@ -187,17 +187,17 @@ struct Cancel: ParsableCommand {
         let reason = "Cancelled by \(target.environment["USER"] ?? "an operator")"
         switch record.state {
         case .succeeded, .failed:
-            throw CommandFailure("job \(id) has already ended: \(record.state.rawValue)")
+            throw CommandError("job \(id) has already ended: \(record.state.rawValue)")
         case .submitted, .pending, .runnable:
             // Never started, so no reactor decides it: decided here, never retried; its dependents follow.
             guard try store.cancelUnstarted(id, attempt: record.attempt, reason: reason) else {
-                throw CommandFailure("job \(id) moved on meanwhile; try again")
+                throw CommandError("job \(id) moved on meanwhile; try again")
             }
             for case .failed(let dependent) in try store.resolveDependents(of: id) {
                 progress.stage("dependent \(dependent.id) (\(dependent.job)) FAILED: \(dependent.statusReason ?? "")")
             }
         case .starting, .running:
-            guard let instance = record.instanceID else { throw CommandFailure("job \(id) has no instance yet; try again") }
+            guard let instance = record.instanceID else { throw CommandError("job \(id) has no instance yet; try again") }
             try store.noteCancel(id, attempt: record.attempt, reason: reason)
             try EC2(client: try target.client()).terminateInstances([instance])
         }
@@ -205,7 +205,7 @@ struct Cancel: ParsableCommand {
             progress.stage("cancelled \(id); waiting for its ending to be recorded")
             let ended = try waiting.follow(id, store: store, progress: progress)
             try target.show(ended)
-            if ended.state != .failed { throw CommandFailure("job \(id) \(ended.state.rawValue) before the cancel took hold") }
+            if ended.state != .failed { throw CommandError("job \(id) \(ended.state.rawValue) before the cancel took hold") }
             return
         }
         if target.json { return try target.emit(["id": id, "cancelled": true, "instanceId": record.instanceID ?? NSNull()]) }

@@ -14,7 +14,7 @@ enum SpecFiles {
         for argument in arguments {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: argument, isDirectory: &isFolder) else {
-                throw ValidationFailure("\(argument): no such file or folder")
+                throw SpecValidationError("\(argument): no such file or folder")
             }
             if isFolder.boolValue {
                 let names = try FileManager.default.contentsOfDirectory(atPath: argument).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
@@ -51,7 +51,7 @@ enum SpecFiles {
     }
 }
 
-struct ValidationFailure: Error, CustomStringConvertible {
+struct SpecValidationError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }

@@ -14,7 +14,7 @@ struct ChunkJobDefinitionTests {
         let definitions = try FunctionDefinition.load(folder: Repository.root.appendingPathComponent("functions"))
         let job = try #require(try ChunkJobDefinition(definitions: definitions))
         let submitter = try #require(definitions.first { $0.name == "s3-submitter" })
-        let settings = try SubmitterSettings.fromEnvironment(submitter.environment ?? [:])
+        let settings = try SubmitterConfiguration.fromEnvironment(submitter.environment ?? [:])
         #expect(job.program == "chunk-processor" && job.worker.name == settings.processorFunction)
         #expect(job.name == settings.batchJobDefinition && job.queue == settings.batchJobQueue)
         let timeout = try #require(settings.batchTimeoutSeconds)

@@ -6,6 +6,7 @@ import JobStore
 import SortieTestSupport
 import Synchronization
 import Testing
+import WallTime
 
 @Suite("sortie dev's scheduler, end to end")
 struct SchedulerTests {
@@ -22,8 +23,8 @@ struct SchedulerTests {
 
         var now: Date { state.withLock { $0.now } }
 
-        var clock: DevScheduler.Clock {
-            DevScheduler.Clock(now: { self.now }) { duration in
+        var clock: WallClock {
+            WallClock(nowMilliseconds: { Int64((self.now.timeIntervalSince1970 * 1000).rounded()) }) { duration in
                 let passed = self.state.withLock { state -> Bool in
                     state.sleeps += 1
                     let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18

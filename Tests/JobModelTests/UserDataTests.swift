@@ -14,7 +14,7 @@ struct UserDataTests {
     private func payload(_ spec: JobSpec, arguments: [String: String] = hostile) -> RunnerPayload {
         RunnerPayload(
             jobID: "4e0c6a52-8d3d-4f0b-9d84-1f2f8b5a6c11", attempt: 2, arguments: arguments, spec: spec,
-            reporting: ReportingSettings(table: "jobs", logGroup: "/sortie/jobs", logBucket: "logs-bucket", logPrefix: "logs/", region: "eu-west-1", heartbeatSeconds: 60))
+            reporting: ReportingConfiguration(table: "jobs", logGroup: "/sortie/jobs", logBucket: "logs-bucket", logPrefix: "logs/", region: "eu-west-1", heartbeatSeconds: 60))
     }
 
     private func spec(_ name: String) throws -> JobSpec {

@@ -5,19 +5,20 @@ import JobModel
 import JobStore
 import SortieTestSupport
 import Testing
+import WallTime
 
 /// `sortie-runner` as EC2 runs it (`run PAYLOAD`, reporting to moto) and as a developer does (`--local`).
 @Suite("The runner", .serialized)
 struct RunnerTests {
     /// A job record made STARTING the way the launcher makes it, and the payload its instance gets.
     private func startingJob(_ deployment: Deployment, _ spec: JobSpec, heartbeat: Int = 60) async throws -> RunnerPayload {
-        let record = JobRecord(id: UUID().uuidString.lowercased(), job: spec.name, parameters: ["day": "2024-05-01"], submittedAt: JobStore.now())
+        let record = JobRecord(id: UUID().uuidString.lowercased(), job: spec.name, parameters: ["day": "2024-05-01"], submittedAt: WallClock.unixMilliseconds())
         let started = try await blocking { () throws -> JobStore.StartResult in
             _ = try deployment.store.submit(record, eventID: "runner-\(record.id)")
             return try deployment.store.start(record, maxConcurrency: 1, globalLimit: 100)
         }
         guard case .started = started else { throw MotoServer.MotoError.notStarted("the job did not start: \(started)") }
-        return RunnerPayload(jobID: record.id, attempt: 1, arguments: record.parameters, spec: spec, reporting: ReportingSettings(
+        return RunnerPayload(jobID: record.id, attempt: 1, arguments: record.parameters, spec: spec, reporting: ReportingConfiguration(
             table: deployment.table, logGroup: deployment.logGroup, logBucket: deployment.bucket, logPrefix: "logs/", region: MotoServer.region,
             heartbeatSeconds: heartbeat))
     }

@@ -1,6 +1,7 @@
 @testable import LambdaRuntime
 import Foundation
 import Testing
+import WallTime
 
 @Suite("Runtime pieces that need no process")
 struct RuntimeUnitTests {

@@ -8,6 +8,7 @@ import JobStore
 import SortieTestSupport
 import Synchronization
 import Testing
+import WallTime
 
 /// EC2 between the launcher and moto, refusing some RunInstances requests as EC2 does and moto
 /// never does: a sold-out instance type (`InsufficientInstanceCapacity`), or a spot request in an
@@ -73,7 +74,7 @@ struct CapacityTests {
         #expect(transport.refused.withLock { Set($0) } == ["c7i.large"])
         let instances = try await deployment.instances(job: name)
         #expect(instances.map(\.instanceType) == ["t3.micro"])
-        let jobID = try #require(response.jobId)
+        let jobID = try #require(response.jobID)
         let record = try #require(try await deployment.record(jobID))
         #expect(record.instanceType == "t3.micro" && record.state == .starting)
     }
@@ -86,10 +87,10 @@ struct CapacityTests {
         spec.capacityTimeoutSeconds = 1
         try await deployment.publish(spec)
         let launcher = try deployment.launcher(transport: RefusingEC2.soldOut(["c7i.large", "c6i.large"]))
-        let before = JobStore.now()
+        let before = WallClock.unixMilliseconds()
         let response = try await blocking { try launcher.launch(LaunchEvent(job: name, eventID: "so-\(name)"), requestID: "r", logger: Deployment.quietLogger) }
         #expect(response.outcome == .waiting && response.state == .runnable)
-        let jobID = try #require(response.jobId)
+        let jobID = try #require(response.jobID)
         var record = try #require(try await deployment.record(jobID))
         #expect(record.state == .runnable && record.history.map(\.state) == [.submitted, .starting, .runnable])
         #expect(record.statusReason == "No capacity for any instance type (c7i.large: InsufficientInstanceCapacity, c6i.large: InsufficientInstanceCapacity); trying again in 60s, for up to 1s")
@@ -159,7 +160,7 @@ struct CapacityTests {
         let settings = ["SORTIE_CAPACITY_BACKOFF_SECONDS": "0"]
         let soldOut = RefusingEC2.soldOut(["c7i.large", "t3.micro"])
         let short = try deployment.launcher(transport: soldOut, settings: settings)
-        let jobID = try #require(try await blocking { try short.launch(LaunchEvent(job: name, eventID: "ws-\(name)"), requestID: "r", logger: Deployment.quietLogger) }.jobId)
+        let jobID = try #require(try await blocking { try short.launch(LaunchEvent(job: name, eventID: "ws-\(name)"), requestID: "r", logger: Deployment.quietLogger) }.jobID)
         // Two more tries while it lasts: still RUNNABLE, the shortage counted from the first refusal.
         let first = try #require(try await deployment.record(jobID)).capacityShortSince
         for _ in 1...2 {

@@ -27,7 +27,7 @@ extension Deployment {
 
     func launcher(transport: any HTTPTransport = CurlTransport(), settings: [String: String] = [:]) throws -> Launcher {
         let awsEnvironment = AWSEnvironment(try environment)
-        let configuration = try LauncherConfiguration.fromEnvironment(try environment.merging(settings) { $1 }, region: MotoServer.region)
+        let configuration = try LauncherConfiguration.fromEnvironment(try environment.merging(settings) { $1 })
         return Launcher(configuration: configuration, client: AWSClient(try AWSConfiguration.fromEnvironment(awsEnvironment, transport: transport)))
     }
 

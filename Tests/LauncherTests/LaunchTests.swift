@@ -132,7 +132,7 @@ struct LaunchTests {
                 group.addTask {
                     try await blocking {
                         let response = try launcher.launch(LaunchEvent(job: name, eventID: "burst-\(name)-\(index)"), requestID: "r\(index)", logger: logger)
-                        return LaunchResponseSummary(outcome: response.outcome.rawValue, jobID: response.jobId ?? "", position: response.position)
+                        return LaunchResponseSummary(outcome: response.outcome.rawValue, jobID: response.jobID ?? "", position: response.position)
                     }
                 }
             }
@@ -167,7 +167,7 @@ struct LaunchTests {
         let oldest = try #require(queued.first)
         let next = try await blocking { try launcher.starter.start(jobID: oldest, logger: logger) }
         #expect(next.outcome == .launched)
-        #expect(next.jobId == oldest)
+        #expect(next.jobID == oldest)
         #expect(try await deployment.instances(job: name).count == 5)
         #expect(try await deployment.slotHolders(job: name).count == 4)
         let none = try await blocking { try launcher.starter.start(jobID: queued[1], logger: logger) }

@@ -16,13 +16,13 @@ struct DependencyTests {
         for name in [a, b, c] { _ = try await deployment.publish(name) }
         let first = try await deployment.submit(a)
         #expect(first.outcome == .launched)
-        let aID = try #require(first.jobId)
+        let aID = try #require(first.jobID)
         let second = try await deployment.submit(b, dependsOn: [aID])
         #expect(second.outcome == .pending && second.state == .pending && second.dependsOn == [aID])
-        let bID = try #require(second.jobId)
+        let bID = try #require(second.jobID)
         let third = try await deployment.submit(c, dependsOn: [bID])
         #expect(third.outcome == .pending)
-        let cID = try #require(third.jobId)
+        let cID = try #require(third.jobID)
         #expect(try await deployment.record(aID).dependents == [bID])
         #expect(try await deployment.record(bID).dependsOn == [aID])
         #expect(try await deployment.record(bID).statusReason == "Waiting for job to succeed: \(aID)")
@@ -66,8 +66,8 @@ struct DependencyTests {
         let (a, b) = (ReactorDeployment.uniqueName("flaky"), ReactorDeployment.uniqueName("after"))
         _ = try await deployment.publish(a, retry: RetryStrategy(attempts: 2))
         _ = try await deployment.publish(b)
-        let aID = try #require(try await deployment.submit(a).jobId)
-        let bID = try #require(try await deployment.submit(b, dependsOn: [aID]).jobId)
+        let aID = try #require(try await deployment.submit(a).jobID)
+        let bID = try #require(try await deployment.submit(b, dependsOn: [aID]).jobID)
         let attempt1 = try await deployment.record(aID)
         try await deployment.runnerReports(attempt1, exitCode: 3)
         // Before the reactor decides attempt 1, the sweep finds A FAILED but not decided: B waits.
@@ -98,8 +98,8 @@ struct DependencyTests {
         let (a, b) = (ReactorDeployment.uniqueName("early"), ReactorDeployment.uniqueName("late"))
         _ = try await deployment.publish(a, maxConcurrency: 2)
         _ = try await deployment.publish(b, maxConcurrency: 2)
-        let good = try await deployment.record(try #require(try await deployment.submit(a).jobId))
-        let bad = try await deployment.record(try #require(try await deployment.submit(a).jobId))
+        let good = try await deployment.record(try #require(try await deployment.submit(a).jobID))
+        let bad = try await deployment.record(try #require(try await deployment.submit(a).jobID))
         try await deployment.runnerReports(good, exitCode: 0)
         try await deployment.runnerReports(bad, exitCode: 3)
         _ = try await deployment.endInstance(try #require(good.instanceID))
@@ -107,7 +107,7 @@ struct DependencyTests {
 
         let afterGood = try await deployment.submit(b, dependsOn: [good.id])
         #expect(afterGood.outcome == .launched && afterGood.state == .starting)
-        #expect(try await deployment.record(good.id).dependents == [try #require(afterGood.jobId)])
+        #expect(try await deployment.record(good.id).dependents == [try #require(afterGood.jobID)])
         let afterBad = try await deployment.submit(b, dependsOn: [good.id, bad.id])
         #expect(afterBad.outcome == .failed && afterBad.state == .failed)
         #expect(afterBad.statusReason == "Dependency \(a) \(bad.id) FAILED: Step 'load' failed")
@@ -132,9 +132,9 @@ struct DependencyTests {
         let deployment = try await ReactorDeployment.create()
         let (a, b, c) = (ReactorDeployment.uniqueName("first"), ReactorDeployment.uniqueName("second"), ReactorDeployment.uniqueName("third"))
         for name in [a, b, c] { _ = try await deployment.publish(name) }
-        let aID = try #require(try await deployment.submit(a).jobId)
-        let bID = try #require(try await deployment.submit(b, dependsOn: [aID]).jobId)
-        let cID = try #require(try await deployment.submit(c, dependsOn: [bID]).jobId)
+        let aID = try #require(try await deployment.submit(a).jobID)
+        let bID = try #require(try await deployment.submit(b, dependsOn: [aID]).jobID)
+        let cID = try #require(try await deployment.submit(c, dependsOn: [bID]).jobID)
         // As `sortie cancel` writes it, without resolving the dependents itself.
         let store = deployment.store
         let cancelled = try await blocking {
@@ -166,12 +166,12 @@ struct DependencyTests {
         #expect(byName.mapValues(\.count) == [extract: 1, transform: 1, load: 1])
         let (e, t, l) = (try #require(byName[extract]?.first), try #require(byName[transform]?.first), try #require(byName[load]?.first))
         #expect(e.state == .starting && t.state == .pending && l.state == .pending)
-        #expect(t.dependsOn == [e.id] && l.dependsOn == [t.id, e.id] && l.id == response.jobId)
+        #expect(t.dependsOn == [e.id] && l.dependsOn == [t.id, e.id] && l.id == response.jobID)
         #expect(e.parameters == ["date": "2024-05-02"] && t.parameters == ["date": "2024-05-02"])
         #expect(e.dependents == [l.id, t.id].sorted())
         // The same event again: the same three jobs.
         let again = try await deployment.launch(event)
-        #expect(again.outcome == .duplicate && again.jobId == l.id)
+        #expect(again.outcome == .duplicate && again.jobID == l.id)
         #expect(try await blocking { try store.records() }.count == 3)
 
         let (x, y) = ("cycle-x-\(suffix)", "cycle-y-\(suffix)")

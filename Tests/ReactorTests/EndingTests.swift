@@ -6,6 +6,7 @@ import JobModel
 import JobStore
 import SortieTestSupport
 import Testing
+import WallTime
 
 @Suite("Endings without a final record, duplicates and the sweep, against moto", .serialized)
 struct EndingTests {
@@ -14,9 +15,9 @@ struct EndingTests {
         let deployment = try await ReactorDeployment.create()
         let (_, record, instance) = try await deployment.startedJob("spot", retry: RetryStrategy(attempts: 2))
         let jobID = record.id
-        try await deployment.runnerBegins(record, heartbeatAt: JobStore.now())
+        try await deployment.runnerBegins(record, heartbeatAt: WallClock.unixMilliseconds())
         let warned = try await deployment.send("ec2-spot-interruption-warning.json", instanceID: instance)
-        #expect(warned.outcome == .noted && warned.jobId == jobID)
+        #expect(warned.outcome == .noted && warned.jobID == jobID)
 
         let response = try await deployment.endInstance(instance)
         #expect(response.decision == .retry && response.started == [jobID])
@@ -31,7 +32,7 @@ struct EndingTests {
         let deployment = try await ReactorDeployment.create()
         let (name, record, instance) = try await deployment.startedJob("manual", retry: RetryStrategy(attempts: 3))
         let jobID = record.id
-        try await deployment.runnerBegins(record, heartbeatAt: JobStore.now())
+        try await deployment.runnerBegins(record, heartbeatAt: WallClock.unixMilliseconds())
 
         let response = try await deployment.endInstance(instance)
         #expect(response.decision == .failed && response.started == [])
@@ -94,9 +95,9 @@ struct EndingTests {
         let deployment = try await ReactorDeployment.create(extra: ["SORTIE_MAX_RUNNING": "1"])
         let (first, gone, next) = (ReactorDeployment.uniqueName("first"), ReactorDeployment.uniqueName("gone"), ReactorDeployment.uniqueName("next"))
         for name in [first, gone, next] { _ = try await deployment.publish(name) }
-        let running = try await deployment.record(try #require(try await deployment.submit(first).jobId))
-        let stuck = try #require(try await deployment.submit(gone).jobId)
-        let behind = try #require(try await deployment.submit(next).jobId)
+        let running = try await deployment.record(try #require(try await deployment.submit(first).jobID))
+        let stuck = try #require(try await deployment.submit(gone).jobID)
+        let behind = try #require(try await deployment.submit(next).jobID)
         // Republished broken while it waits: starting it fails, as an unpublished (404) or unreadable (403) one does.
         let (client, bucket) = (deployment.client, deployment.bucket)
         try await blocking { try S3(client: client).putObject(bucket: bucket, key: "specs/\(gone).json", body: Data("not json".utf8)) }
@@ -114,7 +115,7 @@ struct EndingTests {
         let deployment = try await ReactorDeployment.create(extra: ["SORTIE_HEARTBEAT_TIMEOUT_SECONDS": "60"])
         let (name, record, instance) = try await deployment.startedJob("silent", retry: RetryStrategy(attempts: 2))
         let jobID = record.id
-        try await deployment.runnerBegins(record, heartbeatAt: JobStore.now() - 120_000)
+        try await deployment.runnerBegins(record, heartbeatAt: WallClock.unixMilliseconds() - 120_000)
 
         let swept = try await deployment.send("retry-reactor-sweep.json")
         #expect(swept.recovered == [jobID] && swept.started == [jobID])
@@ -133,8 +134,8 @@ struct EndingTests {
         let deployment = try await ReactorDeployment.create(extra: ["SORTIE_HEARTBEAT_TIMEOUT_SECONDS": "0"])
         let name = ReactorDeployment.uniqueName("overdue")
         _ = try await deployment.publish(name, timeoutSeconds: 1)
-        let record = try await deployment.record(try #require(try await deployment.submit(name).jobId))
-        try await deployment.runnerBegins(record, heartbeatAt: JobStore.now() + 60_000)
+        let record = try await deployment.record(try #require(try await deployment.submit(name).jobID))
+        try await deployment.runnerBegins(record, heartbeatAt: WallClock.unixMilliseconds() + 60_000)
         try await Task.sleep(for: .milliseconds(1100))
 
         let swept = try await deployment.send("retry-reactor-sweep.json")

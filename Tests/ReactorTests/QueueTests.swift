@@ -17,7 +17,7 @@ struct QueueTests {
         for day in 1...5 {
             let response = try await deployment.submit(name, arguments: ["date": "2024-05-0\(day)"])
             #expect(response.outcome == (day <= 2 ? .launched : .waiting))
-            submitted.append(try #require(response.jobId))
+            submitted.append(try #require(response.jobID))
         }
         var started = Array(submitted.prefix(2))
         var finished: [String] = []
@@ -32,7 +32,7 @@ struct QueueTests {
             let record = try await deployment.record(oldest)
             try await deployment.runnerReports(record, exitCode: 0)
             let response = try await deployment.endInstance(try #require(record.instanceID))
-            #expect(response.decision == .succeeded && response.jobId == oldest)
+            #expect(response.decision == .succeeded && response.jobID == oldest)
             finished.append(oldest)
             started += response.started ?? []
         }
@@ -52,9 +52,9 @@ struct QueueTests {
         let (low, high) = (ReactorDeployment.uniqueName("low"), ReactorDeployment.uniqueName("high"))
         _ = try await deployment.publish(low, maxConcurrency: 5)
         _ = try await deployment.publish(high, maxConcurrency: 5, priority: 10)
-        let first = try #require(try await deployment.submit(low).jobId)
-        let olderLow = try #require(try await deployment.submit(low).jobId)
-        let newerHigh = try #require(try await deployment.submit(high).jobId)
+        let first = try #require(try await deployment.submit(low).jobID)
+        let olderLow = try #require(try await deployment.submit(low).jobID)
+        let newerHigh = try #require(try await deployment.submit(high).jobID)
         let record = try await deployment.record(first)
         try await deployment.runnerReports(record, exitCode: 0)
         let response = try await deployment.endInstance(try #require(record.instanceID))

@@ -72,14 +72,14 @@ struct ReactorDeployment: Sendable {
 
     func reactor() throws -> Reactor {
         Reactor(
-            configuration: try ReactorConfiguration.fromEnvironment(environment, region: MotoServer.region),
+            configuration: try ReactorConfiguration.fromEnvironment(environment),
             client: try AWSClient.fromEnvironment(AWSEnvironment(environment)))
     }
 
     func launcher() throws -> Launcher {
         let environment = environment.merging(try roles.environment("launcher")) { $1 }
         return Launcher(
-            configuration: try LauncherConfiguration.fromEnvironment(environment, region: MotoServer.region),
+            configuration: try LauncherConfiguration.fromEnvironment(environment),
             client: try AWSClient.fromEnvironment(AWSEnvironment(environment)))
     }
 
@@ -100,7 +100,7 @@ struct ReactorDeployment: Sendable {
     func startedJob(_ prefix: String, retry: RetryStrategy) async throws -> (name: String, record: JobRecord, instance: String) {
         let name = Self.uniqueName(prefix)
         _ = try await publish(name, retry: retry)
-        let record = try await record(try #require(try await submit(name).jobId))
+        let record = try await record(try #require(try await submit(name).jobID))
         #expect(record.state == .starting)
         return (name, record, try #require(record.instanceID))
     }

@@ -6,6 +6,7 @@ import JobModel
 import JobStore
 import SortieTestSupport
 import Testing
+import WallTime
 
 @Suite("Retries against moto", .serialized)
 struct RetryTests {
@@ -16,7 +17,7 @@ struct RetryTests {
         _ = try await deployment.publish(name, retry: RetryStrategy(attempts: 3))
         let submitted = try await deployment.submit(name, arguments: ["date": "2024-05-01"])
         #expect(submitted.outcome == .launched)
-        let jobID = try #require(submitted.jobId)
+        let jobID = try #require(submitted.jobID)
 
         var decisions: [Verdict?] = []
         for attempt in 1...3 {
@@ -83,11 +84,11 @@ struct RetryTests {
         let (name, record, instance) = try await deployment.startedJob("later", retry: RetryStrategy(attempts: 2))
         let jobID = record.id
         try await deployment.runnerReports(record, exitCode: 1)
-        let before = JobStore.now()
+        let before = WallClock.unixMilliseconds()
         let response = try await deployment.endInstance(instance)
         #expect(response.decision == .retry && response.started == [])
         let notBefore = try #require(response.notBefore)
-        #expect(notBefore >= before + backoff * 1000 && notBefore <= JobStore.now() + backoff * 1000)
+        #expect(notBefore >= before + backoff * 1000 && notBefore <= WallClock.unixMilliseconds() + backoff * 1000)
         let waiting = try await deployment.record(jobID)
         #expect(waiting.state == .runnable && waiting.attempt == 2)
 
@@ -95,7 +96,7 @@ struct RetryTests {
         #expect(early.outcome == .swept && early.started == [])
         #expect(try await deployment.instances(job: name).count == 1)
 
-        let wait = max(0, notBefore - JobStore.now()) + 50
+        let wait = max(0, notBefore - WallClock.unixMilliseconds()) + 50
         try await Task.sleep(for: .milliseconds(wait))
         let due = try await deployment.send("retry-reactor-sweep.json")
         #expect(due.started == [jobID])

@@ -1,6 +1,7 @@
 import ChunkPlanning
 import ChunkStore
 import Foundation
+import FunctionStartup
 @testable import S3Submitter
 import SortieTestSupport
 import Testing
@@ -46,9 +47,9 @@ struct SubmitterEventTests {
             Feed(name: "all", prefix: "incoming/", format: "csv", fields: [], destination: .s3(S3Location(bucket: "o")), rejects: rejects),
             Feed(name: "orders", prefix: "incoming/orders/", format: "jsonl", fields: [], destination: .s3(S3Location(bucket: "o")), rejects: rejects),
         ])
-        var settings = SubmitterSettings(tableName: "t", processorFunction: "p", batchJobQueue: "q", batchJobDefinition: "d")
+        var settings = SubmitterConfiguration(tableName: "t", processorFunction: "p", batchJobQueue: "q", batchJobDefinition: "d")
         settings.skipPrefixes = ["incoming/tmp/"]
-        func admit(_ key: String) -> SubmitterSettings.Admission { settings.admit(ObjectCreated(bucket: "b", key: key), catalog: catalog) }
+        func admit(_ key: String) -> SubmitterConfiguration.Admission { settings.admit(ObjectCreated(bucket: "b", key: key), catalog: catalog) }
         #expect(admit("incoming/orders/2026/") == .skip("directory marker"))
         #expect(admit("incoming/tmp/x.csv") == .skip("under skipped prefix 'incoming/tmp/'"))
         #expect(admit("elsewhere/x.csv") == .skip("no feed for this key"))
@@ -59,23 +60,28 @@ struct SubmitterEventTests {
     @Test("settings come from the environment, with clear errors")
     func settings() throws {
         let base = ["SORTIE_TABLE": "t", "CHUNK_PROCESSOR_FUNCTION": "p", "BATCH_JOB_QUEUE": "q", "BATCH_JOB_DEFINITION": "d"]
-        let defaults = try SubmitterSettings.fromEnvironment(base)
+        let defaults = try SubmitterConfiguration.fromEnvironment(base)
         #expect(defaults.threshold == 290_000)
         #expect(defaults.skipDirectoryMarkers)
-        let custom = try SubmitterSettings.fromEnvironment(base.merging(["BATCH_PROCESSING_THRESHOLD": "1000", "SKIP_PREFIXES": "a/,b/"]) { $1 })
+        let custom = try SubmitterConfiguration.fromEnvironment(base.merging(["BATCH_PROCESSING_THRESHOLD": "1000", "SKIP_PREFIXES": "a/,b/"]) { $1 })
         #expect(custom.threshold == 1000)
         #expect(custom.skipPrefixes == ["a/", "b/"])
-        #expect(throws: (any Error).self) { try SubmitterSettings.fromEnvironment(base.merging(["CHUNK_MAX_RECORDS": "0"]) { $1 }) }
-        #expect(throws: (any Error).self) { try SubmitterSettings.fromEnvironment(["SORTIE_TABLE": "t"]) }
+        #expect(throws: (any Error).self) { try SubmitterConfiguration.fromEnvironment(base.merging(["CHUNK_MAX_RECORDS": "0"]) { $1 }) }
+        #expect(throws: (any Error).self) { try SubmitterConfiguration.fromEnvironment(["SORTIE_TABLE": "t"]) }
         // Batch's bounds: 1–10 attempts, 2–10,000 children.
-        #expect(try SubmitterSettings.fromEnvironment(base.merging(["BATCH_ATTEMPTS": "10", "BATCH_ARRAY_MAX": "10000"]) { $1 }).batchArrayMax == 10_000)
+        #expect(try SubmitterConfiguration.fromEnvironment(base.merging(["BATCH_ATTEMPTS": "10", "BATCH_ARRAY_MAX": "10000"]) { $1 }).batchArrayMax == 10_000)
         for (name, value, message) in [
             ("BATCH_ATTEMPTS", "11", "BATCH_ATTEMPTS must be an integer from 1 to 10, not '11'"),
             ("BATCH_ATTEMPTS", "0", "BATCH_ATTEMPTS must be an integer from 1 to 10, not '0'"),
             ("BATCH_ARRAY_MAX", "10001", "BATCH_ARRAY_MAX must be an integer from 2 to 10000, not '10001'"),
         ] {
-            #expect(throws: SettingError(message)) { try SubmitterSettings.fromEnvironment(base.merging([name: value]) { $1 }) }
+            #expect(throws: ConfigurationError([message])) { try SubmitterConfiguration.fromEnvironment(base.merging([name: value]) { $1 }) }
         }
+        // Every problem at once, each named.
+        #expect(throws: ConfigurationError([
+            "CHUNK_PROCESSOR_FUNCTION is not set", "BATCH_JOB_QUEUE is not set", "BATCH_JOB_DEFINITION is not set",
+            "BATCH_ATTEMPTS must be an integer from 1 to 10, not '0'",
+        ])) { try SubmitterConfiguration.fromEnvironment(["SORTIE_TABLE": "t", "BATCH_ATTEMPTS": "0"]) }
     }
 
     @Test("one upload, one id: the same event twice agrees, a new upload of the key does not")

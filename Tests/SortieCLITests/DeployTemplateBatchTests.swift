@@ -12,7 +12,7 @@ import Yams
 struct DeployTemplateBatchTests {
     let document: [String: Any]
     let resources: [String: [String: Any]]
-    let submitter: SubmitterSettings
+    let submitter: SubmitterConfiguration
 
     init() throws {
         let text = try String(contentsOf: Repository.root.appendingPathComponent("functions/template.yaml"), encoding: .utf8)
@@ -20,7 +20,7 @@ struct DeployTemplateBatchTests {
         resources = try #require(document["Resources"] as? [String: [String: Any]])
         let definition = try JSONSerialization.jsonObject(with: Data(contentsOf: Repository.root.appendingPathComponent("functions/s3-submitter.json")))
         let environment = try #require((definition as? [String: Any])?["environment"] as? [String: String])
-        submitter = try SubmitterSettings.fromEnvironment(environment)
+        submitter = try SubmitterConfiguration.fromEnvironment(environment)
     }
 
     func properties(_ name: String) throws -> [String: Any] {

@@ -32,7 +32,7 @@ let rules = [
 ]
 let columns = rules.map(\.name)
 
-struct Failure: Error, CustomStringConvertible {
+struct BenchError: Error, CustomStringConvertible {
     var description: String
 }
 
@@ -238,20 +238,20 @@ func main() throws {
     case "generate":
         let records = Int(option("--records") ?? "290000") ?? 290_000
         let seed = UInt64(option("--seed") ?? "7") ?? 7
-        guard let out = option("--out") else { throw Failure(description: "generate needs --out FILE") }
+        guard let out = option("--out") else { throw BenchError(description: "generate needs --out FILE") }
         try generate(records: records, seed: seed, to: out)
     case "measure":
         let repeats = max(1, Int(option("--repeat") ?? "5") ?? 5)
         let json = option("--json")
         let paths = Array(arguments.dropFirst())
-        guard !paths.isEmpty else { throw Failure(description: "measure needs at least one file") }
+        guard !paths.isEmpty else { throw BenchError(description: "measure needs at least one file") }
         try measure(paths, repeats: repeats, json: json)
     case "plan":
         let chunkRecords = Int64(option("--chunk-records") ?? "290000") ?? 290_000
-        guard let path = arguments.dropFirst().first else { throw Failure(description: "plan needs a gzip file") }
+        guard let path = arguments.dropFirst().first else { throw BenchError(description: "plan needs a gzip file") }
         try plan(path, chunkRecords: chunkRecords)
     default:
-        throw Failure(
+        throw BenchError(
             description: "usage: chunk-bench generate --records N --seed S --out FILE | measure FILE [FILE.gz] [--repeat N] [--json OUT] | plan FILE.gz [--chunk-records N]")
     }
 }

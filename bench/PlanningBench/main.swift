@@ -76,7 +76,7 @@ let environment = moto.environment.merging([
 ]) { $1 }
 let client = try AWSClient.fromEnvironment(AWSEnvironment(environment))
 try createJobTable(client, table)
-let settings = try SubmitterSettings.fromEnvironment(environment)
+let settings = try SubmitterConfiguration.fromEnvironment(environment)
 let jobTable = FileStore(dynamoDB: DynamoDB(client: client), tableName: table)
 let submitter = Submitter(s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client), table: jobTable, settings: settings)
 let feed = Feed(

@@ -26,7 +26,7 @@ let logger = {
     return logger
 }()
 
-struct BenchFailure: Error, CustomStringConvertible {
+struct BenchError: Error, CustomStringConvertible {
     var description: String
 }
 
@@ -40,8 +40,8 @@ let settings = server.environment.merging([
     "SORTIE_TABLE": table, "SORTIE_SPECS": "s3://\(table)/specs/", "SORTIE_RUNNER_URL": "s3://\(table)/bin/sortie-runner", "SORTIE_LOG_BUCKET": table,
     "SORTIE_RETRY_BACKOFF_SECONDS": "0",
 ]) { $1 }
-let reactor = Reactor(configuration: try ReactorConfiguration.fromEnvironment(settings, region: MotoServer.region), client: client)
-let launcher = Launcher(configuration: try LauncherConfiguration.fromEnvironment(settings, region: MotoServer.region), client: client)
+let reactor = Reactor(configuration: try ReactorConfiguration.fromEnvironment(settings), client: client)
+let launcher = Launcher(configuration: try LauncherConfiguration.fromEnvironment(settings), client: client)
 let store = JobStore(dynamoDB: DynamoDB(client: client), table: table)
 let runner = RunnerStandIn(store: store, logBucket: table)
 let ec2 = EC2(client: client)
@@ -55,14 +55,14 @@ func publish(_ name: String, maxConcurrency: Int, attempts: Int) throws {
 
 func submit(_ name: String) throws -> String {
     let response = try launcher.launch(LaunchEvent(job: name, eventID: UUID().uuidString), requestID: UUID().uuidString, logger: logger)
-    guard let jobID = response.jobId else { throw BenchFailure(description: "no job id from the launcher") }
+    guard let jobID = response.jobID else { throw BenchError(description: "no job id from the launcher") }
     return jobID
 }
 
 /// The runner finishes with `exitCode` and the instance terminates; returns the instance id.
 func finish(_ jobID: String, exitCode: Int) throws -> String {
     guard let record = try store.record(jobID), let instance = record.instanceID else {
-        throw BenchFailure(description: "job \(jobID) has no instance")
+        throw BenchError(description: "job \(jobID) has no instance")
     }
     try runner.run(record, exitCode: exitCode)
     try ec2.terminateInstances([instance])
@@ -85,7 +85,7 @@ func summary(_ samples: [Double]) -> String {
 func decide(_ instance: String, expect verdict: Verdict) throws -> Double {
     var response: ReactorResponse?
     let took = try milliseconds { response = try reactor.handle(ReactorEvent(.stateChange(instanceID: instance, state: "terminated")), logger: logger) }
-    guard response?.decision == verdict else { throw BenchFailure(description: "expected \(verdict), got \(String(describing: response))") }
+    guard response?.decision == verdict else { throw BenchError(description: "expected \(verdict), got \(String(describing: response))") }
     return took
 }
 

@@ -1,9 +1,10 @@
 import AWSServices
 import ChunkPlanning
 import ChunkStore
+import FunctionStartup
 
-/// The S3 submitter's settings, from its environment (see functions/s3-submitter.json).
-public struct SubmitterSettings: Sendable {
+/// The S3 submitter's configuration, from its environment (see functions/s3-submitter.json).
+public struct SubmitterConfiguration: FunctionConfiguration {
     /// `SORTIE_TABLE`.
     public var tableName: String
     /// `CHUNK_PROCESSOR_FUNCTION`: name or ARN of the chunk processor.
@@ -57,34 +58,32 @@ public struct SubmitterSettings: Sendable {
         self.batchJobDefinition = batchJobDefinition
     }
 
-    public static func fromEnvironment(_ environment: [String: String]) throws(SettingError) -> SubmitterSettings {
-        let settings = Settings(environment)
-        var result = SubmitterSettings(
-            tableName: try settings.required("SORTIE_TABLE"), processorFunction: try settings.required("CHUNK_PROCESSOR_FUNCTION"),
-            batchJobQueue: try settings.required("BATCH_JOB_QUEUE"), batchJobDefinition: try settings.required("BATCH_JOB_DEFINITION"))
-        result.threshold = try settings.integer("BATCH_PROCESSING_THRESHOLD", default: result.threshold, minimum: 1)
-        result.limits = ChunkLimits(
-            maxRecords: try settings.integer("CHUNK_MAX_RECORDS", default: result.limits.maxRecords, minimum: 1),
-            maxBytes: try settings.integer("CHUNK_MAX_BYTES", default: result.limits.maxBytes, minimum: 1))
+    public init(reading environment: inout EnvironmentReader) {
+        self.init(
+            tableName: environment.required("SORTIE_TABLE"), processorFunction: environment.required("CHUNK_PROCESSOR_FUNCTION"),
+            batchJobQueue: environment.required("BATCH_JOB_QUEUE"), batchJobDefinition: environment.required("BATCH_JOB_DEFINITION"))
+        threshold = environment.integer("BATCH_PROCESSING_THRESHOLD", default: threshold, minimum: 1)
+        limits = ChunkLimits(
+            maxRecords: environment.integer("CHUNK_MAX_RECORDS", default: limits.maxRecords, minimum: 1),
+            maxBytes: environment.integer("CHUNK_MAX_BYTES", default: limits.maxBytes, minimum: 1))
         // Batch's own bounds: retryStrategy.attempts is 1–10, an array job has 2–10,000 children.
-        result.batchAttempts = Int(try settings.integer("BATCH_ATTEMPTS", default: 3, minimum: 1, maximum: 10))
-        result.batchArrayMax = Int(try settings.integer("BATCH_ARRAY_MAX", default: 100, minimum: 2, maximum: 10_000))
-        if settings["BATCH_TIMEOUT_SECONDS"] != nil {
-            result.batchTimeoutSeconds = Int(try settings.integer("BATCH_TIMEOUT_SECONDS", default: 0, minimum: 60))
+        batchAttempts = Int(environment.integer("BATCH_ATTEMPTS", default: 3, minimum: 1, maximum: 10))
+        batchArrayMax = Int(environment.integer("BATCH_ARRAY_MAX", default: 100, minimum: 2, maximum: 10_000))
+        if environment["BATCH_TIMEOUT_SECONDS"] != nil {
+            batchTimeoutSeconds = Int(environment.integer("BATCH_TIMEOUT_SECONDS", default: 0, minimum: 60))
         }
-        result.skipPrefixes = (settings["SKIP_PREFIXES"] ?? "").split(separator: ",").map { String($0) }.filter { !$0.isEmpty }
-        result.skipDirectoryMarkers = (settings["SKIP_DIRECTORY_MARKERS"] ?? "true").lowercased() != "false"
-        result.recordTTLDays = try settings.integer("RECORD_TTL_DAYS", default: 30, minimum: 1)
-        result.partSize = try settings.integer("READ_PART_BYTES", default: result.partSize, minimum: 1)
-        result.chunkDeadLetterQueue = settings["CHUNK_DEAD_LETTER_QUEUE_URL"]
-        result.alertTopic = settings["SORTIE_ALERT_TOPIC"]
-        result.processorTimeoutSeconds = try settings.integer("CHUNK_PROCESSOR_TIMEOUT_SECONDS", default: 900, minimum: 1)
-        result.retryGraceSeconds = try settings.integer("CHUNK_RETRY_GRACE_SECONDS", default: 360, minimum: 0)
-        result.readAhead = Int(try settings.integer("READ_AHEAD", default: 4, minimum: 1))
-        result.checkpointBytes = try settings.integer("PLAN_CHECKPOINT_BYTES", default: result.checkpointBytes, minimum: 1)
-        result.planningMargin = try settings.integer("PLAN_MARGIN_SECONDS", default: result.planningMargin, minimum: 0)
-        result.submitterFunction = settings["AWS_LAMBDA_FUNCTION_NAME"]
-        return result
+        skipPrefixes = (environment["SKIP_PREFIXES"] ?? "").split(separator: ",").map { String($0) }.filter { !$0.isEmpty }
+        skipDirectoryMarkers = (environment["SKIP_DIRECTORY_MARKERS"] ?? "true").lowercased() != "false"
+        recordTTLDays = environment.integer("RECORD_TTL_DAYS", default: 30, minimum: 1)
+        partSize = environment.integer("READ_PART_BYTES", default: partSize, minimum: 1)
+        chunkDeadLetterQueue = environment["CHUNK_DEAD_LETTER_QUEUE_URL"]
+        alertTopic = environment["SORTIE_ALERT_TOPIC"]
+        processorTimeoutSeconds = environment.integer("CHUNK_PROCESSOR_TIMEOUT_SECONDS", default: 900, minimum: 1)
+        retryGraceSeconds = environment.integer("CHUNK_RETRY_GRACE_SECONDS", default: 360, minimum: 0)
+        readAhead = Int(environment.integer("READ_AHEAD", default: 4, minimum: 1))
+        checkpointBytes = environment.integer("PLAN_CHECKPOINT_BYTES", default: checkpointBytes, minimum: 1)
+        planningMargin = environment.integer("PLAN_MARGIN_SECONDS", default: planningMargin, minimum: 0)
+        submitterFunction = environment["AWS_LAMBDA_FUNCTION_NAME"]
     }
 
     /// The retry strategy every Batch job is submitted with, and the chunk worker's job definition
