@@ -91,7 +91,7 @@ let package = Package(
             "WallTime", "JobLaunch", "JobModel", "JobStore", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .executableTarget(name: "LauncherFunction", dependencies: ["Launcher", "FunctionStartup", "LambdaRuntime"]),
+        .executableTarget(name: "LauncherFunction", dependencies: ["AWSCore", "JobModel", "Launcher", "FunctionStartup", "LambdaRuntime"]),
         // Instance endings into decisions: retries, completions, the next queued job; the sweep.
         // Optimised for size: it is linked into a bootstrap beside JobLaunch, within the zip budget.
         .target(name: "Reactor", dependencies: [
@@ -99,7 +99,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
         .executableTarget(
-            name: "RetryReactorFunction", dependencies: ["Reactor", "FunctionStartup", "LambdaRuntime"], swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
+            name: "RetryReactorFunction", dependencies: ["AWSCore", "Reactor", "FunctionStartup", "LambdaRuntime"], swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
         // Running a job's steps on its instance (or locally) and reporting them.
         .target(name: "JobRunner", dependencies: ["WallTime", "JobModel", "JobStore", "AWSCore", "AWSServices"]),
         .executableTarget(name: "SortieRunner", dependencies: ["JobRunner", "SortieVersion"]),
@@ -117,6 +117,7 @@ let package = Package(
         ]),
         // The developer's tool: validate and publish specs, run `sortie dev`.
         .executableTarget(name: "SortieCLI", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
             "JobSpecYAML", "JobModel", "JobStore", "AWSCore", "AWSServices", "SortieVersion", "Deployment", "DevEnvironment", "LocalAWS", "ChunkStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Yams", package: "Yams"),
         ]),
@@ -126,22 +127,22 @@ let package = Package(
         // Counting a file's records and cutting it into chunks; the feeds document and the chunk payload.
         .target(name: "ChunkPlanning", dependencies: ["RecordFormats"]),
         // What the submitter and the processor share on AWS: ranged S3 reads, the job table's FILE#/S3EVENT# items.
-        .target(name: "ChunkStore", dependencies: ["WallTime", "FunctionStartup", "AWSCore", "AWSServices", "ChunkPlanning"]),
+        .target(name: "ChunkStore", dependencies: ["RecordFormats", "WallTime", "FunctionStartup", "AWSCore", "AWSServices", "ChunkPlanning"]),
         // A Kafka producer for the bootstraps: record batches v2, idempotent, acks=all, SASL (SCRAM, OAUTHBEARER), TLS by libcurl.
         // Optimised for size: it joins the chunk processor's bootstrap, within the zip budget.
         .target(name: "KafkaProducer", dependencies: ["WallTime", "CurlHTTP", "CLibCrypto", "RecordFormats"],
             swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
         // Reading, validating and delivering one chunk.
-        .target(name: "ChunkProcessing", dependencies: ["WallTime", "ChunkStore", "FunctionStartup", "ChunkPlanning", "RecordFormats", "KafkaProducer"]),
+        .target(name: "ChunkProcessing", dependencies: ["AWSCore", "AWSServices", "WallTime", "ChunkStore", "FunctionStartup", "ChunkPlanning", "RecordFormats", "KafkaProducer"]),
         // Turning S3 events into plans, Lambda invocations and Batch jobs.
-        .target(name: "S3Submitter", dependencies: ["ChunkStore", "FunctionStartup", "ChunkPlanning", "RecordFormats"]),
+        .target(name: "S3Submitter", dependencies: ["AWSCore", "AWSServices", "ChunkStore", "FunctionStartup", "ChunkPlanning", "RecordFormats"]),
 
         // Record files of any size generated on demand, and S3's object reads of them on loopback (tests and benchmarks).
         .target(name: "SimulatedObjects", dependencies: ["LoopbackHTTP", "RecordFormats", "CZlib"]),
 
         .executableTarget(name: "EchoFunction", dependencies: ["LambdaRuntime"]),
-        .executableTarget(name: "S3SubmitterFunction", dependencies: ["WallTime", "FunctionStartup", "LambdaRuntime", "S3Submitter"]),
-        .executableTarget(name: "ChunkProcessorFunction", dependencies: ["WallTime", "FunctionStartup", "LambdaRuntime", "ChunkProcessing"]),
+        .executableTarget(name: "S3SubmitterFunction", dependencies: ["AWSCore", "AWSServices", "ChunkPlanning", "ChunkStore", "WallTime", "FunctionStartup", "LambdaRuntime", "S3Submitter"]),
+        .executableTarget(name: "ChunkProcessorFunction", dependencies: ["AWSCore", "AWSServices", "ChunkPlanning", "ChunkStore", "WallTime", "FunctionStartup", "LambdaRuntime", "ChunkProcessing"]),
         .executableTarget(name: "SortieLocal", dependencies: [
             "LocalRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -152,9 +153,9 @@ let package = Package(
         ], path: "bench/RuntimeBench"),
 
         .executableTarget(name: "AWSBench", dependencies: ["AWSCore", "AWSServices"], path: "bench/AWSBench"),
-        .executableTarget(name: "LauncherBench", dependencies: ["Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport"], path: "bench/LauncherBench"),
-        .executableTarget(name: "ReactorBench", dependencies: ["Reactor", "ReactorTestSupport", "Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "SortieTestSupport"], path: "bench/ReactorBench"),
-        .executableTarget(name: "ChunkBench", dependencies: ["ChunkProcessing", "RecordFormats", "CZlib"], path: "bench/ChunkBench"),
+        .executableTarget(name: "LauncherBench", dependencies: [.product(name: "Logging", package: "swift-log"), "Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport"], path: "bench/LauncherBench"),
+        .executableTarget(name: "ReactorBench", dependencies: [.product(name: "Logging", package: "swift-log"), "Reactor", "ReactorTestSupport", "Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "SortieTestSupport"], path: "bench/ReactorBench"),
+        .executableTarget(name: "ChunkBench", dependencies: ["ChunkPlanning", "ChunkProcessing", "RecordFormats", "CZlib"], path: "bench/ChunkBench"),
         // Every decoder fed by the outside world as a fuzz target; bench/fuzz.sh runs them under libFuzzer.
         .target(name: "FuzzTargets", dependencies: [
             "JobModel", "JobSpecYAML", "Reactor", "S3Submitter", "ChunkPlanning", "ChunkProcessing", "RecordFormats",
@@ -162,7 +163,7 @@ let package = Package(
         ], path: "bench/FuzzTargets"),
         .executableTarget(name: "SortieFuzz", dependencies: ["FuzzTargets"], path: "bench/Fuzz"),
         .executableTarget(
-            name: "PlanningBench", dependencies: ["S3Submitter", "ChunkStore", "SimulatedObjects", "LocalAWS", "SortieTestSupport", "AWSCore", "AWSServices"],
+            name: "PlanningBench", dependencies: ["ChunkPlanning", "RecordFormats", "S3Submitter", "ChunkStore", "SimulatedObjects", "LocalAWS", "SortieTestSupport", "AWSCore", "AWSServices"],
             path: "bench/PlanningBench"),
 
         // Test-only function that reports its context, sleeps, logs and fails on request.
@@ -175,35 +176,39 @@ let package = Package(
             "LoopbackHTTP", "LocalAWS", "AWSCore", "AWSServices", "JobModel", "JobStore", "DevEnvironment",
         ]),
         // The runner's table writes without a runner, for the reactor's tests and benchmark.
-        .target(name: "ReactorTestSupport", dependencies: ["JobModel", "JobStore", "AWSCore"]),
+        .target(name: "ReactorTestSupport", dependencies: ["WallTime", "JobModel", "JobStore", "AWSCore"]),
 
         // One test target per module, named for it, a function's end-to-end suites with its module (AWSTests covers
         // AWSCore and AWSServices, LambdaRuntimeTests the local Runtime API too); PackagingTests checks what ships.
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "LoopbackHTTP", "SortieTestSupport"]),
         .testTarget(name: "LambdaRuntimeTests", dependencies: [
+            "CurlHTTP", .product(name: "Logging", package: "swift-log"), "LoopbackHTTP", "WallTime",
             "LambdaRuntime", "LocalRuntime", "SortieTestSupport", "EchoFunction", "RuntimeProbe", "StreamProbe", "SortieLocal",
         ]),
         .testTarget(name: "LoopbackHTTPTests", dependencies: ["LoopbackHTTP", "CurlHTTP"]),
         .testTarget(name: "ChildProcessesTests", dependencies: ["ChildProcesses"]),
         .testTarget(name: "LocalAWSTests", dependencies: ["LocalAWS"]),
-        .testTarget(name: "AWSTests", dependencies: ["AWSCore", "AWSServices", "SortieTestSupport", "LoopbackHTTP"]),
+        .testTarget(name: "AWSTests", dependencies: ["CurlHTTP", .product(name: "Logging", package: "swift-log"), "AWSCore", "AWSServices", "SortieTestSupport", "LoopbackHTTP"]),
         .testTarget(name: "JobModelTests", dependencies: ["JobModel", "JobStore", "JobSpecYAML", "AWSServices", "SortieTestSupport"]),
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "SortieTestSupport"]),
         .testTarget(name: "JobSpecYAMLTests", dependencies: ["JobSpecYAML", "JobModel", "SortieTestSupport"]),
         .testTarget(name: "LauncherTests", dependencies: [
+            "WallTime",
             "Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "CurlHTTP", "LocalRuntime", "SortieTestSupport",
             .product(name: "Logging", package: "swift-log"),
             "LauncherFunction", "SortieRunner",
         ]),
         .testTarget(name: "ReactorTests", dependencies: [
+            .product(name: "Logging", package: "swift-log"), "WallTime",
             "Reactor", "ReactorTestSupport", "Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
             "RetryReactorFunction", "SortieRunner",
         ]),
-        .testTarget(name: "JobRunnerTests", dependencies: ["JobModel", "JobStore", "AWSCore", "AWSServices", "SortieTestSupport", "SortieRunner"]),
+        .testTarget(name: "JobRunnerTests", dependencies: ["WallTime", "JobModel", "JobStore", "AWSCore", "AWSServices", "SortieTestSupport", "SortieRunner"]),
         .testTarget(name: "DeploymentTests", dependencies: [
             "Deployment", "SortieVersion", "S3Submitter", "ChunkStore", "AWSServices", "SortieTestSupport",
         ]),
         .testTarget(name: "DevEnvironmentTests", dependencies: [
+            "WallTime",
             "DevEnvironment", "Deployment", "JobModel", "JobStore", "AWSCore", "AWSServices", "SortieTestSupport",
             .product(name: "Logging", package: "swift-log"),
             "LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction", "SortieRunner", "SortieCLI",
@@ -213,7 +218,7 @@ let package = Package(
         ]),
         .testTarget(name: "RecordFormatsTests", dependencies: ["RecordFormats"]),
         .testTarget(name: "ChunkPlanningTests", dependencies: ["ChunkPlanning", "RecordFormats"]),
-        .testTarget(name: "S3SubmitterTests", dependencies: ["S3Submitter", "ChunkPlanning", "ChunkStore", "SortieTestSupport"]),
+        .testTarget(name: "S3SubmitterTests", dependencies: ["FunctionStartup", "S3Submitter", "ChunkPlanning", "ChunkStore", "SortieTestSupport"]),
         .testTarget(name: "ChunkProcessingTests", dependencies: [
             "ChunkProcessing", "S3Submitter", "ChunkStore", "ChunkPlanning", "RecordFormats", "AWSCore", "AWSServices", "LocalAWS", "LocalRuntime",
             "SortieTestSupport", "DevEnvironment", "SimulatedObjects",
