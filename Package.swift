@@ -178,8 +178,22 @@ let package = Package(
         // The runner's table writes without a runner, for the reactor's tests and benchmark.
         .target(name: "ReactorTestSupport", dependencies: ["WallTime", "JobModel", "JobStore", "AWSCore"]),
 
-        // One test target per module, named for it, a function's end-to-end suites with its module (AWSTests covers
-        // AWSCore and AWSServices, LambdaRuntimeTests the local Runtime API too); PackagingTests checks what ships.
+        // What several test targets share and may record issues with (so it imports Testing): kept under Tests/, linked by no benchmark.
+        // AWS clients on moto and expecting AWSErrors, for AWSCoreTests and AWSServicesTests.
+        .target(name: "AWSTestSupport", dependencies: [
+            "AWSCore", "SortieTestSupport", .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/AWSTestSupport"),
+        // A `sortie dev` around a test, for DevEnvironmentTests and the operator commands' suites in SortieCLITests.
+        .target(name: "DevTestSupport", dependencies: [
+            "DevEnvironment", "SortieTestSupport", .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/DevTestSupport"),
+        // The submitter's and processor's world on moto, and plans checked against a simulated object's own boundaries.
+        .target(name: "ChunkTestSupport", dependencies: [
+            "AWSCore", "AWSServices", "ChunkPlanning", "ChunkStore", "DevEnvironment", "LocalRuntime", "SimulatedObjects", "SortieTestSupport",
+        ], path: "Tests/ChunkTestSupport"),
+
+        // One test target per module, named for it, a function's end-to-end suites with its module (LambdaRuntimeTests
+        // covers the local Runtime API too); PackagingTests checks what ships.
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "LoopbackHTTP", "SortieTestSupport"]),
         .testTarget(name: "LambdaRuntimeTests", dependencies: [
             "CurlHTTP", .product(name: "Logging", package: "swift-log"), "LoopbackHTTP", "WallTime",
@@ -188,7 +202,10 @@ let package = Package(
         .testTarget(name: "LoopbackHTTPTests", dependencies: ["LoopbackHTTP", "CurlHTTP"]),
         .testTarget(name: "ChildProcessesTests", dependencies: ["ChildProcesses"]),
         .testTarget(name: "LocalAWSTests", dependencies: ["LocalAWS"]),
-        .testTarget(name: "AWSTests", dependencies: ["CurlHTTP", .product(name: "Logging", package: "swift-log"), "AWSCore", "AWSServices", "SortieTestSupport", "LoopbackHTTP"]),
+        .testTarget(name: "AWSCoreTests", dependencies: [
+            "AWSCore", "AWSServices", "AWSTestSupport", "CurlHTTP", "SortieTestSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "AWSServicesTests", dependencies: ["AWSServices", "AWSCore", "AWSTestSupport", "SortieTestSupport"]),
         .testTarget(name: "JobModelTests", dependencies: ["JobModel", "JobStore", "JobSpecYAML", "AWSServices", "SortieTestSupport"]),
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "SortieTestSupport"]),
         .testTarget(name: "JobSpecYAMLTests", dependencies: ["JobSpecYAML", "JobModel", "SortieTestSupport"]),
@@ -208,20 +225,25 @@ let package = Package(
             "Deployment", "SortieVersion", "S3Submitter", "ChunkStore", "AWSServices", "SortieTestSupport",
         ]),
         .testTarget(name: "DevEnvironmentTests", dependencies: [
-            "WallTime",
-            "DevEnvironment", "Deployment", "JobModel", "JobStore", "AWSCore", "AWSServices", "SortieTestSupport",
-            .product(name: "Logging", package: "swift-log"),
-            "LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction", "SortieRunner", "SortieCLI",
+            "DevEnvironment", "DevTestSupport", "Deployment", "JobModel", "JobStore", "WallTime", "AWSCore", "AWSServices", "SortieTestSupport",
+            "LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction", "SortieRunner",
         ]),
         .testTarget(name: "SortieCLITests", dependencies: [
-            "SortieCLI", "JobModel", "AWSServices", "S3Submitter", "ChunkStore", "SortieTestSupport", .product(name: "Yams", package: "Yams"),
+            "SortieCLI", "DevEnvironment", "DevTestSupport", "JobModel", "AWSServices", "S3Submitter", "ChunkStore", "SortieTestSupport",
+            .product(name: "Yams", package: "Yams"),
+            // The operator commands run against a whole `sortie dev`.
+            "LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction", "SortieRunner",
         ]),
         .testTarget(name: "RecordFormatsTests", dependencies: ["RecordFormats"]),
-        .testTarget(name: "ChunkPlanningTests", dependencies: ["ChunkPlanning", "RecordFormats"]),
-        .testTarget(name: "S3SubmitterTests", dependencies: ["FunctionStartup", "S3Submitter", "ChunkPlanning", "ChunkStore", "SortieTestSupport"]),
+        .testTarget(name: "ChunkPlanningTests", dependencies: ["ChunkPlanning", "ChunkTestSupport", "RecordFormats", "SimulatedObjects"]),
+        .testTarget(name: "S3SubmitterTests", dependencies: [
+            "S3Submitter", "ChunkTestSupport", "ChunkPlanning", "ChunkStore", "FunctionStartup", "AWSCore", "AWSServices", "LocalRuntime",
+            "SimulatedObjects", "SortieTestSupport",
+            "S3SubmitterFunction",
+        ]),
         .testTarget(name: "ChunkProcessingTests", dependencies: [
-            "ChunkProcessing", "S3Submitter", "ChunkStore", "ChunkPlanning", "RecordFormats", "AWSCore", "AWSServices", "LocalAWS", "LocalRuntime",
-            "SortieTestSupport", "DevEnvironment", "SimulatedObjects",
+            "ChunkProcessing", "ChunkTestSupport", "S3Submitter", "ChunkStore", "ChunkPlanning", "RecordFormats", "AWSCore", "AWSServices", "LocalAWS",
+            "LocalRuntime", "SortieTestSupport",
             "S3SubmitterFunction", "ChunkProcessorFunction",
         ]),
         .testTarget(name: "KafkaProducerTests", dependencies: ["KafkaProducer", "AWSCore", "SortieTestSupport"]),

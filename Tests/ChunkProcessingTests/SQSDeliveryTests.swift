@@ -1,6 +1,7 @@
 import AWSCore
 import AWSServices
 @testable import ChunkProcessing
+import ChunkTestSupport
 import Foundation
 import SortieTestSupport
 import Testing

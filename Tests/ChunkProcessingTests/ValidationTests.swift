@@ -1,5 +1,6 @@
 @testable import ChunkProcessing
 import ChunkPlanning
+import ChunkTestSupport
 import Foundation
 import RecordFormats
 import Testing

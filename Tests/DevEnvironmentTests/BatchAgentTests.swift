@@ -2,6 +2,7 @@
 import AWSCore
 import AWSServices
 import Deployment
+import DevTestSupport
 import Foundation
 import SortieTestSupport
 import Testing
@@ -22,7 +23,7 @@ struct BatchAgentTests {
             // A private server: other suites' jobs are not this agent's business.
             server = try MotoServer.startConfigured(serialized: false)
             client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
-            folder = SortieDevTests.workspace()
+            folder = DevHarness.workspace()
             log = folder.appendingPathComponent("runs.log")
             let products = folder.appendingPathComponent("products")
             try FileManager.default.createDirectory(at: products, withIntermediateDirectories: true)
@@ -57,7 +58,7 @@ struct BatchAgentTests {
             BatchAgent(
                 client: client, definition: definition ?? self.definition, products: folder.appendingPathComponent("products"),
                 environment: server.environment, workspace: folder.appendingPathComponent("batch"), concurrency: 2,
-                stopGrace: .milliseconds(500), logger: SortieDevTests.quiet)
+                stopGrace: .milliseconds(500), logger: DevHarness.quiet)
         }
 
         func submit(_ name: String, fileId: String, size: Int? = nil) throws -> String {
@@ -86,7 +87,7 @@ struct BatchAgentTests {
         agent.start(interval: .milliseconds(50))
         defer { agent.stop() }
         let (array, single) = try await blocking { (try world.submit("array", fileId: "many", size: 3), try world.submit("single", fileId: "one")) }
-        try await SortieDevTests.eventually { agent.exitStatuses.count == 4 }
+        try await DevHarness.eventually { agent.exitStatuses.count == 4 }
         // More polls see the same jobs listed: nothing runs again.
         try await Task.sleep(for: .milliseconds(600))
 
@@ -123,7 +124,7 @@ struct BatchAgentTests {
         let (fails, bad, slow) = try await blocking {
             (try world.submit("fails", fileId: "fails"), try world.submit("bad", fileId: "bad"), try world.submit("slow", fileId: "slow"))
         }
-        try await SortieDevTests.eventually(timeout: .seconds(30)) { agent.exitStatuses.count == 3 }
+        try await DevHarness.eventually(timeout: .seconds(30)) { agent.exitStatuses.count == 3 }
 
         let attempts = try #require(world.definition.retryStrategy.attempts)
         #expect(attempts == 3)

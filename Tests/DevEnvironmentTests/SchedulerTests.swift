@@ -1,5 +1,6 @@
 @testable import DevEnvironment
 import AWSServices
+import DevTestSupport
 import Foundation
 import JobModel
 import JobStore
@@ -38,7 +39,7 @@ struct SchedulerTests {
 
     @Test("a job's cron schedule fires a Scheduled Event at each matching UTC minute, once, never at another; the launcher records the job with the schedule's arguments")
     func cronLaunchesJobs() async throws {
-        try await CommandTests.onDev { environment, _ in
+        try await DevHarness.onDev { environment, _ in
             let story = DemoStory(environment: environment) { _ in }
             let instance = DemoStory.demoInstance
             // functions/launcher.json schedules nightly-etl at cron(0 2 * * ? *) with day=yesterday.
@@ -70,7 +71,7 @@ struct SchedulerTests {
                 running.append((scheduler, played))
             }
             for (scheduler, played) in running {
-                try await SortieDevTests.eventually(timeout: .seconds(60)) { played.now > played.end }
+                try await DevHarness.eventually(timeout: .seconds(60)) { played.now > played.end }
                 scheduler.stop()
             }
 

@@ -2,30 +2,20 @@
 import AWSCore
 import AWSServices
 import Deployment
+import DevTestSupport
 import Foundation
-import Logging
 import SortieTestSupport
 import Synchronization
 import Testing
 
 @Suite("sortie dev")
 struct SortieDevTests {
-    static var quiet: Logger {
-        var logger = Logger(label: "test.dev")
-        logger.logLevel = .warning
-        return logger
-    }
-
-    static func workspace() -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("sortie-dev-\(UUID().uuidString.prefix(8))")
-    }
-
     @Test("the demo story holds on sortie dev: a failed attempt is retried to success; five jobs, never more than two at once, all succeed in order; a million-record file is cut, its small chunks processed in Lambda and its big ones in the Batch agent, the file completes with every record accounted for; a scheduled chain of three runs in order, and a failure in it fails its dependent; a clicks file is delivered to Kafka and read back")
     func demoStory() async throws {
-        let workspace = Self.workspace()
+        let workspace = DevHarness.workspace()
         defer { try? FileManager.default.removeItem(at: workspace) }
         let environment = try await DevEnvironment.start(
-            .init(repository: Repository.root, products: BuiltProducts.directory, workspace: workspace, overrides: try DemoStory.overrides(repository: Repository.root)), logger: Self.quiet)
+            .init(repository: Repository.root, products: BuiltProducts.directory, workspace: workspace, overrides: try DemoStory.overrides(repository: Repository.root)), logger: DevHarness.quiet)
         let lines = Mutex<[String]>([])
         let checks: [DemoStory.Check]
         do {
@@ -122,10 +112,10 @@ struct SortieDevTests {
         let server = try await blocking { try MotoServer.start() }
         defer { server.stop() }
         let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
-        let sandbox = Self.workspace()
+        let sandbox = DevHarness.workspace()
         defer { try? FileManager.default.removeItem(at: sandbox) }
         let delivered = Mutex<[Data]>([])
-        let agent = InstanceAgent(client: client, environment: server.environment, sandbox: sandbox, logger: Self.quiet, gracePeriod: .milliseconds(500)) { event in
+        let agent = InstanceAgent(client: client, environment: server.environment, sandbox: sandbox, logger: DevHarness.quiet, gracePeriod: .milliseconds(500)) { event in
             delivered.withLock { $0.append(event) }
         }
         let ec2 = EC2(client: client)
@@ -143,7 +133,7 @@ struct SortieDevTests {
         }
         agent.start(interval: .milliseconds(100))
         let started = sandbox.appendingPathComponent("\(instance)/started")
-        try await Self.eventually { FileManager.default.fileExists(atPath: started.path) }
+        try await DevHarness.eventually { FileManager.default.fileExists(atPath: started.path) }
         #expect(agent.runningCount == 1)
         #expect(!FileManager.default.fileExists(atPath: sandbox.appendingPathComponent(untagged).path))
         // The instance's metadata service answers with its id while it runs.
@@ -153,29 +143,17 @@ struct SortieDevTests {
         #expect(try await blocking { try InstanceMetadataClient(endpoint: endpoint, timeout: .seconds(10)).get("/latest/meta-data/instance-id") } == instance)
 
         try await blocking { try ec2.terminateInstances([instance]) }
-        try await Self.eventually { !delivered.withLock(\.isEmpty) }
+        try await DevHarness.eventually { !delivered.withLock(\.isEmpty) }
         let first = delivered.withLock { $0.first }
         let body = try #require(first)
         let event = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
         #expect(event["detail-type"] as? String == "EC2 Instance State-change Notification")
         #expect(event["detail"] as? [String: String] == ["instance-id": instance, "state": "terminated"])
-        try await Self.eventually { agent.runningCount == 0 }
+        try await DevHarness.eventually { agent.runningCount == 0 }
         // ...and its metadata service ended with it.
         try await blocking { () throws -> Void in
             #expect(throws: AWSError.self) { try InstanceMetadataClient(endpoint: endpoint, attempts: 1).get("/latest/meta-data/instance-id") }
         }
         await agent.stop()
-    }
-
-    /// Polls `condition` every 50 ms for at most `timeout`, then fails.
-    static func eventually(timeout: Duration = .seconds(20), _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("condition not met within \(timeout)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
     }
 }

@@ -1,5 +1,6 @@
 @testable import AWSCore
 import AWSServices
+import AWSTestSupport
 import Foundation
 import SortieTestSupport
 import Synchronization

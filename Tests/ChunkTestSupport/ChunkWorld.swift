@@ -10,15 +10,15 @@ import Testing
 
 /// Lambda's Invoke endpoint played on 127.0.0.1: accepts every asynchronous invocation (202)
 /// and keeps its payload, so a test can run the payloads through the real processor.
-struct InvokeCapture: Sendable {
-    struct Invocation: Sendable {
-        var function: String
-        var payload: Data
+public struct InvokeCapture: Sendable {
+    public struct Invocation: Sendable {
+        public var function: String
+        public var payload: Data
     }
 
-    let server: FakeServer
+    public let server: FakeServer
 
-    static func start() async throws -> InvokeCapture {
+    public static func start() async throws -> InvokeCapture {
         InvokeCapture(server: try await FakeServer.start { request, _ in
             Self.function(request) == nil ? .json(400, #"{"message":"not an asynchronous Invoke"}"#) : FakeServer.Answer(status: 202)
         })
@@ -32,30 +32,30 @@ struct InvokeCapture: Sendable {
         return String(parts[2]).removingPercentEncoding
     }
 
-    var endpoint: String { server.endpoint }
-    var invocations: [Invocation] {
+    public var endpoint: String { server.endpoint }
+    public var invocations: [Invocation] {
         server.requests.compactMap { request in Self.function(request).map { Invocation(function: $0, payload: request.body) } }
     }
-    func stop() async { await server.stop() }
+    public func stop() async { await server.stop() }
 }
 
 /// Everything one test needs on moto: a job table, buckets, a queue, a Batch queue and job
 /// definition, and the environment the two functions run with, each under the role its
 /// definition makes (a Batch container under the processor's, the job role).
-struct ChunkWorld: Sendable {
-    let server: MotoServer
-    let client: AWSClient
-    let table: String
-    let bucket: String
-    let outputBucket: String
-    let queueURL: String
-    let batchQueue: String
-    let batchDefinition: String
+public struct ChunkWorld: Sendable {
+    public let server: MotoServer
+    public let client: AWSClient
+    public let table: String
+    public let bucket: String
+    public let outputBucket: String
+    public let queueURL: String
+    public let batchQueue: String
+    public let batchDefinition: String
     /// The AWS credentials each function runs with: its role's.
-    let submitterRole: [String: String]
-    let processorRole: [String: String]
+    public let submitterRole: [String: String]
+    public let processorRole: [String: String]
 
-    static func make() throws -> ChunkWorld {
+    public static func make() throws -> ChunkWorld {
         let server = try MotoServer.shared()
         let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
         let table = unique("jobs")
@@ -89,18 +89,18 @@ struct ChunkWorld: Sendable {
             submitterRole: try roles.environment("s3-submitter"), processorRole: try roles.environment("chunk-processor"))
     }
 
-    var s3: S3 { S3(client: client) }
-    var jobTable: FileStore { FileStore(dynamoDB: DynamoDB(client: client), tableName: table) }
+    public var s3: S3 { S3(client: client) }
+    public var jobTable: FileStore { FileStore(dynamoDB: DynamoDB(client: client), tableName: table) }
 
     /// A feeds document with one feed under `incoming/` delivering to `destination`.
-    func feeds(format: String = "csv", fields: [FieldRule], destination: Destination) throws -> String {
+    public func feeds(format: String = "csv", fields: [FieldRule], destination: Destination) throws -> String {
         let catalog = FeedCatalog(feeds: [Feed(
             name: "orders", prefix: "incoming/", format: format, fields: fields, destination: destination,
             rejects: S3Location(bucket: outputBucket, prefix: "rejects/"))])
         return String(decoding: try JSONEncoder().encode(catalog), as: UTF8.self)
     }
 
-    func submitterEnvironment(feeds: String, capture: InvokeCapture, extra: [String: String] = [:]) -> [String: String] {
+    public func submitterEnvironment(feeds: String, capture: InvokeCapture, extra: [String: String] = [:]) -> [String: String] {
         server.environment.merging(submitterRole) { $1 }.merging([
             "AWS_ENDPOINT_URL_LAMBDA": capture.endpoint, "SORTIE_TABLE": table, "SORTIE_FEEDS": feeds,
             "CHUNK_PROCESSOR_FUNCTION": "chunk-processor", "BATCH_JOB_QUEUE": batchQueue, "BATCH_JOB_DEFINITION": batchDefinition,
@@ -110,13 +110,13 @@ struct ChunkWorld: Sendable {
         ].merging(extra) { $1 }) { $1 }
     }
 
-    func processorEnvironment(feeds: String, extra: [String: String] = [:]) -> [String: String] {
+    public func processorEnvironment(feeds: String, extra: [String: String] = [:]) -> [String: String] {
         server.environment.merging(processorRole) { $1 }.merging(["SORTIE_TABLE": table, "SORTIE_FEEDS": feeds, "SAFETY_MARGIN_SECONDS": "1", "AWS_MAX_ATTEMPTS": "2"].merging(extra) { $1 }) { $1 }
     }
 
     /// Runs `chunk-processor batch` as Batch runs container `index` of a job: the image's entrypoint and
     /// the job definition's command with its placeholders filled from the job's parameters (`changing` some of them).
-    func runBatchContainer(_ jobId: String, index: Int?, feeds: String, changing: [String: String] = [:], environment extra: [String: String] = [:]) throws -> Command.Result {
+    public func runBatchContainer(_ jobId: String, index: Int?, feeds: String, changing: [String: String] = [:], environment extra: [String: String] = [:]) throws -> Command.Result {
         let job = try #require(try Batch(client: client).describeJobs([jobId]).first)
         let command = Batch.resolve(command: job.container?.command ?? [], parameters: (job.parameters ?? [:]).merging(changing) { $1 })
         // The image's entrypoint is the worker; the command is its arguments.
@@ -128,24 +128,24 @@ struct ChunkWorld: Sendable {
     }
 
     /// An S3 notification for an object as S3 would send it: the key form-encoded.
-    func notification(key: String, eTag: String, size: Int, sequencer: String) -> Data {
+    public func notification(key: String, eTag: String, size: Int, sequencer: String) -> Data {
         S3Notifications.objectCreated(bucket: bucket, key: key, eTag: eTag, size: size, sequencer: sequencer)
     }
 
     /// Uploads `body`; returns its eTag without quotes.
-    func upload(_ key: String, _ body: [UInt8]) throws -> String {
+    public func upload(_ key: String, _ body: [UInt8]) throws -> String {
         let eTag = try s3.putObject(bucket: bucket, key: key, body: Data(body)).eTag ?? ""
         return eTag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
     }
 }
 
 /// A built function under the local Runtime API, its logs captured.
-func startFunction(_ product: String, environment: [String: String]) async throws -> LocalFunction {
+public func startFunction(_ product: String, environment: [String: String]) async throws -> LocalFunction {
     try await LocalFunction.start(.init(executable: try BuiltProducts.executable(product), functionName: product, environment: environment, logs: .capture))
 }
 
 /// The response body of a successful invocation, or a recorded issue with the function's log.
-func responseBody(_ outcome: InvocationOutcome, _ function: LocalFunction, sourceLocation: SourceLocation = #_sourceLocation) -> Data? {
+public func responseBody(_ outcome: InvocationOutcome, _ function: LocalFunction, sourceLocation: SourceLocation = #_sourceLocation) -> Data? {
     guard case .response(_, let body) = outcome else {
         Issue.record("expected a response, got \(outcome)\n\(function.capturedLog.suffix(30000))", sourceLocation: sourceLocation)
         return nil
@@ -154,6 +154,6 @@ func responseBody(_ outcome: InvocationOutcome, _ function: LocalFunction, sourc
 }
 
 /// The JSON object of a response.
-func jsonObject(_ data: Data?) -> [String: Any] {
+public func jsonObject(_ data: Data?) -> [String: Any] {
     (data.flatMap { try? JSONSerialization.jsonObject(with: $0) } as? [String: Any]) ?? [:]
 }

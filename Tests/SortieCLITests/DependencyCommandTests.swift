@@ -1,4 +1,5 @@
 @testable import DevEnvironment
+import DevTestSupport
 import Foundation
 import JobModel
 import SortieTestSupport
@@ -10,7 +11,7 @@ import Testing
 struct DependencyCommandTests {
     @Test("a chain of three by --depends-on: PENDING while they wait, listed by jobs --state PENDING; the middle one fails, the last FAILED naming it without an instance; describe shows both directions; a cancelled job fails its dependents")
     func chainOfThree() async throws {
-        try await CommandTests.onDev { environment, _ in
+        try await DevHarness.onDev { environment, _ in
             let run = try CommandTests.sortie(environment)
             let json = CommandTests.json
             let story = DemoStory(environment: environment, patience: .seconds(30)) { _ in }

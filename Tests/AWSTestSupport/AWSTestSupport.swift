@@ -1,12 +1,11 @@
 import AWSCore
-import AWSServices
 import Foundation
 import Logging
 import SortieTestSupport
 import Testing
 
 /// Runs `body` expecting an `AWSError`; records an issue and returns nil when it succeeds or throws something else.
-func awsError<T: Sendable>(
+public func awsError<T: Sendable>(
     _ body: @escaping @Sendable () throws(AWSError) -> T, sourceLocation: SourceLocation = #_sourceLocation
 ) async -> AWSError? {
     let result: Result<T, AWSError> = await withCheckedContinuation { continuation in
@@ -30,7 +29,7 @@ func awsError<T: Sendable>(
 }
 
 /// A client for `server`, retrying quickly so failures stay fast.
-func motoClient(
+public func motoClient(
     _ server: MotoServer, credentials: AWSCredentials? = nil, maxAttempts: Int = 3, logger: Logger = Logger(label: "test.aws")
 ) -> AWSClient {
     let credentials = credentials ?? AWSCredentials(accessKeyID: MotoServer.accessKeyID, secretAccessKey: MotoServer.secretAccessKey)
@@ -42,18 +41,18 @@ func motoClient(
 }
 
 /// Free-form JSON for setting up resources the clients under test do not create.
-enum JSON: Codable, Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+public enum JSON: Codable, Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
     case string(String), number(Double), bool(Bool), null, array([JSON]), object([String: JSON])
 
-    init(stringLiteral value: String) { self = .string(value) }
-    init(integerLiteral value: Int) { self = .number(Double(value)) }
-    init(booleanLiteral value: Bool) { self = .bool(value) }
-    init(arrayLiteral elements: JSON...) { self = .array(elements) }
-    init(dictionaryLiteral elements: (String, JSON)...) { self = .object(Dictionary(uniqueKeysWithValues: elements)) }
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSON)...) { self = .object(Dictionary(uniqueKeysWithValues: elements)) }
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null }
         else if let value = try? container.decode(Bool.self) { self = .bool(value) }
@@ -63,7 +62,7 @@ enum JSON: Codable, Sendable, Equatable, ExpressibleByStringLiteral, Expressible
         else { self = .object(try container.decode([String: JSON].self)) }
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .string(let value): try container.encode(value)
@@ -75,11 +74,11 @@ enum JSON: Codable, Sendable, Equatable, ExpressibleByStringLiteral, Expressible
         }
     }
 
-    subscript(key: String) -> JSON? {
+    public subscript(key: String) -> JSON? {
         if case .object(let object) = self { object[key] } else { nil }
     }
 
-    var string: String? {
+    public var string: String? {
         if case .string(let value) = self { value } else { nil }
     }
 }

@@ -1,5 +1,6 @@
 @testable import DevEnvironment
 import AWSServices
+import DevTestSupport
 import Foundation
 import JobModel
 import SortieTestSupport
@@ -11,7 +12,7 @@ import Testing
 struct WaitTests {
     @Test("submit --wait follows a job through a retry to SUCCEEDED (0), a failing one to FAILED (1), gives up at --timeout (75); cancel --wait; --quiet; a terminal gets one rewritten line")
     func waits() async throws {
-        try await CommandTests.onDev { environment, _ in
+        try await DevHarness.onDev { environment, _ in
             let run = try CommandTests.sortie(environment)
             let onTerminal = try CommandTests.sortie(environment, terminal: true)
             let story = DemoStory(environment: environment, patience: .seconds(30)) { _ in }
@@ -68,7 +69,7 @@ struct WaitTests {
 
     @Test("put sends a big file in parts, showing the bytes sent; the object is the file")
     func bigPut() async throws {
-        try await CommandTests.onDev { environment, workspace in
+        try await DevHarness.onDev { environment, workspace in
             let run = try CommandTests.sortie(environment)
             let file = workspace.appendingPathComponent("big.bin")
             try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
@@ -94,7 +95,7 @@ struct WaitTests {
 struct DevStartTests {
     @Test("sortie dev shows each start-up stage on stderr, then prints the settings to stdout at once (a pipe gets them before it stops); SIGINT stops it")
     func startUp() async throws {
-        let folder = SortieDevTests.workspace()
+        let folder = DevHarness.workspace()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let (out, err) = (folder.appendingPathComponent("stdout"), folder.appendingPathComponent("stderr"))
@@ -112,7 +113,7 @@ struct DevStartTests {
             try? FileManager.default.removeItem(at: Repository.root.appendingPathComponent(".sortie/dev-\(process.processIdentifier)"))
         }
         func text(_ file: URL) -> String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
-        try await SortieDevTests.eventually(timeout: .seconds(60)) { text(out).contains("export SORTIE_TABLE='sortie-jobs'") }
+        try await DevHarness.eventually(timeout: .seconds(60)) { text(out).contains("export SORTIE_TABLE='sortie-jobs'") }
         let stages = text(err).split(separator: "\n").filter { $0.hasPrefix("[") }.map { $0.drop { $0 != " " }.dropFirst() }
         // The broker comes first (the definitions name its address), then moto and its resources.
         #expect(stages.first?.hasPrefix("starting a Kafka broker (tansu)") == true || stages.first?.hasPrefix("no tansu") == true, "\(text(err))")
@@ -120,7 +121,7 @@ struct DevStartTests {
         #expect(moto.map { Array(stages[$0...].prefix(2)) } == ["starting moto", "creating the table, buckets, queues, topic, log group and Batch queue in moto"])
         #expect(stages.contains("starting the launcher function") && stages.last == "sortie dev is up", "\(text(err))")
         process.interrupt()
-        try await SortieDevTests.eventually(timeout: .seconds(30)) { !process.isRunning }
+        try await DevHarness.eventually(timeout: .seconds(30)) { !process.isRunning }
         #expect(process.terminationStatus == 0 && text(out).contains("sortie dev: stopping"))
     }
 }

@@ -1,5 +1,6 @@
 @testable import DevEnvironment
 import AWSServices
+import DevTestSupport
 import Foundation
 import JobModel
 import SortieTestSupport
@@ -10,22 +11,7 @@ import Testing
 struct CommandTests {
     @Test("submit, describe, logs, cancel, put and file, with --json and meaningful exit codes")
     func commands() async throws {
-        try await Self.onDev(exercise)
-    }
-
-    /// Runs `body` against a fresh `sortie dev`, stopped after it whatever happens.
-    static func onDev(_ body: (DevEnvironment, URL) async throws -> Void) async throws {
-        let workspace = SortieDevTests.workspace()
-        defer { try? FileManager.default.removeItem(at: workspace) }
-        let environment = try await DevEnvironment.start(
-            .init(repository: Repository.root, products: BuiltProducts.directory, workspace: workspace), logger: SortieDevTests.quiet)
-        do {
-            try await body(environment, workspace)
-        } catch {
-            await environment.stop()
-            throw error
-        }
-        await environment.stop()
+        try await DevHarness.onDev(exercise)
     }
 
     /// `sortie ARGUMENTS…` with the settings `sortie dev` prints; on `terminal`, under `script`'s

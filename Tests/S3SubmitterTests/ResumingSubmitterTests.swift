@@ -2,6 +2,7 @@ import AWSCore
 import AWSServices
 import ChunkPlanning
 import ChunkStore
+import ChunkTestSupport
 import Foundation
 import LocalRuntime
 import S3Submitter
