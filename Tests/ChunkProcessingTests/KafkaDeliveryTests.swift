@@ -116,14 +116,13 @@ struct KafkaDeliveryTests {
         let processor = try await startFunction("chunk-processor", environment: setup.world.processorEnvironment(feeds: setup.feeds))
         // 20 s: the producer retries while the invocation has time, then gives up.
         async let outcome = processor.invoke(InvocationRequest(payload: setup.payload, timeout: .seconds(20)))
-        // Once records arrive, kill the broker (a crash) and leave it down.
+        // Once the producer is connected and under way, kill the broker (a crash) and leave it down.
+        // Watched in /proc/net/tcp, not by reading the topic back: a reader started on a loaded
+        // machine took longer than the whole chunk's delivery.
         try await blocking {
             let deadline = Date().addingTimeInterval(60)
-            while Date() < deadline {
-                let count = try Command.run("/usr/bin/env", ["python3", Self.script, "count", setup.broker.bootstrap, setup.topic])
-                if let n = Int(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), n > 0 { break }
-                usleep(50_000)
-            }
+            while Date() < deadline && !Self.connected(toPort: setup.broker.port) { usleep(5_000) }
+            usleep(300_000)
             setup.broker.stop()
         }
         guard case .functionError(_, let errorType, let body) = await outcome else {
@@ -148,6 +147,19 @@ struct KafkaDeliveryTests {
         #expect(check.messages == records && check.missing == 0 && check.duplicates == 0, "\(check)")
         #expect(check.problemCount == 0, "\(check.problems)")
         #expect(check.partitionMismatchCount == 0)
+    }
+
+    /// Whether a TCP connection to 127.0.0.1:`port` is established (the producer's: nothing else
+    /// talks to the broker until it is gone).
+    static func connected(toPort port: Int) -> Bool {
+        // Read to the end: /proc files report a size of 0, which String(contentsOfFile:) believes.
+        guard let data = FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() else { return false }
+        let table = String(decoding: data, as: UTF8.self)
+        let remote = String(format: "0100007F:%04X", port)
+        return table.split(separator: "\n").dropFirst().contains { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 3 && fields[2] == remote && fields[3] == "01"
+        }
     }
 
     @Test("a topic that does not exist fails the chunk, naming the topic and Kafka's error; nothing is created")
