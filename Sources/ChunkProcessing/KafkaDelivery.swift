@@ -76,7 +76,7 @@ struct KafkaDelivery {
         settings.compression = destination.compression == .gzip ? .gzip : .none
         producer = try KafkaProducer(topic: destination.topic, settings: settings, timeLeft: timeLeft)
         keyField = destination.key.map { Array($0.utf8) }
-        fixedHeaders = [KafkaHeader(Self.fileHeader, task.fileId), KafkaHeader(Self.chunkHeader, String(task.chunk.index))]
+        fixedHeaders = [KafkaHeader(Self.fileHeader, task.fileID), KafkaHeader(Self.chunkHeader, String(task.chunk.index))]
     }
 
     /// Queues one record; returns why it cannot be sent when it is larger than the topic takes.
