@@ -3,14 +3,19 @@
 public struct ObjectRef: Codable, Sendable, Equatable {
     public var bucket: String
     public var key: String
-    public var versionId: String?
+    public var versionID: String?
     public var eTag: String
     public var size: Int64
 
-    public init(bucket: String, key: String, versionId: String?, eTag: String, size: Int64) {
+    /// The payload's keys, as chunk processors of every version read them.
+    enum CodingKeys: String, CodingKey {
+        case bucket, key, versionID = "versionId", eTag, size
+    }
+
+    public init(bucket: String, key: String, versionID: String?, eTag: String, size: Int64) {
         self.bucket = bucket
         self.key = key
-        self.versionId = versionId
+        self.versionID = versionID
         self.eTag = eTag
         self.size = size
     }
@@ -22,8 +27,8 @@ public struct ChunkTask: Codable, Sendable, Equatable {
     public static let currentVersion = 1
 
     public var version: Int
-    public var fileId: String
-    public var chunkId: String
+    public var fileID: String
+    public var chunkID: String
     public var feed: String
     public var object: ObjectRef
     /// The file's column names, for CSV files with a header (later chunks do not contain it).
@@ -32,10 +37,15 @@ public struct ChunkTask: Codable, Sendable, Equatable {
     /// When the file's items in the job table expire (seconds since the epoch).
     public var expiresAt: Int64
 
-    public init(fileId: String, feed: String, object: ObjectRef, columns: [String]?, chunk: ChunkSpec, expiresAt: Int64) {
+    /// The payload's keys, as chunk processors of every version read them.
+    enum CodingKeys: String, CodingKey {
+        case version, fileID = "fileId", chunkID = "chunkId", feed, object, columns, chunk, expiresAt
+    }
+
+    public init(fileID: String, feed: String, object: ObjectRef, columns: [String]?, chunk: ChunkSpec, expiresAt: Int64) {
         version = Self.currentVersion
-        self.fileId = fileId
-        chunkId = Self.chunkID(fileId: fileId, index: chunk.index)
+        self.fileID = fileID
+        chunkID = Self.chunkID(fileID: fileID, index: chunk.index)
         self.feed = feed
         self.object = object
         self.columns = columns
@@ -43,9 +53,9 @@ public struct ChunkTask: Codable, Sendable, Equatable {
         self.expiresAt = expiresAt
     }
 
-    /// `<fileId>-c00042`: sortable, and usable in Batch job names.
-    public static func chunkID(fileId: String, index: Int) -> String {
+    /// `<fileID>-c00042`: sortable, and usable in Batch job names.
+    public static func chunkID(fileID: String, index: Int) -> String {
         let digits = String(index)
-        return "\(fileId)-c" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits
+        return "\(fileID)-c" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits
     }
 }

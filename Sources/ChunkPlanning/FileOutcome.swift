@@ -20,12 +20,17 @@ public struct FileOutcome: Codable, Sendable, Equatable {
     public var key: String
     public var status: Status
     public var reason: String?
-    public var fileId: String?
+    public var fileID: String?
     public var records: Int64?
     public var chunks: Int?
     public var lambdaChunks: Int?
     public var batchChunks: Int?
     public var batchJobs: [String]?
+
+    /// The response's keys, as `sortie dev` and other callers read them.
+    enum CodingKeys: String, CodingKey {
+        case bucket, key, status, reason, fileID = "fileId", records, chunks, lambdaChunks, batchChunks, batchJobs
+    }
 
     public init(bucket: String, key: String, status: Status, reason: String? = nil) {
         self.bucket = bucket

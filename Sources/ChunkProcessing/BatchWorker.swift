@@ -38,8 +38,8 @@ public enum BatchWorker {
         emit: (String) -> Void, output: (String) -> Void
     ) -> Exit {
         let started = clock.nowMilliseconds()
-        let jobId = environment["AWS_BATCH_JOB_ID"].flatMap { $0.isEmpty ? nil : $0 }
-        var subject = jobId.map { "job \($0)" } ?? "chunk-processor batch"
+        let jobID = environment["AWS_BATCH_JOB_ID"].flatMap { $0.isEmpty ? nil : $0 }
+        var subject = jobID.map { "job \($0)" } ?? "chunk-processor batch"
         func end(_ exit: Exit, _ what: String) -> Exit {
             let verdict = switch exit {
             case .success: "done"
@@ -62,7 +62,7 @@ public enum BatchWorker {
             timeout = try parsed.timeout ?? attemptSeconds(environment)
             parameters = try BatchParameters(values: parsed.values)
             child = try arrayIndex(environment)
-            if child == nil { subject = parameters.values["chunkId"].map { chunk in jobId.map { "\(chunk) (job \($0))" } ?? chunk } ?? subject }
+            if child == nil { subject = parameters.values["chunkId"].map { chunk in jobID.map { "\(chunk) (job \($0))" } ?? chunk } ?? subject }
             named = try parameters.chunkIndex()
         } catch {
             return end(.badInput, "\(error)")
@@ -82,25 +82,25 @@ public enum BatchWorker {
             let table = FileStore(dynamoDB: DynamoDB(client: client), tableName: settings.tableName)
             var index = named
             if let child {
-                guard let listed = try table.arrayChunk(fileId: parameters.fileId, first: named, child: child) else {
-                    return end(.badInput, "the job table \(settings.tableName) lists no child \(child) of an array job from chunk \(named) of file \(parameters.fileId)")
+                guard let listed = try table.arrayChunk(fileID: parameters.fileID, first: named, child: child) else {
+                    return end(.badInput, "the job table \(settings.tableName) lists no child \(child) of an array job from chunk \(named) of file \(parameters.fileID)")
                 }
                 index = listed
-                let chunkId = ChunkTask.chunkID(fileId: parameters.fileId, index: index)
-                subject = jobId.map { "\(chunkId) (job \($0))" } ?? chunkId
+                let chunkID = ChunkTask.chunkID(fileID: parameters.fileID, index: index)
+                subject = jobID.map { "\(chunkID) (job \($0))" } ?? chunkID
             }
-            guard let (file, chunk) = try table.loadChunk(fileId: parameters.fileId, index: index) else {
-                return end(.badInput, "the job table \(settings.tableName) has no chunk \(index) of file \(parameters.fileId)")
+            guard let (file, chunk) = try table.loadChunk(fileID: parameters.fileID, index: index) else {
+                return end(.badInput, "the job table \(settings.tableName) has no chunk \(index) of file \(parameters.fileID)")
             }
             try parameters.check(file: file, table: settings.tableName)
             let task = ChunkTask(
-                fileId: file.fileId, feed: file.feed, object: file.object, columns: file.plan.columns, chunk: chunk.spec, expiresAt: file.expiresAt)
+                fileID: file.fileID, feed: file.feed, object: file.object, columns: file.plan.columns, chunk: chunk.spec, expiresAt: file.expiresAt)
             let deadline = timeout.map { started + $0 * 1000 } ?? file.expiresAt * 1000
             let processor = ChunkProcessor(
-                s3: S3(client: client), sqs: SQS(client: client), table: table, catalog: setup.catalog, settings: settings,
+                s3: S3(client: client), sqs: SQS(client: client), table: table, catalog: setup.catalog, configuration: settings,
                 retry: client.configuration.retry, kafka: KafkaCredentials(client: client, environment: environment))
-            let owner = "batch:" + (jobId ?? "pid-\(ProcessInfo.processInfo.processIdentifier)")
-            let outcome = try processor.process(task, owner: owner, reclaimsOwn: jobId != nil, clock: clock, deadlineMilliseconds: deadline, emit: emit)
+            let owner = "batch:" + (jobID ?? "pid-\(ProcessInfo.processInfo.processIdentifier)")
+            let outcome = try processor.process(task, owner: owner, reclaimsOwn: jobID != nil, clock: clock, deadlineMilliseconds: deadline, emit: emit)
             switch outcome.status {
             case .done:
                 if let json = try? JSONEncoder().encode(outcome) { output(String(decoding: json, as: UTF8.self)) }

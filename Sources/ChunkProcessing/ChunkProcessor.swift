@@ -38,7 +38,7 @@ public struct ChunkOutcome: Codable, Sendable, Equatable {
         case expired
     }
 
-    public var chunkId: String
+    public var chunkID: String
     public var status: Status
     public var records: Int64?
     public var valid: Int64?
@@ -49,8 +49,13 @@ public struct ChunkOutcome: Codable, Sendable, Equatable {
     public var rejects: String?
     public var fileComplete: Bool?
 
-    init(chunkId: String, status: Status) {
-        self.chunkId = chunkId
+    /// The response's keys, as callers read them.
+    enum CodingKeys: String, CodingKey {
+        case chunkID = "chunkId", status, records, valid, rejected, delivered, output, rejects, fileComplete
+    }
+
+    init(chunkID: String, status: Status) {
+        self.chunkID = chunkID
         self.status = status
     }
 }
@@ -62,12 +67,12 @@ public struct ChunkProcessor: Sendable {
     public let sqs: SQS
     public let table: FileStore
     public let catalog: FeedCatalog
-    public let settings: ProcessorConfiguration
+    public let configuration: ProcessorConfiguration
     public let retry: RetryPolicy
     public let kafka: KafkaCredentials
 
     public init(
-        s3: S3, sqs: SQS, table: FileStore, catalog: FeedCatalog, settings: ProcessorConfiguration, retry: RetryPolicy,
+        s3: S3, sqs: SQS, table: FileStore, catalog: FeedCatalog, configuration: ProcessorConfiguration, retry: RetryPolicy,
         kafka: KafkaCredentials = KafkaCredentials()
     ) {
         self.kafka = kafka
@@ -75,7 +80,7 @@ public struct ChunkProcessor: Sendable {
         self.sqs = sqs
         self.table = table
         self.catalog = catalog
-        self.settings = settings
+        self.configuration = configuration
         self.retry = retry
     }
 
@@ -89,35 +94,35 @@ public struct ChunkProcessor: Sendable {
         }
         let remaining = Duration.milliseconds(deadlineMilliseconds - clock.nowMilliseconds())
         switch try table.claimChunk(
-            fileId: task.fileId, index: task.chunk.index, owner: owner, now: started, leaseUntil: started + remaining.milliseconds, reclaimsOwn: reclaimsOwn)
+            fileID: task.fileID, index: task.chunk.index, owner: owner, now: started, leaseUntil: started + remaining.milliseconds, reclaimsOwn: reclaimsOwn)
         {
         case .claimed: break
-        case .done: return ChunkOutcome(chunkId: task.chunkId, status: .duplicate)
-        case .busy: return ChunkOutcome(chunkId: task.chunkId, status: .busy)
+        case .done: return ChunkOutcome(chunkID: task.chunkID, status: .duplicate)
+        case .busy: return ChunkOutcome(chunkID: task.chunkID, status: .busy)
         case .missing:
-            throw ChunkError(errorType: "Sortie.ChunkNotPlanned", description: "\(task.chunkId) has no item in the job table")
+            throw ChunkError(errorType: "Sortie.ChunkNotPlanned", description: "\(task.chunkID) has no item in the job table")
         }
 
         var run = ChunkRun(task: task, feed: feed, processor: self)
         do {
-            guard remaining > settings.safetyMargin else {
-                throw ChunkError.outOfTime("\(remaining.milliseconds) ms left, less than the \(settings.safetyMargin.milliseconds) ms safety margin")
+            guard remaining > configuration.safetyMargin else {
+                throw ChunkError.outOfTime("\(remaining.milliseconds) ms left, less than the \(configuration.safetyMargin.milliseconds) ms safety margin")
             }
             // Kafka's retries stop where the margin starts, like the record loop.
-            let timeLeft = { deadlineMilliseconds - clock.nowMilliseconds() - settings.safetyMargin.milliseconds }
+            let timeLeft = { deadlineMilliseconds - clock.nowMilliseconds() - configuration.safetyMargin.milliseconds }
             try run.execute(format: format, timeLeft: timeLeft) { bytesDone in try checkTime(task, started: started, bytesDone: bytesDone, clock: clock, deadlineMilliseconds: deadlineMilliseconds) }
         } catch {
             let counts = run.counts
             let outOfTime = (error as? ChunkError)?.errorType == "Sortie.ChunkOutOfTime"
             run.abandon()
             emit(MetricsLine.render(
-                feed: feed.name, fileId: task.fileId, chunkId: task.chunkId, status: outOfTime ? "incomplete" : "failed", counts: counts,
+                feed: feed.name, fileID: task.fileID, chunkID: task.chunkID, status: outOfTime ? "incomplete" : "failed", counts: counts,
                 durationMs: clock.nowMilliseconds() - started, timestampMs: clock.nowMilliseconds()))
             try? table.stopChunk(
-                fileId: task.fileId, index: task.chunk.index, owner: owner, state: outOfTime ? .incomplete : .failed,
+                fileID: task.fileID, index: task.chunk.index, owner: owner, state: outOfTime ? .incomplete : .failed,
                 reason: "\(error)", counts: counts, now: clock.nowMilliseconds())
             if error is ChunkError { throw error }
-            throw ChunkError.failed("\(task.chunkId): \(error)", cause: error)
+            throw ChunkError.failed("\(task.chunkID): \(error)", cause: error)
         }
 
         let counts = run.counts
@@ -125,12 +130,12 @@ public struct ChunkProcessor: Sendable {
         if let key = run.outputKey { outputs["outputKey"] = key }
         if let key = run.rejectsKey { outputs["rejectsKey"] = key }
         let complete = try table.finishChunk(
-            fileId: task.fileId, index: task.chunk.index, owner: owner, counts: counts, outputs: outputs, now: clock.nowMilliseconds())
+            fileID: task.fileID, index: task.chunk.index, owner: owner, counts: counts, outputs: outputs, now: clock.nowMilliseconds())
         emit(MetricsLine.render(
-            feed: feed.name, fileId: task.fileId, chunkId: task.chunkId, status: "done", counts: counts,
+            feed: feed.name, fileID: task.fileID, chunkID: task.chunkID, status: "done", counts: counts,
             durationMs: clock.nowMilliseconds() - started, timestampMs: clock.nowMilliseconds()))
 
-        var outcome = ChunkOutcome(chunkId: task.chunkId, status: .done)
+        var outcome = ChunkOutcome(chunkID: task.chunkID, status: .done)
         outcome.records = counts.read
         outcome.valid = counts.valid
         outcome.rejected = counts.rejected
@@ -147,7 +152,7 @@ public struct ChunkProcessor: Sendable {
         guard task.version == ChunkTask.currentVersion else {
             throw ChunkError(errorType: "Sortie.InvalidChunkTask", description: "payload version \(task.version); this processor reads version \(ChunkTask.currentVersion)")
         }
-        return task.expiresAt > nowMilliseconds / 1000 ? nil : ChunkOutcome(chunkId: task.chunkId, status: .expired)
+        return task.expiresAt > nowMilliseconds / 1000 ? nil : ChunkOutcome(chunkID: task.chunkID, status: .expired)
     }
 
     /// Stops a chunk that, at its pace so far, would not finish before the deadline less the margin.
@@ -157,9 +162,9 @@ public struct ChunkProcessor: Sendable {
         let elapsed = clock.nowMilliseconds() - started
         let projected = Int64(Double(elapsed) * Double(total - bytesDone) / Double(bytesDone))
         let left = deadlineMilliseconds - clock.nowMilliseconds()
-        if projected + settings.safetyMargin.milliseconds > left {
+        if projected + configuration.safetyMargin.milliseconds > left {
             throw ChunkError.outOfTime(
-                "stopped after \(bytesDone) of \(total) bytes: the rest needs about \(projected) ms and \(left) ms are left (margin \(settings.safetyMargin.milliseconds) ms)")
+                "stopped after \(bytesDone) of \(total) bytes: the rest needs about \(projected) ms and \(left) ms are left (margin \(configuration.safetyMargin.milliseconds) ms)")
         }
     }
 }

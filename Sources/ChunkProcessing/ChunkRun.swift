@@ -31,8 +31,8 @@ struct ChunkRun {
             format: format, schema: try RecordSchema(rules: feed.fields, columns: columns),
             scanner: RecordScanner(
                 format: format, start: chunk.start, atFileStart: chunk.start == 0, firstLine: chunk.startLine, firstIndex: Int(chunk.firstRecord)),
-            maxRecordBytes: processor.settings.maxRecordBytes)
-        let source = ChunkSource(reader: ObjectReader(s3: processor.s3, partSize: processor.settings.partSize))
+            maxRecordBytes: processor.configuration.maxRecordBytes)
+        let source = ChunkSource(reader: ObjectReader(s3: processor.s3, partSize: processor.configuration.partSize))
         do {
             try source.read(task, { bytes in
                 try validation.feed(bytes, deliver: { try delivery.write($0, number: $1) }, reject: { try reject($0, $1) })
@@ -46,7 +46,7 @@ struct ChunkRun {
         counts = validation.counts
         guard counts.read == chunk.recordCount else {
             self.delivery = delivery
-            throw ChunkError.failed("\(task.chunkId): read \(counts.read) records where the plan counted \(chunk.recordCount)")
+            throw ChunkError.failed("\(task.chunkID): read \(counts.read) records where the plan counted \(chunk.recordCount)")
         }
         counts.delivered = try delivery.finish()
         self.delivery = delivery
@@ -67,12 +67,12 @@ struct ChunkRun {
         switch feed.destination {
         case .sqs(let queueURL, let recordsPerMessage):
             return .sqs(SQSDelivery(
-                sqs: processor.sqs, queueURL: queueURL, recordsPerMessage: recordsPerMessage, limits: processor.settings.sqsLimits,
-                retry: processor.retry, chunkId: task.chunkId))
+                sqs: processor.sqs, queueURL: queueURL, recordsPerMessage: recordsPerMessage, limits: processor.configuration.sqsLimits,
+                retry: processor.retry, chunkID: task.chunkID))
         case .s3(let location):
             return .s3(ObjectWriter(
-                s3: processor.s3, bucket: location.bucket, key: "\(location.prefix)\(task.fileId)/\(task.chunkId).jsonl",
-                partSize: processor.settings.outputPartSize))
+                s3: processor.s3, bucket: location.bucket, key: "\(location.prefix)\(task.fileID)/\(task.chunkID).jsonl",
+                partSize: processor.configuration.outputPartSize))
         case .kafka(let destination):
             return .kafka(try KafkaDelivery(destination: destination, task: task, credentials: processor.kafka, timeLeft: timeLeft))
         }
@@ -82,8 +82,8 @@ struct ChunkRun {
     private mutating func reject(_ record: RawRecord, _ reason: String) throws {
         if rejects == nil {
             rejects = ObjectWriter(
-                s3: processor.s3, bucket: feed.rejects.bucket, key: "\(feed.rejects.prefix)\(task.fileId)/\(task.chunkId).rejects.jsonl",
-                partSize: processor.settings.outputPartSize)
+                s3: processor.s3, bucket: feed.rejects.bucket, key: "\(feed.rejects.prefix)\(task.fileID)/\(task.chunkID).rejects.jsonl",
+                partSize: processor.configuration.outputPartSize)
         }
         var entry = Array(#"{"line":\#(record.boundary.line),"record":\#(record.boundary.index + 1),"reason":"#.utf8)
         entry += JSONOutput.quoted(reason)

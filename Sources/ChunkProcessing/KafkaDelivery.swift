@@ -71,12 +71,12 @@ struct KafkaDelivery {
     private var members: [JSONMember] = []
 
     init(destination: KafkaDestination, task: ChunkTask, credentials: KafkaCredentials, timeLeft: @escaping () -> Int64) throws(KafkaError) {
-        var settings = KafkaConfiguration(
+        var configuration = KafkaConfiguration(
             bootstrapServers: destination.bootstrapServers, tls: destination.tls, authentication: try credentials.authentication(for: destination))
-        settings.compression = destination.compression == .gzip ? .gzip : .none
-        producer = try KafkaProducer(topic: destination.topic, settings: settings, timeLeft: timeLeft)
+        configuration.compression = destination.compression == .gzip ? .gzip : .none
+        producer = try KafkaProducer(topic: destination.topic, configuration: configuration, timeLeft: timeLeft)
         keyField = destination.key.map { Array($0.utf8) }
-        fixedHeaders = [KafkaHeader(Self.fileHeader, task.fileId), KafkaHeader(Self.chunkHeader, String(task.chunk.index))]
+        fixedHeaders = [KafkaHeader(Self.fileHeader, task.fileID), KafkaHeader(Self.chunkHeader, String(task.chunk.index))]
     }
 
     /// Queues one record; returns why it cannot be sent when it is larger than the topic takes.

@@ -15,7 +15,7 @@ struct ObjectWriter {
     /// At least 5 MiB, S3's smallest part but the last.
     let partSize: Int
     private var buffer: [UInt8] = []
-    private var uploadId: String?
+    private var uploadID: String?
     private var parts: [S3.CompletedPart] = []
 
     init(s3: S3, bucket: String, key: String, partSize: Int) {
@@ -33,26 +33,26 @@ struct ObjectWriter {
     }
 
     private mutating func uploadPart() throws(AWSError) {
-        if uploadId == nil {
-            uploadId = try s3.createMultipartUpload(bucket: bucket, key: key, contentType: "application/x-ndjson")
+        if uploadID == nil {
+            uploadID = try s3.createMultipartUpload(bucket: bucket, key: key, contentType: "application/x-ndjson")
         }
-        guard let uploadId else { return }
-        parts.append(try s3.uploadPart(bucket: bucket, key: key, uploadId: uploadId, partNumber: parts.count + 1, body: Data(buffer)))
+        guard let uploadID else { return }
+        parts.append(try s3.uploadPart(bucket: bucket, key: key, uploadId: uploadID, partNumber: parts.count + 1, body: Data(buffer)))
         buffer.removeAll(keepingCapacity: true)
     }
 
     mutating func finish() throws(AWSError) {
-        guard let uploadId else {
+        guard let uploadID else {
             try s3.putObject(bucket: bucket, key: key, body: Data(buffer), contentType: "application/x-ndjson")
             return
         }
         if !buffer.isEmpty { try uploadPart() }
-        try s3.completeMultipartUpload(bucket: bucket, key: key, uploadId: uploadId, parts: parts)
+        try s3.completeMultipartUpload(bucket: bucket, key: key, uploadId: uploadID, parts: parts)
     }
 
     /// Drops an unfinished upload, so its parts are not kept (and billed) by S3.
     func abandon() {
-        guard let uploadId else { return }
-        try? s3.abortMultipartUpload(bucket: bucket, key: key, uploadId: uploadId)
+        guard let uploadID else { return }
+        try? s3.abortMultipartUpload(bucket: bucket, key: key, uploadId: uploadID)
     }
 }

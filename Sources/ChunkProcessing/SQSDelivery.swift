@@ -33,23 +33,23 @@ struct SQSDelivery {
     let limits: SQSLimits
     let retry: RetryPolicy
     /// The chunk's id: a FIFO queue's message group, and the start of each deduplication id.
-    let chunkId: String
+    let chunkID: String
     let isFIFO: Bool
     private var body: [UInt8] = []
     private var bodyRecords = 0
     /// Records written to a message so far (the next one's ordinal in the chunk's delivery).
     private var written = 0
-    private var batch: [(body: String, records: Int, deduplicationId: String)] = []
+    private var batch: [(body: String, records: Int, deduplicationID: String)] = []
     private var batchBytes = 0
     private(set) var delivered: Int64 = 0
 
-    init(sqs: SQS, queueURL: String, recordsPerMessage: Int, limits: SQSLimits, retry: RetryPolicy, chunkId: String) {
+    init(sqs: SQS, queueURL: String, recordsPerMessage: Int, limits: SQSLimits, retry: RetryPolicy, chunkID: String) {
         self.sqs = sqs
         self.queueURL = queueURL
         self.recordsPerMessage = recordsPerMessage
         self.limits = limits
         self.retry = retry
-        self.chunkId = chunkId
+        self.chunkID = chunkID
         isFIFO = queueURL.hasSuffix(".fifo")
     }
 
@@ -105,7 +105,7 @@ struct SQSDelivery {
         if batch.count == limits.maxEntries || batchBytes + body.count > limits.maxBatchBytes { try send() }
         // Records were checked as UTF-8 before they got here. The id: the chunk and the ordinals of
         // the message's records among those it delivers, `[first, end)`.
-        batch.append((String(decoding: body, as: UTF8.self), bodyRecords, "\(chunkId).r\(written - bodyRecords)-\(written)"))
+        batch.append((String(decoding: body, as: UTF8.self), bodyRecords, "\(chunkID).r\(written - bodyRecords)-\(written)"))
         batchBytes += body.count
         body.removeAll(keepingCapacity: true)
         bodyRecords = 0
@@ -118,8 +118,8 @@ struct SQSDelivery {
             attempt += 1
             let entries = pending.map { index in
                 SQS.Entry(
-                    id: String(index), messageBody: batch[index].body, messageGroupId: isFIFO ? chunkId : nil,
-                    messageDeduplicationId: isFIFO ? batch[index].deduplicationId : nil)
+                    id: String(index), messageBody: batch[index].body, messageGroupId: isFIFO ? chunkID : nil,
+                    messageDeduplicationId: isFIFO ? batch[index].deduplicationID : nil)
             }
             let output = try sqs.sendMessageBatch(queueUrl: queueURL, entries: entries)
             for sent in output.successful { if let index = Int(sent.id) { delivered += Int64(batch[index].records) } }

@@ -29,18 +29,18 @@ struct ChunkProcessorHandler: ConfiguredHandler {
 
     func handle(_ task: ChunkTask, context: LambdaContext) throws -> ChunkOutcome {
         if let early = try ChunkProcessor.precheck(task, nowMilliseconds: WallClock.unixMilliseconds()) {
-            context.logger.warning("\(task.chunkId): \(early.status.rawValue), nothing to do")
+            context.logger.warning("\(task.chunkID): \(early.status.rawValue), nothing to do")
             return early
         }
         let client = try setup.client.get()
         let processor = ChunkProcessor(
             s3: S3(client: client), sqs: SQS(client: client),
             table: FileStore(dynamoDB: DynamoDB(client: client), tableName: setup.configuration.tableName),
-            catalog: setup.catalog, settings: setup.configuration, retry: client.configuration.retry,
+            catalog: setup.catalog, configuration: setup.configuration, retry: client.configuration.retry,
             kafka: KafkaCredentials(client: client, environment: ProcessInfo.processInfo.environment))
         let outcome = try processor.process(
             task, owner: context.requestID, clock: .system, deadlineMilliseconds: context.deadlineMilliseconds, emit: Lambda.writeLogLine)
-        context.logger.info("\(task.chunkId): \(outcome.status.rawValue)")
+        context.logger.info("\(task.chunkID): \(outcome.status.rawValue)")
         return outcome
     }
 }

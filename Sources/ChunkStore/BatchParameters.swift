@@ -27,8 +27,8 @@ public struct BatchParameters: Sendable, Equatable {
     /// The parameters of a job whose (first) chunk is `first`, of `file`, recorded in `table`.
     public init(file: FileRecord, first: Int, table: String) {
         values = [
-            "fileId": file.fileId, "bucket": file.object.bucket, "key": file.object.key, "eTag": file.object.eTag,
-            "feed": file.feed, "table": table, "chunkId": ChunkTask.chunkID(fileId: file.fileId, index: first),
+            "fileId": file.fileID, "bucket": file.object.bucket, "key": file.object.key, "eTag": file.object.eTag,
+            "feed": file.feed, "table": table, "chunkId": ChunkTask.chunkID(fileID: file.fileID, index: first),
         ]
     }
 
@@ -52,16 +52,16 @@ public struct BatchParameters: Sendable, Equatable {
         ["batch"] + names.flatMap { ["--\($0)", "Ref::\($0)"] }
     }
 
-    public var fileId: String { values["fileId"] ?? "" }
+    public var fileID: String { values["fileId"] ?? "" }
     public var table: String { values["table"] ?? "" }
 
     /// The position in its file's plan of the chunk `chunkId` names (`<fileId>-c00042`).
     public func chunkIndex() throws(BatchParameterError) -> Int {
-        let chunkId = values["chunkId"] ?? ""
-        let prefix = "\(fileId)-c"
-        guard chunkId.hasPrefix(prefix), let index = Int(chunkId.dropFirst(prefix.count)), index >= 0,
-              ChunkTask.chunkID(fileId: fileId, index: index) == chunkId
-        else { throw BatchParameterError("chunkId '\(chunkId)' is not a chunk of file \(fileId)") }
+        let chunkID = values["chunkId"] ?? ""
+        let prefix = "\(fileID)-c"
+        guard chunkID.hasPrefix(prefix), let index = Int(chunkID.dropFirst(prefix.count)), index >= 0,
+              ChunkTask.chunkID(fileID: fileID, index: index) == chunkID
+        else { throw BatchParameterError("chunkId '\(chunkID)' is not a chunk of file \(fileID)") }
         return index
     }
 

@@ -17,11 +17,11 @@ extension FileStore {
     /// Takes a chunk unless it is done or running under someone else's unexpired lease.
     /// `reclaimsOwn`: a chunk running under this very owner is taken back whatever its lease; for an
     /// owner that never runs twice at once (a Batch job: its next attempt starts after the last ended).
-    public func claimChunk(fileId: String, index: Int, owner: String, now: Int64, leaseUntil: Int64, reclaimsOwn: Bool = false) throws(AWSError) -> ChunkClaim {
+    public func claimChunk(fileID: String, index: Int, owner: String, now: Int64, leaseUntil: Int64, reclaimsOwn: Bool = false) throws(AWSError) -> ChunkClaim {
         let mayRun = reclaimsOwn ? "(#state <> :running OR leaseUntil < :now OR #owner = :owner)" : "(#state <> :running OR leaseUntil < :now)"
         do {
             let output = try dynamoDB.updateItem(.init(
-                tableName: tableName, key: chunkKey(fileId, index),
+                tableName: tableName, key: chunkKey(fileID, index),
                 updateExpression: "SET #state = :running, #owner = :owner, leaseUntil = :lease, startedAt = :now REMOVE #error ADD attempts :one",
                 conditionExpression: "attribute_exists(pk) AND #state <> :done AND \(mayRun)",
                 expressionAttributeNames: ["#state": "state", "#owner": "owner", "#error": "error"],
@@ -41,7 +41,7 @@ extension FileStore {
     /// repeated finish cannot count twice); then completes the file when it was the last chunk.
     /// Returns whether the file is now complete.
     @discardableResult
-    public func finishChunk(fileId: String, index: Int, owner: String, counts: ChunkCounts, outputs: [String: String], now: Int64) throws(AWSError) -> Bool {
+    public func finishChunk(fileID: String, index: Int, owner: String, counts: ChunkCounts, outputs: [String: String], now: Int64) throws(AWSError) -> Bool {
         var update = "SET #state = :done, finishedAt = :now, recordsRead = :read, recordsValid = :valid, recordsRejected = :rejected, recordsDelivered = :delivered"
         var values = countValues(counts)
         values[":done"] = .s(ChunkState.done.rawValue)
@@ -54,23 +54,23 @@ extension FileStore {
         }
         try dynamoDB.transactWriteItems([
             .update(.init(
-                tableName: tableName, key: chunkKey(fileId, index), updateExpression: update + " REMOVE leaseUntil",
+                tableName: tableName, key: chunkKey(fileID, index), updateExpression: update + " REMOVE leaseUntil",
                 conditionExpression: "#state = :running AND #owner = :owner", expressionAttributeNames: ["#state": "state", "#owner": "owner"],
                 expressionAttributeValues: values)),
             .update(.init(
-                tableName: tableName, key: fileKey(fileId),
+                tableName: tableName, key: fileKey(fileID),
                 updateExpression: "ADD chunksDone :one, recordsRead :read, recordsValid :valid, recordsRejected :rejected, recordsDelivered :delivered",
                 expressionAttributeValues: countValues(counts).merging([":one": .number(1)]) { $1 })),
         ])
-        return try completeIfDone(fileId: fileId, now: now)
+        return try completeIfDone(fileID: fileID, now: now)
     }
 
     /// Makes the file COMPLETE, and no longer under way, once every chunk is done; false when some
     /// are not (or its chunk count is not known yet) or it was COMPLETE already.
-    func completeIfDone(fileId: String, now: Int64) throws(AWSError) -> Bool {
+    func completeIfDone(fileID: String, now: Int64) throws(AWSError) -> Bool {
         do {
             try dynamoDB.updateItem(.init(
-                tableName: tableName, key: fileKey(fileId), updateExpression: "SET #state = :complete, completedAt = :now REMOVE gsi2pk, gsi2sk",
+                tableName: tableName, key: fileKey(fileID), updateExpression: "SET #state = :complete, completedAt = :now REMOVE gsi2pk, gsi2sk",
                 conditionExpression: "chunksDone = chunkCount AND #state <> :complete", expressionAttributeNames: ["#state": "state"],
                 expressionAttributeValues: [":complete": .s(FileRecord.State.complete.rawValue), ":now": .number(now)]))
             return true
@@ -80,14 +80,14 @@ extension FileStore {
     }
 
     /// Records a chunk that stopped: FAILED, or INCOMPLETE when it would not have finished in time.
-    public func stopChunk(fileId: String, index: Int, owner: String, state: ChunkState, reason: String, counts: ChunkCounts, now: Int64) throws(AWSError) {
+    public func stopChunk(fileID: String, index: Int, owner: String, state: ChunkState, reason: String, counts: ChunkCounts, now: Int64) throws(AWSError) {
         var values = countValues(counts)
         values[":state"] = .s(state.rawValue)
         values[":reason"] = .s(String(reason.prefix(2000)))
         values[":now"] = .number(now)
         values[":owner"] = .s(owner)
         try dynamoDB.updateItem(.init(
-            tableName: tableName, key: chunkKey(fileId, index),
+            tableName: tableName, key: chunkKey(fileID, index),
             updateExpression: "SET #state = :state, #error = :reason, stoppedAt = :now, recordsRead = :read, recordsValid = :valid, recordsRejected = :rejected, recordsDelivered = :delivered REMOVE leaseUntil",
             conditionExpression: "#owner = :owner", expressionAttributeNames: ["#state": "state", "#error": "error", "#owner": "owner"],
             expressionAttributeValues: values))

@@ -91,9 +91,9 @@ extension FileStore {
     static let activeIndex = "gsi2"
     static let activePartition = "FILES#ACTIVE"
 
-    static func activeKey(_ createdAt: Int64, _ fileId: String) -> String {
+    static func activeKey(_ createdAt: Int64, _ fileID: String) -> String {
         let digits = String(createdAt)
-        return String(repeating: "0", count: max(0, 13 - digits.count)) + digits + "#" + fileId
+        return String(repeating: "0", count: max(0, 13 - digits.count)) + digits + "#" + fileID
     }
 
     public enum ChunkVerdict: Sendable, Equatable {
@@ -107,10 +107,10 @@ extension FileStore {
 
     /// Decides a chunk FAILED for good with `reason`, unless it is DONE or decided already; then
     /// fails its file if it is still under way.
-    public func failChunk(fileId: String, index: Int, reason: String, now: Int64) throws(AWSError) -> ChunkVerdict {
+    public func failChunk(fileID: String, index: Int, reason: String, now: Int64) throws(AWSError) -> ChunkVerdict {
         do {
             try dynamoDB.updateItem(.init(
-                tableName: tableName, key: chunkKey(fileId, index),
+                tableName: tableName, key: chunkKey(fileID, index),
                 updateExpression: "SET #state = :failed, #error = :reason, decidedAt = :now REMOVE leaseUntil",
                 conditionExpression: "attribute_exists(pk) AND #state <> :done AND attribute_not_exists(decidedAt)",
                 expressionAttributeNames: ["#state": "state", "#error": "error"],
@@ -122,16 +122,16 @@ extension FileStore {
         } catch where error.isConditionalCheckFailed {
             return error.conditionalCheckFailedItem == nil ? .missing : .unchanged
         }
-        return .failed(fileFailed: try failFile(fileId: fileId, chunk: index, reason: reason, now: now))
+        return .failed(fileFailed: try failFile(fileID: fileID, chunk: index, reason: reason, now: now))
     }
 
     /// Moves a file under way to FAILED, naming the chunk; false when it was not under way (already
     /// FAILED or COMPLETE). Also what the sweep calls for a file whose chunk was decided but whose
     /// own write was lost.
-    public func failFile(fileId: String, chunk: Int, reason: String, now: Int64) throws(AWSError) -> Bool {
+    public func failFile(fileID: String, chunk: Int, reason: String, now: Int64) throws(AWSError) -> Bool {
         do {
             try dynamoDB.updateItem(.init(
-                tableName: tableName, key: fileKey(fileId),
+                tableName: tableName, key: fileKey(fileID),
                 updateExpression: "SET #state = :failed, failedAt = :now, failedChunk = :chunk, failedReason = :reason REMOVE gsi2pk, gsi2sk",
                 conditionExpression: "#state IN (:planning, :planned, :dispatched)", expressionAttributeNames: ["#state": "state"],
                 expressionAttributeValues: [
@@ -148,10 +148,10 @@ extension FileStore {
 
     /// Makes a chunk the sweep retries PLANNED again, to be dispatched as new (its attempts and last
     /// error kept). Conditional on the attempt count and state the sweep saw: one sweep retries it.
-    public func requeueChunk(fileId: String, index: Int, sawAttempts: Int, sawState: ChunkState, now: Int64) throws(AWSError) -> Bool {
+    public func requeueChunk(fileID: String, index: Int, sawAttempts: Int, sawState: ChunkState, now: Int64) throws(AWSError) -> Bool {
         do {
             try dynamoDB.updateItem(.init(
-                tableName: tableName, key: chunkKey(fileId, index),
+                tableName: tableName, key: chunkKey(fileID, index),
                 updateExpression: "SET #state = :planned, retriedAt = :now REMOVE leaseUntil, batchJobId, batchArrayIndex ADD sweepRetries :one",
                 conditionExpression: "attempts = :attempts AND #state = :state AND attribute_not_exists(decidedAt)",
                 expressionAttributeNames: ["#state": "state"],
@@ -199,12 +199,12 @@ extension FileStore {
             files += page.items.compactMap(FileProgress.init(item:))
             start = page.lastEvaluatedKey
         } while start != nil
-        return files.sorted { ($0.file.createdAt, $0.file.fileId) > ($1.file.createdAt, $1.file.fileId) }
+        return files.sorted { ($0.file.createdAt, $0.file.fileID) > ($1.file.createdAt, $1.file.fileID) }
     }
 
     /// A file's progress and each chunk with its attempts, or nil when it has not been planned.
-    public func loadProgress(_ fileId: String) throws(AWSError) -> (progress: FileProgress, chunks: [(chunk: ChunkRecord, attempts: ChunkAttempts)])? {
-        let items = try fileItems(fileId)
+    public func loadProgress(_ fileID: String) throws(AWSError) -> (progress: FileProgress, chunks: [(chunk: ChunkRecord, attempts: ChunkAttempts)])? {
+        let items = try fileItems(fileID)
         guard let fileItem = items.first(where: { $0["sk"]?.string == Keys.fileSort }), let progress = FileProgress(item: fileItem) else { return nil }
         let chunks = items.filter { $0["sk"]?.string?.hasPrefix(Keys.chunkPrefix) == true }
             .compactMap { item in ChunkRecord(item: item).map { (chunk: $0, attempts: ChunkAttempts(item: item)) } }
@@ -224,8 +224,8 @@ extension FileStore {
     /// and under way; only those chunks. A redrive that stopped half-way is resumed by the next
     /// (its file is PLANNED with `redrives` set); any other file is left as it is, as is one whose
     /// planning failed (no chunk failed it: its plan is not whole, so there is nothing to re-run).
-    public func startRedrive(fileId: String, now: Int64) throws(AWSError) -> RedriveStart {
-        guard let (progress, chunks) = try loadProgress(fileId) else { return .missing }
+    public func startRedrive(fileID: String, now: Int64) throws(AWSError) -> RedriveStart {
+        guard let (progress, chunks) = try loadProgress(fileID) else { return .missing }
         let file = progress.file
         guard (file.state == .failed && progress.failedChunk != nil) || (file.state == .planned && progress.redrives > 0) else {
             return .nothing(file.state)
@@ -233,7 +233,7 @@ extension FileStore {
         for (chunk, _) in chunks where chunk.state == .failed || chunk.state == .incomplete {
             do {
                 try dynamoDB.updateItem(.init(
-                    tableName: tableName, key: chunkKey(fileId, chunk.spec.index),
+                    tableName: tableName, key: chunkKey(fileID, chunk.spec.index),
                     updateExpression: "SET #state = :planned, attempts = :zero, sweepRetries = :zero, redrivenAt = :now REMOVE decidedAt, #error, batchJobId, batchArrayIndex, #owner, leaseUntil",
                     conditionExpression: "#state = :seen", expressionAttributeNames: ["#state": "state", "#error": "error", "#owner": "owner"],
                     expressionAttributeValues: [
@@ -246,28 +246,28 @@ extension FileStore {
         if file.state == .failed {
             do {
                 try dynamoDB.updateItem(.init(
-                    tableName: tableName, key: fileKey(fileId),
+                    tableName: tableName, key: fileKey(fileID),
                     updateExpression: "SET #state = :planned, gsi2pk = :active, gsi2sk = :order REMOVE failedAt, failedChunk, failedReason ADD redrives :one",
                     conditionExpression: "#state = :failed", expressionAttributeNames: ["#state": "state"],
                     expressionAttributeValues: [
                         ":planned": .s(FileRecord.State.planned.rawValue), ":failed": .s(FileRecord.State.failed.rawValue),
-                        ":active": .s(Self.activePartition), ":order": .s(Self.activeKey(file.createdAt, fileId)), ":one": .number(1),
+                        ":active": .s(Self.activePartition), ":order": .s(Self.activeKey(file.createdAt, fileID)), ":one": .number(1),
                     ]))
             } catch where error.isConditionalCheckFailed {
-                return .nothing(try loadFile(fileId)?.file.state ?? file.state)
+                return .nothing(try loadFile(fileID)?.file.state ?? file.state)
             }
         }
-        let planned = try loadFile(fileId)?.chunks.filter { $0.state == .planned }.map(\.spec.index) ?? []
+        let planned = try loadFile(fileID)?.chunks.filter { $0.state == .planned }.map(\.spec.index) ?? []
         return .ready(chunks: planned)
     }
 
     /// Every item of a file's partition: its own and its chunks'.
-    func fileItems(_ fileId: String) throws(AWSError) -> [DynamoDB.Item] {
+    func fileItems(_ fileID: String) throws(AWSError) -> [DynamoDB.Item] {
         var items: [DynamoDB.Item] = []
         var startKey: DynamoDB.Item?
         repeat {
             let page = try dynamoDB.query(.init(
-                tableName: tableName, keyConditionExpression: "pk = :pk", expressionAttributeValues: [":pk": .s(Keys.file(fileId))],
+                tableName: tableName, keyConditionExpression: "pk = :pk", expressionAttributeValues: [":pk": .s(Keys.file(fileID))],
                 exclusiveStartKey: startKey, consistentRead: true))
             items += page.items
             startKey = page.lastEvaluatedKey

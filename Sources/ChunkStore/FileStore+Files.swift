@@ -16,7 +16,7 @@ extension FileStore {
             files += page.items.compactMap { FileRecord(item: $0, chunks: []) }
             start = page.lastEvaluatedKey
         } while start != nil
-        return files.sorted { ($0.createdAt, $0.fileId) > ($1.createdAt, $1.fileId) }
+        return files.sorted { ($0.createdAt, $0.fileID) > ($1.createdAt, $1.fileID) }
     }
 }
 
@@ -25,7 +25,7 @@ extension ChunkRecord {
     public var summary: String {
         var line = "chunk \(spec.index): records \(spec.firstRecord)..<\(spec.firstRecord + spec.recordCount) → \(route.rawValue) \(state.rawValue)"
         if let counts { line += ": \(counts.delivered) delivered, \(counts.rejected) rejected" }
-        if let batchJobId { line += " (Batch job \(batchJobId)\(batchArrayIndex.map { " child \($0)" } ?? ""))" }
+        if let batchJobID { line += " (Batch job \(batchJobID)\(batchArrayIndex.map { " child \($0)" } ?? ""))" }
         if let reason, state != .done { line += " — \(reason)" }
         return line
     }

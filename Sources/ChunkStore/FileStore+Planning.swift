@@ -44,7 +44,7 @@ extension FileStore {
     /// Creates the file item (PLANNING) and its planning item, unless they exist already (a retried event).
     public func startPlanning(_ file: FileRecord) throws(AWSError) {
         let planning: DynamoDB.Item = [
-            "pk": .s(Keys.file(file.fileId)), "sk": .s(Keys.planningSort), "kind": .s("planning"), "phase": .s(PlanningState.Phase.planning.rawValue),
+            "pk": .s(Keys.file(file.fileID)), "sk": .s(Keys.planningSort), "kind": .s("planning"), "phase": .s(PlanningState.Phase.planning.rawValue),
             "generation": .number(0), "sequence": .number(0), "startedGeneration": .number(-1), "leaseUntil": .number(0),
             "undispatchedFrom": .number(0), "expiresAt": .number(file.expiresAt),
         ]
@@ -61,17 +61,17 @@ extension FileStore {
         }
     }
 
-    public func loadPlanning(_ fileId: String) throws(AWSError) -> PlanningState? {
-        guard let item = try dynamoDB.getItem(.init(tableName: tableName, key: planningKey(fileId), consistentRead: true)).item else { return nil }
+    public func loadPlanning(_ fileID: String) throws(AWSError) -> PlanningState? {
+        guard let item = try dynamoDB.getItem(.init(tableName: tableName, key: planningKey(fileID), consistentRead: true)).item else { return nil }
         return PlanningState(item: item)
     }
 
     /// Takes the lease for `generation`: only when that generation is the current one, planning
     /// is not over, and no unexpired lease is held (a killed or timed-out run's lease passes).
-    public func claimPlanning(fileId: String, generation: Int, now: Int64, leaseUntil: Int64) throws(AWSError) -> PlanningClaim {
+    public func claimPlanning(fileID: String, generation: Int, now: Int64, leaseUntil: Int64) throws(AWSError) -> PlanningClaim {
         do {
             let output = try dynamoDB.updateItem(.init(
-                tableName: tableName, key: planningKey(fileId),
+                tableName: tableName, key: planningKey(fileID),
                 updateExpression: "SET leaseUntil = :lease, startedGeneration = :g",
                 conditionExpression: "generation = :g AND phase = :planning AND leaseUntil < :now",
                 expressionAttributeValues: [
@@ -93,7 +93,7 @@ extension FileStore {
     /// file's progress. `handOff` moves planning to the next generation and gives the lease up.
     /// Fails with `lostCondition` when another run has moved on: this one must stop.
     public func saveCheckpoint(
-        fileId: String, generation: Int, sequence: Int, _ checkpoint: PlanCheckpoint, undispatchedFrom: Int, handOff: Bool
+        fileID: String, generation: Int, sequence: Int, _ checkpoint: PlanCheckpoint, undispatchedFrom: Int, handOff: Bool
     ) throws {
         let encoded = try JSONEncoder().encode(checkpoint)
         var update = "SET #sequence = :next, checkpoint = :checkpoint, undispatchedFrom = :undispatched, checkpointOffset = :offset"
@@ -108,12 +108,12 @@ extension FileStore {
         }
         try dynamoDB.transactWriteItems([
             .update(.init(
-                tableName: tableName, key: planningKey(fileId), updateExpression: update,
+                tableName: tableName, key: planningKey(fileID), updateExpression: update,
                 conditionExpression: "generation = :g AND #sequence = :sequence", expressionAttributeNames: ["#sequence": "sequence"],
                 expressionAttributeValues: values)),
             // The file's progress, for `sortie file` while it is planned.
             .update(.init(
-                tableName: tableName, key: fileKey(fileId), updateExpression: "SET records = :records, bytes = :bytes, chunksPlanned = :chunks",
+                tableName: tableName, key: fileKey(fileID), updateExpression: "SET records = :records, bytes = :bytes, chunksPlanned = :chunks",
                 expressionAttributeValues: [
                     ":records": .number(checkpoint.records), ":bytes": .number(checkpoint.offset), ":chunks": .number(checkpoint.chunksPlanned),
                 ])),
@@ -121,7 +121,7 @@ extension FileStore {
     }
 
     /// Ends planning: the file gets its totals and is DISPATCHED (or COMPLETE, when every chunk is done already).
-    public func finishPlanning(fileId: String, generation: Int, sequence: Int, plan: FilePlan, chunkCount: Int, now: Int64) throws(AWSError) {
+    public func finishPlanning(fileID: String, generation: Int, sequence: Int, plan: FilePlan, chunkCount: Int, now: Int64) throws(AWSError) {
         var fileUpdate = "SET #state = :dispatched, records = :records, bytes = :bytes, chunkCount = :count, chunksPlanned = :count"
         var values: DynamoDB.Item = [
             ":dispatched": .s(FileRecord.State.dispatched.rawValue), ":records": .number(plan.records), ":bytes": .number(plan.bytes),
@@ -133,31 +133,31 @@ extension FileStore {
         }
         try dynamoDB.transactWriteItems([
             .update(.init(
-                tableName: tableName, key: planningKey(fileId), updateExpression: "SET phase = :done, #sequence = :next, leaseUntil = :zero REMOVE checkpoint",
+                tableName: tableName, key: planningKey(fileID), updateExpression: "SET phase = :done, #sequence = :next, leaseUntil = :zero REMOVE checkpoint",
                 conditionExpression: "generation = :g AND #sequence = :sequence", expressionAttributeNames: ["#sequence": "sequence"],
                 expressionAttributeValues: [
                     ":done": .s(PlanningState.Phase.done.rawValue), ":g": .number(generation), ":sequence": .number(sequence),
                     ":next": .number(sequence + 1), ":zero": .number(0),
                 ])),
             .update(.init(
-                tableName: tableName, key: fileKey(fileId), updateExpression: fileUpdate, conditionExpression: "#state = :planning",
+                tableName: tableName, key: fileKey(fileID), updateExpression: fileUpdate, conditionExpression: "#state = :planning",
                 expressionAttributeNames: ["#state": "state"].merging(plan.columns == nil ? [:] : ["#columns": "columns"]) { $1 },
                 expressionAttributeValues: values)),
         ])
         // Chunks that finished while the file was planned could not complete it (it had no chunkCount yet).
-        _ = try completeIfDone(fileId: fileId, now: now)
+        _ = try completeIfDone(fileID: fileID, now: now)
     }
 
     /// Stops a file's planning for good, with why (the object changed, or cannot be read): FAILED as a
     /// failed chunk leaves it (no longer under way, `failedReason`), but naming no chunk.
-    public func failPlanning(fileId: String, reason: String, now: Int64) throws(AWSError) {
+    public func failPlanning(fileID: String, reason: String, now: Int64) throws(AWSError) {
         let text = String(reason.prefix(2000))
         try dynamoDB.transactWriteItems([
             .update(.init(
-                tableName: tableName, key: planningKey(fileId), updateExpression: "SET phase = :failed, reason = :reason, leaseUntil = :zero",
+                tableName: tableName, key: planningKey(fileID), updateExpression: "SET phase = :failed, reason = :reason, leaseUntil = :zero",
                 expressionAttributeValues: [":failed": .s(PlanningState.Phase.failed.rawValue), ":reason": .s(text), ":zero": .number(0)])),
             .update(.init(
-                tableName: tableName, key: fileKey(fileId), updateExpression: "SET #state = :failed, failedAt = :now, failedReason = :reason REMOVE gsi2pk, gsi2sk",
+                tableName: tableName, key: fileKey(fileID), updateExpression: "SET #state = :failed, failedAt = :now, failedReason = :reason REMOVE gsi2pk, gsi2sk",
                 expressionAttributeNames: ["#state": "state"],
                 expressionAttributeValues: [":failed": .s(FileRecord.State.failed.rawValue), ":reason": .s(text), ":now": .number(now)])),
         ])
@@ -177,14 +177,14 @@ extension FileStore {
     }
 
     /// The chunks `first..<end` of a file, by a ranged query (pages followed).
-    public func chunks(fileId: String, from first: Int, to end: Int) throws(AWSError) -> [ChunkRecord] {
+    public func chunks(fileID: String, from first: Int, to end: Int) throws(AWSError) -> [ChunkRecord] {
         guard first < end else { return [] }
         var records: [ChunkRecord] = []
         var start: DynamoDB.Item?
         repeat {
             let page = try dynamoDB.query(.init(
                 tableName: tableName, keyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :last",
-                expressionAttributeValues: [":pk": .s(Keys.file(fileId)), ":first": .s(Keys.chunkSort(first)), ":last": .s(Keys.chunkSort(end - 1))],
+                expressionAttributeValues: [":pk": .s(Keys.file(fileID)), ":first": .s(Keys.chunkSort(first)), ":last": .s(Keys.chunkSort(end - 1))],
                 exclusiveStartKey: start, consistentRead: true))
             records += page.items.compactMap(ChunkRecord.init(item:))
             start = page.lastEvaluatedKey
@@ -193,19 +193,19 @@ extension FileStore {
     }
 
     /// A file's own item, without its chunks (its plan lists none).
-    public func fileItem(_ fileId: String) throws(AWSError) -> FileRecord? {
-        try dynamoDB.getItem(.init(tableName: tableName, key: fileKey(fileId), consistentRead: true)).item.flatMap { FileRecord(item: $0, chunks: []) }
+    public func fileItem(_ fileID: String) throws(AWSError) -> FileRecord? {
+        try dynamoDB.getItem(.init(tableName: tableName, key: fileKey(fileID), consistentRead: true)).item.flatMap { FileRecord(item: $0, chunks: []) }
     }
 
     /// The header's column names, on the file item as soon as they are read.
-    public func setColumns(fileId: String, _ columns: [String]) throws(AWSError) {
+    public func setColumns(fileID: String, _ columns: [String]) throws(AWSError) {
         try dynamoDB.updateItem(.init(
-            tableName: tableName, key: fileKey(fileId), updateExpression: "SET #columns = :columns", expressionAttributeNames: ["#columns": "columns"],
+            tableName: tableName, key: fileKey(fileID), updateExpression: "SET #columns = :columns", expressionAttributeNames: ["#columns": "columns"],
             expressionAttributeValues: [":columns": .l(columns.map { .s($0) })]))
     }
 
-    func planningKey(_ fileId: String) -> DynamoDB.Item {
-        ["pk": .s(Keys.file(fileId)), "sk": .s(Keys.planningSort)]
+    func planningKey(_ fileID: String) -> DynamoDB.Item {
+        ["pk": .s(Keys.file(fileID)), "sk": .s(Keys.planningSort)]
     }
 }
 

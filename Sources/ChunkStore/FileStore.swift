@@ -29,13 +29,13 @@ public struct FileStore: Sendable {
 
     /// Claims an S3 event by its identity: a new event, or one whose earlier delivery failed or
     /// ran out of time (its lease has passed) and must be resumed.
-    public func claimEvent(eventId: String, fileId: String, object: ObjectRef, sequencer: String, now: Int64, leaseUntil: Int64, expiresAt: Int64) throws(AWSError) -> EventClaim {
+    public func claimEvent(eventID: String, fileID: String, object: ObjectRef, sequencer: String, now: Int64, leaseUntil: Int64, expiresAt: Int64) throws(AWSError) -> EventClaim {
         var item: DynamoDB.Item = [
-            "pk": .s(Keys.event(eventId)), "sk": .s(Keys.eventSort), "kind": .s("s3event"), "fileId": .s(fileId),
+            "pk": .s(Keys.event(eventID)), "sk": .s(Keys.eventSort), "kind": .s("s3event"), "fileId": .s(fileID),
             "bucket": .s(object.bucket), "key": .s(object.key), "eTag": .s(object.eTag), "sequencer": .s(sequencer),
             "state": .s("CLAIMED"), "leaseUntil": .number(leaseUntil), "claimedAt": .number(now), "expiresAt": .number(expiresAt),
         ]
-        if let versionId = object.versionId { item["versionId"] = .s(versionId) }
+        if let versionID = object.versionID { item["versionId"] = .s(versionID) }
         do {
             try dynamoDB.putItem(.init(
                 tableName: tableName, item: item,
@@ -51,22 +51,22 @@ public struct FileStore: Sendable {
     }
 
     /// The event is handled: later deliveries of it do nothing.
-    public func finishEvent(eventId: String) throws(AWSError) {
+    public func finishEvent(eventID: String) throws(AWSError) {
         try dynamoDB.updateItem(.init(
-            tableName: tableName, key: eventKey(eventId), updateExpression: "SET #state = :done REMOVE leaseUntil",
+            tableName: tableName, key: eventKey(eventID), updateExpression: "SET #state = :done REMOVE leaseUntil",
             expressionAttributeNames: ["#state": "state"], expressionAttributeValues: [":done": .s("DONE")]))
     }
 
     /// Gives the lease up after a failure, so a retry can resume at once.
-    public func releaseEvent(eventId: String) throws(AWSError) {
+    public func releaseEvent(eventID: String) throws(AWSError) {
         try dynamoDB.updateItem(.init(
-            tableName: tableName, key: eventKey(eventId), updateExpression: "SET leaseUntil = :zero",
+            tableName: tableName, key: eventKey(eventID), updateExpression: "SET leaseUntil = :zero",
             conditionExpression: "#state <> :done", expressionAttributeNames: ["#state": "state"],
             expressionAttributeValues: [":zero": .number(0), ":done": .s("DONE")]))
     }
 
-    private func eventKey(_ eventId: String) -> DynamoDB.Item {
-        ["pk": .s(Keys.event(eventId)), "sk": .s(Keys.eventSort)]
+    private func eventKey(_ eventID: String) -> DynamoDB.Item {
+        ["pk": .s(Keys.event(eventID)), "sk": .s(Keys.eventSort)]
     }
 
     // MARK: - Plans
@@ -75,7 +75,7 @@ public struct FileStore: Sendable {
     public func savePlan(_ file: FileRecord, routes: [ChunkRoute]) throws(AWSError) {
         let puts = zip(file.plan.chunks, routes).map { spec, route in
             DynamoDB.TransactWriteItem.put(.init(
-                tableName: tableName, item: ChunkRecord(fileId: file.fileId, spec: spec, route: route, state: .planned).item(expiresAt: file.expiresAt)))
+                tableName: tableName, item: ChunkRecord(fileID: file.fileID, spec: spec, route: route, state: .planned).item(expiresAt: file.expiresAt)))
         }
         var start = 0
         while start < puts.count {
@@ -87,8 +87,8 @@ public struct FileStore: Sendable {
     }
 
     /// A file's item and chunks, or nil when it has not been planned.
-    public func loadFile(_ fileId: String) throws(AWSError) -> (file: FileRecord, chunks: [ChunkRecord])? {
-        let items = try fileItems(fileId)
+    public func loadFile(_ fileID: String) throws(AWSError) -> (file: FileRecord, chunks: [ChunkRecord])? {
+        let items = try fileItems(fileID)
         let chunks = items.filter { $0["sk"]?.string?.hasPrefix(Keys.chunkPrefix) == true }.compactMap(ChunkRecord.init(item:))
             .sorted { $0.spec.index < $1.spec.index }
         guard let fileItem = items.first(where: { $0["sk"]?.string == Keys.fileSort }),
@@ -97,10 +97,10 @@ public struct FileStore: Sendable {
     }
 
     /// One chunk and its file's item (whose plan then lists no chunks), or nil when either is missing.
-    public func loadChunk(fileId: String, index: Int) throws(AWSError) -> (file: FileRecord, chunk: ChunkRecord)? {
-        guard let chunkItem = try dynamoDB.getItem(.init(tableName: tableName, key: chunkKey(fileId, index), consistentRead: true)).item,
+    public func loadChunk(fileID: String, index: Int) throws(AWSError) -> (file: FileRecord, chunk: ChunkRecord)? {
+        guard let chunkItem = try dynamoDB.getItem(.init(tableName: tableName, key: chunkKey(fileID, index), consistentRead: true)).item,
               let chunk = ChunkRecord(item: chunkItem),
-              let fileItem = try dynamoDB.getItem(.init(tableName: tableName, key: fileKey(fileId), consistentRead: true)).item,
+              let fileItem = try dynamoDB.getItem(.init(tableName: tableName, key: fileKey(fileID), consistentRead: true)).item,
               let file = FileRecord(item: fileItem, chunks: [])
         else { return nil }
         return (file, chunk)
@@ -109,18 +109,18 @@ public struct FileStore: Sendable {
     /// Lists an array job's chunks under its first one, before the job is submitted: child `i`
     /// runs entry `i` (the Batch parameters name only the first chunk, whatever the array's size).
     /// Written whole each time, so a resubmission after a failure writes the same item again.
-    public func saveArray(fileId: String, chunks: [Int], expiresAt: Int64) throws(AWSError) {
+    public func saveArray(fileID: String, chunks: [Int], expiresAt: Int64) throws(AWSError) {
         guard let first = chunks.first else { return }
         try dynamoDB.putItem(.init(tableName: tableName, item: [
-            "pk": .s(Keys.file(fileId)), "sk": .s(Keys.arraySort(first)), "kind": .s("array"),
+            "pk": .s(Keys.file(fileID)), "sk": .s(Keys.arraySort(first)), "kind": .s("array"),
             "chunks": .s(chunks.map(String.init).joined(separator: ",")), "expiresAt": .number(expiresAt),
         ]))
     }
 
     /// The chunk that child `child` of the array job starting at chunk `first` runs, or nil when
     /// no such array (or child) was recorded.
-    public func arrayChunk(fileId: String, first: Int, child: Int) throws(AWSError) -> Int? {
-        let key: DynamoDB.Item = ["pk": .s(Keys.file(fileId)), "sk": .s(Keys.arraySort(first))]
+    public func arrayChunk(fileID: String, first: Int, child: Int) throws(AWSError) -> Int? {
+        let key: DynamoDB.Item = ["pk": .s(Keys.file(fileID)), "sk": .s(Keys.arraySort(first))]
         guard child >= 0, let list = try dynamoDB.getItem(.init(tableName: tableName, key: key, consistentRead: true)).item?["chunks"]?.string
         else { return nil }
         let entries = list.split(separator: ",")
@@ -130,13 +130,13 @@ public struct FileStore: Sendable {
     /// Records where a planned chunk went. A chunk a processor already picked up keeps its state.
     /// `dispatchedAt` starts the sweep's clock on a chunk that never starts.
     public func markDispatched(
-        fileId: String, index: Int, state: ChunkState, batchJobId: String? = nil, batchArrayIndex: Int? = nil, now: Int64 = WallClock.unixMilliseconds()
+        fileID: String, index: Int, state: ChunkState, batchJobID: String? = nil, batchArrayIndex: Int? = nil, now: Int64 = WallClock.unixMilliseconds()
     ) throws(AWSError) {
         var update = "SET #state = :state, dispatchedAt = :now"
         var values: DynamoDB.Item = [":state": .s(state.rawValue), ":planned": .s(ChunkState.planned.rawValue), ":now": .number(now)]
-        if let batchJobId {
+        if let batchJobID {
             update += ", batchJobId = :job"
-            values[":job"] = .s(batchJobId)
+            values[":job"] = .s(batchJobID)
         }
         if let batchArrayIndex {
             update += ", batchArrayIndex = :child"
@@ -144,7 +144,7 @@ public struct FileStore: Sendable {
         }
         do {
             try dynamoDB.updateItem(.init(
-                tableName: tableName, key: chunkKey(fileId, index), updateExpression: update, conditionExpression: "#state = :planned",
+                tableName: tableName, key: chunkKey(fileID, index), updateExpression: update, conditionExpression: "#state = :planned",
                 expressionAttributeNames: ["#state": "state"], expressionAttributeValues: values))
         } catch where error.isConditionalCheckFailed {
             return
@@ -152,10 +152,10 @@ public struct FileStore: Sendable {
     }
 
     /// Every chunk is handed over. (Fast chunks may have completed the file already: it stays complete.)
-    public func markFileDispatched(fileId: String) throws(AWSError) {
+    public func markFileDispatched(fileID: String) throws(AWSError) {
         do {
             try dynamoDB.updateItem(.init(
-                tableName: tableName, key: fileKey(fileId), updateExpression: "SET #state = :dispatched",
+                tableName: tableName, key: fileKey(fileID), updateExpression: "SET #state = :dispatched",
                 conditionExpression: "#state = :planned", expressionAttributeNames: ["#state": "state"],
                 expressionAttributeValues: [":dispatched": .s(FileRecord.State.dispatched.rawValue), ":planned": .s(FileRecord.State.planned.rawValue)]))
         } catch where error.isConditionalCheckFailed {
@@ -163,11 +163,11 @@ public struct FileStore: Sendable {
         }
     }
 
-    func fileKey(_ fileId: String) -> DynamoDB.Item {
-        ["pk": .s(Keys.file(fileId)), "sk": .s(Keys.fileSort)]
+    func fileKey(_ fileID: String) -> DynamoDB.Item {
+        ["pk": .s(Keys.file(fileID)), "sk": .s(Keys.fileSort)]
     }
 
-    func chunkKey(_ fileId: String, _ index: Int) -> DynamoDB.Item {
-        ["pk": .s(Keys.file(fileId)), "sk": .s(Keys.chunkSort(index))]
+    func chunkKey(_ fileID: String, _ index: Int) -> DynamoDB.Item {
+        ["pk": .s(Keys.file(fileID)), "sk": .s(Keys.chunkSort(index))]
     }
 }

@@ -8,7 +8,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// A file's place in the job table: `pk = FILE#<fileId>`, `sk = FILE`. Its chunks share the
+/// A file's place in the job table: `pk = FILE#<fileID>`, `sk = FILE`. Its chunks share the
 /// partition (`sk = CHUNK#00000`…), so one Query follows a file to the end.
 public struct FileRecord: Sendable, Equatable {
     public enum State: String, Sendable {
@@ -25,7 +25,7 @@ public struct FileRecord: Sendable, Equatable {
         case failed = "FAILED"
     }
 
-    public var fileId: String
+    public var fileID: String
     public var object: ObjectRef
     public var sequencer: String
     public var feed: String
@@ -34,8 +34,8 @@ public struct FileRecord: Sendable, Equatable {
     public var createdAt: Int64
     public var expiresAt: Int64
 
-    public init(fileId: String, object: ObjectRef, sequencer: String, feed: String, plan: FilePlan, state: State, createdAt: Int64, expiresAt: Int64) {
-        self.fileId = fileId
+    public init(fileID: String, object: ObjectRef, sequencer: String, feed: String, plan: FilePlan, state: State, createdAt: Int64, expiresAt: Int64) {
+        self.fileID = fileID
         self.object = object
         self.sequencer = sequencer
         self.feed = feed
@@ -73,13 +73,13 @@ public struct ChunkCounts: Sendable, Equatable {
     }
 }
 
-/// One chunk item: `pk = FILE#<fileId>`, `sk = CHUNK#<index, 5 digits>`.
+/// One chunk item: `pk = FILE#<fileID>`, `sk = CHUNK#<index, 5 digits>`.
 public struct ChunkRecord: Sendable, Equatable {
-    public var fileId: String
+    public var fileID: String
     public var spec: ChunkSpec
     public var route: ChunkRoute
     public var state: ChunkState
-    public var batchJobId: String?
+    public var batchJobID: String?
     /// The child index when the chunk runs in a Batch array job.
     public var batchArrayIndex: Int?
     public var counts: ChunkCounts?
@@ -87,25 +87,25 @@ public struct ChunkRecord: Sendable, Equatable {
     public var reason: String?
 
     public init(
-        fileId: String, spec: ChunkSpec, route: ChunkRoute, state: ChunkState, batchJobId: String? = nil, batchArrayIndex: Int? = nil,
+        fileID: String, spec: ChunkSpec, route: ChunkRoute, state: ChunkState, batchJobID: String? = nil, batchArrayIndex: Int? = nil,
         counts: ChunkCounts? = nil, reason: String? = nil
     ) {
-        self.fileId = fileId
+        self.fileID = fileID
         self.spec = spec
         self.route = route
         self.state = state
-        self.batchJobId = batchJobId
+        self.batchJobID = batchJobID
         self.batchArrayIndex = batchArrayIndex
         self.counts = counts
         self.reason = reason
     }
 
-    public var chunkId: String { ChunkTask.chunkID(fileId: fileId, index: spec.index) }
+    public var chunkID: String { ChunkTask.chunkID(fileID: fileID, index: spec.index) }
 }
 
 /// The attribute names and key shapes of the items this feature owns.
 enum Keys {
-    static func file(_ fileId: String) -> String { "FILE#\(fileId)" }
+    static func file(_ fileID: String) -> String { "FILE#\(fileID)" }
     static let fileSort = "FILE"
     static func chunkSort(_ index: Int) -> String {
         let digits = String(index)
@@ -113,7 +113,7 @@ enum Keys {
     }
     static let chunkPrefix = "CHUNK#"
     static func arraySort(_ first: Int) -> String { "ARRAY#" + chunkSort(first).dropFirst(chunkPrefix.count) }
-    static func event(_ eventId: String) -> String { "S3EVENT#\(eventId)" }
+    static func event(_ eventID: String) -> String { "S3EVENT#\(eventID)" }
     static let eventSort = "EVENT"
     /// A file's planning checkpoint: one item, overwritten at each checkpoint.
     static let planningSort = "PLANNING"
@@ -122,8 +122,8 @@ enum Keys {
 extension FileRecord {
     var item: DynamoDB.Item {
         var item: DynamoDB.Item = [
-            "pk": .s(Keys.file(fileId)), "sk": .s(Keys.fileSort), "kind": .s("file"),
-            "fileId": .s(fileId), "bucket": .s(object.bucket), "key": .s(object.key), "eTag": .s(object.eTag),
+            "pk": .s(Keys.file(fileID)), "sk": .s(Keys.fileSort), "kind": .s("file"),
+            "fileId": .s(fileID), "bucket": .s(object.bucket), "key": .s(object.key), "eTag": .s(object.eTag),
             "size": .number(object.size), "sequencer": .s(sequencer), "feed": .s(feed), "state": .s(state.rawValue),
             "records": .number(plan.records), "bytes": .number(plan.bytes), "compressed": .bool(plan.compressed),
             "chunkCount": .number(plan.chunks.count), "chunksDone": .number(0),
@@ -133,15 +133,15 @@ extension FileRecord {
         // Under way: the sweep follows its chunks' deadlines, including those dispatched while it is planned.
         if state == .planning || state == .planned || state == .dispatched {
             item["gsi2pk"] = .s(FileStore.activePartition)
-            item["gsi2sk"] = .s(FileStore.activeKey(createdAt, fileId))
+            item["gsi2sk"] = .s(FileStore.activeKey(createdAt, fileID))
         }
-        if let versionId = object.versionId { item["versionId"] = .s(versionId) }
+        if let versionID = object.versionID { item["versionId"] = .s(versionID) }
         if let columns = plan.columns { item["columns"] = .l(columns.map { .s($0) }) }
         return item
     }
 
     init?(item: DynamoDB.Item, chunks: [ChunkSpec]) {
-        guard let fileId = item["fileId"]?.string, let bucket = item["bucket"]?.string, let key = item["key"]?.string,
+        guard let fileID = item["fileId"]?.string, let bucket = item["bucket"]?.string, let key = item["key"]?.string,
               let eTag = item["eTag"]?.string, let size = item["size"]?.int64, let state = item["state"]?.string.flatMap(State.init),
               let feed = item["feed"]?.string, let records = item["records"]?.int64, let bytes = item["bytes"]?.int64
         else { return nil }
@@ -149,7 +149,7 @@ extension FileRecord {
         if case .l(let list)? = item["columns"] { columns = list.compactMap(\.string) }
         let compressed = if case .bool(let flag)? = item["compressed"] { flag } else { false }
         self.init(
-            fileId: fileId, object: ObjectRef(bucket: bucket, key: key, versionId: item["versionId"]?.string, eTag: eTag, size: size),
+            fileID: fileID, object: ObjectRef(bucket: bucket, key: key, versionID: item["versionId"]?.string, eTag: eTag, size: size),
             sequencer: item["sequencer"]?.string ?? "", feed: feed,
             plan: FilePlan(records: records, columns: columns, bytes: bytes, compressed: compressed, chunks: chunks),
             state: state, createdAt: item["createdAt"]?.int64 ?? 0, expiresAt: item["expiresAt"]?.int64 ?? 0)
@@ -159,8 +159,8 @@ extension FileRecord {
 extension ChunkRecord {
     func item(expiresAt: Int64) -> DynamoDB.Item {
         var item: DynamoDB.Item = [
-            "pk": .s(Keys.file(fileId)), "sk": .s(Keys.chunkSort(spec.index)), "kind": .s("chunk"),
-            "chunkId": .s(chunkId), "index": .number(spec.index), "firstRecord": .number(spec.firstRecord),
+            "pk": .s(Keys.file(fileID)), "sk": .s(Keys.chunkSort(spec.index)), "kind": .s("chunk"),
+            "chunkId": .s(chunkID), "index": .number(spec.index), "firstRecord": .number(spec.firstRecord),
             "recordCount": .number(spec.recordCount), "start": .number(spec.start), "end": .number(spec.end),
             "startLine": .number(spec.startLine), "route": .s(route.rawValue), "state": .s(state.rawValue),
             "attempts": .number(0), "expiresAt": .number(expiresAt),
@@ -197,8 +197,8 @@ extension ChunkRecord {
                 delivered: item["recordsDelivered"]?.int64 ?? 0)
         }
         self.init(
-            fileId: String(pk.dropFirst("FILE#".count)), spec: spec, route: route, state: state,
-            batchJobId: item["batchJobId"]?.string, batchArrayIndex: item["batchArrayIndex"]?.int, counts: counts, reason: item["error"]?.string)
+            fileID: String(pk.dropFirst("FILE#".count)), spec: spec, route: route, state: state,
+            batchJobID: item["batchJobId"]?.string, batchArrayIndex: item["batchArrayIndex"]?.int, counts: counts, reason: item["error"]?.string)
     }
 }
 

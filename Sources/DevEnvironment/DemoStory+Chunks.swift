@@ -70,7 +70,7 @@ extension DemoStory {
         let deliveries = try await environment.put(file, bucket: bucket, key: key)
         struct Answer: Decodable { var files: [FileOutcome] }
         guard let delivery = deliveries.first(where: { $0.function == "s3-submitter" }),
-              let answer = try JSONDecoder().decode(Answer.self, from: delivery.response).files.first, let fileId = answer.fileId
+              let answer = try JSONDecoder().decode(Answer.self, from: delivery.response).files.first, let fileID = answer.fileID
         else { throw DevError.expectation("s3-submitter did not plan s3://\(bucket)/\(key)") }
         say("  put \(file.count / 1_000_000) MB; s3-submitter: \(answer.status.rawValue), \(answer.records ?? 0) records, "
             + "\(answer.lambdaChunks ?? 0) chunks for Lambda, \(answer.batchChunks ?? 0) for Batch (jobs: \((answer.batchJobs ?? []).joined(separator: ", ")))")
@@ -79,7 +79,7 @@ extension DemoStory {
         let deadline = ContinuousClock.now + patience * 2
         var stored: (file: FileRecord, chunks: [ChunkRecord])?
         while true {
-            stored = try await blocking { try table.loadFile(fileId) }
+            stored = try await blocking { try table.loadFile(fileID) }
             // A chunk's item is DONE a moment before the last one's finish completes the file.
             let ended = stored.map { $0.file.state == .complete || $0.chunks.contains { [.failed, .incomplete].contains($0.state) } } ?? false
             if ended || ContinuousClock.now >= deadline { break }

@@ -36,13 +36,13 @@ extension DemoStory {
         let deliveries = try await environment.put(Self.clicksFile(), bucket: bucket, key: key)
         struct Answer: Decodable { var files: [FileOutcome] }
         guard let delivery = deliveries.first(where: { $0.function == "s3-submitter" }),
-              let answer = try JSONDecoder().decode(Answer.self, from: delivery.response).files.first, let fileId = answer.fileId
+              let answer = try JSONDecoder().decode(Answer.self, from: delivery.response).files.first, let fileID = answer.fileID
         else { throw DevError.expectation("s3-submitter did not plan s3://\(bucket)/\(key)") }
         let table = FileStore(dynamoDB: DynamoDB(client: environment.client), tableName: environment.resources.table)
         let deadline = ContinuousClock.now + patience
         var stored: (file: FileRecord, chunks: [ChunkRecord])?
         while true {
-            stored = try await blocking { try table.loadFile(fileId) }
+            stored = try await blocking { try table.loadFile(fileID) }
             let ended = stored.map { $0.file.state == .complete || $0.chunks.contains { [.failed, .incomplete].contains($0.state) } } ?? false
             if ended || ContinuousClock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(200))

@@ -14,27 +14,27 @@ import Foundation
 /// Failures are announced by the retry reactor, which alone knows whether another attempt follows.
 struct AWSReport {
     let payload: RunnerPayload
-    let settings: ReportingConfiguration
+    let configuration: ReportingConfiguration
     let store: JobStore
     let logs: CloudWatchLogs
     let s3: S3
     private var lastBeat = WallClock.unixSeconds()
 
-    init(payload: RunnerPayload, settings: ReportingConfiguration, client: AWSClient) {
+    init(payload: RunnerPayload, configuration: ReportingConfiguration, client: AWSClient) {
         self.payload = payload
-        self.settings = settings
-        store = JobStore(dynamoDB: DynamoDB(client: client), table: settings.table)
+        self.configuration = configuration
+        store = JobStore(dynamoDB: DynamoDB(client: client), table: configuration.table)
         logs = CloudWatchLogs(client: client)
         s3 = S3(client: client)
     }
 
-    var logStream: String { settings.logStream(job: payload.spec.name, jobID: payload.jobID, attempt: payload.attempt) }
+    var logStream: String { configuration.logStream(job: payload.spec.name, jobID: payload.jobID, attempt: payload.attempt) }
 
     /// STARTING → RUNNING. `false` when the attempt is no longer this runner's to run (it was
     /// failed or cancelled meanwhile); a runner restarted on the same attempt carries on.
     func begin(instanceID: String?) throws(AWSError) -> Bool {
         let reason = "Runner started on instance \(instanceID ?? "unknown")"
-        if try store.beginRun(payload.jobID, attempt: payload.attempt, instanceID: instanceID, logStream: "\(settings.logGroup) \(logStream)", reason: reason) {
+        if try store.beginRun(payload.jobID, attempt: payload.attempt, instanceID: instanceID, logStream: "\(configuration.logGroup) \(logStream)", reason: reason) {
             return true
         }
         let current = try store.record(payload.jobID)
@@ -42,7 +42,7 @@ struct AWSReport {
     }
 
     mutating func heartbeatIfDue() {
-        guard WallClock.unixSeconds() - lastBeat >= Double(settings.heartbeatSeconds) else { return }
+        guard WallClock.unixSeconds() - lastBeat >= Double(configuration.heartbeatSeconds) else { return }
         lastBeat = WallClock.unixSeconds()
         do {
             if try !store.heartbeat(payload.jobID, attempt: payload.attempt) {
@@ -56,14 +56,14 @@ struct AWSReport {
     /// The log to S3, then the final record. Each failure is reported and the rest still done:
     /// the record matters most, and a missing log must not keep the slot taken.
     func finish(_ outcome: JobOutcome, logPath: String) -> Bool {
-        let key = settings.logKey(job: payload.spec.name, jobID: payload.jobID, attempt: payload.attempt)
+        let key = configuration.logKey(job: payload.spec.name, jobID: payload.jobID, attempt: payload.attempt)
         var logURI: String?
         do {
             // Streamed from the file one part at a time: a job's log may be bigger than the instance's memory.
-            try s3.putFile(logPath, bucket: settings.logBucket, key: key, contentType: "text/plain; charset=utf-8")
-            logURI = "s3://\(settings.logBucket)/\(key)"
+            try s3.putFile(logPath, bucket: configuration.logBucket, key: key, contentType: "text/plain; charset=utf-8")
+            logURI = "s3://\(configuration.logBucket)/\(key)"
         } catch {
-            complain("could not put the log in s3://\(settings.logBucket)/\(key): \(error)")
+            complain("could not put the log in s3://\(configuration.logBucket)/\(key): \(error)")
         }
         do {
             guard try store.finishRun(payload.jobID, attempt: payload.attempt, job: payload.spec.name, outcome, logURI: logURI) else {

@@ -95,7 +95,7 @@ public enum Runner {
         environment["AWS_REGION"] = environment["AWS_REGION"] ?? settings.region
         var report: AWSReport
         do {
-            report = AWSReport(payload: payload, settings: settings, client: try AWSClient.fromEnvironment(AWSEnvironment(environment)))
+            report = AWSReport(payload: payload, configuration: settings, client: try AWSClient.fromEnvironment(AWSEnvironment(environment)))
             guard try report.begin(instanceID: instanceID) else {
                 complain("job \(payload.jobID) attempt \(payload.attempt) is not STARTING any more: not running it")
                 return 2

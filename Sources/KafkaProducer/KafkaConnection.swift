@@ -44,17 +44,17 @@ final class KafkaConnection {
     private let clientID: String
     private var nextCorrelation: Int32 = 1
 
-    init(host: String, port: Int, nodeID: Int32, settings: KafkaConfiguration, deadline: Int64) throws(KafkaError) {
+    init(host: String, port: Int, nodeID: Int32, configuration: KafkaConfiguration, deadline: Int64) throws(KafkaError) {
         self.nodeID = nodeID
         endpoint = "\(host):\(port)"
-        clientID = settings.clientID
+        clientID = configuration.clientID
         do {
             stream = try CurlStream(
-                host: host, port: port, tls: settings.tls, timeoutMilliseconds: Int(max(1, min(deadline - WallClock.monotonicMilliseconds(), 10_000))))
+                host: host, port: port, tls: configuration.tls, timeoutMilliseconds: Int(max(1, min(deadline - WallClock.monotonicMilliseconds(), 10_000))))
         } catch {
             throw KafkaError(error.kind == .tls ? .failed : .retriable, error.message)
         }
-        try authenticate(settings.authentication, deadline: deadline)
+        try authenticate(configuration.authentication, deadline: deadline)
     }
 
     /// Writes one request; returns its correlation id for `receive`.

@@ -38,7 +38,7 @@ public struct KafkaConfiguration: Sendable {
 /// sealed batches, whose sequence numbers let the broker drop a copy it already has.
 public final class KafkaProducer {
     public let topic: String
-    private let settings: KafkaConfiguration
+    private let configuration: KafkaConfiguration
     private let timeLeft: () -> Int64
     private var connections: [Int32: KafkaConnection] = [:]
     private var brokers: [Int32: (host: String, port: Int)] = [:]
@@ -58,9 +58,9 @@ public final class KafkaProducer {
     public var partitionCount: Int { leaders.count }
 
     /// Connects, reads the topic's partitions and size limit, and gets a producer id.
-    public init(topic: String, settings: KafkaConfiguration, timeLeft: @escaping () -> Int64) throws(KafkaError) {
+    public init(topic: String, configuration: KafkaConfiguration, timeLeft: @escaping () -> Int64) throws(KafkaError) {
         self.topic = topic
-        self.settings = settings
+        self.configuration = configuration
         self.timeLeft = timeLeft
         try retrying("reading the metadata of topic \(topic)") { () throws(KafkaError) in try refreshMetadata() }
         do {
@@ -87,7 +87,7 @@ public final class KafkaProducer {
         guard alone <= maxMessageBytes else {
             return "\(alone) bytes as a Kafka record batch, more than topic \(topic) takes (max.message.bytes \(maxMessageBytes))"
         }
-        let limit = min(maxMessageBytes, settings.batchBytes)
+        let limit = min(maxMessageBytes, configuration.batchBytes)
         var target = partition(forKey: key)
         if try sealIfFull(target, adding: alone, limit: limit), key == nil {
             sticky = (sticky + 1) % leaders.count
@@ -96,7 +96,7 @@ public final class KafkaProducer {
         }
         if open[target] == nil { open[target] = OpenBatch(timestamp: WallClock.unixMilliseconds(), capacity: min(limit, 1 << 20)) }
         open[target]?.append(key: key, value: value, headers: headers)
-        if sealedBytes >= settings.bufferBytes { try sendSealed() }
+        if sealedBytes >= configuration.bufferBytes { try sendSealed() }
         return nil
     }
 
@@ -119,7 +119,7 @@ public final class KafkaProducer {
         guard let batch = open[partition] else { return }
         open[partition] = nil
         do {
-            let closed = try batch.close(producerID: producerID, epoch: epoch, baseSequence: nextSequence[partition], compression: settings.compression)
+            let closed = try batch.close(producerID: producerID, epoch: epoch, baseSequence: nextSequence[partition], compression: configuration.compression)
             nextSequence[partition] &+= closed.count
             sealedBytes += closed.bytes.count
             sealed[partition].append(closed)
@@ -144,7 +144,7 @@ public final class KafkaProducer {
                     let correlation = try connection.send(KafkaAPI.produce, deadline: requestDeadline()) { writer in
                         writer.nullableString(nil)  // not transactional
                         writer.int16(-1)  // acks=all
-                        writer.int32(Int32(settings.requestTimeoutMilliseconds))
+                        writer.int32(Int32(configuration.requestTimeoutMilliseconds))
                         writer.int32(1)
                         writer.string(topic)
                         writer.int32(Int32(partitions.count))
@@ -205,12 +205,12 @@ public final class KafkaProducer {
     // MARK: - Cluster state
 
     private func requestDeadline() -> Int64 {
-        WallClock.monotonicMilliseconds() + max(1, min(settings.requestTimeoutMilliseconds, timeLeft()))
+        WallClock.monotonicMilliseconds() + max(1, min(configuration.requestTimeoutMilliseconds, timeLeft()))
     }
 
     /// Waits before the next attempt, or gives up with `error` when the time left would not cover it.
     private func backoff(_ attempt: Int, after error: KafkaError) throws(KafkaError) {
-        let base = min(settings.maxRetryBackoffMilliseconds, settings.retryBackoffMilliseconds << min(attempt - 1, 10))
+        let base = min(configuration.maxRetryBackoffMilliseconds, configuration.retryBackoffMilliseconds << min(attempt - 1, 10))
         let wait = Int64.random(in: base / 2...base)
         guard timeLeft() > wait else { throw KafkaError(error.kind, "\(error.message) (gave up after \(attempt) attempts: out of time)") }
         usleep(useconds_t(wait * 1000))
@@ -235,7 +235,7 @@ public final class KafkaProducer {
     private func connection(to node: Int32) throws(KafkaError) -> KafkaConnection {
         if let existing = connections[node] { return existing }
         guard let address = brokers[node] else { throw KafkaError(.retriable, "no address for broker \(node)") }
-        let connection = try KafkaConnection(host: address.host, port: address.port, nodeID: node, settings: settings, deadline: requestDeadline())
+        let connection = try KafkaConnection(host: address.host, port: address.port, nodeID: node, configuration: configuration, deadline: requestDeadline())
         connections[node] = connection
         return connection
     }
@@ -247,14 +247,14 @@ public final class KafkaProducer {
         for node in brokers.keys.sorted() {
             do { return try connection(to: node) } catch { lastError = error }
         }
-        for (index, server) in settings.bootstrapServers.enumerated() {
+        for (index, server) in configuration.bootstrapServers.enumerated() {
             guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]) else {
                 throw KafkaError(.failed, "bootstrap server '\(server)' is not host:port")
             }
             let host = String(server[..<colon].filter { $0 != "[" && $0 != "]" })
             do {
                 let connection = try KafkaConnection(
-                    host: host, port: port, nodeID: Int32(-1 - index), settings: settings, deadline: requestDeadline())
+                    host: host, port: port, nodeID: Int32(-1 - index), configuration: configuration, deadline: requestDeadline())
                 connections[connection.nodeID] = connection
                 return connection
             } catch {

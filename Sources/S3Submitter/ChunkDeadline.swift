@@ -41,7 +41,7 @@ public enum ChunkDeadline {
         guard attempts.decidedAt == nil else { return .wait }
         if chunk.route == .batch, let batchJob {
             if batchJob.status == "FAILED" {
-                return .fail("Batch job \(chunk.batchJobId ?? "?") FAILED: \(batchJob.reason ?? "no reason given")")
+                return .fail("Batch job \(chunk.batchJobID ?? "?") FAILED: \(batchJob.reason ?? "no reason given")")
             }
             if BatchJob.active.contains(batchJob.status) { return .wait }
         }

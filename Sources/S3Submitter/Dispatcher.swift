@@ -21,7 +21,7 @@ struct Dispatcher {
     let lambda: LambdaInvoke
     let batch: Batch
     let table: FileStore
-    let settings: SubmitterConfiguration
+    let configuration: SubmitterConfiguration
 
     /// Lambda's limit for an asynchronous payload.
     static let maxPayloadBytes = 262_144
@@ -35,22 +35,22 @@ struct Dispatcher {
         let pending = chunks.filter { $0.state == .planned }
         for chunk in pending where chunk.route == .lambda {
             try invoke(file, chunk.spec)
-            try table.markDispatched(fileId: file.fileId, index: chunk.spec.index, state: .queued)
+            try table.markDispatched(fileID: file.fileID, index: chunk.spec.index, state: .queued)
         }
         let big = pending.filter { $0.route == .batch }.map(\.spec)
         var jobs: [String] = []
         var start = 0
         while start < big.count {
-            let group = Array(big[start..<min(start + settings.batchArrayMax, big.count)])
+            let group = Array(big[start..<min(start + configuration.batchArrayMax, big.count)])
             if group.count > 1 {
-                try table.saveArray(fileId: file.fileId, chunks: group.map(\.index), expiresAt: file.expiresAt)
+                try table.saveArray(fileID: file.fileID, chunks: group.map(\.index), expiresAt: file.expiresAt)
             }
-            let jobId = try submit(file, group, attemptSeconds: settings.attemptSeconds(feed))
+            let jobID = try submit(file, group, attemptSeconds: configuration.attemptSeconds(feed))
             for (child, spec) in group.enumerated() {
                 try table.markDispatched(
-                    fileId: file.fileId, index: spec.index, state: .submitted, batchJobId: jobId, batchArrayIndex: group.count > 1 ? child : nil)
+                    fileID: file.fileID, index: spec.index, state: .submitted, batchJobID: jobID, batchArrayIndex: group.count > 1 ? child : nil)
             }
-            jobs.append(jobId)
+            jobs.append(jobID)
             start += group.count
         }
         return jobs
@@ -58,15 +58,15 @@ struct Dispatcher {
 
     private func invoke(_ file: FileRecord, _ spec: ChunkSpec) throws {
         let task = ChunkTask(
-            fileId: file.fileId, feed: file.feed, object: file.object, columns: file.plan.columns, chunk: spec, expiresAt: file.expiresAt)
+            fileID: file.fileID, feed: file.feed, object: file.object, columns: file.plan.columns, chunk: spec, expiresAt: file.expiresAt)
         let payload = try JSONEncoder().encode(task)
         guard payload.count <= Self.maxPayloadBytes else {
             throw SubmitterError(
-                errorType: "Sortie.PayloadTooLarge", description: "\(task.chunkId): payload of \(payload.count) bytes exceeds Lambda's \(Self.maxPayloadBytes) for asynchronous invokes")
+                errorType: "Sortie.PayloadTooLarge", description: "\(task.chunkID): payload of \(payload.count) bytes exceeds Lambda's \(Self.maxPayloadBytes) for asynchronous invokes")
         }
-        let answer = try lambda.invoke(functionName: settings.processorFunction, payload: payload, invocationType: .event)
+        let answer = try lambda.invoke(functionName: configuration.processorFunction, payload: payload, invocationType: .event)
         guard answer.statusCode == 202 else {
-            throw SubmitterError(errorType: "Sortie.InvokeFailed", description: "\(task.chunkId): Invoke answered HTTP \(answer.statusCode), not 202")
+            throw SubmitterError(errorType: "Sortie.InvokeFailed", description: "\(task.chunkID): Invoke answered HTTP \(answer.statusCode), not 202")
         }
     }
 
@@ -75,15 +75,15 @@ struct Dispatcher {
     /// Each attempt is limited to `attemptSeconds` (Batch kills it then), and the worker is told
     /// (`SORTIE_ATTEMPT_SECONDS`) so it stops cleanly before.
     private func submit(_ file: FileRecord, _ group: [ChunkSpec], attemptSeconds: Int) throws(AWSError) -> String {
-        let first = ChunkTask.chunkID(fileId: file.fileId, index: group[0].index)
+        let first = ChunkTask.chunkID(fileID: file.fileID, index: group[0].index)
         let input = Batch.SubmitJobInput(
             jobName: group.count == 1 ? "sortie-\(first)" : "sortie-\(first)-x\(group.count)",
-            jobQueue: settings.batchJobQueue, jobDefinition: settings.batchJobDefinition,
+            jobQueue: configuration.batchJobQueue, jobDefinition: configuration.batchJobDefinition,
             parameters: Self.parameters(file, group, table: table.tableName),
             arrayProperties: group.count > 1 ? Batch.ArrayProperties(size: group.count) : nil,
             containerOverrides: Batch.ContainerOverrides(environment: [.init(name: BatchAttempt.timeoutVariable, value: String(attemptSeconds))]),
-            retryStrategy: settings.batchRetryStrategy, timeout: Batch.JobTimeout(attemptDurationSeconds: attemptSeconds),
-            tags: ["sortie:file": file.fileId, "sortie:feed": file.feed], propagateTags: true)
+            retryStrategy: configuration.batchRetryStrategy, timeout: Batch.JobTimeout(attemptDurationSeconds: attemptSeconds),
+            tags: ["sortie:file": file.fileID, "sortie:feed": file.feed], propagateTags: true)
         return try batch.submitJob(input).jobId
     }
 

@@ -47,7 +47,7 @@ public struct FileSweep: Sendable {
     }
 
     var table: FileStore { submitter.table }
-    var settings: SubmitterConfiguration { submitter.settings }
+    var configuration: SubmitterConfiguration { submitter.configuration }
     /// Lambda runs an asynchronous event at most three times (the first try and two retries).
     static let lambdaAttempts = 3
     /// At most this many OnFailure records are read per sweep (a Lambda invocation has a time limit).
@@ -55,7 +55,7 @@ public struct FileSweep: Sendable {
 
     public func run(now: @Sendable () -> Int64) -> SweepReport {
         var report = SweepReport()
-        if let queue = settings.chunkDeadLetterQueue {
+        if let queue = configuration.chunkDeadLetterQueue {
             do {
                 try drain(queue, now: now, into: &report)
             } catch {
@@ -71,9 +71,9 @@ public struct FileSweep: Sendable {
         }
         for file in files {
             do {
-                try check(file.file.fileId, now: now(), into: &report)
+                try check(file.file.fileID, now: now(), into: &report)
             } catch {
-                report.errors.append("file \(file.file.fileId): \(error)")
+                report.errors.append("file \(file.file.fileID): \(error)")
             }
         }
         return report
@@ -93,10 +93,10 @@ public struct FileSweep: Sendable {
                     continue
                 }
                 let task = record.requestPayload
-                let verdict = try table.failChunk(fileId: task.fileId, index: task.chunk.index, reason: record.failure, now: now())
+                let verdict = try table.failChunk(fileID: task.fileID, index: task.chunk.index, reason: record.failure, now: now())
                 if case .failed(let fileFailed) = verdict {
-                    report.failedChunks.append(task.chunkId)
-                    if fileFailed { try announce(task.fileId, chunk: task.chunk.index, into: &report) }
+                    report.failedChunks.append(task.chunkID)
+                    if fileFailed { try announce(task.fileID, chunk: task.chunk.index, into: &report) }
                 }
                 report.deadLetters += 1
                 try sqs.deleteMessage(queueURL: queue, receiptHandle: message.receiptHandle)
@@ -106,17 +106,17 @@ public struct FileSweep: Sendable {
 
     // MARK: Deadlines
 
-    private func check(_ fileId: String, now: Int64, into report: inout SweepReport) throws {
-        guard let (progress, chunks) = try table.loadProgress(fileId) else { return }
+    private func check(_ fileID: String, now: Int64, into report: inout SweepReport) throws {
+        guard let (progress, chunks) = try table.loadProgress(fileID) else { return }
         // A chunk decided FAILED whose file write was lost (the decider stopped in between).
         if let decided = chunks.first(where: { $0.chunk.state == .failed && $0.attempts.decidedAt != nil }) {
-            if try table.failFile(fileId: fileId, chunk: decided.chunk.spec.index, reason: decided.chunk.reason ?? "failed", now: now) {
-                try announce(fileId, chunk: decided.chunk.spec.index, into: &report)
+            if try table.failFile(fileID: fileID, chunk: decided.chunk.spec.index, reason: decided.chunk.reason ?? "failed", now: now) {
+                try announce(fileID, chunk: decided.chunk.spec.index, into: &report)
             }
             return
         }
         guard let feed = catalog.feed(named: progress.file.feed) else {
-            report.errors.append("file \(fileId): feed '\(progress.file.feed)' is not in the feeds document")
+            report.errors.append("file \(fileID): feed '\(progress.file.feed)' is not in the feeds document")
             return
         }
         let open = chunks.filter { ![.planned, .done].contains($0.chunk.state) }
@@ -126,27 +126,27 @@ public struct FileSweep: Sendable {
             let lambda = chunk.route == .lambda
             let verdict = ChunkDeadline.verdict(
                 chunk, attempts, batchJob: chunk.batchContainer.flatMap { jobs[$0] },
-                limitSeconds: lambda ? settings.processorTimeoutSeconds : Int64(settings.attemptSeconds(feed)),
-                maxAttempts: lambda ? Self.lambdaAttempts : settings.batchAttempts, graceSeconds: settings.retryGraceSeconds, now: now)
+                limitSeconds: lambda ? configuration.processorTimeoutSeconds : Int64(configuration.attemptSeconds(feed)),
+                maxAttempts: lambda ? Self.lambdaAttempts : configuration.batchAttempts, graceSeconds: configuration.retryGraceSeconds, now: now)
             switch verdict {
             case .wait:
                 continue
             case .retry:
-                if try table.requeueChunk(fileId: fileId, index: chunk.spec.index, sawAttempts: attempts.attempts, sawState: chunk.state, now: now) {
+                if try table.requeueChunk(fileID: fileID, index: chunk.spec.index, sawAttempts: attempts.attempts, sawState: chunk.state, now: now) {
                     var planned = chunk
                     planned.state = .planned
                     retry.append(planned)
                 }
             case .fail(let reason):
-                guard case .failed(let fileFailed) = try table.failChunk(fileId: fileId, index: chunk.spec.index, reason: reason, now: now) else { continue }
-                report.failedChunks.append(chunk.chunkId)
-                if fileFailed { try announce(fileId, chunk: chunk.spec.index, into: &report) }
+                guard case .failed(let fileFailed) = try table.failChunk(fileID: fileID, index: chunk.spec.index, reason: reason, now: now) else { continue }
+                report.failedChunks.append(chunk.chunkID)
+                if fileFailed { try announce(fileID, chunk: chunk.spec.index, into: &report) }
             }
         }
         guard !retry.isEmpty else { return }
-        _ = try Dispatcher(lambda: submitter.lambda, batch: submitter.batch, table: table, settings: settings)
+        _ = try Dispatcher(lambda: submitter.lambda, batch: submitter.batch, table: table, configuration: configuration)
             .dispatch(progress.file, feed: feed, chunks: retry)
-        report.retried += retry.map(\.chunkId)
+        report.retried += retry.map(\.chunkID)
     }
 
     /// Batch's view of the chunks' jobs, by `ChunkRecord.batchContainer`; jobs Batch does not list are absent.
@@ -171,18 +171,18 @@ public struct FileSweep: Sendable {
 
     // MARK: The notification
 
-    private func announce(_ fileId: String, chunk index: Int, into report: inout SweepReport) throws {
-        report.failedFiles.append(fileId)
-        guard let topic = settings.alertTopic else { return }
-        guard let (progress, chunks) = try table.loadProgress(fileId) else { return }
-        let message = FileFailure(progress: progress, chunks: chunks, index: index, feed: catalog.feed(named: progress.file.feed), settings: settings)
+    private func announce(_ fileID: String, chunk index: Int, into report: inout SweepReport) throws {
+        report.failedFiles.append(fileID)
+        guard let topic = configuration.alertTopic else { return }
+        guard let (progress, chunks) = try table.loadProgress(fileID) else { return }
+        let message = FileFailure(progress: progress, chunks: chunks, index: index, feed: catalog.feed(named: progress.file.feed), configuration: configuration)
         do {
             try sns.publish(.init(
                 topicArn: topic, message: message.text, subject: message.subject,
-                attributes: ["fileId": fileId, "feed": progress.file.feed, "state": FileRecord.State.failed.rawValue]))
+                attributes: ["fileId": fileID, "feed": progress.file.feed, "state": FileRecord.State.failed.rawValue]))
         } catch {
             // The decision stands; a lost notification must not undo it.
-            report.errors.append("could not announce file \(fileId) on \(topic): \(error)")
+            report.errors.append("could not announce file \(fileID) on \(topic): \(error)")
         }
     }
 }
@@ -190,8 +190,8 @@ public struct FileSweep: Sendable {
 extension ChunkRecord {
     /// How DescribeJobs names the chunk's container: the job, or `<job id>:<index>` for an array child.
     var batchContainer: String? {
-        guard let batchJobId else { return nil }
-        return batchArrayIndex.map { "\(batchJobId):\($0)" } ?? batchJobId
+        guard let batchJobID else { return nil }
+        return batchArrayIndex.map { "\(batchJobID):\($0)" } ?? batchJobID
     }
 }
 
@@ -201,7 +201,7 @@ struct FileFailure {
     var subject: String
     var text: String
 
-    init(progress: FileProgress, chunks: [(chunk: ChunkRecord, attempts: ChunkAttempts)], index: Int, feed: Feed?, settings: SubmitterConfiguration) {
+    init(progress: FileProgress, chunks: [(chunk: ChunkRecord, attempts: ChunkAttempts)], index: Int, feed: Feed?, configuration: SubmitterConfiguration) {
         let file = progress.file
         let object = "s3://\(file.object.bucket)/\(file.object.key)"
         let done = chunks.filter { $0.chunk.state == .done }.count
@@ -210,26 +210,26 @@ struct FileFailure {
         // SNS subjects: at most 100 ASCII characters, no line breaks.
         subject = String("Sortie: file \(file.object.key) FAILED".unicodeScalars.filter { $0.isASCII && $0 != "\n" && $0 != "\r" }.prefix(100).map(Character.init))
         var lines = [
-            "File \(object) (file \(file.fileId), feed \(file.feed)) FAILED: \(done) of \(chunks.count) chunks done, \(max(failed.count, 1)) failed.",
+            "File \(object) (file \(file.fileID), feed \(file.feed)) FAILED: \(done) of \(chunks.count) chunks done, \(max(failed.count, 1)) failed.",
         ]
         if let (chunk, attempts) = entry {
-            lines.append("Chunk: \(chunk.chunkId), records \(chunk.spec.firstRecord)..<\(chunk.spec.firstRecord + chunk.spec.recordCount), \(chunk.route.rawValue), \(attempts.attempts) attempt(s)")
+            lines.append("Chunk: \(chunk.chunkID), records \(chunk.spec.firstRecord)..<\(chunk.spec.firstRecord + chunk.spec.recordCount), \(chunk.route.rawValue), \(attempts.attempts) attempt(s)")
             lines.append("Reason: \(chunk.reason ?? progress.failedReason ?? "unknown")")
             if let feed {
-                lines.append("Rejects: s3://\(feed.rejects.bucket)/\(feed.rejects.prefix)\(file.fileId)/ (\(chunk.chunkId).rejects.jsonl once the chunk completes; the other chunks' as they do)")
+                lines.append("Rejects: s3://\(feed.rejects.bucket)/\(feed.rejects.prefix)\(file.fileID)/ (\(chunk.chunkID).rejects.jsonl once the chunk completes; the other chunks' as they do)")
             }
             switch chunk.route {
             case .lambda:
                 let request = attempts.owner.map { ", request \($0)" } ?? ""
-                lines.append("Logs: CloudWatch Logs group /aws/lambda/\(settings.processorFunction.split(separator: ":").last ?? "")\(request)")
+                lines.append("Logs: CloudWatch Logs group /aws/lambda/\(configuration.processorFunction.split(separator: ":").last ?? "")\(request)")
             case .batch:
                 lines.append("Logs: AWS Batch job \(chunk.batchContainer ?? attempts.owner ?? "?"), CloudWatch Logs group /aws/batch/job")
             }
         }
         for other in failed where other.chunk.spec.index != index {
-            lines.append("Also failed: \(other.chunk.chunkId): \(other.chunk.reason ?? "")")
+            lines.append("Also failed: \(other.chunk.chunkID): \(other.chunk.reason ?? "")")
         }
-        lines.append("Re-run its failed chunks: sortie redrive \(file.fileId)")
+        lines.append("Re-run its failed chunks: sortie redrive \(file.fileID)")
         text = lines.joined(separator: "\n")
     }
 }

@@ -12,11 +12,16 @@ import Foundation
 /// The event a submitter sends itself to go on planning a file: run `generation` from the
 /// file's latest checkpoint.
 public struct PlanningContinuation: Codable, Sendable, Equatable {
-    public var fileId: String
+    public var fileID: String
     public var generation: Int
 
-    public init(fileId: String, generation: Int) {
-        self.fileId = fileId
+    /// The continuation's keys, as an invocation of an earlier version of the submitter reads them.
+    enum CodingKeys: String, CodingKey {
+        case fileID = "fileId", generation
+    }
+
+    public init(fileID: String, generation: Int) {
+        self.fileID = fileID
         self.generation = generation
     }
 
@@ -35,30 +40,30 @@ extension Submitter {
 
     /// Runs `generation` of a file's planning. `started` is the invocation's start (ms since the
     /// epoch) and `deadline` its end; elapsed time is measured from `started` by a monotonic clock.
-    public func plan(fileId: String, generation: Int, feeds: FeedCatalog, started: Int64, deadline: Int64) throws -> FileOutcome {
-        guard let file = try table.fileItem(fileId) else {
-            throw SubmitterError(errorType: "Sortie.PlanLost", description: "\(fileId): no file item to plan")
+    public func plan(fileID: String, generation: Int, feeds: FeedCatalog, started: Int64, deadline: Int64) throws -> FileOutcome {
+        guard let file = try table.fileItem(fileID) else {
+            throw SubmitterError(errorType: "Sortie.PlanLost", description: "\(fileID): no file item to plan")
         }
         var outcome = FileOutcome(bucket: file.object.bucket, key: file.object.key, status: .submitted)
-        outcome.fileId = fileId
+        outcome.fileID = fileID
         let state: FileStore.PlanningState
-        switch try table.claimPlanning(fileId: fileId, generation: generation, now: started, leaseUntil: deadline + Self.leaseGrace) {
+        switch try table.claimPlanning(fileID: fileID, generation: generation, now: started, leaseUntil: deadline + Self.leaseGrace) {
         case .claimed(let claimed):
             state = claimed
         case .busy(let leaseUntil):
-            throw SubmitterError(errorType: "Sortie.FileBusy", description: "\(fileId): planning generation \(generation) runs elsewhere (lease until \(leaseUntil)); retry later")
+            throw SubmitterError(errorType: "Sortie.FileBusy", description: "\(fileID): planning generation \(generation) runs elsewhere (lease until \(leaseUntil)); retry later")
         case .handedOn(let next, let nextStarted):
             // Handed on, but the invocation that was to run it may never have been made (the Invoke failed): make it again.
-            if !nextStarted { try invokeContinuation(PlanningContinuation(fileId: fileId, generation: next)) }
+            if !nextStarted { try invokeContinuation(PlanningContinuation(fileID: fileID, generation: next)) }
             outcome.status = .duplicate
             outcome.reason = "planning went on in generation \(next)"
             return outcome
         case .finished(let phase):
             outcome.status = phase == .failed ? .failed : .duplicate
-            outcome.reason = phase == .failed ? "planning failed earlier (sortie file \(fileId) says why)" : "planning is over"
+            outcome.reason = phase == .failed ? "planning failed earlier (sortie file \(fileID) says why)" : "planning is over"
             return outcome
         case .missing:
-            throw SubmitterError(errorType: "Sortie.PlanLost", description: "\(fileId): no planning generation \(generation)")
+            throw SubmitterError(errorType: "Sortie.PlanLost", description: "\(fileID): no planning generation \(generation)")
         }
         if generation > 0 {
             // A continuation reads on only if the object is still the one planning began with.
@@ -88,7 +93,7 @@ extension Submitter {
     }
 
     private func fail(_ file: FileRecord, _ outcome: FileOutcome, reason: String, now: Int64) throws -> FileOutcome {
-        try table.failPlanning(fileId: file.fileId, reason: reason, now: now)
+        try table.failPlanning(fileID: file.fileID, reason: reason, now: now)
         var failed = outcome
         failed.status = .failed
         failed.reason = reason
@@ -96,12 +101,12 @@ extension Submitter {
     }
 
     func invokeContinuation(_ continuation: PlanningContinuation) throws {
-        guard let function = settings.submitterFunction else {
+        guard let function = configuration.submitterFunction else {
             throw SubmitterError(errorType: "Sortie.Configuration", description: "AWS_LAMBDA_FUNCTION_NAME is not set: planning cannot go on in another invocation")
         }
         let answer = try lambda.invoke(functionName: function, payload: try continuation.payload, invocationType: .event)
         guard answer.statusCode == 202 else {
-            throw SubmitterError(errorType: "Sortie.InvokeFailed", description: "\(continuation.fileId): continuation Invoke answered HTTP \(answer.statusCode), not 202")
+            throw SubmitterError(errorType: "Sortie.InvokeFailed", description: "\(continuation.fileID): continuation Invoke answered HTTP \(answer.statusCode), not 202")
         }
     }
 }
@@ -135,7 +140,7 @@ struct PlanningRun {
         self.deadline = deadline
     }
 
-    var settings: SubmitterConfiguration { submitter.settings }
+    var configuration: SubmitterConfiguration { submitter.configuration }
     var table: FileStore { submitter.table }
 
     /// Milliseconds left before the deadline.
@@ -147,20 +152,20 @@ struct PlanningRun {
     mutating func go(from state: FileStore.PlanningState, format: RecordFormat, hasHeader: Bool, outcome: FileOutcome) throws -> FileOutcome {
         let checkpoint = state.checkpoint
         var planner = ChunkPlanner(
-            format: format, hasHeader: hasHeader, limits: settings.limits, compressed: file.plan.compressed, resumingFrom: checkpoint)
+            format: format, hasHeader: hasHeader, limits: configuration.limits, compressed: file.plan.compressed, resumingFrom: checkpoint)
         // Chunks a run before this one wrote but did not dispatch (Batch chunks waiting for company, or a run killed in between).
-        try place(table.chunks(fileId: file.fileId, from: state.undispatchedFrom, to: checkpoint?.chunksPlanned ?? 0), planner: planner)
+        try place(table.chunks(fileID: file.fileID, from: state.undispatchedFrom, to: checkpoint?.chunksPlanned ?? 0), planner: planner)
         var lastCheckpoint = checkpoint?.offset ?? 0
-        let scan = FileScan(reader: ObjectReader(s3: submitter.s3, partSize: settings.partSize, readAhead: settings.readAhead))
+        let scan = FileScan(reader: ObjectReader(s3: submitter.s3, partSize: configuration.partSize, readAhead: configuration.readAhead))
         let finished = try scan.scan(file.object, compressed: file.plan.compressed, from: checkpoint, into: &planner) { planner in
-            try place(planner.takeChunks().map { ChunkRecord(fileId: file.fileId, spec: $0, route: Dispatcher.route($0, threshold: settings.threshold), state: .planned) }, planner: planner, new: true)
-            let short = remaining < settings.planningMargin * 1000
-            guard short || planner.position - lastCheckpoint >= settings.checkpointBytes else { return true }
+            try place(planner.takeChunks().map { ChunkRecord(fileID: file.fileID, spec: $0, route: Dispatcher.route($0, threshold: configuration.threshold), state: .planned) }, planner: planner, new: true)
+            let short = remaining < configuration.planningMargin * 1000
+            guard short || planner.position - lastCheckpoint >= configuration.checkpointBytes else { return true }
             // Handing over: nothing waits for a later run of this one.
             if short { try submitWaiting() }
             guard let next = try planner.checkpoint() else { return true }  // no record boundary yet: read on
             try table.saveCheckpoint(
-                fileId: file.fileId, generation: generation, sequence: sequence, next,
+                fileID: file.fileID, generation: generation, sequence: sequence, next,
                 undispatchedFrom: waiting.first?.spec.index ?? next.chunksPlanned, handOff: short)
             sequence += 1
             lastCheckpoint = next.offset
@@ -169,13 +174,13 @@ struct PlanningRun {
         var result = outcome
         if finished {
             let plan = try planner.finish()
-            try place(plan.chunks.map { ChunkRecord(fileId: file.fileId, spec: $0, route: Dispatcher.route($0, threshold: settings.threshold), state: .planned) }, planner: planner, new: true)
+            try place(plan.chunks.map { ChunkRecord(fileID: file.fileID, spec: $0, route: Dispatcher.route($0, threshold: configuration.threshold), state: .planned) }, planner: planner, new: true)
             try submitWaiting()
             try table.finishPlanning(
-                fileId: file.fileId, generation: generation, sequence: sequence, plan: plan, chunkCount: planner.chunksPlanned, now: started)
+                fileID: file.fileID, generation: generation, sequence: sequence, plan: plan, chunkCount: planner.chunksPlanned, now: started)
             result.records = plan.records
         } else {
-            try submitter.invokeContinuation(PlanningContinuation(fileId: file.fileId, generation: generation + 1))
+            try submitter.invokeContinuation(PlanningContinuation(fileID: file.fileID, generation: generation + 1))
             result.status = .continued
             result.records = planner.records
         }
@@ -192,12 +197,12 @@ struct PlanningRun {
         guard !chunks.isEmpty else { return }
         if !columnsSaved, let columns = planner.columns {
             // Batch workers take the columns from the file item: it has them before any chunk runs.
-            try table.setColumns(fileId: file.fileId, columns)
+            try table.setColumns(fileID: file.fileID, columns)
             columnsSaved = true
         }
         var current = file
         current.plan.columns = planner.columns
-        let dispatcher = Dispatcher(lambda: submitter.lambda, batch: submitter.batch, table: table, settings: settings)
+        let dispatcher = Dispatcher(lambda: submitter.lambda, batch: submitter.batch, table: table, configuration: configuration)
         for chunk in chunks {
             var stored = chunk
             if new, let existing = try table.putChunk(chunk, expiresAt: file.expiresAt) { stored = existing }
@@ -207,7 +212,7 @@ struct PlanningRun {
                 lambdaChunks += 1
             } else {
                 waiting.append(stored)
-                if waiting.count >= settings.batchArrayMax { try submitWaiting(current) }
+                if waiting.count >= configuration.batchArrayMax { try submitWaiting(current) }
             }
         }
     }
@@ -215,7 +220,7 @@ struct PlanningRun {
     /// Submits the Batch chunks waiting, as one job (or array job).
     mutating func submitWaiting(_ current: FileRecord? = nil) throws {
         guard !waiting.isEmpty else { return }
-        let dispatcher = Dispatcher(lambda: submitter.lambda, batch: submitter.batch, table: table, settings: settings)
+        let dispatcher = Dispatcher(lambda: submitter.lambda, batch: submitter.batch, table: table, configuration: configuration)
         batchJobs += try dispatcher.dispatch(current ?? file, feed: feed, chunks: waiting)
         batchChunks += waiting.count
         waiting = []

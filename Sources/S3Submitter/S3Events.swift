@@ -4,16 +4,16 @@ public struct ObjectCreated: Sendable, Equatable {
     public var key: String
     public var size: Int64?
     public var eTag: String?
-    public var versionId: String?
+    public var versionID: String?
     /// Orders events for the same key; together with the version or eTag it identifies one upload.
     public var sequencer: String?
 
-    public init(bucket: String, key: String, size: Int64? = nil, eTag: String? = nil, versionId: String? = nil, sequencer: String? = nil) {
+    public init(bucket: String, key: String, size: Int64? = nil, eTag: String? = nil, versionID: String? = nil, sequencer: String? = nil) {
         self.bucket = bucket
         self.key = key
         self.size = size
         self.eTag = eTag
-        self.versionId = versionId
+        self.versionID = versionID
         self.sequencer = sequencer
     }
 }
@@ -46,8 +46,10 @@ public struct SubmitterEvent: Decodable, Sendable {
                 var key: String
                 var size: Int64?
                 var eTag: String?
-                var versionId: String?
+                var versionID: String?
                 var sequencer: String?
+                /// S3's own keys.
+                enum CodingKeys: String, CodingKey { case key, size, eTag, versionID = "versionId", sequencer }
             }
             var bucket: Bucket
             var object: Object
@@ -62,9 +64,9 @@ public struct SubmitterEvent: Decodable, Sendable {
             var key: String
             var size: Int64?
             var etag: String?
-            var versionId: String?
+            var versionID: String?
             var sequencer: String?
-            enum CodingKeys: String, CodingKey { case key, size, etag, versionId = "version-id", sequencer }
+            enum CodingKeys: String, CodingKey { case key, size, etag, versionID = "version-id", sequencer }
         }
         var bucket: Bucket
         var object: Object
@@ -86,12 +88,12 @@ public struct SubmitterEvent: Decodable, Sendable {
                 }
                 objects.append(ObjectCreated(
                     bucket: s3.bucket.name, key: S3Keys.decodeNotificationKey(s3.object.key), size: s3.object.size,
-                    eTag: s3.object.eTag, versionId: s3.object.versionId, sequencer: s3.object.sequencer))
+                    eTag: s3.object.eTag, versionID: s3.object.versionID, sequencer: s3.object.sequencer))
             }
             return
         }
-        if let fileId = try container.decodeIfPresent(String.self, forKey: .redrive) {
-            redrive = fileId
+        if let fileID = try container.decodeIfPresent(String.self, forKey: .redrive) {
+            redrive = fileID
             return
         }
         let detailType = try container.decodeIfPresent(String.self, forKey: .detailType)
@@ -107,7 +109,7 @@ public struct SubmitterEvent: Decodable, Sendable {
         let detail = try container.decode(Detail.self, forKey: .detail)
         objects = [ObjectCreated(
             bucket: detail.bucket.name, key: detail.object.key, size: detail.object.size, eTag: detail.object.etag,
-            versionId: detail.object.versionId, sequencer: detail.object.sequencer)]
+            versionID: detail.object.versionID, sequencer: detail.object.sequencer)]
     }
 }
 

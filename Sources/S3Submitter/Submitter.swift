@@ -11,20 +11,20 @@ public struct Submitter: Sendable {
     public let lambda: LambdaInvoke
     public let batch: Batch
     public let table: FileStore
-    public let settings: SubmitterConfiguration
+    public let configuration: SubmitterConfiguration
 
-    public init(s3: S3, lambda: LambdaInvoke, batch: Batch, table: FileStore, settings: SubmitterConfiguration) {
+    public init(s3: S3, lambda: LambdaInvoke, batch: Batch, table: FileStore, configuration: SubmitterConfiguration) {
         self.s3 = s3
         self.lambda = lambda
         self.batch = batch
         self.table = table
-        self.settings = settings
+        self.configuration = configuration
     }
 
     /// The id of one upload: bucket, key, version (or eTag) and sequencer. The same event
     /// delivered twice has the same id; a new upload of the same key does not.
     public static func fileID(_ object: ObjectCreated) -> String {
-        let identity = [object.bucket, object.key, object.versionId ?? object.eTag ?? "", object.sequencer ?? ""].joined(separator: "\n")
+        let identity = [object.bucket, object.key, object.versionID ?? object.eTag ?? "", object.sequencer ?? ""].joined(separator: "\n")
         return String(Hashing.hex(Hashing.sha256(identity)).prefix(24))
     }
 
@@ -38,27 +38,27 @@ public struct Submitter: Sendable {
             return FileOutcome(bucket: object.bucket, key: object.key, status: .superseded, reason: "its eTag is now \(currentETag), not \(eTag)")
         }
         let ref = ObjectRef(
-            bucket: object.bucket, key: object.key, versionId: head.versionId ?? object.versionId, eTag: head.eTag ?? currentETag,
+            bucket: object.bucket, key: object.key, versionID: head.versionId ?? object.versionID, eTag: head.eTag ?? currentETag,
             size: head.contentLength ?? object.size ?? 0)
-        let fileId = Self.fileID(object)
-        let expiresAt = now / 1000 + settings.recordTTLDays * 86_400
+        let fileID = Self.fileID(object)
+        let expiresAt = now / 1000 + configuration.recordTTLDays * 86_400
         switch try table.claimEvent(
-            eventId: fileId, fileId: fileId, object: ref, sequencer: object.sequencer ?? "", now: now, leaseUntil: deadline + 30_000, expiresAt: expiresAt)
+            eventID: fileID, fileID: fileID, object: ref, sequencer: object.sequencer ?? "", now: now, leaseUntil: deadline + 30_000, expiresAt: expiresAt)
         {
         case .claimed: break
         case .done:
             var outcome = FileOutcome(bucket: object.bucket, key: object.key, status: .duplicate, reason: "this upload was submitted already")
-            outcome.fileId = fileId
+            outcome.fileID = fileID
             return outcome
         case .busy(let leaseUntil):
-            throw SubmitterError(errorType: "Sortie.FileBusy", description: "\(fileId) is being submitted by another delivery (lease until \(leaseUntil)); retry later")
+            throw SubmitterError(errorType: "Sortie.FileBusy", description: "\(fileID) is being submitted by another delivery (lease until \(leaseUntil)); retry later")
         }
         do {
-            let outcome = try planAndDispatch(ref, fileId: fileId, sequencer: object.sequencer ?? "", feed: feed, now: now, deadline: deadline, expiresAt: expiresAt)
-            try table.finishEvent(eventId: fileId)
+            let outcome = try planAndDispatch(ref, fileID: fileID, sequencer: object.sequencer ?? "", feed: feed, now: now, deadline: deadline, expiresAt: expiresAt)
+            try table.finishEvent(eventID: fileID)
             return outcome
         } catch {
-            try? table.releaseEvent(eventId: fileId)
+            try? table.releaseEvent(eventID: fileID)
             throw error
         }
     }
@@ -73,16 +73,16 @@ public struct Submitter: Sendable {
         }
     }
 
-    private func planAndDispatch(_ ref: ObjectRef, fileId: String, sequencer: String, feed: Feed, now: Int64, deadline: Int64, expiresAt: Int64) throws -> FileOutcome {
+    private func planAndDispatch(_ ref: ObjectRef, fileID: String, sequencer: String, feed: Feed, now: Int64, deadline: Int64, expiresAt: Int64) throws -> FileOutcome {
         // A retried delivery finds the file begun: planning goes on from its latest checkpoint.
-        if try table.fileItem(fileId) == nil {
-            let compressed = try FileScan(reader: ObjectReader(s3: s3, partSize: settings.partSize)).isGzip(ref)
+        if try table.fileItem(fileID) == nil {
+            let compressed = try FileScan(reader: ObjectReader(s3: s3, partSize: configuration.partSize)).isGzip(ref)
             let file = FileRecord(
-                fileId: fileId, object: ref, sequencer: sequencer, feed: feed.name,
+                fileID: fileID, object: ref, sequencer: sequencer, feed: feed.name,
                 plan: FilePlan(records: 0, columns: nil, bytes: 0, compressed: compressed, chunks: []), state: .planning, createdAt: now, expiresAt: expiresAt)
             try table.startPlanning(file)
         }
-        return try plan(fileId: fileId, generation: 0, feeds: FeedCatalog(feeds: [feed]), started: now, deadline: deadline)
+        return try plan(fileID: fileID, generation: 0, feeds: FeedCatalog(feeds: [feed]), started: now, deadline: deadline)
     }
 }
 

@@ -42,16 +42,16 @@ struct SubmitterHandler: ConfiguredHandler {
             }
             return SubmitterResponse(sweep: report)
         }
-        if let fileId = event.redrive {
-            let outcome = try submitter().redrive(fileId: fileId, catalog: setup.catalog, now: WallClock.unixMilliseconds())
-            context.logger.info("redrive \(fileId): \(outcome.status.rawValue) \(outcome.chunks)")
+        if let fileID = event.redrive {
+            let outcome = try submitter().redrive(fileID: fileID, catalog: setup.catalog, now: WallClock.unixMilliseconds())
+            context.logger.info("redrive \(fileID): \(outcome.status.rawValue) \(outcome.chunks)")
             return SubmitterResponse(redrive: outcome)
         }
         if let continuation = event.continuation {
             let outcome = try submitter().plan(
-                fileId: continuation.fileId, generation: continuation.generation, feeds: setup.catalog,
+                fileID: continuation.fileID, generation: continuation.generation, feeds: setup.catalog,
                 started: WallClock.unixMilliseconds(), deadline: context.deadlineMilliseconds)
-            context.logger.info("\(continuation.fileId) generation \(continuation.generation): \(outcome.status.rawValue), \(outcome.records ?? 0) records, \(outcome.chunks ?? 0) chunks so far")
+            context.logger.info("\(continuation.fileID) generation \(continuation.generation): \(outcome.status.rawValue), \(outcome.records ?? 0) records, \(outcome.chunks ?? 0) chunks so far")
             return SubmitterResponse(files: [outcome], ignored: [])
         }
         var files: [FileOutcome] = []
@@ -66,7 +66,7 @@ struct SubmitterHandler: ConfiguredHandler {
                 continue
             }
             let outcome = try submitter().submit(object, feed: feed, now: WallClock.unixMilliseconds(), deadline: context.deadlineMilliseconds)
-            context.logger.info("s3://\(object.bucket)/\(object.key): \(outcome.status.rawValue) \(outcome.fileId ?? "")")
+            context.logger.info("s3://\(object.bucket)/\(object.key): \(outcome.status.rawValue) \(outcome.fileID ?? "")")
             files.append(outcome)
         }
         return SubmitterResponse(files: files, ignored: event.ignored)
@@ -76,7 +76,7 @@ struct SubmitterHandler: ConfiguredHandler {
         let client = try setup.client.get()
         return Submitter(
             s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client),
-            table: FileStore(dynamoDB: DynamoDB(client: client), tableName: setup.configuration.tableName), settings: setup.configuration)
+            table: FileStore(dynamoDB: DynamoDB(client: client), tableName: setup.configuration.tableName), configuration: setup.configuration)
     }
 }
 

@@ -116,7 +116,7 @@ struct ChunkEdgeCaseTests {
         #expect(answers.map { $0["status"] as? String } == ["done", "done", "done"])
         var ids: [Int] = []
         for task in tasks {
-            let output = try await blocking { try world.s3.getObject(bucket: world.outputBucket, key: "out/\(task.fileId)/\(task.chunkId).jsonl").body }
+            let output = try await blocking { try world.s3.getObject(bucket: world.outputBucket, key: "out/\(task.fileID)/\(task.chunkID).jsonl").body }
             for line in output.split(separator: UInt8(ascii: "\n")) {
                 let record = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
                 ids.append(try #require(record["id"] as? Int))
@@ -147,7 +147,7 @@ struct ChunkEdgeCaseTests {
         let cutFile = try #require(stopped["fileId"] as? String)
         let cutStored = try #require(try await blocking { try world.jobTable.fileItem(cutFile) })
         #expect(cutStored.state == .failed)
-        let cutChunks = try await blocking { try world.jobTable.chunks(fileId: cutFile, from: 0, to: 100) }
+        let cutChunks = try await blocking { try world.jobTable.chunks(fileID: cutFile, from: 0, to: 100) }
         #expect(capture.invocations.count == cutChunks.count, "only chunks of whole records before the cut were dispatched")
         #expect(cutChunks.count < 4, "not the whole file's chunks: \(cutChunks.count)")
         let dispatchedBefore = capture.invocations.count
@@ -171,8 +171,8 @@ struct ChunkEdgeCaseTests {
         #expect(errorType == "Sortie.ChunkFailed")
         #expect(String(decoding: body, as: UTF8.self).contains("truncated"))
         await processor.stop()
-        let fileId = task.fileId
-        let chunk = try await blocking { try world.jobTable.loadFile(fileId)?.chunks.last }
+        let fileID = task.fileID
+        let chunk = try await blocking { try world.jobTable.loadFile(fileID)?.chunks.last }
         #expect(chunk?.state == .failed)
     }
 
@@ -213,15 +213,15 @@ struct ChunkEdgeCaseTests {
         #expect(errorType == "Sortie.ChunkOutOfTime")
         #expect(hurried.capturedLog.contains(#""Status":"incomplete""#))
         await hurried.stop()
-        let fileId = try #require(first["fileId"] as? String)
-        #expect(try await blocking { try world.jobTable.loadFile(fileId)?.chunks.first?.state } == .incomplete)
+        let fileID = try #require(first["fileId"] as? String)
+        #expect(try await blocking { try world.jobTable.loadFile(fileID)?.chunks.first?.state } == .incomplete)
 
         // Lambda's retry, with time enough, picks the chunk up again.
         let answers = try await process([payload], environment: world.processorEnvironment(feeds: feeds))
         #expect(answers.first?["status"] as? String == "done")
         #expect(answers.first?["valid"] as? Int == 3000)
         #expect(answers.first?["fileComplete"] as? Bool == true)
-        let file = try await blocking { try world.jobTable.loadFile(fileId)?.file }
+        let file = try await blocking { try world.jobTable.loadFile(fileID)?.file }
         #expect(file?.state == .complete)
     }
 
@@ -259,7 +259,7 @@ struct ChunkEdgeCaseTests {
         #expect(grown.map { $0 < 24 << 20 } == true, "resident memory grew by \(grown.map { "\($0 >> 20) MiB" } ?? "unknown") for a 41 MB chunk")
 
         let task = try JSONDecoder().decode(ChunkTask.self, from: payload)
-        let output = try await blocking { try world.s3.getObject(bucket: world.outputBucket, key: "out/\(task.fileId)/\(task.chunkId).jsonl").body }
+        let output = try await blocking { try world.s3.getObject(bucket: world.outputBucket, key: "out/\(task.fileID)/\(task.chunkID).jsonl").body }
         let outputLines = output.split(separator: UInt8(ascii: "\n"))
         #expect(outputLines.count == 299_997)
         #expect(outputLines.first.map { String(decoding: $0, as: UTF8.self) } == #"{"id": 0, "name": "n0", "amount": 1.5, "pad": "\#(padding)"}"#)

@@ -52,15 +52,15 @@ struct FileFailureTests {
             jsonObject(responseBody(await submitter.invoke(InvocationRequest(payload: payload, timeout: .seconds(60))), submitter))
         }
         let submitted = await invoke(world.notification(key: key, eTag: eTag, size: body.count, sequencer: "0A"))
-        let fileId = try #require((submitted["files"] as? [[String: Any]])?.first?["fileId"] as? String)
+        let fileID = try #require((submitted["files"] as? [[String: Any]])?.first?["fileId"] as? String)
         let payload = try #require(capture.invocations.first?.payload)
 
         // Lambda gave up on the chunk: its record lands in the dead-letter queue, twice (a duplicate).
         for _ in 0..<2 { _ = try await blocking { try sqs.sendMessage(queueURL: deadLetters, body: try Self.onFailure(payload)) } }
         let first = try #require(await invoke(Self.scheduled)["sweep"] as? [String: Any])
-        #expect(first["failedFiles"] as? [String] == [fileId])
+        #expect(first["failedFiles"] as? [String] == [fileID])
         #expect(first["deadLetters"] as? Int == 2)
-        let (progress, chunks) = try #require(try await blocking { try world.jobTable.loadProgress(fileId) })
+        let (progress, chunks) = try #require(try await blocking { try world.jobTable.loadProgress(fileID) })
         #expect(progress.file.state == .failed)
         #expect(progress.failedChunk == 0)
         #expect(chunks.first?.chunk.state == .failed)
@@ -71,14 +71,14 @@ struct FileFailureTests {
         let received = try await blocking { try sqs.receiveMessages(queueURL: notices, maxMessages: 10, waitSeconds: 1) }
         #expect(received.count == 1)
         let notice = try #require(received.first.flatMap { jsonObject(Data($0.body.utf8))["Message"] as? String })
-        #expect(notice.contains("\(fileId)-c00000"))
+        #expect(notice.contains("\(fileID)-c00000"))
         #expect(notice.contains("chunk failed on purpose"))
         #expect(notice.contains("0 of 1 chunks done"))
-        #expect(notice.contains("Rejects: s3://\(world.outputBucket)/rejects/\(fileId)/"))
-        #expect(notice.contains("sortie redrive \(fileId)"))
+        #expect(notice.contains("Rejects: s3://\(world.outputBucket)/rejects/\(fileID)/"))
+        #expect(notice.contains("sortie redrive \(fileID)"))
 
         // Fixed: the redrive sends the failed chunk again, and only it.
-        let redrive = Data(#"{"redrive":"\#(fileId)"}"#.utf8)
+        let redrive = Data(#"{"redrive":"\#(fileID)"}"#.utf8)
         let redriven = try #require(await invoke(redrive)["redrive"] as? [String: Any])
         #expect(redriven["status"] as? String == "redriven")
         #expect(redriven["chunks"] as? [Int] == [0])
@@ -93,14 +93,14 @@ struct FileFailureTests {
         let outcome = jsonObject(responseBody(await processor.invoke(InvocationRequest(payload: capture.invocations[1].payload, timeout: .seconds(60))), processor))
         await processor.stop()
         #expect(outcome["status"] as? String == "done")
-        let file = try #require(try await blocking { try world.jobTable.loadProgress(fileId) })
+        let file = try #require(try await blocking { try world.jobTable.loadProgress(fileID) })
         #expect(file.progress.file.state == .complete)
     }
 
     @Test("a chunk stuck past its deadline is sent again while attempts are left, then FAILED")
     func deadlines() {
         let spec = ChunkSpec(index: 2, firstRecord: 0, recordCount: 10, start: 0, end: 100, startLine: 2)
-        var running = ChunkRecord(fileId: "f", spec: spec, route: .lambda, state: .running)
+        var running = ChunkRecord(fileID: "f", spec: spec, route: .lambda, state: .running)
         var attempts = ChunkAttempts(attempts: 1, startedAt: 1_000, leaseUntil: 901_000)
         func verdict(_ now: Int64, batchJob: ChunkDeadline.BatchJob? = nil, max: Int = 3) -> ChunkDeadline.Verdict {
             ChunkDeadline.verdict(running, attempts, batchJob: batchJob, limitSeconds: 900, maxAttempts: max, graceSeconds: 60, now: now)
@@ -112,7 +112,7 @@ struct FileFailureTests {
         #expect(reason.contains("did not finish within its 900s limit"))
         // Batch's own view comes first: FAILED is final, an active job is waited for.
         running.route = .batch
-        running.batchJobId = "job-1"
+        running.batchJobID = "job-1"
         attempts.attempts = 1
         #expect(verdict(2_000, batchJob: .init(status: "FAILED", reason: "Job attempt duration exceeded timeout")) == .fail("Batch job job-1 FAILED: Job attempt duration exceeded timeout"))
         #expect(verdict(99_000_000, batchJob: .init(status: "RUNNABLE", reason: nil)) == .wait)

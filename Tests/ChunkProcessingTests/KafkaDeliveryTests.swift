@@ -32,7 +32,7 @@ struct KafkaDeliveryTests {
         var world: ChunkWorld
         var broker: TansuBroker
         var topic: String
-        var fileId: String
+        var fileID: String
         var payload: Data
         var feeds: String
         var file: URL
@@ -57,11 +57,11 @@ struct KafkaDeliveryTests {
         let answer = jsonObject(responseBody(await submitter.invoke(InvocationRequest(payload: event, timeout: .seconds(300))), submitter))
         await submitter.stop()
         await capture.stop()
-        let fileId = try #require(((answer["files"] as? [[String: Any]])?.first?["fileId"]) as? String, "\(answer)")
+        let fileID = try #require(((answer["files"] as? [[String: Any]])?.first?["fileId"]) as? String, "\(answer)")
         let payload = try #require(capture.invocations.first).payload
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(topic).jsonl")
         try Data(body).write(to: file)
-        return Setup(world: world, broker: broker, topic: topic, fileId: fileId, payload: payload, feeds: feeds, file: file)
+        return Setup(world: world, broker: broker, topic: topic, fileID: fileID, payload: payload, feeds: feeds, file: file)
     }
 
     /// What scripts/kafka_check.py found.
@@ -80,7 +80,7 @@ struct KafkaDeliveryTests {
 
     func verify(_ setup: Setup, key: String = "user_id") throws -> Findings {
         let result = try Command.run(
-            "/usr/bin/env", ["python3", Self.script, "verify", setup.broker.bootstrap, setup.topic, setup.file.path, key, setup.fileId],
+            "/usr/bin/env", ["python3", Self.script, "verify", setup.broker.bootstrap, setup.topic, setup.file.path, key, setup.fileID],
             timeout: .seconds(600))
         #expect(result.status == 0, "\(result.stderr)")
         return try JSONDecoder().decode(Findings.self, from: Data(result.stdout.utf8))
@@ -176,7 +176,7 @@ struct KafkaDeliveryTests {
         #expect(errorType == "Sortie.ChunkFailed")
         let message = String(decoding: body, as: UTF8.self)
         #expect(message.contains("UNKNOWN_TOPIC_OR_PARTITION") && message.contains(setup.topic), "\(message)")
-        let state = try await blocking { try setup.world.jobTable.loadFile(setup.fileId)?.chunks.first?.state }
+        let state = try await blocking { try setup.world.jobTable.loadFile(setup.fileID)?.chunks.first?.state }
         #expect(state == .failed)
     }
 

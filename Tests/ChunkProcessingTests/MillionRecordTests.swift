@@ -74,13 +74,13 @@ struct MillionRecordTests {
         let outcome = try #require((first["files"] as? [[String: Any]])?.first)
         #expect(outcome["status"] as? String == "submitted")
         #expect(outcome["records"] as? Int == Self.records)
-        let fileId = try #require(outcome["fileId"] as? String)
+        let fileID = try #require(outcome["fileId"] as? String)
         let jobs = try #require(outcome["batchJobs"] as? [String])
         #expect(jobs.count == 1, "the big chunks of one file share one array job")
 
         // The plan: the chunks the limits give, tiling the file; each range holds exactly its records.
         let expected = Self.expectedChunks(file)
-        let stored = try await blocking { try world.jobTable.loadFile(fileId) }
+        let stored = try await blocking { try world.jobTable.loadFile(fileID) }
         let (planned, chunks) = try #require(stored)
         #expect(planned.plan.records == Int64(Self.records))
         #expect(planned.plan.columns == ["id", "name"])
@@ -92,17 +92,17 @@ struct MillionRecordTests {
             let body = try await blocking {
                 try world.s3.getObject(bucket: world.bucket, key: key, range: .bytes(chunk.spec.start...(chunk.spec.end - 1))).body
             }
-            let (firstId, lastId, count) = Self.firstLastCount(body)
+            let (firstID, lastID, count) = Self.firstLastCount(body)
             #expect(count == Int(chunk.spec.recordCount), "chunk \(chunk.spec.index)")
-            #expect(firstId == Int(chunk.spec.firstRecord), "chunk \(chunk.spec.index) starts with its first record")
-            #expect(lastId == Int(chunk.spec.firstRecord + chunk.spec.recordCount) - 1, "chunk \(chunk.spec.index) ends with its last record")
+            #expect(firstID == Int(chunk.spec.firstRecord), "chunk \(chunk.spec.index) starts with its first record")
+            #expect(lastID == Int(chunk.spec.firstRecord + chunk.spec.recordCount) - 1, "chunk \(chunk.spec.index) ends with its last record")
             #expect(body.last == UInt8(ascii: "\n"), "no record split")
         }
         let small = chunks.filter { $0.spec.recordCount <= 290_000 }
         let big = chunks.filter { $0.spec.recordCount > 290_000 }
         #expect(big.count == 2 && small.count >= 4, "both routes are exercised: \(chunks.map(\.spec.recordCount))")
         #expect(small.allSatisfy { $0.route == .lambda && $0.state == .queued })
-        #expect(big.allSatisfy { $0.route == .batch && $0.state == .submitted && $0.batchJobId == jobs.first })
+        #expect(big.allSatisfy { $0.route == .batch && $0.state == .submitted && $0.batchJobID == jobs.first })
         #expect(big.map(\.batchArrayIndex) == [0, 1])
 
         // Batch: one array job naming its first chunk; the job table lists its children's chunks.
@@ -111,8 +111,8 @@ struct MillionRecordTests {
         #expect(job.jobQueue.hasSuffix(world.batchQueue))
         #expect(job.jobDefinition?.contains(world.batchDefinition) == true)
         #expect(job.arrayProperties?.size == 2)
-        #expect(job.parameters?["chunkId"] == big.first?.chunkId)
-        let children = try await blocking { try (0..<3).map { try world.jobTable.arrayChunk(fileId: fileId, first: big[0].spec.index, child: $0) } }
+        #expect(job.parameters?["chunkId"] == big.first?.chunkID)
+        let children = try await blocking { try (0..<3).map { try world.jobTable.arrayChunk(fileID: fileID, first: big[0].spec.index, child: $0) } }
         #expect(children == big.map(\.spec.index) + [nil])
         #expect(job.parameters?["key"] == key)
 
@@ -122,7 +122,7 @@ struct MillionRecordTests {
         #expect(invocations.allSatisfy { $0.function == "chunk-processor" && $0.payload.count < 262_144 })
         let tasks = try invocations.map { try JSONDecoder().decode(ChunkTask.self, from: $0.payload) }
         #expect(tasks.map(\.chunk) == small.map(\.spec))
-        #expect(Set(tasks.map(\.fileId)) == [fileId])
+        #expect(Set(tasks.map(\.fileID)) == [fileID])
 
         // The same event again: nothing planned or submitted twice.
         let again = jsonObject(responseBody(await submitter.invoke(InvocationRequest(payload: event, timeout: .seconds(60))), submitter))
@@ -143,7 +143,7 @@ struct MillionRecordTests {
             #expect(answer["delivered"] as? Int == Int(task.chunk.recordCount))
             #expect(answer["rejected"] as? Int == 0)
             let output = try await blocking {
-                try world.s3.getObject(bucket: world.outputBucket, key: "out/\(fileId)/\(task.chunkId).jsonl").body
+                try world.s3.getObject(bucket: world.outputBucket, key: "out/\(fileID)/\(task.chunkID).jsonl").body
             }
             let lines = output.split(separator: UInt8(ascii: "\n"))
             #expect(lines.count == Int(task.chunk.recordCount))
@@ -165,10 +165,10 @@ struct MillionRecordTests {
         await processor.stop()
 
         // The job table follows the file: the Lambda chunks done, the Batch ones waiting for their workers.
-        let after = try #require(try await blocking { try world.jobTable.loadFile(fileId) })
+        let after = try #require(try await blocking { try world.jobTable.loadFile(fileID) })
         #expect(after.chunks.filter { $0.route == .lambda }.allSatisfy { $0.state == .done && $0.counts?.delivered == $0.spec.recordCount })
         #expect(after.file.state == .dispatched)
-        let fileItem = try await blocking { try TableItem.file(world, fileId) }
+        let fileItem = try await blocking { try TableItem.file(world, fileID) }
         #expect(fileItem["chunksDone"]?.int == small.count)
         #expect(fileItem["recordsDelivered"]?.int == small.reduce(0) { $0 + Int($1.spec.recordCount) })
     }
@@ -188,7 +188,7 @@ enum BatchJobs {
 
 /// Items read back raw, for the counters the typed records do not carry.
 enum TableItem {
-    static func file(_ world: ChunkWorld, _ fileId: String) throws -> DynamoDB.Item {
-        try DynamoDB(client: world.client).getItem(.init(tableName: world.table, key: ["pk": .s("FILE#\(fileId)"), "sk": .s("FILE")], consistentRead: true)).item ?? [:]
+    static func file(_ world: ChunkWorld, _ fileID: String) throws -> DynamoDB.Item {
+        try DynamoDB(client: world.client).getItem(.init(tableName: world.table, key: ["pk": .s("FILE#\(fileID)"), "sk": .s("FILE")], consistentRead: true)).item ?? [:]
     }
 }

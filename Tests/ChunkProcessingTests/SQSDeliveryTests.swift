@@ -50,7 +50,7 @@ struct SQSDeliveryTests {
         }()
         let records = (0..<300).map { Array(#"{"id":\#($0),"pad":"\#(String(repeating: "x", count: 90))"}"#.utf8) }
         let delivered = try await blocking { () throws -> Int64 in
-            var delivery = SQSDelivery(sqs: SQS(client: client), queueURL: "\(script.endpoint)/123456789012/q", recordsPerMessage: 8, limits: limits, retry: retry, chunkId: "f-c00000")
+            var delivery = SQSDelivery(sqs: SQS(client: client), queueURL: "\(script.endpoint)/123456789012/q", recordsPerMessage: 8, limits: limits, retry: retry, chunkID: "f-c00000")
             for record in records { #expect(try record.withUnsafeBufferPointer { try delivery.write($0) } == nil) }
             let oversize = [UInt8](repeating: UInt8(ascii: "x"), count: 1001)
             #expect(try oversize.withUnsafeBufferPointer { try delivery.write($0) } != nil, "a record bigger than a message is refused")
@@ -89,7 +89,7 @@ struct SQSMotoDeliveryTests {
         let queueURL = try await blocking { try sqs.createQueue(name: unique("records")) }
         let records = [#"{"id":1,"name":"ok"}"#, "{\"id\":2,\"name\":\"bad\u{FFFF}\"}", "{\"id\":3,\"name\":\"é ✓ \u{1F600}\"}", "{\"id\":4,\"name\":\"\u{FFFE}\"}"]
         let (reasons, delivered) = try await blocking { () throws -> ([String?], Int64) in
-            var delivery = SQSDelivery(sqs: sqs, queueURL: queueURL, recordsPerMessage: 1, limits: SQSLimits(), retry: client.configuration.retry, chunkId: "f-c00000")
+            var delivery = SQSDelivery(sqs: sqs, queueURL: queueURL, recordsPerMessage: 1, limits: SQSLimits(), retry: client.configuration.retry, chunkID: "f-c00000")
             let reasons = try records.map { record in try Array(record.utf8).withUnsafeBufferPointer { try delivery.write($0) } }
             try delivery.finish()
             return (reasons, delivery.delivered)
@@ -112,7 +112,7 @@ struct SQSMotoDeliveryTests {
         for _ in 0..<2 {
             let delivered = try await blocking { () throws -> Int64 in
                 var delivery = SQSDelivery(
-                    sqs: sqs, queueURL: queueURL, recordsPerMessage: 4, limits: SQSLimits(), retry: client.configuration.retry, chunkId: "f-c00003")
+                    sqs: sqs, queueURL: queueURL, recordsPerMessage: 4, limits: SQSLimits(), retry: client.configuration.retry, chunkID: "f-c00003")
                 for record in records { _ = try record.withUnsafeBufferPointer { try delivery.write($0) } }
                 try delivery.finish()
                 return delivery.delivered

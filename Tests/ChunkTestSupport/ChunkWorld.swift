@@ -116,13 +116,13 @@ public struct ChunkWorld: Sendable {
 
     /// Runs `chunk-processor batch` as Batch runs container `index` of a job: the image's entrypoint and
     /// the job definition's command with its placeholders filled from the job's parameters (`changing` some of them).
-    public func runBatchContainer(_ jobId: String, index: Int?, feeds: String, changing: [String: String] = [:], environment extra: [String: String] = [:]) throws -> Command.Result {
-        let job = try #require(try Batch(client: client).describeJobs([jobId]).first)
+    public func runBatchContainer(_ jobID: String, index: Int?, feeds: String, changing: [String: String] = [:], environment extra: [String: String] = [:]) throws -> Command.Result {
+        let job = try #require(try Batch(client: client).describeJobs([jobID]).first)
         let command = Batch.resolve(command: job.container?.command ?? [], parameters: (job.parameters ?? [:]).merging(changing) { $1 })
         // The image's entrypoint is the worker; the command is its arguments.
         #expect(command.first == "batch")
         var environment = processorEnvironment(feeds: feeds).merging(extra) { $1 }
-        environment["AWS_BATCH_JOB_ID"] = environment["AWS_BATCH_JOB_ID"] ?? index.map { "\(jobId):\($0)" } ?? jobId
+        environment["AWS_BATCH_JOB_ID"] = environment["AWS_BATCH_JOB_ID"] ?? index.map { "\(jobID):\($0)" } ?? jobID
         if let index { environment["AWS_BATCH_JOB_ARRAY_INDEX"] = String(index) }
         return try Command.run(try BuiltProducts.executable("chunk-processor"), command, environment: environment)
     }

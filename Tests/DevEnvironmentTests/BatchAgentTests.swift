@@ -61,10 +61,10 @@ struct BatchAgentTests {
                 stopGrace: .milliseconds(500), logger: DevHarness.quiet)
         }
 
-        func submit(_ name: String, fileId: String, size: Int? = nil) throws -> String {
+        func submit(_ name: String, fileID: String, size: Int? = nil) throws -> String {
             try Batch(client: client).submitJob(.init(
                 jobName: name, jobQueue: definition.queue, jobDefinition: definition.name,
-                parameters: ["fileId": fileId, "chunkId": "\(fileId)-c00000"], arrayProperties: size.map { .init(size: $0) })).jobId
+                parameters: ["fileId": fileID, "chunkId": "\(fileID)-c00000"], arrayProperties: size.map { .init(size: $0) })).jobId
         }
 
         /// Each recorded run's fields, split.
@@ -86,7 +86,7 @@ struct BatchAgentTests {
         let agent = world.agent()
         agent.start(interval: .milliseconds(50))
         defer { agent.stop() }
-        let (array, single) = try await blocking { (try world.submit("array", fileId: "many", size: 3), try world.submit("single", fileId: "one")) }
+        let (array, single) = try await blocking { (try world.submit("array", fileID: "many", size: 3), try world.submit("single", fileID: "one")) }
         try await DevHarness.eventually { agent.exitStatuses.count == 4 }
         // More polls see the same jobs listed: nothing runs again.
         try await Task.sleep(for: .milliseconds(600))
@@ -94,16 +94,16 @@ struct BatchAgentTests {
         #expect(agent.exitStatuses == ["\(array):0": 0, "\(array):1": 0, "\(array):2": 0, single: 0])
         let runs = try world.runs()
         #expect(runs.count == 4, "each container once: \(runs)")
-        let byId = Dictionary(runs.map { ($0[0], $0) }) { first, _ in first }
+        let byID = Dictionary(runs.map { ($0[0], $0) }) { first, _ in first }
         let expected = Batch.resolve(
             command: world.definition.command, parameters: ["fileId": "many", "chunkId": "many-c00000"])
         for index in 0..<3 {
-            #expect(byId["\(array):\(index)"]?[1] == String(index))
-            #expect(byId["\(array):\(index)"]?[3] == expected.joined(separator: " "))
+            #expect(byID["\(array):\(index)"]?[1] == String(index))
+            #expect(byID["\(array):\(index)"]?[3] == expected.joined(separator: " "))
         }
-        #expect(byId[single]?[1] == "none" && byId[single]?[2] == "1")
-        #expect(byId[single]?[3].hasPrefix("batch --fileId one --bucket Ref::bucket") == true, "\(byId[single]?[3] ?? "")")
-        #expect(byId[single]?[3].hasSuffix("--chunkId one-c00000") == true, "\(byId[single]?[3] ?? "")")
+        #expect(byID[single]?[1] == "none" && byID[single]?[2] == "1")
+        #expect(byID[single]?[3].hasPrefix("batch --fileId one --bucket Ref::bucket") == true, "\(byID[single]?[3] ?? "")")
+        #expect(byID[single]?[3].hasSuffix("--chunkId one-c00000") == true, "\(byID[single]?[3] ?? "")")
         #expect(runs.allSatisfy { $0[4] == world.definition.worker.environment?["SORTIE_TABLE"] }, "the worker's environment")
         let intervals = runs.compactMap { run in Int64(run[5]).flatMap { start in Int64(run[6]).map { (start, $0) } } }
         #expect(intervals.count == 4)
@@ -122,7 +122,7 @@ struct BatchAgentTests {
         agent.start(interval: .milliseconds(50))
         defer { agent.stop() }
         let (fails, bad, slow) = try await blocking {
-            (try world.submit("fails", fileId: "fails"), try world.submit("bad", fileId: "bad"), try world.submit("slow", fileId: "slow"))
+            (try world.submit("fails", fileID: "fails"), try world.submit("bad", fileID: "bad"), try world.submit("slow", fileID: "slow"))
         }
         try await DevHarness.eventually(timeout: .seconds(30)) { agent.exitStatuses.count == 3 }
 

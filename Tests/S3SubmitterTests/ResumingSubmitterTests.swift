@@ -64,9 +64,9 @@ struct ResumingSubmitterTests {
         // The S3 event, with less time than the margin (31 s; the time is ample on a loaded machine): one part planned, then handed to generation 1.
         let handedOver = Self.outcome(await first.invoke(InvocationRequest(payload: setup.event, timeout: .seconds(30))), first)
         #expect(handedOver["status"] as? String == "continued")
-        let fileId = try #require(handedOver["fileId"] as? String)
+        let fileID = try #require(handedOver["fileId"] as? String)
         let generation1 = try #require(Self.continuations(setup.capture).first)
-        #expect(try JSONDecoder().decode([String: PlanningContinuation].self, from: generation1)["sortieContinuation"] == PlanningContinuation(fileId: fileId, generation: 1))
+        #expect(try JSONDecoder().decode([String: PlanningContinuation].self, from: generation1)["sortieContinuation"] == PlanningContinuation(fileID: fileID, generation: 1))
 
         // Generation 1 (19 s before its margin) plans until the stalled GET; then its process is killed.
         let running = Task { await first.invoke(InvocationRequest(payload: generation1, timeout: .seconds(50))) }
@@ -77,14 +77,14 @@ struct ResumingSubmitterTests {
         var settled = (count: -1, idleRounds: 0)
         for _ in 0..<200 where settled.idleRounds < 3 {
             try await Task.sleep(for: .milliseconds(100))
-            let written = try await blocking { try world.jobTable.chunks(fileId: fileId, from: 0, to: 100_000) }
+            let written = try await blocking { try world.jobTable.chunks(fileID: fileID, from: 0, to: 100_000) }
             let idle = written.count == settled.count && written.allSatisfy { $0.state != .planned }
             settled = (written.count, idle ? settled.idleRounds + 1 : 0)
         }
         #expect(settled.idleRounds >= 3, "generation 1 stopped at the stall with its chunks dispatched")
-        let atKill = try #require(try await blocking { try world.jobTable.loadPlanning(fileId) })
+        let atKill = try #require(try await blocking { try world.jobTable.loadPlanning(fileID) })
         let checkpoint = try #require(atKill.checkpoint)
-        let writtenAtKill = try await blocking { try world.jobTable.chunks(fileId: fileId, from: 0, to: 100_000) }
+        let writtenAtKill = try await blocking { try world.jobTable.chunks(fileID: fileID, from: 0, to: 100_000) }
         #expect(atKill.sequence >= 4, "a checkpoint at least every MiB: \(atKill.sequence)")
         #expect(writtenAtKill.count > checkpoint.chunksPlanned, "chunks planned past the last checkpoint (\(checkpoint.chunksPlanned)) before the kill: \(writtenAtKill.count)")
         await first.stop()
@@ -113,7 +113,7 @@ struct ResumingSubmitterTests {
         #expect(third["status"] as? String == "duplicate")
         await second.stop()
 
-        let stored = try #require(try await blocking { try world.jobTable.loadFile(fileId) })
+        let stored = try #require(try await blocking { try world.jobTable.loadFile(fileID) })
         #expect(stored.file.state == .dispatched && stored.file.plan.records == object.records)
         expectBoundaries(stored.chunks.map(\.spec), match: object)
         #expect(stored.chunks.count == Int((object.records + 1_999) / 2_000))
@@ -125,10 +125,10 @@ struct ResumingSubmitterTests {
         // The file's items: its chunks, the file, its planning item (no checkpoint history).
         let items = try await blocking {
             try DynamoDB(client: world.client).query(.init(
-                tableName: world.table, keyConditionExpression: "pk = :pk", expressionAttributeValues: [":pk": .s("FILE#\(fileId)")], consistentRead: true))
+                tableName: world.table, keyConditionExpression: "pk = :pk", expressionAttributeValues: [":pk": .s("FILE#\(fileID)")], consistentRead: true))
         }
         #expect(items.items.count == stored.chunks.count + 2)
-        let done = try #require(try await blocking { try world.jobTable.loadPlanning(fileId) })
+        let done = try #require(try await blocking { try world.jobTable.loadPlanning(fileID) })
         #expect(done.phase == .done && done.checkpoint == nil)
         await setup.stop()
     }
@@ -140,13 +140,13 @@ struct ResumingSubmitterTests {
         let function = try await startFunction("s3-submitter", environment: setup.environment)
         let handedOver = Self.outcome(await function.invoke(InvocationRequest(payload: setup.event, timeout: .seconds(30))), function)
         #expect(handedOver["status"] as? String == "continued")
-        let fileId = try #require(handedOver["fileId"] as? String)
+        let fileID = try #require(handedOver["fileId"] as? String)
         setup.s3.put(bucket: setup.world.bucket, key: Self.key, SimulatedObject(format: .csv, size: 3 << 20, version: 2))
         let next = try #require(Self.continuations(setup.capture).first)
         let failed = Self.outcome(await function.invoke(InvocationRequest(payload: next, timeout: .seconds(60))), function)
         #expect(failed["status"] as? String == "failed")
         #expect((failed["reason"] as? String)?.contains("eTag") == true)
-        let item = try #require(try await blocking { try setup.world.jobTable.fileItem(fileId) })
+        let item = try #require(try await blocking { try setup.world.jobTable.fileItem(fileID) })
         #expect(item.state == .failed)
         await function.stop()
         await setup.stop()

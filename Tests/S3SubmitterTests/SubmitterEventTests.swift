@@ -34,7 +34,7 @@ struct SubmitterEventTests {
         let event = try decode("events/s3-object-created.eventbridge.json")
         #expect(event.objects == [ObjectCreated(
             bucket: "sortie-landing", key: "incoming/orders/Q4 report+final 100% é.csv", size: 73_400_320,
-            eTag: "9b2cf535f27731c974343645a3985328-9", versionId: "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e", sequencer: "0067A1B2C3D4E5F6A2")])
+            eTag: "9b2cf535f27731c974343645a3985328-9", versionID: "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e", sequencer: "0067A1B2C3D4E5F6A2")])
         #expect(throws: DecodingError.self) {
             try JSONDecoder().decode(SubmitterEvent.self, from: Data(#"{"detail-type":"Object Deleted","source":"aws.s3","detail":{}}"#.utf8))
         }
@@ -106,7 +106,7 @@ struct SubmitterEventTests {
         second.end = 300
         second.firstRecord = 580_001
         let file = FileRecord(
-            fileId: "f", object: ObjectRef(bucket: "b", key: "in/x.csv", versionId: nil, eTag: "\"e\"", size: 300), sequencer: "01",
+            fileID: "f", object: ObjectRef(bucket: "b", key: "in/x.csv", versionID: nil, eTag: "\"e\"", size: 300), sequencer: "01",
             feed: "orders", plan: FilePlan(records: 870_001, columns: ["id"], bytes: 300, compressed: false, chunks: [small, big, second]),
             state: .planned, createdAt: 0, expiresAt: 0)
         let parameters = Dispatcher.parameters(file, [big, second], table: "jobs")

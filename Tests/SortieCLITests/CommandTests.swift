@@ -97,8 +97,8 @@ struct CommandTests {
         #expect((submitter["files"] as? [[String: Any]])?.first?["status"] as? String == "submitted")
 
         // file: the upload's way through the chunks, by its id or its key; --wait until COMPLETE.
-        let fileId = try #require((submitter["files"] as? [[String: Any]])?.first?["fileId"] as? String)
-        let followed = try await run(["file", fileId, "--wait", "--timeout", "60", "--json"])
+        let fileID = try #require((submitter["files"] as? [[String: Any]])?.first?["fileId"] as? String)
+        let followed = try await run(["file", fileID, "--wait", "--timeout", "60", "--json"])
         #expect(followed.status == 0, "\(followed.stderr)")
         #expect(try json(followed)["state"] as? String == "COMPLETE" && json(followed)["delivered"] as? Int == 1)
         let chunk = try #require((try json(followed)["chunks"] as? [[String: Any]])?.first)
@@ -107,7 +107,7 @@ struct CommandTests {
         #expect(followed.stderr.contains("chunk 0: records 0..<1 → lambda"), "progress on stderr: \(followed.stderr)")
         let byKey = try await run(["file", "s3://sortie-landing/incoming/orders/orders.csv"])
         #expect(byKey.status == 0, "\(byKey.stderr)")
-        #expect(byKey.stdout.hasPrefix("file \(fileId) s3://sortie-landing/incoming/orders/orders.csv: COMPLETE, 1 record in 1 chunk, 1 done: 1 delivered, 0 rejected"))
+        #expect(byKey.stdout.hasPrefix("file \(fileID) s3://sortie-landing/incoming/orders/orders.csv: COMPLETE, 1 record in 1 chunk, 1 done: 1 delivered, 0 rejected"))
         #expect(byKey.stdout.contains("  chunk 0: records 0..<1 → lambda DONE: 1 delivered, 0 rejected"))
         let missing = try await run(["file", "s3://sortie-landing/incoming/none.csv"])
         #expect(missing.status == 1 && missing.stderr.contains("no file planned from s3://sortie-landing/incoming/none.csv"))

@@ -78,7 +78,7 @@ let client = try AWSClient.fromEnvironment(AWSEnvironment(environment))
 try createJobTable(client, table)
 let settings = try SubmitterConfiguration.fromEnvironment(environment)
 let jobTable = FileStore(dynamoDB: DynamoDB(client: client), tableName: table)
-let submitter = Submitter(s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client), table: jobTable, settings: settings)
+let submitter = Submitter(s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client), table: jobTable, configuration: settings)
 let feed = Feed(
     name: "simulated", prefix: "incoming/", format: format == .csv ? "csv" : "jsonl", fields: [],
     destination: .s3(S3Location(bucket: bucket)), rejects: S3Location(bucket: bucket))
@@ -91,21 +91,21 @@ let cpuBefore = cpuSeconds()
 var outcome = try submitter.submit(
     ObjectCreated(bucket: bucket, key: key, size: object.size, eTag: object.eTag, sequencer: "01"), feed: feed, now: now(), deadline: now() + timeout * 1000)
 var continuations = 0
-let fileId = outcome.fileId ?? ""
+let fileID = outcome.fileID ?? ""
 while outcome.status == .continued {
-    let state = try jobTable.loadPlanning(fileId)
+    let state = try jobTable.loadPlanning(fileID)
     continuations += 1
     let offset = state?.checkpoint?.offset ?? 0
     print("continuation \(continuations): checkpoint \(state?.sequence ?? 0) at byte \(offset) (\(String(format: "%.1f", Double(offset) * 100 / Double(object.streamSize)))%), \(state?.checkpoint?.records ?? 0) records, \(state?.checkpoint?.chunksPlanned ?? 0) chunks, \(String(format: "%.1f", seconds(began.duration(to: clock.now)))) s")
     let started = now()
-    outcome = try submitter.plan(fileId: fileId, generation: continuations, feeds: FeedCatalog(feeds: [feed]), started: started, deadline: started + timeout * 1000)
+    outcome = try submitter.plan(fileID: fileID, generation: continuations, feeds: FeedCatalog(feeds: [feed]), started: started, deadline: started + timeout * 1000)
 }
 let wall = seconds(began.duration(to: clock.now))
 let cpu = cpuSeconds() - cpuBefore
 
 // The check: the file's totals, and every chunk against the generator.
-let planned = try jobTable.chunks(fileId: fileId, from: 0, to: 99_999).map(\.spec)
-let file = try jobTable.fileItem(fileId)
+let planned = try jobTable.chunks(fileID: fileID, from: 0, to: 99_999).map(\.spec)
+let file = try jobTable.fileItem(fileID)
 var differences: [String] = []
 if outcome.status != .submitted { differences.append("the plan ended \(outcome.status.rawValue): \(outcome.reason ?? "")") }
 if file?.plan.records != object.records { differences.append("records \(file?.plan.records ?? -1), the generator says \(object.records)") }
