@@ -32,7 +32,10 @@ public final class LoopbackHTTPServer: Sendable {
             .bind(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                    // Deinit-based teardown, deprecated as a style: a connection accepted just as the
+                    // listener closes can be dropped inside NIO before it reaches the accept loop, and
+                    // the scoped wrapper then traps ("Deinited NIOAsyncWriter without calling finish()").
+                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(synchronouslyWrapping: channel)
                 }
             }
         let boundPort = server.channel.localAddress?.port ?? port
@@ -42,13 +45,19 @@ public final class LoopbackHTTPServer: Sendable {
             await withDiscardingTaskGroup { group in
                 try? await server.executeThenClose { inbound in
                     for try await connection in inbound {
-                        connections.insert(connection.channel)
+                        // A connection accepted as the server stops is closed at once, not served.
+                        guard connections.insert(connection.channel) else {
+                            try? await connection.executeThenClose { _, _ in }
+                            continue
+                        }
                         group.addTask {
                             await serve(connection, streaming, handler)
                             connections.remove(connection.channel)
                         }
                     }
                 }
+                // The listener is closed: handlers still waiting (a Runtime API's /next) end now.
+                group.cancelAll()
             }
         }
         return LoopbackHTTPServer(port: boundPort, serverChannel: server.channel, connections: connections, task: task)
@@ -58,9 +67,11 @@ public final class LoopbackHTTPServer: Sendable {
 
     /// Stops listening and drops every open connection, as a host that went away would.
     public func stop() async {
+        // Not by cancelling the accept loop, which would drop the connections still queued in it:
+        // the loop ends once the closed listener's queue is drained, then cancels the handlers.
+        let open = connections.stop()
         try? await serverChannel.close()
-        for channel in connections.all() { try? await channel.close() }
-        task.cancel()
+        for channel in open { try? await channel.close() }
         await task.value
     }
 
@@ -111,12 +122,29 @@ public final class LoopbackHTTPServer: Sendable {
     }
 
     /// Open connections, so that `stop` can drop them.
+    /// The open connections; once stopped, it takes no more (checked and stopped under one lock,
+    /// so no connection is both refused by `stop` and served).
     private final class Connections: Sendable {
-        private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+        private let state = Mutex<(channels: [ObjectIdentifier: any Channel], stopped: Bool)>(([:], false))
 
-        func insert(_ channel: any Channel) { channels.withLock { $0[ObjectIdentifier(channel)] = channel } }
-        func remove(_ channel: any Channel) { _ = channels.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) } }
-        func all() -> [any Channel] { channels.withLock { Array($0.values) } }
+        /// Whether the connection is to be served: false once the server is stopping.
+        func insert(_ channel: any Channel) -> Bool {
+            state.withLock { state in
+                guard !state.stopped else { return false }
+                state.channels[ObjectIdentifier(channel)] = channel
+                return true
+            }
+        }
+
+        func remove(_ channel: any Channel) { _ = state.withLock { $0.channels.removeValue(forKey: ObjectIdentifier(channel)) } }
+
+        /// Takes no more connections and gives back those open now.
+        func stop() -> [any Channel] {
+            state.withLock { state in
+                state.stopped = true
+                return Array(state.channels.values)
+            }
+        }
     }
 }
 
