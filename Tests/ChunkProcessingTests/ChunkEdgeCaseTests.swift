@@ -248,9 +248,9 @@ struct ChunkEdgeCaseTests {
         // Warmed up on a payload that needs no AWS (an expired one): what the process needs anyway.
         let sample = try Data(contentsOf: Repository.root.appendingPathComponent("events/chunk-processor.json"))
         _ = responseBody(await processor.invoke(InvocationRequest(payload: sample, timeout: .seconds(30))), processor)
-        let idle = try #require(Self.peakResidentBytes(processor.processID))
+        let idle = try #require(residentKilobytes(processor.processID, "VmHWM:").map { $0 * 1024 })
         let answer = jsonObject(responseBody(await processor.invoke(InvocationRequest(payload: payload, timeout: .seconds(300))), processor))
-        let peak = Self.peakResidentBytes(processor.processID)
+        let peak = residentKilobytes(processor.processID, "VmHWM:").map { $0 * 1024 }
         await processor.stop()
         #expect(answer["valid"] as? Int == 299_997)
         #expect(answer["rejected"] as? Int == 3)
@@ -285,11 +285,4 @@ struct ChunkEdgeCaseTests {
         return lines
     }
 
-    /// The process's peak resident set (VmHWM), from /proc.
-    static func peakResidentBytes(_ pid: Int32) -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
-        return kilobytes * 1024
-    }
 }

@@ -152,9 +152,7 @@ struct KafkaDeliveryTests {
     /// Whether a TCP connection to 127.0.0.1:`port` is established (the producer's: nothing else
     /// talks to the broker until it is gone).
     static func connected(toPort port: Int) -> Bool {
-        // Read to the end: /proc files report a size of 0, which String(contentsOfFile:) believes.
-        guard let data = FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() else { return false }
-        let table = String(decoding: data, as: UTF8.self)
+        guard let table = procText("/proc/net/tcp") else { return false }
         let remote = String(format: "0100007F:%04X", port)
         return table.split(separator: "\n").dropFirst().contains { line in
             let fields = line.split(separator: " ")

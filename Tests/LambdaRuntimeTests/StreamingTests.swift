@@ -1,5 +1,6 @@
 import Foundation
 import LocalRuntime
+import SortieTestSupport
 import Synchronization
 import Testing
 
@@ -49,7 +50,7 @@ struct StreamingTests {
             #expect(peak - before <= 1024, "VmHWM \(before) → \(peak) kB")
             // A debug product, or one that maps the system's dynamic libcurl with every protocol and TLS
             // library it links, holds some 20 MB resident in all; a static release build is held to the bound itself.
-            let maps = (try? String(contentsOfFile: "/proc/\(function.processID)/maps", encoding: .utf8)) ?? ""
+            let maps = procText("/proc/\(function.processID)/maps") ?? ""
             let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(function.processID)/exe")) ?? ""
             if !maps.contains("libcurl.so") && !executable.contains("/debug/") {
                 #expect(peak <= 16 * 1024, "VmHWM \(peak) kB")
@@ -125,11 +126,4 @@ struct StreamingTests {
             #expect(checks.allSatisfy { $0.mismatches == 0 })
         }
     }
-}
-
-/// A /proc/PID/status figure in kB: VmRSS (resident now) or VmHWM (its high-water mark).
-func residentKilobytes(_ pid: Int32, _ field: String) -> Int? {
-    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }) else { return nil }
-    return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
 }
