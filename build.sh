@@ -47,7 +47,8 @@ while IFS=$'\t' read -r name kind product arch budget; do
 done <<<"$definitions"
 
 # ---- the static link: the one switch --------------------------------------------------------
-step "static libcurl, static zlib-ng (zlib API)"
+step "static OpenSSL (minimal), static libcurl, static zlib-ng (zlib API)"
+OPENSSL_PREFIX=$(scripts/static-openssl.sh | tail -n 1) || fail "could not build the static OpenSSL (see above)"
 CURL_PREFIX=$(scripts/static-curl.sh) || fail "could not build the static libcurl (see above)"
 ZLIB_PREFIX=$(scripts/static-zlib.sh) || fail "could not build the static zlib-ng (see above)"
 # SwiftPM reads .pc files itself and keeps the -L/usr/lib/<triple> of libcrypto.pc and zlib.pc,
@@ -58,19 +59,18 @@ mkdir -p "$STATIC_LIBS/pkgconfig"
 ln -sfn "$CURL_PREFIX/lib/libcurl.a" "$STATIC_LIBS/libcurl.a"
 # zlib's API from zlib-ng (scripts/static-zlib.sh says why); libcurl's content decoding uses it too.
 ln -sfn "$ZLIB_PREFIX/lib/libz.a" "$STATIC_LIBS/libz.a"
+# scripts/static-openssl.sh says why not Debian's libssl.a and libcrypto.a.
 for archive in libssl.a libcrypto.a; do
-    found=$(cc -print-file-name="$archive")
-    [[ "$found" == /* ]] || fail "no $archive on this machine (libssl-dev)"
-    ln -sfn "$found" "$STATIC_LIBS/$archive"
+    ln -sfn "$OPENSSL_PREFIX/lib/$archive" "$STATIC_LIBS/$archive"
 done
 curl_cflags=$(PKG_CONFIG_PATH= pkg-config --cflags libcurl) || fail "pkg-config finds no libcurl headers (libcurl4-openssl-dev)"
 write_pc() {  # name, libs, cflags
     printf 'Name: %s\nDescription: static, for Sortie bootstraps\nVersion: 0\nLibs: -L%s %s\nCflags: %s\n' \
         "$1" "$STATIC_LIBS" "$2" "$3" >"$STATIC_LIBS/pkgconfig/$1.pc"
 }
-write_pc libcurl "-lcurl -lssl -lcrypto -lz" "$curl_cflags"
-write_pc libssl "-lssl -lcrypto" ""
-write_pc libcrypto "-lcrypto" ""
+write_pc libcurl "-lcurl -lssl -lcrypto -lz" "-I$OPENSSL_PREFIX/include $curl_cflags"
+write_pc libssl "-lssl -lcrypto" "-I$OPENSSL_PREFIX/include"
+write_pc libcrypto "-lcrypto" "-I$OPENSSL_PREFIX/include"
 write_pc zlib "-lz" "-I$ZLIB_PREFIX/include"
 export PKG_CONFIG_PATH="$STATIC_LIBS/pkgconfig"
 # Static archives resolve left to right: libcurl needs libssl, which needs libcrypto, which needs
@@ -84,6 +84,12 @@ STATIC_FLAGS=(
 )
 
 products=$(cut -f3 <<<"$definitions" | sort -u)
+BIN_DIR=$(swift build "${STATIC_FLAGS[@]}" --show-bin-path)
+# SwiftPM does not see the archives behind -l: when one of them is new, link every product anew.
+libraries=$(cat "$STATIC_LIBS"/*.a | sha256sum | cut -c1-16)
+if [[ "$(cat "$BIN_DIR/.static-libraries" 2>/dev/null)" != "$libraries" ]]; then
+    for product in $products; do rm -f "$BIN_DIR/$product"; done
+fi
 for product in $products; do
     step "swift build --product $product (static, release)"
     # glibc warns that getaddrinfo, getpwuid_r and dlopen in a static binary need the same glibc's
@@ -92,7 +98,7 @@ for product in $products; do
         sed -e '/in statically linked applications requires at runtime/d' -e "/use of \`mktemp' is dangerous/d" >&2 ||
         fail "$product: swift build failed (see above)"
 done
-BIN_DIR=$(swift build "${STATIC_FLAGS[@]}" --show-bin-path)
+echo "$libraries" >"$BIN_DIR/.static-libraries"
 
 # ---- check, strip, zip ----------------------------------------------------------------------
 mkdir -p "$DIST"

@@ -1,26 +1,27 @@
 #!/usr/bin/env bash
 # Builds a minimal static libcurl (HTTP and HTTPS only, OpenSSL, zlib) from Debian's own curl
-# source package, once, and prints the install prefix on stdout (its last line).
+# source package, once, and prints the install prefix on stdout (its last line). Its OpenSSL is
+# scripts/static-openssl.sh's minimal one, which the bootstraps link.
 #
 # Why: Debian's libcurl.a drags in Kerberos, LDAP, libssh2, nghttp2, libidn2, libpsl, brotli
 # and zstd, several of which ship no static archive, so a fully static bootstrap cannot use it.
 #
 # The result is cached in ${SORTIE_CACHE_DIR:-~/.cache/sortie}/static-curl/<key>/, where <key>
 # hashes every input: the curl source version, the patches applied, the configure flags, the
-# compiler and the OpenSSL and zlib headers it was compiled against. A changed input is a new key
+# compiler, the OpenSSL build (its cache key) and the zlib headers it was compiled against. A changed input is a new key
 # (and a new build); an unchanged one is reused without touching the network.
 #
 #   scripts/static-curl.sh            build if needed, print the prefix
 #   scripts/static-curl.sh --key      print the cache key only
 #
 # Needs (installed here when run as root and missing): a deb-src entry for bookworm, dpkg-dev,
-# libssl-dev, zlib1g-dev, make and a C compiler. No autotools: the packaged configure is used.
+# zlib1g-dev, make, perl and a C compiler. No autotools: the packaged configure is used.
 set -euo pipefail
 
 # log, die, CACHE_ROOT, cache_enter and cache_commit.
 source "$(dirname "$0")/build-cache.sh"
 # Bump when the recipe below changes in a way the key would not see.
-RECIPE=2
+RECIPE=3
 
 # Everything a bootstrap does not need is off. Paths are fixed so that nothing from the build
 # machine leaks in: the CA bundle default is Amazon Linux's (the runtime sets CURLOPT_CAINFO
@@ -30,7 +31,7 @@ CONFIGURE_FLAGS=(
     --disable-shared --enable-static --with-pic
     --disable-dependency-tracking --disable-silent-rules
     --enable-optimize --disable-debug --disable-curldebug --enable-symbol-hiding
-    --with-openssl --with-zlib
+    --with-zlib
     --with-ca-bundle=/etc/pki/tls/certs/ca-bundle.crt --without-ca-path --without-ca-fallback
     --disable-openssl-auto-load-config
     --enable-http --enable-proxy --enable-ipv6 --enable-threaded-resolver
@@ -70,7 +71,6 @@ ensure_tools() {
     command -v make >/dev/null || missing+=(make)
     command -v cc >/dev/null || missing+=(gcc)
     command -v patch >/dev/null || missing+=(patch)
-    [[ -f /usr/include/openssl/ssl.h ]] || missing+=(libssl-dev)
     [[ -f /usr/include/zlib.h ]] || missing+=(zlib1g-dev)
     ((${#missing[@]} == 0)) && return 0
     [[ $(id -u) == 0 ]] || die "missing ${missing[*]}; install them with apt-get"
@@ -114,7 +114,7 @@ cache_key() {
         echo "skipped ${SKIPPED_PATCHES[*]}"
         echo "configure ${CONFIGURE_FLAGS[*]}"
         echo "cc $(cc --version | head -n 1)"
-        echo "libssl-dev $(pkg_version libssl-dev)"
+        echo "openssl $OPENSSL_KEY"
         echo "zlib1g-dev $(pkg_version zlib1g-dev)"
         echo "arch $(uname -m)"
     } | sha256sum | cut -c1-16
@@ -129,9 +129,12 @@ esac
 
 ensure_tools
 ensure_deb_src
+OPENSSL_KEY=$("$(dirname "$0")/static-openssl.sh" --key) || die "scripts/static-openssl.sh --key failed"
 VERSION=$(source_version)
 KEY="curl-${VERSION}-$(cache_key "$VERSION")"
 if ((want_key_only)); then echo "$KEY"; exit 0; fi
+# Built (or found) before taking this cache's lock; its prefix goes into configure.
+OPENSSL_PREFIX=$("$(dirname "$0")/static-openssl.sh" | tail -n 1) || die "could not build the static OpenSSL (see above)"
 cache_enter "$KEY"
 started=$(date +%s)
 log "building curl $VERSION (key $KEY) in $WORK"
@@ -167,7 +170,7 @@ touch aclocal.m4 configure
 # install into a staging root, and move it into place only once it is complete.
 dest="$WORK/dest"
 stage="$dest$PREFIX"
-CFLAGS="-O2 -g0 -fPIC" ./configure --prefix="$PREFIX" "${CONFIGURE_FLAGS[@]}" >"$WORK/configure.log" 2>&1 \
+CFLAGS="-O2 -g0 -fPIC" ./configure --prefix="$PREFIX" "${CONFIGURE_FLAGS[@]}" --with-openssl="$OPENSSL_PREFIX" >"$WORK/configure.log" 2>&1 \
     || { tail -n 40 "$WORK/configure.log" >&2; die "configure failed (log above)"; }
 jobs=$(nproc 2>/dev/null || echo 2)
 make -j"$jobs" -C lib >"$WORK/make.log" 2>&1 || { tail -n 40 "$WORK/make.log" >&2; die "make failed (log above)"; }
