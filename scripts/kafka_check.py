@@ -6,14 +6,20 @@ sortie-file-id (FILEID), sortie-chunk and sortie-record (the line's number in FI
 must be that line, its key the line's KEYFIELD as text. Keys' partitions are checked against
 librdkafka's own murmur2 partitioner by producing a sample of the keys to a scratch topic.
 Prints one JSON object of findings.
+
+KAFKA_CHECK_CONFIG, when set, is a JSON object of librdkafka settings every client here adds
+(e.g. {"security.protocol": "ssl", "ssl.ca.location": "ca.pem"} for a broker behind TLS).
 """
-import json, sys, uuid
+import json, os, sys, uuid
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 
+EXTRA = json.loads(os.environ.get("KAFKA_CHECK_CONFIG") or "{}")
+
+
 def read_all(bootstrap, topic, settle=True):
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "sortie-check-" + uuid.uuid4().hex,
+    consumer = Consumer({**EXTRA, "bootstrap.servers": bootstrap, "group.id": "sortie-check-" + uuid.uuid4().hex,
                          "enable.auto.commit": False, "auto.offset.reset": "earliest",
                          "fetch.max.bytes": 52428800, "max.partition.fetch.bytes": 10485760})
     metadata = consumer.list_topics(topic, timeout=10).topics[topic]
@@ -47,10 +53,10 @@ def read_all(bootstrap, topic, settle=True):
 
 def librdkafka_partitions(bootstrap, partitions, keys):
     scratch = "sortie-check-" + uuid.uuid4().hex[:12]
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({**EXTRA, "bootstrap.servers": bootstrap})
     for f in admin.create_topics([NewTopic(scratch, partitions, 1)]).values():
         f.result()
-    producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random", "linger.ms": 5})
+    producer = Producer({**EXTRA, "bootstrap.servers": bootstrap, "partitioner": "murmur2_random", "linger.ms": 5})
     placed = {}
     def done(err, msg):
         if err is None:

@@ -25,12 +25,14 @@ static inline CURLcode sortie_curl_getinfo_long(CURL *handle, CURLINFO info, lon
 static inline CURLcode sortie_curl_getinfo_socket(CURL *handle, CURLINFO info, curl_socket_t *value) {
     return curl_easy_getinfo(handle, info, value);
 }
-// libcurl initialises OpenSSL with every cipher and digest entered into its legacy name tables,
-// a third of a bootstrap's start-up. TLS in OpenSSL 3 fetches algorithms from its providers and
-// SigV4 names its digest directly, so the tables are never read: asking first for none of them
-// makes curl's own request for them a no-op (OpenSSL runs each part of its set-up once).
+// libcurl initialises OpenSSL with every cipher entered into its legacy name table; TLS in
+// OpenSSL 3 fetches ciphers from its providers, so the table is never read: asking first for none
+// makes curl's own request a no-op (OpenSSL runs each part of its set-up once). The digest table
+// must stay: certificate verification looks a signature's digest up in it (by NID) to rate its
+// strength, and without it every CA-issued chain is refused as "CA signature digest algorithm too
+// weak" (self-signed certificates are not rated, so only a chain shows it: PackagedTLSTests).
 static inline CURLcode sortie_curl_global_init(void) {
-    OPENSSL_init_crypto(OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS, NULL);
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ADD_ALL_CIPHERS, NULL);
     return curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 #endif

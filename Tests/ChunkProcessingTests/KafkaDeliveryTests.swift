@@ -6,6 +6,7 @@ import ChunkTestSupport
 import Foundation
 import LocalAWS
 import LocalRuntime
+import LoopbackHTTP
 import SortieTestSupport
 import Testing
 
@@ -40,9 +41,12 @@ struct KafkaDeliveryTests {
 
     /// A broker with `topic` (unless `createTopic` is false), the file uploaded and planned as one
     /// Lambda chunk; the payload the submitter sent to the processor.
-    func setUp(_ body: [UInt8], createTopic: Bool = true, topicConfig: [String] = [], key: String? = "user_id") async throws -> Setup {
+    /// `behindTLS`: the destination is `terminator`, which the broker advertises, with `tls: true`.
+    func setUp(_ body: [UInt8], createTopic: Bool = true, topicConfig: [String] = [], key: String? = "user_id",
+               broker given: TansuBroker? = nil, behindTLS terminator: TLSTerminator? = nil) async throws -> Setup {
         let world = try await blocking { try ChunkWorld.make() }
-        let broker = try await blocking { try TansuBroker.start() }
+        let broker: TansuBroker
+        if let given { broker = given } else { broker = try await blocking { try TansuBroker.start() } }
         let topic = unique("clicks")
         if createTopic { try await blocking { try broker.createTopic(topic, partitions: 3, config: topicConfig) } }
         let capture = try await InvokeCapture.start()
@@ -50,7 +54,7 @@ struct KafkaDeliveryTests {
         let eTag = try await blocking { try world.upload(key3, body) }
         let feeds = try world.feeds(
             format: "jsonl", fields: Self.fields,
-            destination: .kafka(KafkaDestination(bootstrapServers: [broker.bootstrap], topic: topic, key: key)))
+            destination: .kafka(KafkaDestination(bootstrapServers: [terminator?.address ?? broker.bootstrap], topic: topic, tls: terminator != nil, key: key)))
         let submitter = try await startFunction("s3-submitter", environment: world.submitterEnvironment(
             feeds: feeds, capture: capture, extra: ["BATCH_PROCESSING_THRESHOLD": "2000000"]))
         let event = world.notification(key: key3, eTag: eTag, size: body.count, sequencer: "00AB01")
@@ -78,9 +82,12 @@ struct KafkaDeliveryTests {
         var partitionMismatchCount: Int
     }
 
-    func verify(_ setup: Setup, key: String = "user_id") throws -> Findings {
+    /// `terminator`: librdkafka reads through it, over TLS, trusting its test CA.
+    func verify(_ setup: Setup, key: String = "user_id", through terminator: TLSTerminator? = nil) throws -> Findings {
+        let settings = terminator.map { #"{"security.protocol": "ssl", "ssl.ca.location": "\#($0.authority)"}"# }
         let result = try Command.run(
-            "/usr/bin/env", ["python3", Self.script, "verify", setup.broker.bootstrap, setup.topic, setup.file.path, key, setup.fileID],
+            "/usr/bin/env", ["KAFKA_CHECK_CONFIG=\(settings ?? "")", "python3", Self.script, "verify", terminator?.address ?? setup.broker.bootstrap,
+                             setup.topic, setup.file.path, key, setup.fileID],
             timeout: .seconds(600))
         #expect(result.status == 0, "\(result.stderr)")
         return try JSONDecoder().decode(Findings.self, from: Data(result.stdout.utf8))
@@ -158,6 +165,40 @@ struct KafkaDeliveryTests {
             let fields = line.split(separator: " ")
             return fields.count > 3 && fields[2] == remote && fields[3] == "01"
         }
+    }
+
+    @Test("over TLS (MSK's TLS listener played by stunnel with a test CA): trusted through SSL_CERT_FILE, every record arrives and librdkafka reads it back over TLS; without the CA the chunk fails naming the certificate, and nothing is sent")
+    func overTLS() async throws {
+        let records = 20_000
+        let tlsPort = try LoopbackHTTP.freePort()
+        let broker = try await blocking { try TansuBroker.start(advertisedPort: tlsPort) }
+        defer { broker.stop() }
+        let terminator = try await blocking { try TLSTerminator.start(forwardingTo: broker.port, port: tlsPort) }
+        defer { terminator.stop() }
+        let refusedSetup = try await setUp(Self.lines(100), broker: broker, behindTLS: terminator)
+        let wary = try await startFunction("chunk-processor", environment: refusedSetup.world.processorEnvironment(feeds: refusedSetup.feeds))
+        let refused = await wary.invoke(InvocationRequest(payload: refusedSetup.payload, timeout: .seconds(120)))
+        await wary.stop()
+        guard case .functionError(_, let errorType, let body) = refused else {
+            Issue.record("expected a failure without the test CA, got \(refused)")
+            return
+        }
+        #expect(errorType == "Sortie.ChunkFailed")
+        let message = String(decoding: body, as: UTF8.self)
+        #expect(message.contains(terminator.address) && message.lowercased().contains("certificate"), "\(message)")
+        #expect(try await blocking { try verify(refusedSetup, through: terminator) }.messages == 0)
+
+        let setup = try await setUp(Self.lines(records), broker: broker, behindTLS: terminator)
+        let trusting = try await startFunction("chunk-processor", environment: setup.world.processorEnvironment(
+            feeds: setup.feeds, extra: ["SSL_CERT_FILE": terminator.authority]))
+        let answer = jsonObject(responseBody(await trusting.invoke(InvocationRequest(payload: setup.payload, timeout: .seconds(300))), trusting))
+        await trusting.stop()
+        #expect(answer["status"] as? String == "done", "\(answer) \(broker.logTail())")
+        #expect(answer["delivered"] as? Int == records)
+        let check = try await blocking { try verify(setup, through: terminator) }
+        #expect(check.messages == records && check.distinct == records && check.missing == 0 && check.duplicates == 0, "\(check)")
+        #expect(check.problemCount == 0, "\(check.problems)")
+        #expect(check.partitionMismatchCount == 0, "\(check.partitionMismatches)")
     }
 
     @Test("a topic that does not exist fails the chunk, naming the topic and Kafka's error; nothing is created")

@@ -12,12 +12,12 @@ struct PackagedTLSTests {
     static var zip: URL { Definitions.dist.appendingPathComponent("chunk-processor.zip") }
     static var buildable: Bool { Definitions.distRequired || FileManager.default.fileExists(atPath: zip.path) }
 
-    static let cases: [(TLSServer.Key, TLSServer.Version)] = TLSServer.Key.allCases.flatMap { key in TLSServer.Version.allCases.map { (key, $0) } }
+    static let cases: [(TestCertificates.Key, TLSServer.Version)] = TestCertificates.Key.allCases.flatMap { key in TLSServer.Version.allCases.map { (key, $0) } }
 
     @Test("a trusted server's answer arrives over the TLS version it offers; an untrusted one is refused, naming its certificate",
           .enabled(if: buildable, "no dist/chunk-processor.zip: run ./build.sh chunk-processor (CI sets SORTIE_REQUIRE_DIST=1 to fail instead)"),
           arguments: cases)
-    func packagedHTTPS(key: TLSServer.Key, version: TLSServer.Version) async throws {
+    func packagedHTTPS(key: TestCertificates.Key, version: TLSServer.Version) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sortie-packaged-tls-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
