@@ -5,6 +5,7 @@ import Foundation
 import JobModel
 import JobStore
 import LocalAWS
+import TableSchema
 
 /// The AWS resources a deployment's functions name in their definitions (the table, the trigger
 /// and rejects buckets, the feeds' queues, the Batch queue and job definition, the log group),
