@@ -7,9 +7,7 @@ import Logging
 import Reactor
 import ReactorTestSupport
 import JobModel
-import JobStore
 import SortieTestSupport
-import TableSchema
 import Testing
 
 /// A Sortie deployment in moto for the reactor: the common one (`Deployment`: the job table, a
