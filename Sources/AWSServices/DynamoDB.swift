@@ -62,6 +62,7 @@ public indirect enum AttributeValue: Codable, Sendable, Hashable {
 
     public var string: String? { if case .s(let value) = self { value } else { nil } }
     public var int: Int? { if case .n(let value) = self { Int(value) } else { nil } }
+    public var int64: Int64? { if case .n(let value) = self { Int64(value) } else { nil } }
 }
 
 /// DynamoDB over JSON 1.0: the item operations Sortie's job model uses.

@@ -72,32 +72,32 @@ public enum BatchWorker {
         if (settingsEnvironment["SORTIE_TABLE"] ?? "").isEmpty { settingsEnvironment["SORTIE_TABLE"] = parameters.table }
         do {
             let configuration = try ChunkFunctionConfiguration<ProcessorConfiguration>.fromEnvironment(settingsEnvironment)
-            let settings = configuration.function
-            guard settings.tableName == parameters.table else {
-                return end(.badInput, "parameter table is '\(parameters.table)' but SORTIE_TABLE is '\(settings.tableName)'")
+            let processorConfiguration = configuration.function
+            guard processorConfiguration.tableName == parameters.table else {
+                return end(.badInput, "parameter table is '\(parameters.table)' but SORTIE_TABLE is '\(processorConfiguration.tableName)'")
             }
             let setup = try ChunkFunctionSetup(
                 configuration, client: Result { () throws(AWSError) in try AWSClient.fromEnvironment(AWSEnvironment(settingsEnvironment)) })
             let client = try setup.client.get()
-            let table = FileStore(dynamoDB: DynamoDB(client: client), tableName: settings.tableName)
+            let table = FileStore(dynamoDB: DynamoDB(client: client), tableName: processorConfiguration.tableName)
             var index = named
             if let child {
                 guard let listed = try table.arrayChunk(fileID: parameters.fileID, first: named, child: child) else {
-                    return end(.badInput, "the job table \(settings.tableName) lists no child \(child) of an array job from chunk \(named) of file \(parameters.fileID)")
+                    return end(.badInput, "the job table \(processorConfiguration.tableName) lists no child \(child) of an array job from chunk \(named) of file \(parameters.fileID)")
                 }
                 index = listed
                 let chunkID = ChunkTask.chunkID(fileID: parameters.fileID, index: index)
                 subject = jobID.map { "\(chunkID) (job \($0))" } ?? chunkID
             }
             guard let (file, chunk) = try table.loadChunk(fileID: parameters.fileID, index: index) else {
-                return end(.badInput, "the job table \(settings.tableName) has no chunk \(index) of file \(parameters.fileID)")
+                return end(.badInput, "the job table \(processorConfiguration.tableName) has no chunk \(index) of file \(parameters.fileID)")
             }
-            try parameters.check(file: file, table: settings.tableName)
+            try parameters.check(file: file, table: processorConfiguration.tableName)
             let task = ChunkTask(
                 fileID: file.fileID, feed: file.feed, object: file.object, columns: file.plan.columns, chunk: chunk.spec, expiresAt: file.expiresAt)
             let deadline = timeout.map { started + $0 * 1000 } ?? file.expiresAt * 1000
             let processor = ChunkProcessor(
-                s3: S3(client: client), sqs: SQS(client: client), table: table, catalog: setup.catalog, configuration: settings,
+                s3: S3(client: client), sqs: SQS(client: client), table: table, catalog: setup.catalog, configuration: processorConfiguration,
                 retry: client.configuration.retry, kafka: KafkaCredentials(client: client, environment: environment))
             let owner = "batch:" + (jobID ?? "pid-\(ProcessInfo.processInfo.processIdentifier)")
             let outcome = try processor.process(task, owner: owner, reclaimsOwn: jobID != nil, clock: clock, deadlineMilliseconds: deadline, emit: emit)

@@ -126,11 +126,9 @@ public struct ChunkProcessor: Sendable {
         }
 
         let counts = run.counts
-        var outputs: [String: String] = [:]
-        if let key = run.outputKey { outputs["outputKey"] = key }
-        if let key = run.rejectsKey { outputs["rejectsKey"] = key }
         let complete = try table.finishChunk(
-            fileID: task.fileID, index: task.chunk.index, owner: owner, counts: counts, outputs: outputs, now: clock.nowMilliseconds())
+            fileID: task.fileID, index: task.chunk.index, owner: owner, counts: counts, outputKey: run.outputKey, rejectsKey: run.rejectsKey,
+            now: clock.nowMilliseconds())
         emit(MetricsLine.render(
             feed: feed.name, fileID: task.fileID, chunkID: task.chunkID, status: "done", counts: counts,
             durationMs: clock.nowMilliseconds() - started, timestampMs: clock.nowMilliseconds()))

@@ -1,6 +1,7 @@
 import AWSCore
 import AWSServices
 import ChunkPlanning
+import TableSchema
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -25,16 +26,16 @@ public struct FileProgress: Sendable, Equatable {
     init?(item: DynamoDB.Item) {
         guard let file = FileRecord(item: item, chunks: []) else { return nil }
         self.file = file
-        chunkCount = item["chunkCount"]?.int ?? 0
-        chunksDone = item["chunksDone"]?.int ?? 0
+        chunkCount = item[.chunkCount]?.int ?? 0
+        chunksDone = item[.chunksDone]?.int ?? 0
         counts = ChunkCounts(
-            read: item["recordsRead"]?.int64 ?? 0, valid: item["recordsValid"]?.int64 ?? 0, rejected: item["recordsRejected"]?.int64 ?? 0,
-            delivered: item["recordsDelivered"]?.int64 ?? 0)
-        completedAt = item["completedAt"]?.int64
-        failedAt = item["failedAt"]?.int64
-        failedChunk = item["failedChunk"]?.int
-        failedReason = item["failedReason"]?.string
-        redrives = item["redrives"]?.int ?? 0
+            read: item[.recordsRead]?.int64 ?? 0, valid: item[.recordsValid]?.int64 ?? 0, rejected: item[.recordsRejected]?.int64 ?? 0,
+            delivered: item[.recordsDelivered]?.int64 ?? 0)
+        completedAt = item[.completedAt]?.int64
+        failedAt = item[.failedAt]?.int64
+        failedChunk = item[.failedChunk]?.int
+        failedReason = item[.failedReason]?.string
+        redrives = item[.redrives]?.int ?? 0
     }
 }
 
@@ -70,15 +71,15 @@ public struct ChunkAttempts: Sendable, Equatable {
     }
 
     init(item: DynamoDB.Item) {
-        attempts = item["attempts"]?.int ?? 0
-        retries = item["sweepRetries"]?.int ?? 0
-        owner = item["owner"]?.string
-        dispatchedAt = item["dispatchedAt"]?.int64
-        startedAt = item["startedAt"]?.int64
-        leaseUntil = item["leaseUntil"]?.int64
-        stoppedAt = item["stoppedAt"]?.int64
-        decidedAt = item["decidedAt"]?.int64
-        rejectsKey = item["rejectsKey"]?.string
+        attempts = item[.attempts]?.int ?? 0
+        retries = item[.sweepRetries]?.int ?? 0
+        owner = item[.owner]?.string
+        dispatchedAt = item[.dispatchedAt]?.int64
+        startedAt = item[.startedAt]?.int64
+        leaseUntil = item[.leaseUntil]?.int64
+        stoppedAt = item[.stoppedAt]?.int64
+        decidedAt = item[.decidedAt]?.int64
+        rejectsKey = item[.rejectsKey]?.string
     }
 }
 
@@ -86,16 +87,6 @@ public struct ChunkAttempts: Sendable, Equatable {
 /// once), the files still under way for the sweep, and a failed file's redrive. Every write is
 /// conditional on the state it leaves, so repeated and out-of-order deciders decide once.
 extension FileStore {
-    /// Files being planned or processed sit in this partition of the sparse `gsi2` index (jobs
-    /// use its `QUEUE` partition), oldest first; a COMPLETE or FAILED file leaves it.
-    static let activeIndex = "gsi2"
-    static let activePartition = "FILES#ACTIVE"
-
-    static func activeKey(_ createdAt: Int64, _ fileID: String) -> String {
-        let digits = String(createdAt)
-        return String(repeating: "0", count: max(0, 13 - digits.count)) + digits + "#" + fileID
-    }
-
     public enum ChunkVerdict: Sendable, Equatable {
         /// Decided FAILED now; `fileFailed`: this call failed the file (announce it).
         case failed(fileFailed: Bool)
@@ -110,10 +101,10 @@ extension FileStore {
     public func failChunk(fileID: String, index: Int, reason: String, now: Int64) throws(AWSError) -> ChunkVerdict {
         do {
             try dynamoDB.updateItem(.init(
-                tableName: tableName, key: chunkKey(fileID, index),
-                updateExpression: "SET #state = :failed, #error = :reason, decidedAt = :now REMOVE leaseUntil",
-                conditionExpression: "attribute_exists(pk) AND #state <> :done AND attribute_not_exists(decidedAt)",
-                expressionAttributeNames: ["#state": "state", "#error": "error"],
+                tableName: tableName, key: JobTable.chunkKey(fileID, index),
+                updateExpression: "SET #state = :failed, #error = :reason, #decidedAt = :now REMOVE #leaseUntil",
+                conditionExpression: "attribute_exists(#pk) AND #state <> :done AND attribute_not_exists(#decidedAt)",
+                expressionAttributeNames: JobTable.names([.pk, .state, .error, .decidedAt, .leaseUntil]),
                 expressionAttributeValues: [
                     ":failed": .s(ChunkState.failed.rawValue), ":done": .s(ChunkState.done.rawValue),
                     ":reason": .s(String(reason.prefix(2000))), ":now": .number(now),
@@ -131,9 +122,10 @@ extension FileStore {
     public func failFile(fileID: String, chunk: Int, reason: String, now: Int64) throws(AWSError) -> Bool {
         do {
             try dynamoDB.updateItem(.init(
-                tableName: tableName, key: fileKey(fileID),
-                updateExpression: "SET #state = :failed, failedAt = :now, failedChunk = :chunk, failedReason = :reason REMOVE gsi2pk, gsi2sk",
-                conditionExpression: "#state IN (:planning, :planned, :dispatched)", expressionAttributeNames: ["#state": "state"],
+                tableName: tableName, key: JobTable.fileKey(fileID),
+                updateExpression: "SET #state = :failed, #failedAt = :now, #failedChunk = :chunk, #failedReason = :reason REMOVE #gsi2pk, #gsi2sk",
+                conditionExpression: "#state IN (:planning, :planned, :dispatched)",
+                expressionAttributeNames: JobTable.names([.state, .failedAt, .failedChunk, .failedReason, .gsi2pk, .gsi2sk]),
                 expressionAttributeValues: [
                     ":failed": .s(FileRecord.State.failed.rawValue), ":planning": .s(FileRecord.State.planning.rawValue),
                     ":planned": .s(FileRecord.State.planned.rawValue), ":dispatched": .s(FileRecord.State.dispatched.rawValue),
@@ -151,10 +143,10 @@ extension FileStore {
     public func requeueChunk(fileID: String, index: Int, sawAttempts: Int, sawState: ChunkState, now: Int64) throws(AWSError) -> Bool {
         do {
             try dynamoDB.updateItem(.init(
-                tableName: tableName, key: chunkKey(fileID, index),
-                updateExpression: "SET #state = :planned, retriedAt = :now REMOVE leaseUntil, batchJobId, batchArrayIndex ADD sweepRetries :one",
-                conditionExpression: "attempts = :attempts AND #state = :state AND attribute_not_exists(decidedAt)",
-                expressionAttributeNames: ["#state": "state"],
+                tableName: tableName, key: JobTable.chunkKey(fileID, index),
+                updateExpression: "SET #state = :planned, #retriedAt = :now REMOVE #leaseUntil, #batchJobId, #batchArrayIndex ADD #sweepRetries :one",
+                conditionExpression: "#attempts = :attempts AND #state = :state AND attribute_not_exists(#decidedAt)",
+                expressionAttributeNames: JobTable.names([.state, .retriedAt, .leaseUntil, .batchJobID, .batchArrayIndex, .sweepRetries, .attempts, .decidedAt]),
                 expressionAttributeValues: [
                     ":planned": .s(ChunkState.planned.rawValue), ":now": .number(now), ":attempts": .number(sawAttempts), ":state": .s(sawState.rawValue),
                     ":one": .number(1),
@@ -171,8 +163,8 @@ extension FileStore {
         var start: DynamoDB.Item?
         repeat {
             let page = try dynamoDB.query(.init(
-                tableName: tableName, indexName: Self.activeIndex, keyConditionExpression: "gsi2pk = :active",
-                expressionAttributeValues: [":active": .s(Self.activePartition)], exclusiveStartKey: start))
+                tableName: tableName, indexName: JobTable.activeFilesIndex, keyConditionExpression: "#gsi2pk = :active",
+                expressionAttributeNames: JobTable.names([.gsi2pk]), expressionAttributeValues: [":active": .s(JobTable.activeFiles)], exclusiveStartKey: start))
             files += page.items.compactMap(FileProgress.init(item:))
             start = page.lastEvaluatedKey
         } while start != nil
@@ -182,19 +174,19 @@ extension FileStore {
     /// Every file created at or after `since` (ms since the epoch), in `state` if given, newest
     /// first. A scan: for operators (`sortie files`), not for handlers.
     public func listFiles(state: FileRecord.State?, since: Int64) throws(AWSError) -> [FileProgress] {
-        var filter = "begins_with(pk, :file) AND sk = :sk AND createdAt >= :since"
-        var values: DynamoDB.Item = [":file": .s("FILE#"), ":sk": .s(Keys.fileSort), ":since": .number(since)]
-        var names: [String: String]?
+        var filter = "begins_with(#pk, :file) AND #sk = :sk AND #createdAt >= :since"
+        var values: DynamoDB.Item = [":file": .s(JobTable.filePrefix), ":sk": .s(JobTable.fileSort), ":since": .number(since)]
+        var names: [JobTable.Attribute] = [.pk, .sk, .createdAt]
         if let state {
             filter += " AND #state = :state"
             values[":state"] = .s(state.rawValue)
-            names = ["#state": "state"]
+            names.append(.state)
         }
         var files: [FileProgress] = []
         var start: DynamoDB.Item?
         repeat {
             let page = try dynamoDB.scan(.init(
-                tableName: tableName, filterExpression: filter, expressionAttributeNames: names, expressionAttributeValues: values,
+                tableName: tableName, filterExpression: filter, expressionAttributeNames: JobTable.names(names), expressionAttributeValues: values,
                 exclusiveStartKey: start, consistentRead: true))
             files += page.items.compactMap(FileProgress.init(item:))
             start = page.lastEvaluatedKey
@@ -205,8 +197,8 @@ extension FileStore {
     /// A file's progress and each chunk with its attempts, or nil when it has not been planned.
     public func loadProgress(_ fileID: String) throws(AWSError) -> (progress: FileProgress, chunks: [(chunk: ChunkRecord, attempts: ChunkAttempts)])? {
         let items = try fileItems(fileID)
-        guard let fileItem = items.first(where: { $0["sk"]?.string == Keys.fileSort }), let progress = FileProgress(item: fileItem) else { return nil }
-        let chunks = items.filter { $0["sk"]?.string?.hasPrefix(Keys.chunkPrefix) == true }
+        guard let fileItem = items.first(where: { $0[.sk]?.string == JobTable.fileSort }), let progress = FileProgress(item: fileItem) else { return nil }
+        let chunks = items.filter { $0[.sk]?.string?.hasPrefix(JobTable.chunkPrefix) == true }
             .compactMap { item in ChunkRecord(item: item).map { (chunk: $0, attempts: ChunkAttempts(item: item)) } }
             .sorted { $0.chunk.spec.index < $1.chunk.spec.index }
         return (progress, chunks)
@@ -233,9 +225,12 @@ extension FileStore {
         for (chunk, _) in chunks where chunk.state == .failed || chunk.state == .incomplete {
             do {
                 try dynamoDB.updateItem(.init(
-                    tableName: tableName, key: chunkKey(fileID, chunk.spec.index),
-                    updateExpression: "SET #state = :planned, attempts = :zero, sweepRetries = :zero, redrivenAt = :now REMOVE decidedAt, #error, batchJobId, batchArrayIndex, #owner, leaseUntil",
-                    conditionExpression: "#state = :seen", expressionAttributeNames: ["#state": "state", "#error": "error", "#owner": "owner"],
+                    tableName: tableName, key: JobTable.chunkKey(fileID, chunk.spec.index),
+                    updateExpression: "SET #state = :planned, #attempts = :zero, #sweepRetries = :zero, #redrivenAt = :now REMOVE #decidedAt, #error, #batchJobId, #batchArrayIndex, #owner, #leaseUntil",
+                    conditionExpression: "#state = :seen",
+                    expressionAttributeNames: JobTable.names([
+                        .state, .attempts, .sweepRetries, .redrivenAt, .decidedAt, .error, .batchJobID, .batchArrayIndex, .owner, .leaseUntil,
+                    ]),
                     expressionAttributeValues: [
                         ":planned": .s(ChunkState.planned.rawValue), ":seen": .s(chunk.state.rawValue), ":zero": .number(0), ":now": .number(now),
                     ]))
@@ -246,12 +241,13 @@ extension FileStore {
         if file.state == .failed {
             do {
                 try dynamoDB.updateItem(.init(
-                    tableName: tableName, key: fileKey(fileID),
-                    updateExpression: "SET #state = :planned, gsi2pk = :active, gsi2sk = :order REMOVE failedAt, failedChunk, failedReason ADD redrives :one",
-                    conditionExpression: "#state = :failed", expressionAttributeNames: ["#state": "state"],
+                    tableName: tableName, key: JobTable.fileKey(fileID),
+                    updateExpression: "SET #state = :planned, #gsi2pk = :active, #gsi2sk = :order REMOVE #failedAt, #failedChunk, #failedReason ADD #redrives :one",
+                    conditionExpression: "#state = :failed",
+                    expressionAttributeNames: JobTable.names([.state, .gsi2pk, .gsi2sk, .failedAt, .failedChunk, .failedReason, .redrives]),
                     expressionAttributeValues: [
                         ":planned": .s(FileRecord.State.planned.rawValue), ":failed": .s(FileRecord.State.failed.rawValue),
-                        ":active": .s(Self.activePartition), ":order": .s(Self.activeKey(file.createdAt, fileID)), ":one": .number(1),
+                        ":active": .s(JobTable.activeFiles), ":order": .s(JobTable.activeFileKey(file.createdAt, fileID)), ":one": .number(1),
                     ]))
             } catch where error.isConditionalCheckFailed {
                 return .nothing(try loadFile(fileID)?.file.state ?? file.state)
@@ -267,7 +263,8 @@ extension FileStore {
         var startKey: DynamoDB.Item?
         repeat {
             let page = try dynamoDB.query(.init(
-                tableName: tableName, keyConditionExpression: "pk = :pk", expressionAttributeValues: [":pk": .s(Keys.file(fileID))],
+                tableName: tableName, keyConditionExpression: "#pk = :pk", expressionAttributeNames: JobTable.names([.pk]),
+                expressionAttributeValues: [":pk": .s(JobTable.filePartition(fileID))],
                 exclusiveStartKey: startKey, consistentRead: true))
             items += page.items
             startKey = page.lastEvaluatedKey

@@ -1,5 +1,6 @@
 import AWSCore
 import AWSServices
+import TableSchema
 
 extension FileStore {
     /// The files planned from one object key, newest first (a key uploaded again is a new file).
@@ -9,9 +10,9 @@ extension FileStore {
         var start: DynamoDB.Item?
         repeat {
             let page = try dynamoDB.scan(.init(
-                tableName: tableName, filterExpression: "begins_with(pk, :file) AND sk = :sk AND #bucket = :bucket AND #key = :key",
-                expressionAttributeNames: ["#bucket": "bucket", "#key": "key"],
-                expressionAttributeValues: [":file": .s("FILE#"), ":sk": .s(Keys.fileSort), ":bucket": .s(bucket), ":key": .s(key)],
+                tableName: tableName, filterExpression: "begins_with(#pk, :file) AND #sk = :sk AND #bucket = :bucket AND #key = :key",
+                expressionAttributeNames: JobTable.names([.pk, .sk, .bucket, .key]),
+                expressionAttributeValues: [":file": .s(JobTable.filePrefix), ":sk": .s(JobTable.fileSort), ":bucket": .s(bucket), ":key": .s(key)],
                 exclusiveStartKey: start, consistentRead: true))
             files += page.items.compactMap { FileRecord(item: $0, chunks: []) }
             start = page.lastEvaluatedKey

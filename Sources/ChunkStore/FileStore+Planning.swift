@@ -1,6 +1,7 @@
 import AWSCore
 import AWSServices
 import ChunkPlanning
+import TableSchema
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -43,18 +44,18 @@ extension FileStore {
 
     /// Creates the file item (PLANNING) and its planning item, unless they exist already (a retried event).
     public func startPlanning(_ file: FileRecord) throws(AWSError) {
-        let planning: DynamoDB.Item = [
-            "pk": .s(Keys.file(file.fileID)), "sk": .s(Keys.planningSort), "kind": .s("planning"), "phase": .s(PlanningState.Phase.planning.rawValue),
-            "generation": .number(0), "sequence": .number(0), "startedGeneration": .number(-1), "leaseUntil": .number(0),
-            "undispatchedFrom": .number(0), "expiresAt": .number(file.expiresAt),
-        ]
+        let planning = JobTable.planningKey(file.fileID).with([
+            .kind: .s(JobTable.ItemKind.planning.rawValue), .phase: .s(PlanningState.Phase.planning.rawValue),
+            .generation: .number(0), .sequence: .number(0), .startedGeneration: .number(-1), .leaseUntil: .number(0),
+            .undispatchedFrom: .number(0), .expiresAt: .number(file.expiresAt),
+        ])
         // No chunkCount while planned: a chunk finished meanwhile cannot complete the file.
         var fileItem = file.item
-        fileItem["chunkCount"] = nil
+        fileItem[.chunkCount] = nil
         do {
             try dynamoDB.transactWriteItems([
-                .put(.init(tableName: tableName, item: fileItem, conditionExpression: "attribute_not_exists(pk)")),
-                .put(.init(tableName: tableName, item: planning, conditionExpression: "attribute_not_exists(pk)")),
+                .put(.init(tableName: tableName, item: fileItem, conditionExpression: "attribute_not_exists(#pk)", expressionAttributeNames: JobTable.names([.pk]))),
+                .put(.init(tableName: tableName, item: planning, conditionExpression: "attribute_not_exists(#pk)", expressionAttributeNames: JobTable.names([.pk]))),
             ])
         } catch where error.lostCondition {
             return
@@ -62,7 +63,7 @@ extension FileStore {
     }
 
     public func loadPlanning(_ fileID: String) throws(AWSError) -> PlanningState? {
-        guard let item = try dynamoDB.getItem(.init(tableName: tableName, key: planningKey(fileID), consistentRead: true)).item else { return nil }
+        guard let item = try dynamoDB.getItem(.init(tableName: tableName, key: JobTable.planningKey(fileID), consistentRead: true)).item else { return nil }
         return PlanningState(item: item)
     }
 
@@ -71,9 +72,10 @@ extension FileStore {
     public func claimPlanning(fileID: String, generation: Int, now: Int64, leaseUntil: Int64) throws(AWSError) -> PlanningClaim {
         do {
             let output = try dynamoDB.updateItem(.init(
-                tableName: tableName, key: planningKey(fileID),
-                updateExpression: "SET leaseUntil = :lease, startedGeneration = :g",
-                conditionExpression: "generation = :g AND phase = :planning AND leaseUntil < :now",
+                tableName: tableName, key: JobTable.planningKey(fileID),
+                updateExpression: "SET #leaseUntil = :lease, #startedGeneration = :g",
+                conditionExpression: "#generation = :g AND #phase = :planning AND #leaseUntil < :now",
+                expressionAttributeNames: JobTable.names([.leaseUntil, .startedGeneration, .generation, .phase]),
                 expressionAttributeValues: [
                     ":g": .number(generation), ":planning": .s(PlanningState.Phase.planning.rawValue), ":lease": .number(leaseUntil), ":now": .number(now),
                 ],
@@ -96,24 +98,27 @@ extension FileStore {
         fileID: String, generation: Int, sequence: Int, _ checkpoint: PlanCheckpoint, undispatchedFrom: Int, handOff: Bool
     ) throws {
         let encoded = try JSONEncoder().encode(checkpoint)
-        var update = "SET #sequence = :next, checkpoint = :checkpoint, undispatchedFrom = :undispatched, checkpointOffset = :offset"
+        var update = "SET #sequence = :next, #checkpoint = :checkpoint, #undispatchedFrom = :undispatched, #checkpointOffset = :offset"
+        var names: [JobTable.Attribute] = [.sequence, .checkpoint, .undispatchedFrom, .checkpointOffset, .generation]
         var values: DynamoDB.Item = [
             ":g": .number(generation), ":sequence": .number(sequence), ":next": .number(sequence + 1), ":checkpoint": .b(encoded),
             ":undispatched": .number(undispatchedFrom), ":offset": .number(checkpoint.offset),
         ]
         if handOff {
-            update += ", generation = :handedTo, leaseUntil = :zero"
+            update += ", #generation = :handedTo, #leaseUntil = :zero"
+            names.append(.leaseUntil)
             values[":handedTo"] = .number(generation + 1)
             values[":zero"] = .number(0)
         }
         try dynamoDB.transactWriteItems([
             .update(.init(
-                tableName: tableName, key: planningKey(fileID), updateExpression: update,
-                conditionExpression: "generation = :g AND #sequence = :sequence", expressionAttributeNames: ["#sequence": "sequence"],
+                tableName: tableName, key: JobTable.planningKey(fileID), updateExpression: update,
+                conditionExpression: "#generation = :g AND #sequence = :sequence", expressionAttributeNames: JobTable.names(names),
                 expressionAttributeValues: values)),
             // The file's progress, for `sortie file` while it is planned.
             .update(.init(
-                tableName: tableName, key: fileKey(fileID), updateExpression: "SET records = :records, bytes = :bytes, chunksPlanned = :chunks",
+                tableName: tableName, key: JobTable.fileKey(fileID), updateExpression: "SET #records = :records, #bytes = :bytes, #chunksPlanned = :chunks",
+                expressionAttributeNames: JobTable.names([.records, .bytes, .chunksPlanned]),
                 expressionAttributeValues: [
                     ":records": .number(checkpoint.records), ":bytes": .number(checkpoint.offset), ":chunks": .number(checkpoint.chunksPlanned),
                 ])),
@@ -122,26 +127,30 @@ extension FileStore {
 
     /// Ends planning: the file gets its totals and is DISPATCHED (or COMPLETE, when every chunk is done already).
     public func finishPlanning(fileID: String, generation: Int, sequence: Int, plan: FilePlan, chunkCount: Int, now: Int64) throws(AWSError) {
-        var fileUpdate = "SET #state = :dispatched, records = :records, bytes = :bytes, chunkCount = :count, chunksPlanned = :count"
+        var fileUpdate = "SET #state = :dispatched, #records = :records, #bytes = :bytes, #chunkCount = :count, #chunksPlanned = :count"
+        var fileNames: [JobTable.Attribute] = [.state, .records, .bytes, .chunkCount, .chunksPlanned]
         var values: DynamoDB.Item = [
             ":dispatched": .s(FileRecord.State.dispatched.rawValue), ":records": .number(plan.records), ":bytes": .number(plan.bytes),
             ":count": .number(chunkCount), ":planning": .s(FileRecord.State.planning.rawValue),
         ]
         if let columns = plan.columns {
             fileUpdate += ", #columns = :columns"
+            fileNames.append(.columns)
             values[":columns"] = .l(columns.map { .s($0) })
         }
         try dynamoDB.transactWriteItems([
             .update(.init(
-                tableName: tableName, key: planningKey(fileID), updateExpression: "SET phase = :done, #sequence = :next, leaseUntil = :zero REMOVE checkpoint",
-                conditionExpression: "generation = :g AND #sequence = :sequence", expressionAttributeNames: ["#sequence": "sequence"],
+                tableName: tableName, key: JobTable.planningKey(fileID),
+                updateExpression: "SET #phase = :done, #sequence = :next, #leaseUntil = :zero REMOVE #checkpoint",
+                conditionExpression: "#generation = :g AND #sequence = :sequence",
+                expressionAttributeNames: JobTable.names([.phase, .sequence, .leaseUntil, .checkpoint, .generation]),
                 expressionAttributeValues: [
                     ":done": .s(PlanningState.Phase.done.rawValue), ":g": .number(generation), ":sequence": .number(sequence),
                     ":next": .number(sequence + 1), ":zero": .number(0),
                 ])),
             .update(.init(
-                tableName: tableName, key: fileKey(fileID), updateExpression: fileUpdate, conditionExpression: "#state = :planning",
-                expressionAttributeNames: ["#state": "state"].merging(plan.columns == nil ? [:] : ["#columns": "columns"]) { $1 },
+                tableName: tableName, key: JobTable.fileKey(fileID), updateExpression: fileUpdate, conditionExpression: "#state = :planning",
+                expressionAttributeNames: JobTable.names(fileNames),
                 expressionAttributeValues: values)),
         ])
         // Chunks that finished while the file was planned could not complete it (it had no chunkCount yet).
@@ -154,11 +163,13 @@ extension FileStore {
         let text = String(reason.prefix(2000))
         try dynamoDB.transactWriteItems([
             .update(.init(
-                tableName: tableName, key: planningKey(fileID), updateExpression: "SET phase = :failed, reason = :reason, leaseUntil = :zero",
+                tableName: tableName, key: JobTable.planningKey(fileID), updateExpression: "SET #phase = :failed, #reason = :reason, #leaseUntil = :zero",
+                expressionAttributeNames: JobTable.names([.phase, .reason, .leaseUntil]),
                 expressionAttributeValues: [":failed": .s(PlanningState.Phase.failed.rawValue), ":reason": .s(text), ":zero": .number(0)])),
             .update(.init(
-                tableName: tableName, key: fileKey(fileID), updateExpression: "SET #state = :failed, failedAt = :now, failedReason = :reason REMOVE gsi2pk, gsi2sk",
-                expressionAttributeNames: ["#state": "state"],
+                tableName: tableName, key: JobTable.fileKey(fileID),
+                updateExpression: "SET #state = :failed, #failedAt = :now, #failedReason = :reason REMOVE #gsi2pk, #gsi2sk",
+                expressionAttributeNames: JobTable.names([.state, .failedAt, .failedReason, .gsi2pk, .gsi2sk]),
                 expressionAttributeValues: [":failed": .s(FileRecord.State.failed.rawValue), ":reason": .s(text), ":now": .number(now)])),
         ])
     }
@@ -168,8 +179,8 @@ extension FileStore {
     public func putChunk(_ chunk: ChunkRecord, expiresAt: Int64) throws(AWSError) -> ChunkRecord? {
         do {
             try dynamoDB.putItem(.init(
-                tableName: tableName, item: chunk.item(expiresAt: expiresAt), conditionExpression: "attribute_not_exists(pk)",
-                returnValuesOnConditionCheckFailure: .allOld))
+                tableName: tableName, item: chunk.item(expiresAt: expiresAt), conditionExpression: "attribute_not_exists(#pk)",
+                expressionAttributeNames: JobTable.names([.pk]), returnValuesOnConditionCheckFailure: .allOld))
             return nil
         } catch where error.isConditionalCheckFailed {
             return error.conditionalCheckFailedItem.flatMap(ChunkRecord.init(item:)) ?? chunk
@@ -183,8 +194,10 @@ extension FileStore {
         var start: DynamoDB.Item?
         repeat {
             let page = try dynamoDB.query(.init(
-                tableName: tableName, keyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :last",
-                expressionAttributeValues: [":pk": .s(Keys.file(fileID)), ":first": .s(Keys.chunkSort(first)), ":last": .s(Keys.chunkSort(end - 1))],
+                tableName: tableName, keyConditionExpression: "#pk = :pk AND #sk BETWEEN :first AND :last", expressionAttributeNames: JobTable.names([.pk, .sk]),
+                expressionAttributeValues: [
+                    ":pk": .s(JobTable.filePartition(fileID)), ":first": .s(JobTable.chunkSort(first)), ":last": .s(JobTable.chunkSort(end - 1)),
+                ],
                 exclusiveStartKey: start, consistentRead: true))
             records += page.items.compactMap(ChunkRecord.init(item:))
             start = page.lastEvaluatedKey
@@ -194,31 +207,27 @@ extension FileStore {
 
     /// A file's own item, without its chunks (its plan lists none).
     public func fileItem(_ fileID: String) throws(AWSError) -> FileRecord? {
-        try dynamoDB.getItem(.init(tableName: tableName, key: fileKey(fileID), consistentRead: true)).item.flatMap { FileRecord(item: $0, chunks: []) }
+        try dynamoDB.getItem(.init(tableName: tableName, key: JobTable.fileKey(fileID), consistentRead: true)).item.flatMap { FileRecord(item: $0, chunks: []) }
     }
 
     /// The header's column names, on the file item as soon as they are read.
     public func setColumns(fileID: String, _ columns: [String]) throws(AWSError) {
         try dynamoDB.updateItem(.init(
-            tableName: tableName, key: fileKey(fileID), updateExpression: "SET #columns = :columns", expressionAttributeNames: ["#columns": "columns"],
+            tableName: tableName, key: JobTable.fileKey(fileID), updateExpression: "SET #columns = :columns", expressionAttributeNames: JobTable.names([.columns]),
             expressionAttributeValues: [":columns": .l(columns.map { .s($0) })]))
-    }
-
-    func planningKey(_ fileID: String) -> DynamoDB.Item {
-        ["pk": .s(Keys.file(fileID)), "sk": .s(Keys.planningSort)]
     }
 }
 
 extension FileStore.PlanningState {
     init?(item: DynamoDB.Item) {
-        guard let phase = item["phase"]?.string.flatMap(Phase.init), let generation = item["generation"]?.int,
-              let sequence = item["sequence"]?.int else { return nil }
+        guard let phase = item[.phase]?.string.flatMap(Phase.init), let generation = item[.generation]?.int,
+              let sequence = item[.sequence]?.int else { return nil }
         var checkpoint: PlanCheckpoint?
-        if case .b(let data)? = item["checkpoint"] { checkpoint = try? JSONDecoder().decode(PlanCheckpoint.self, from: data) }
+        if case .b(let data)? = item[.checkpoint] { checkpoint = try? JSONDecoder().decode(PlanCheckpoint.self, from: data) }
         self.init(
-            phase: phase, generation: generation, sequence: sequence, startedGeneration: item["startedGeneration"]?.int ?? -1,
-            leaseUntil: item["leaseUntil"]?.int64 ?? 0, checkpoint: checkpoint, undispatchedFrom: item["undispatchedFrom"]?.int ?? 0,
-            reason: item["reason"]?.string)
+            phase: phase, generation: generation, sequence: sequence, startedGeneration: item[.startedGeneration]?.int ?? -1,
+            leaseUntil: item[.leaseUntil]?.int64 ?? 0, checkpoint: checkpoint, undispatchedFrom: item[.undispatchedFrom]?.int ?? 0,
+            reason: item[.reason]?.string)
     }
 }
 

@@ -1,12 +1,13 @@
 import AWSCore
 import AWSServices
 import ChunkPlanning
+import TableSchema
 import WallTime
 
 /// The job table operations of the S3 submitter and the chunk processor (`FILE#…`, `CHUNK#…` and
 /// `S3EVENT#…` items; of the indexes only `gsi2`'s `FILES#ACTIVE` partition, see `activeFiles`).
-/// The table's layout and its job items are `JobStore`'s (`JobTable`); these stay apart so the
-/// chunk processor's bootstrap does not link the job model.
+/// The table's layout is `TableSchema`'s (`JobTable`), its job items `JobStore`'s; these stay
+/// apart so the chunk processor's bootstrap does not link the job model.
 public struct FileStore: Sendable {
     public let dynamoDB: DynamoDB
     public let tableName: String
@@ -30,43 +31,39 @@ public struct FileStore: Sendable {
     /// Claims an S3 event by its identity: a new event, or one whose earlier delivery failed or
     /// ran out of time (its lease has passed) and must be resumed.
     public func claimEvent(eventID: String, fileID: String, object: ObjectRef, sequencer: String, now: Int64, leaseUntil: Int64, expiresAt: Int64) throws(AWSError) -> EventClaim {
-        var item: DynamoDB.Item = [
-            "pk": .s(Keys.event(eventID)), "sk": .s(Keys.eventSort), "kind": .s("s3event"), "fileId": .s(fileID),
-            "bucket": .s(object.bucket), "key": .s(object.key), "eTag": .s(object.eTag), "sequencer": .s(sequencer),
-            "state": .s("CLAIMED"), "leaseUntil": .number(leaseUntil), "claimedAt": .number(now), "expiresAt": .number(expiresAt),
-        ]
-        if let versionID = object.versionID { item["versionId"] = .s(versionID) }
+        var item = JobTable.s3EventKey(eventID).with([
+            .kind: .s(JobTable.ItemKind.s3event.rawValue), .fileID: .s(fileID),
+            .bucket: .s(object.bucket), .key: .s(object.key), .eTag: .s(object.eTag), .sequencer: .s(sequencer),
+            .state: .s("CLAIMED"), .leaseUntil: .number(leaseUntil), .claimedAt: .number(now), .expiresAt: .number(expiresAt),
+        ])
+        item[.versionID] = object.versionID.map { .s($0) }
         do {
             try dynamoDB.putItem(.init(
                 tableName: tableName, item: item,
-                conditionExpression: "attribute_not_exists(pk) OR (#state <> :done AND leaseUntil < :now)",
-                expressionAttributeNames: ["#state": "state"], expressionAttributeValues: [":done": .s("DONE"), ":now": .number(now)],
+                conditionExpression: "attribute_not_exists(#pk) OR (#state <> :done AND #leaseUntil < :now)",
+                expressionAttributeNames: JobTable.names([.pk, .state, .leaseUntil]), expressionAttributeValues: [":done": .s("DONE"), ":now": .number(now)],
                 returnValuesOnConditionCheckFailure: .allOld))
             return .claimed
         } catch where error.isConditionalCheckFailed {
             let old = error.conditionalCheckFailedItem
-            if old?["state"]?.string == "DONE" { return .done }
-            return .busy(leaseUntil: old?["leaseUntil"]?.int64 ?? 0)
+            if old?[.state]?.string == "DONE" { return .done }
+            return .busy(leaseUntil: old?[.leaseUntil]?.int64 ?? 0)
         }
     }
 
     /// The event is handled: later deliveries of it do nothing.
     public func finishEvent(eventID: String) throws(AWSError) {
         try dynamoDB.updateItem(.init(
-            tableName: tableName, key: eventKey(eventID), updateExpression: "SET #state = :done REMOVE leaseUntil",
-            expressionAttributeNames: ["#state": "state"], expressionAttributeValues: [":done": .s("DONE")]))
+            tableName: tableName, key: JobTable.s3EventKey(eventID), updateExpression: "SET #state = :done REMOVE #leaseUntil",
+            expressionAttributeNames: JobTable.names([.state, .leaseUntil]), expressionAttributeValues: [":done": .s("DONE")]))
     }
 
     /// Gives the lease up after a failure, so a retry can resume at once.
     public func releaseEvent(eventID: String) throws(AWSError) {
         try dynamoDB.updateItem(.init(
-            tableName: tableName, key: eventKey(eventID), updateExpression: "SET leaseUntil = :zero",
-            conditionExpression: "#state <> :done", expressionAttributeNames: ["#state": "state"],
+            tableName: tableName, key: JobTable.s3EventKey(eventID), updateExpression: "SET #leaseUntil = :zero",
+            conditionExpression: "#state <> :done", expressionAttributeNames: JobTable.names([.state, .leaseUntil]),
             expressionAttributeValues: [":zero": .number(0), ":done": .s("DONE")]))
-    }
-
-    private func eventKey(_ eventID: String) -> DynamoDB.Item {
-        ["pk": .s(Keys.event(eventID)), "sk": .s(Keys.eventSort)]
     }
 
     // MARK: - Plans
@@ -89,18 +86,18 @@ public struct FileStore: Sendable {
     /// A file's item and chunks, or nil when it has not been planned.
     public func loadFile(_ fileID: String) throws(AWSError) -> (file: FileRecord, chunks: [ChunkRecord])? {
         let items = try fileItems(fileID)
-        let chunks = items.filter { $0["sk"]?.string?.hasPrefix(Keys.chunkPrefix) == true }.compactMap(ChunkRecord.init(item:))
+        let chunks = items.filter { $0[.sk]?.string?.hasPrefix(JobTable.chunkPrefix) == true }.compactMap(ChunkRecord.init(item:))
             .sorted { $0.spec.index < $1.spec.index }
-        guard let fileItem = items.first(where: { $0["sk"]?.string == Keys.fileSort }),
+        guard let fileItem = items.first(where: { $0[.sk]?.string == JobTable.fileSort }),
               let file = FileRecord(item: fileItem, chunks: chunks.map(\.spec)) else { return nil }
         return (file, chunks)
     }
 
     /// One chunk and its file's item (whose plan then lists no chunks), or nil when either is missing.
     public func loadChunk(fileID: String, index: Int) throws(AWSError) -> (file: FileRecord, chunk: ChunkRecord)? {
-        guard let chunkItem = try dynamoDB.getItem(.init(tableName: tableName, key: chunkKey(fileID, index), consistentRead: true)).item,
+        guard let chunkItem = try dynamoDB.getItem(.init(tableName: tableName, key: JobTable.chunkKey(fileID, index), consistentRead: true)).item,
               let chunk = ChunkRecord(item: chunkItem),
-              let fileItem = try dynamoDB.getItem(.init(tableName: tableName, key: fileKey(fileID), consistentRead: true)).item,
+              let fileItem = try dynamoDB.getItem(.init(tableName: tableName, key: JobTable.fileKey(fileID), consistentRead: true)).item,
               let file = FileRecord(item: fileItem, chunks: [])
         else { return nil }
         return (file, chunk)
@@ -111,17 +108,17 @@ public struct FileStore: Sendable {
     /// Written whole each time, so a resubmission after a failure writes the same item again.
     public func saveArray(fileID: String, chunks: [Int], expiresAt: Int64) throws(AWSError) {
         guard let first = chunks.first else { return }
-        try dynamoDB.putItem(.init(tableName: tableName, item: [
-            "pk": .s(Keys.file(fileID)), "sk": .s(Keys.arraySort(first)), "kind": .s("array"),
-            "chunks": .s(chunks.map(String.init).joined(separator: ",")), "expiresAt": .number(expiresAt),
-        ]))
+        try dynamoDB.putItem(.init(tableName: tableName, item: JobTable.arrayKey(fileID, first: first).with([
+            .kind: .s(JobTable.ItemKind.array.rawValue),
+            .chunks: .s(chunks.map(String.init).joined(separator: ",")), .expiresAt: .number(expiresAt),
+        ])))
     }
 
     /// The chunk that child `child` of the array job starting at chunk `first` runs, or nil when
     /// no such array (or child) was recorded.
     public func arrayChunk(fileID: String, first: Int, child: Int) throws(AWSError) -> Int? {
-        let key: DynamoDB.Item = ["pk": .s(Keys.file(fileID)), "sk": .s(Keys.arraySort(first))]
-        guard child >= 0, let list = try dynamoDB.getItem(.init(tableName: tableName, key: key, consistentRead: true)).item?["chunks"]?.string
+        let key = JobTable.arrayKey(fileID, first: first)
+        guard child >= 0, let list = try dynamoDB.getItem(.init(tableName: tableName, key: key, consistentRead: true)).item?[.chunks]?.string
         else { return nil }
         let entries = list.split(separator: ",")
         return child < entries.count ? Int(entries[child]) : nil
@@ -132,20 +129,23 @@ public struct FileStore: Sendable {
     public func markDispatched(
         fileID: String, index: Int, state: ChunkState, batchJobID: String? = nil, batchArrayIndex: Int? = nil, now: Int64 = WallClock.unixMilliseconds()
     ) throws(AWSError) {
-        var update = "SET #state = :state, dispatchedAt = :now"
+        var update = "SET #state = :state, #dispatchedAt = :now"
+        var names: [JobTable.Attribute] = [.state, .dispatchedAt]
         var values: DynamoDB.Item = [":state": .s(state.rawValue), ":planned": .s(ChunkState.planned.rawValue), ":now": .number(now)]
         if let batchJobID {
-            update += ", batchJobId = :job"
+            update += ", #batchJobId = :job"
+            names.append(.batchJobID)
             values[":job"] = .s(batchJobID)
         }
         if let batchArrayIndex {
-            update += ", batchArrayIndex = :child"
+            update += ", #batchArrayIndex = :child"
+            names.append(.batchArrayIndex)
             values[":child"] = .number(batchArrayIndex)
         }
         do {
             try dynamoDB.updateItem(.init(
-                tableName: tableName, key: chunkKey(fileID, index), updateExpression: update, conditionExpression: "#state = :planned",
-                expressionAttributeNames: ["#state": "state"], expressionAttributeValues: values))
+                tableName: tableName, key: JobTable.chunkKey(fileID, index), updateExpression: update, conditionExpression: "#state = :planned",
+                expressionAttributeNames: JobTable.names(names), expressionAttributeValues: values))
         } catch where error.isConditionalCheckFailed {
             return
         }
@@ -155,19 +155,11 @@ public struct FileStore: Sendable {
     public func markFileDispatched(fileID: String) throws(AWSError) {
         do {
             try dynamoDB.updateItem(.init(
-                tableName: tableName, key: fileKey(fileID), updateExpression: "SET #state = :dispatched",
-                conditionExpression: "#state = :planned", expressionAttributeNames: ["#state": "state"],
+                tableName: tableName, key: JobTable.fileKey(fileID), updateExpression: "SET #state = :dispatched",
+                conditionExpression: "#state = :planned", expressionAttributeNames: JobTable.names([.state]),
                 expressionAttributeValues: [":dispatched": .s(FileRecord.State.dispatched.rawValue), ":planned": .s(FileRecord.State.planned.rawValue)]))
         } catch where error.isConditionalCheckFailed {
             return
         }
-    }
-
-    func fileKey(_ fileID: String) -> DynamoDB.Item {
-        ["pk": .s(Keys.file(fileID)), "sk": .s(Keys.fileSort)]
-    }
-
-    func chunkKey(_ fileID: String, _ index: Int) -> DynamoDB.Item {
-        ["pk": .s(Keys.file(fileID)), "sk": .s(Keys.chunkSort(index))]
     }
 }

@@ -2,6 +2,7 @@ import AWSCore
 import AWSServices
 import ChunkPlanning
 import RecordFormats
+import TableSchema
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -103,105 +104,85 @@ public struct ChunkRecord: Sendable, Equatable {
     public var chunkID: String { ChunkTask.chunkID(fileID: fileID, index: spec.index) }
 }
 
-/// The attribute names and key shapes of the items this feature owns.
-enum Keys {
-    static func file(_ fileID: String) -> String { "FILE#\(fileID)" }
-    static let fileSort = "FILE"
-    static func chunkSort(_ index: Int) -> String {
-        let digits = String(index)
-        return "CHUNK#" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits
-    }
-    static let chunkPrefix = "CHUNK#"
-    static func arraySort(_ first: Int) -> String { "ARRAY#" + chunkSort(first).dropFirst(chunkPrefix.count) }
-    static func event(_ eventID: String) -> String { "S3EVENT#\(eventID)" }
-    static let eventSort = "EVENT"
-    /// A file's planning checkpoint: one item, overwritten at each checkpoint.
-    static let planningSort = "PLANNING"
-}
-
 extension FileRecord {
     var item: DynamoDB.Item {
-        var item: DynamoDB.Item = [
-            "pk": .s(Keys.file(fileID)), "sk": .s(Keys.fileSort), "kind": .s("file"),
-            "fileId": .s(fileID), "bucket": .s(object.bucket), "key": .s(object.key), "eTag": .s(object.eTag),
-            "size": .number(object.size), "sequencer": .s(sequencer), "feed": .s(feed), "state": .s(state.rawValue),
-            "records": .number(plan.records), "bytes": .number(plan.bytes), "compressed": .bool(plan.compressed),
-            "chunkCount": .number(plan.chunks.count), "chunksDone": .number(0),
-            "recordsRead": .number(0), "recordsValid": .number(0), "recordsRejected": .number(0), "recordsDelivered": .number(0),
-            "createdAt": .number(createdAt), "expiresAt": .number(expiresAt),
-        ]
+        var item = JobTable.fileKey(fileID).with([
+            .kind: .s(JobTable.ItemKind.file.rawValue),
+            .fileID: .s(fileID), .bucket: .s(object.bucket), .key: .s(object.key), .eTag: .s(object.eTag),
+            .size: .number(object.size), .sequencer: .s(sequencer), .feed: .s(feed), .state: .s(state.rawValue),
+            .records: .number(plan.records), .bytes: .number(plan.bytes), .compressed: .bool(plan.compressed),
+            .chunkCount: .number(plan.chunks.count), .chunksDone: .number(0),
+            .recordsRead: .number(0), .recordsValid: .number(0), .recordsRejected: .number(0), .recordsDelivered: .number(0),
+            .createdAt: .number(createdAt), .expiresAt: .number(expiresAt),
+        ])
         // Under way: the sweep follows its chunks' deadlines, including those dispatched while it is planned.
         if state == .planning || state == .planned || state == .dispatched {
-            item["gsi2pk"] = .s(FileStore.activePartition)
-            item["gsi2sk"] = .s(FileStore.activeKey(createdAt, fileID))
+            item[.gsi2pk] = .s(JobTable.activeFiles)
+            item[.gsi2sk] = .s(JobTable.activeFileKey(createdAt, fileID))
         }
-        if let versionID = object.versionID { item["versionId"] = .s(versionID) }
-        if let columns = plan.columns { item["columns"] = .l(columns.map { .s($0) }) }
+        item[.versionID] = object.versionID.map { .s($0) }
+        item[.columns] = plan.columns.map { .l($0.map { .s($0) }) }
         return item
     }
 
     init?(item: DynamoDB.Item, chunks: [ChunkSpec]) {
-        guard let fileID = item["fileId"]?.string, let bucket = item["bucket"]?.string, let key = item["key"]?.string,
-              let eTag = item["eTag"]?.string, let size = item["size"]?.int64, let state = item["state"]?.string.flatMap(State.init),
-              let feed = item["feed"]?.string, let records = item["records"]?.int64, let bytes = item["bytes"]?.int64
+        guard let fileID = item[.fileID]?.string, let bucket = item[.bucket]?.string, let key = item[.key]?.string,
+              let eTag = item[.eTag]?.string, let size = item[.size]?.int64, let state = item[.state]?.string.flatMap(State.init),
+              let feed = item[.feed]?.string, let records = item[.records]?.int64, let bytes = item[.bytes]?.int64
         else { return nil }
         var columns: [String]?
-        if case .l(let list)? = item["columns"] { columns = list.compactMap(\.string) }
-        let compressed = if case .bool(let flag)? = item["compressed"] { flag } else { false }
+        if case .l(let list)? = item[.columns] { columns = list.compactMap(\.string) }
+        let compressed = if case .bool(let flag)? = item[.compressed] { flag } else { false }
         self.init(
-            fileID: fileID, object: ObjectRef(bucket: bucket, key: key, versionID: item["versionId"]?.string, eTag: eTag, size: size),
-            sequencer: item["sequencer"]?.string ?? "", feed: feed,
+            fileID: fileID, object: ObjectRef(bucket: bucket, key: key, versionID: item[.versionID]?.string, eTag: eTag, size: size),
+            sequencer: item[.sequencer]?.string ?? "", feed: feed,
             plan: FilePlan(records: records, columns: columns, bytes: bytes, compressed: compressed, chunks: chunks),
-            state: state, createdAt: item["createdAt"]?.int64 ?? 0, expiresAt: item["expiresAt"]?.int64 ?? 0)
+            state: state, createdAt: item[.createdAt]?.int64 ?? 0, expiresAt: item[.expiresAt]?.int64 ?? 0)
     }
 }
 
 extension ChunkRecord {
     func item(expiresAt: Int64) -> DynamoDB.Item {
-        var item: DynamoDB.Item = [
-            "pk": .s(Keys.file(fileID)), "sk": .s(Keys.chunkSort(spec.index)), "kind": .s("chunk"),
-            "chunkId": .s(chunkID), "index": .number(spec.index), "firstRecord": .number(spec.firstRecord),
-            "recordCount": .number(spec.recordCount), "start": .number(spec.start), "end": .number(spec.end),
-            "startLine": .number(spec.startLine), "route": .s(route.rawValue), "state": .s(state.rawValue),
-            "attempts": .number(0), "expiresAt": .number(expiresAt),
-        ]
+        var item = JobTable.chunkKey(fileID, spec.index).with([
+            .kind: .s(JobTable.ItemKind.chunk.rawValue),
+            .chunkID: .s(chunkID), .index: .number(spec.index), .firstRecord: .number(spec.firstRecord),
+            .recordCount: .number(spec.recordCount), .start: .number(spec.start), .end: .number(spec.end),
+            .startLine: .number(spec.startLine), .route: .s(route.rawValue), .state: .s(state.rawValue),
+            .attempts: .number(0), .expiresAt: .number(expiresAt),
+        ])
         if let entry = spec.entry {
-            item["entryCompressed"] = .number(entry.compressedOffset)
-            item["entryDecompressed"] = .number(entry.decompressedOffset)
-            if entry.bits != 0 { item["entryBits"] = .number(entry.bits) }
-            if let window = entry.packedWindow { item["entryWindow"] = .b(Data(window)) }
+            item[.entryCompressed] = .number(entry.compressedOffset)
+            item[.entryDecompressed] = .number(entry.decompressedOffset)
+            if entry.bits != 0 { item[.entryBits] = .number(entry.bits) }
+            item[.entryWindow] = entry.packedWindow.map { .b(Data($0)) }
         }
-        if let compressedEnd = spec.compressedEnd { item["compressedEnd"] = .number(compressedEnd) }
+        item[.compressedEnd] = spec.compressedEnd.map { .number($0) }
         return item
     }
 
     init?(item: DynamoDB.Item) {
-        guard let pk = item["pk"]?.string, pk.hasPrefix("FILE#"), let index = item["index"]?.int,
-              let firstRecord = item["firstRecord"]?.int64, let recordCount = item["recordCount"]?.int64,
-              let start = item["start"]?.int64, let end = item["end"]?.int64, let startLine = item["startLine"]?.int,
-              let route = item["route"]?.string.flatMap(ChunkRoute.init), let state = item["state"]?.string.flatMap(ChunkState.init)
+        guard let fileID = item[.pk]?.string.flatMap(JobTable.fileID(partition:)), let index = item[.index]?.int,
+              let firstRecord = item[.firstRecord]?.int64, let recordCount = item[.recordCount]?.int64,
+              let start = item[.start]?.int64, let end = item[.end]?.int64, let startLine = item[.startLine]?.int,
+              let route = item[.route]?.string.flatMap(ChunkRoute.init), let state = item[.state]?.string.flatMap(ChunkState.init)
         else { return nil }
         var entry: GzipEntry?
-        if let compressed = item["entryCompressed"]?.int64, let decompressed = item["entryDecompressed"]?.int64 {
+        if let compressed = item[.entryCompressed]?.int64, let decompressed = item[.entryDecompressed]?.int64 {
             var window: [UInt8]?
-            if case .b(let packed)? = item["entryWindow"] { window = [UInt8](packed) }
-            entry = GzipEntry(compressedOffset: compressed, decompressedOffset: decompressed, bits: item["entryBits"]?.int ?? 0, packedWindow: window)
+            if case .b(let packed)? = item[.entryWindow] { window = [UInt8](packed) }
+            entry = GzipEntry(compressedOffset: compressed, decompressedOffset: decompressed, bits: item[.entryBits]?.int ?? 0, packedWindow: window)
         }
         let spec = ChunkSpec(
             index: index, firstRecord: firstRecord, recordCount: recordCount, start: start, end: end, startLine: startLine,
-            entry: entry, compressedEnd: item["compressedEnd"]?.int64)
+            entry: entry, compressedEnd: item[.compressedEnd]?.int64)
         var counts: ChunkCounts?
-        if let read = item["recordsRead"]?.int64 {
+        if let read = item[.recordsRead]?.int64 {
             counts = ChunkCounts(
-                read: read, valid: item["recordsValid"]?.int64 ?? 0, rejected: item["recordsRejected"]?.int64 ?? 0,
-                delivered: item["recordsDelivered"]?.int64 ?? 0)
+                read: read, valid: item[.recordsValid]?.int64 ?? 0, rejected: item[.recordsRejected]?.int64 ?? 0,
+                delivered: item[.recordsDelivered]?.int64 ?? 0)
         }
         self.init(
-            fileID: String(pk.dropFirst("FILE#".count)), spec: spec, route: route, state: state,
-            batchJobID: item["batchJobId"]?.string, batchArrayIndex: item["batchArrayIndex"]?.int, counts: counts, reason: item["error"]?.string)
+            fileID: fileID, spec: spec, route: route, state: state,
+            batchJobID: item[.batchJobID]?.string, batchArrayIndex: item[.batchArrayIndex]?.int, counts: counts, reason: item[.error]?.string)
     }
-}
-
-extension AttributeValue {
-    var int64: Int64? { if case .n(let value) = self { Int64(value) } else { nil } }
 }

@@ -38,20 +38,20 @@ public struct ChunkJobDefinition: Sendable, Equatable {
     /// Nil when no definition submits to Batch.
     public init?(definitions: [FunctionDefinition]) throws(DefinitionError) {
         guard let submitter = definitions.first(where: { $0.environment?["BATCH_JOB_DEFINITION"] != nil }) else { return nil }
-        let settings: SubmitterConfiguration
+        let configuration: SubmitterConfiguration
         do {
-            settings = try SubmitterConfiguration.fromEnvironment(submitter.environment ?? [:])
+            configuration = try SubmitterConfiguration.fromEnvironment(submitter.environment ?? [:])
         } catch {
             throw DefinitionError(description: "\(submitter.name): \(error)")
         }
-        guard let worker = definitions.first(where: { $0.name == settings.processorFunction }) else {
-            throw DefinitionError(description: "\(submitter.name): CHUNK_PROCESSOR_FUNCTION names '\(settings.processorFunction)', which has no definition")
+        guard let worker = definitions.first(where: { $0.name == configuration.processorFunction }) else {
+            throw DefinitionError(description: "\(submitter.name): CHUNK_PROCESSOR_FUNCTION names '\(configuration.processorFunction)', which has no definition")
         }
-        name = settings.batchJobDefinition
-        queue = settings.batchJobQueue
+        name = configuration.batchJobDefinition
+        queue = configuration.batchJobQueue
         self.worker = worker
-        retryStrategy = settings.batchRetryStrategy
-        timeout = settings.batchTimeout
+        retryStrategy = configuration.batchRetryStrategy
+        timeout = configuration.batchTimeout
         command = BatchParameters.command
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TableSchema
 
 /// What the names in the definitions' `Fn::Sub` strings stand for in a deployment outside
 /// CloudFormation (`sortie dev`, a test's world): `${JobTable}`, `${JobTable.Arn}`,

@@ -1,6 +1,7 @@
 import Foundation
 import JobModel
 import JobStore
+import TableSchema
 import Yams
 
 /// The CloudFormation template that deploys the system, generated from the definitions in

@@ -5,6 +5,7 @@ import Foundation
 import JobModel
 import JobStore
 import LocalAWS
+import TableSchema
 
 /// The AWS resources a deployment's functions name in their definitions (the table, the trigger
 /// and rejects buckets, the feeds' queues, the Batch queue and job definition, the log group),
@@ -108,11 +109,16 @@ public struct DevResources: Sendable, Equatable {
         return root["feeds"] as? [[String: Any]] ?? []
     }
 
+    /// The job table from the schema's own definition (keys, queue indexes, TTL): how `sortie dev`
+    /// and every suite and benchmark make it, so none can test against a shape the code never meets.
+    public static func createJobTable(_ dynamoDB: DynamoDB, _ name: String) throws(AWSError) {
+        try dynamoDB.createTable(JobTable.definition(name))
+        try dynamoDB.updateTimeToLive(tableName: name, attributeName: JobTable.ttlAttribute)
+    }
+
     /// Creates everything; returns the topic's ARN.
     func provision(_ client: AWSClient) throws(AWSError) -> String {
-        let dynamoDB = DynamoDB(client: client)
-        try dynamoDB.createTable(JobTable.definition(table))
-        try dynamoDB.updateTimeToLive(tableName: table, attributeName: JobTable.ttlAttribute)
+        try Self.createJobTable(DynamoDB(client: client), table)
         let s3 = S3(client: client)
         for bucket in buckets { try s3.createBucket(bucket) }
         let sqs = SQS(client: client)

@@ -79,7 +79,7 @@ public enum Runner {
         let execution = StepExecution(payload: payload, baseEnvironment: options.environment, instanceID: instanceID)
         let stop = { terminationRequested.load(ordering: .relaxed) }
 
-        guard let settings = options.reporting else {
+        guard let configuration = options.reporting else {
             guard let log = try? JobLog(path: logPath, echo: options.echo, shipper: nil) else {
                 complain("cannot write the log \(logPath)")
                 return 2
@@ -92,10 +92,10 @@ public enum Runner {
         }
 
         var environment = options.environment
-        environment["AWS_REGION"] = environment["AWS_REGION"] ?? settings.region
+        environment["AWS_REGION"] = environment["AWS_REGION"] ?? configuration.region
         var report: AWSReport
         do {
-            report = AWSReport(payload: payload, configuration: settings, client: try AWSClient.fromEnvironment(AWSEnvironment(environment)))
+            report = AWSReport(payload: payload, configuration: configuration, client: try AWSClient.fromEnvironment(AWSEnvironment(environment)))
             guard try report.begin(instanceID: instanceID) else {
                 complain("job \(payload.jobID) attempt \(payload.attempt) is not STARTING any more: not running it")
                 return 2
@@ -106,7 +106,7 @@ public enum Runner {
         }
         let log: JobLog
         do {
-            log = try JobLog(path: logPath, echo: options.echo, shipper: LogShipper(logs: report.logs, group: settings.logGroup, stream: report.logStream))
+            log = try JobLog(path: logPath, echo: options.echo, shipper: LogShipper(logs: report.logs, group: configuration.logGroup, stream: report.logStream))
         } catch {
             complain(error.description)
             _ = report.finish(JobOutcome(succeeded: false, exitCode: nil, failingStep: nil, statusReason: "Runner error", reason: error.description, durationMilliseconds: 0, interrupted: false), logPath: logPath)

@@ -1,6 +1,7 @@
 import AWSCore
 import AWSServices
 import JobModel
+import TableSchema
 import WallTime
 
 /// The reactor's own conditional writes on a job record, beside the transitions. Each is
@@ -38,15 +39,15 @@ extension JobStore {
 
     /// Marks the attempt as warned of its spot instance's interruption, while it is STARTING or RUNNING.
     public func noteInterruption(_ id: String, attempt: Int) throws(AWSError) -> Bool {
-        try annotate(id, attempt: attempt, set: [JobTable.Attribute.interruptionWarnedAt.rawValue: .number(WallClock.unixMilliseconds())], onlyIn: [.starting, .running])
+        try annotate(id, attempt: attempt, set: DynamoDB.Item().with([.interruptionWarnedAt: .number(WallClock.unixMilliseconds())]), onlyIn: [.starting, .running])
     }
 
     /// Marks a SUCCEEDED or FAILED attempt as decided, once: `false` when another delivery did.
     public func settle(_ record: JobRecord) throws(AWSError) -> Bool {
         try conditionally(.init(
-            tableName: table, key: JobTable.jobKey(record.id), updateExpression: "SET #settled = :now",
-            conditionExpression: "#state = :state AND #attempt = :attempt AND attribute_not_exists(#settled)",
-            expressionAttributeNames: ["#settled": JobTable.Attribute.settledAt.rawValue, "#state": "state", "#attempt": "attempt"],
+            tableName: table, key: JobTable.jobKey(record.id), updateExpression: "SET #settledAt = :now",
+            conditionExpression: "#state = :state AND #attempt = :attempt AND attribute_not_exists(#settledAt)",
+            expressionAttributeNames: JobTable.names([.settledAt, .state, .attempt]),
             expressionAttributeValues: [":now": .number(WallClock.unixMilliseconds()), ":state": .s(record.state.rawValue), ":attempt": .number(record.attempt)]))
     }
 
@@ -72,27 +73,25 @@ extension JobStore {
             ":entry": .l([JobTable.value(.init(state: .runnable, at: now, reason: reason))]),
         ]
         var assignments = [
-            "#state = :runnable", "#attempt = :next", "updatedAt = :now", "#statusReason = :reason", "#notBefore = :notBefore",
+            "#state = :runnable", "#attempt = :next", "#updatedAt = :now", "#statusReason = :reason", "#notBefore = :notBefore",
             "#history = list_append(if_not_exists(#history, :empty), :entry)", "#attempts = list_append(if_not_exists(#attempts, :empty), :previous)",
         ]
+        var names = JobTable.names([.state, .attempt, .updatedAt, .statusReason, .notBefore, .history, .attempts])
         for (name, value) in JobTable.queueAttributes(waiting) {
+            names["#\(name)"] = name
             values[":\(name)"] = value
-            assignments.append("\(name) = :\(name)")
+            assignments.append("#\(name) = :\(name)")
         }
-        let cleared = [
-            "exitCode", "failingStep", "#reason", "instanceId", "instanceType", "heartbeatAt", "durationMs", "expiresAt", "#settled", "#warned",
-            "#logUri", "#logStream", "#capacity",
+        // The failed attempt's outcome, now in its summary.
+        let cleared: [JobTable.Attribute] = [
+            .exitCode, .failingStep, .reason, .instanceID, .instanceType, .heartbeatAt, .durationMs, .expiresAt, .settledAt, .interruptionWarnedAt,
+            .logUri, .logStream, .capacityShortSince,
         ]
+        names.merge(JobTable.names(cleared)) { $1 }
         return try conditionally(.init(
             tableName: table, key: JobTable.jobKey(record.id),
-            updateExpression: "SET \(assignments.joined(separator: ", ")) REMOVE \(cleared.joined(separator: ", "))",
-            conditionExpression: "#state = :failed AND #attempt = :attempt",
-            expressionAttributeNames: [
-                "#state": "state", "#attempt": "attempt", "#statusReason": "statusReason", "#notBefore": "notBefore", "#history": "history",
-                "#attempts": "attempts", "#reason": "reason", "#settled": "settledAt", "#warned": "interruptionWarnedAt",
-                "#logUri": "logUri", "#logStream": "logStream", "#capacity": "capacityShortSince",
-            ],
-            expressionAttributeValues: values))
+            updateExpression: "SET \(assignments.joined(separator: ", ")) REMOVE \(cleared.map { "#" + $0.rawValue }.joined(separator: ", "))",
+            conditionExpression: "#state = :failed AND #attempt = :attempt", expressionAttributeNames: names, expressionAttributeValues: values))
     }
 
     private func conditionally(_ input: DynamoDB.UpdateItemInput) throws(AWSError) -> Bool {

@@ -1,6 +1,7 @@
 import AWSCore
 import AWSServices
 import JobModel
+import TableSchema
 
 /// Resolving PENDING jobs against their dependencies (`JobDependencies` decides, this writes).
 extension JobStore {
@@ -86,15 +87,16 @@ extension JobStore {
     /// The ids of PENDING jobs, oldest first within each priority, one page at a time.
     public func pending(limit: Int, after start: DynamoDB.Item?) throws(AWSError) -> (ids: [String], next: DynamoDB.Item?) {
         let page = try dynamoDB.query(.init(
-            tableName: table, indexName: JobTable.globalQueueIndex, keyConditionExpression: "gsi2pk = :pending", projectionExpression: "jobId",
-            expressionAttributeValues: [":pending": .s(JobTable.pendingQueue)], limit: limit, exclusiveStartKey: start))
-        return (page.items.compactMap { $0["jobId"]?.string }, page.lastEvaluatedKey)
+            tableName: table, indexName: JobTable.globalQueueIndex, keyConditionExpression: "#gsi2pk = :pending", projectionExpression: "#jobId",
+            expressionAttributeNames: JobTable.names([.gsi2pk, .jobID]), expressionAttributeValues: [":pending": .s(JobTable.pendingQueue)],
+            limit: limit, exclusiveStartKey: start))
+        return (page.items.compactMap { $0[.jobID]?.string }, page.lastEvaluatedKey)
     }
 
     /// The transaction item that adds `dependent` to the `dependents` of `dependency`, which must exist.
     func dependencyEdge(from dependent: String, to dependency: String) -> DynamoDB.TransactWriteItem {
         .update(.init(
-            tableName: table, key: JobTable.jobKey(dependency), updateExpression: "ADD #dependents :id", conditionExpression: "attribute_exists(pk)",
-            expressionAttributeNames: ["#dependents": JobTable.Attribute.dependents.rawValue], expressionAttributeValues: [":id": .ss([dependent])]))
+            tableName: table, key: JobTable.jobKey(dependency), updateExpression: "ADD #dependents :id", conditionExpression: "attribute_exists(#pk)",
+            expressionAttributeNames: JobTable.names([.dependents, .pk]), expressionAttributeValues: [":id": .ss([dependent])]))
     }
 }

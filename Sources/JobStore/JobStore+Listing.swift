@@ -1,6 +1,7 @@
 import AWSCore
 import AWSServices
 import JobModel
+import TableSchema
 
 extension JobStore {
     /// The record, and whether it has finished: SUCCEEDED, or FAILED with the decision written
@@ -14,24 +15,24 @@ extension JobStore {
     /// Every job record, optionally of one job kind and in one state, oldest submission first.
     /// A scan: for operators (`sortie jobs`), not for handlers.
     public func records(job: String? = nil, state: JobState? = nil) throws(AWSError) -> [JobRecord] {
-        var conditions = ["begins_with(pk, :job)", "sk = :sk"]
-        var names: [String: String] = [:]
-        var values: DynamoDB.Item = [":job": .s("JOB#"), ":sk": .s("JOB")]
+        var conditions = ["begins_with(#pk, :job)", "#sk = :sk"]
+        var names: [JobTable.Attribute] = [.pk, .sk]
+        var values: DynamoDB.Item = [":job": .s(JobTable.jobPrefix), ":sk": .s(JobTable.jobSort)]
         if let job {
             conditions.append("#job = :name")
-            names["#job"] = "job"
+            names.append(.job)
             values[":name"] = .s(job)
         }
         if let state {
             conditions.append("#state = :state")
-            names["#state"] = "state"
+            names.append(.state)
             values[":state"] = .s(state.rawValue)
         }
         var records: [JobRecord] = []
         var start: DynamoDB.Item?
         repeat {
             let page = try dynamoDB.scan(.init(
-                tableName: table, filterExpression: conditions.joined(separator: " AND "), expressionAttributeNames: names.isEmpty ? nil : names,
+                tableName: table, filterExpression: conditions.joined(separator: " AND "), expressionAttributeNames: JobTable.names(names),
                 expressionAttributeValues: values, exclusiveStartKey: start, consistentRead: true))
             for item in page.items { records.append(try decode(item)) }
             start = page.lastEvaluatedKey

@@ -1,6 +1,7 @@
 import AWSCore
 import AWSServices
 import JobModel
+import TableSchema
 import WallTime
 
 /// The runner's writes on its attempt's record: RUNNING when it starts, a heartbeat while it
@@ -20,7 +21,7 @@ extension JobStore {
 
     /// Touches a RUNNING attempt's heartbeat; `false` when it is no longer RUNNING.
     public func heartbeat(_ id: String, attempt: Int) throws(AWSError) -> Bool {
-        try annotate(id, attempt: attempt, set: [JobTable.Attribute.heartbeatAt.rawValue: .number(WallClock.unixMilliseconds())], onlyIn: [.running])
+        try annotate(id, attempt: attempt, set: DynamoDB.Item().with([.heartbeatAt: .number(WallClock.unixMilliseconds())]), onlyIn: [.running])
     }
 
     /// RUNNING → SUCCEEDED or FAILED with the outcome and where its full log was put (`s3://…`;

@@ -1,6 +1,7 @@
 import AWSCore
 import AWSServices
 import JobModel
+import TableSchema
 import WallTime
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -43,16 +44,17 @@ public struct JobStore: Sendable {
     public func submit(_ record: JobRecord, eventID: String) throws(AWSError) -> Submission {
         let now = WallClock.unixMilliseconds()
         var event = JobTable.eventKey(eventID)
-        event["jobId"] = .s(record.id)
-        event["job"] = .s(record.job)
-        event["receivedAt"] = .number(now)
-        event["expiresAt"] = .number(now / 1000 + JobTable.retentionSeconds)
-        let notThere = "attribute_not_exists(pk)"
+        event[.jobID] = .s(record.id)
+        event[.job] = .s(record.job)
+        event[.receivedAt] = .number(now)
+        event[.expiresAt] = .number(now / 1000 + JobTable.retentionSeconds)
+        let notThere = "attribute_not_exists(#pk)"
+        let pk = JobTable.names([.pk])
         do {
             try retryingConflicts { () throws(AWSError) in
                 try dynamoDB.transactWriteItems([
-                    .put(.init(tableName: table, item: event, conditionExpression: notThere, returnValuesOnConditionCheckFailure: .allOld)),
-                    .put(.init(tableName: table, item: JobTable.item(record), conditionExpression: notThere)),
+                    .put(.init(tableName: table, item: event, conditionExpression: notThere, expressionAttributeNames: pk, returnValuesOnConditionCheckFailure: .allOld)),
+                    .put(.init(tableName: table, item: JobTable.item(record), conditionExpression: notThere, expressionAttributeNames: pk)),
                 ] + record.dependsOn.map { dependencyEdge(from: record.id, to: $0) })
             }
             return .created(record)
@@ -61,9 +63,9 @@ public struct JobStore: Sendable {
             let reasons = error.transactionCancellationReasons?.dropFirst(2) ?? []
             return .unknownDependencies(zip(record.dependsOn, reasons).filter { $0.1.code == "ConditionalCheckFailed" }.map(\.0))
         } catch where error.transactionCancellationReasons?.first?.code == "ConditionalCheckFailed" {
-            if let id = error.transactionCancellationReasons?.first?.item?["jobId"]?.string { return .duplicate(jobID: id) }
+            if let id = error.transactionCancellationReasons?.first?.item?[.jobID]?.string { return .duplicate(jobID: id) }
             let seen = try dynamoDB.getItem(.init(tableName: table, key: JobTable.eventKey(eventID), consistentRead: true)).item
-            guard let id = seen?["jobId"]?.string else { throw error }
+            guard let id = seen?[.jobID]?.string else { throw error }
             return .duplicate(jobID: id)
         }
     }
@@ -88,9 +90,9 @@ public struct JobStore: Sendable {
             var values = holder
             values[":max"] = .number(limit)
             return .update(.init(
-                tableName: table, key: key, updateExpression: "ADD holders :id",
-                conditionExpression: "attribute_not_exists(holders) OR size(holders) < :max OR contains(holders, :one)",
-                expressionAttributeValues: values))
+                tableName: table, key: key, updateExpression: "ADD #holders :id",
+                conditionExpression: "attribute_not_exists(#holders) OR size(#holders) < :max OR contains(#holders, :one)",
+                expressionAttributeNames: JobTable.names([.holders]), expressionAttributeValues: values))
         }
         do {
             try retryingConflicts { () throws(AWSError) in
@@ -130,8 +132,9 @@ public struct JobStore: Sendable {
         var start: DynamoDB.Item?
         repeat {
             let page = try dynamoDB.query(.init(
-                tableName: table, indexName: JobTable.kindQueueIndex, keyConditionExpression: "gsi1pk = :queue AND gsi1sk < :mine",
-                projectionExpression: "pk", expressionAttributeValues: [":queue": .s(JobTable.kindQueue(record.job)), ":mine": .s(JobTable.queueKey(record))],
+                tableName: table, indexName: JobTable.kindQueueIndex, keyConditionExpression: "#gsi1pk = :queue AND #gsi1sk < :mine",
+                projectionExpression: "#pk", expressionAttributeNames: JobTable.names([.gsi1pk, .gsi1sk, .pk]),
+                expressionAttributeValues: [":queue": .s(JobTable.kindQueue(record.job)), ":mine": .s(JobTable.queueKey(record))],
                 exclusiveStartKey: start))
             ahead += page.count
             start = page.lastEvaluatedKey
@@ -145,8 +148,8 @@ public struct JobStore: Sendable {
         var start: DynamoDB.Item?
         for _ in 0..<4 {  // a queue of retries all still backing off: a few pages are enough to say
             let page = try dynamoDB.query(.init(
-                tableName: table, indexName: JobTable.kindQueueIndex, keyConditionExpression: "gsi1pk = :queue",
-                projectionExpression: "jobId, #notBefore", expressionAttributeNames: ["#notBefore": JobTable.Attribute.notBefore.rawValue],
+                tableName: table, indexName: JobTable.kindQueueIndex, keyConditionExpression: "#gsi1pk = :queue",
+                projectionExpression: "#jobId, #notBefore", expressionAttributeNames: JobTable.names([.gsi1pk, .jobID, .notBefore]),
                 expressionAttributeValues: [":queue": .s(JobTable.kindQueue(job))], limit: 25, exclusiveStartKey: start))
             if let due = page.items.first(where: { item in item[.notBefore]?.int.map { Int64($0) <= now } ?? true }) {
                 return due[.jobID]?.string
@@ -167,8 +170,8 @@ public struct JobStore: Sendable {
     /// One page of the global queue, in the order its jobs should start, and where the next begins.
     public func queued(limit: Int, after start: DynamoDB.Item?) throws(AWSError) -> (jobs: [QueuedJob], next: DynamoDB.Item?) {
         let page = try dynamoDB.query(.init(
-            tableName: table, indexName: JobTable.globalQueueIndex, keyConditionExpression: "gsi2pk = :queue",
-            projectionExpression: "jobId, job, #notBefore", expressionAttributeNames: ["#notBefore": JobTable.Attribute.notBefore.rawValue],
+            tableName: table, indexName: JobTable.globalQueueIndex, keyConditionExpression: "#gsi2pk = :queue",
+            projectionExpression: "#jobId, #job, #notBefore", expressionAttributeNames: JobTable.names([.gsi2pk, .jobID, .job, .notBefore]),
             expressionAttributeValues: [":queue": .s(JobTable.globalQueue)], limit: limit, exclusiveStartKey: start))
         let jobs = page.items.compactMap { item -> QueuedJob? in
             guard let id = item[.jobID]?.string, let job = item[.job]?.string else { return nil }
@@ -179,11 +182,12 @@ public struct JobStore: Sendable {
 
     /// The ids of waiting jobs in the order they should start: one kind's, or (`job` nil) all.
     public func runnable(job: String?, limit: Int) throws(AWSError) -> [String] {
-        let (index, queue) = job.map { (JobTable.kindQueueIndex, JobTable.kindQueue($0)) } ?? (JobTable.globalQueueIndex, JobTable.globalQueue)
+        let (index, partition, queue) = job.map { (JobTable.kindQueueIndex, JobTable.Attribute.gsi1pk, JobTable.kindQueue($0)) }
+            ?? (JobTable.globalQueueIndex, .gsi2pk, JobTable.globalQueue)
         let page = try dynamoDB.query(.init(
-            tableName: table, indexName: index, keyConditionExpression: "\(index)pk = :queue", projectionExpression: "jobId",
-            expressionAttributeValues: [":queue": .s(queue)], limit: limit))
-        return page.items.compactMap { $0["jobId"]?.string }
+            tableName: table, indexName: index, keyConditionExpression: "#\(partition.rawValue) = :queue", projectionExpression: "#jobId",
+            expressionAttributeNames: JobTable.names([partition, .jobID]), expressionAttributeValues: [":queue": .s(queue)], limit: limit))
+        return page.items.compactMap { $0[.jobID]?.string }
     }
 
     // MARK: Launches
@@ -272,9 +276,9 @@ public struct JobStore: Sendable {
     /// Sets attributes of one attempt whatever its state (the instance id after a launch, a heartbeat).
     @discardableResult
     func annotate(_ id: String, attempt: Int, set: DynamoDB.Item, onlyIn states: [JobState]? = nil) throws(AWSError) -> Bool {
-        var names: [String: String] = ["#attempt": "attempt"]
+        var names = JobTable.names([.pk, .attempt, .updatedAt])
         var values: DynamoDB.Item = [":attempt": .number(attempt), ":now": .number(WallClock.unixMilliseconds())]
-        var assignments = ["updatedAt = :now"]
+        var assignments = ["#updatedAt = :now"]
         for (index, (name, value)) in set.sorted(by: { $0.key < $1.key }).enumerated() {
             names["#s\(index)"] = name
             values[":s\(index)"] = value
@@ -282,7 +286,7 @@ public struct JobStore: Sendable {
         }
         var condition = "#attempt = :attempt"
         if let states {
-            names["#state"] = "state"
+            names.merge(JobTable.names([.state])) { $1 }
             condition += " AND #state IN (\(states.indices.map { ":in\($0)" }.joined(separator: ", ")))"
             for (index, state) in states.enumerated() { values[":in\(index)"] = .s(state.rawValue) }
         }
@@ -290,7 +294,7 @@ public struct JobStore: Sendable {
             try retryingConflicts { () throws(AWSError) in
                 try dynamoDB.updateItem(.init(
                     tableName: table, key: JobTable.jobKey(id), updateExpression: "SET " + assignments.joined(separator: ", "),
-                    conditionExpression: "attribute_exists(pk) AND " + condition, expressionAttributeNames: names, expressionAttributeValues: values))
+                    conditionExpression: "attribute_exists(#pk) AND " + condition, expressionAttributeNames: names, expressionAttributeValues: values))
             }
             return true
         } catch where error.isConditionalCheckFailed {
@@ -302,21 +306,26 @@ public struct JobStore: Sendable {
         _ id: String, attempt: Int, from: [JobState], to: JobState, reason: String?, set: DynamoDB.Item = [:]
     ) -> DynamoDB.UpdateItemInput {
         let now = WallClock.unixMilliseconds()
-        var names = ["#state": "state", "#attempt": "attempt", "#history": "history", "#statusReason": "statusReason"]
+        var names = JobTable.names([.state, .attempt, .history, .statusReason, .updatedAt])
         var values: DynamoDB.Item = [
             ":to": .s(to.rawValue), ":attempt": .number(attempt), ":now": .number(now), ":empty": .l([]),
             ":entry": .l([JobTable.value(.init(state: to, at: now, reason: reason))]),
         ]
-        var assignments = ["#state = :to", "updatedAt = :now", "#history = list_append(if_not_exists(#history, :empty), :entry)"]
+        var assignments = ["#state = :to", "#updatedAt = :now", "#history = list_append(if_not_exists(#history, :empty), :entry)"]
         // Leaving the queues, unless `set` puts it back in one (a PENDING job's partition).
-        var removals: [String] = to == .runnable ? [] : ["gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"].filter { set[$0] == nil }
+        let leaving: [JobTable.Attribute] = to == .runnable ? [] : [.gsi1pk, .gsi1sk, .gsi2pk, .gsi2sk].filter { set[$0] == nil }
+        names.merge(JobTable.names(leaving)) { $1 }
+        var removals = leaving.map { "#" + $0.rawValue }
         if let reason {
             values[":reason"] = .s(reason)
             assignments.append("#statusReason = :reason")
         } else {
             removals.append("#statusReason")
         }
-        if to.isFinal { assignments.append("expiresAt = :expires") }
+        if to.isFinal {
+            assignments.append("#expiresAt = :expires")
+            names.merge(JobTable.names([.expiresAt])) { $1 }
+        }
         values[":expires"] = to.isFinal ? .number(now / 1000 + JobTable.retentionSeconds) : nil
         for (index, (name, value)) in set.sorted(by: { $0.key < $1.key }).enumerated() {
             names["#s\(index)"] = name
@@ -333,7 +342,9 @@ public struct JobStore: Sendable {
     }
 
     private func free(_ key: DynamoDB.Item, _ id: String) -> DynamoDB.TransactWriteItem {
-        .update(.init(tableName: table, key: key, updateExpression: "DELETE holders :id", expressionAttributeValues: [":id": .ss([id])]))
+        .update(.init(
+            tableName: table, key: key, updateExpression: "DELETE #holders :id", expressionAttributeNames: JobTable.names([.holders]),
+            expressionAttributeValues: [":id": .ss([id])]))
     }
 
     func decode(_ item: DynamoDB.Item) throws(AWSError) -> JobRecord {

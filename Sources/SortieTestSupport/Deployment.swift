@@ -1,9 +1,11 @@
 import AWSCore
 import AWSServices
+import Deployment
 import DevEnvironment
 import Foundation
 import JobModel
 import JobStore
+import TableSchema
 
 /// One Sortie deployment inside moto: the job table (with its queue indexes and TTL), a bucket
 /// for published specs and logs, and a log group, for the launcher's and the runner's tests (the
@@ -19,24 +21,35 @@ public struct Deployment: Sendable {
     public let roles: DeploymentRoles
 
     public static func create() async throws -> Deployment {
+        try await create(functions: ["launcher", "sortie-runner"], extra: { _, _ in }, naming: { _, _ in }).deployment
+    }
+
+    /// A deployment whose `functions` run under roles made from their definitions. `extra` makes
+    /// what else a test needs (as the operator, `id` naming this deployment), before the roles,
+    /// whose policies `naming` tells about it.
+    public static func create<Extra: Sendable>(
+        functions: [String], extra: @escaping @Sendable (_ client: AWSClient, _ id: String) throws -> Extra,
+        naming: @escaping @Sendable (Extra, inout DeploymentNames) -> Void
+    ) async throws -> (deployment: Deployment, extra: Extra) {
         let server = try await MotoServer.serialized()
         let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
-        let id = UUID().uuidString.prefix(8).lowercased()
+        let id = String(UUID().uuidString.prefix(8).lowercased())
         let (table, bucket, logGroup) = ("sortie-jobs-\(id)", "sortie-\(id)", "/sortie/jobs-\(id)")
-        let roles = try await blocking {
+        let (roles, made) = try await blocking { () throws -> (DeploymentRoles, Extra) in
             try createJobTable(client, table)
             try S3(client: client).createBucket(bucket)
             try CloudWatchLogs(client: client).createLogGroup(logGroup)
-            return try DeploymentRoles.create(
-                repository: Repository.root, functions: ["launcher", "sortie-runner"], client: client, prefix: "\(id)-"
-            ) { names in
+            let made = try extra(client, id)
+            let roles = try DeploymentRoles.create(repository: Repository.root, functions: functions, client: client, prefix: "\(id)-") { names in
                 names.table(table)
                 names.logGroup(logGroup)
                 names["ArtifactBucket"] = bucket
                 names["JobLogBucket"] = bucket
+                naming(made, &names)
             }
+            return (roles, made)
         }
-        return Deployment(server: server, client: client, table: table, bucket: bucket, logGroup: logGroup, roles: roles)
+        return (Deployment(server: server, client: client, table: table, bucket: bucket, logGroup: logGroup, roles: roles), made)
     }
 
     /// A job name no other test uses.

@@ -3,6 +3,7 @@ import ChunkStore
 import Deployment
 import S3Submitter
 import SortieTestSupport
+import TableSchema
 import Testing
 
 /// The chunk worker's Batch job definition, derived from the repository's definitions: the one
@@ -14,14 +15,14 @@ struct ChunkJobDefinitionTests {
         let definitions = try FunctionDefinition.load(folder: Repository.root.appendingPathComponent("functions"))
         let job = try #require(try ChunkJobDefinition(definitions: definitions))
         let submitter = try #require(definitions.first { $0.name == "s3-submitter" })
-        let settings = try SubmitterConfiguration.fromEnvironment(submitter.environment ?? [:])
-        #expect(job.program == "chunk-processor" && job.worker.name == settings.processorFunction)
-        #expect(job.name == settings.batchJobDefinition && job.queue == settings.batchJobQueue)
-        let timeout = try #require(settings.batchTimeoutSeconds)
+        let configuration = try SubmitterConfiguration.fromEnvironment(submitter.environment ?? [:])
+        #expect(job.program == "chunk-processor" && job.worker.name == configuration.processorFunction)
+        #expect(job.name == configuration.batchJobDefinition && job.queue == configuration.batchJobQueue)
+        let timeout = try #require(configuration.batchTimeoutSeconds)
         // The attempt's limit comes with each job (SORTIE_ATTEMPT_SECONDS), not in the command.
         #expect(job.command == BatchParameters.command)
         #expect(job.command.first == "batch")
-        #expect(job.retryStrategy == settings.batchRetryStrategy && job.retryStrategy.attempts == settings.batchAttempts)
+        #expect(job.retryStrategy == configuration.batchRetryStrategy && job.retryStrategy.attempts == configuration.batchAttempts)
         #expect(job.timeout == Batch.JobTimeout(attemptDurationSeconds: timeout))
         let local = job.environment(deployed: false)
         #expect(local == job.worker.environment)

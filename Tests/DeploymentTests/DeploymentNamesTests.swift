@@ -1,6 +1,7 @@
 import Deployment
 import Foundation
 import SortieTestSupport
+import TableSchema
 import Testing
 
 /// A deployment outside CloudFormation (`sortie dev`, the test worlds) resolves the definitions'

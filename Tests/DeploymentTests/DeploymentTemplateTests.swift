@@ -2,6 +2,7 @@
 import Foundation
 import SortieTestSupport
 import SortieVersion
+import TableSchema
 import Testing
 
 /// The template generator's rules, on definitions written here (no binary, no AWS): what a role

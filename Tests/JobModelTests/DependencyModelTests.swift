@@ -3,6 +3,7 @@ import Foundation
 import JobSpecYAML
 import JobModel
 import JobStore
+import TableSchema
 import Testing
 
 @Suite("Dependencies in the job model")

@@ -2,6 +2,7 @@ import AWSServices
 import Foundation
 import JobModel
 import JobStore
+import TableSchema
 import Testing
 
 @Suite("Arguments, retry rules, states and the job table")

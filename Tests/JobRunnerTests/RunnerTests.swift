@@ -4,6 +4,7 @@ import Foundation
 import JobModel
 import JobStore
 import SortieTestSupport
+import TableSchema
 import Testing
 import WallTime
 

@@ -7,6 +7,7 @@ import JobModel
 import JobStore
 import SortieTestSupport
 import Synchronization
+import TableSchema
 import Testing
 import WallTime
 

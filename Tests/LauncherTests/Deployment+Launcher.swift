@@ -43,12 +43,16 @@ extension Deployment {
 struct Answer: Decodable, Sendable {
     var outcome: String
     var job: String
-    var jobId: String?
+    var jobID: String?
     var attempt: Int?
     var state: String?
-    var instanceId: String?
+    var instanceID: String?
     var instanceType: String?
     var position: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case outcome, job, jobID = "jobId", attempt, state, instanceID = "instanceId", instanceType, position
+    }
 }
 
 extension InvocationOutcome {

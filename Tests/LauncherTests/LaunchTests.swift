@@ -6,6 +6,7 @@ import Logging
 import JobModel
 import JobStore
 import SortieTestSupport
+import TableSchema
 import Testing
 
 @Suite("Launching jobs against moto", .serialized)
@@ -36,12 +37,12 @@ struct LaunchTests {
         await function.stop()
         let answer = try #require(try outcome.answer(function))
         #expect(answer.outcome == "launched" && answer.state == "STARTING" && answer.attempt == 1 && answer.instanceType == "t3.micro")
-        let jobID = try #require(answer.jobId)
+        let jobID = try #require(answer.jobID)
 
         let instances = try await deployment.instances(job: name)
         #expect(instances.count == 1)
         let instance = try #require(instances.first)
-        #expect(instance.instanceId == answer.instanceId)
+        #expect(instance.instanceId == answer.instanceID)
         #expect(instance.instanceType == "t3.micro")
         #expect(instance.tag("sortie:job-id") == jobID && instance.tag("sortie:job") == name && instance.tag("sortie:attempt") == "1")
         let raw = try await blocking { () throws -> XML.Element in
@@ -101,8 +102,8 @@ struct LaunchTests {
         }
         await sequential.stop()
         #expect(answers.map(\.outcome) == ["launched", "duplicate", "duplicate", "duplicate", "duplicate"])
-        #expect(Set(answers.compactMap(\.jobId)).count == 1)
-        #expect(answers.dropFirst().allSatisfy { $0.state == "STARTING" && $0.instanceId == answers.first?.instanceId })
+        #expect(Set(answers.compactMap(\.jobID)).count == 1)
+        #expect(answers.dropFirst().allSatisfy { $0.state == "STARTING" && $0.instanceID == answers.first?.instanceID })
 
         let concurrent = try await deployment.launcherFunction(concurrency: 5)
         let outcomes = await withTaskGroup(of: InvocationOutcome.self) { group in
@@ -113,11 +114,11 @@ struct LaunchTests {
         await concurrent.stop()
         #expect(concurrentAnswers.count == 5)
         #expect(concurrentAnswers.filter { $0.outcome == "launched" }.count == 1, "\(concurrentAnswers.map(\.outcome))")
-        #expect(Set(concurrentAnswers.compactMap(\.jobId)).count == 1)
+        #expect(Set(concurrentAnswers.compactMap(\.jobID)).count == 1)
 
         let instances = try await deployment.instances(job: name)
         #expect(instances.count == 2, "one instance per event")
-        #expect(Set(instances.compactMap { $0.tag("sortie:job-id") }) == Set((answers + concurrentAnswers).compactMap(\.jobId)))
+        #expect(Set(instances.compactMap { $0.tag("sortie:job-id") }) == Set((answers + concurrentAnswers).compactMap(\.jobID)))
     }
 
     @Test("50 concurrent launches of a job with max_concurrency 4: exactly 4 instances and 46 RUNNABLE records, none lost; a freed slot starts the oldest waiting job")

@@ -12,7 +12,7 @@ struct DependencyTests {
     @Test("a chain of three: B waits for A, C for B; A succeeds → B is released and launched; B fails → C FAILED naming B, never launched, notified")
     func chainWithFailure() async throws {
         let deployment = try await ReactorDeployment.create()
-        let (a, b, c) = (ReactorDeployment.uniqueName("extract"), ReactorDeployment.uniqueName("transform"), ReactorDeployment.uniqueName("load"))
+        let (a, b, c) = (Deployment.uniqueName("extract"), Deployment.uniqueName("transform"), Deployment.uniqueName("load"))
         for name in [a, b, c] { _ = try await deployment.publish(name) }
         let first = try await deployment.submit(a)
         #expect(first.outcome == .launched)
@@ -63,7 +63,7 @@ struct DependencyTests {
     @Test("a dependency that is retried keeps its dependents PENDING until its last attempt; their release comes once, however the events arrive")
     func retriedDependency() async throws {
         let deployment = try await ReactorDeployment.create()
-        let (a, b) = (ReactorDeployment.uniqueName("flaky"), ReactorDeployment.uniqueName("after"))
+        let (a, b) = (Deployment.uniqueName("flaky"), Deployment.uniqueName("after"))
         _ = try await deployment.publish(a, retry: RetryStrategy(attempts: 2))
         _ = try await deployment.publish(b)
         let aID = try #require(try await deployment.submit(a).jobID)
@@ -95,7 +95,7 @@ struct DependencyTests {
     @Test("submitted after its dependency ended: SUCCEEDED launches it at once, FAILED fails it at once; unknown ids and more than 20 are refused with nothing written")
     func dependencyAlreadyEnded() async throws {
         let deployment = try await ReactorDeployment.create()
-        let (a, b) = (ReactorDeployment.uniqueName("early"), ReactorDeployment.uniqueName("late"))
+        let (a, b) = (Deployment.uniqueName("early"), Deployment.uniqueName("late"))
         _ = try await deployment.publish(a, maxConcurrency: 2)
         _ = try await deployment.publish(b, maxConcurrency: 2)
         let good = try await deployment.record(try #require(try await deployment.submit(a).jobID))
@@ -130,7 +130,7 @@ struct DependencyTests {
     @Test("a job cancelled by hand while PENDING: its dependents FAILED, naming it, at the next sweep")
     func cancelledDependency() async throws {
         let deployment = try await ReactorDeployment.create()
-        let (a, b, c) = (ReactorDeployment.uniqueName("first"), ReactorDeployment.uniqueName("second"), ReactorDeployment.uniqueName("third"))
+        let (a, b, c) = (Deployment.uniqueName("first"), Deployment.uniqueName("second"), Deployment.uniqueName("third"))
         for name in [a, b, c] { _ = try await deployment.publish(name) }
         let aID = try #require(try await deployment.submit(a).jobID)
         let bID = try #require(try await deployment.submit(b, dependsOn: [aID]).jobID)

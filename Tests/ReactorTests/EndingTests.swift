@@ -40,7 +40,7 @@ struct EndingTests {
         #expect(failed.state == .failed && failed.attempt == 1)
         #expect(failed.statusReason == "Lost: instance \(instance) was terminated through the EC2 API before the runner's final record")
         #expect(failed.reason?.hasPrefix("Client.UserInitiatedShutdown") == true)
-        #expect(try await deployment.slotHolders(job: name).isEmpty)
+        #expect(try await deployment.base.slotHolders(job: name).isEmpty)
         #expect(try await deployment.instances(job: name).count == 1)
         #expect(try await deployment.receivedNotifications().count == 1)
         // Delivered again: nothing more.
@@ -93,7 +93,7 @@ struct EndingTests {
     @Test("the sweep goes on past a waiting job whose spec cannot be read: the job queued behind it starts")
     func sweepSkipsUnreadableSpec() async throws {
         let deployment = try await ReactorDeployment.create(extra: ["SORTIE_MAX_RUNNING": "1"])
-        let (first, gone, next) = (ReactorDeployment.uniqueName("first"), ReactorDeployment.uniqueName("gone"), ReactorDeployment.uniqueName("next"))
+        let (first, gone, next) = (Deployment.uniqueName("first"), Deployment.uniqueName("gone"), Deployment.uniqueName("next"))
         for name in [first, gone, next] { _ = try await deployment.publish(name) }
         let running = try await deployment.record(try #require(try await deployment.submit(first).jobID))
         let stuck = try #require(try await deployment.submit(gone).jobID)
@@ -132,7 +132,7 @@ struct EndingTests {
     @Test("the sweep ends a RUNNING job past its timeout, heartbeat or not: its instance is terminated and the job FAILED once attempts run out")
     func sweepEndsOverdueJob() async throws {
         let deployment = try await ReactorDeployment.create(extra: ["SORTIE_HEARTBEAT_TIMEOUT_SECONDS": "0"])
-        let name = ReactorDeployment.uniqueName("overdue")
+        let name = Deployment.uniqueName("overdue")
         _ = try await deployment.publish(name, timeoutSeconds: 1)
         let record = try await deployment.record(try #require(try await deployment.submit(name).jobID))
         try await deployment.runnerBegins(record, heartbeatAt: WallClock.unixMilliseconds() + 60_000)
@@ -144,7 +144,7 @@ struct EndingTests {
         #expect(failed.state == .failed && failed.attempt == 1 && failed.statusReason == "Job attempt duration exceeded timeout")
         #expect(try await deployment.instances(job: name).first?.state?.name == "terminated")
         #expect(try await deployment.receivedNotifications().count == 1)
-        #expect(try await deployment.slotHolders(job: name).isEmpty)
+        #expect(try await deployment.base.slotHolders(job: name).isEmpty)
     }
 
     @Test("the sweep ends a STARTING job whose runner never reported in: its instance is terminated and the job retried; one still within its time is left alone")

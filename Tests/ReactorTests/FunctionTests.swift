@@ -9,16 +9,20 @@ import Testing
 struct FunctionTests {
     struct Answer: Decodable {
         var outcome: String
-        var jobId: String?
+        var jobID: String?
         var decision: String?
         var started: [String]?
         var detail: String?
+
+        enum CodingKeys: String, CodingKey {
+            case outcome, jobID = "jobId", decision, started, detail
+        }
     }
 
     @Test("real event shapes in: a terminated instance's success is decided and the waiting job started; shutting-down is ignored; a malformed event is an error")
     func function() async throws {
         let deployment = try await ReactorDeployment.create()
-        let name = ReactorDeployment.uniqueName("fn")
+        let name = Deployment.uniqueName("fn")
         _ = try await deployment.publish(name)
         let first = try #require(try await deployment.submit(name).jobID)
         let second = try #require(try await deployment.submit(name).jobID)
@@ -42,7 +46,7 @@ struct FunctionTests {
             return
         }
         let answer = try JSONDecoder().decode(Answer.self, from: body)
-        #expect(answer.outcome == "decided" && answer.jobId == first && answer.decision == "SUCCEEDED" && answer.started == [second])
+        #expect(answer.outcome == "decided" && answer.jobID == first && answer.decision == "SUCCEEDED" && answer.started == [second])
         #expect(try JSONDecoder().decode(Answer.self, from: ignoredBody).outcome == "ignored")
         guard case .functionError = malformed else {
             Issue.record("a malformed event should be an error, got \(malformed)")

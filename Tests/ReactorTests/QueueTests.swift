@@ -11,7 +11,7 @@ struct QueueTests {
     @Test("max_concurrency 2 and 5 submitted jobs: success events run all 5, never more than 2 at once, in submission order")
     func drainsInOrder() async throws {
         let deployment = try await ReactorDeployment.create()
-        let name = ReactorDeployment.uniqueName("batch")
+        let name = Deployment.uniqueName("batch")
         _ = try await deployment.publish(name, maxConcurrency: 2)
         var submitted: [String] = []
         for day in 1...5 {
@@ -25,7 +25,7 @@ struct QueueTests {
         for _ in 1...5 {
             let running = started.filter { !finished.contains($0) }
             #expect(running.count <= 2)
-            #expect(try await deployment.slotHolders(job: name) == Set(running))
+            #expect(try await deployment.base.slotHolders(job: name) == Set(running))
             let live = try await deployment.instances(job: name).filter { ["pending", "running"].contains($0.state?.name) }
             #expect(live.count == running.count)
             let oldest = try #require(running.first)
@@ -42,14 +42,14 @@ struct QueueTests {
             let record = try await deployment.record(id)
             #expect(record.state == .succeeded && record.attempt == 1)
         }
-        #expect(try await deployment.slotHolders(job: name).isEmpty)
+        #expect(try await deployment.base.slotHolders(job: name).isEmpty)
         #expect(try await deployment.receivedNotifications().isEmpty)
     }
 
     @Test("a higher-priority kind waiting for the global limit starts before older jobs of a lower one")
     func priorityFirst() async throws {
         let deployment = try await ReactorDeployment.create(extra: ["SORTIE_MAX_RUNNING": "1"])
-        let (low, high) = (ReactorDeployment.uniqueName("low"), ReactorDeployment.uniqueName("high"))
+        let (low, high) = (Deployment.uniqueName("low"), Deployment.uniqueName("high"))
         _ = try await deployment.publish(low, maxConcurrency: 5)
         _ = try await deployment.publish(high, maxConcurrency: 5, priority: 10)
         let first = try #require(try await deployment.submit(low).jobID)

@@ -7,33 +7,25 @@ import Logging
 import Reactor
 import ReactorTestSupport
 import JobModel
-import JobStore
 import SortieTestSupport
 import Testing
 
-/// A Sortie deployment in moto for the reactor: the job table, a bucket for specs and logs, a
-/// topic whose notifications land in a queue, and a launcher and reactor configured for them,
-/// each under the role its definition makes (the set-up runs as the operator). The serialized
-/// moto server keeps DynamoDB's conditional writes atomic.
+/// A Sortie deployment in moto for the reactor: the common one (`Deployment`: the job table, a
+/// bucket for specs and logs), a topic whose notifications land in a queue, and a launcher and
+/// reactor configured for them, each under the role its definition makes. Reads `base`'s
+/// properties as its own.
+@dynamicMemberLookup
 struct ReactorDeployment: Sendable {
-    let server: MotoServer
-    let client: AWSClient
-    let table: String
-    let bucket: String
+    let base: Deployment
     let topic: String
     let notifications: String
     /// The reactor's settings and its role's credentials.
     let environment: [String: String]
-    let roles: DeploymentRoles
+
+    subscript<T>(dynamicMember property: KeyPath<Deployment, T>) -> T { base[keyPath: property] }
 
     static func create(backoffSeconds: Int = 0, extra: [String: String] = [:]) async throws -> ReactorDeployment {
-        let server = try await MotoServer.serialized()
-        let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
-        let id = UUID().uuidString.prefix(8).lowercased()
-        let (table, bucket) = ("sortie-reactor-\(id)", "sortie-reactor-\(id)")
-        let (topic, queue, roles) = try await blocking { () throws -> (String, String, DeploymentRoles) in
-            try createJobTable(client, table)
-            try S3(client: client).createBucket(bucket)
+        let (base, (topic, queue)) = try await Deployment.create(functions: ["retry-reactor", "launcher"]) { client, id in
             let queue = try SQS(client: client).createQueue(name: "notify-\(id)")
             let topic = try SNS(client: client).createTopic(name: "jobs-\(id)")
             var subscribe = QueryParameters()
@@ -41,22 +33,16 @@ struct ReactorDeployment: Sendable {
             subscribe.add("Protocol", "sqs")
             subscribe.add("Endpoint", "arn:aws:sqs:\(MotoServer.region):\(MotoServer.accountID):notify-\(id)")
             _ = try QueryProtocolClient(client: client, service: .sns, version: "2010-03-31").call("Subscribe", subscribe)
-            let roles = try DeploymentRoles.create(
-                repository: Repository.root, functions: ["retry-reactor", "launcher"], client: client, prefix: "reactor-\(id)-"
-            ) { names in
-                names.table(table)
-                names.topic(topic)
-                names["ArtifactBucket"] = bucket
-                names["JobLogBucket"] = bucket
-            }
-            return (topic, queue, roles)
+            return (topic, queue)
+        } naming: { made, names in
+            names.topic(made.0)
         }
-        let environment = server.environment.merging(try roles.environment("retry-reactor")) { $1 }.merging([
+        let (server, bucket, table) = (base.server, base.bucket, base.table)
+        let environment = server.environment.merging(try base.roles.environment("retry-reactor")) { $1 }.merging([
             "SORTIE_TABLE": table, "SORTIE_SPECS": "s3://\(bucket)/specs/", "SORTIE_RUNNER_URL": "s3://\(bucket)/bin/sortie-runner",
             "SORTIE_LOG_BUCKET": bucket, "SORTIE_RETRY_BACKOFF_SECONDS": String(backoffSeconds),
         ].merging(extra) { $1 }) { $1 }
-        return ReactorDeployment(
-            server: server, client: client, table: table, bucket: bucket, topic: topic, notifications: queue, environment: environment, roles: roles)
+        return ReactorDeployment(base: base, topic: topic, notifications: queue, environment: environment)
     }
 
     static var logger: Logger {
@@ -65,10 +51,7 @@ struct ReactorDeployment: Sendable {
         return logger
     }
 
-    static func uniqueName(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())" }
-
-    var store: JobStore { JobStore(dynamoDB: DynamoDB(client: client), table: table) }
-    var ec2: EC2 { EC2(client: client) }
+    var ec2: EC2 { EC2(client: base.client) }
 
     func reactor() throws -> Reactor {
         Reactor(
@@ -77,7 +60,7 @@ struct ReactorDeployment: Sendable {
     }
 
     func launcher() throws -> Launcher {
-        let environment = environment.merging(try roles.environment("launcher")) { $1 }
+        let environment = environment.merging(try base.roles.environment("launcher")) { $1 }
         return Launcher(
             configuration: try LauncherConfiguration.fromEnvironment(environment),
             client: try AWSClient.fromEnvironment(AWSEnvironment(environment)))
@@ -92,13 +75,14 @@ struct ReactorDeployment: Sendable {
             arguments: ["date": .init(defaultValue: "2024-04-30")], steps: [.init(name: "load", run: "./load \"$SORTIE_ARG_date\"")],
             timeoutSeconds: timeoutSeconds, retry: retry, maxConcurrency: maxConcurrency, priority: priority, notify: topic, dependsOn: dependsOn)
         let body = try JSONEncoder.sorted.encode(spec)
+        let (client, bucket) = (base.client, base.bucket)
         try await blocking { try S3(client: client).putObject(bucket: bucket, key: "specs/\(name).json", body: body) }
         return spec
     }
 
     /// Publishes a kind, submits one job of it and returns it STARTING on its instance.
     func startedJob(_ prefix: String, retry: RetryStrategy) async throws -> (name: String, record: JobRecord, instance: String) {
-        let name = Self.uniqueName(prefix)
+        let name = Deployment.uniqueName(prefix)
         _ = try await publish(name, retry: retry)
         let record = try await record(try #require(try await submit(name).jobID))
         #expect(record.state == .starting)
@@ -116,23 +100,10 @@ struct ReactorDeployment: Sendable {
     }
 
     func record(_ id: String) async throws -> JobRecord {
-        let store = store
-        return try #require(try await blocking { try store.record(id) })
+        try #require(try await base.record(id))
     }
 
-    func item(_ key: DynamoDB.Item) async throws -> DynamoDB.Item? {
-        let input = DynamoDB.GetItemInput(tableName: table, key: key, consistentRead: true)
-        let dynamoDB = DynamoDB(client: client)
-        return try await blocking { try dynamoDB.getItem(input).item }
-    }
-
-    /// The ids holding a slot of this kind.
-    func slotHolders(job: String) async throws -> Set<String> {
-        guard case .ss(let ids)? = try await item(JobTable.slotsKey(job: job))?["holders"] else { return [] }
-        return Set(ids)
-    }
-
-    var runner: RunnerStandIn { RunnerStandIn(store: store, logBucket: bucket) }
+    var runner: RunnerStandIn { RunnerStandIn(store: base.store, logBucket: base.bucket) }
 
     /// What a runner writes: RUNNING when it starts, then its final record (freeing the slots).
     func runnerReports(_ record: JobRecord, exitCode: Int) async throws {
@@ -178,7 +149,7 @@ struct ReactorDeployment: Sendable {
 
     /// Notifications that arrived on the topic: each SNS envelope's message, decoded.
     func receivedNotifications() async throws -> [[String: Any]] {
-        let (sqs, queue) = (SQS(client: client), notifications)
+        let (sqs, queue) = (SQS(client: base.client), notifications)
         let bodies = try await blocking { try sqs.receiveMessages(queueURL: queue, maxMessages: 10).map(\.body) }
         return try bodies.map { body in
             let envelope = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
@@ -189,7 +160,7 @@ struct ReactorDeployment: Sendable {
 
     /// The ClientToken an instance was launched with.
     func clientToken(_ instanceID: String) async throws -> String? {
-        let client = client
+        let client = base.client
         return try await blocking { () throws -> String? in
             var parameters = QueryParameters()
             parameters.add("InstanceId.1", instanceID)
@@ -208,14 +179,8 @@ struct ReactorDeployment: Sendable {
 
     /// The runner payload in an instance's UserData: what it was asked to run.
     func payload(_ instanceID: String) async throws -> RunnerPayload {
-        let client = client
-        let script = try await blocking { () throws -> String in
-            var parameters = QueryParameters()
-            parameters.add("InstanceId", instanceID)
-            parameters.add("Attribute", "userData")
-            let root = try QueryProtocolClient(client: client, service: .ec2, version: "2016-11-15").call("DescribeInstanceAttribute", parameters)
-            return String(decoding: Data(base64Encoded: root["userData", "value"]?.text ?? "") ?? Data(), as: UTF8.self)
-        }
+        let encoded = try await base.instanceAttribute(instanceID, "userData") ?? ""
+        let script = String(decoding: Data(base64Encoded: encoded) ?? Data(), as: UTF8.self)
         // The base64 lines between the heredoc markers (see `UserData.render`).
         let lines = script.split(separator: "\n", omittingEmptySubsequences: false)
         let start = try #require(lines.firstIndex { $0.hasSuffix("<<'SORTIE_PAYLOAD'") })

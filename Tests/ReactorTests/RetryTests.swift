@@ -5,6 +5,7 @@ import Reactor
 import JobModel
 import JobStore
 import SortieTestSupport
+import TableSchema
 import Testing
 import WallTime
 
@@ -13,7 +14,7 @@ struct RetryTests {
     @Test("a runner's exit 1 with attempts: 3 is relaunched twice with identical parameters and new ClientTokens, then FAILED with one notification naming the attempts, exit code, step and log")
     func exhaustsAttempts() async throws {
         let deployment = try await ReactorDeployment.create()
-        let name = ReactorDeployment.uniqueName("etl")
+        let name = Deployment.uniqueName("etl")
         _ = try await deployment.publish(name, retry: RetryStrategy(attempts: 3))
         let submitted = try await deployment.submit(name, arguments: ["date": "2024-05-01"])
         #expect(submitted.outcome == .launched)
@@ -33,7 +34,7 @@ struct RetryTests {
 
         let final = try await deployment.record(jobID)
         #expect(final.state == .failed && final.attempt == 3 && final.exitCode == 1 && final.failingStep == "load")
-        #expect(try await deployment.slotHolders(job: name).isEmpty)
+        #expect(try await deployment.base.slotHolders(job: name).isEmpty)
         let instances = try await deployment.instances(job: name)
         #expect(instances.map { $0.tag("sortie:attempt") } == ["1", "2", "3"])
         var tokens: [String?] = []
@@ -53,7 +54,7 @@ struct RetryTests {
         #expect(notice["log"] as? String == "s3://\(deployment.bucket)/logs/\(name)/\(jobID)/attempt-3.log")
 
         // Each earlier attempt's outcome is kept on the record.
-        let item = try #require(try await deployment.item(JobTable.jobKey(jobID)))
+        let item = try #require(try await deployment.base.item(JobTable.jobKey(jobID)))
         guard case .l(let earlier)? = item["attempts"] else {
             Issue.record("no earlier attempts on the record")
             return

@@ -47,9 +47,9 @@ struct SubmitterEventTests {
             Feed(name: "all", prefix: "incoming/", format: "csv", fields: [], destination: .s3(S3Location(bucket: "o")), rejects: rejects),
             Feed(name: "orders", prefix: "incoming/orders/", format: "jsonl", fields: [], destination: .s3(S3Location(bucket: "o")), rejects: rejects),
         ])
-        var settings = SubmitterConfiguration(tableName: "t", processorFunction: "p", batchJobQueue: "q", batchJobDefinition: "d")
-        settings.skipPrefixes = ["incoming/tmp/"]
-        func admit(_ key: String) -> SubmitterConfiguration.Admission { settings.admit(ObjectCreated(bucket: "b", key: key), catalog: catalog) }
+        var configuration = SubmitterConfiguration(tableName: "t", processorFunction: "p", batchJobQueue: "q", batchJobDefinition: "d")
+        configuration.skipPrefixes = ["incoming/tmp/"]
+        func admit(_ key: String) -> SubmitterConfiguration.Admission { configuration.admit(ObjectCreated(bucket: "b", key: key), catalog: catalog) }
         #expect(admit("incoming/orders/2026/") == .skip("directory marker"))
         #expect(admit("incoming/tmp/x.csv") == .skip("under skipped prefix 'incoming/tmp/'"))
         #expect(admit("elsewhere/x.csv") == .skip("no feed for this key"))

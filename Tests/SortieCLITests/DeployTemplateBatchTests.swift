@@ -3,6 +3,7 @@ import ChunkStore
 import Foundation
 import S3Submitter
 import SortieTestSupport
+import TableSchema
 import Testing
 import Yams
 

@@ -1,6 +1,7 @@
 import Foundation
 import JobModel
 import SortieTestSupport
+import TableSchema
 import Testing
 import Yams
 

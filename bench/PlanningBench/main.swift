@@ -76,9 +76,9 @@ let environment = moto.environment.merging([
 ]) { $1 }
 let client = try AWSClient.fromEnvironment(AWSEnvironment(environment))
 try createJobTable(client, table)
-let settings = try SubmitterConfiguration.fromEnvironment(environment)
+let configuration = try SubmitterConfiguration.fromEnvironment(environment)
 let jobTable = FileStore(dynamoDB: DynamoDB(client: client), tableName: table)
-let submitter = Submitter(s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client), table: jobTable, configuration: settings)
+let submitter = Submitter(s3: S3(client: client), lambda: LambdaInvoke(client: client), batch: Batch(client: client), table: jobTable, configuration: configuration)
 let feed = Feed(
     name: "simulated", prefix: "incoming/", format: format == .csv ? "csv" : "jsonl", fields: [],
     destination: .s3(S3Location(bucket: bucket)), rejects: S3Location(bucket: bucket))

@@ -8,6 +8,7 @@ import ReactorTestSupport
 import JobModel
 import JobStore
 import SortieTestSupport
+import TableSchema
 
 // Figures for the retry reactor against moto on loopback (one request at a time, as the
 // tests run it):
