@@ -220,7 +220,7 @@ let package = Package(
             "Reactor", "ReactorTestSupport", "Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
             "RetryReactorFunction", "SortieRunner",
         ]),
-        .testTarget(name: "JobRunnerTests", dependencies: ["WallTime", "JobModel", "JobStore", "AWSCore", "AWSServices", "SortieTestSupport", "SortieRunner"]),
+        .testTarget(name: "JobRunnerTests", dependencies: ["WallTime", "JobModel", "JobStore", "AWSCore", "AWSServices", "SortieTestSupport", "DevEnvironment", "SortieRunner"]),
         .testTarget(name: "DeploymentTests", dependencies: [
             "Deployment", "SortieVersion", "S3Submitter", "ChunkStore", "AWSServices", "SortieTestSupport",
         ]),

@@ -99,6 +99,29 @@ extension SpecReader {
             require(InstanceSpec.Market(rawValue: text) != nil, fields, "market", "expected on-demand or spot, got '\(text)'")
             market = InstanceSpec.Market(rawValue: text) ?? .onDemand
         }
+        var fallback: InstanceSpec.Market?
+        if let text = string(fields, "fallback") {
+            if market == .spot, text == InstanceSpec.Market.onDemand.rawValue {
+                fallback = .onDemand
+            } else {
+                fail(fields.path("fallback"), fields.location("fallback"),
+                     "expected on-demand with market: spot (spot first, on-demand once spot has no capacity), got '\(text)' with market: \(market.rawValue)")
+            }
+        }
+        let subnet = string(fields, "subnet")
+        var subnets: [String] = []
+        for item in list(fields, "subnets") {
+            guard let id = text(item.value, path: item.path) else { continue }
+            if !id.hasPrefix("subnet-") {
+                fail(item.path, item.value.location, "expected a subnet id (subnet-…), got '\(id)'")
+            } else if subnets.contains(id) {
+                fail(item.path, item.value.location, "'\(id)' is already listed")
+            }
+            subnets.append(id)
+        }
+        require(subnet == nil || subnets.isEmpty, fields, "subnets", "give one subnet or a list of subnets, not both")
+        // Every type in every subnet in each market is one RunInstances call within the launcher's time limit.
+        require(subnets.count <= 6, fields, "subnets", "expected at most 6 subnets, one per Availability Zone, got \(subnets.count)")
         let spotMaxPrice = string(fields, "spot_max_price")
         require(spotMaxPrice == nil || market == .spot, fields, "spot_max_price", "only applies with market: spot")
         let rootDevice = string(fields, "root_device") ?? "/dev/xvda"
@@ -115,8 +138,8 @@ extension SpecReader {
         if let diskFields = self.fields(fields, "ram_disk", allowed: keys(InstanceSpec.RamDisk.CodingKeys.self)) { ramDisk = readRamDisk(diskFields) }
         guard !types.isEmpty, types.count <= 10, let image else { return nil }
         return InstanceSpec(
-            types: types, image: image, subnet: string(fields, "subnet"), securityGroups: strings(fields, "security_groups"),
-            instanceProfile: string(fields, "instance_profile"), market: market, spotMaxPrice: spotMaxPrice, keyName: string(fields, "key_name"),
+            types: types, image: image, subnet: subnet, subnets: subnets, securityGroups: strings(fields, "security_groups"),
+            instanceProfile: string(fields, "instance_profile"), market: market, fallback: fallback, spotMaxPrice: spotMaxPrice, keyName: string(fields, "key_name"),
             rootDevice: rootDevice, rootVolume: root, dataVolumes: dataVolumes, localNVMe: localNVMe, ramDisk: ramDisk)
     }
 

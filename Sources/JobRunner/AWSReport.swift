@@ -53,6 +53,16 @@ struct AWSReport {
         }
     }
 
+    /// Marks the attempt as warned of its spot instance's interruption, as the reactor does on
+    /// EC2's event: its ending then counts as the host's, whatever EC2's state reason says.
+    func noteInterruption() {
+        do {
+            _ = try store.noteInterruption(payload.jobID, attempt: payload.attempt)
+        } catch {
+            complain("could not record the spot interruption notice: \(error)")
+        }
+    }
+
     /// The log to S3, then the final record. Each failure is reported and the rest still done:
     /// the record matters most, and a missing log must not keep the slot taken.
     func finish(_ outcome: JobOutcome, logPath: String) -> Bool {

@@ -61,6 +61,7 @@ extension JobStore {
         previous[.reason] = record.reason.map { .s($0) }
         previous[.statusReason] = record.statusReason.map { .s($0) }
         previous[.instanceID] = record.instanceID.map { .s($0) }
+        previous[.market] = record.market.map { .s($0.rawValue) }
         previous[.log] = log.map { .s($0) }
         var waiting = record
         waiting.state = .runnable
@@ -81,7 +82,7 @@ extension JobStore {
         }
         let cleared = [
             "exitCode", "failingStep", "#reason", "instanceId", "instanceType", "heartbeatAt", "durationMs", "expiresAt", "#settled", "#warned",
-            "#logUri", "#logStream", "#capacity",
+            "#logUri", "#logStream", "#capacity", "#market", "#subnet",
         ]
         return try conditionally(.init(
             tableName: table, key: JobTable.jobKey(record.id),
@@ -91,6 +92,7 @@ extension JobStore {
                 "#state": "state", "#attempt": "attempt", "#statusReason": "statusReason", "#notBefore": "notBefore", "#history": "history",
                 "#attempts": "attempts", "#reason": "reason", "#settled": "settledAt", "#warned": "interruptionWarnedAt",
                 "#logUri": "logUri", "#logStream": "logStream", "#capacity": "capacityShortSince",
+                "#market": JobTable.Attribute.market.rawValue, "#subnet": JobTable.Attribute.subnet.rawValue,
             ],
             expressionAttributeValues: values))
     }

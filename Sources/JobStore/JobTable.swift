@@ -45,6 +45,8 @@ public struct JobTable: Sendable {
         case dependsOn, dependents
         /// When EC2 first refused the current attempt for capacity (epoch milliseconds).
         case capacityShortSince
+        /// The market (`spot`, `on-demand`) and subnet the current attempt was launched in.
+        case market, subnet
         /// When an ended attempt's outcome was decided: no retry follows. Written by the reactor,
         /// and with the FAILED state itself when an attempt ends with no instance to react to.
         case settledAt
@@ -120,6 +122,8 @@ public struct JobTable: Sendable {
         if !record.dependsOn.isEmpty { item[.dependsOn] = .l(record.dependsOn.map { .s($0) }) }
         if !record.dependents.isEmpty { item[.dependents] = .ss(record.dependents) }
         item[.capacityShortSince] = record.capacityShortSince.map { .number($0) }
+        item[.market] = record.market.map { .s($0.rawValue) }
+        item[.subnet] = record.subnet.map { .s($0) }
         if record.state == .runnable {
             item.merge(queueAttributes(record)) { $1 }
         } else if record.state == .pending {
@@ -184,7 +188,8 @@ public struct JobTable: Sendable {
             updatedAt: item[.updatedAt]?.int64, eventID: item[.eventID]?.string, instanceID: item[.instanceID]?.string,
             instanceType: item[.instanceType]?.string, heartbeatAt: item[.heartbeatAt]?.int64, exitCode: item[.exitCode]?.int,
             failingStep: item[.failingStep]?.string, reason: item[.reason]?.string, durationMilliseconds: item[.durationMs]?.int64,
-            history: history, dependsOn: dependsOn, dependents: dependents, capacityShortSince: item[.capacityShortSince]?.int64)
+            history: history, dependsOn: dependsOn, dependents: dependents, capacityShortSince: item[.capacityShortSince]?.int64,
+            market: item[.market]?.string.flatMap(InstanceSpec.Market.init(rawValue:)), subnet: item[.subnet]?.string)
     }
 }
 

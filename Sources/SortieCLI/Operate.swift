@@ -62,6 +62,9 @@ extension JobRecord {
         ]
         object["statusReason"] = statusReason
         object["instanceId"] = instanceID
+        object["instanceType"] = instanceType
+        object["market"] = market?.rawValue
+        object["subnet"] = subnet
         object["exitCode"] = exitCode
         object["durationMs"] = durationMilliseconds
         if !dependsOn.isEmpty { object["dependsOn"] = dependsOn }
