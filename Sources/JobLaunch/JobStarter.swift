@@ -39,8 +39,15 @@ public struct JobStarter: Sendable {
             throw .aws(AWSError(kind: .invalidResponse, service: "DynamoDB", operation: "GetItem", code: "MissingJobRecord", message: "no job \(jobID)"))
         }
         guard record.state == .submitted || record.state == .runnable else { return LaunchResponse(.duplicate, record) }
-        guard let source = configuration.specs, let spec = try source.spec(named: record.job, s3: s3) else {
+        guard let source = configuration.specs, let published = try source.spec(named: record.job, s3: s3) else {
             throw .unknownJob(record.job, source: configuration.specs.map { "\($0)" } ?? "(SORTIE_SPECS not set)")
+        }
+        // The job runs as submitted: its overrides, checked then, applied to the spec as published now.
+        let spec: JobSpec
+        do {
+            spec = try published.applying(record.overrides)
+        } catch {
+            throw .invalidOverrides(error)
         }
         return try startOrQueue(record, spec, store: store, logger: logger, duplicate: false)
     }

@@ -22,7 +22,7 @@ extension JobSpec {
         return name.utf8.allSatisfy { isLowerAlphanumeric($0) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || $0 == UInt8(ascii: "_") }
     }
 
-    private static func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
+    static func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
     }
 }
@@ -78,12 +78,32 @@ extension SpecReader {
             }
         }
 
+        let overrides = overrides(root, code: code)
+
         guard let name, let instance, let timeout, let maxConcurrency, let priority else { return nil }
         return JobSpec(
             name: name, description: string(root, "description"), instance: instance, code: code, environment: environment,
             arguments: arguments, steps: steps, timeoutSeconds: timeout, retry: retry, maxConcurrency: maxConcurrency,
             priority: priority, noShutdown: noShutdown, notify: notify, dependsOn: dependsOn,
-            capacityTimeoutSeconds: capacityTimeout)
+            capacityTimeoutSeconds: capacityTimeout, overrides: overrides)
+    }
+
+    /// What a manual submission may override (`LaunchOverride`), each name once.
+    private mutating func overrides(_ root: Fields, code: CodeSource?) -> [String] {
+        var names: [String] = []
+        for item in list(root, "overrides") {
+            guard let name = text(item.value, path: item.path) else { continue }
+            if !LaunchOverride.isOverridable(name) {
+                let known = (LaunchOverride.names + ["environment.NAME"]).joined(separator: ", ")
+                fail(item.path, item.value.location, "expected one of \(known) (NAME a variable not starting with SORTIE_), got '\(name)'")
+            } else if names.contains(name) {
+                fail(item.path, item.value.location, "'\(name)' is already listed")
+            } else if name == LaunchOverride.gitBranch, case .s3? = code {
+                fail(item.path, item.value.location, "git_branch needs code from git; this job's comes from S3")
+            }
+            names.append(name)
+        }
+        return names
     }
 
     private mutating func instanceSpec(_ fields: Fields) -> InstanceSpec? {

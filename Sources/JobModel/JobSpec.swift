@@ -26,12 +26,14 @@ public struct JobSpec: Sendable, Equatable, Codable {
     public var dependsOn: [String]
     /// How long a job may wait for EC2 capacity (every listed type refused) before it is FAILED.
     public var capacityTimeoutSeconds: Int
+    /// What a manual submission may override for its one job (`LaunchOverride`'s names).
+    public var overrides: [String]
 
     public init(
         name: String, description: String? = nil, instance: InstanceSpec, code: CodeSource? = nil, environment: [String: String] = [:],
         arguments: [String: ArgumentSpec] = [:], steps: [Step], timeoutSeconds: Int, retry: RetryStrategy = RetryStrategy(),
         maxConcurrency: Int = 1, priority: Int = 0, noShutdown: Bool = false, notify: String? = nil, dependsOn: [String] = [],
-        capacityTimeoutSeconds: Int = 3600
+        capacityTimeoutSeconds: Int = 3600, overrides: [String] = []
     ) {
         self.name = name
         self.description = description
@@ -48,12 +50,13 @@ public struct JobSpec: Sendable, Equatable, Codable {
         self.notify = notify
         self.dependsOn = dependsOn
         self.capacityTimeoutSeconds = capacityTimeoutSeconds
+        self.overrides = overrides
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, description, instance, code, environment, arguments, steps, timeoutSeconds = "timeout", retry
         case maxConcurrency = "max_concurrency", priority, noShutdown = "no_shutdown", notify, dependsOn = "depends_on"
-        case capacityTimeoutSeconds = "capacity_timeout"
+        case capacityTimeoutSeconds = "capacity_timeout", overrides
     }
 
     /// Decoding goes through the same checks as YAML (`JobSpec.read`): a published spec that

@@ -47,6 +47,8 @@ public struct JobTable: Sendable {
         case capacityShortSince
         /// The market (`spot`, `on-demand`) and subnet the current attempt was launched in.
         case market, subnet
+        /// A manual submission's overrides of its spec (a map of texts by override name).
+        case overrides
         /// When an ended attempt's outcome was decided: no retry follows. Written by the reactor,
         /// and with the FAILED state itself when an attempt ends with no instance to react to.
         case settledAt
@@ -124,6 +126,7 @@ public struct JobTable: Sendable {
         item[.capacityShortSince] = record.capacityShortSince.map { .number($0) }
         item[.market] = record.market.map { .s($0.rawValue) }
         item[.subnet] = record.subnet.map { .s($0) }
+        if !record.overrides.isEmpty { item[.overrides] = .m(record.overrides.mapValues { .s($0) }) }
         if record.state == .runnable {
             item.merge(queueAttributes(record)) { $1 }
         } else if record.state == .pending {
@@ -175,6 +178,10 @@ public struct JobTable: Sendable {
                     at: try required(.at, entry[.at]?.int64, as: "\(Attribute.history.rawValue).\(Attribute.at.rawValue)"), reason: entry[.reason]?.string))
             }
         }
+        var overrides: [String: String] = [:]
+        if case .m(let map)? = item[.overrides] {
+            for (key, value) in map { overrides[key] = try required(.overrides, value.string, as: "\(Attribute.overrides.rawValue).\(key)") }
+        }
         var dependsOn: [String] = []
         if case .l(let ids)? = item[.dependsOn] {
             for id in ids { dependsOn.append(try required(.dependsOn, id.string, as: "\(Attribute.dependsOn.rawValue)[]")) }
@@ -189,7 +196,7 @@ public struct JobTable: Sendable {
             instanceType: item[.instanceType]?.string, heartbeatAt: item[.heartbeatAt]?.int64, exitCode: item[.exitCode]?.int,
             failingStep: item[.failingStep]?.string, reason: item[.reason]?.string, durationMilliseconds: item[.durationMs]?.int64,
             history: history, dependsOn: dependsOn, dependents: dependents, capacityShortSince: item[.capacityShortSince]?.int64,
-            market: item[.market]?.string.flatMap(InstanceSpec.Market.init(rawValue:)), subnet: item[.subnet]?.string)
+            market: item[.market]?.string.flatMap(InstanceSpec.Market.init(rawValue:)), subnet: item[.subnet]?.string, overrides: overrides)
     }
 }
 

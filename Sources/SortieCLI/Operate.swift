@@ -69,6 +69,7 @@ extension JobRecord {
         object["durationMs"] = durationMilliseconds
         if !dependsOn.isEmpty { object["dependsOn"] = dependsOn }
         if !dependents.isEmpty { object["dependents"] = dependents }
+        if !overrides.isEmpty { object["overrides"] = overrides }
         return object
     }
 
@@ -91,6 +92,11 @@ struct Submit: ParsableCommand {
     @Option(name: .customLong("depends-on"), help: "The id of a job this one waits for: PENDING until all SUCCEEDED, FAILED if one FAILED (repeatable, up to 20).")
     var dependsOn: [String] = []
 
+    @Option(name: .customLong("override"), help: ArgumentHelp(
+        "For this job only, what its spec's overrides: allow: no_shutdown=true, git_branch=BRANCH, instance_types=TYPE[,TYPE…], market=spot|on-demand, environment.NAME=VALUE (repeatable).",
+        valueName: "NAME=VALUE"))
+    var overrides: [String] = []
+
     @OptionGroup var waiting: WaitOptions
     @OptionGroup var target: Target
     @OptionGroup var progressOptions: ProgressOptions
@@ -98,13 +104,9 @@ struct Submit: ParsableCommand {
     func run() throws {
         let progress = progressOptions.reporter()
         defer { progress.close() }
-        var args: [String: String] = [:]
-        for pair in arguments {
-            guard let equals = pair.firstIndex(of: "=") else { throw ValidationError("--arg takes NAME=VALUE, not '\(pair)'") }
-            args[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
-        }
-        var fields: [String: Any] = ["job": job, "args": args, "id": UUID().uuidString.lowercased()]
+        var fields: [String: Any] = ["job": job, "args": try Self.pairs(arguments, "--arg"), "id": UUID().uuidString.lowercased()]
         if !dependsOn.isEmpty { fields["depends_on"] = dependsOn }
+        if !overrides.isEmpty { fields["overrides"] = try Self.pairs(overrides, "--override") }
         let event = try JSONSerialization.data(withJSONObject: fields)
         let function = target.environment["SORTIE_LAUNCHER_FUNCTION"] ?? "launcher"
         progress.stage("submitting \(job) through \(function)")
@@ -125,6 +127,18 @@ struct Submit: ParsableCommand {
         } else {
             print("\(answer["outcome"] ?? "?") \(answer["jobId"] ?? "") \(answer["instanceId"].map { "on \($0)" } ?? "")")
         }
+    }
+}
+
+extension Submit {
+    /// `NAME=VALUE` options as a mapping; the value may hold `=`.
+    static func pairs(_ options: [String], _ flag: String) throws -> [String: String] {
+        var pairs: [String: String] = [:]
+        for pair in options {
+            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else { throw ValidationError("\(flag) takes NAME=VALUE, not '\(pair)'") }
+            pairs[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+        }
+        return pairs
     }
 }
 
