@@ -38,10 +38,11 @@ enum InstanceRequest {
         var token = "\(record.id)-a\(record.attempt)-t\(placement.type)"
         if placement.subnet > 0 { token += "-s\(placement.subnet)" }
         if placement.market != instance.market { token += "-\(placement.market.rawValue)" }
-        let tags = [
+        var tags = [
             EC2.Tag(key: "Name", value: "sortie \(spec.name)"), EC2.Tag(key: "sortie:job-id", value: record.id),
             EC2.Tag(key: "sortie:job", value: spec.name), EC2.Tag(key: "sortie:attempt", value: String(record.attempt)),
         ]
+        if spec.noShutdown { tags.append(EC2.Tag(key: JobStarter.keepTag, value: "true")) }
         var disks: [EC2.BlockDeviceMapping] = []
         if let root = instance.rootVolume { disks.append(mapping(instance.rootDevice, root)) }
         disks += instance.dataVolumes.map { mapping($0.device, $0.volume) }

@@ -23,6 +23,10 @@ public struct JobStarter: Sendable {
     /// What runners report to: the configuration's table and logs, in the client's region.
     package let reporting: ReportingConfiguration?
 
+    /// On instances kept after their job (`no_shutdown`): the sweep decides their attempts
+    /// without waiting for the instance to end.
+    package static let keepTag = "sortie:keep"
+
     public init(configuration: LauncherConfiguration, client: AWSClient) {
         self.configuration = configuration
         reporting = configuration.reporting(region: client.configuration.region)

@@ -204,7 +204,16 @@ struct Cancel: ParsableCommand {
         let reason = "Cancelled by \(target.environment["USER"] ?? "an operator")"
         switch record.state {
         case .succeeded, .failed:
-            throw CommandError("job \(id) has already ended: \(record.state.rawValue)")
+            // An instance kept for debugging (no_shutdown) outlives its job's outcome: cancel ends it.
+            let ec2 = EC2(client: try target.client())
+            guard let instance = record.instanceID,
+                  let state = try ec2.describeInstances(instanceIds: [instance]).instances.first?.state?.name, ["pending", "running", "stopped"].contains(state) else {
+                throw CommandError("job \(id) has already ended: \(record.state.rawValue)")
+            }
+            try ec2.terminateInstances([instance])
+            if target.json { return try target.emit(["id": id, "cancelled": false, "instanceId": instance, "terminated": true]) }
+            print("job \(id) had already \(record.state.rawValue); its kept instance \(instance) is terminating")
+            return
         case .submitted, .pending, .runnable:
             // Never started, so no reactor decides it: decided here, never retried; its dependents follow.
             guard try store.cancelUnstarted(id, attempt: record.attempt, reason: reason) else {
