@@ -6,7 +6,7 @@ import Synchronization
 /// the runner finds it through `AWS_EC2_METADATA_SERVICE_ENDPOINT` and records the instance's id.
 /// It serves no credentials (404, as for an instance without a profile): the runner's credential
 /// chain takes moto's from the environment first. No spot interruption is pending (404) until
-/// `giveSpotNotice` (a test's, or an operator's in `sortie dev`) says EC2 is reclaiming it.
+/// a test's `giveSpotNotice` says EC2 is reclaiming the instance.
 public final class InstanceMetadataStandIn: Sendable {
     public struct Identity: Sendable, Equatable {
         public var instanceID: String

@@ -46,7 +46,7 @@ public struct JobStarter: Sendable {
         guard let source = configuration.specs, let published = try source.spec(named: record.job, s3: s3) else {
             throw .unknownJob(record.job, source: configuration.specs.map { "\($0)" } ?? "(SORTIE_SPECS not set)")
         }
-        // The job runs as submitted: its overrides, checked then, applied to the spec as published now.
+        // The job runs as submitted: its overrides, allowed then, applied to the spec as published now.
         let spec: JobSpec
         do {
             spec = try published.applying(record.overrides)

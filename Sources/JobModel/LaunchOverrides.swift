@@ -26,17 +26,19 @@ public struct OverrideError: Error, Sendable, Equatable, CustomStringConvertible
 }
 
 extension JobSpec {
-    /// The spec as this job runs it. Every override is checked against `overrides` and its own
-    /// rules; the first refused one is named.
+    /// Refuses, by name, the first override the spec's `overrides` does not list: checked when a
+    /// job is submitted, not when it starts (the spec may have been published again meanwhile).
+    public func checkAllowed(_ overrides: [String: String]) throws(OverrideError) {
+        guard let name = overrides.keys.sorted().first(where: { !self.overrides.contains($0) }) else { return }
+        let allowed = self.overrides.isEmpty ? "it allows none" : "it allows \(self.overrides.joined(separator: ", "))"
+        throw OverrideError("job '\(self.name)' does not allow the override '\(name)' (its spec's overrides: list says which); \(allowed)")
+    }
+
+    /// The spec as this job runs it: each override (a name `LaunchOverride` knows) applied, the
+    /// first value it cannot take named.
     public func applying(_ overrides: [String: String]) throws(OverrideError) -> JobSpec {
         var spec = self
-        for (name, value) in overrides.sorted(by: { $0.key < $1.key }) {
-            guard self.overrides.contains(name) else {
-                let allowed = self.overrides.isEmpty ? "it allows none" : "it allows \(self.overrides.joined(separator: ", "))"
-                throw OverrideError("job '\(self.name)' does not allow the override '\(name)' (its spec's overrides: list says which); \(allowed)")
-            }
-            try spec.apply(name, value)
-        }
+        for (name, value) in overrides.sorted(by: { $0.key < $1.key }) { try spec.apply(name, value) }
         return spec
     }
 
@@ -67,7 +69,7 @@ extension JobSpec {
                 instance.spotMaxPrice = nil
             }
         default:
-            // `overrides` only lists names `LaunchOverride.isOverridable` accepts: the rest are environment variables.
+            guard LaunchOverride.isOverridable(name) else { throw OverrideError("no override is named '\(name)'") }
             guard !value.utf8.contains(0) else { throw refuse("text without a NUL byte") }
             environment[String(name.dropFirst(LaunchOverride.environmentPrefix.count))] = value
         }

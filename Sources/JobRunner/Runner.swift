@@ -125,7 +125,7 @@ public enum Runner {
         })
         log.note(summary(outcome))
         log.finish()
-        _ = report.finish(outcome, logPath: logPath)
+        if report.finish(outcome, logPath: logPath), payload.spec.noShutdown { report.announceEnding() }
         return outcome.succeeded ? 0 : 1
     }
 

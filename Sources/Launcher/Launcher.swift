@@ -27,6 +27,7 @@ public struct Launcher: Sendable {
         let spec: JobSpec
         let published = try self.spec(for: event)
         do {
+            try published.checkAllowed(event.overrides)
             spec = try published.applying(event.overrides)
         } catch {
             throw .invalidOverrides(error)

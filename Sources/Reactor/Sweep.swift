@@ -105,9 +105,8 @@ extension Reactor {
         }
     }
 
-    /// Decides (settles and notifies, or retries) each ended attempt whose instance is kept.
+    /// Decides each ended attempt whose instance is kept, in case its runner's `AttemptEnded` was lost.
     private func decideKept(logger: Logger) throws(ReactorError) -> [String] {
-        let store = try store()
         let kept = try sortieInstances(filters: [
             .init(name: "instance-state-name", values: ["pending", "running"]), .init(name: "tag:\(JobStarter.keepTag)", values: ["true"]),
         ])
@@ -115,9 +114,7 @@ extension Reactor {
         for instance in kept {
             guard let (jobID, attempt) = Self.job(of: instance) else { continue }
             do {
-                guard let stored = try aws({ () throws(AWSError) in try store.stored(jobID) }), stored.record.attempt == attempt, !stored.settled,
-                      stored.record.state == .succeeded || stored.record.state == .failed else { continue }
-                if try decide(stored, ending: nil, logger: logger).outcome == .decided { decided.append(jobID) }
+                if try decideKept(jobID, attempt: attempt, logger: logger).outcome == .decided { decided.append(jobID) }
             } catch {
                 logger.error("job \(jobID) on kept instance \(instance.instanceId) not decided: \(error)")
             }

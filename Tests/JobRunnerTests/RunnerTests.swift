@@ -233,6 +233,34 @@ struct RunnerTests {
         #expect(FileManager.default.fileExists(atPath: home.appendingPathComponent("shutdown-ran").path))
     }
 
+    @Test("no_shutdown: the runner writes the final record, then tells the reactor function (an Event invocation of AttemptEnded) and leaves the instance up")
+    func keptInstanceTellsReactor() async throws {
+        let deployment = try await Deployment.create()
+        var spec = testSpec(Deployment.uniqueName("kept"), steps: [.init(name: "work", run: "echo done")])
+        spec.noShutdown = true
+        var payload = try await startingJob(deployment, spec)
+        payload.reporting?.reactorFunction = "stack-retry-reactor"
+        let home = try home(payload)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let lambda = try await FakeServer.start { _, _ in FakeServer.Answer(status: 202) }
+        var environment = try environment(deployment, home: home)
+        environment["AWS_ENDPOINT_URL_LAMBDA"] = lambda.endpoint
+        let run = try Command.run(try BuiltProducts.executable("sortie-runner"), ["run", home.appendingPathComponent("job.json").path],
+                                  environment: environment, timeout: .seconds(60))
+        await lambda.stop()
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try await deployment.record(payload.jobID)?.state == .succeeded)
+        let requests = lambda.requests
+        #expect(requests.map(\.path) == ["/2015-03-31/functions/stack-retry-reactor/invocations"])
+        #expect(requests.first?.headers["x-amz-invocation-type"] == "Event")
+        let body = try #require(requests.first?.body)
+        let event = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+        #expect(event["detail-type"] as? String == AttemptEnded.detailType)
+        let detail = event["detail"] as? [String: Any]
+        #expect(detail?["job-id"] as? String == payload.jobID && detail?["attempt"] as? Int == 1 && detail?.count == 2)
+        #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent("shutdown-ran").path))
+    }
+
     @Test("a runner whose job is no longer STARTING (failed or cancelled meanwhile), or whose payload is unreadable, runs nothing and still shuts down")
     func staleAttempt() async throws {
         let deployment = try await Deployment.create()

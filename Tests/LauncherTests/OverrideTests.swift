@@ -39,7 +39,7 @@ struct OverrideTests {
         }
     }
 
-    @Test("every allowed override reaches the instance and the runner's payload and is recorded on the job; a queued job started later runs with them too")
+    @Test("every allowed override reaches the instance and the runner's payload and is recorded on the job; a queued job started later runs with them too, even once its spec no longer allows them")
     func applied() async throws {
         let deployment = try await Deployment.create()
         let name = Deployment.uniqueName("override")
@@ -66,6 +66,10 @@ struct OverrideTests {
         #expect(queued.outcome == .waiting)
         let queuedID = try #require(queued.jobID)
         try await blocking { _ = try deployment.store.transition(jobID, attempt: 1, from: [.starting], to: .failed, reason: "test", freeingSlotsOf: name) }
+        // Published again without overrides meanwhile: the job still runs as it was submitted.
+        var republished = spec(name)
+        republished.overrides = []
+        try await deployment.publish(republished)
         let started = try await blocking { try launcher.starter.start(jobID: queuedID, logger: Deployment.quietLogger) }
         #expect(started.outcome == .launched && started.instanceType == "t3.nano" && started.market == "on-demand")
         #expect(try #require(try await deployment.record(queuedID)).overrides == ["instance_types": "t3.nano"])

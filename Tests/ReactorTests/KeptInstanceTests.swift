@@ -44,4 +44,34 @@ struct KeptInstanceTests {
         #expect(ended.outcome == .duplicate)
         #expect(try await deployment.receivedNotifications().isEmpty)
     }
+
+    @Test("the runner's AttemptEnded event (sent once its final record is written on a kept instance) decides the attempt at once and starts the next waiting job; sent again, or for another attempt, it changes nothing")
+    func attemptEndedDecidesAtOnce() async throws {
+        let deployment = try await ReactorDeployment.create()
+        let name = ReactorDeployment.uniqueName("kept")
+        var spec = try await deployment.publish(name)
+        spec.noShutdown = true
+        let body = try JSONEncoder.sorted.encode(spec)
+        try await blocking { try S3(client: deployment.client).putObject(bucket: deployment.bucket, key: "specs/\(name).json", body: body) }
+        let first = try await deployment.record(try #require(try await deployment.submit(name).jobID))
+        let waiting = try #require(try await deployment.submit(name).jobID)
+        #expect(try await deployment.record(waiting).state == .runnable)
+        try await deployment.runnerReports(first, exitCode: 0)
+
+        func send(_ ended: AttemptEnded) async throws -> ReactorResponse {
+            let event = try JSONDecoder().decode(ReactorEvent.self, from: try ended.event)
+            #expect(event.kind == .attemptEnded(ended))
+            let reactor = try deployment.reactor()
+            return try await blocking { try reactor.handle(event, logger: ReactorDeployment.logger) }
+        }
+        let response = try await send(AttemptEnded(jobID: first.id, attempt: 1))
+        #expect(response.outcome == .decided && response.decision == .succeeded && response.started == [waiting])
+        #expect(try await deployment.item(JobTable.jobKey(first.id))?[.settledAt] != nil)
+        #expect(try await deployment.record(waiting).state == .starting)
+        #expect(try await deployment.instances(job: name).allSatisfy { $0.state?.name == "running" })
+
+        #expect(try await send(AttemptEnded(jobID: first.id, attempt: 1)).outcome == .duplicate)
+        #expect(try await send(AttemptEnded(jobID: first.id, attempt: 2)).outcome == .stale)
+        #expect(try await send(AttemptEnded(jobID: waiting, attempt: 1)).outcome == .stale)
+    }
 }
