@@ -223,7 +223,7 @@ let package = Package(
             "Reactor", "ReactorTestSupport", "Launcher", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
             "RetryReactorFunction", "SortieRunner",
         ]),
-        .testTarget(name: "JobRunnerTests", dependencies: ["WallTime", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "SortieTestSupport", "SortieRunner"]),
+        .testTarget(name: "JobRunnerTests", dependencies: ["WallTime", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "SortieTestSupport", "DevEnvironment", "SortieRunner"]),
         .testTarget(name: "DeploymentTests", dependencies: [
             "Deployment", "SortieVersion", "S3Submitter", "ChunkStore", "TableSchema", "AWSServices", "SortieTestSupport",
         ]),

@@ -61,6 +61,11 @@ public struct RetryPolicy: Sendable {
         "ServiceUnavailable", "ServiceUnavailableException",
     ]
     public static let transientStatuses: Set<Int> = [500, 502, 503, 504]
+    /// EC2's "no capacity here, now" answers: 500s, but asked again at once they say the same, and
+    /// the caller has somewhere else to try (another type, subnet or market) before waiting.
+    public static let capacityCodes: Set<String> = [
+        "InsufficientInstanceCapacity", "InsufficientHostCapacity", "InsufficientReservedInstanceCapacity", "InsufficientCapacity",
+    ]
 
     /// Why `error` may be retried, or `nil` when it must not be (validation, conditions, auth).
     public static func retryReason(_ error: AWSError) -> Reason? {
@@ -68,6 +73,7 @@ public struct RetryPolicy: Sendable {
         case .transport(let kind):
             return kind == .tls ? nil : .transient
         case .service:
+            if capacityCodes.contains(error.code) { return nil }
             if throttlingCodes.contains(error.code) || error.status == 429 { return .throttling }
             if transientCodes.contains(error.code) || transientStatuses.contains(error.status) { return .transient }
             return nil

@@ -11,7 +11,8 @@ import JobStore
 /// once and all succeed, in order; (3) a million-record file is cut, processed and counted
 /// (`DemoStory+Chunks.swift`); (4) a chain of three jobs runs in order, and a failure in it
 /// fails what depends on it (`DemoStory+Chain.swift`); (5) a clicks file delivered to Kafka and read
-/// back (`DemoStory+Clicks.swift`). `sortie dev` must run with `DemoStory.overrides(repository:)`.
+/// back (`DemoStory+Clicks.swift`); (6) a submission's override of its spec, and one refused
+/// (`DemoStory+Overrides.swift`). `sortie dev` must run with `DemoStory.overrides(repository:)`.
 public struct DemoStory: Sendable {
     public struct Check: Sendable, Equatable {
         public var name: String
@@ -32,7 +33,7 @@ public struct DemoStory: Sendable {
 
     public func run() async throws -> [Check] {
         try await retriedJob() + (try await concurrencyLimit()) + (try await chunkedFile()) + (try await dependentChain())
-            + (try await clicksToKafka())
+            + (try await clicksToKafka()) + (try await overriddenJob())
     }
 
     // MARK: Story 1

@@ -5,29 +5,45 @@ import Synchronization
 /// EC2's instance metadata service (IMDSv2) for one instance `sortie dev` boots, on 127.0.0.1:
 /// the runner finds it through `AWS_EC2_METADATA_SERVICE_ENDPOINT` and records the instance's id.
 /// It serves no credentials (404, as for an instance without a profile): the runner's credential
-/// chain takes moto's from the environment first. No spot interruption is pending (404).
-final class InstanceMetadataStandIn: Sendable {
-    struct Identity: Sendable, Equatable {
-        var instanceID: String
-        var instanceType: String
-        var region: String
+/// chain takes moto's from the environment first. No spot interruption is pending (404) until
+/// a test's `giveSpotNotice` says EC2 is reclaiming the instance.
+public final class InstanceMetadataStandIn: Sendable {
+    public struct Identity: Sendable, Equatable {
+        public var instanceID: String
+        public var instanceType: String
+        public var region: String
+        public init(instanceID: String, instanceType: String, region: String) {
+            self.instanceID = instanceID
+            self.instanceType = instanceType
+            self.region = region
+        }
     }
 
     private let server: LoopbackHTTPServer
+    private let service: Service
 
-    var endpoint: String { server.endpoint }
+    public var endpoint: String { server.endpoint }
 
-    private init(server: LoopbackHTTPServer) {
+    private init(server: LoopbackHTTPServer, service: Service) {
         self.server = server
+        self.service = service
     }
 
-    static func start(_ identity: Identity) async throws -> InstanceMetadataStandIn {
+    public static func start(_ identity: Identity) async throws -> InstanceMetadataStandIn {
         let service = Service(identity: identity)
         let server = try await LoopbackHTTPServer.start { request in service.respond(to: request) }
-        return InstanceMetadataStandIn(server: server)
+        return InstanceMetadataStandIn(server: server, service: service)
     }
 
-    func stop() async { await server.stop() }
+    /// From now on `spot/instance-action` answers EC2's notice: the instance is terminated at `time`.
+    public func giveSpotNotice(time: String) {
+        service.spotNotice.withLock { $0 = #"{"action": "terminate", "time": "\#(time)"}"# }
+    }
+
+    /// How many times the notice was asked for, answered or not.
+    public var spotNoticeReads: Int { service.spotNoticeReads.withLock { $0 } }
+
+    public func stop() async { await server.stop() }
 }
 
 extension InstanceMetadataStandIn {
@@ -35,6 +51,8 @@ extension InstanceMetadataStandIn {
     final class Service: Sendable {
         let identity: Identity
         private let tokens = Mutex<Set<String>>([])
+        let spotNotice = Mutex<String?>(nil)
+        let spotNoticeReads = Mutex(0)
 
         init(identity: Identity) {
             self.identity = identity
@@ -54,6 +72,11 @@ extension InstanceMetadataStandIn {
             }
             guard request.method == "GET" else { return text(405, "Method Not Allowed") }
             guard let token = request.header("X-aws-ec2-metadata-token"), tokens.withLock({ $0.contains(token) }) else { return text(401, "Unauthorized") }
+            if request.path == "/latest/meta-data/spot/instance-action" {
+                spotNoticeReads.withLock { $0 += 1 }
+                return spotNotice.withLock { $0 }.map { LoopbackResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array($0.utf8)) }
+                    ?? text(404, "Not Found")
+            }
             let values = [
                 "/latest/meta-data/instance-id": identity.instanceID,
                 "/latest/meta-data/instance-type": identity.instanceType,

@@ -23,6 +23,10 @@ public struct JobStarter: Sendable {
     /// What runners report to: the configuration's table and logs, in the client's region.
     package let reporting: ReportingConfiguration?
 
+    /// On instances kept after their job (`no_shutdown`): the sweep decides their attempts
+    /// without waiting for the instance to end.
+    package static let keepTag = "sortie:keep"
+
     public init(configuration: LauncherConfiguration, client: AWSClient) {
         self.configuration = configuration
         reporting = configuration.reporting(region: client.configuration.region)
@@ -39,8 +43,15 @@ public struct JobStarter: Sendable {
             throw .aws(AWSError(kind: .invalidResponse, service: "DynamoDB", operation: "GetItem", code: "MissingJobRecord", message: "no job \(jobID)"))
         }
         guard record.state == .submitted || record.state == .runnable else { return LaunchResponse(.duplicate, record) }
-        guard let source = configuration.specs, let spec = try source.spec(named: record.job, s3: s3) else {
+        guard let source = configuration.specs, let published = try source.spec(named: record.job, s3: s3) else {
             throw .unknownJob(record.job, source: configuration.specs.map { "\($0)" } ?? "(SORTIE_SPECS not set)")
+        }
+        // The job runs as submitted: its overrides, allowed then, applied to the spec as published now.
+        let spec: JobSpec
+        do {
+            spec = try published.applying(record.overrides)
+        } catch {
+            throw .invalidOverrides(error)
         }
         return try startOrQueue(record, spec, store: store, logger: logger, duplicate: false)
     }
@@ -94,26 +105,30 @@ public struct JobStarter: Sendable {
     }
 
     /// The job holds its slots and is STARTING: request the instance, falling back along the
-    /// listed types on capacity errors. Any failure marks the job FAILED and frees the slots.
+    /// listed types, subnets and markets on capacity errors (`InstanceRequest.placements`). Any
+    /// other failure marks the job FAILED and frees the slots.
     private func runInstance(_ record: JobRecord, _ spec: JobSpec, store: JobStore, logger: Logger) throws(LaunchError) -> LaunchResponse {
         let script = try userData(record, spec)
         var refusals: [String] = []
-        for index in spec.instance.types.indices {
-            let type = spec.instance.types[index]
+        for placement in InstanceRequest.placements(spec.instance) {
+            let type = spec.instance.types[placement.type]
+            let subnet = spec.instance.placements[placement.subnet]
             do throws(AWSError) {
-                let output = try ec2.runInstances(InstanceRequest.input(spec, record, type: index, userData: script))
+                let output = try ec2.runInstances(InstanceRequest.input(spec, record, placement, userData: script))
                 guard let instance = output.instances.first else {
                     throw AWSError(kind: .invalidResponse, service: "EC2", operation: "RunInstances", code: "NoInstance", message: "RunInstances answered without an instance")
                 }
-                try store.launched(record.id, attempt: record.attempt, instanceID: instance.instanceId, instanceType: type)
-                logger.info("job \(record.id) STARTING on \(instance.instanceId) (\(type))", metadata: ["job": "\(spec.name)"])
+                try store.launched(record.id, attempt: record.attempt, instanceID: instance.instanceId, instanceType: type, market: placement.market, subnet: subnet)
+                logger.info("job \(record.id) STARTING on \(instance.instanceId) (\(describe(placement, in: spec)))", metadata: ["job": "\(spec.name)"])
                 var started = record
                 started.instanceID = instance.instanceId
                 started.instanceType = type
+                started.market = placement.market
+                started.subnet = subnet
                 return LaunchResponse(.launched, started)
             } catch where InstanceRequest.capacityCodes.contains(error.code) {
-                logger.warning("no capacity for \(type): \(error.code)", metadata: ["job": "\(spec.name)", "job_id": "\(record.id)"])
-                refusals.append("\(type): \(error.code)")
+                logger.warning("no capacity for \(describe(placement, in: spec)): \(error.code)", metadata: ["job": "\(spec.name)", "job_id": "\(record.id)"])
+                refusals.append("\(describe(placement, in: spec)): \(error.code)")
             } catch where error.code == InstanceRequest.spotRoleCode {
                 try fail(record, spec, reason: LaunchError.spotRoleExplanation, store: store, logger: logger)
                 throw .spotRoleMissing(jobID: record.id, error)
@@ -126,6 +141,14 @@ public struct JobStarter: Sendable {
         if let waiting = try awaitCapacity(record, spec, detail: detail, store: store, logger: logger) { return waiting }
         try fail(record, spec, reason: "No capacity for any instance type for \(spec.capacityTimeoutSeconds)s (\(detail))", store: store, logger: logger)
         throw .noCapacity(jobID: record.id, detail)
+    }
+
+    /// `c7i.large`, `c7i.large in subnet-b spot`: as much as tells one placement from the spec's others.
+    private func describe(_ placement: InstanceRequest.Placement, in spec: JobSpec) -> String {
+        var text = spec.instance.types[placement.type]
+        if spec.instance.subnets.count > 1, let subnet = spec.instance.placements[placement.subnet] { text += " in \(subnet)" }
+        if spec.instance.markets.count > 1 || placement.market == .spot { text += " \(placement.market.rawValue)" }
+        return text
     }
 
     func fail(_ record: JobRecord, _ spec: JobSpec, reason: String, store: JobStore, logger: Logger) throws(LaunchError) {

@@ -7,6 +7,8 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
     case unknownJob(String, source: String)
     case invalidSpec(job: String, SpecError)
     case invalidArguments(ArgumentError)
+    /// A submission's overrides its spec does not allow, or values they cannot take; nothing was written.
+    case invalidOverrides(OverrideError)
     /// `depends_on` names a job that does not exist, too many, or (by name) a cycle; nothing was written.
     case invalidDependencies(String)
     case userDataTooLarge(UserDataTooLarge)
@@ -25,6 +27,7 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
         case .unknownJob: "Sortie.UnknownJob"
         case .invalidSpec: "Sortie.InvalidSpec"
         case .invalidArguments: "Sortie.InvalidArguments"
+        case .invalidOverrides: "Sortie.InvalidOverrides"
         case .invalidDependencies: "Sortie.InvalidDependencies"
         case .userDataTooLarge: "Sortie.UserDataTooLarge"
         case .noCapacity: "Sortie.InsufficientCapacity"
@@ -48,6 +51,7 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
         case .unknownJob(let job, let source): "no job named '\(job)' is published in \(source)"
         case .invalidSpec(let job, let error): "the published spec of '\(job)' is not valid:\n\(error)"
         case .invalidArguments(let error): error.description
+        case .invalidOverrides(let error): error.description
         case .invalidDependencies(let message): message
         case .userDataTooLarge(let error): error.description
         case .noCapacity(let jobID, let detail): "job \(jobID) FAILED: no capacity for any of its instance types (\(detail))"

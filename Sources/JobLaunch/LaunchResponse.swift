@@ -18,6 +18,8 @@ public struct LaunchResponse: Sendable, Equatable, Encodable {
     public var statusReason: String?
     public var instanceID: String?
     public var instanceType: String?
+    /// The market the instance was launched in; a dry run's: the spec's.
+    public var market: String?
     /// 1 for the next of its kind to start.
     public var position: Int?
     /// The ids of the jobs it waits for.
@@ -25,7 +27,6 @@ public struct LaunchResponse: Sendable, Equatable, Encodable {
     // Dry runs only:
     public var arguments: [String: String]?
     public var instanceTypes: [String]?
-    public var market: String?
     public var maxConcurrency: Int?
     public var userDataBytes: Int?
     /// Settings a real launch needs that the launcher does not have.
@@ -33,8 +34,8 @@ public struct LaunchResponse: Sendable, Equatable, Encodable {
 
     /// The response's keys, as callers read them.
     enum CodingKeys: String, CodingKey {
-        case outcome, job, jobID = "jobId", attempt, state, statusReason, instanceID = "instanceId", instanceType, position, dependsOn
-        case arguments, instanceTypes, market, maxConcurrency, userDataBytes, missingSettings
+        case outcome, job, jobID = "jobId", attempt, state, statusReason, instanceID = "instanceId", instanceType, market, position, dependsOn
+        case arguments, instanceTypes, maxConcurrency, userDataBytes, missingSettings
     }
 
     package init(_ outcome: Outcome, _ record: JobRecord, position: Int? = nil) {
@@ -46,6 +47,7 @@ public struct LaunchResponse: Sendable, Equatable, Encodable {
         statusReason = record.statusReason
         instanceID = record.instanceID
         instanceType = record.instanceType
+        market = record.market?.rawValue
         self.position = position
         dependsOn = record.dependsOn.isEmpty ? nil : record.dependsOn
     }

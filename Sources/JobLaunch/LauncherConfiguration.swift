@@ -14,6 +14,7 @@ import JobModel
 /// | `SORTIE_MAX_RUNNING` | the global limit on STARTING and RUNNING jobs | `100` |
 /// | `SORTIE_HEARTBEAT_SECONDS` | how often runners touch their record | `60` |
 /// | `SORTIE_CAPACITY_BACKOFF_SECONDS` | how long a job EC2 had no capacity for waits before it is tried again | `60` |
+/// | `SORTIE_REACTOR_FUNCTION` | the retry reactor, which runners on kept (`no_shutdown`) instances tell when they end | none |
 public struct LauncherConfiguration: FunctionConfiguration, Equatable {
     public var table: String?
     public var specs: SpecSource?
@@ -24,10 +25,11 @@ public struct LauncherConfiguration: FunctionConfiguration, Equatable {
     public var globalLimit: Int
     public var heartbeatSeconds: Int
     public var capacityBackoffSeconds: Int
+    public var reactorFunction: String?
 
     public init(
         table: String?, specs: SpecSource?, runnerURL: String?, logBucket: String?, logPrefix: String = "logs/", logGroup: String = "/sortie/jobs",
-        globalLimit: Int = 100, heartbeatSeconds: Int = 60, capacityBackoffSeconds: Int = 60
+        globalLimit: Int = 100, heartbeatSeconds: Int = 60, capacityBackoffSeconds: Int = 60, reactorFunction: String? = nil
     ) {
         self.table = table
         self.specs = specs
@@ -38,6 +40,7 @@ public struct LauncherConfiguration: FunctionConfiguration, Equatable {
         self.globalLimit = globalLimit
         self.heartbeatSeconds = heartbeatSeconds
         self.capacityBackoffSeconds = capacityBackoffSeconds
+        self.reactorFunction = reactorFunction
     }
 
     /// Malformed values fail at start-up; missing required ones only when a launch needs them
@@ -53,7 +56,8 @@ public struct LauncherConfiguration: FunctionConfiguration, Equatable {
             logPrefix: environment["SORTIE_LOG_PREFIX"] ?? "logs/", logGroup: environment["SORTIE_LOG_GROUP"] ?? "/sortie/jobs",
             globalLimit: Int(environment.integer("SORTIE_MAX_RUNNING", default: 100, minimum: 1, maximum: 100_000)),
             heartbeatSeconds: Int(environment.integer("SORTIE_HEARTBEAT_SECONDS", default: 60, minimum: 5, maximum: 3600)),
-            capacityBackoffSeconds: Int(environment.integer("SORTIE_CAPACITY_BACKOFF_SECONDS", default: 60, minimum: 0, maximum: 3600)))
+            capacityBackoffSeconds: Int(environment.integer("SORTIE_CAPACITY_BACKOFF_SECONDS", default: 60, minimum: 0, maximum: 3600)),
+            reactorFunction: environment["SORTIE_REACTOR_FUNCTION"])
     }
 
     /// The required settings that are not set, by variable name.
@@ -65,6 +69,8 @@ public struct LauncherConfiguration: FunctionConfiguration, Equatable {
     /// What runners in `region` (the launcher's own) report to, when everything it needs is set.
     package func reporting(region: String) -> ReportingConfiguration? {
         guard let table, let logBucket else { return nil }
-        return ReportingConfiguration(table: table, logGroup: logGroup, logBucket: logBucket, logPrefix: logPrefix, region: region, heartbeatSeconds: heartbeatSeconds)
+        return ReportingConfiguration(
+            table: table, logGroup: logGroup, logBucket: logBucket, logPrefix: logPrefix, region: region, heartbeatSeconds: heartbeatSeconds,
+            reactorFunction: reactorFunction)
     }
 }

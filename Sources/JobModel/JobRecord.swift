@@ -29,6 +29,11 @@ public struct JobRecord: Sendable, Equatable {
     public var eventID: String?
     public var instanceID: String?
     public var instanceType: String?
+    /// The market and subnet the attempt's instance was launched in (`nil` subnet: EC2's choice).
+    public var market: InstanceSpec.Market?
+    public var subnet: String?
+    /// A manual submission's overrides of its spec, by name (`LaunchOverride`), as given.
+    public var overrides: [String: String]
     public var heartbeatAt: Int64?
     /// The failing step's exit code, or the last step's when all succeeded.
     public var exitCode: Int?
@@ -51,7 +56,8 @@ public struct JobRecord: Sendable, Equatable {
         priority: Int = 0, submittedAt: Int64, updatedAt: Int64? = nil, eventID: String? = nil, instanceID: String? = nil,
         instanceType: String? = nil, heartbeatAt: Int64? = nil, exitCode: Int? = nil, failingStep: String? = nil, reason: String? = nil,
         durationMilliseconds: Int64? = nil, history: [Transition]? = nil, dependsOn: [String] = [], dependents: [String] = [],
-        capacityShortSince: Int64? = nil
+        capacityShortSince: Int64? = nil, market: InstanceSpec.Market? = nil, subnet: String? = nil,
+        overrides: [String: String] = [:]
     ) {
         self.id = id
         self.job = job
@@ -74,5 +80,8 @@ public struct JobRecord: Sendable, Equatable {
         self.dependsOn = dependsOn
         self.dependents = dependents
         self.capacityShortSince = capacityShortSince
+        self.market = market
+        self.subnet = subnet
+        self.overrides = overrides
     }
 }

@@ -22,7 +22,7 @@ extension JobSpec {
         return name.utf8.allSatisfy { isLowerAlphanumeric($0) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || $0 == UInt8(ascii: "_") }
     }
 
-    private static func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
+    static func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
     }
 }
@@ -78,12 +78,32 @@ extension SpecReader {
             }
         }
 
+        let overrides = overrides(root, code: code)
+
         guard let name, let instance, let timeout, let maxConcurrency, let priority else { return nil }
         return JobSpec(
             name: name, description: string(root, "description"), instance: instance, code: code, environment: environment,
             arguments: arguments, steps: steps, timeoutSeconds: timeout, retry: retry, maxConcurrency: maxConcurrency,
             priority: priority, noShutdown: noShutdown, notify: notify, dependsOn: dependsOn,
-            capacityTimeoutSeconds: capacityTimeout)
+            capacityTimeoutSeconds: capacityTimeout, overrides: overrides)
+    }
+
+    /// What a manual submission may override (`LaunchOverride`), each name once.
+    private mutating func overrides(_ root: Fields, code: CodeSource?) -> [String] {
+        var names: [String] = []
+        for item in list(root, "overrides") {
+            guard let name = text(item.value, path: item.path) else { continue }
+            if !LaunchOverride.isOverridable(name) {
+                let known = (LaunchOverride.names + ["environment.NAME"]).joined(separator: ", ")
+                fail(item.path, item.value.location, "expected one of \(known) (NAME a variable not starting with SORTIE_), got '\(name)'")
+            } else if names.contains(name) {
+                fail(item.path, item.value.location, "'\(name)' is already listed")
+            } else if name == LaunchOverride.gitBranch, case .s3? = code {
+                fail(item.path, item.value.location, "git_branch needs code from git; this job's comes from S3")
+            }
+            names.append(name)
+        }
+        return names
     }
 
     private mutating func instanceSpec(_ fields: Fields) -> InstanceSpec? {
@@ -99,6 +119,29 @@ extension SpecReader {
             require(InstanceSpec.Market(rawValue: text) != nil, fields, "market", "expected on-demand or spot, got '\(text)'")
             market = InstanceSpec.Market(rawValue: text) ?? .onDemand
         }
+        var fallback: InstanceSpec.Market?
+        if let text = string(fields, "fallback") {
+            if market == .spot, text == InstanceSpec.Market.onDemand.rawValue {
+                fallback = .onDemand
+            } else {
+                fail(fields.path("fallback"), fields.location("fallback"),
+                     "expected on-demand with market: spot (spot first, on-demand once spot has no capacity), got '\(text)' with market: \(market.rawValue)")
+            }
+        }
+        let subnet = string(fields, "subnet")
+        var subnets: [String] = []
+        for item in list(fields, "subnets") {
+            guard let id = text(item.value, path: item.path) else { continue }
+            if !id.hasPrefix("subnet-") {
+                fail(item.path, item.value.location, "expected a subnet id (subnet-…), got '\(id)'")
+            } else if subnets.contains(id) {
+                fail(item.path, item.value.location, "'\(id)' is already listed")
+            }
+            subnets.append(id)
+        }
+        require(subnet == nil || subnets.isEmpty, fields, "subnets", "give one subnet or a list of subnets, not both")
+        // Every type in every subnet in each market is one RunInstances call within the launcher's time limit.
+        require(subnets.count <= 6, fields, "subnets", "expected at most 6 subnets, one per Availability Zone, got \(subnets.count)")
         let spotMaxPrice = string(fields, "spot_max_price")
         require(spotMaxPrice == nil || market == .spot, fields, "spot_max_price", "only applies with market: spot")
         let rootDevice = string(fields, "root_device") ?? "/dev/xvda"
@@ -115,8 +158,8 @@ extension SpecReader {
         if let diskFields = self.fields(fields, "ram_disk", allowed: keys(InstanceSpec.RamDisk.CodingKeys.self)) { ramDisk = readRamDisk(diskFields) }
         guard !types.isEmpty, types.count <= 10, let image else { return nil }
         return InstanceSpec(
-            types: types, image: image, subnet: string(fields, "subnet"), securityGroups: strings(fields, "security_groups"),
-            instanceProfile: string(fields, "instance_profile"), market: market, spotMaxPrice: spotMaxPrice, keyName: string(fields, "key_name"),
+            types: types, image: image, subnet: subnet, subnets: subnets, securityGroups: strings(fields, "security_groups"),
+            instanceProfile: string(fields, "instance_profile"), market: market, fallback: fallback, spotMaxPrice: spotMaxPrice, keyName: string(fields, "key_name"),
             rootDevice: rootDevice, rootVolume: root, dataVolumes: dataVolumes, localNVMe: localNVMe, ramDisk: ramDisk)
     }
 

@@ -26,12 +26,14 @@ public struct JobSpec: Sendable, Equatable, Codable {
     public var dependsOn: [String]
     /// How long a job may wait for EC2 capacity (every listed type refused) before it is FAILED.
     public var capacityTimeoutSeconds: Int
+    /// What a manual submission may override for its one job (`LaunchOverride`'s names).
+    public var overrides: [String]
 
     public init(
         name: String, description: String? = nil, instance: InstanceSpec, code: CodeSource? = nil, environment: [String: String] = [:],
         arguments: [String: ArgumentSpec] = [:], steps: [Step], timeoutSeconds: Int, retry: RetryStrategy = RetryStrategy(),
         maxConcurrency: Int = 1, priority: Int = 0, noShutdown: Bool = false, notify: String? = nil, dependsOn: [String] = [],
-        capacityTimeoutSeconds: Int = 3600
+        capacityTimeoutSeconds: Int = 3600, overrides: [String] = []
     ) {
         self.name = name
         self.description = description
@@ -48,12 +50,13 @@ public struct JobSpec: Sendable, Equatable, Codable {
         self.notify = notify
         self.dependsOn = dependsOn
         self.capacityTimeoutSeconds = capacityTimeoutSeconds
+        self.overrides = overrides
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, description, instance, code, environment, arguments, steps, timeoutSeconds = "timeout", retry
         case maxConcurrency = "max_concurrency", priority, noShutdown = "no_shutdown", notify, dependsOn = "depends_on"
-        case capacityTimeoutSeconds = "capacity_timeout"
+        case capacityTimeoutSeconds = "capacity_timeout", overrides
     }
 
     /// Decoding goes through the same checks as YAML (`JobSpec.read`): a published spec that
@@ -118,11 +121,16 @@ public struct InstanceSpec: Sendable, Equatable, Encodable {
     public var types: [String]
     /// An AMI id, or `resolve:ssm:<parameter>` (EC2 resolves it at launch).
     public var image: String
+    /// One subnet; or `subnets`, several across Availability Zones, never both.
     public var subnet: String?
+    /// Tried in turn for each type: a capacity error in one moves on to the next.
+    public var subnets: [String]
     public var securityGroups: [String]
     /// A profile name, or its ARN.
     public var instanceProfile: String?
     public var market: Market
+    /// With `market: spot`, `on-demand`: tried on every type and subnet once spot has none.
+    public var fallback: Market?
     public var spotMaxPrice: String?
     public var keyName: String?
     /// The AMI's root device, which `rootVolume` sizes: `/dev/xvda` on Amazon Linux.
@@ -134,16 +142,18 @@ public struct InstanceSpec: Sendable, Equatable, Encodable {
     public var ramDisk: RamDisk?
 
     public init(
-        types: [String], image: String, subnet: String? = nil, securityGroups: [String] = [], instanceProfile: String? = nil,
-        market: Market = .onDemand, spotMaxPrice: String? = nil, keyName: String? = nil, rootDevice: String = "/dev/xvda", rootVolume: Volume? = nil,
+        types: [String], image: String, subnet: String? = nil, subnets: [String] = [], securityGroups: [String] = [], instanceProfile: String? = nil,
+        market: Market = .onDemand, fallback: Market? = nil, spotMaxPrice: String? = nil, keyName: String? = nil, rootDevice: String = "/dev/xvda", rootVolume: Volume? = nil,
         dataVolumes: [DataVolume] = [], localNVMe: String? = nil, ramDisk: RamDisk? = nil
     ) {
         self.types = types
         self.image = image
         self.subnet = subnet
+        self.subnets = subnets
         self.securityGroups = securityGroups
         self.instanceProfile = instanceProfile
         self.market = market
+        self.fallback = fallback
         self.spotMaxPrice = spotMaxPrice
         self.keyName = keyName
         self.rootDevice = rootDevice
@@ -154,10 +164,17 @@ public struct InstanceSpec: Sendable, Equatable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case types, image, subnet, securityGroups = "security_groups", instanceProfile = "instance_profile", market
+        case types, image, subnet, subnets, securityGroups = "security_groups", instanceProfile = "instance_profile", market, fallback
         case spotMaxPrice = "spot_max_price", keyName = "key_name", rootDevice = "root_device", rootVolume = "root_volume", dataVolumes = "data_volumes"
         case localNVMe = "local_nvme", ramDisk = "ram_disk"
     }
+
+    /// Where RunInstances is tried for each type, in order: the listed subnets, the one
+    /// subnet, or (`nil`) EC2's choice in the default VPC.
+    public var placements: [String?] { subnets.isEmpty ? [subnet] : subnets }
+
+    /// The markets tried in order: the spec's, then its fallback once every type and subnet refused.
+    public var markets: [Market] { [market] + (fallback.map { [$0] } ?? []) }
 
     /// An EBS volume: the root one, or (with `device` and `mount`) a data one.
     public struct Volume: Sendable, Equatable, Encodable {

@@ -12,8 +12,9 @@ import Foundation
 /// - a manual event `{"job": "...", "args": {...}}`, with an optional `id` to deduplicate on
 ///   (without one, the Lambda request id is used: Lambda keeps it across its own retries), and
 ///   `"dryRun": true` to check and plan without writing or launching (a dry run may carry the
-///   job's `spec` itself, to try one before publishing it), and `depends_on`: the ids of up to
-///   20 jobs it waits for.
+///   job's `spec` itself, to try one before publishing it), `depends_on`: the ids of up to
+///   20 jobs it waits for, and `overrides`: what of the spec it changes for this job, among
+///   what the spec allows (`{"no_shutdown": true, "instance_types": ["c7i.large"], "environment": {"LEVEL": "debug"}}`).
 public struct LaunchEvent: Sendable, Equatable, Decodable {
     public enum Trigger: Sendable, Equatable {
         /// `rule` is the rule or schedule ARN.
@@ -31,10 +32,12 @@ public struct LaunchEvent: Sendable, Equatable, Decodable {
     public var inlineSpec: SpecValue?
     /// The ids of the jobs it waits for (a manual event's `depends_on`).
     public var dependsOn: [String]
+    /// A manual event's overrides by name, as text (`LaunchOverride`).
+    public var overrides: [String: String]
 
     public init(
         job: String, arguments: [String: String] = [:], eventID: String? = nil, trigger: Trigger = .manual, dryRun: Bool = false, inlineSpec: SpecValue? = nil,
-        dependsOn: [String] = []
+        dependsOn: [String] = [], overrides: [String: String] = [:]
     ) {
         self.job = job
         self.arguments = arguments
@@ -43,6 +46,7 @@ public struct LaunchEvent: Sendable, Equatable, Decodable {
         self.dryRun = dryRun
         self.inlineSpec = inlineSpec
         self.dependsOn = dependsOn
+        self.overrides = overrides
     }
 
     private struct Key: CodingKey {
@@ -53,7 +57,7 @@ public struct LaunchEvent: Sendable, Equatable, Decodable {
         init?(intValue: Int) { nil }
     }
 
-    private static let manualKeys = ["job", "args", "id", "dryRun", "spec", "depends_on"]
+    private static let manualKeys = ["job", "args", "id", "dryRun", "spec", "depends_on", "overrides"]
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Key.self)
@@ -84,7 +88,7 @@ public struct LaunchEvent: Sendable, Equatable, Decodable {
         self.init(
             job: try container.decode(String.self, forKey: Key("job")), arguments: try Self.arguments(container, Key("args")),
             eventID: try container.decodeIfPresent(String.self, forKey: Key("id")), trigger: .manual, dryRun: dryRun, inlineSpec: inlineSpec,
-            dependsOn: dependsOn)
+            dependsOn: dependsOn, overrides: try Self.overrides(container, Key("overrides")))
     }
 
     private init(scheduled container: KeyedDecodingContainer<Key>) throws {
@@ -107,6 +111,7 @@ public struct LaunchEvent: Sendable, Equatable, Decodable {
         dryRun = false
         inlineSpec = nil
         dependsOn = []
+        overrides = [:]
     }
 
     /// `arn:aws:events:…:rule/sortie-nightly-etl` or `arn:aws:scheduler:…:schedule/group/nightly-etl` → `nightly-etl`.
@@ -115,23 +120,38 @@ public struct LaunchEvent: Sendable, Equatable, Decodable {
         return name.hasPrefix("sortie-") ? String(name.dropFirst("sortie-".count)) : name
     }
 
+    /// Each override as text: a list (`instance_types`) comma-joined, an `environment` object one
+    /// `environment.NAME` each; a scalar as `arguments` takes it.
+    private static func overrides(_ container: KeyedDecodingContainer<Key>, _ key: Key) throws -> [String: String] {
+        guard container.contains(key), try !container.decodeNil(forKey: key) else { return [:] }
+        let values = try container.nestedContainer(keyedBy: Key.self, forKey: key)
+        var overrides: [String: String] = [:]
+        for name in values.allKeys {
+            if let list = try? values.decode([String].self, forKey: name) {
+                overrides[name.stringValue] = list.joined(separator: ",")
+            } else if name.stringValue == "environment", let variables = try? values.decode([String: String].self, forKey: name) {
+                for (variable, value) in variables { overrides[LaunchOverride.environmentPrefix + variable] = value }
+            } else {
+                overrides[name.stringValue] = try scalar(values, name, what: "override '\(name.stringValue)' (or a list for instance_types, an object of texts for environment)")
+            }
+        }
+        return overrides
+    }
+
     private static func arguments(_ container: KeyedDecodingContainer<Key>, _ key: Key) throws -> [String: String] {
         guard container.contains(key), try !container.decodeNil(forKey: key) else { return [:] }
         let values = try container.nestedContainer(keyedBy: Key.self, forKey: key)
         var arguments: [String: String] = [:]
-        for name in values.allKeys {
-            if let text = try? values.decode(String.self, forKey: name) {
-                arguments[name.stringValue] = text
-            } else if let number = try? values.decode(Int64.self, forKey: name) {
-                arguments[name.stringValue] = String(number)
-            } else if let number = try? values.decode(Double.self, forKey: name) {
-                arguments[name.stringValue] = String(number)
-            } else if let flag = try? values.decode(Bool.self, forKey: name) {
-                arguments[name.stringValue] = String(flag)
-            } else {
-                throw DecodingError.dataCorruptedError(forKey: name, in: values, debugDescription: "an argument's value must be text, a number or a boolean")
-            }
-        }
+        for name in values.allKeys { arguments[name.stringValue] = try scalar(values, name, what: "an argument's value") }
         return arguments
+    }
+
+    /// Text, a number or a boolean, as text; `what` names the value when it is none of those.
+    private static func scalar(_ values: KeyedDecodingContainer<Key>, _ name: Key, what: String) throws -> String {
+        if let text = try? values.decode(String.self, forKey: name) { return text }
+        if let number = try? values.decode(Int64.self, forKey: name) { return String(number) }
+        if let number = try? values.decode(Double.self, forKey: name) { return String(number) }
+        if let flag = try? values.decode(Bool.self, forKey: name) { return String(flag) }
+        throw DecodingError.dataCorruptedError(forKey: name, in: values, debugDescription: "\(what) must be text, a number or a boolean")
     }
 }

@@ -28,14 +28,19 @@ public struct ReportingConfiguration: Sendable, Equatable, Codable {
     /// The region of the table, log group and bucket (instances do not have `AWS_REGION`).
     public var region: String
     public var heartbeatSeconds: Int
+    /// The retry reactor's function, told at once when an attempt ends on a kept instance (`AttemptEnded`).
+    public var reactorFunction: String?
 
-    public init(table: String, logGroup: String, logBucket: String, logPrefix: String, region: String, heartbeatSeconds: Int) {
+    public init(
+        table: String, logGroup: String, logBucket: String, logPrefix: String, region: String, heartbeatSeconds: Int, reactorFunction: String? = nil
+    ) {
         self.table = table
         self.logGroup = logGroup
         self.logBucket = logBucket
         self.logPrefix = logPrefix
         self.region = region
         self.heartbeatSeconds = heartbeatSeconds
+        self.reactorFunction = reactorFunction
     }
 
     public func logKey(job: String, jobID: String, attempt: Int) -> String { "\(logPrefix)\(job)/\(jobID)/attempt-\(attempt).log" }

@@ -18,6 +18,7 @@ struct AWSReport {
     let store: JobStore
     let logs: CloudWatchLogs
     let s3: S3
+    let lambda: LambdaInvoke
     private var lastBeat = WallClock.unixSeconds()
 
     init(payload: RunnerPayload, configuration: ReportingConfiguration, client: AWSClient) {
@@ -26,6 +27,7 @@ struct AWSReport {
         store = JobStore(dynamoDB: DynamoDB(client: client), table: configuration.table)
         logs = CloudWatchLogs(client: client)
         s3 = S3(client: client)
+        lambda = LambdaInvoke(client: client)
     }
 
     var logStream: String { configuration.logStream(job: payload.spec.name, jobID: payload.jobID, attempt: payload.attempt) }
@@ -50,6 +52,27 @@ struct AWSReport {
             }
         } catch {
             complain("heartbeat failed: \(error)")
+        }
+    }
+
+    /// Marks the attempt as warned of its spot instance's interruption, as the reactor does on
+    /// EC2's event: its ending then counts as the host's, whatever EC2's state reason says.
+    func noteInterruption() {
+        do {
+            _ = try store.noteInterruption(payload.jobID, attempt: payload.attempt)
+        } catch {
+            complain("could not record the spot interruption notice: \(error)")
+        }
+    }
+
+    /// Tells the retry reactor the attempt has ended (`AttemptEnded`), for an instance kept after
+    /// its job: no EC2 event will come until someone ends it. A lost message leaves it to the sweep.
+    func announceEnding() {
+        guard let function = configuration.reactorFunction else { return }
+        do {
+            try lambda.invoke(functionName: function, payload: try AttemptEnded(jobID: payload.jobID, attempt: payload.attempt).event, invocationType: .event)
+        } catch {
+            complain("could not tell \(function) that the attempt ended (its sweep will decide it): \(error)")
         }
     }
 

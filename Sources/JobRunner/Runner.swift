@@ -75,16 +75,20 @@ public enum Runner {
             complain("cannot create the log folder \(options.logDirectory): \(error)")
             return 2
         }
-        let instanceID = options.askInstanceMetadata ? try? InstanceMetadataClient(environment: AWSEnvironment(options.environment)).get("/latest/meta-data/instance-id") : nil
+        let metadata = options.askInstanceMetadata ? InstanceMetadataClient(environment: AWSEnvironment(options.environment)) : nil
+        let instanceID = try? metadata?.get("/latest/meta-data/instance-id")
         let execution = StepExecution(payload: payload, baseEnvironment: options.environment, instanceID: instanceID)
-        let stop = { terminationRequested.load(ordering: .relaxed) }
+        // Spot only: an on-demand fallback's instance just answers 404, which costs nothing.
+        var watch = payload.spec.instance.market == .spot ? metadata.map(SpotInterruptionWatch.init) : nil
 
         guard let configuration = options.reporting else {
             guard let log = try? JobLog(path: logPath, echo: options.echo, shipper: nil) else {
                 complain("cannot write the log \(logPath)")
                 return 2
             }
-            let outcome = execution.run(log: log, stop: stop, tick: {})
+            let outcome = execution.run(log: log, stop: { stopReason(watch) }, tick: {
+                if watch?.poll() == true { log.note("EC2 gave notice of a spot interruption: \(watch?.notice ?? "")") }
+            })
             log.note(summary(outcome))
             log.finish()
             complain("full log: \(logPath)")
@@ -112,11 +116,23 @@ public enum Runner {
             _ = report.finish(JobOutcome(succeeded: false, exitCode: nil, failingStep: nil, statusReason: "Runner error", reason: error.description, durationMilliseconds: 0, interrupted: false), logPath: logPath)
             return 2
         }
-        let outcome = execution.run(log: log, stop: stop, tick: { report.heartbeatIfDue() })
+        let outcome = execution.run(log: log, stop: { stopReason(watch) }, tick: {
+            report.heartbeatIfDue()
+            if watch?.poll() == true {
+                log.note("EC2 gave notice of a spot interruption: \(watch?.notice ?? "")")
+                report.noteInterruption()
+            }
+        })
         log.note(summary(outcome))
         log.finish()
-        _ = report.finish(outcome, logPath: logPath)
+        if report.finish(outcome, logPath: logPath), payload.spec.noShutdown { report.announceEnding() }
         return outcome.succeeded ? 0 : 1
+    }
+
+    /// Why the steps must stop now: SIGTERM, or EC2's spot notice; `nil` to go on.
+    static func stopReason(_ watch: SpotInterruptionWatch?) -> String? {
+        if terminationRequested.load(ordering: .relaxed) { return "the runner received SIGTERM (spot interruption or shutdown)" }
+        return watch?.notice.map { "EC2 gave notice of a spot interruption (\($0))" }
     }
 
     static func summary(_ outcome: JobOutcome) -> String {

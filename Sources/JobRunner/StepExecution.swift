@@ -27,7 +27,8 @@ struct StepExecution {
         return environment
     }
 
-    func run(log: JobLog, stop: () -> Bool, tick: () -> Void) -> JobOutcome {
+    /// `stop` says why the steps must stop now (SIGTERM, a spot notice); `nil` to go on.
+    func run(log: JobLog, stop: () -> String?, tick: () -> Void) -> JobOutcome {
         let spec = payload.spec
         let started = WallClock.unixSeconds()
         let jobDeadline = started + Double(spec.timeoutSeconds)
@@ -40,7 +41,7 @@ struct StepExecution {
             do {
                 ending = try Subprocess.run(
                     ["/bin/bash", "-eo", "pipefail", "-c", step.run], environment: environment(step: step), deadline: stepDeadline,
-                    stop: stop, output: log.write, tick: { log.tick(); tick() })
+                    stop: { stop() != nil }, output: log.write, tick: { log.tick(); tick() })
             } catch {
                 return outcome(started, step: step, exit: nil, status: "Runner error", reason: error.description)
             }
@@ -68,7 +69,7 @@ struct StepExecution {
                 log.note("interrupted during step '\(step.name)'")
                 var result = outcome(
                     started, step: step, exit: nil, status: "Host EC2 (instance \(instanceID ?? "unknown")) terminated.",
-                    reason: "Step '\(step.name)' stopped: the runner received SIGTERM (spot interruption or shutdown)")
+                    reason: "Step '\(step.name)' stopped: \(stop() ?? "the runner was told to stop")")
                 result.interrupted = true
                 return result
             }

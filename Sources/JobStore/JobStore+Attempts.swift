@@ -62,6 +62,7 @@ extension JobStore {
         previous[.reason] = record.reason.map { .s($0) }
         previous[.statusReason] = record.statusReason.map { .s($0) }
         previous[.instanceID] = record.instanceID.map { .s($0) }
+        previous[.market] = record.market.map { .s($0.rawValue) }
         previous[.log] = log.map { .s($0) }
         var waiting = record
         waiting.state = .runnable
@@ -85,7 +86,7 @@ extension JobStore {
         // The failed attempt's outcome, now in its summary.
         let cleared: [JobTable.Attribute] = [
             .exitCode, .failingStep, .reason, .instanceID, .instanceType, .heartbeatAt, .durationMs, .expiresAt, .settledAt, .interruptionWarnedAt,
-            .logUri, .logStream, .capacityShortSince,
+            .logUri, .logStream, .capacityShortSince, .market, .subnet,
         ]
         names.merge(JobTable.names(cleared)) { $1 }
         return try conditionally(.init(

@@ -37,6 +37,9 @@ extension JobTable {
         if !record.dependsOn.isEmpty { item[.dependsOn] = .l(record.dependsOn.map { .s($0) }) }
         if !record.dependents.isEmpty { item[.dependents] = .ss(record.dependents) }
         item[.capacityShortSince] = record.capacityShortSince.map { .number($0) }
+        item[.market] = record.market.map { .s($0.rawValue) }
+        item[.subnet] = record.subnet.map { .s($0) }
+        if !record.overrides.isEmpty { item[.overrides] = .m(record.overrides.mapValues { .s($0) }) }
         if record.state == .runnable {
             item.merge(queueAttributes(record)) { $1 }
         } else if record.state == .pending {
@@ -88,6 +91,10 @@ extension JobTable {
                     at: try required(.at, entry[.at]?.int64, as: "\(Attribute.history.rawValue).\(Attribute.at.rawValue)"), reason: entry[.reason]?.string))
             }
         }
+        var overrides: [String: String] = [:]
+        if case .m(let map)? = item[.overrides] {
+            for (key, value) in map { overrides[key] = try required(.overrides, value.string, as: "\(Attribute.overrides.rawValue).\(key)") }
+        }
         var dependsOn: [String] = []
         if case .l(let ids)? = item[.dependsOn] {
             for id in ids { dependsOn.append(try required(.dependsOn, id.string, as: "\(Attribute.dependsOn.rawValue)[]")) }
@@ -101,6 +108,7 @@ extension JobTable {
             updatedAt: item[.updatedAt]?.int64, eventID: item[.eventID]?.string, instanceID: item[.instanceID]?.string,
             instanceType: item[.instanceType]?.string, heartbeatAt: item[.heartbeatAt]?.int64, exitCode: item[.exitCode]?.int,
             failingStep: item[.failingStep]?.string, reason: item[.reason]?.string, durationMilliseconds: item[.durationMs]?.int64,
-            history: history, dependsOn: dependsOn, dependents: dependents, capacityShortSince: item[.capacityShortSince]?.int64)
+            history: history, dependsOn: dependsOn, dependents: dependents, capacityShortSince: item[.capacityShortSince]?.int64,
+            market: item[.market]?.string.flatMap(InstanceSpec.Market.init(rawValue:)), subnet: item[.subnet]?.string, overrides: overrides)
     }
 }

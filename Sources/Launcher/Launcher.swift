@@ -24,7 +24,14 @@ public struct Launcher: Sendable {
 
     /// `requestID` deduplicates manual events that carry no `id` (Lambda keeps it across its retries).
     public func launch(_ event: LaunchEvent, requestID: String, logger: Logger) throws(LaunchError) -> LaunchResponse {
-        let spec = try spec(for: event)
+        let spec: JobSpec
+        let published = try self.spec(for: event)
+        do {
+            try published.checkAllowed(event.overrides)
+            spec = try published.applying(event.overrides)
+        } catch {
+            throw .invalidOverrides(error)
+        }
         let arguments: [String: String]
         do {
             arguments = try spec.resolveArguments(event.arguments)
@@ -41,14 +48,17 @@ public struct Launcher: Sendable {
             return try launchChain(spec, arguments: arguments, event: event, eventID: eventID, store: store, logger: logger)
         }
         return try submit(
-            spec, arguments: arguments, eventID: eventID, dependsOn: event.dependsOn, reason: "Submitted by \(Self.describe(event.trigger))", store: store, logger: logger)
+            spec, arguments: arguments, eventID: eventID, dependsOn: event.dependsOn, overrides: event.overrides,
+            reason: "Submitted by \(Self.describe(event.trigger))", store: store, logger: logger)
     }
 
     /// Records one job, once per event, then starts or queues it, or (with dependencies) leaves it PENDING.
     func submit(
-        _ spec: JobSpec, arguments: [String: String], eventID: String, dependsOn: [String], reason: String, store: JobStore, logger: Logger
+        _ spec: JobSpec, arguments: [String: String], eventID: String, dependsOn: [String], overrides: [String: String] = [:], reason: String,
+        store: JobStore, logger: Logger
     ) throws(LaunchError) -> LaunchResponse {
-        let record = try Self.newRecord(spec, arguments: arguments, eventID: eventID, dependsOn: dependsOn, reason: reason)
+        var record = try Self.newRecord(spec, arguments: arguments, eventID: eventID, dependsOn: dependsOn, reason: reason)
+        record.overrides = overrides
         // Rendered before anything is written: a script over EC2's limit must leave no trace.
         _ = try starter.userData(record, spec)
 

@@ -51,6 +51,10 @@ public struct Reactor: Sendable {
                 return ReactorResponse(.ignored, instanceID: instanceID, detail: "not a Sortie job's instance")
             }
             return try noteInterruption(instance, logger: logger)
+        case .attemptEnded(let ended):
+            var response = try decideKept(ended.jobID, attempt: ended.attempt, logger: logger)
+            if response.outcome == .decided { response.started = try startWaiting(upTo: 1 + (response.released?.count ?? 0), logger: logger) }
+            return response
         case .sweep:
             return try sweep(logger: logger)
         }
@@ -153,6 +157,17 @@ public struct Reactor: Sendable {
             }
         }
         return response
+    }
+
+    /// Decides an attempt whose runner wrote its final record on an instance kept after the job
+    /// (`no_shutdown`), without waiting for the instance to end; once, whoever asks first.
+    func decideKept(_ jobID: String, attempt: Int, logger: Logger) throws(ReactorError) -> ReactorResponse {
+        let store = try store()
+        guard let stored = try aws({ () throws(AWSError) in try store.stored(jobID) }), stored.record.attempt == attempt,
+              stored.record.state == .succeeded || stored.record.state == .failed else {
+            return ReactorResponse(.stale, jobID: jobID, attempt: attempt, detail: "attempt \(attempt) of job \(jobID) has not ended")
+        }
+        return try decide(stored, ending: nil, logger: logger)
     }
 
     /// Marks the attempt on a spot instance EC2 is about to reclaim, so its ending counts as

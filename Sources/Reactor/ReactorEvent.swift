@@ -1,15 +1,19 @@
+import JobModel
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
 
-/// What the reactor is sent, all EventBridge events: an EC2 instance's state change, a spot
-/// interruption warning (two minutes before EC2 reclaims the instance), or the sweep's schedule.
+/// What the reactor is sent, all EventBridge-shaped: an EC2 instance's state change, a spot
+/// interruption warning (two minutes before EC2 reclaims the instance), the sweep's schedule, or
+/// a runner's `AttemptEnded` on a kept instance (invoked directly).
 public struct ReactorEvent: Sendable, Equatable, Decodable {
     public enum Kind: Sendable, Equatable {
         case stateChange(instanceID: String, state: String)
         case interruptionWarning(instanceID: String)
+        /// A runner on a kept instance wrote its final record (`AttemptEnded`).
+        case attemptEnded(AttemptEnded)
         case sweep
     }
 
@@ -42,10 +46,12 @@ public struct ReactorEvent: Sendable, Equatable, Decodable {
             kind = .interruptionWarning(instanceID: try detail.decode(String.self, forKey: .instanceID))
         case Self.scheduledType:
             kind = .sweep
+        case AttemptEnded.detailType:
+            kind = .attemptEnded(try container.decode(AttemptEnded.self, forKey: .detail))
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .detailType, in: container,
-                debugDescription: "expected '\(Self.stateChangeType)', '\(Self.interruptionType)' or '\(Self.scheduledType)', not '\(type)'")
+                debugDescription: "expected '\(Self.stateChangeType)', '\(Self.interruptionType)', '\(Self.scheduledType)' or '\(AttemptEnded.detailType)', not '\(type)'")
         }
     }
 }

@@ -15,8 +15,10 @@ extension Reactor {
     ///    reported in) and a RUNNING job whose heartbeat stopped or whose timeout passed get
     ///    their instance terminated and the attempt failed, then decided by the retry rules;
     ///    one whose instance EC2 no longer knows is lost.
-    /// 3. PENDING jobs whose dependencies have ended (`Dependencies.swift`).
-    /// 4. Waiting jobs, due retries among them, while slots are free.
+    /// 3. Attempts that ended on an instance kept for debugging (`no_shutdown`): the runner wrote
+    ///    the final record (freeing the slots) but the instance, and so its event, may not end for days.
+    /// 4. PENDING jobs whose dependencies have ended (`Dependencies.swift`).
+    /// 5. Waiting jobs, due retries among them, while slots are free.
     ///
     /// A job whose step fails (whatever the error) is logged and left for the next sweep; the
     /// others go on.
@@ -31,6 +33,7 @@ extension Reactor {
             }
         }
         recovered += try checkSlotHolders(logger: logger)
+        recovered += try decideKept(logger: logger)
         var response = ReactorResponse(.swept)
         response.recovered = recovered
         response.dependents(try resolvePending(logger: logger))
@@ -100,6 +103,23 @@ extension Reactor {
         case .submitted, .pending, .runnable, .succeeded, .failed:
             return nil
         }
+    }
+
+    /// Decides each ended attempt whose instance is kept, in case its runner's `AttemptEnded` was lost.
+    private func decideKept(logger: Logger) throws(ReactorError) -> [String] {
+        let kept = try sortieInstances(filters: [
+            .init(name: "instance-state-name", values: ["pending", "running"]), .init(name: "tag:\(JobStarter.keepTag)", values: ["true"]),
+        ])
+        var decided: [String] = []
+        for instance in kept {
+            guard let (jobID, attempt) = Self.job(of: instance) else { continue }
+            do {
+                if try decideKept(jobID, attempt: attempt, logger: logger).outcome == .decided { decided.append(jobID) }
+            } catch {
+                logger.error("job \(jobID) on kept instance \(instance.instanceId) not decided: \(error)")
+            }
+        }
+        return decided
     }
 
     /// Every page of Sortie's instances that match `filters`.

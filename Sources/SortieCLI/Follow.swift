@@ -66,7 +66,10 @@ struct JobFollower {
 extension JobRecord {
     /// The record as `sortie describe` prints it: a heading, then every transition with its reason.
     var timeline: String {
-        var lines = ["\(job) \(id): \(state.rawValue), attempt \(attempt)\(instanceID.map { " on \($0)" } ?? "")"]
+        let placement = [instanceType, market?.rawValue, subnet].compactMap { $0 }.joined(separator: ", ")
+        let host = instanceID.map { " on \($0)\(placement.isEmpty ? "" : " (\(placement))")" } ?? ""
+        var lines = ["\(job) \(id): \(state.rawValue), attempt \(attempt)\(host)"]
+        if !overrides.isEmpty { lines.append("  overrides: " + overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")) }
         for transition in history {
             lines.append("  \(JobRecord.time(transition.at))  \(transition.state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(transition.reason ?? "")")
         }

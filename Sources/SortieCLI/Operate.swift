@@ -62,10 +62,14 @@ extension JobRecord {
         ]
         object["statusReason"] = statusReason
         object["instanceId"] = instanceID
+        object["instanceType"] = instanceType
+        object["market"] = market?.rawValue
+        object["subnet"] = subnet
         object["exitCode"] = exitCode
         object["durationMs"] = durationMilliseconds
         if !dependsOn.isEmpty { object["dependsOn"] = dependsOn }
         if !dependents.isEmpty { object["dependents"] = dependents }
+        if !overrides.isEmpty { object["overrides"] = overrides }
         return object
     }
 
@@ -88,6 +92,11 @@ struct Submit: ParsableCommand {
     @Option(name: .customLong("depends-on"), help: "The id of a job this one waits for: PENDING until all SUCCEEDED, FAILED if one FAILED (repeatable, up to 20).")
     var dependsOn: [String] = []
 
+    @Option(name: .customLong("override"), help: ArgumentHelp(
+        "For this job only, what its spec's overrides: allow: no_shutdown=true, git_branch=BRANCH, instance_types=TYPE[,TYPE…], market=spot|on-demand, environment.NAME=VALUE (repeatable).",
+        valueName: "NAME=VALUE"))
+    var overrides: [String] = []
+
     @OptionGroup var waiting: WaitOptions
     @OptionGroup var target: Target
     @OptionGroup var progressOptions: ProgressOptions
@@ -95,13 +104,9 @@ struct Submit: ParsableCommand {
     func run() throws {
         let progress = progressOptions.reporter()
         defer { progress.close() }
-        var args: [String: String] = [:]
-        for pair in arguments {
-            guard let equals = pair.firstIndex(of: "=") else { throw ValidationError("--arg takes NAME=VALUE, not '\(pair)'") }
-            args[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
-        }
-        var fields: [String: Any] = ["job": job, "args": args, "id": UUID().uuidString.lowercased()]
+        var fields: [String: Any] = ["job": job, "args": try Self.pairs(arguments, "--arg"), "id": UUID().uuidString.lowercased()]
         if !dependsOn.isEmpty { fields["depends_on"] = dependsOn }
+        if !overrides.isEmpty { fields["overrides"] = try Self.pairs(overrides, "--override") }
         let event = try JSONSerialization.data(withJSONObject: fields)
         let function = target.environment["SORTIE_LAUNCHER_FUNCTION"] ?? "launcher"
         progress.stage("submitting \(job) through \(function)")
@@ -122,6 +127,18 @@ struct Submit: ParsableCommand {
         } else {
             print("\(answer["outcome"] ?? "?") \(answer["jobId"] ?? "") \(answer["instanceId"].map { "on \($0)" } ?? "")")
         }
+    }
+}
+
+extension Submit {
+    /// `NAME=VALUE` options as a mapping; the value may hold `=`.
+    static func pairs(_ options: [String], _ flag: String) throws -> [String: String] {
+        var pairs: [String: String] = [:]
+        for pair in options {
+            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else { throw ValidationError("\(flag) takes NAME=VALUE, not '\(pair)'") }
+            pairs[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+        }
+        return pairs
     }
 }
 
@@ -187,7 +204,16 @@ struct Cancel: ParsableCommand {
         let reason = "Cancelled by \(target.environment["USER"] ?? "an operator")"
         switch record.state {
         case .succeeded, .failed:
-            throw CommandError("job \(id) has already ended: \(record.state.rawValue)")
+            // An instance kept for debugging (no_shutdown) outlives its job's outcome: cancel ends it.
+            let ec2 = EC2(client: try target.client())
+            guard let instance = record.instanceID,
+                  let state = try ec2.describeInstances(instanceIds: [instance]).instances.first?.state?.name, ["pending", "running", "stopped"].contains(state) else {
+                throw CommandError("job \(id) has already ended: \(record.state.rawValue)")
+            }
+            try ec2.terminateInstances([instance])
+            if target.json { return try target.emit(["id": id, "cancelled": false, "instanceId": instance, "terminated": true]) }
+            print("job \(id) had already \(record.state.rawValue); its kept instance \(instance) is terminating")
+            return
         case .submitted, .pending, .runnable:
             // Never started, so no reactor decides it: decided here, never retried; its dependents follow.
             guard try store.cancelUnstarted(id, attempt: record.attempt, reason: reason) else {

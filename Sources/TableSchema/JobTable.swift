@@ -50,6 +50,10 @@ public enum JobTable {
         case dependsOn, dependents
         /// When EC2 first refused the current attempt for capacity (epoch milliseconds).
         case capacityShortSince
+        /// The market (`spot`, `on-demand`) and subnet the current attempt was launched in.
+        case market, subnet
+        /// A manual submission's overrides of its spec (a map of texts by override name).
+        case overrides
         /// When an ended attempt's outcome was decided: no retry follows. Written by the reactor,
         /// and with the FAILED state itself when an attempt ends with no instance to react to.
         case settledAt

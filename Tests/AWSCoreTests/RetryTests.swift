@@ -125,6 +125,21 @@ struct RetryTests {
         #expect(recorder.sleeps.withLock { $0 }.isEmpty)
     }
 
+    @Test("EC2's 500 InsufficientInstanceCapacity is answered once, not retried: the launcher moves on to another type, subnet or market")
+    func ec2CapacityNotRetried() async throws {
+        let server = try await FakeServer.start { _, _ in
+            .xml(500, "<Response><Errors><Error><Code>InsufficientInstanceCapacity</Code><Message>We currently do not have sufficient c7i.large capacity.</Message></Error></Errors><RequestID>E0</RequestID></Response>")
+        }
+        let recorder = Recorder()
+        let ec2 = EC2(client: fakeClient(server, recorder: recorder, maxAttempts: 5))
+        let error = await awsError { () throws(AWSError) in try ec2.runInstances(.init(imageId: "ami-0abc", instanceType: "c7i.large")) }
+        await server.stop()
+
+        #expect(error?.code == "InsufficientInstanceCapacity" && error?.status == 500)
+        #expect(error?.attempts == 1 && server.requests.count == 1)
+        #expect(recorder.sleeps.withLock { $0 }.isEmpty)
+    }
+
     @Test("EC2's RequestLimitExceeded is throttling")
     func ec2Throttling() async throws {
         let server = try await FakeServer.start { _, index in

@@ -1,5 +1,6 @@
 import AWSCore
 import AWSServices
+import DevEnvironment
 import Foundation
 import JobModel
 import JobStore
@@ -186,6 +187,79 @@ struct RunnerTests {
             .shouldRetry(attempt: 1, exitCode: nil, statusReason: record.statusReason, reason: record.reason))
         #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent("shutdown-ran").path))
         #expect(try await deployment.slotHolders(job: spec.name).isEmpty)
+    }
+
+    @Test("on spot, EC2's interruption notice in instance metadata (polled every 5 s, 404 until then) stops the step and records the attempt as interrupted and warned, with no SIGTERM; the runner then shuts the instance down")
+    func spotNotice() async throws {
+        let deployment = try await Deployment.create()
+        var spec = testSpec(Deployment.uniqueName("notice"), steps: [.init(name: "long", run: "echo started; sleep 60")])
+        spec.instance.market = .spot
+        let payload = try await startingJob(deployment, spec)
+        let home = try home(payload)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let metadata = try await InstanceMetadataStandIn.start(.init(instanceID: "i-0spot0notice", instanceType: "t3.micro", region: MotoServer.region))
+        var environment = try environment(deployment, home: home)
+        environment["AWS_EC2_METADATA_DISABLED"] = nil
+        environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = metadata.endpoint
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("sortie-runner"))
+        process.arguments = ["run", home.appendingPathComponent("job.json").path]
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(40)
+        // Running, and asked at least once with no notice there.
+        while try await deployment.record(payload.jobID)?.state != .running || metadata.spotNoticeReads == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(try await deployment.record(payload.jobID)?.state == .running)
+        metadata.giveSpotNotice(time: "2026-12-06T03:00:00Z")
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        await metadata.stop()
+        guard !process.isRunning else {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("the runner did not stop within 40 s")
+            return
+        }
+        #expect(process.terminationStatus == 1)
+        #expect(metadata.spotNoticeReads >= 2)
+        let record = try #require(try await deployment.record(payload.jobID))
+        #expect(record.state == .failed && record.instanceID == "i-0spot0notice")
+        #expect(record.statusReason == "Host EC2 (instance i-0spot0notice) terminated.")
+        #expect(record.reason?.hasPrefix("Step 'long' stopped: EC2 gave notice of a spot interruption (") == true, "\(record.reason ?? "")")
+        #expect(record.reason?.contains("2026-12-06T03:00:00Z") == true && record.failingStep == "long" && record.exitCode == nil)
+        #expect(try await deployment.item(JobTable.jobKey(payload.jobID))?[.interruptionWarnedAt] != nil)
+        #expect(try await deployment.slotHolders(job: spec.name).isEmpty)
+        #expect(FileManager.default.fileExists(atPath: home.appendingPathComponent("shutdown-ran").path))
+    }
+
+    @Test("no_shutdown: the runner writes the final record, then tells the reactor function (an Event invocation of AttemptEnded) and leaves the instance up")
+    func keptInstanceTellsReactor() async throws {
+        let deployment = try await Deployment.create()
+        var spec = testSpec(Deployment.uniqueName("kept"), steps: [.init(name: "work", run: "echo done")])
+        spec.noShutdown = true
+        var payload = try await startingJob(deployment, spec)
+        payload.reporting?.reactorFunction = "stack-retry-reactor"
+        let home = try home(payload)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let lambda = try await FakeServer.start { _, _ in FakeServer.Answer(status: 202) }
+        var environment = try environment(deployment, home: home)
+        environment["AWS_ENDPOINT_URL_LAMBDA"] = lambda.endpoint
+        let run = try Command.run(try BuiltProducts.executable("sortie-runner"), ["run", home.appendingPathComponent("job.json").path],
+                                  environment: environment, timeout: .seconds(60))
+        await lambda.stop()
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try await deployment.record(payload.jobID)?.state == .succeeded)
+        let requests = lambda.requests
+        #expect(requests.map(\.path) == ["/2015-03-31/functions/stack-retry-reactor/invocations"])
+        #expect(requests.first?.headers["x-amz-invocation-type"] == "Event")
+        let body = try #require(requests.first?.body)
+        let event = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+        #expect(event["detail-type"] as? String == AttemptEnded.detailType)
+        let detail = event["detail"] as? [String: Any]
+        #expect(detail?["job-id"] as? String == payload.jobID && detail?["attempt"] as? Int == 1 && detail?.count == 2)
+        #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent("shutdown-ran").path))
     }
 
     @Test("a runner whose job is no longer STARTING (failed or cancelled meanwhile), or whose payload is unreadable, runs nothing and still shuts down")

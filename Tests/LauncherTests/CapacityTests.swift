@@ -1,4 +1,5 @@
 import AWSCore
+import AWSServices
 import CurlHTTP
 import Foundation
 import Launcher
@@ -39,6 +40,19 @@ final class RefusingEC2: HTTPTransport {
         }
     }
 
+    /// Refuses a RunInstances request with the code `rule` gives for its type, subnet and market
+    /// (`nil`: no refusal), recording `type subnet market` for each one refused.
+    static func refusing(_ rule: @escaping @Sendable (_ type: String, _ subnet: String, _ market: InstanceSpec.Market) -> String?) -> RefusingEC2 {
+        RefusingEC2 { fields in
+            func field(_ name: String) -> String {
+                fields.first { $0.hasPrefix("\(name)=") }.map { String($0.dropFirst(name.count + 1)) } ?? ""
+            }
+            let (type, subnet) = (field("InstanceType"), field("SubnetId"))
+            let market: InstanceSpec.Market = fields.contains("InstanceMarketOptions.MarketType=spot") ? .spot : .onDemand
+            return rule(type, subnet, market).map { Refusal(code: $0, message: "EC2 says \($0) for \(type) in \(subnet)", what: "\(type) \(subnet) \(market.rawValue)") }
+        }
+    }
+
     /// EC2's answer to the first spot request in an account whose caller may not create AWSServiceRoleForEC2Spot.
     static func spotRoleMissing() -> RefusingEC2 {
         RefusingEC2 { fields in
@@ -55,7 +69,9 @@ final class RefusingEC2: HTTPTransport {
         if fields.contains("Action=RunInstances"), let refusal = refusal(fields) {
             refused.withLock { $0.append(refusal.what) }
             let body = "<Response><Errors><Error><Code>\(refusal.code)</Code><Message>\(refusal.message)</Message></Error></Errors><RequestID>refused</RequestID></Response>"
-            return HTTPResponse(status: refusal.code.hasPrefix("AuthFailure") ? 403 : 500, headers: ["Content-Type": "text/xml"], body: Data(body.utf8))
+            // EC2's statuses: its Insufficient*Capacity codes are server errors, the rest client errors.
+            let status = refusal.code.hasPrefix("AuthFailure") ? 403 : refusal.code.hasPrefix("Insufficient") ? 500 : 400
+            return HTTPResponse(status: status, headers: ["Content-Type": "text/xml"], body: Data(body.utf8))
         }
         return try upstream.send(request)
     }
@@ -177,5 +193,84 @@ struct CapacityTests {
         let record = try #require(try await deployment.record(jobID))
         #expect(record.state == .starting && record.history.filter { $0.state == .runnable }.count == 3)
         #expect(try await deployment.instances(job: name).map(\.instanceType) == ["t3.micro"])
+    }
+
+    /// Two of moto's default subnets, in different Availability Zones.
+    private func subnets(_ deployment: Deployment) async throws -> [String] {
+        let found = try await blocking {
+            try QueryProtocolClient(client: deployment.client, service: .ec2, version: "2016-11-15").call("DescribeSubnets").items("subnetSet")
+        }
+        var byZone: [String: String] = [:]
+        for subnet in found {
+            if let zone = subnet.string("availabilityZone"), let id = subnet.string("subnetId"), byZone[zone] == nil { byZone[zone] = id }
+        }
+        let two = byZone.sorted { $0.key < $1.key }.prefix(2).map(\.value)
+        try #require(two.count == 2, "moto lists fewer than two Availability Zones")
+        return two
+    }
+
+    @Test("spot is tried on every type in every subnet, then on-demand, each capacity error moving on; the instance's market and subnet are recorded on the attempt")
+    func subnetsThenFallback() async throws {
+        let deployment = try await Deployment.create()
+        let name = Deployment.uniqueName("fallback")
+        let zones = try await subnets(deployment)
+        var spec = testSpec(name, types: ["c7i.large", "t3.micro"])
+        spec.instance.subnets = zones
+        spec.instance.market = .spot
+        spec.instance.fallback = .onDemand
+        try await deployment.publish(spec)
+        let transport = RefusingEC2.refusing { type, subnet, market in
+            switch (type, market) {
+            case ("c7i.large", .spot): "SpotMaxPriceTooLow"
+            case (_, .spot): "MaxSpotInstanceCountExceeded"
+            case ("c7i.large", .onDemand): "InsufficientInstanceCapacity"
+            case (_, .onDemand): subnet == zones[0] ? "Unsupported" : nil
+            }
+        }
+        let launcher = try deployment.launcher(transport: transport)
+        let response = try await blocking { try launcher.launch(LaunchEvent(job: name, eventID: "sf-\(name)"), requestID: "r", logger: Deployment.quietLogger) }
+        #expect(response.outcome == .launched && response.instanceType == "t3.micro" && response.market == "on-demand")
+        let (a, b) = (zones[0], zones[1])
+        #expect(transport.refused.withLock { $0 } == [
+            "c7i.large \(a) spot", "c7i.large \(b) spot", "t3.micro \(a) spot", "t3.micro \(b) spot",
+            "c7i.large \(a) on-demand", "c7i.large \(b) on-demand", "t3.micro \(a) on-demand",
+        ])
+        let jobID = try #require(response.jobID)
+        let record = try #require(try await deployment.record(jobID))
+        #expect(record.state == .starting && record.instanceType == "t3.micro" && record.market == .onDemand && record.subnet == b)
+        let instances = try await deployment.instances(job: name)
+        #expect(instances.map(\.subnetId) == [b] && instances.first?.instanceLifecycle != "spot")
+    }
+
+    @Test("a job waits out a shortage of every type, subnet and market, RUNNABLE with every refusal named, then runs on spot in the subnet that has room")
+    func waitsOutShortageAcrossSubnets() async throws {
+        let deployment = try await Deployment.create()
+        let name = Deployment.uniqueName("zones")
+        let zones = try await subnets(deployment)
+        var spec = testSpec(name, types: ["t3.micro"])
+        spec.instance.subnets = zones
+        spec.instance.market = .spot
+        spec.instance.fallback = .onDemand
+        try await deployment.publish(spec)
+        let settings = ["SORTIE_CAPACITY_BACKOFF_SECONDS": "0"]
+        let short = try deployment.launcher(transport: RefusingEC2.refusing { _, _, market in market == .spot ? "InsufficientInstanceCapacity" : "InstanceLimitExceeded" }, settings: settings)
+        let waiting = try await blocking { try short.launch(LaunchEvent(job: name, eventID: "wz-\(name)"), requestID: "r", logger: Deployment.quietLogger) }
+        #expect(waiting.outcome == .waiting && waiting.state == .runnable)
+        let jobID = try #require(waiting.jobID)
+        var record = try #require(try await deployment.record(jobID))
+        let (a, b) = (zones[0], zones[1])
+        #expect(record.statusReason == "No capacity for any instance type (t3.micro in \(a) spot: InsufficientInstanceCapacity, t3.micro in \(b) spot: InsufficientInstanceCapacity, "
+            + "t3.micro in \(a) on-demand: InstanceLimitExceeded, t3.micro in \(b) on-demand: InstanceLimitExceeded); trying again in 0s, for up to 3600s")
+        #expect(record.market == nil && record.capacityShortSince != nil)
+        #expect(try await deployment.slotHolders(job: name).isEmpty)
+
+        // Spot capacity is back in the second subnet only: the next try (the reactor's walk or sweep) takes it.
+        let recovered = try deployment.launcher(transport: RefusingEC2.refusing { _, subnet, market in market == .spot && subnet == b ? nil : "InsufficientInstanceCapacity" }, settings: settings)
+        let launched = try await blocking { try recovered.starter.start(jobID: jobID, logger: Deployment.quietLogger) }
+        #expect(launched.outcome == .launched && launched.market == "spot")
+        record = try #require(try await deployment.record(jobID))
+        #expect(record.state == .starting && record.market == .spot && record.subnet == b)
+        #expect(record.history.map(\.state) == [.submitted, .starting, .runnable, .starting])
+        #expect(try await deployment.instances(job: name).map(\.subnetId) == [b])
     }
 }
