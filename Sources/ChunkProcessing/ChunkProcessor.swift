@@ -115,9 +115,9 @@ public struct ChunkProcessor: Sendable {
             let counts = run.counts
             let outOfTime = (error as? ChunkError)?.errorType == "Sortie.ChunkOutOfTime"
             run.abandon()
-            emit(MetricsLine.render(
-                feed: feed.name, fileID: task.fileID, chunkID: task.chunkID, status: outOfTime ? "incomplete" : "failed", counts: counts,
-                durationMs: clock.nowMilliseconds() - started, timestampMs: clock.nowMilliseconds()))
+            emit(ChunkMetrics.ending(
+                feed: feed.name, fileID: task.fileID, chunkID: task.chunkID, outcome: outOfTime ? .incomplete : .failed, counts: counts,
+                deliveryMilliseconds: clock.nowMilliseconds() - started, at: clock.nowMilliseconds()).rendered())
             try? table.stopChunk(
                 fileID: task.fileID, index: task.chunk.index, owner: owner, state: outOfTime ? .incomplete : .failed,
                 reason: "\(error)", counts: counts, now: clock.nowMilliseconds())
@@ -131,9 +131,9 @@ public struct ChunkProcessor: Sendable {
         if let key = run.rejectsKey { outputs["rejectsKey"] = key }
         let complete = try table.finishChunk(
             fileID: task.fileID, index: task.chunk.index, owner: owner, counts: counts, outputs: outputs, now: clock.nowMilliseconds())
-        emit(MetricsLine.render(
-            feed: feed.name, fileID: task.fileID, chunkID: task.chunkID, status: "done", counts: counts,
-            durationMs: clock.nowMilliseconds() - started, timestampMs: clock.nowMilliseconds()))
+        emit(ChunkMetrics.ending(
+            feed: feed.name, fileID: task.fileID, chunkID: task.chunkID, outcome: .done, counts: counts,
+            deliveryMilliseconds: clock.nowMilliseconds() - started, at: clock.nowMilliseconds()).rendered())
 
         var outcome = ChunkOutcome(chunkID: task.chunkID, status: .done)
         outcome.records = counts.read

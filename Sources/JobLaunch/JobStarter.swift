@@ -22,9 +22,12 @@ public struct JobStarter: Sendable {
     let dynamoDB: DynamoDB
     /// What runners report to: the configuration's table and logs, in the client's region.
     package let reporting: ReportingConfiguration?
+    /// Writes a metrics line as-is (`Lambda.writeLogLine` in the functions): each job ending's `JobMetrics`.
+    package let emit: @Sendable (String) -> Void
 
-    public init(configuration: LauncherConfiguration, client: AWSClient) {
+    public init(configuration: LauncherConfiguration, client: AWSClient, emit: @escaping @Sendable (String) -> Void) {
         self.configuration = configuration
+        self.emit = emit
         reporting = configuration.reporting(region: client.configuration.region)
         ec2 = EC2(client: client)
         s3 = S3(client: client)
@@ -136,6 +139,7 @@ public struct JobStarter: Sendable {
         var failed = record
         failed.state = .failed
         failed.statusReason = reason
+        emit(JobMetrics.ending(record, outcome: .failed, at: WallClock.unixMilliseconds()).rendered())
         announce(failed, spec, logger: logger)
     }
 

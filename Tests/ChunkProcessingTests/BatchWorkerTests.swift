@@ -73,9 +73,9 @@ struct BatchWorkerTests {
             #expect(outcome["records"] as? Int == 1500)
             #expect(outcome["rejected"] as? Int == 15)
             #expect(outcome["fileComplete"] as? Bool == (index == 0))
-            let metrics = run.stderr.split(separator: "\n").filter { $0.hasPrefix(#"{"_aws""#) }
-                .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-            #expect(metrics.count == 1 && metrics.first?["RecordsRead"] as? Int == 1500 && metrics.first?["Status"] as? String == "done")
+            let metrics = try EmbeddedMetricFormat.documents(in: run.stderr)
+            #expect(metrics.count == 1 && metrics.first?.values("RecordsRead") == [1500] && metrics.first?.string("Status") == "done")
+            #expect(metrics.first?.values("RecordsRejected") == [15] && metrics.first?.values("ChunksDone") == [1])
 
             let chunkID = ChunkTask.chunkID(fileID: fileID, index: index)
             let delivered = try await output(world, "out/\(fileID)/\(chunkID).jsonl")

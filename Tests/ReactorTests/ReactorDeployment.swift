@@ -25,6 +25,8 @@ struct ReactorDeployment: Sendable {
     /// The reactor's settings and its role's credentials.
     let environment: [String: String]
     let roles: DeploymentRoles
+    /// The metrics lines the reactor and launcher built here emitted.
+    let metrics = EmittedLines()
 
     static func create(backoffSeconds: Int = 0, extra: [String: String] = [:]) async throws -> ReactorDeployment {
         let server = try await MotoServer.serialized()
@@ -73,14 +75,14 @@ struct ReactorDeployment: Sendable {
     func reactor() throws -> Reactor {
         Reactor(
             configuration: try ReactorConfiguration.fromEnvironment(environment),
-            client: try AWSClient.fromEnvironment(AWSEnvironment(environment)))
+            client: try AWSClient.fromEnvironment(AWSEnvironment(environment)), emit: metrics.emit)
     }
 
     func launcher() throws -> Launcher {
         let environment = environment.merging(try roles.environment("launcher")) { $1 }
         return Launcher(
             configuration: try LauncherConfiguration.fromEnvironment(environment),
-            client: try AWSClient.fromEnvironment(AWSEnvironment(environment)))
+            client: try AWSClient.fromEnvironment(AWSEnvironment(environment)), emit: metrics.emit)
     }
 
     /// A spec that notifies this deployment's topic; published as `sortie publish` does.
