@@ -247,7 +247,7 @@ let package = Package(
         ]),
         .testTarget(name: "ChunkProcessingTests", dependencies: [
             "ChunkProcessing", "ChunkTestSupport", "S3Submitter", "ChunkStore", "ChunkPlanning", "RecordFormats", "AWSCore", "AWSServices", "LocalAWS",
-            "LocalRuntime", "SortieTestSupport",
+            "LocalRuntime", "SortieTestSupport", "WallTime",
             "S3SubmitterFunction", "ChunkProcessorFunction",
         ]),
         .testTarget(name: "KafkaProducerTests", dependencies: ["KafkaProducer", "AWSCore", "SortieTestSupport"]),

@@ -26,6 +26,13 @@ public struct MetricLine: Sendable {
     /// `[[dimension], []]`: by the dimension and in total, both from one line.
     public var dimensionSets: [[MetricDimension]] { dimension.map { [[$0.name], []] } ?? [[]] }
 
+    /// The values as CloudWatch records them from the line: each metric once per dimension set.
+    /// What is sent with PutMetricData where no log extracts the line.
+    public var datapoints: [(metric: Metric, dimensions: [(name: String, value: String)], value: Int64)] {
+        let sets: [[(name: String, value: String)]] = dimension.map { [[($0.name.rawValue, $0.value)], []] } ?? [[]]
+        return values.flatMap { value in sets.map { (value.metric, $0, value.value) } }
+    }
+
     /// The line, JSON on one line.
     public func rendered() -> String {
         let sets = dimensionSets.map { "[" + $0.map { Self.quoted($0.rawValue) }.joined(separator: ",") + "]" }.joined(separator: ",")
