@@ -74,6 +74,8 @@ let package = Package(
         // its AWS client built, both handed to its handler. Linked into every bootstrap: keep it tiny.
         .target(name: "FunctionStartup", dependencies: ["LambdaRuntime", "AWSCore"]),
 
+        // Every metric Sortie emits and its Embedded Metric Format line: no Foundation, no AWS, shared by every function.
+        .target(name: "EmbeddedMetrics"),
         // The job model every handler shares: specs, records, states, retry rules, UserData, events; values and
         // pure decisions, FoundationEssentials only and no AWS.
         .target(name: "JobModel"),
@@ -86,7 +88,7 @@ let package = Package(
         .target(name: "JobSpecYAML", dependencies: ["JobModel", .product(name: "Yams", package: "Yams")]),
         // Starting one job: its slots, then its EC2 instance, or its queue place; the launcher and the reactor both call it.
         .target(name: "JobLaunch", dependencies: [
-            "WallTime", "JobModel", "JobStore", "FunctionStartup", "AWSCore", "AWSServices",
+            "WallTime", "EmbeddedMetrics", "JobModel", "JobStore", "FunctionStartup", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Launch events into jobs: idempotency, dependencies, chains, dry runs; each job started by JobLaunch.
@@ -98,7 +100,7 @@ let package = Package(
         // Instance endings into decisions: retries, completions, the next queued job; the sweep.
         // Optimised for size: it is linked into a bootstrap beside JobLaunch, within the zip budget.
         .target(name: "Reactor", dependencies: [
-            "WallTime", "JobLaunch", "FunctionStartup", "JobModel", "JobStore", "AWSCore", "AWSServices",
+            "WallTime", "EmbeddedMetrics", "JobLaunch", "FunctionStartup", "JobModel", "JobStore", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
         .executableTarget(
@@ -111,7 +113,7 @@ let package = Package(
         // The deployment as a library (developer side, full Foundation): `functions/<fn>.json` as
         // `FunctionDefinition`, the chunk worker's Batch job definition and the CloudFormation template.
         .target(name: "Deployment", dependencies: [
-            "JobModel", "JobStore", "TableSchema", "SortieVersion", "S3Submitter", "ChunkStore", "AWSServices", .product(name: "Yams", package: "Yams"),
+            "EmbeddedMetrics", "JobModel", "JobStore", "TableSchema", "SortieVersion", "S3Submitter", "ChunkStore", "AWSServices", .product(name: "Yams", package: "Yams"),
         ]),
         // `sortie dev`: moto as AWS, the deployment's resources, every function under the local Runtime API, an EC2 stand-in.
         .target(name: "DevEnvironment", dependencies: [
@@ -136,9 +138,9 @@ let package = Package(
         .target(name: "KafkaProducer", dependencies: ["WallTime", "CurlHTTP", "CLibCrypto", "RecordFormats"],
             swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]),
         // Reading, validating and delivering one chunk.
-        .target(name: "ChunkProcessing", dependencies: ["AWSCore", "AWSServices", "WallTime", "ChunkStore", "FunctionStartup", "ChunkPlanning", "RecordFormats", "KafkaProducer"]),
+        .target(name: "ChunkProcessing", dependencies: ["EmbeddedMetrics", "AWSCore", "AWSServices", "WallTime", "ChunkStore", "FunctionStartup", "ChunkPlanning", "RecordFormats", "KafkaProducer"]),
         // Turning S3 events into plans, Lambda invocations and Batch jobs.
-        .target(name: "S3Submitter", dependencies: ["AWSCore", "AWSServices", "ChunkStore", "FunctionStartup", "ChunkPlanning", "RecordFormats"]),
+        .target(name: "S3Submitter", dependencies: ["EmbeddedMetrics", "AWSCore", "AWSServices", "ChunkStore", "FunctionStartup", "ChunkPlanning", "RecordFormats"]),
 
         // Record files of any size generated on demand, and S3's object reads of them on loopback (tests and benchmarks).
         .target(name: "SimulatedObjects", dependencies: ["LoopbackHTTP", "RecordFormats", "CZlib"]),
@@ -225,8 +227,10 @@ let package = Package(
         ]),
         .testTarget(name: "JobRunnerTests", dependencies: ["WallTime", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "SortieTestSupport", "DevEnvironment", "SortieRunner"]),
         .testTarget(name: "DeploymentTests", dependencies: [
-            "Deployment", "SortieVersion", "S3Submitter", "ChunkStore", "TableSchema", "AWSServices", "SortieTestSupport",
+            "Deployment", "EmbeddedMetrics", "SortieVersion", "S3Submitter", "ChunkStore", "TableSchema", "AWSServices", "SortieTestSupport",
+            .product(name: "Yams", package: "Yams"),
         ]),
+        .testTarget(name: "EmbeddedMetricsTests", dependencies: ["EmbeddedMetrics", "SortieTestSupport"]),
         .testTarget(name: "DevEnvironmentTests", dependencies: [
             "DevEnvironment", "DevTestSupport", "Deployment", "JobModel", "JobStore", "WallTime", "AWSCore", "AWSServices", "SortieTestSupport",
             "LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction", "SortieRunner",
@@ -246,7 +250,7 @@ let package = Package(
         ]),
         .testTarget(name: "ChunkProcessingTests", dependencies: [
             "ChunkProcessing", "ChunkTestSupport", "S3Submitter", "ChunkStore", "ChunkPlanning", "RecordFormats", "AWSCore", "AWSServices", "LocalAWS", "LoopbackHTTP",
-            "LocalRuntime", "SortieTestSupport",
+            "LocalRuntime", "SortieTestSupport", "WallTime",
             "S3SubmitterFunction", "ChunkProcessorFunction",
         ]),
         .testTarget(name: "KafkaProducerTests", dependencies: ["KafkaProducer", "AWSCore", "SortieTestSupport"]),

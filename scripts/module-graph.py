@@ -26,7 +26,7 @@ LAYERS = [
     ("functions", ["LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction",
                    "EchoFunction", "SortieRunner"]),
     ("handlers", ["Launcher", "Reactor", "JobLaunch", "JobRunner", "S3Submitter", "ChunkProcessing"]),
-    ("job model and store", ["JobStore", "ChunkStore", "TableSchema", "JobModel", "ChunkPlanning", "KafkaProducer", "RecordFormats"]),
+    ("job model and store", ["JobStore", "ChunkStore", "TableSchema", "JobModel", "ChunkPlanning", "KafkaProducer", "RecordFormats", "EmbeddedMetrics"]),
     ("AWS", ["FunctionStartup", "AWSServices", "AWSCore"]),
     ("runtime and HTTP", ["LambdaRuntime", "CurlHTTP", "SortieVersion", "WallTime"]),
     ("C libraries", ["CCurl", "CZlib", "CLibCrypto", "CSpawn"]),

@@ -34,6 +34,8 @@ public struct AWSService: Sendable, Hashable, CustomStringConvertible {
     public static let s3 = AWSService(name: "S3", signingName: "s3", environmentKey: "S3", signingStyle: .s3)
     public static let sqs = AWSService(name: "SQS", signingName: "sqs", environmentKey: "SQS")
     public static let sns = AWSService(name: "SNS", signingName: "sns", environmentKey: "SNS")
+    /// CloudWatch signs and is reached as `monitoring`.
+    public static let cloudWatch = AWSService(name: "CloudWatch", signingName: "monitoring", environmentKey: "CLOUDWATCH")
     public static let lambda = AWSService(name: "Lambda", signingName: "lambda", environmentKey: "LAMBDA")
     public static let cloudWatchLogs = AWSService(name: "CloudWatchLogs", signingName: "logs", environmentKey: "CLOUDWATCH_LOGS")
     public static let iam = AWSService(

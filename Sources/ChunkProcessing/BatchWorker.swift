@@ -2,6 +2,7 @@ import AWSCore
 import AWSServices
 import ChunkPlanning
 import ChunkStore
+import EmbeddedMetrics
 import FunctionStartup
 import RecordFormats
 import WallTime
@@ -31,7 +32,7 @@ public enum BatchWorker {
         case success = 0, retryable = 1, badInput = 2
     }
 
-    /// `emit` writes a log line as-is (stderr: the EMF line and one line on how it ended); `output`
+    /// `emit` writes a log line as-is (stderr: the EMF line, also sent with PutMetricData, and one line on how it ended); `output`
     /// gets the outcome's JSON (stdout), as Lambda's response would be.
     public static func run(
         arguments: [String], environment: [String: String], clock: WallClock,
@@ -100,7 +101,21 @@ public enum BatchWorker {
                 s3: S3(client: client), sqs: SQS(client: client), table: table, catalog: setup.catalog, configuration: processorConfiguration,
                 retry: client.configuration.retry, kafka: KafkaCredentials(client: client, environment: environment))
             let owner = "batch:" + (jobID ?? "pid-\(ProcessInfo.processInfo.processIdentifier)")
-            let outcome = try processor.process(task, owner: owner, reclaimsOwn: jobID != nil, clock: clock, deadlineMilliseconds: deadline, emit: emit)
+            let cloudWatch = CloudWatch(client: client)
+            let outcome = try processor.process(task, owner: owner, reclaimsOwn: jobID != nil, clock: clock, deadlineMilliseconds: deadline) { line in
+                emit(line.rendered())
+                // Batch's log driver does not extract the line: the same values go to CloudWatch. A
+                // metric lost is said in the log, never the chunk's failure.
+                do throws(AWSError) {
+                    try cloudWatch.putMetricData(namespace: MetricLine.namespace, line.datapoints.map { point in
+                        CloudWatch.Datum(
+                            name: point.metric.rawValue, dimensions: point.dimensions.map { CloudWatch.Dimension(name: $0.name, value: $0.value) },
+                            value: Double(point.value), unit: point.metric.unit)
+                    })
+                } catch {
+                    emit("\(subject): metrics not sent to CloudWatch: \(error)")
+                }
+            }
             switch outcome.status {
             case .done:
                 if let json = try? JSONEncoder().encode(outcome) { output(String(decoding: json, as: UTF8.self)) }

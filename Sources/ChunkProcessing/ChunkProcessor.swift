@@ -2,6 +2,7 @@ import AWSCore
 import AWSServices
 import ChunkPlanning
 import ChunkStore
+import EmbeddedMetrics
 import WallTime
 import RecordFormats
 
@@ -85,8 +86,10 @@ public struct ChunkProcessor: Sendable {
     }
 
     /// `owner` identifies this attempt (the Lambda request id, the Batch job id); `reclaimsOwn` lets it
-    /// take back a claim of its own (see `FileStore.claimChunk`); `emit` writes a log line as-is.
-    public func process(_ task: ChunkTask, owner: String, reclaimsOwn: Bool = false, clock: WallClock, deadlineMilliseconds: Int64, emit: (String) -> Void) throws -> ChunkOutcome {
+    /// take back a claim of its own (see `FileStore.claimChunk`); `metrics` gets the chunk's ending.
+    public func process(
+        _ task: ChunkTask, owner: String, reclaimsOwn: Bool = false, clock: WallClock, deadlineMilliseconds: Int64, metrics: (MetricLine) -> Void
+    ) throws -> ChunkOutcome {
         let started = clock.nowMilliseconds()
         if let early = try Self.precheck(task, nowMilliseconds: started) { return early }
         guard let feed = catalog.feed(named: task.feed), let format = feed.recordFormat else {
@@ -115,9 +118,9 @@ public struct ChunkProcessor: Sendable {
             let counts = run.counts
             let outOfTime = (error as? ChunkError)?.errorType == "Sortie.ChunkOutOfTime"
             run.abandon()
-            emit(MetricsLine.render(
-                feed: feed.name, fileID: task.fileID, chunkID: task.chunkID, status: outOfTime ? "incomplete" : "failed", counts: counts,
-                durationMs: clock.nowMilliseconds() - started, timestampMs: clock.nowMilliseconds()))
+            metrics(ChunkMetrics.ending(
+                feed: feed.name, fileID: task.fileID, chunkID: task.chunkID, outcome: outOfTime ? .incomplete : .failed, counts: counts,
+                deliveryMilliseconds: clock.nowMilliseconds() - started, at: clock.nowMilliseconds()))
             try? table.stopChunk(
                 fileID: task.fileID, index: task.chunk.index, owner: owner, state: outOfTime ? .incomplete : .failed,
                 reason: "\(error)", counts: counts, now: clock.nowMilliseconds())
@@ -129,9 +132,9 @@ public struct ChunkProcessor: Sendable {
         let complete = try table.finishChunk(
             fileID: task.fileID, index: task.chunk.index, owner: owner, counts: counts, outputKey: run.outputKey, rejectsKey: run.rejectsKey,
             now: clock.nowMilliseconds())
-        emit(MetricsLine.render(
-            feed: feed.name, fileID: task.fileID, chunkID: task.chunkID, status: "done", counts: counts,
-            durationMs: clock.nowMilliseconds() - started, timestampMs: clock.nowMilliseconds()))
+        metrics(ChunkMetrics.ending(
+            feed: feed.name, fileID: task.fileID, chunkID: task.chunkID, outcome: .done, counts: counts,
+            deliveryMilliseconds: clock.nowMilliseconds() - started, at: clock.nowMilliseconds()))
 
         var outcome = ChunkOutcome(chunkID: task.chunkID, status: .done)
         outcome.records = counts.read

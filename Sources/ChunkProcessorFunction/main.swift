@@ -39,7 +39,8 @@ struct ChunkProcessorHandler: ConfiguredHandler {
             catalog: setup.catalog, configuration: setup.configuration, retry: client.configuration.retry,
             kafka: KafkaCredentials(client: client, environment: ProcessInfo.processInfo.environment))
         let outcome = try processor.process(
-            task, owner: context.requestID, clock: .system, deadlineMilliseconds: context.deadlineMilliseconds, emit: Lambda.writeLogLine)
+            task, owner: context.requestID, clock: .system, deadlineMilliseconds: context.deadlineMilliseconds,
+            metrics: { Lambda.writeLogLine($0.rendered()) })
         context.logger.info("\(task.chunkID): \(outcome.status.rawValue)")
         return outcome
     }

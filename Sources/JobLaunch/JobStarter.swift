@@ -22,13 +22,16 @@ public struct JobStarter: Sendable {
     let dynamoDB: DynamoDB
     /// What runners report to: the configuration's table and logs, in the client's region.
     package let reporting: ReportingConfiguration?
+    /// Writes a metrics line as-is (`Lambda.writeLogLine` in the functions): each job ending's `JobMetrics`.
+    package let emit: @Sendable (String) -> Void
 
     /// On instances kept after their job (`no_shutdown`): the sweep decides their attempts
     /// without waiting for the instance to end.
     package static let keepTag = "sortie:keep"
 
-    public init(configuration: LauncherConfiguration, client: AWSClient) {
+    public init(configuration: LauncherConfiguration, client: AWSClient, emit: @escaping @Sendable (String) -> Void) {
         self.configuration = configuration
+        self.emit = emit
         reporting = configuration.reporting(region: client.configuration.region)
         ec2 = EC2(client: client)
         s3 = S3(client: client)
@@ -159,6 +162,7 @@ public struct JobStarter: Sendable {
         var failed = record
         failed.state = .failed
         failed.statusReason = reason
+        emit(JobMetrics.ending(record, outcome: .failed, at: WallClock.unixMilliseconds()).rendered())
         announce(failed, spec, logger: logger)
     }
 

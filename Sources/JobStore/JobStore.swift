@@ -165,17 +165,20 @@ public struct JobStore: Sendable {
         public var id: String
         public var job: String
         public var notBefore: Int64?
+        /// Its last transition, into RUNNABLE: how long it has waited.
+        public var updatedAt: Int64?
     }
 
     /// One page of the global queue, in the order its jobs should start, and where the next begins.
     public func queued(limit: Int, after start: DynamoDB.Item?) throws(AWSError) -> (jobs: [QueuedJob], next: DynamoDB.Item?) {
         let page = try dynamoDB.query(.init(
             tableName: table, indexName: JobTable.globalQueueIndex, keyConditionExpression: "#gsi2pk = :queue",
-            projectionExpression: "#jobId, #job, #notBefore", expressionAttributeNames: JobTable.names([.gsi2pk, .jobID, .job, .notBefore]),
+            projectionExpression: "#jobId, #job, #notBefore, #updatedAt",
+            expressionAttributeNames: JobTable.names([.gsi2pk, .jobID, .job, .notBefore, .updatedAt]),
             expressionAttributeValues: [":queue": .s(JobTable.globalQueue)], limit: limit, exclusiveStartKey: start))
         let jobs = page.items.compactMap { item -> QueuedJob? in
             guard let id = item[.jobID]?.string, let job = item[.job]?.string else { return nil }
-            return QueuedJob(id: id, job: job, notBefore: item[.notBefore]?.int.map { Int64($0) })
+            return QueuedJob(id: id, job: job, notBefore: item[.notBefore]?.int.map { Int64($0) }, updatedAt: item[.updatedAt]?.int64)
         }
         return (jobs, page.lastEvaluatedKey)
     }

@@ -45,6 +45,7 @@ extension Launcher {
             return try starter.startOrQueue(runnable, spec, store: store, logger: logger, duplicate: duplicate)
         case .failed(let failed):
             logger.warning("job \(failed.id) FAILED: \(failed.statusReason ?? "")", metadata: ["job": "\(spec.name)"])
+            starter.emit(JobMetrics.ending(failed, outcome: .failed, at: WallClock.unixMilliseconds()).rendered())
             starter.announce(failed, spec, logger: logger)
             // A repeated event's job may already have dependents of its own: they follow now, or at the sweep.
             if !failed.dependents.isEmpty {

@@ -18,8 +18,9 @@ public struct Launcher: Sendable {
     public let starter: JobStarter
     public var configuration: LauncherConfiguration { starter.configuration }
 
-    public init(configuration: LauncherConfiguration, client: AWSClient) {
-        starter = JobStarter(configuration: configuration, client: client)
+    /// `emit` writes a metrics line as-is (see `JobStarter.emit`).
+    public init(configuration: LauncherConfiguration, client: AWSClient, emit: @escaping @Sendable (String) -> Void) {
+        starter = JobStarter(configuration: configuration, client: client, emit: emit)
     }
 
     /// `requestID` deduplicates manual events that carry no `id` (Lambda keeps it across its retries).

@@ -10,7 +10,7 @@ struct LauncherHandler: ConfiguredHandler {
     let launcher: Launcher
 
     init(configuration: LauncherConfiguration, client: Result<AWSClient, AWSError>) throws(AWSError) {
-        launcher = Launcher(configuration: configuration, client: try client.get())
+        launcher = Launcher(configuration: configuration, client: try client.get(), emit: Lambda.writeLogLine)
     }
 
     func handle(_ event: LaunchEvent, context: LambdaContext) throws -> LaunchResponse {

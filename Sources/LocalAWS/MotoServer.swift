@@ -198,7 +198,7 @@ public final class MotoServer: @unchecked Sendable {
     /// recomputes it from its parsed request (a form body re-encoded, a path decoded) and refuses
     /// valid ones; `SignatureVerificationTests` check signing on a server with moto's own check. moto 5.2.1 checks the action of every service, the resource only for S3
     /// (bucket, bucket/key), SQS (queue) and IAM/STS (role), and evaluates no condition outside
-    /// trust policies. These patches add: each action named as IAM names it (moto says `batch:submitjob`, `sqs:SendMessageBatch`); DynamoDB's table or index as the resource, and a
+    /// trust policies. These patches add: each action named as IAM names it (moto says `batch:submitjob`, `sqs:SendMessageBatch`, `monitoring:PutMetricData`); DynamoDB's table or index as the resource, and a
     /// transaction authorized item by item (`PutItem`, `UpdateItem`, …: IAM has no
     /// `TransactWriteItems`); a resource moto cannot name is checked on the action alone; a
     /// missing key is 403 to a caller without `s3:ListBucket` on the bucket, as S3 answers.
@@ -240,6 +240,9 @@ public final class MotoServer: @unchecked Sendable {
         def _init_with_iam_action(self, *arguments, **options):
             _request_init(self, *arguments, **options)
             service, _, name = self._action.partition(":")
+            # CloudWatch is reached (and named by moto) as `monitoring`, authorized as `cloudwatch`.
+            if service == "monitoring":
+                service = "cloudwatch"
             if name.islower():
                 name = _operation(service, name)
             self._action = _IAM_ACTIONS.get(f"{service}:{name}", f"{service}:{name}")

@@ -55,6 +55,7 @@ extension Reactor {
                 logger.info("job \(record.id) RUNNABLE: \(record.statusReason ?? "")", metadata: ["job": "\(record.job)"])
             case .failed(let record):
                 logger.warning("job \(record.id) FAILED: \(record.statusReason ?? "")", metadata: ["job": "\(record.job)"])
+                emitEnding(record, .failed)
                 try notify(record, log: nil, logger: logger)
             case .waiting, .unchanged:
                 break

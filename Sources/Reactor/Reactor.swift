@@ -1,5 +1,6 @@
 import AWSCore
 import AWSServices
+import EmbeddedMetrics
 import JobLaunch
 import Logging
 import JobModel
@@ -24,9 +25,11 @@ public struct Reactor: Sendable {
     static let jobTag = "sortie:job-id"
     static let attemptTag = "sortie:attempt"
 
-    public init(configuration: ReactorConfiguration, client: AWSClient) {
+    /// `emit` writes a metrics line as-is (`Lambda.writeLogLine` in the function): each decision's
+    /// `JobMetrics`, the sweep's queue age.
+    public init(configuration: ReactorConfiguration, client: AWSClient, emit: @escaping @Sendable (String) -> Void) {
         self.configuration = configuration
-        starter = JobStarter(configuration: configuration.launcher, client: client)
+        starter = JobStarter(configuration: configuration.launcher, client: client, emit: emit)
         self.client = client
     }
 
@@ -43,7 +46,7 @@ public struct Reactor: Sendable {
             var response = try react(to: instance, logger: logger)
             if response.outcome != .ignored {
                 // The freed slot, and each dependent this ending released.
-                response.started = try startWaiting(upTo: 1 + (response.released?.count ?? 0), logger: logger)
+                response.started = try startWaiting(upTo: 1 + (response.released?.count ?? 0), logger: logger).started
             }
             return response
         case .interruptionWarning(let instanceID):
@@ -53,7 +56,7 @@ public struct Reactor: Sendable {
             return try noteInterruption(instance, logger: logger)
         case .attemptEnded(let ended):
             var response = try decideKept(ended.jobID, attempt: ended.attempt, logger: logger)
-            if response.outcome == .decided { response.started = try startWaiting(upTo: 1 + (response.released?.count ?? 0), logger: logger) }
+            if response.outcome == .decided { response.started = try startWaiting(upTo: 1 + (response.released?.count ?? 0), logger: logger).started }
             return response
         case .sweep:
             return try sweep(logger: logger)
@@ -106,6 +109,7 @@ public struct Reactor: Sendable {
         // Not moved: another delivery ended it, or the runner's final record came first.
         guard failure.lost, moved else { return try decide(stored, ending: ending, logger: logger) }
         logger.warning("job \(record.id) attempt \(record.attempt) FAILED: \(failure.statusReason)", metadata: ["job": "\(record.job)"])
+        emitEnding(stored.record, .failed)
         try notify(stored.record, log: stored.log, logger: logger)
         var response = ReactorResponse(.decided, instanceID: ending?.instanceID, jobID: record.id, attempt: record.attempt, decision: .failed, detail: failure.statusReason)
         response.dependents(try resolveDependents(of: record.id, logger: logger))
@@ -139,6 +143,7 @@ public struct Reactor: Sendable {
                 return ReactorResponse(.duplicate, instanceID: instanceID, jobID: record.id, attempt: record.attempt, detail: "retried before")
             }
             logger.info("job \(record.id) attempt \(record.attempt) failed: \(reason)", metadata: ["job": "\(record.job)"])
+            emitEnding(record, .retried)
             response.detail = reason
             response.notBefore = notBefore
         case .succeeded, .failed:
@@ -148,6 +153,7 @@ public struct Reactor: Sendable {
                 return duplicate
             }
             response.detail = record.statusReason
+            emitEnding(record, verdict == .failed ? .failed : .succeeded)
             response.dependents(try resolveDependents(of: record.id, logger: logger))
             if verdict == .failed {
                 logger.warning("job \(record.id) FAILED after \(record.attempt) attempt(s): \(record.statusReason ?? "")", metadata: ["job": "\(record.job)"])
@@ -223,6 +229,10 @@ public struct Reactor: Sendable {
             // The decision stands; a lost notification must not make Lambda redo it.
             logger.error("could not notify \(topic) of job \(record.id): \(error)")
         }
+    }
+
+    func emitEnding(_ record: JobRecord, _ outcome: JobMetrics.Outcome) {
+        starter.emit(JobMetrics.ending(record, outcome: outcome, at: WallClock.unixMilliseconds()).rendered())
     }
 
     func store() throws(ReactorError) -> JobStore {

@@ -1,5 +1,6 @@
 import AWSCore
 import AWSServices
+import EmbeddedMetrics
 import JobLaunch
 import Logging
 import JobModel
@@ -37,7 +38,13 @@ extension Reactor {
         var response = ReactorResponse(.swept)
         response.recovered = recovered
         response.dependents(try resolvePending(logger: logger))
-        response.started = try startWaiting(upTo: Self.sweepStarts, logger: logger)
+        let waiting = try startWaiting(upTo: Self.sweepStarts, logger: logger)
+        response.started = waiting.started
+        // The alarm on a job RUNNABLE too long reads this: 0 when nothing is left waiting, so it clears.
+        let now = WallClock.unixMilliseconds()
+        starter.emit(MetricLine(
+            dimension: nil, values: [(.oldestRunnableAge, waiting.oldestLeftSince.map { max(0, now - $0) / 1000 } ?? 0)], timestampMilliseconds: now
+        ).rendered())
         return response
     }
 

@@ -10,29 +10,34 @@ extension Reactor {
     /// Starts up to `limit` waiting jobs, walking the global queue in its order (priority, then
     /// submission) and skipping retries whose backoff has not passed and kinds found full on the
     /// way. `JobStore.start`'s slot transaction decides what fits, so two reactors racing here
-    /// cannot start more than the limits allow. Returns the started job ids in order.
-    func startWaiting(upTo limit: Int, logger: Logger) throws(ReactorError) -> [String] {
+    /// cannot start more than the limits allow. Returns the started job ids in order, and when the
+    /// longest-waiting job it read and left waiting entered the queue (for the sweep's metric).
+    func startWaiting(upTo limit: Int, logger: Logger) throws(ReactorError) -> (started: [String], oldestLeftSince: Int64?) {
         let store = try store()
         let now = WallClock.unixMilliseconds()
         var started: [String] = []
+        var oldest: Int64?
         var full: Set<String> = []
         var page: DynamoDB.Item?
         var pages = 0
         repeat {
             let result = try aws { () throws(AWSError) in try store.queued(limit: 50, after: page) }
-            for queued in result.jobs where started.count < limit {
-                guard !full.contains(queued.job) else { continue }
-                if let notBefore = queued.notBefore, notBefore > now { continue }
-                switch launch(queued.id, logger: logger) {
-                case .launched: started.append(queued.id)
-                case .waiting: full.insert(queued.job)
-                case .duplicate, .pending, .failed, .dryRun, nil: continue
+            for queued in result.jobs {
+                var leftWaiting = true
+                if started.count < limit, !full.contains(queued.job), queued.notBefore.map({ $0 <= now }) ?? true {
+                    switch launch(queued.id, logger: logger) {
+                    case .launched: started.append(queued.id); leftWaiting = false
+                    case .waiting: full.insert(queued.job)
+                    case .duplicate, .pending, .failed, .dryRun: leftWaiting = false
+                    case nil: break  // not started this time: still waiting
+                    }
                 }
+                if leftWaiting, let since = queued.updatedAt { oldest = min(oldest ?? since, since) }
             }
             page = result.next
             pages += 1
         } while page != nil && started.count < limit && pages < 10
-        return started
+        return (started, oldest)
     }
 
     /// One start. Whatever stops it (a launch EC2 refused, which has already failed the job and

@@ -9,7 +9,7 @@ struct ReactorHandler: ConfiguredHandler {
     let reactor: Reactor
 
     init(configuration: ReactorConfiguration, client: Result<AWSClient, AWSError>) throws(AWSError) {
-        reactor = Reactor(configuration: configuration, client: try client.get())
+        reactor = Reactor(configuration: configuration, client: try client.get(), emit: Lambda.writeLogLine)
     }
 
     func handle(_ event: ReactorEvent, context: LambdaContext) throws -> ReactorResponse {

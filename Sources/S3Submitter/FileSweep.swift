@@ -2,6 +2,7 @@ import AWSCore
 import AWSServices
 import ChunkPlanning
 import ChunkStore
+import EmbeddedMetrics
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -20,8 +21,18 @@ public struct SweepReport: Codable, Sendable, Equatable {
     public var deadLetters = 0
     /// What could not be done, one line each; the sweep goes on past them.
     public var errors: [String] = []
+    /// Files under way when the sweep listed them, and when the oldest of them arrived (epoch milliseconds).
+    public var activeFiles = 0
+    public var oldestActiveSince: Int64?
 
     public init() {}
+
+    /// The sweep's metrics: the alarm on a file not COMPLETE in time reads the age (0 when none, so it clears).
+    public func metrics(at now: Int64) -> MetricLine {
+        MetricLine(
+            dimension: nil, values: [(.activeFiles, Int64(activeFiles)), (.oldestActiveFileAge, oldestActiveSince.map { max(0, now - $0) / 1000 } ?? 0)],
+            timestampMilliseconds: now)
+    }
 }
 
 /// The file pipeline's schedule (the submitter's `rate(…)` trigger): decides the chunks whose last
@@ -69,6 +80,8 @@ public struct FileSweep: Sendable {
             report.errors.append("listing the files under way: \(error)")
             return report
         }
+        report.activeFiles = files.count
+        report.oldestActiveSince = files.map(\.file.createdAt).min()
         for file in files {
             do {
                 try check(file.file.fileID, now: now(), into: &report)

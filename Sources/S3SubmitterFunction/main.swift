@@ -36,6 +36,7 @@ struct SubmitterHandler: ConfiguredHandler {
             let client = try setup.client.get()
             let report = FileSweep(submitter: try submitter(), catalog: setup.catalog, sqs: SQS(client: client), sns: SNS(client: client))
                 .run(now: WallClock.unixMilliseconds)
+            Lambda.writeLogLine(report.metrics(at: WallClock.unixMilliseconds()).rendered())
             for line in report.errors { context.logger.error("sweep: \(line)") }
             if !(report.failedChunks.isEmpty && report.retried.isEmpty) {
                 context.logger.warning("sweep: failed \(report.failedChunks), files failed \(report.failedFiles), retried \(report.retried)")

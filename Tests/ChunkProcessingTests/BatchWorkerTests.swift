@@ -8,6 +8,7 @@ import LocalRuntime
 import RecordFormats
 import SortieTestSupport
 import Testing
+import WallTime
 
 /// `chunk-processor batch`: big chunks the real submitter sent to Batch, run as Batch runs the job's containers, on moto.
 @Suite("The Batch worker against moto", .serialized)
@@ -38,6 +39,22 @@ struct BatchWorkerTests {
 
     func chunk(_ world: ChunkWorld, _ fileID: String, _ index: Int) async throws -> ChunkRecord {
         try #require(try await blocking { try world.jobTable.loadChunk(fileID: fileID, index: index)?.chunk })
+    }
+
+    /// CloudWatch's sum of a Sortie metric for a feed since `since` (epoch milliseconds), by GetMetricStatistics.
+    static func sum(_ world: ChunkWorld, _ metric: String, feed: String, since: Int64) throws -> Double {
+        var p = QueryParameters()
+        p.add("Namespace", "Sortie")
+        p.add("MetricName", metric)
+        p.add("Dimensions.member.1.Name", "Feed")
+        p.add("Dimensions.member.1.Value", feed)
+        p.add("StartTime", WallClock.iso8601(milliseconds: since))
+        p.add("EndTime", WallClock.iso8601(milliseconds: WallClock.unixMilliseconds() + 60_000))
+        p.add("Period", 60)
+        p.add("Statistics.member.1", "Sum")
+        let root = try QueryProtocolClient(client: world.client, service: .cloudWatch, version: "2010-08-01").call("GetMetricStatistics", p)
+        let points = root["GetMetricStatisticsResult", "Datapoints"]?.children("member") ?? []
+        return points.compactMap { $0.string("Sum").flatMap(Double.init) }.reduce(0, +)
     }
 
     func output(_ world: ChunkWorld, _ key: String) async throws -> [String] {
@@ -73,9 +90,10 @@ struct BatchWorkerTests {
             #expect(outcome["records"] as? Int == 1500)
             #expect(outcome["rejected"] as? Int == 15)
             #expect(outcome["fileComplete"] as? Bool == (index == 0))
-            let metrics = run.stderr.split(separator: "\n").filter { $0.hasPrefix(#"{"_aws""#) }
-                .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-            #expect(metrics.count == 1 && metrics.first?["RecordsRead"] as? Int == 1500 && metrics.first?["Status"] as? String == "done")
+            let metrics = try EmbeddedMetricFormat.documents(in: run.stderr)
+            #expect(metrics.count == 1 && metrics.first?.values("RecordsRead") == [1500] && metrics.first?.string("Status") == "done")
+            #expect(metrics.first?.values("RecordsRejected") == [15] && metrics.first?.values("ChunksDone") == [1])
+            #expect(!run.stderr.contains("metrics not sent"), "\(run.stderr)")
 
             let chunkID = ChunkTask.chunkID(fileID: fileID, index: index)
             let delivered = try await output(world, "out/\(fileID)/\(chunkID).jsonl")
@@ -92,6 +110,11 @@ struct BatchWorkerTests {
         let file = try await blocking { try TableItem.file(world, fileID) }
         #expect(file["state"]?.string == "COMPLETE")
         #expect(file["recordsDelivered"]?.int == 2970 && file["recordsRejected"]?.int == 30)
+        // Batch's log driver does not extract the EMF line: the workers sent the same values to CloudWatch
+        // (moto is shared, so other tests' chunks of feed `orders` may add to the sums).
+        let delivered = try await blocking { try Self.sum(world, "RecordsDelivered", feed: "orders", since: lease - 3_600_000 - 60_000) }
+        let rejected = try await blocking { try Self.sum(world, "RecordsRejected", feed: "orders", since: lease - 3_600_000 - 60_000) }
+        #expect(delivered >= 2970 && rejected >= 30, "\(delivered) delivered, \(rejected) rejected")
 
         // Batch runs a job again (a retry after success, a duplicate): nothing is done or counted twice.
         let again = try await blocking { try world.runBatchContainer(jobID, index: 0, feeds: feeds) }

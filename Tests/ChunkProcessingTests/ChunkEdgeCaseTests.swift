@@ -211,7 +211,8 @@ struct ChunkEdgeCaseTests {
             return
         }
         #expect(errorType == "Sortie.ChunkOutOfTime")
-        #expect(hurried.capturedLog.contains(#""Status":"incomplete""#))
+        let stopped = try EmbeddedMetricFormat.documents(in: hurried.capturedLog)
+        #expect(stopped.map { $0.string("Status") } == ["incomplete"] && stopped.first?.values("ChunksIncomplete") == [1])
         await hurried.stop()
         let fileID = try #require(first["fileId"] as? String)
         #expect(try await blocking { try world.jobTable.loadFile(fileID)?.chunks.first?.state } == .incomplete)

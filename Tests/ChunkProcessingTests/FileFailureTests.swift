@@ -88,11 +88,15 @@ struct FileFailureTests {
         #expect(capture.invocations.count == 2)
         await submitter.stop()
         await capture.stop()
+        // Each sweep's metrics line in the submitter's own log, valid by the EMF specification's rules.
+        let sweeps = try EmbeddedMetricFormat.documents(in: submitter.capturedLog)
+        #expect(sweeps.count == 2 && sweeps.allSatisfy { $0.values("ActiveFiles") != nil && $0.values("OldestActiveFileAge") != nil })
 
         let processor = try await startFunction("chunk-processor", environment: world.processorEnvironment(feeds: feeds))
         let outcome = jsonObject(responseBody(await processor.invoke(InvocationRequest(payload: capture.invocations[1].payload, timeout: .seconds(60))), processor))
         await processor.stop()
         #expect(outcome["status"] as? String == "done")
+        #expect(try EmbeddedMetricFormat.documents(in: processor.capturedLog).map { $0.string("Status") } == ["done"])
         let file = try #require(try await blocking { try world.jobTable.loadProgress(fileID) })
         #expect(file.progress.file.state == .complete)
     }

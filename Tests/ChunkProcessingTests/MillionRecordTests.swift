@@ -157,11 +157,11 @@ struct MillionRecordTests {
             let answer = jsonObject(responseBody(await processor.invoke(InvocationRequest(payload: repeated.payload, timeout: .seconds(60))), processor))
             #expect(answer["status"] as? String == "duplicate")
         }
-        // Counts as metrics: one Embedded Metric Format line per processed chunk.
-        let metrics = processor.capturedLog.split(separator: "\n").filter { $0.hasPrefix(#"{"_aws""#) }
-            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        // Counts as metrics: one Embedded Metric Format line per processed chunk, valid by the specification's rules.
+        let metrics = try EmbeddedMetricFormat.documents(in: processor.capturedLog)
         #expect(metrics.count == small.count)
-        #expect(metrics.map { $0["RecordsRead"] as? Int } == tasks.map { Int($0.chunk.recordCount) })
+        #expect(metrics.map { $0.values("RecordsRead") } == tasks.map { [Double($0.chunk.recordCount)] })
+        #expect(metrics.allSatisfy { $0.string("Feed") == tasks.first?.feed && $0.directives.first?.dimensionSets == [["Feed"], []] })
         await processor.stop()
 
         // The job table follows the file: the Lambda chunks done, the Batch ones waiting for their workers.

@@ -21,7 +21,7 @@ struct CodeOperations {
     static let actionOfOperation: [String: String] = [
         "s3:HeadObject": "s3:GetObject", "s3:CreateMultipartUpload": "s3:PutObject", "s3:UploadPart": "s3:PutObject",
         "s3:CompleteMultipartUpload": "s3:PutObject", "s3:ListObjectsV2": "s3:ListBucket",
-        "sqs:SendMessageBatch": "sqs:SendMessage", "lambda:Invoke": "lambda:InvokeFunction",
+        "sqs:SendMessageBatch": "sqs:SendMessage", "lambda:Invoke": "lambda:InvokeFunction", "monitoring:PutMetricData": "cloudwatch:PutMetricData",
     ]
     /// IAM has no action for a DynamoDB transaction: each item is authorized as its own action.
     static let transactionItems = ["put": "dynamodb:PutItem", "update": "dynamodb:UpdateItem", "delete": "dynamodb:DeleteItem",

@@ -103,7 +103,8 @@ struct CapacityTests {
         var spec = testSpec(name, types: ["c7i.large", "c6i.large"])
         spec.capacityTimeoutSeconds = 1
         try await deployment.publish(spec)
-        let launcher = try deployment.launcher(transport: RefusingEC2.soldOut(["c7i.large", "c6i.large"]))
+        let metrics = EmittedLines()
+        let launcher = try deployment.launcher(transport: RefusingEC2.soldOut(["c7i.large", "c6i.large"]), emit: metrics.emit)
         let before = WallClock.unixMilliseconds()
         let response = try await blocking { try launcher.launch(LaunchEvent(job: name, eventID: "so-\(name)"), requestID: "r", logger: Deployment.quietLogger) }
         #expect(response.outcome == .waiting && response.state == .runnable)
@@ -137,6 +138,13 @@ struct CapacityTests {
         #expect(record.history.map(\.state) == [.submitted, .starting, .runnable, .starting, .failed])
         #expect(try await deployment.slotHolders(job: name).isEmpty)
         #expect(try await deployment.instances(job: name).isEmpty)
+        // One ending, FAILED at launch, by the EMF specification's rules: its wait spans the shortage; it never ran.
+        let lines = try EmbeddedMetricFormat.documents(in: metrics.log)
+        #expect(lines.count == 1)
+        let line = try #require(lines.first)
+        #expect(line.string("Job") == name && line.string("JobId") == jobID && line.string("Outcome") == "FAILED")
+        #expect(line.values("JobsFailed") == [1] && line.values("JobsSucceeded") == [0] && line.values("Attempts") == [1])
+        #expect((line.values("QueueWait")?.first ?? 0) >= 1000 && line.values("JobDuration") == nil)
     }
 
     @Test("a spot launch in an account that never used spot fails the job with a named error that says what to grant")

@@ -25,10 +25,13 @@ extension Deployment {
         }
     }
 
-    func launcher(transport: any HTTPTransport = CurlTransport(), settings: [String: String] = [:]) throws -> Launcher {
+    /// `emit` gets the metrics lines (a job FAILED at launch); most tests do not read them.
+    func launcher(
+        transport: any HTTPTransport = CurlTransport(), settings: [String: String] = [:], emit: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws -> Launcher {
         let awsEnvironment = AWSEnvironment(try environment)
         let configuration = try LauncherConfiguration.fromEnvironment(try environment.merging(settings) { $1 })
-        return Launcher(configuration: configuration, client: AWSClient(try AWSConfiguration.fromEnvironment(awsEnvironment, transport: transport)))
+        return Launcher(configuration: configuration, client: AWSClient(try AWSConfiguration.fromEnvironment(awsEnvironment, transport: transport)), emit: emit)
     }
 
     /// The launcher executable under the local Runtime API, configured for this deployment.

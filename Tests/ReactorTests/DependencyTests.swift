@@ -52,6 +52,10 @@ struct DependencyTests {
         #expect(try await blocking { try store.pending(limit: 10, after: nil).ids }.isEmpty)
         let notified = try await deployment.receivedNotifications().compactMap { $0["jobId"] as? String }
         #expect(Set(notified) == [bID, cID])
+        // Each ending's metrics line, C's too: FAILED by its dependency, it neither waited for a slot nor ran.
+        let endings = try EmbeddedMetricFormat.documents(in: deployment.metrics.log).filter { $0.string("Outcome") != nil }
+        #expect(endings.map { [$0.string("JobId"), $0.string("Outcome")] } == [[aID, "SUCCEEDED"], [bID, "FAILED"], [cID, "FAILED"]])
+        #expect(endings.last?.values("QueueWait") == nil && endings.last?.values("JobDuration") == nil && endings.last?.values("JobsFailed") == [1])
 
         // B's ending delivered again, and a sweep: nothing moves twice.
         let again = try await deployment.send("ec2-state-change-terminated.json", instanceID: bRecord.instanceID)

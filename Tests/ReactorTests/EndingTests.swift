@@ -88,6 +88,10 @@ struct EndingTests {
         #expect(retried.state == .starting && retried.attempt == 2)
         let again = try await deployment.send("retry-reactor-sweep.json")
         #expect(again.recovered == [] && again.started == [])
+        // The recovered decision's line, and each sweep's queue age (nothing left waiting: 0).
+        let lines = try EmbeddedMetricFormat.documents(in: deployment.metrics.log)
+        #expect(lines.compactMap { $0.string("Outcome") } == ["RETRY"])
+        #expect(lines.compactMap { $0.values("OldestRunnableAge") } == [[0], [0]])
     }
 
     @Test("the sweep goes on past a waiting job whose spec cannot be read: the job queued behind it starts")

@@ -53,5 +53,9 @@ struct FunctionTests {
             return
         }
         #expect(try await deployment.record(second).state == .starting)
+        // The bootstrap's own log: the decision's metrics line, valid by the EMF specification's rules.
+        let metrics = try EmbeddedMetricFormat.documents(in: function.capturedLog)
+        #expect(metrics.map { $0.string("Outcome") } == ["SUCCEEDED"] && metrics.first?.string("JobId") == first)
+        #expect(metrics.first?.values("JobsSucceeded") == [1])
     }
 }

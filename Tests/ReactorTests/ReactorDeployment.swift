@@ -23,6 +23,8 @@ struct ReactorDeployment: Sendable {
     let environment: [String: String]
 
     subscript<T>(dynamicMember property: KeyPath<Deployment, T>) -> T { base[keyPath: property] }
+    /// The metrics lines the reactor and launcher built here emitted.
+    let metrics = EmittedLines()
 
     static func create(backoffSeconds: Int = 0, extra: [String: String] = [:]) async throws -> ReactorDeployment {
         let (base, (topic, queue)) = try await Deployment.create(functions: ["retry-reactor", "launcher"]) { client, id in
@@ -56,14 +58,14 @@ struct ReactorDeployment: Sendable {
     func reactor() throws -> Reactor {
         Reactor(
             configuration: try ReactorConfiguration.fromEnvironment(environment),
-            client: try AWSClient.fromEnvironment(AWSEnvironment(environment)))
+            client: try AWSClient.fromEnvironment(AWSEnvironment(environment)), emit: metrics.emit)
     }
 
     func launcher() throws -> Launcher {
         let environment = environment.merging(try base.roles.environment("launcher")) { $1 }
         return Launcher(
             configuration: try LauncherConfiguration.fromEnvironment(environment),
-            client: try AWSClient.fromEnvironment(AWSEnvironment(environment)))
+            client: try AWSClient.fromEnvironment(AWSEnvironment(environment)), emit: metrics.emit)
     }
 
     /// A spec that notifies this deployment's topic; published as `sortie publish` does.

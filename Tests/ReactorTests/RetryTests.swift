@@ -31,6 +31,13 @@ struct RetryTests {
             #expect(response.started == (attempt < 3 ? [jobID] : []))
         }
         #expect(decisions == [.retry, .retry, .failed])
+        // Each decision as a metrics line, by the EMF specification's rules.
+        let lines = try EmbeddedMetricFormat.documents(in: deployment.metrics.log)
+        #expect(lines.map { $0.string("Outcome") } == ["RETRY", "RETRY", "FAILED"])
+        #expect(lines.allSatisfy { $0.string("Job") == name && $0.string("JobId") == jobID && $0.directives.first?.dimensionSets == [["Job"], []] })
+        #expect(lines.map { $0.values("Attempts") } == [[1], [2], [3]])
+        #expect(lines.map { $0.values("JobsRetried") } == [[1], [1], [0]] && lines.map { $0.values("JobsFailed") } == [[0], [0], [1]])
+        #expect(lines.allSatisfy { ($0.values("QueueWait")?.first ?? -1) >= 0 })
 
         let final = try await deployment.record(jobID)
         #expect(final.state == .failed && final.attempt == 3 && final.exitCode == 1 && final.failingStep == "load")

@@ -60,7 +60,7 @@ struct DeployTemplateTests {
                 #expect(!actions.contains { $0.contains("*") }, "\(name): \(actions)")
                 if resources.contains(where: { $0 as? String == "*" }) {
                     // Actions without resource-level permissions in AWS's service authorization reference.
-                    #expect([["ec2:DescribeInstances"], ["ecr:GetAuthorizationToken"], ["ecs:DiscoverPollEndpoint"], ["batch:DescribeJobs"]].contains(actions), "\(name): \(actions) on *")
+                    #expect([["ec2:DescribeInstances"], ["ecr:GetAuthorizationToken"], ["ecs:DiscoverPollEndpoint"], ["batch:DescribeJobs"], ["cloudwatch:PutMetricData"]].contains(actions), "\(name): \(actions) on *")
                 }
                 if actions.contains("iam:PassRole") {
                     passers.append(name)

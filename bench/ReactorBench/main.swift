@@ -41,8 +41,9 @@ let settings = server.environment.merging([
     "SORTIE_TABLE": table, "SORTIE_SPECS": "s3://\(table)/specs/", "SORTIE_RUNNER_URL": "s3://\(table)/bin/sortie-runner", "SORTIE_LOG_BUCKET": table,
     "SORTIE_RETRY_BACKOFF_SECONDS": "0",
 ]) { $1 }
-let reactor = Reactor(configuration: try ReactorConfiguration.fromEnvironment(settings), client: client)
-let launcher = Launcher(configuration: try LauncherConfiguration.fromEnvironment(settings), client: client)
+// The metrics lines are not what this measures.
+let reactor = Reactor(configuration: try ReactorConfiguration.fromEnvironment(settings), client: client, emit: { _ in })
+let launcher = Launcher(configuration: try LauncherConfiguration.fromEnvironment(settings), client: client, emit: { _ in })
 let store = JobStore(dynamoDB: DynamoDB(client: client), table: table)
 let runner = RunnerStandIn(store: store, logBucket: table)
 let ec2 = EC2(client: client)

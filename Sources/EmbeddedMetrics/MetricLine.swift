@@ -1,0 +1,66 @@
+/// One ending's metrics as a CloudWatch Embedded Metric Format line: CloudWatch Logs extracts the
+/// metrics from a function's log (the line must be the JSON alone), keeping the other members
+/// (ids, outcome) as searchable properties. The Batch worker, whose log driver does not extract
+/// them, sends the same `values` with PutMetricData.
+public struct MetricLine: Sendable {
+    public static let namespace = "Sortie"
+
+    /// The dimension and its value (the job's or feed's name); `nil` for totals only.
+    public var dimension: (name: MetricDimension, value: String)?
+    public var values: [(metric: Metric, value: Int64)]
+    /// Members logged beside the metrics, not extracted: `JobId`, `Outcome`, `ChunkId`.
+    public var properties: [(name: String, value: String)]
+    /// Milliseconds since the epoch.
+    public var timestampMilliseconds: Int64
+
+    public init(
+        dimension: (name: MetricDimension, value: String)?, values: [(metric: Metric, value: Int64)], properties: [(name: String, value: String)] = [],
+        timestampMilliseconds: Int64
+    ) {
+        self.dimension = dimension
+        self.values = values
+        self.properties = properties
+        self.timestampMilliseconds = timestampMilliseconds
+    }
+
+    /// `[[dimension], []]`: by the dimension and in total, both from one line.
+    public var dimensionSets: [[MetricDimension]] { dimension.map { [[$0.name], []] } ?? [[]] }
+
+    /// The values as CloudWatch records them from the line: each metric once per dimension set.
+    /// What is sent with PutMetricData where no log extracts the line.
+    public var datapoints: [(metric: Metric, dimensions: [(name: String, value: String)], value: Int64)] {
+        let sets: [[(name: String, value: String)]] = dimension.map { [[($0.name.rawValue, $0.value)], []] } ?? [[]]
+        return values.flatMap { value in sets.map { (value.metric, $0, value.value) } }
+    }
+
+    /// The line, JSON on one line.
+    public func rendered() -> String {
+        let sets = dimensionSets.map { "[" + $0.map { Self.quoted($0.rawValue) }.joined(separator: ",") + "]" }.joined(separator: ",")
+        let definitions = values.map { #"{"Name":\#(Self.quoted($0.metric.rawValue)),"Unit":"\#($0.metric.unit)"}"# }.joined(separator: ",")
+        var members = [#""_aws":{"Timestamp":\#(timestampMilliseconds),"CloudWatchMetrics":[{"Namespace":"\#(Self.namespace)","Dimensions":[\#(sets)],"Metrics":[\#(definitions)]}]}"#]
+        if let dimension { members.append("\(Self.quoted(dimension.name.rawValue)):\(Self.quoted(dimension.value))") }
+        members += properties.map { "\(Self.quoted($0.name)):\(Self.quoted($0.value))" }
+        members += values.map { "\(Self.quoted($0.metric.rawValue)):\($0.value)" }
+        return "{" + members.joined(separator: ",") + "}"
+    }
+
+    /// A JSON string: quotes, backslashes and control characters escaped (ids and names are
+    /// the user's, so any of them may appear).
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
