@@ -23,11 +23,10 @@ public struct TLSServer: Sendable {
     }
 
     public let port: Int
-    private let certificates: TestCertificates
-    private let process: Process
+    private let endpoint: CertifiedProcess
 
     /// The root CA's certificate (PEM), for a client to trust.
-    public var certificate: String { certificates.root }
+    public var certificate: String { endpoint.certificates.root }
     public var url: String { "https://127.0.0.1:\(port)" }
 
     public static func start(key: TestCertificates.Key = .rsa, maximumVersion: Version = .tls13, answer: Answer) throws -> TLSServer {
@@ -62,29 +61,20 @@ public struct TLSServer: Sendable {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
+        let endpoint = CertifiedProcess(process: process, certificates: certificates)
         // The first line is the port (the server ends itself within 60 s, so this read ends too).
         var line = Data()
         while let byte = try output.fileHandleForReading.read(upToCount: 1), let first = byte.first, first != UInt8(ascii: "\n") {
             line.append(first)
         }
         guard let port = Int(String(decoding: line, as: UTF8.self)) else {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            certificates.remove()
-            throw Failure("the TLS server printed no port")
+            endpoint.stop()
+            throw TLSFixtureError("the TLS server printed no port")
         }
-        return TLSServer(port: port, certificates: certificates, process: process)
+        return TLSServer(port: port, endpoint: endpoint)
     }
 
     public func stop() {
-        // SIGKILL: a child of the test runner may inherit a mask that blocks SIGTERM.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        certificates.remove()
-    }
-
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
-        init(_ description: String) { self.description = description }
+        endpoint.stop()
     }
 }

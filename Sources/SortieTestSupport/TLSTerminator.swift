@@ -6,18 +6,17 @@ import LoopbackHTTP
 /// which clients trust only when given `authority` (`SSL_CERT_FILE`).
 public struct TLSTerminator: Sendable {
     public let port: Int
-    private let certificates: TestCertificates
-    private let process: Process
+    private let endpoint: CertifiedProcess
 
     /// The PEM file of the test root CA the terminator's certificate chains to.
-    public var authority: String { certificates.root }
+    public var authority: String { endpoint.certificates.root }
     public var address: String { "127.0.0.1:\(port)" }
 
     /// Starts a terminator forwarding to `target` (a port on 127.0.0.1), on `port` or a free one.
     public static func start(forwardingTo target: Int, port: Int? = nil) throws -> TLSTerminator {
         let stunnel = "/usr/bin/stunnel4"
         guard FileManager.default.isExecutableFile(atPath: stunnel) else {
-            throw Failure("\(stunnel) is missing: scripts/setup.sh installs it (apt-get install stunnel4)")
+            throw TLSFixtureError("\(stunnel) is missing: scripts/setup.sh installs it (apt-get install stunnel4)")
         }
         let certificates = try TestCertificates.make()
         func file(_ name: String) -> String { certificates.folder.appendingPathComponent(name).path }
@@ -37,7 +36,7 @@ public struct TLSTerminator: Sendable {
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: file("stunnel.log")).touched())
         try process.run()
-        let terminator = TLSTerminator(port: port, certificates: certificates, process: process)
+        let terminator = TLSTerminator(port: port, endpoint: CertifiedProcess(process: process, certificates: certificates))
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
             guard process.isRunning else { break }
@@ -46,19 +45,11 @@ public struct TLSTerminator: Sendable {
         }
         let log = (try? String(contentsOfFile: file("stunnel.log"), encoding: .utf8)) ?? ""
         terminator.stop()
-        throw Failure("stunnel did not listen on \(port) within 20 s: \(log.suffix(2000))")
+        throw TLSFixtureError("stunnel did not listen on \(port) within 20 s: \(log.suffix(2000))")
     }
 
     public func stop() {
-        // SIGKILL: a child of the test runner may inherit a mask that blocks SIGTERM.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        certificates.remove()
-    }
-
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
-        init(_ description: String) { self.description = description }
+        endpoint.stop()
     }
 }
 

@@ -39,7 +39,7 @@ public struct TestCertificates: Sendable {
         ]
         for arguments in steps {
             let made = try Command.run("/usr/bin/openssl", arguments, timeout: .seconds(60))
-            guard made.status == 0 else { throw Failure("openssl \(arguments.prefix(2).joined(separator: " ")) exited \(made.status): \(made.stderr)") }
+            guard made.status == 0 else { throw TLSFixtureError("openssl \(arguments.prefix(2).joined(separator: " ")) exited \(made.status): \(made.stderr)") }
         }
         let chain = try String(contentsOfFile: file("server.pem"), encoding: .utf8) + String(contentsOfFile: file("intermediate.pem"), encoding: .utf8)
         try chain.write(toFile: file("chain.pem"), atomically: true, encoding: .utf8)
@@ -49,9 +49,24 @@ public struct TestCertificates: Sendable {
     public func remove() {
         try? FileManager.default.removeItem(at: folder)
     }
+}
 
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
-        init(_ description: String) { self.description = description }
+/// A test's TLS endpoint (a server, a terminator): its process and the certificates it presents,
+/// which go together.
+struct CertifiedProcess: Sendable {
+    let process: Process
+    let certificates: TestCertificates
+
+    func stop() {
+        // SIGKILL: a child of the test runner may inherit a mask that blocks SIGTERM.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        certificates.remove()
     }
+}
+
+/// Why a test's TLS endpoint or its certificates could not be made.
+public struct TLSFixtureError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -152,7 +152,13 @@ struct ReactorDeployment: Sendable {
     /// Notifications that arrived on the topic: each SNS envelope's message, decoded.
     func receivedNotifications() async throws -> [[String: Any]] {
         let (sqs, queue) = (SQS(client: base.client), notifications)
-        let bodies = try await blocking { try sqs.receiveMessages(queueURL: queue, maxMessages: 10).map(\.body) }
+        // Each one read is deleted: on a loaded machine a test can outlast the queue's visibility
+        // timeout, and a notification read earlier would come back as if sent again.
+        let bodies = try await blocking {
+            let messages = try sqs.receiveMessages(queueURL: queue, maxMessages: 10)
+            for message in messages { try sqs.deleteMessage(queueURL: queue, receiptHandle: message.receiptHandle) }
+            return messages.map(\.body)
+        }
         return try bodies.map { body in
             let envelope = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
             let message = try #require(envelope["Message"] as? String)
