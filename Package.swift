@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "s3-submitter", targets: ["S3SubmitterFunction"]),
         .executable(name: "chunk-processor", targets: ["ChunkProcessorFunction"]),
         .executable(name: "chunk-bench", targets: ["ChunkBench"]),
+        .executable(name: "kafka-bench", targets: ["KafkaBench"]),
         .executable(name: "sortie-fuzz", targets: ["SortieFuzz"]),
         .executable(name: "planning-bench", targets: ["PlanningBench"]),
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
@@ -44,11 +45,12 @@ let package = Package(
 
         // Sortie's release number, for every program's --version without linking more than it.
         .target(name: "SortieVersion"),
+        .target(name: "JSONText"),
         // The one clock: Unix and monotonic milliseconds without Foundation, injectable where a test plays through time.
         .target(name: "WallTime"),
         // The Lambda Runtime API loop, its context, handler protocols and logging.
         .target(name: "LambdaRuntime", dependencies: [
-            "WallTime", "CurlHTTP", "SortieVersion",
+            "WallTime", "CurlHTTP", "SortieVersion", "JSONText",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -75,7 +77,7 @@ let package = Package(
         .target(name: "FunctionStartup", dependencies: ["LambdaRuntime", "AWSCore"]),
 
         // Every metric Sortie emits and its Embedded Metric Format line: no Foundation, no AWS, shared by every function.
-        .target(name: "EmbeddedMetrics"),
+        .target(name: "EmbeddedMetrics", dependencies: ["JSONText"]),
         // The job model every handler shares: specs, records, states, retry rules, UserData, events; values and
         // pure decisions, FoundationEssentials only and no AWS.
         .target(name: "JobModel"),
@@ -160,6 +162,7 @@ let package = Package(
         .executableTarget(name: "AWSBench", dependencies: ["AWSCore", "AWSServices"], path: "bench/AWSBench"),
         .executableTarget(name: "LauncherBench", dependencies: [.product(name: "Logging", package: "swift-log"), "Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport"], path: "bench/LauncherBench"),
         .executableTarget(name: "ReactorBench", dependencies: [.product(name: "Logging", package: "swift-log"), "Reactor", "ReactorTestSupport", "Launcher", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "SortieTestSupport"], path: "bench/ReactorBench"),
+        .executableTarget(name: "KafkaBench", dependencies: ["KafkaProducer", "WallTime"], path: "bench/KafkaBench"),
         .executableTarget(name: "ChunkBench", dependencies: ["ChunkPlanning", "ChunkProcessing", "RecordFormats", "CZlib"], path: "bench/ChunkBench"),
         // Every decoder fed by the outside world as a fuzz target; bench/fuzz.sh runs them under libFuzzer.
         .target(name: "FuzzTargets", dependencies: [
@@ -230,6 +233,7 @@ let package = Package(
             "Deployment", "EmbeddedMetrics", "SortieVersion", "S3Submitter", "ChunkStore", "TableSchema", "AWSServices", "SortieTestSupport",
             .product(name: "Yams", package: "Yams"),
         ]),
+        .testTarget(name: "JSONTextTests", dependencies: ["JSONText"]),
         .testTarget(name: "EmbeddedMetricsTests", dependencies: ["EmbeddedMetrics", "SortieTestSupport"]),
         .testTarget(name: "DevEnvironmentTests", dependencies: [
             "DevEnvironment", "DevTestSupport", "Deployment", "JobModel", "JobStore", "WallTime", "AWSCore", "AWSServices", "SortieTestSupport",

@@ -28,7 +28,7 @@ LAYERS = [
     ("handlers", ["Launcher", "Reactor", "JobLaunch", "JobRunner", "S3Submitter", "ChunkProcessing"]),
     ("job model and store", ["JobStore", "ChunkStore", "TableSchema", "JobModel", "ChunkPlanning", "KafkaProducer", "RecordFormats", "EmbeddedMetrics"]),
     ("AWS", ["FunctionStartup", "AWSServices", "AWSCore"]),
-    ("runtime and HTTP", ["LambdaRuntime", "CurlHTTP", "SortieVersion", "WallTime"]),
+    ("runtime and HTTP", ["LambdaRuntime", "CurlHTTP", "SortieVersion", "WallTime", "JSONText"]),
     ("C libraries", ["CCurl", "CZlib", "CLibCrypto", "CSpawn"]),
 ]
 # The toolchain's modules (never declared) and the packages' products (declared, not drawn).

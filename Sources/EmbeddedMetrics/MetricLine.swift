@@ -1,3 +1,5 @@
+import JSONText
+
 /// One ending's metrics as a CloudWatch Embedded Metric Format line: CloudWatch Logs extracts the
 /// metrics from a function's log (the line must be the JSON alone), keeping the other members
 /// (ids, outcome) as searchable properties. The Batch worker, whose log driver does not extract
@@ -35,32 +37,12 @@ public struct MetricLine: Sendable {
 
     /// The line, JSON on one line.
     public func rendered() -> String {
-        let sets = dimensionSets.map { "[" + $0.map { Self.quoted($0.rawValue) }.joined(separator: ",") + "]" }.joined(separator: ",")
-        let definitions = values.map { #"{"Name":\#(Self.quoted($0.metric.rawValue)),"Unit":"\#($0.metric.unit)"}"# }.joined(separator: ",")
+        let sets = dimensionSets.map { "[" + $0.map { JSONText.quote($0.rawValue) }.joined(separator: ",") + "]" }.joined(separator: ",")
+        let definitions = values.map { #"{"Name":\#(JSONText.quote($0.metric.rawValue)),"Unit":"\#($0.metric.unit)"}"# }.joined(separator: ",")
         var members = [#""_aws":{"Timestamp":\#(timestampMilliseconds),"CloudWatchMetrics":[{"Namespace":"\#(Self.namespace)","Dimensions":[\#(sets)],"Metrics":[\#(definitions)]}]}"#]
-        if let dimension { members.append("\(Self.quoted(dimension.name.rawValue)):\(Self.quoted(dimension.value))") }
-        members += properties.map { "\(Self.quoted($0.name)):\(Self.quoted($0.value))" }
-        members += values.map { "\(Self.quoted($0.metric.rawValue)):\($0.value)" }
+        if let dimension { members.append("\(JSONText.quote(dimension.name.rawValue)):\(JSONText.quote(dimension.value))") }
+        members += properties.map { "\(JSONText.quote($0.name)):\(JSONText.quote($0.value))" }
+        members += values.map { "\(JSONText.quote($0.metric.rawValue)):\($0.value)" }
         return "{" + members.joined(separator: ",") + "}"
-    }
-
-    /// A JSON string: quotes, backslashes and control characters escaped (ids and names are
-    /// the user's, so any of them may appear).
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -7,6 +7,7 @@ import Darwin
 #endif
 import Logging
 import WallTime
+import JSONText
 
 enum LogFormat: Sendable {
     case text, json
@@ -97,27 +98,5 @@ struct LambdaLogHandler: LogHandler {
                 offset += written
             }
         }
-    }
-}
-
-/// JSON string literals without an encoder: log lines are on every invocation's path.
-enum JSONText {
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -37,13 +37,6 @@ struct RuntimeUnitTests {
         #expect(LogLevelSetting.lambdaName(.notice) == "INFO")
     }
 
-    @Test("JSON log lines escape what they must")
-    func jsonQuoting() throws {
-        let quoted = JSONText.quote("a\"b\\c\nd\te\u{01}é🚀")
-        let decoded = try JSONDecoder().decode(String.self, from: Data(quoted.utf8))
-        #expect(decoded == "a\"b\\c\nd\te\u{01}é🚀")
-    }
-
     @Test("timestamps are UTC ISO 8601 with milliseconds")
     func timestamps() {
         #expect(WallClock.iso8601(milliseconds: 0) == "1970-01-01T00:00:00.000Z")
