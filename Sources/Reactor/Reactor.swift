@@ -44,10 +44,7 @@ public struct Reactor: Sendable {
                 return ReactorResponse(.ignored, instanceID: instanceID, detail: "not a Sortie job's instance")
             }
             var response = try react(to: instance, logger: logger)
-            if response.outcome != .ignored {
-                // The freed slot, and each dependent this ending released.
-                response.started = try startWaiting(upTo: 1 + (response.released?.count ?? 0), logger: logger).started
-            }
+            if response.outcome != .ignored { try startFreed(after: &response, logger: logger) }
             return response
         case .interruptionWarning(let instanceID):
             guard let instance = try describe(instanceID, logger: logger) else {
@@ -56,7 +53,7 @@ public struct Reactor: Sendable {
             return try noteInterruption(instance, logger: logger)
         case .attemptEnded(let ended):
             var response = try decideKept(ended.jobID, attempt: ended.attempt, logger: logger)
-            if response.outcome == .decided { response.started = try startWaiting(upTo: 1 + (response.released?.count ?? 0), logger: logger).started }
+            if response.outcome == .decided { try startFreed(after: &response, logger: logger) }
             return response
         case .sweep:
             return try sweep(logger: logger)
@@ -163,6 +160,11 @@ public struct Reactor: Sendable {
             }
         }
         return response
+    }
+
+    /// Starts waiting jobs in what an ending freed: its slot, and one for each dependent it released.
+    private func startFreed(after response: inout ReactorResponse, logger: Logger) throws(ReactorError) {
+        response.started = try startWaiting(upTo: 1 + (response.released?.count ?? 0), logger: logger).started
     }
 
     /// Decides an attempt whose runner wrote its final record on an instance kept after the job

@@ -9,21 +9,15 @@ import Testing
 /// AWS endpoints present.
 @Suite("HTTPS from a packaged bootstrap")
 struct PackagedTLSTests {
-    static var zip: URL { Definitions.dist.appendingPathComponent("chunk-processor.zip") }
-    static var buildable: Bool { Definitions.distRequired || FileManager.default.fileExists(atPath: zip.path) }
-
     static let cases: [(TestCertificates.Key, TLSServer.Version)] = TestCertificates.Key.allCases.flatMap { key in TLSServer.Version.allCases.map { (key, $0) } }
 
     @Test("a trusted server's answer arrives over the TLS version it offers; an untrusted one is refused, naming its certificate",
-          .enabled(if: buildable, "no dist/chunk-processor.zip: run ./build.sh chunk-processor (CI sets SORTIE_REQUIRE_DIST=1 to fail instead)"),
+          .enabled(if: ChunkProcessorZip.testable, ChunkProcessorZip.skipped),
           arguments: cases)
     func packagedHTTPS(key: TestCertificates.Key, version: TLSServer.Version) async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sortie-packaged-tls-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try ChunkProcessorZip.folder("sortie-packaged-tls")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let unzip = try await blocking { try Command.run("/usr/bin/unzip", ["-o", "-q", Self.zip.path, "bootstrap", "-d", folder.path]) }
-        try #require(unzip.status == 0, "unzip \(Self.zip.path): \(unzip.stderr)")
-        let bootstrap = folder.appendingPathComponent("bootstrap").path
+        let bootstrap = try await ChunkProcessorZip.unzippedBootstrap(in: folder).path
 
         let missing = #"<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>answered over {tls}</Message></Error>"#
         let server = try await blocking {

@@ -8,9 +8,6 @@ import Testing
 /// SORTIE_REQUIRE_DIST=1 (CI, after ./build.sh), when skopeo and umoci (scripts/setup.sh) must be there too.
 @Suite("The chunk worker's image")
 struct WorkerImageTests {
-    static var zip: URL { Definitions.dist.appendingPathComponent("chunk-processor.zip") }
-    static var buildable: Bool { Definitions.distRequired || FileManager.default.fileExists(atPath: zip.path) }
-
     static func tool(_ name: String) throws -> String {
         let path = "/usr/bin/\(name)"
         guard FileManager.default.isExecutableFile(atPath: path) else {
@@ -20,12 +17,6 @@ struct WorkerImageTests {
     }
 
     struct ToolMissing: Error, CustomStringConvertible { var description: String }
-
-    static func folder() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sortie-image-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return folder
-    }
 
     /// The layout's one manifest: its digest and tag, from index.json.
     static func manifest(_ layout: URL) throws -> (digest: String, tag: String) {
@@ -38,14 +29,14 @@ struct WorkerImageTests {
     }
 
     @Test("two builds give the same manifest digest and bytes; skopeo reads the layout; umoci unpacks it and the entrypoint answers --help from the unpacked root, with no environment",
-          .enabled(if: buildable, "no dist/chunk-processor.zip: run ./build.sh chunk-processor (CI sets SORTIE_REQUIRE_DIST=1 to fail instead)"))
+          .enabled(if: ChunkProcessorZip.testable, ChunkProcessorZip.skipped))
     func reproducibleImage() async throws {
-        let folder = try Self.folder()
+        let folder = try ChunkProcessorZip.folder("sortie-image")
         defer { try? FileManager.default.removeItem(at: folder) }
         let script = Repository.root.appendingPathComponent("scripts/worker-image.sh").path
         let first = folder.appendingPathComponent("one"), second = folder.appendingPathComponent("two")
         for layout in [first, second] {
-            let build = try await Self.run(script, [layout.path], environment: ["PATH": "/usr/bin:/bin", "SORTIE_DIST": Definitions.dist.path])
+            let build = try await ChunkProcessorZip.run(script, [layout.path], environment: ["PATH": "/usr/bin:/bin", "SORTIE_DIST": Definitions.dist.path])
             try #require(build.status == 0, "worker-image.sh: \(build.stderr)")
         }
         let (digest, tag) = try Self.manifest(first)
@@ -56,17 +47,17 @@ struct WorkerImageTests {
         for blob in blobs {
             #expect(try Data(contentsOf: first.appendingPathComponent("blobs/sha256/\(blob)")) == Data(contentsOf: second.appendingPathComponent("blobs/sha256/\(blob)")))
         }
-        let version = try await Self.run(try await Self.unzippedBootstrap(in: folder).path, ["--version"], environment: [:])
+        let version = try await ChunkProcessorZip.run(try await ChunkProcessorZip.unzippedBootstrap(in: folder).path, ["--version"], environment: [:])
         #expect(tag == version.stdout.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "chunk-processor ", with: ""))
 
         // skopeo reads the layout as a registry would be given it.
-        let inspect = try await Self.run(try Self.tool("skopeo"), ["inspect", "oci:\(first.path):\(tag)"])
+        let inspect = try await ChunkProcessorZip.run(try Self.tool("skopeo"), ["inspect", "oci:\(first.path):\(tag)"])
         try #require(inspect.status == 0, "skopeo inspect: \(inspect.stderr)")
         let inspected = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
         #expect(inspected["Digest"] as? String == digest)
         #expect(inspected["Os"] as? String == "linux")
         #expect((inspected["Layers"] as? [String])?.count == 1)
-        let config = try await Self.run(try Self.tool("skopeo"), ["inspect", "--config", "oci:\(first.path):\(tag)"])
+        let config = try await ChunkProcessorZip.run(try Self.tool("skopeo"), ["inspect", "--config", "oci:\(first.path):\(tag)"])
         let image = try #require(try JSONSerialization.jsonObject(with: Data(config.stdout.utf8)) as? [String: Any])
         let settings = try #require(image["config"] as? [String: Any])
         #expect(settings["Entrypoint"] as? [String] == ["/usr/local/bin/chunk-processor"])
@@ -74,7 +65,7 @@ struct WorkerImageTests {
 
         // umoci unpacks it into a runtime bundle; the entrypoint runs from the unpacked root.
         let bundle = folder.appendingPathComponent("bundle")
-        let unpack = try await Self.run(try Self.tool("umoci"), ["unpack", "--rootless", "--image", "\(first.path):\(tag)", bundle.path])
+        let unpack = try await ChunkProcessorZip.run(try Self.tool("umoci"), ["unpack", "--rootless", "--image", "\(first.path):\(tag)", bundle.path])
         try #require(unpack.status == 0, "umoci unpack: \(unpack.stderr)")
         let runtime = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: bundle.appendingPathComponent("config.json"))) as? [String: Any])
         let process = try #require(runtime["process"] as? [String: Any])
@@ -86,16 +77,16 @@ struct WorkerImageTests {
         #expect(passwd.contains("nobody:x:65534:65534:"))
         let certificates = try Data(contentsOf: rootfs.appendingPathComponent("etc/ssl/certs/ca-certificates.crt"))
         #expect(String(decoding: certificates.prefix(64), as: UTF8.self).contains("-----BEGIN CERTIFICATE-----"))
-        let help = try await Self.run(rootfs.path + arguments[0], Array(arguments.dropFirst()), environment: [:])
+        let help = try await ChunkProcessorZip.run(rootfs.path + arguments[0], Array(arguments.dropFirst()), environment: [:])
         #expect(help.status == 0, "--help exited \(help.status): \(help.stderr)")
         #expect(help.stdout.contains("chunk-processor batch --fileId"), "--help printed: \(help.stdout)")
         // The job definition's command, `batch …`, reaches the worker: with no parameters it names the first one missing.
-        let batch = try await Self.run(rootfs.path + arguments[0], ["batch"], environment: [:])
+        let batch = try await ChunkProcessorZip.run(rootfs.path + arguments[0], ["batch"], environment: [:])
         #expect(batch.status == 2 && batch.stderr.contains("parameter fileId is missing"), "\(batch.status): \(batch.stderr)")
     }
 
     @Test("the Dockerfile copies only what ./build.sh writes, runs as nobody, and its entrypoint is the static worker, which answers --help with no environment",
-          .enabled(if: buildable, "no dist/chunk-processor.zip: run ./build.sh chunk-processor (CI sets SORTIE_REQUIRE_DIST=1 to fail instead)"))
+          .enabled(if: ChunkProcessorZip.testable, ChunkProcessorZip.skipped))
     func dockerfile() async throws {
         let text = try String(contentsOf: Repository.root.appendingPathComponent("containers/chunk-worker/Dockerfile"), encoding: .utf8)
         // Instructions, continuation lines joined, comments dropped.
@@ -118,26 +109,13 @@ struct WorkerImageTests {
         #expect(instructions.contains("USER 65534:65534"))
         #expect(instructions.contains(#"CMD ["--help"]"#))
 
-        let folder = try Self.folder()
+        let folder = try ChunkProcessorZip.folder("sortie-image")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let bootstrap = try await Self.unzippedBootstrap(in: folder)
+        let bootstrap = try await ChunkProcessorZip.unzippedBootstrap(in: folder)
         #expect(try ELF.hasInterpreter(bootstrap) == false, "the worker must be static: the image has no libc")
-        let help = try await Self.run(bootstrap.path, ["--help"], environment: [:])
+        let help = try await ChunkProcessorZip.run(bootstrap.path, ["--help"], environment: [:])
         #expect(help.status == 0 && help.stdout.contains("chunk-processor batch --fileId"), "\(help.status): \(help.stdout) \(help.stderr)")
-        let batchHelp = try await Self.run(bootstrap.path, ["batch", "--help"], environment: [:])
+        let batchHelp = try await ChunkProcessorZip.run(bootstrap.path, ["batch", "--help"], environment: [:])
         #expect(batchHelp.status == 0 && batchHelp.stdout == help.stdout)
-    }
-
-    /// A program run to its end on a thread of its own: the builds and unpacking take seconds, which
-    /// would hold up the concurrency pool other suites' loopback servers answer on.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> Command.Result {
-        try await blocking { try Command.run(executable, arguments, environment: environment) }
-    }
-
-    /// dist/chunk-processor.zip's bootstrap, unzipped into `folder`.
-    static func unzippedBootstrap(in folder: URL) async throws -> URL {
-        let unzip = try await Self.run("/usr/bin/unzip", ["-o", "-q", zip.path, "bootstrap", "-d", folder.path])
-        try #require(unzip.status == 0, "unzip \(zip.path): \(unzip.stderr)")
-        return folder.appendingPathComponent("bootstrap")
     }
 }

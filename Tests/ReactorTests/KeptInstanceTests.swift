@@ -19,8 +19,7 @@ struct KeptInstanceTests {
         let name = Deployment.uniqueName("keep")
         var spec = try await deployment.publish(name)
         spec.overrides = ["no_shutdown"]
-        let body = try JSONEncoder.sorted.encode(spec)
-        try await blocking { try S3(client: deployment.client).putObject(bucket: deployment.bucket, key: "specs/\(name).json", body: body) }
+        try await deployment.base.publish(spec)
         let response = try await deployment.launch(LaunchEvent(job: name, eventID: UUID().uuidString, overrides: ["no_shutdown": "true"]))
         let record = try await deployment.record(try #require(response.jobID))
         let instanceID = try #require(record.instanceID)
@@ -52,8 +51,7 @@ struct KeptInstanceTests {
         let name = Deployment.uniqueName("kept")
         var spec = try await deployment.publish(name)
         spec.noShutdown = true
-        let body = try JSONEncoder.sorted.encode(spec)
-        try await blocking { try S3(client: deployment.client).putObject(bucket: deployment.bucket, key: "specs/\(name).json", body: body) }
+        try await deployment.base.publish(spec)
         let first = try await deployment.record(try #require(try await deployment.submit(name).jobID))
         let waiting = try #require(try await deployment.submit(name).jobID)
         #expect(try await deployment.record(waiting).state == .runnable)

@@ -76,9 +76,7 @@ struct ReactorDeployment: Sendable {
             name: name, instance: InstanceSpec(types: ["t3.micro"], image: "ami-0abcdef1234567890"),
             arguments: ["date": .init(defaultValue: "2024-04-30")], steps: [.init(name: "load", run: "./load \"$SORTIE_ARG_date\"")],
             timeoutSeconds: timeoutSeconds, retry: retry, maxConcurrency: maxConcurrency, priority: priority, notify: topic, dependsOn: dependsOn)
-        let body = try JSONEncoder.sorted.encode(spec)
-        let (client, bucket) = (base.client, base.bucket)
-        try await blocking { try S3(client: client).putObject(bucket: bucket, key: "specs/\(name).json", body: body) }
+        try await base.publish(spec)
         return spec
     }
 
