@@ -132,7 +132,7 @@ let package = Package(
         // Record files: streaming gzip, RFC 4180 CSV and JSON Lines on bytes, record boundaries.
         .target(name: "RecordFormats", dependencies: ["CZlib"]),
         // Counting a file's records and cutting it into chunks; the feeds document and the chunk payload.
-        .target(name: "ChunkPlanning", dependencies: ["RecordFormats"]),
+        .target(name: "ChunkPlanning", dependencies: ["RecordFormats", "JSONText"]),
         // What the submitter and the processor share on AWS: ranged S3 reads, the job table's FILE#/CHUNK#/S3EVENT# items.
         .target(name: "ChunkStore", dependencies: ["RecordFormats", "WallTime", "FunctionStartup", "AWSCore", "AWSServices", "ChunkPlanning", "TableSchema"]),
         // A Kafka producer for the bootstraps: record batches v2, idempotent, acks=all, SASL (SCRAM, OAUTHBEARER), TLS by libcurl.

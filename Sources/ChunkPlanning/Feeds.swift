@@ -3,7 +3,7 @@ import RecordFormats
 /// What Sortie knows about the files under one S3 prefix: how to read them, what a valid
 /// record looks like, where valid and invalid records go. Both the submitter and the chunk
 /// processor read the same document (`SORTIE_FEEDS` or `SORTIE_FEEDS_URI`).
-public struct Feed: Codable, Sendable, Equatable {
+public struct Feed: Encodable, Sendable, Equatable {
     public var name: String
     /// Object keys starting with this belong to the feed.
     public var prefix: String
@@ -37,23 +37,6 @@ public struct Feed: Codable, Sendable, Equatable {
         self.rejects = rejects
     }
 
-    /// Decoded by hand only to name the feed when its destination is wrong.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        name = try container.decode(String.self, forKey: .name)
-        prefix = try container.decode(String.self, forKey: .prefix)
-        format = try container.decode(String.self, forKey: .format)
-        delimiter = try container.decodeIfPresent(String.self, forKey: .delimiter)
-        header = try container.decodeIfPresent(Bool.self, forKey: .header)
-        fields = try container.decode([FieldRule].self, forKey: .fields)
-        do {
-            destination = try container.decode(Destination.self, forKey: .destination)
-        } catch let error as FeedError {
-            throw FeedError(feed: name, reason: error.reason)
-        }
-        rejects = try container.decode(S3Location.self, forKey: .rejects)
-    }
-
     public var recordFormat: RecordFormat? { RecordFormat(name: format, delimiter: delimiter) }
 
     /// Whether the first line is a header: CSV files have one unless the feed says otherwise.
@@ -63,8 +46,8 @@ public struct Feed: Codable, Sendable, Equatable {
     }
 }
 
-public struct FieldRule: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable {
+public struct FieldRule: Encodable, Sendable, Equatable {
+    public enum Kind: String, Encodable, Sendable {
         case string, integer, number, boolean, date
     }
 
@@ -83,7 +66,7 @@ public struct FieldRule: Codable, Sendable, Equatable {
     }
 }
 
-public struct S3Location: Codable, Sendable, Equatable {
+public struct S3Location: Encodable, Sendable, Equatable {
     public var bucket: String
     public var prefix: String
 
@@ -94,7 +77,7 @@ public struct S3Location: Codable, Sendable, Equatable {
 }
 
 /// Where valid records are delivered.
-public enum Destination: Codable, Sendable, Equatable {
+public enum Destination: Encodable, Sendable, Equatable {
     /// Messages whose bodies are JSON Lines of up to `recordsPerMessage` records.
     case sqs(queueURL: String, recordsPerMessage: Int)
     /// One JSON Lines object per chunk under `prefix`.
@@ -103,26 +86,6 @@ public enum Destination: Codable, Sendable, Equatable {
     case kafka(KafkaDestination)
 
     enum CodingKeys: String, CodingKey { case type, queueUrl, recordsPerMessage, bucket, prefix }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        switch try container.decode(String.self, forKey: .type) {
-        case "sqs":
-            let perMessage = try container.decodeIfPresent(Int.self, forKey: .recordsPerMessage) ?? 1
-            guard perMessage >= 1 else {
-                throw DecodingError.dataCorruptedError(forKey: .recordsPerMessage, in: container, debugDescription: "must be at least 1")
-            }
-            self = .sqs(queueURL: try container.decode(String.self, forKey: .queueUrl), recordsPerMessage: perMessage)
-        case "s3":
-            self = .s3(S3Location(
-                bucket: try container.decode(String.self, forKey: .bucket),
-                prefix: try container.decodeIfPresent(String.self, forKey: .prefix) ?? ""))
-        case "kafka":
-            self = .kafka(try KafkaDestination(from: decoder))
-        case let other:
-            throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "unknown destination type '\(other)' (sqs, s3 or kafka)")
-        }
-    }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -143,8 +106,8 @@ public enum Destination: Codable, Sendable, Equatable {
 
 /// `{"type": "kafka", "bootstrapServers": "host:port,…", "topic": …, "auth": "none" | "msk-iam" |
 /// "scram-sha-512", "tls": bool, "key": "<field>", "compression": "none" | "gzip"}`.
-public struct KafkaDestination: Codable, Sendable, Equatable {
-    public enum Auth: String, Codable, Sendable, CaseIterable {
+public struct KafkaDestination: Encodable, Sendable, Equatable {
+    public enum Auth: String, Encodable, Sendable, CaseIterable {
         case none
         /// SASL/OAUTHBEARER with a SigV4-signed token from the function's role (MSK IAM, port 9098).
         case mskIAM = "msk-iam"
@@ -152,7 +115,7 @@ public struct KafkaDestination: Codable, Sendable, Equatable {
         case scramSHA512 = "scram-sha-512"
     }
 
-    public enum Compression: String, Codable, Sendable, CaseIterable {
+    public enum Compression: String, Encodable, Sendable, CaseIterable {
         case none, gzip
     }
 
@@ -181,52 +144,6 @@ public struct KafkaDestination: Codable, Sendable, Equatable {
         init?(intValue: Int) { nil }
     }
 
-    private static let keys = ["type", "bootstrapServers", "topic", "auth", "tls", "key", "compression"]
-
-    /// Every mistake is a `FeedError` naming the key (the feed fills in its name).
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: AnyKey.self)
-        func fail(_ key: String, _ reason: String) -> FeedError { FeedError(feed: "", reason: "destination key '\(key)': \(reason)") }
-        if let unknown = container.allKeys.first(where: { !Self.keys.contains($0.stringValue) }) {
-            throw fail(unknown.stringValue, "unknown for type kafka (it takes \(Self.keys.dropFirst().joined(separator: ", ")))")
-        }
-        func string(_ key: String) throws -> String? {
-            do {
-                return try container.decodeIfPresent(String.self, forKey: AnyKey(stringValue: key))
-            } catch {
-                throw fail(key, "must be a string")
-            }
-        }
-        guard let servers = try string("bootstrapServers") else { throw fail("bootstrapServers", "required (host:port, comma-separated)") }
-        bootstrapServers = servers.split(separator: ",").map { String($0.filter { $0 != " " }) }.filter { !$0.isEmpty }
-        for server in bootstrapServers {
-            guard let colon = server.lastIndex(of: ":"), colon != server.startIndex, let port = Int(server[server.index(after: colon)...]), (1...65535).contains(port) else {
-                throw fail("bootstrapServers", "'\(server)' is not host:port")
-            }
-        }
-        guard !bootstrapServers.isEmpty else { throw fail("bootstrapServers", "names no server") }
-        guard let topic = try string("topic") else { throw fail("topic", "required") }
-        guard !topic.isEmpty, topic.count <= 249, topic != ".", topic != "..",
-            topic.utf8.allSatisfy({ $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) })
-        else { throw fail("topic", "'\(topic)' is not a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)") }
-        self.topic = topic
-        let authText = try string("auth") ?? "none"
-        guard let auth = Auth(rawValue: authText) else { throw fail("auth", "'\(authText)' is not one of \(Auth.allCases.map(\.rawValue).joined(separator: ", "))") }
-        self.auth = auth
-        do {
-            tls = try container.decodeIfPresent(Bool.self, forKey: AnyKey(stringValue: "tls")) ?? (auth != .none)
-        } catch {
-            throw fail("tls", "must be true or false")
-        }
-        if auth != .none && !tls { throw fail("tls", "must be true with auth \(auth.rawValue): MSK takes SASL only over TLS") }
-        key = try string("key")
-        let compressionText = try string("compression") ?? "none"
-        guard let compression = Compression(rawValue: compressionText) else {
-            throw fail("compression", "'\(compressionText)' is not one of \(Compression.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        self.compression = compression
-    }
-
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: AnyKey.self)
         try container.encode("kafka", forKey: AnyKey(stringValue: "type"))
@@ -240,7 +157,7 @@ public struct KafkaDestination: Codable, Sendable, Equatable {
 }
 
 /// The feeds document: `{"feeds": [...]}`.
-public struct FeedCatalog: Codable, Sendable, Equatable {
+public struct FeedCatalog: Encodable, Sendable, Equatable {
     public var feeds: [Feed]
 
     public init(feeds: [Feed]) {
@@ -256,7 +173,7 @@ public struct FeedCatalog: Codable, Sendable, Equatable {
         feeds.first { $0.name == name }
     }
 
-    /// Every feed must name a readable format; names must be unique.
+    /// Every feed must name a readable format; names must be unique (reading the document checks it).
     public func validate() throws(FeedError) {
         var names = Set<String>()
         for feed in feeds {
@@ -282,5 +199,5 @@ public struct FeedError: Error, Sendable, Equatable, CustomStringConvertible {
         self.reason = reason
     }
 
-    public var description: String { "feed '\(feed)': \(reason)" }
+    public var description: String { feed.isEmpty ? "the feeds document: \(reason)" : "feed '\(feed)': \(reason)" }
 }

@@ -71,9 +71,7 @@ public enum FeedSource: Sendable {
             }
         }
         do {
-            let catalog = try JSONDecoder().decode(FeedCatalog.self, from: document)
-            try catalog.validate()
-            return catalog
+            return try FeedCatalog(document: document)
         } catch {
             throw ConfigurationError(["the feeds document is not valid: \(error)"])
         }

@@ -32,7 +32,7 @@ extension DemoStory {
               let feeds = definition.environment?["SORTIE_FEEDS"] else {
             throw DevError.expectation("functions/\(processor).json sets no SORTIE_FEEDS: the story has no orders feed to deliver")
         }
-        var catalog = try JSONDecoder().decode(FeedCatalog.self, from: Data(feeds.utf8))
+        var catalog = try FeedCatalog(document: Array(feeds.utf8))
         guard let orders = catalog.feeds.firstIndex(where: { $0.name == "orders" }) else {
             throw DevError.expectation("functions/\(processor).json's SORTIE_FEEDS has no 'orders' feed")
         }

@@ -84,7 +84,7 @@ extension FuzzTarget {
     }
 
     private static let ordersSchema: RecordSchema? = {
-        guard let catalog = try? JSONDecoder().decode(FeedCatalog.self, from: Data(ordersFeeds.utf8)), let orders = catalog.feed(named: "orders") else { return nil }
+        guard let catalog = try? FeedCatalog(document: Array(ordersFeeds.utf8)), let orders = catalog.feed(named: "orders") else { return nil }
         return try? RecordSchema(rules: orders.fields, columns: nil)
     }()
 
