@@ -41,9 +41,10 @@ struct KafkaDeliveryTests {
 
     /// A broker with `topic` (unless `createTopic` is false), the file uploaded and planned as one
     /// Lambda chunk; the payload the submitter sent to the processor.
-    /// `behindTLS`: the destination is `terminator`, which the broker advertises, with `tls: true`.
+    /// `behindTLS`: the destination is `terminator`, which the broker advertises, with `tls: true`;
+    /// `via`: the destination is that `host:port` (a proxy in front of the broker).
     func setUp(_ body: [UInt8], createTopic: Bool = true, topicConfig: [String] = [], key: String? = "user_id",
-               broker given: TansuBroker? = nil, behindTLS terminator: TLSTerminator? = nil) async throws -> Setup {
+               broker given: TansuBroker? = nil, behindTLS terminator: TLSTerminator? = nil, via proxy: String? = nil) async throws -> Setup {
         let world = try await blocking { try ChunkWorld.make() }
         let broker: TansuBroker
         if let given { broker = given } else { broker = try await blocking { try TansuBroker.start() } }
@@ -54,7 +55,7 @@ struct KafkaDeliveryTests {
         let eTag = try await blocking { try world.upload(key3, body) }
         let feeds = try world.feeds(
             format: "jsonl", fields: Self.fields,
-            destination: .kafka(KafkaDestination(bootstrapServers: [terminator?.address ?? broker.bootstrap], topic: topic, tls: terminator != nil, key: key)))
+            destination: .kafka(KafkaDestination(bootstrapServers: [terminator?.address ?? proxy ?? broker.bootstrap], topic: topic, tls: terminator != nil, key: key)))
         let submitter = try await startFunction("s3-submitter", environment: world.submitterEnvironment(
             feeds: feeds, capture: capture, extra: ["BATCH_PROCESSING_THRESHOLD": "2000000"]))
         let event = world.notification(key: key3, eTag: eTag, size: body.count, sequencer: "00AB01")
@@ -201,6 +202,29 @@ struct KafkaDeliveryTests {
         #expect(check.partitionMismatchCount == 0, "\(check.partitionMismatches)")
     }
 
+    @Test("the partitions' leader moves mid-chunk from broker 1 to broker 2, the crossing request's acknowledgement lost: the producer follows the metadata to the new leader, its resend is deduplicated by sequence number, and every record is in the topic once")
+    func leaderMoved() async throws {
+        let records = 200_000
+        let broker = try await blocking { try TansuBroker.start() }
+        defer { broker.stop() }
+        let proxy = try await blocking { try LeaderMoveProxy.start(upstream: broker.port, moveAfter: 2) }
+        defer { proxy.stop() }
+        let setup = try await setUp(Self.lines(records), broker: broker, via: proxy.bootstrap)
+        let processor = try await startFunction("chunk-processor", environment: setup.world.processorEnvironment(feeds: setup.feeds))
+        let answer = jsonObject(responseBody(await processor.invoke(InvocationRequest(payload: setup.payload, timeout: .seconds(300))), processor))
+        await processor.stop()
+        #expect(answer["status"] as? String == "done", "\(answer) \(broker.logTail())")
+        #expect(answer["delivered"] as? Int == records)
+        let events = try proxy.events()
+        #expect(events.filter { $0["kind"] == "moved" }.count == 1, "\(events)")
+        #expect(events.contains { $0["kind"] == "produce" && $0["broker"] == "2" }, "nothing was produced at the new leader: \(events)")
+        #expect(events.contains { $0["kind"] == "metadata" && $0["leader"] == "2" }, "the producer never asked who leads now")
+        let check = try await blocking { try verify(setup) }
+        #expect(check.messages == records && check.distinct == records && check.missing == 0 && check.duplicates == 0, "\(check)")
+        #expect(check.problemCount == 0, "\(check.problems)")
+        #expect(check.partitionMismatchCount == 0, "\(check.partitionMismatches)")
+    }
+
     @Test("a topic that does not exist fails the chunk, naming the topic and Kafka's error; nothing is created")
     func missingTopic() async throws {
         let setup = try await setUp(Self.lines(100), createTopic: false)
@@ -240,5 +264,64 @@ struct KafkaDeliveryTests {
         #expect(check.messages == 49)
         #expect(check.missing == 1)
         #expect(check.problemCount == 0, "\(check.problems)")
+    }
+}
+
+struct ProxyError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// scripts/kafka_leader_proxy.py: brokers 1 and 2 in front of one tansu, the leadership moving
+/// from 1 to 2 after `moveAfter` Produce requests.
+struct LeaderMoveProxy {
+    static let script = KafkaDeliveryTests.script.replacingOccurrences(of: "kafka_check.py", with: "kafka_leader_proxy.py")
+    let process: Process
+    let port: Int
+    let eventsFile: URL
+
+    var bootstrap: String { "127.0.0.1:\(port)" }
+
+    static func start(upstream: Int, moveAfter: Int) throws -> LeaderMoveProxy {
+        let first = try LoopbackHTTP.freePort(), second = try LoopbackHTTP.freePort()
+        let eventsFile = FileManager.default.temporaryDirectory.appendingPathComponent("leader-move-\(UUID().uuidString).jsonl")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, String(upstream), String(first), String(second), String(moveAfter), eventsFile.path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        // One line, "ready", once both listen; bounded by the proxy's exit (EOF) if it fails.
+        let line = output.fileHandleForReading.readLine()
+        guard line == "ready" else {
+            process.terminate()
+            throw ProxyError(description: "the leader-move proxy did not start: \(line ?? "no output")")
+        }
+        return LeaderMoveProxy(process: process, port: first, eventsFile: eventsFile)
+    }
+
+    /// Every event the proxy recorded, values as text.
+    func events() throws -> [[String: String]] {
+        let text = (try? String(contentsOf: eventsFile, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map { line in
+            let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+            return object.mapValues { "\($0)" }
+        }
+    }
+
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+extension FileHandle {
+    /// A line of output, without its newline; nil at end of file.
+    func readLine() -> String? {
+        var bytes: [UInt8] = []
+        while let byte = try? read(upToCount: 1), let first = byte.first {
+            if first == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(first)
+        }
+        return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
     }
 }
