@@ -52,6 +52,8 @@ public final class DevEnvironment: Sendable {
     public let batchAgent: BatchAgent?
     /// The Kafka broker the feeds' Kafka destinations deliver to (nil when none does, or tansu is missing).
     public let kafka: TansuBroker?
+    /// The Price List API (moto has none), answering from `events/pricing/`.
+    public let priceList: PriceListStandIn
     /// The repository `functions/` and `scripts/` were read from.
     public let repository: URL
     private let scheduler: DevScheduler
@@ -61,9 +63,10 @@ public final class DevEnvironment: Sendable {
 
     private init(
         moto: MotoServer, client: AWSClient, resources: DevResources, definitions: [FunctionDefinition], topicARN: String, functions: [String: LocalFunction], agent: InstanceAgent,
-        scheduler: DevScheduler, front: LambdaFront, environment: [String: String], batchAgent: BatchAgent?, kafka: TansuBroker?, repository: URL
+        scheduler: DevScheduler, front: LambdaFront, environment: [String: String], batchAgent: BatchAgent?, kafka: TansuBroker?, priceList: PriceListStandIn, repository: URL
     ) {
         self.kafka = kafka
+        self.priceList = priceList
         self.repository = repository
         self.moto = moto
         self.client = client
@@ -139,8 +142,10 @@ public final class DevEnvironment: Sendable {
                 })
             }
             let front = try await LambdaFront.start(logger: logger, sqs: SQS(client: client))
+            progress("serving the Price List's recorded answers")
+            let priceList = try await PriceListStandIn.start(recordings: PriceListStandIn.recordings(in: options.repository))
             let environment = moto.environment.merging([
-                "AWS_ENDPOINT_URL_LAMBDA": front.endpoint, "SORTIE_DEV": "1",
+                "AWS_ENDPOINT_URL_LAMBDA": front.endpoint, "AWS_ENDPOINT_URL_PRICING": priceList.endpoint, "SORTIE_DEV": "1",
                 "SORTIE_TABLE": resources.table, "SORTIE_SPECS": "s3://\(resources.bucket)/specs/", "SORTIE_RUNNER_URL": runner,
                 "SORTIE_LOG_BUCKET": resources.bucket, "SORTIE_LOG_GROUP": resources.logGroup,
                 "SORTIE_RETRY_BACKOFF_SECONDS": String(options.retryBackoffSeconds), "SORTIE_ALERT_TOPIC": topicARN,
@@ -183,7 +188,7 @@ public final class DevEnvironment: Sendable {
             scheduler.start(DevScheduler.schedules(definitions, speedUp: options.scheduleSpeedUp), fire: deliver)
             return DevEnvironment(
                 moto: moto, client: client, resources: resources, definitions: definitions, topicARN: topicARN, functions: functions, agent: agent, scheduler: scheduler,
-                front: front, environment: environment, batchAgent: batchAgent, kafka: kafka, repository: options.repository)
+                front: front, environment: environment, batchAgent: batchAgent, kafka: kafka, priceList: priceList, repository: options.repository)
         } catch {
             moto.stop()
             kafka?.stop()
@@ -205,6 +210,7 @@ public final class DevEnvironment: Sendable {
         batchAgent?.stop()
         await front.stop()
         for function in functions.values { await function.stop() }
+        await priceList.stop()
         moto.stop()
         kafka?.stop()
     }
