@@ -243,7 +243,7 @@ let package = Package(
             "LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction", "SortieRunner",
         ]),
         .testTarget(name: "SortieCLITests", dependencies: [
-            "SortieCLI", "DevEnvironment", "DevTestSupport", "JobModel", "TableSchema", "AWSServices", "S3Submitter", "ChunkStore", "SortieTestSupport",
+            "SortieCLI", "DevEnvironment", "DevTestSupport", "JobModel", "JobStore", "TableSchema", "AWSServices", "S3Submitter", "ChunkStore", "SortieTestSupport",
             .product(name: "Yams", package: "Yams"),
             // The operator commands run against a whole `sortie dev`.
             "LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction", "SortieRunner",
