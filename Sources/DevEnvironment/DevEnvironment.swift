@@ -124,8 +124,18 @@ public final class DevEnvironment: Sendable {
             kafka?.stop()
             throw error
         }
+        let priceList: PriceListStandIn
         do {
-            let client = try AWSClient.fromEnvironment(AWSEnvironment(moto.environment))
+            progress("serving the Price List's recorded answers")
+            priceList = try await PriceListStandIn.start(recordings: PriceListStandIn.recordings(in: options.repository))
+        } catch {
+            moto.stop()
+            kafka?.stop()
+            throw error
+        }
+        do {
+            // Its own client reaches what it serves beside moto: the Price List.
+            let client = try AWSClient.fromEnvironment(AWSEnvironment(moto.environment.merging(["AWS_ENDPOINT_URL_PRICING": priceList.endpoint]) { $1 }))
             progress("creating the table, buckets, queues, topic, log group and Batch queue in moto")
             let topicARN = try await blocking { try resources.provision(client) }
             progress("making each function's role from its permissions")
@@ -142,8 +152,6 @@ public final class DevEnvironment: Sendable {
                 })
             }
             let front = try await LambdaFront.start(logger: logger, sqs: SQS(client: client))
-            progress("serving the Price List's recorded answers")
-            let priceList = try await PriceListStandIn.start(recordings: PriceListStandIn.recordings(in: options.repository))
             let environment = moto.environment.merging([
                 "AWS_ENDPOINT_URL_LAMBDA": front.endpoint, "AWS_ENDPOINT_URL_PRICING": priceList.endpoint, "SORTIE_DEV": "1",
                 "SORTIE_TABLE": resources.table, "SORTIE_SPECS": "s3://\(resources.bucket)/specs/", "SORTIE_RUNNER_URL": runner,
@@ -190,6 +198,7 @@ public final class DevEnvironment: Sendable {
                 moto: moto, client: client, resources: resources, definitions: definitions, topicARN: topicARN, functions: functions, agent: agent, scheduler: scheduler,
                 front: front, environment: environment, batchAgent: batchAgent, kafka: kafka, priceList: priceList, repository: options.repository)
         } catch {
+            await priceList.stop()
             moto.stop()
             kafka?.stop()
             throw error
