@@ -1,3 +1,4 @@
+import Foundation
 import AWSServices
 import JobCost
 import JobStore
@@ -29,7 +30,7 @@ extension DemoStory {
         let sums = JobNameCost.byName(costs)
         say("  sortie jobs --cost")
         for sum in sums {
-            say("  " + [sum.job.padding(toLength: 16, withPad: " ", startingAt: 0), "\(sum.jobs) jobs", "\(sum.attempts) attempts", String(format: "%.4f h", sum.hours), sum.cost]
+            say("  " + [sum.job.padding(toLength: 16, withPad: " ", startingAt: 0), Self.count(sum.jobs, "job"), Self.count(sum.attempts, "attempt"), String(format: "%.4f h", sum.hours), sum.cost]
                 .joined(separator: "  "))
         }
         let expectedRate = Price.usdPerHour(0.0104)
@@ -37,7 +38,7 @@ extension DemoStory {
             Check(
                 name: "story 7: the retried job's two attempts are priced at t3.micro's on-demand rate",
                 passed: retried?.attempts.count == 2 && retried?.attempts.allSatisfy { $0.price == expectedRate && ($0.usd ?? 0) > 0 } == true && retried?.usd != nil,
-                detail: retried.map { $0.lines.last ?? "" } ?? "no nightly-report job"),
+                detail: retried.map { ($0.lines.last ?? "").trimmingCharacters(in: .whitespaces) } ?? "no nightly-report job"),
             Check(
                 name: "story 7: every job's cost is known", passed: !sums.isEmpty && sums.allSatisfy { $0.unknownAttempts == 0 },
                 detail: sums.map { "\($0.job) \($0.cost)" }.joined(separator: ", ")),
@@ -46,4 +47,7 @@ extension DemoStory {
                 detail: "\(asked) Price List request\(asked == 1 ? "" : "s"), then \(askedAgain)"),
         ]
     }
+
+    /// `1 job`, `5 jobs`.
+    static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
 }
