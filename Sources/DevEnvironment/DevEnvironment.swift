@@ -126,8 +126,9 @@ public final class DevEnvironment: Sendable {
         }
         let priceList: PriceListStandIn
         do {
-            progress("serving the Price List's recorded answers")
-            priceList = try await PriceListStandIn.start(recordings: PriceListStandIn.recordings(in: options.repository))
+            let recordings = PriceListStandIn.recordings(in: options.repository)
+            priceList = try await PriceListStandIn.start(recordings: recordings)
+            progress("serving the Price List: \(priceList.products) recorded products from \(recordings.path)")
         } catch {
             moto.stop()
             kafka?.stop()

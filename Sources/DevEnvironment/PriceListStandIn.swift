@@ -25,11 +25,16 @@ public final class PriceListStandIn: Sendable {
     /// The recorded answers in the repository.
     public static func recordings(in repository: URL) -> URL { repository.appendingPathComponent("events/pricing") }
 
-    /// Serves every product of every `*.json` response in `recordings`.
+    /// How many recorded products it serves.
+    public var products: Int { service.products.count }
+
+    /// Serves every product of every `*.json` response in `recordings`; none when there is no such
+    /// folder (a repository of its own under `sortie dev`: every on-demand price is then unknown).
     public static func start(recordings: URL) async throws -> PriceListStandIn {
         var products: [Product] = []
-        let files = try FileManager.default.contentsOfDirectory(at: recordings, includingPropertiesForKeys: nil)
-            .filter { $0.pathExtension == "json" }.sorted { $0.path < $1.path }
+        let files = FileManager.default.fileExists(atPath: recordings.path)
+            ? try FileManager.default.contentsOfDirectory(at: recordings, includingPropertiesForKeys: nil).filter { $0.pathExtension == "json" }.sorted { $0.path < $1.path }
+            : []
         for file in files {
             struct Recorded: Decodable {
                 var PriceList: [String]

@@ -57,7 +57,8 @@ public struct JobCost: Sendable, Equatable {
 
     static func price(_ usage: AttemptUsage, prices: PriceBook, now: Int64) -> Price {
         guard let type = usage.instanceType else { return .unknown("no instance type recorded for attempt \(usage.attempt)") }
-        switch usage.market ?? .onDemand {
+        guard let market = usage.market else { return .unknown("no market recorded for attempt \(usage.attempt)") }
+        switch market {
         case .onDemand:
             return prices.onDemand(type)
         case .spot:
@@ -77,7 +78,7 @@ public struct JobCost: Sendable, Equatable {
         var lines = ["cost (EC2 in \(region), USD):"]
         for attempt in attempts {
             let usage = attempt.usage
-            let place = [usage.instanceType ?? "?", (usage.market ?? .onDemand).rawValue, usage.market == .spot ? usage.availabilityZone : nil]
+            let place = [usage.instanceType ?? "?", usage.market?.rawValue ?? "?", usage.market == .spot ? usage.availabilityZone : nil]
                 .compactMap { $0 }.joined(separator: " ")
             let running = usage.end == nil ? " so far (running)" : ""
             let figure: String

@@ -3,6 +3,8 @@ import AWSServices
 import DevEnvironment
 import Foundation
 import JobCost
+import JobModel
+import JobStore
 import SortieTestSupport
 import TableSchema
 import Testing
@@ -122,6 +124,40 @@ import WallTime
                 return
             }
             #expect(reason.contains("no spot price history for t3.micro in us-east-1x"), "\(reason)")
+        }
+    }
+
+    @Test("a job's cost sums its attempts; an attempt recorded without its type or market is unknown, asked of no one, and the sum with it")
+    func jobSums() async throws {
+        try await Self.world { world in
+            let t = WallClock.unixMilliseconds() - 7_200_000
+            let record = JobRecord(
+                id: "sum", job: "nightly", parameters: [:], attempt: 3, state: .succeeded, submittedAt: t, instanceID: "i-3", instanceType: "c6i.large",
+                history: [
+                    .init(state: .submitted, at: t, reason: nil), .init(state: .starting, at: t + 1_000, reason: nil),
+                    .init(state: .failed, at: t + 1_801_000, reason: nil), .init(state: .runnable, at: t + 1_802_000, reason: nil),
+                    .init(state: .starting, at: t + 1_803_000, reason: nil), .init(state: .failed, at: t + 1_900_000, reason: nil),
+                    .init(state: .runnable, at: t + 1_901_000, reason: nil), .init(state: .starting, at: t + 1_902_000, reason: nil),
+                    .init(state: .succeeded, at: t + 5_502_000, reason: nil),
+                ],
+                market: .onDemand)
+            let earlier = [
+                JobStore.EarlierAttempt(attempt: 1, instanceID: "i-1", instanceType: "t3.micro", market: .onDemand, availabilityZone: "us-east-1a"),
+                JobStore.EarlierAttempt(attempt: 2, instanceID: "i-2", instanceType: nil, market: nil, availabilityZone: nil),
+            ]
+            let book = try world.book()
+            let cost = try await blocking {
+                JobCost(.init(record: record, settled: true, interruptionWarned: false, log: nil, earlierAttempts: earlier), prices: book, now: .max)
+            }
+            #expect(cost.attempts.map(\.usage.attempt) == [1, 2, 3])
+            #expect(cost.attempts[0].usd == 0.5 * 0.0104 && cost.attempts[2].usd == 0.085)
+            #expect(cost.attempts[1].price == .unknown("no instance type recorded for attempt 2") && cost.attempts[1].usd == nil)
+            #expect(cost.usd == nil && abs(cost.knownUSD - (0.0052 + 0.085)) < 1e-12 && cost.unknownAttempts == 1)
+            #expect(book.counted.priceListCalls == 2, "one request for each type, none for the unknown attempt")
+            #expect(cost.lines.last == "  job: unknown ($0.0902 known, 1 attempt unknown)", "\(cost.lines)")
+            #expect(cost.lines.contains("  attempt 3  i-3 (c6i.large on-demand)  1.0000 h × $0.0850/h = $0.0850"), "\(cost.lines)")
+            let sums = JobNameCost.byName([cost])
+            #expect(sums.count == 1 && sums[0].attempts == 3 && sums[0].unknownAttempts == 1 && sums[0].cost == "$0.0902 + 1 unknown")
         }
     }
 }
