@@ -115,22 +115,22 @@ public final class DevEnvironment: Sendable {
             }
         }
         let resources = try DevResources(definitions: definitions)
-        progress("starting moto")
-        // One request at a time keeps DynamoDB's conditional writes atomic (see `MotoServer.serialized`).
-        let moto: MotoServer
-        do {
-            moto = try await blocking { try MotoServer.startConfigured(serialized: true) }
-        } catch {
-            kafka?.stop()
-            throw error
-        }
         let priceList: PriceListStandIn
         do {
             let recordings = PriceListStandIn.recordings(in: options.repository)
             priceList = try await PriceListStandIn.start(recordings: recordings)
             progress("serving the Price List: \(priceList.products) recorded products from \(recordings.path)")
         } catch {
-            moto.stop()
+            kafka?.stop()
+            throw error
+        }
+        progress("starting moto")
+        // One request at a time keeps DynamoDB's conditional writes atomic (see `MotoServer.serialized`).
+        let moto: MotoServer
+        do {
+            moto = try await blocking { try MotoServer.startConfigured(serialized: true) }
+        } catch {
+            await priceList.stop()
             kafka?.stop()
             throw error
         }
