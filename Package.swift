@@ -117,15 +117,17 @@ let package = Package(
         .target(name: "Deployment", dependencies: [
             "EmbeddedMetrics", "JobModel", "JobStore", "TableSchema", "SortieVersion", "S3Submitter", "ChunkStore", "AWSServices", .product(name: "Yams", package: "Yams"),
         ]),
+        // What a job cost: each attempt's hours at its on-demand (Price List) or spot (price history) price, kept in the job table.
+        .target(name: "JobCost", dependencies: ["WallTime", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices"]),
         // `sortie dev`: moto as AWS, the deployment's resources, every function under the local Runtime API, an EC2 stand-in.
         .target(name: "DevEnvironment", dependencies: [
-            "WallTime", "Deployment", "LocalAWS", "LocalRuntime", "ChildProcesses", "LoopbackHTTP", "JobModel", "JobStore", "TableSchema", "ChunkStore", "ChunkPlanning", "AWSCore", "AWSServices",
+            "WallTime", "Deployment", "LocalAWS", "LocalRuntime", "ChildProcesses", "LoopbackHTTP", "JobModel", "JobStore", "JobCost", "TableSchema", "ChunkStore", "ChunkPlanning", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The developer's tool: validate and publish specs, run `sortie dev`.
         .executableTarget(name: "SortieCLI", dependencies: [
             .product(name: "Logging", package: "swift-log"),
-            "JobSpecYAML", "JobModel", "JobStore", "AWSCore", "AWSServices", "SortieVersion", "Deployment", "DevEnvironment", "LocalAWS", "ChunkStore",
+            "JobSpecYAML", "JobModel", "JobStore", "JobCost", "AWSCore", "AWSServices", "SortieVersion", "Deployment", "DevEnvironment", "LocalAWS", "ChunkStore", "WallTime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Yams", package: "Yams"),
         ]),
 
@@ -234,13 +236,14 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "JSONTextTests", dependencies: ["JSONText"]),
+        .testTarget(name: "JobCostTests", dependencies: ["JobCost", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "WallTime", "DevEnvironment", "SortieTestSupport"]),
         .testTarget(name: "EmbeddedMetricsTests", dependencies: ["EmbeddedMetrics", "SortieTestSupport"]),
         .testTarget(name: "DevEnvironmentTests", dependencies: [
             "DevEnvironment", "DevTestSupport", "Deployment", "JobModel", "JobStore", "WallTime", "AWSCore", "AWSServices", "SortieTestSupport",
             "LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction", "SortieRunner",
         ]),
         .testTarget(name: "SortieCLITests", dependencies: [
-            "SortieCLI", "DevEnvironment", "DevTestSupport", "JobModel", "TableSchema", "AWSServices", "S3Submitter", "ChunkStore", "SortieTestSupport",
+            "SortieCLI", "DevEnvironment", "DevTestSupport", "JobModel", "JobStore", "TableSchema", "AWSServices", "S3Submitter", "ChunkStore", "SortieTestSupport",
             .product(name: "Yams", package: "Yams"),
             // The operator commands run against a whole `sortie dev`.
             "LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction", "SortieRunner",

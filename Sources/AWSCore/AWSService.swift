@@ -41,6 +41,10 @@ public struct AWSService: Sendable, Hashable, CustomStringConvertible {
     public static let iam = AWSService(
         name: "IAM", signingName: "iam", environmentKey: "IAM", globalHost: "iam.amazonaws.com", globalSigningRegion: "us-east-1")
     public static let sts = AWSService(name: "STS", signingName: "sts", environmentKey: "STS")
+    /// The Price List API: one endpoint, in us-east-1, answers for every region's prices.
+    public static let pricing = AWSService(
+        name: "Pricing", signingName: "pricing", endpointPrefix: "api.pricing", environmentKey: "PRICING",
+        globalHost: "api.pricing.us-east-1.amazonaws.com", globalSigningRegion: "us-east-1")
     /// The SSO portal (GetRoleCredentials): bearer-token calls, not SigV4.
     public static let sso = AWSService(name: "SSO", signingName: "awsssoportal", endpointPrefix: "portal.sso", environmentKey: "SSO")
 }

@@ -217,6 +217,8 @@ public struct EC2: Sendable {
         public var stateTransitionReason: String?
         public var launchTime: String?
         public var subnetId: String?
+        /// Where it runs (`placement`): a spot instance's price is its zone's.
+        public var availabilityZone: String?
         public var privateIpAddress: String?
         public var publicIpAddress: String?
         /// `spot` for spot instances.
@@ -323,6 +325,49 @@ public struct EC2: Sendable {
         return (root["userData", "value"]?.text).flatMap { Data(base64Encoded: $0) }
     }
 
+    // MARK: DescribeSpotPriceHistory
+
+    /// One spot price change: from `timestamp` on, `spotPrice` US dollars an hour in that zone.
+    public struct SpotPrice: Sendable, Equatable {
+        public var instanceType: String
+        public var availabilityZone: String
+        public var productDescription: String
+        /// As EC2 writes it, `0.031200`.
+        public var spotPrice: String
+        /// ISO 8601, `2024-05-01T10:15:00.000Z`.
+        public var timestamp: String
+    }
+
+    public struct SpotPriceHistoryOutput: Sendable {
+        public var prices: [SpotPrice]
+        /// Present when there are more pages.
+        public var nextToken: String?
+    }
+
+    /// One page of the price changes between `startTime` and `endTime` (ISO 8601), with the change
+    /// in effect at `startTime`, as EC2 answers.
+    public func describeSpotPriceHistory(
+        instanceTypes: [String], productDescriptions: [String], availabilityZone: String?, startTime: String, endTime: String, nextToken: String? = nil
+    ) throws(AWSError) -> SpotPriceHistoryOutput {
+        var p = QueryParameters()
+        p.addList("InstanceType", instanceTypes)
+        p.addList("ProductDescription", productDescriptions)
+        p.add("AvailabilityZone", availabilityZone)
+        p.add("StartTime", startTime)
+        p.add("EndTime", endTime)
+        p.add("NextToken", nextToken)
+        let root = try query.call("DescribeSpotPriceHistory", p)
+        let prices = try root.items("spotPriceHistorySet").map { (item) throws(AWSError) in
+            SpotPrice(
+                instanceType: try required(item, "instanceType", "DescribeSpotPriceHistory"),
+                availabilityZone: try required(item, "availabilityZone", "DescribeSpotPriceHistory"),
+                productDescription: item.string("productDescription") ?? "",
+                spotPrice: try required(item, "spotPrice", "DescribeSpotPriceHistory"),
+                timestamp: try required(item, "timestamp", "DescribeSpotPriceHistory"))
+        }
+        return SpotPriceHistoryOutput(prices: prices, nextToken: root.string("nextToken").flatMap { $0.isEmpty ? nil : $0 })
+    }
+
     // MARK: Decoding
 
     private func instance(_ item: XML.Element, _ operation: String) throws(AWSError) -> Instance {
@@ -334,6 +379,7 @@ public struct EC2: Sendable {
             instanceId: try required(item, "instanceId", operation), imageId: item.string("imageId"),
             instanceType: item.string("instanceType"), state: state(item.child("instanceState")), stateReason: reason,
             stateTransitionReason: nonEmpty(item.string("reason")), launchTime: item.string("launchTime"), subnetId: item.string("subnetId"),
+            availabilityZone: item["placement", "availabilityZone"]?.text,
             privateIpAddress: item.string("privateIpAddress"), publicIpAddress: item.string("ipAddress"),
             instanceLifecycle: item.string("instanceLifecycle"), spotInstanceRequestId: item.string("spotInstanceRequestId"),
             iamInstanceProfileArn: item["iamInstanceProfile", "arn"]?.text,

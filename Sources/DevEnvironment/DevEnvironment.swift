@@ -52,6 +52,8 @@ public final class DevEnvironment: Sendable {
     public let batchAgent: BatchAgent?
     /// The Kafka broker the feeds' Kafka destinations deliver to (nil when none does, or tansu is missing).
     public let kafka: TansuBroker?
+    /// The Price List API (moto has none), answering from `events/pricing/`.
+    public let priceList: PriceListStandIn
     /// The repository `functions/` and `scripts/` were read from.
     public let repository: URL
     private let scheduler: DevScheduler
@@ -61,9 +63,10 @@ public final class DevEnvironment: Sendable {
 
     private init(
         moto: MotoServer, client: AWSClient, resources: DevResources, definitions: [FunctionDefinition], topicARN: String, functions: [String: LocalFunction], agent: InstanceAgent,
-        scheduler: DevScheduler, front: LambdaFront, environment: [String: String], batchAgent: BatchAgent?, kafka: TansuBroker?, repository: URL
+        scheduler: DevScheduler, front: LambdaFront, environment: [String: String], batchAgent: BatchAgent?, kafka: TansuBroker?, priceList: PriceListStandIn, repository: URL
     ) {
         self.kafka = kafka
+        self.priceList = priceList
         self.repository = repository
         self.moto = moto
         self.client = client
@@ -112,17 +115,28 @@ public final class DevEnvironment: Sendable {
             }
         }
         let resources = try DevResources(definitions: definitions)
+        let priceList: PriceListStandIn
+        do {
+            let recordings = PriceListStandIn.recordings(in: options.repository)
+            priceList = try await PriceListStandIn.start(recordings: recordings)
+            progress("serving the Price List: \(priceList.products) recorded products from \(recordings.path)")
+        } catch {
+            kafka?.stop()
+            throw error
+        }
         progress("starting moto")
         // One request at a time keeps DynamoDB's conditional writes atomic (see `MotoServer.serialized`).
         let moto: MotoServer
         do {
             moto = try await blocking { try MotoServer.startConfigured(serialized: true) }
         } catch {
+            await priceList.stop()
             kafka?.stop()
             throw error
         }
         do {
-            let client = try AWSClient.fromEnvironment(AWSEnvironment(moto.environment))
+            // Its own client reaches what it serves beside moto: the Price List.
+            let client = try AWSClient.fromEnvironment(AWSEnvironment(moto.environment.merging(["AWS_ENDPOINT_URL_PRICING": priceList.endpoint]) { $1 }))
             progress("creating the table, buckets, queues, topic, log group and Batch queue in moto")
             let topicARN = try await blocking { try resources.provision(client) }
             progress("making each function's role from its permissions")
@@ -140,7 +154,7 @@ public final class DevEnvironment: Sendable {
             }
             let front = try await LambdaFront.start(logger: logger, sqs: SQS(client: client))
             let environment = moto.environment.merging([
-                "AWS_ENDPOINT_URL_LAMBDA": front.endpoint, "SORTIE_DEV": "1",
+                "AWS_ENDPOINT_URL_LAMBDA": front.endpoint, "AWS_ENDPOINT_URL_PRICING": priceList.endpoint, "SORTIE_DEV": "1",
                 "SORTIE_TABLE": resources.table, "SORTIE_SPECS": "s3://\(resources.bucket)/specs/", "SORTIE_RUNNER_URL": runner,
                 "SORTIE_LOG_BUCKET": resources.bucket, "SORTIE_LOG_GROUP": resources.logGroup,
                 "SORTIE_RETRY_BACKOFF_SECONDS": String(options.retryBackoffSeconds), "SORTIE_ALERT_TOPIC": topicARN,
@@ -183,8 +197,9 @@ public final class DevEnvironment: Sendable {
             scheduler.start(DevScheduler.schedules(definitions, speedUp: options.scheduleSpeedUp), fire: deliver)
             return DevEnvironment(
                 moto: moto, client: client, resources: resources, definitions: definitions, topicARN: topicARN, functions: functions, agent: agent, scheduler: scheduler,
-                front: front, environment: environment, batchAgent: batchAgent, kafka: kafka, repository: options.repository)
+                front: front, environment: environment, batchAgent: batchAgent, kafka: kafka, priceList: priceList, repository: options.repository)
         } catch {
+            await priceList.stop()
             moto.stop()
             kafka?.stop()
             throw error
@@ -205,6 +220,7 @@ public final class DevEnvironment: Sendable {
         batchAgent?.stop()
         await front.stop()
         for function in functions.values { await function.stop() }
+        await priceList.stop()
         moto.stop()
         kafka?.stop()
     }

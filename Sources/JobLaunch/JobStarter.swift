@@ -121,13 +121,16 @@ public struct JobStarter: Sendable {
                 guard let instance = output.instances.first else {
                     throw AWSError(kind: .invalidResponse, service: "EC2", operation: "RunInstances", code: "NoInstance", message: "RunInstances answered without an instance")
                 }
-                try store.launched(record.id, attempt: record.attempt, instanceID: instance.instanceId, instanceType: type, market: placement.market, subnet: subnet)
+                try store.launched(
+                    record.id, attempt: record.attempt, instanceID: instance.instanceId, instanceType: type, market: placement.market, subnet: subnet,
+                    availabilityZone: instance.availabilityZone)
                 logger.info("job \(record.id) STARTING on \(instance.instanceId) (\(describe(placement, in: spec)))", metadata: ["job": "\(spec.name)"])
                 var started = record
                 started.instanceID = instance.instanceId
                 started.instanceType = type
                 started.market = placement.market
                 started.subnet = subnet
+                started.availabilityZone = instance.availabilityZone
                 return LaunchResponse(.launched, started)
             } catch where InstanceRequest.capacityCodes.contains(error.code) {
                 logger.warning("no capacity for \(describe(placement, in: spec)): \(error.code)", metadata: ["job": "\(spec.name)", "job_id": "\(record.id)"])

@@ -32,6 +32,8 @@ public struct JobRecord: Sendable, Equatable {
     /// The market and subnet the attempt's instance was launched in (`nil` subnet: EC2's choice).
     public var market: InstanceSpec.Market?
     public var subnet: String?
+    /// The zone EC2 placed the attempt's instance in: a spot instance's price is its zone's.
+    public var availabilityZone: String?
     /// A manual submission's overrides of its spec, by name (`LaunchOverride`), as given.
     public var overrides: [String: String]
     public var heartbeatAt: Int64?
@@ -57,7 +59,7 @@ public struct JobRecord: Sendable, Equatable {
         instanceType: String? = nil, heartbeatAt: Int64? = nil, exitCode: Int? = nil, failingStep: String? = nil, reason: String? = nil,
         durationMilliseconds: Int64? = nil, history: [Transition]? = nil, dependsOn: [String] = [], dependents: [String] = [],
         capacityShortSince: Int64? = nil, market: InstanceSpec.Market? = nil, subnet: String? = nil,
-        overrides: [String: String] = [:]
+        overrides: [String: String] = [:], availabilityZone: String? = nil
     ) {
         self.id = id
         self.job = job
@@ -83,5 +85,6 @@ public struct JobRecord: Sendable, Equatable {
         self.market = market
         self.subnet = subnet
         self.overrides = overrides
+        self.availabilityZone = availabilityZone
     }
 }

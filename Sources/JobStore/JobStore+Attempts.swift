@@ -17,13 +17,53 @@ extension JobStore {
         public var interruptionWarned: Bool
         /// Where the attempt's full log is: the runner's S3 copy, else its CloudWatch Logs stream.
         public var log: String?
+        /// The attempts before this one, oldest first, as their summaries hold them.
+        public var earlierAttempts: [EarlierAttempt]
+
+        public init(record: JobRecord, settled: Bool, interruptionWarned: Bool, log: String?, earlierAttempts: [EarlierAttempt]) {
+            self.record = record
+            self.settled = settled
+            self.interruptionWarned = interruptionWarned
+            self.log = log
+            self.earlierAttempts = earlierAttempts
+        }
+    }
+
+    /// An earlier attempt's instance, as `requeue` summarised it (older summaries lack the type and zone).
+    public struct EarlierAttempt: Sendable, Equatable {
+        public var attempt: Int
+        public var instanceID: String?
+        public var instanceType: String?
+        public var market: InstanceSpec.Market?
+        public var availabilityZone: String?
+
+        public init(attempt: Int, instanceID: String?, instanceType: String?, market: InstanceSpec.Market?, availabilityZone: String?) {
+            self.attempt = attempt
+            self.instanceID = instanceID
+            self.instanceType = instanceType
+            self.market = market
+            self.availabilityZone = availabilityZone
+        }
     }
 
     public func stored(_ id: String) throws(AWSError) -> StoredJob? {
         guard let item = try dynamoDB.getItem(.init(tableName: table, key: JobTable.jobKey(id), consistentRead: true)).item else { return nil }
+        return try stored(item)
+    }
+
+    func stored(_ item: DynamoDB.Item) throws(AWSError) -> StoredJob {
+        var earlier: [EarlierAttempt] = []
+        if case .l(let summaries)? = item[.attempts] {
+            for case .m(let summary) in summaries {
+                guard let attempt = summary[.attempt]?.int else { continue }
+                earlier.append(EarlierAttempt(
+                    attempt: attempt, instanceID: summary[.instanceID]?.string, instanceType: summary[.instanceType]?.string,
+                    market: summary[.market]?.string.flatMap(InstanceSpec.Market.init(rawValue:)), availabilityZone: summary[.availabilityZone]?.string))
+            }
+        }
         return StoredJob(
             record: try decode(item), settled: item[.settledAt] != nil, interruptionWarned: item[.interruptionWarnedAt] != nil,
-            log: item[.logUri]?.string ?? item[.logStream]?.string)
+            log: item[.logUri]?.string ?? item[.logStream]?.string, earlierAttempts: earlier.sorted { $0.attempt < $1.attempt })
     }
 
     /// STARTING or RUNNING → FAILED with no final record from its runner (its instance ended, or
@@ -62,7 +102,9 @@ extension JobStore {
         previous[.reason] = record.reason.map { .s($0) }
         previous[.statusReason] = record.statusReason.map { .s($0) }
         previous[.instanceID] = record.instanceID.map { .s($0) }
+        previous[.instanceType] = record.instanceType.map { .s($0) }
         previous[.market] = record.market.map { .s($0.rawValue) }
+        previous[.availabilityZone] = record.availabilityZone.map { .s($0) }
         previous[.log] = log.map { .s($0) }
         var waiting = record
         waiting.state = .runnable
@@ -86,7 +128,7 @@ extension JobStore {
         // The failed attempt's outcome, now in its summary.
         let cleared: [JobTable.Attribute] = [
             .exitCode, .failingStep, .reason, .instanceID, .instanceType, .heartbeatAt, .durationMs, .expiresAt, .settledAt, .interruptionWarnedAt,
-            .logUri, .logStream, .capacityShortSince, .market, .subnet,
+            .logUri, .logStream, .capacityShortSince, .market, .subnet, .availabilityZone,
         ]
         names.merge(JobTable.names(cleared)) { $1 }
         return try conditionally(.init(

@@ -15,6 +15,11 @@ extension JobStore {
     /// Every job record, optionally of one job kind and in one state, oldest submission first.
     /// A scan: for operators (`sortie jobs`), not for handlers.
     public func records(job: String? = nil, state: JobState? = nil) throws(AWSError) -> [JobRecord] {
+        try storedJobs(job: job, state: state).map(\.record)
+    }
+
+    /// `records`, each as stored (with its earlier attempts' summaries).
+    public func storedJobs(job: String? = nil, state: JobState? = nil) throws(AWSError) -> [StoredJob] {
         var conditions = ["begins_with(#pk, :job)", "#sk = :sk"]
         var names: [JobTable.Attribute] = [.pk, .sk]
         var values: DynamoDB.Item = [":job": .s(JobTable.jobPrefix), ":sk": .s(JobTable.jobSort)]
@@ -28,15 +33,15 @@ extension JobStore {
             names.append(.state)
             values[":state"] = .s(state.rawValue)
         }
-        var records: [JobRecord] = []
+        var jobs: [StoredJob] = []
         var start: DynamoDB.Item?
         repeat {
             let page = try dynamoDB.scan(.init(
                 tableName: table, filterExpression: conditions.joined(separator: " AND "), expressionAttributeNames: JobTable.names(names),
                 expressionAttributeValues: values, exclusiveStartKey: start, consistentRead: true))
-            for item in page.items { records.append(try decode(item)) }
+            for item in page.items { jobs.append(try stored(item)) }
             start = page.lastEvaluatedKey
         } while start != nil
-        return records.sorted { ($0.submittedAt, $0.id) < ($1.submittedAt, $1.id) }
+        return jobs.sorted { ($0.record.submittedAt, $0.record.id) < ($1.record.submittedAt, $1.record.id) }
     }
 }

@@ -195,15 +195,16 @@ public struct JobStore: Sendable {
 
     // MARK: Launches
 
-    /// Records the instance (its type, market and subnet) a STARTING attempt was launched on.
+    /// Records the instance (its type, market, subnet and zone) a STARTING attempt was launched on.
     public func launched(
-        _ id: String, attempt: Int, instanceID: String, instanceType: String, market: InstanceSpec.Market, subnet: String?
+        _ id: String, attempt: Int, instanceID: String, instanceType: String, market: InstanceSpec.Market, subnet: String?, availabilityZone: String? = nil
     ) throws(AWSError) {
         var set: DynamoDB.Item = [:]
         set[.instanceID] = .s(instanceID)
         set[.instanceType] = .s(instanceType)
         set[.market] = .s(market.rawValue)
         set[.subnet] = subnet.map { .s($0) }
+        set[.availabilityZone] = availabilityZone.map { .s($0) }
         try annotate(id, attempt: attempt, set: set)
     }
 

@@ -39,6 +39,7 @@ extension JobTable {
         item[.capacityShortSince] = record.capacityShortSince.map { .number($0) }
         item[.market] = record.market.map { .s($0.rawValue) }
         item[.subnet] = record.subnet.map { .s($0) }
+        item[.availabilityZone] = record.availabilityZone.map { .s($0) }
         if !record.overrides.isEmpty { item[.overrides] = .m(record.overrides.mapValues { .s($0) }) }
         if record.state == .runnable {
             item.merge(queueAttributes(record)) { $1 }
@@ -109,6 +110,7 @@ extension JobTable {
             instanceType: item[.instanceType]?.string, heartbeatAt: item[.heartbeatAt]?.int64, exitCode: item[.exitCode]?.int,
             failingStep: item[.failingStep]?.string, reason: item[.reason]?.string, durationMilliseconds: item[.durationMs]?.int64,
             history: history, dependsOn: dependsOn, dependents: dependents, capacityShortSince: item[.capacityShortSince]?.int64,
-            market: item[.market]?.string.flatMap(InstanceSpec.Market.init(rawValue:)), subnet: item[.subnet]?.string, overrides: overrides)
+            market: item[.market]?.string.flatMap(InstanceSpec.Market.init(rawValue:)), subnet: item[.subnet]?.string, overrides: overrides,
+            availabilityZone: item[.availabilityZone]?.string)
     }
 }

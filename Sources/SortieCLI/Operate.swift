@@ -4,8 +4,10 @@ import ArgumentParser
 import DevEnvironment
 import Foundation
 import LocalAWS
+import JobCost
 import JobModel
 import JobStore
+import WallTime
 
 /// The deployment the operator commands act on, from the environment (`sortie dev` prints it):
 /// `SORTIE_TABLE`, `SORTIE_LOG_GROUP` (`/sortie/jobs`), `SORTIE_LAUNCHER_FUNCTION` (`launcher`),
@@ -34,13 +36,18 @@ struct Target: ParsableArguments {
         return record
     }
 
-    /// A job's record: its JSON, or its timeline; with `related`, what it waits for and what waits for it.
-    func show(_ record: JobRecord, related: Bool = false) throws {
+    /// A job's record: its JSON, or its timeline; with `related`, what it waits for and what waits
+    /// for it; with a `cost`, what each attempt and the job cost (`--json`: under `cost`).
+    func show(_ record: JobRecord, related: Bool = false, cost: JobCost? = nil) throws {
         let links = related ? try DependencyLinks.read(record, store: store()) : nil
-        if json { return try emit(record.json.merging(links?.json ?? [:]) { $1 }) }
+        if json { return try emit(record.json.merging(links?.json ?? [:]) { $1 }.merging(cost.map { ["cost": $0.json] } ?? [:]) { $1 }) }
         print(record.timeline)
         if let links { print(links.text, terminator: "") }
+        if let cost { print(cost.lines.joined(separator: "\n")) }
     }
+
+    /// Prices for the deployment's region, kept in its table (`pricing:GetProducts`, `ec2:DescribeSpotPriceHistory`).
+    func priceBook() throws -> PriceBook { PriceBook(client: try client(), table: try table()) }
 
     func emit(_ object: [String: Any]) throws {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
@@ -143,7 +150,8 @@ extension Submit {
 }
 
 struct Describe: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "A job's timeline: every transition with its reason; the jobs it waits for and those waiting for it.")
+    static let configuration = CommandConfiguration(
+        abstract: "A job's timeline: every transition with its reason; the jobs it waits for and those waiting for it; what each attempt and the job cost on EC2.")
 
     @Argument(help: "The job's id.")
     var id: String
@@ -151,7 +159,8 @@ struct Describe: ParsableCommand {
     @OptionGroup var target: Target
 
     func run() throws {
-        try target.show(try target.record(id), related: true)
+        guard let stored = try target.store().stored(id) else { throw CommandError("no job \(id)") }
+        try target.show(stored.record, related: true, cost: JobCost(stored, prices: try target.priceBook(), now: WallClock.unixMilliseconds()))
     }
 }
 

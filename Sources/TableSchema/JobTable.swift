@@ -16,6 +16,7 @@ import AWSServices
 /// | Batch array | `FILE#<file id>` | `ARRAY#<first chunk, 5 digits>` | `chunks`: the chunk each child runs |
 /// | planning checkpoint | `FILE#<file id>` | `PLANNING` | `phase`, `generation`, `sequence`, the lease, `checkpoint` |
 /// | S3 event claim | `S3EVENT#<event id>` | `EVENT` | the object, `fileId`, `state`, the lease |
+/// | price | `PRICE#on-demand#<region>#<type>` or `PRICE#spot#<region>#<zone>#<type>#<from>#<to>` | `PRICE` | `usdPerHour` (a spot window's time-weighted), `fetchedAt` |
 ///
 /// Every item but the slots expires by `expiresAt` (TTL). The queues are sparse indexes: `gsi1`
 /// (`QUEUE#<job name>`) holds one kind's waiting jobs and `gsi2` (`QUEUE`) all of them, both
@@ -50,8 +51,8 @@ public enum JobTable {
         case dependsOn, dependents
         /// When EC2 first refused the current attempt for capacity (epoch milliseconds).
         case capacityShortSince
-        /// The market (`spot`, `on-demand`) and subnet the current attempt was launched in.
-        case market, subnet
+        /// The market (`spot`, `on-demand`), subnet and zone the current attempt was launched in.
+        case market, subnet, availabilityZone
         /// A manual submission's overrides of its spec (a map of texts by override name).
         case overrides
         /// When an ended attempt's outcome was decided: no retry follows. Written by the reactor,
@@ -62,7 +63,7 @@ public enum JobTable {
         /// When EC2 warned that the attempt's spot instance is about to be reclaimed.
         case interruptionWarnedAt
         /// A job's summary per earlier attempt (`attempt`, `exitCode`, `failingStep`, `reason`,
-        /// `statusReason`, `instanceId`, `log`); a chunk's count of claims.
+        /// `statusReason`, `instanceId`, `instanceType`, `market`, `availabilityZone`, `log`); a chunk's count of claims.
         case attempts
         /// Where the runner put the attempt's full log (S3), and its CloudWatch Logs group and stream.
         case logUri, logStream
@@ -94,6 +95,8 @@ public enum JobTable {
         case claimedAt
         /// A Batch array item's chunk list (comma-separated indexes).
         case chunks
+        /// A price item's: US dollars an hour, and when it was asked for (epoch milliseconds).
+        case usdPerHour, fetchedAt
         // A planning checkpoint item.
         case phase, generation, sequence, startedGeneration, undispatchedFrom, checkpoint, checkpointOffset
     }
@@ -128,6 +131,20 @@ public enum JobTable {
     public static let globalQueue = "QUEUE"
     /// `gsi2`'s partition of PENDING jobs.
     public static let pendingQueue = "PENDING"
+
+    // MARK: Prices
+
+    /// What every price item's `pk` begins with, and its `sk`.
+    public static let pricePrefix = "PRICE#"
+    public static let priceSort = "PRICE"
+    /// An instance type's on-demand (Linux, shared tenancy) price in a region.
+    public static func onDemandPriceKey(region: String, instanceType: String) -> DynamoDB.Item {
+        key("\(pricePrefix)on-demand#\(region)#\(instanceType)", priceSort)
+    }
+    /// An instance type's spot price in a zone over one attempt's window (epoch milliseconds): its time-weighted mean.
+    public static func spotPriceKey(region: String, zone: String, instanceType: String, from: Int64, to: Int64) -> DynamoDB.Item {
+        key("\(pricePrefix)spot#\(region)#\(zone)#\(instanceType)#\(from)#\(to)", priceSort)
+    }
 
     // MARK: Files
 

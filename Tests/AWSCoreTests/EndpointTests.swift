@@ -40,6 +40,9 @@ struct EndpointTests {
         #expect(iam.url == "https://iam.amazonaws.com")
         #expect(iam.signingRegion == "us-east-1")
         #expect(!iam.isCustom)
+        // The Price List answers for every region from us-east-1 only.
+        let pricing = try resolver.resolve(.pricing, region: "eu-west-1")
+        #expect(pricing.url == "https://api.pricing.us-east-1.amazonaws.com" && pricing.signingRegion == "us-east-1")
         #expect(throws: AWSError.self) { try resolver.resolve(.sqs, region: "us-east-1.evil.example/") }
     }
 
@@ -58,6 +61,8 @@ struct EndpointTests {
         #expect(try resolver.resolve(.sqs, region: "eu-west-1").url == "http://localhost:4566")
         #expect(try resolver.resolve(.cloudWatchLogs, region: "eu-west-1").basePath == "/aws/logs")
         #expect(try resolver.resolve(.iam, region: "eu-west-1").url == "http://localhost:4566")
+        let pricing = try EndpointResolver(AWSEnvironment(env.merging(["AWS_ENDPOINT_URL_PRICING": "http://127.0.0.1:9000"]) { $1 })).resolve(.pricing, region: "eu-west-1")
+        #expect(pricing.url == "http://127.0.0.1:9000" && pricing.signingRegion == "us-east-1", "an overridden Price List still signs for us-east-1")
 
         let ignored = EndpointResolver(AWSEnvironment(env.merging(["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"]) { a, _ in a }))
         #expect(try ignored.resolve(.dynamoDB, region: "eu-west-1").url == "https://dynamodb.eu-west-1.amazonaws.com")
