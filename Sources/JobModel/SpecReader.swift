@@ -134,35 +134,11 @@ struct SpecReader {
     mutating func duration(_ parent: Fields, _ key: String, required: Bool = false) -> Int? {
         guard let value = required ? need(parent, key, "a duration such as 30m or 2h") : present(parent, key) else { return nil }
         let limit = 7 * 86_400
-        guard case .scalar(let text, _) = value.kind, let seconds = Self.seconds(text), seconds > 0, seconds <= limit else {
+        guard case .scalar(let text, _) = value.kind, let seconds = DurationText.seconds(text), seconds > 0, seconds <= limit else {
             fail(parent.path(key), value.location, "expected a duration from 1s to 7d such as 90s, 30m, 2h or 1h30m (or whole seconds), got \(value.summary)")
             return nil
         }
         return seconds
-    }
-
-    static func seconds(_ text: String) -> Int? {
-        if let plain = Int(text) { return plain }
-        var total = 0
-        var digits = ""
-        for character in text {
-            if character.isASCII, character.isNumber {
-                digits.append(character)
-                continue
-            }
-            let unit: Int
-            switch character {
-            case "s": unit = 1
-            case "m": unit = 60
-            case "h": unit = 3600
-            case "d": unit = 86_400
-            default: return nil
-            }
-            guard let count = Int(digits), count <= 1_000_000 else { return nil }
-            total += count * unit
-            digits = ""
-        }
-        return digits.isEmpty && !text.isEmpty ? total : nil
     }
 
     // MARK: Presence

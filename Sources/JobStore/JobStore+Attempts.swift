@@ -17,13 +17,42 @@ extension JobStore {
         public var interruptionWarned: Bool
         /// Where the attempt's full log is: the runner's S3 copy, else its CloudWatch Logs stream.
         public var log: String?
+        /// The summaries `requeue` kept of the attempts before this one, oldest first.
+        public var earlier: [EarlierAttempt] = []
+    }
+
+    /// A retried attempt's outcome, as `requeue` moved it out of the record.
+    public struct EarlierAttempt: Sendable, Equatable {
+        public var attempt: Int
+        public var exitCode: Int?
+        public var failingStep: String?
+        public var reason: String?
+        public var statusReason: String?
+        public var instanceID: String?
+        public var instanceType: String?
+        public var market: InstanceSpec.Market?
+        public var log: String?
     }
 
     public func stored(_ id: String) throws(AWSError) -> StoredJob? {
         guard let item = try dynamoDB.getItem(.init(tableName: table, key: JobTable.jobKey(id), consistentRead: true)).item else { return nil }
+        return try storedJob(item)
+    }
+
+    func storedJob(_ item: DynamoDB.Item) throws(AWSError) -> StoredJob {
+        var earlier: [EarlierAttempt] = []
+        if case .l(let summaries)? = item[.attempts] {
+            for case .m(let summary) in summaries {
+                guard let attempt = summary[.attempt]?.int else { continue }
+                earlier.append(EarlierAttempt(
+                    attempt: attempt, exitCode: summary[.exitCode]?.int, failingStep: summary[.failingStep]?.string, reason: summary[.reason]?.string,
+                    statusReason: summary[.statusReason]?.string, instanceID: summary[.instanceID]?.string, instanceType: summary[.instanceType]?.string,
+                    market: summary[.market]?.string.flatMap(InstanceSpec.Market.init(rawValue:)), log: summary[.log]?.string))
+            }
+        }
         return StoredJob(
             record: try decode(item), settled: item[.settledAt] != nil, interruptionWarned: item[.interruptionWarnedAt] != nil,
-            log: item[.logUri]?.string ?? item[.logStream]?.string)
+            log: item[.logUri]?.string ?? item[.logStream]?.string, earlier: earlier.sorted { $0.attempt < $1.attempt })
     }
 
     /// STARTING or RUNNING → FAILED with no final record from its runner (its instance ended, or

@@ -39,4 +39,24 @@ extension JobStore {
         } while start != nil
         return records.sorted { ($0.submittedAt, $0.id) < ($1.submittedAt, $1.id) }
     }
+
+    /// Every job record still under way, or changed at or after `since` (ms since the epoch), with
+    /// its earlier attempts and log, oldest submission first. A scan: for operators (`sortie report`).
+    public func storedJobs(activeSince since: Int64) throws(AWSError) -> [StoredJob] {
+        var values: DynamoDB.Item = [":job": .s(JobTable.jobPrefix), ":sk": .s(JobTable.jobSort), ":since": .number(since)]
+        let finals = JobState.allCases.filter(\.isFinal)
+        for state in finals { values[":\(state.rawValue)"] = .s(state.rawValue) }
+        let unfinished = finals.map { "#state <> :\($0.rawValue)" }.joined(separator: " AND ")
+        let filter = "begins_with(#pk, :job) AND #sk = :sk AND (#updatedAt >= :since OR (\(unfinished)))"
+        var jobs: [StoredJob] = []
+        var start: DynamoDB.Item?
+        repeat {
+            let page = try dynamoDB.scan(.init(
+                tableName: table, filterExpression: filter, expressionAttributeNames: JobTable.names([.pk, .sk, .updatedAt, .state]),
+                expressionAttributeValues: values, exclusiveStartKey: start, consistentRead: true))
+            for item in page.items { jobs.append(try storedJob(item)) }
+            start = page.lastEvaluatedKey
+        } while start != nil
+        return jobs.sorted { ($0.record.submittedAt, $0.record.id) < ($1.record.submittedAt, $1.record.id) }
+    }
 }

@@ -1,0 +1,27 @@
+/// A duration as people write one: `90s`, `30m`, `2h`, `1d`, `1h30m`, or whole seconds (specs'
+/// timeouts, `sortie report --since`).
+public enum DurationText {
+    public static func seconds(_ text: String) -> Int? {
+        if let plain = Int(text) { return plain }
+        var total = 0
+        var digits = ""
+        for character in text {
+            if character.isASCII, character.isNumber {
+                digits.append(character)
+                continue
+            }
+            let unit: Int
+            switch character {
+            case "s": unit = 1
+            case "m": unit = 60
+            case "h": unit = 3600
+            case "d": unit = 86_400
+            default: return nil
+            }
+            guard let count = Int(digits), count <= 1_000_000 else { return nil }
+            total += count * unit
+            digits = ""
+        }
+        return digits.isEmpty && !text.isEmpty ? total : nil
+    }
+}
