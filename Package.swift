@@ -119,7 +119,7 @@ let package = Package(
             "EmbeddedMetrics", "JobModel", "JobStore", "TableSchema", "SortieVersion", "S3Submitter", "ChunkStore", "AWSServices", .product(name: "Yams", package: "Yams"),
         ]),
         // `sortie report`: the jobs, queues, files and failures of a deployment gathered, and drawn as one self-contained HTML page.
-        .target(name: "JobReport", dependencies: ["AWSCore", "AWSServices", "ChunkStore", "JobLaunch", "JobModel", "JobStore"]),
+        .target(name: "JobReport", dependencies: ["AWSCore", "AWSServices", "ChunkStore", "JobLaunch", "JobModel", "JobStore", "CZlib"]),
         // `sortie dev`: moto as AWS, the deployment's resources, every function under the local Runtime API, an EC2 stand-in.
         .target(name: "DevEnvironment", dependencies: [
             "WallTime", "Deployment", "JobLaunch", "JobReport", "LocalAWS", "LocalRuntime", "ChildProcesses", "LoopbackHTTP", "JobModel", "JobStore", "TableSchema", "ChunkStore", "ChunkPlanning", "AWSCore", "AWSServices",

@@ -1,21 +1,26 @@
 extension JobReport {
-    /// Draws the embedded data (`#report-data`): the timeline in SVG, a few hundred rows per task
-    /// so that 10,000 jobs never block the page for long; then the queue charts and the tables.
+    /// Draws the embedded data (`#report-data`, inflated) one task at a time, so that the page
+    /// never stops answering for long: the timeline in SVG (a thousand rows at most, in tasks of
+    /// 200; beyond that only the rows in view), the queue charts, the tables (500 rows at most).
     /// When done, `body[data-rendered]` is `done` and `#render-ms` holds the time since navigation
-    /// began (the longest task in `data-longest-task-ms`), for the tests and `bench/report.sh`.
+    /// began (the longest task in `data-longest-task-ms`). Opened as `…#timing`, it also logs each
+    /// task's start and end to the console, whose wall-clock stamps `bench/report.sh` reads (headless
+    /// Chromium's virtual time, which lets it wait for every task, stops the page's own clocks).
     /// A served page (`live`) fetches its data again every few seconds and draws it anew.
     static let script = #"""
-        (() => {
+        (async () => {
         'use strict';
         const WAIT = {SUBMITTED: '#c3c8cf', PENDING: '#b9a3dd', RUNNABLE: '#f2c14e'};
         const OUTCOME = {waiting: '#f2c14e', running: '#2f7fd1', succeeded: '#2e9e5b', retried: '#ef8a33', failed: '#d64545'};
         const KEPT = '#8e5ad6';
-        const ROW = 16, LABEL = 240, ROWS_PER_TASK = 400;
+        // A row's height; the labels' width; rows drawn per task; the most rows drawn at once; the most rows of a table.
+        const ROW = 16, LABEL = 240, ROWS_PER_TASK = 200, ALL_ROWS = 1000, SHOWN = 500;
         const $ = (id) => document.getElementById(id);
         const esc = (s) => String(s == null ? '' : s).replace(/[&<>"']/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'})[c]);
         const time = (ms) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + 'Z';
         const clock = (ms) => new Date(ms).toISOString().slice(11, 19);
-        const num = (n) => Number(n).toLocaleString('en-US');
+        const numbers = new Intl.NumberFormat('en-US');
+        const num = (n) => numbers.format(n);
         const duration = (ms) => {
           const s = ms / 1000;
           if (s < 60) return s.toFixed(1) + ' s';
@@ -23,9 +28,10 @@ extension JobReport {
           return Math.floor(s / 3600) + ' h ' + Math.round((s % 3600) / 60) + ' min';
         };
         const count = (n, noun) => num(n) + ' ' + noun + (n === 1 ? '' : 's');
-        let data = JSON.parse($('report-data').textContent);
+        const timing = location.hash === '#timing' ? (what) => console.log('sortie-report: ' + what) : () => {};
+        timing('start');
+        let data = null;
         let generation = 0;
-        let longestTask = 0;
 
         // Where to read a log: the S3 console for the runner's copy, else CloudWatch Logs' group and stream as text.
         function logLink(uri) {
@@ -66,18 +72,17 @@ extension JobReport {
           return [start, end];
         }
 
-        function axis(start, end, x, width, height) {
+        // The time axis's ticks: about ten, at a round step.
+        function ticks(start, end) {
           const steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400].map((s) => s * 1000);
           const step = steps.find((s) => (end - start) / s <= 10) || 86400000;
-          let out = '<g class="axis">';
-          for (let t = Math.ceil(start / step) * step; t <= end; t += step) {
-            out += `<line x1="${x(t)}" x2="${x(t)}" y1="14" y2="${height}"></line><text x="${x(t) + 2}" y="11">${step >= 86400000 ? time(t).slice(0, 10) : clock(t)}</text>`;
-          }
-          return out + `<text x="0" y="11">UTC</text></g>`;
+          const out = [];
+          for (let t = Math.ceil(start / step) * step; t <= end; t += step) out.push([t, step >= 86400000 ? time(t).slice(0, 10) : clock(t)]);
+          return out;
         }
 
         function jobRow(job, index, x, end) {
-          const y = 20 + index * ROW;
+          const y = index * ROW;
           const attemptOf = Object.fromEntries(job.attempts.map((a) => [a.number, a]));
           let shapes = `<rect class="row" x="0" y="0" width="100%" height="${ROW}" fill="transparent"></rect>`;
           shapes += `<text x="4" y="12">${esc(job.name)} <tspan fill="#8a93a0">${esc(job.id.slice(0, 8))}</tspan></text>`;
@@ -101,68 +106,98 @@ extension JobReport {
           return `<g class="job" data-id="${esc(job.id)}" data-name="${esc(job.name)}" data-state="${job.state}" data-attempts="${job.attempts.length}" transform="translate(0,${y})"><title>${esc(title)}</title>${shapes}</g>`;
         }
 
-        // The timeline, ROWS_PER_TASK rows per task; `done` runs after the last.
-        function drawTimeline(mine, done) {
+        // The timeline: its axis, then its rows. Up to ALL_ROWS jobs are all drawn, ROWS_PER_TASK
+        // rows per task; more are drawn as they scroll into view (the rows in sight and a margin), so
+        // that 10,000 jobs cost the page no more than a thousand. Returns the tasks to run.
+        function timelineTasks(mine) {
           const [start, end] = bounds();
           const width = Math.max(900, document.documentElement.clientWidth - 40);
           const x = (t) => (LABEL + (t - start) / (end - start) * (width - LABEL - 12)).toFixed(1);
-          const svg = $('timeline');
-          const height = 24 + data.jobs.length * ROW;
+          const marks = ticks(start, end);
+          const axis = $('timeline-axis'), svg = $('timeline'), box = $('timeline-box');
+          const height = Math.max(ROW, data.jobs.length * ROW);
+          axis.setAttribute('width', width);
+          axis.setAttribute('height', 16);
+          axis.innerHTML = '<text x="0" y="11">UTC</text>' + marks.map(([t, label]) => `<text x="${x(t) + 2}" y="11">${label}</text>`).join('');
           svg.setAttribute('width', width);
           svg.setAttribute('height', height);
-          svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
-          svg.innerHTML = axis(start, end, x, width, height);
-          let next = 0;
-          const task = () => {
-            if (mine !== generation) return;
-            const began = performance.now();
-            const rows = [];
-            for (const stop = Math.min(data.jobs.length, next + ROWS_PER_TASK); next < stop; next++) rows.push(jobRow(data.jobs[next], next, x, end));
-            svg.insertAdjacentHTML('beforeend', rows.join(''));
-            longestTask = Math.max(longestTask, performance.now() - began);
-            if (next < data.jobs.length) setTimeout(task, 0); else done();
+          svg.innerHTML = '<g class="axis">' + marks.map(([t]) => `<line x1="${x(t)}" x2="${x(t)}" y1="0" y2="${height}"></line>`).join('') + '</g><g id="rows"></g>';
+          const rows = $('rows');
+          const draw = (from, to) => {
+            const out = [];
+            for (let i = from; i < to; i++) out.push(jobRow(data.jobs[i], i, x, end));
+            return out.join('');
           };
-          task();
+          if (data.jobs.length > ALL_ROWS) {
+            const visible = () => {
+              if (mine !== generation) return;
+              const first = Math.max(0, Math.floor(box.scrollTop / ROW) - 100);
+              rows.innerHTML = draw(first, Math.min(data.jobs.length, first + Math.ceil(box.clientHeight / ROW) + 200));
+            };
+            let pending = false;
+            box.onscroll = () => { if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; visible(); }); } };
+            return [visible];
+          }
+          box.onscroll = null;
+          const tasks = [];
+          for (let from = 0; from < data.jobs.length; from += ROWS_PER_TASK) {
+            tasks.push(() => rows.insertAdjacentHTML('beforeend', draw(from, Math.min(data.jobs.length, from + ROWS_PER_TASK))));
+          }
+          return tasks;
         }
 
-        // Queue depth (RUNNABLE) and running count (STARTING or RUNNING) of each job name over time, against its max_concurrency.
+        // Queue depth (RUNNABLE) and running count (STARTING or RUNNING) of each job name over time,
+        // against its max_concurrency. Each line is drawn per pixel column, at the most that column saw,
+        // so its size is the chart's width whatever the number of jobs; the peaks are exact.
         function drawQueues() {
           const [start, end] = bounds();
+          const width = 420, height = 90, left = 28, columns = width - left - 4;
           const byName = new Map();
           for (const job of data.jobs) {
-            if (!byName.has(job.name)) byName.set(job.name, []);
+            if (!byName.has(job.name)) byName.set(job.name, {queued: [], running: []});
             const events = byName.get(job.name);
             for (const span of spans(job, end)) {
               if (span.to <= span.from) continue;
               const kind = span.state === 'RUNNABLE' ? 'queued' : (span.state === 'STARTING' || span.state === 'RUNNING') ? 'running' : null;
-              if (kind) events.push([span.from, kind, 1], [span.to, kind, -1]);
+              if (kind) events[kind].push([span.from, 1], [span.to, -1]);
             }
           }
-          const width = 420, height = 90, left = 28;
-          const charts = [...byName.keys()].sort().map((name) => {
-            const events = byName.get(name).sort((a, b) => a[0] - b[0] || a[2] - b[2]);
-            const limit = data.limits[name];
-            const level = {queued: 0, running: 0};
-            const points = {queued: [[start, 0]], running: [[start, 0]]};
-            const peak = {queued: 0, running: 0};
-            for (const [t, kind, delta] of events) {
-              points[kind].push([t, level[kind]]);
-              level[kind] += delta;
-              peak[kind] = Math.max(peak[kind], level[kind]);
-              points[kind].push([t, level[kind]]);
+          const column = (t) => Math.min(columns - 1, Math.floor((t - start) / (end - start) * columns));
+          // The most at once in each pixel column, and overall.
+          const series = (events) => {
+            events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+            const most = new Array(columns).fill(0);
+            let level = 0, peak = 0, at = 0;
+            for (const [t, delta] of events) {
+              const c = column(t);
+              for (; at < c; at++) most[at] = Math.max(most[at], level);
+              most[c] = Math.max(most[c], level);
+              level += delta;
+              most[c] = Math.max(most[c], level);
+              peak = Math.max(peak, level);
             }
-            const top = Math.max(1, peak.queued, peak.running, limit || 0);
-            const x = (t) => (left + (t - start) / (end - start) * (width - left - 4)).toFixed(1);
+            for (; at < columns; at++) most[at] = Math.max(most[at], level);
+            return {most, peak};
+          };
+          const charts = [...byName.keys()].sort().map((name) => {
+            const queued = series(byName.get(name).queued), running = series(byName.get(name).running);
+            const limit = data.limits[name];
+            const top = Math.max(1, queued.peak, running.peak, limit || 0);
             const y = (v) => (height - 14 - v / top * (height - 24)).toFixed(1);
-            const line = (kind, colour) => `<polyline class="${kind}" fill="none" stroke="${colour}" stroke-width="1.5" points="${points[kind].concat([[end, level[kind]]]).map(([t, v]) => x(t) + ',' + y(v)).join(' ')}"></polyline>`;
+            const line = (kind, values, colour) => {
+              const points = [];
+              values.forEach((v, i) => { if (i === 0 || v !== values[i - 1]) points.push(`${left + i},${y(i === 0 ? v : values[i - 1])}`, `${left + i},${y(v)}`); });
+              points.push(`${left + columns},${y(values[columns - 1])}`);
+              return `<polyline class="${kind}" fill="none" stroke="${colour}" stroke-width="1.5" points="${points.join(' ')}"></polyline>`;
+            };
             const ceiling = limit ? `<line class="limit" x1="${left}" x2="${width - 4}" y1="${y(limit)}" y2="${y(limit)}" stroke="#d64545" stroke-dasharray="4 3"></line><text x="${width - 120}" y="${Number(y(limit)) - 3}" fill="#d64545">max_concurrency ${limit}</text>` : '';
-            return `<div class="queue" data-name="${esc(name)}" data-peak-running="${peak.running}" data-peak-queued="${peak.queued}" data-limit="${limit || ''}"><h3>${esc(name)}: at most ${peak.running} running, ${peak.queued} queued</h3>` +
-              `<svg width="${width}" height="${height}"><text x="0" y="${y(top) }">${top}</text><text x="0" y="${y(0)}">0</text><line x1="${left}" x2="${width - 4}" y1="${y(0)}" y2="${y(0)}" stroke="#dde2e8"></line>${ceiling}${line('queued', '#e0a800')}${line('running', '#2f7fd1')}</svg></div>`;
+            return `<div class="queue" data-name="${esc(name)}" data-peak-running="${running.peak}" data-peak-queued="${queued.peak}" data-limit="${limit || ''}"><h3>${esc(name)}: at most ${running.peak} running, ${queued.peak} queued</h3>` +
+              `<svg width="${width}" height="${height}"><text x="0" y="${y(top)}">${top}</text><text x="0" y="${y(0)}">0</text><line x1="${left}" x2="${width - 4}" y1="${y(0)}" y2="${y(0)}" stroke="#dde2e8"></line>${ceiling}${line('queued', queued.most, '#e0a800')}${line('running', running.most, '#2f7fd1')}</svg></div>`;
           });
           $('queues').innerHTML = charts.length ? charts.join('') : '<p class="empty">No jobs in this window.</p>';
         }
 
-        function drawTables() {
+        function drawNames() {
           const end = data.generatedAt;
           // By job name: what ran and for how long. A cost column is one more entry here.
           const names = new Map();
@@ -187,7 +222,9 @@ extension JobReport {
             ['max_concurrency', (r) => data.limits[r.name] == null ? '?' : num(data.limits[r.name]), true],
           ];
           table($('names'), nameColumns, [...names.values()].sort((a, b) => a.name < b.name ? -1 : 1), (r) => `data-name="${esc(r.name)}"`, 'No jobs in this window.');
+        }
 
+        function drawFiles() {
           const fileStates = {};
           for (const file of data.files) fileStates[file.state] = (fileStates[file.state] || 0) + 1;
           $('file-summary').innerHTML = Object.keys(fileStates).sort().map((s) => `<li data-state="${s}"><b>${fileStates[s]}</b>${s}</li>`).join('');
@@ -206,9 +243,13 @@ extension JobReport {
             ['records', (f) => num(f.records), true], ['delivered / rejected', progress], ['lambda', routeCell('lambda')], ['batch', routeCell('batch')],
             ['took', (f) => f.completedAt ? duration(f.completedAt - f.createdAt) : ''],
           ];
-          table($('files'), fileColumns, data.files, (f) => `data-id="${esc(f.id)}" data-state="${esc(f.state)}"`, 'No files in this window.');
+          table($('files'), fileColumns, data.files.slice(-SHOWN).reverse(), (f) => `data-id="${esc(f.id)}" data-state="${esc(f.state)}"`, 'No files in this window.');
+          $('files-more').textContent = data.files.length > SHOWN ? `… and ${num(data.files.length - SHOWN)} older files` : '';
 
-          // Every attempt that failed, retried or not: when, why, and its log.
+        }
+
+        // Every attempt that failed, retried or not: when, why, and its log; every failed chunk.
+        function drawFailures() {
           const failed = [];
           for (const job of data.jobs) for (const a of job.attempts) if (a.outcome === 'failed' || a.outcome === 'retried') failed.push({job, a});
           failed.sort((p, q) => (q.a.endedAt || 0) - (p.a.endedAt || 0));
@@ -219,7 +260,8 @@ extension JobReport {
             ['instance', (r) => esc([r.a.instanceID, r.a.instanceType, r.a.market].filter(Boolean).join(' '))],
             ['log', (r) => logLink(r.a.log) + (r.a.number === r.job.attempts[r.job.attempts.length - 1].number ? `<br><code>sortie logs ${esc(r.job.id)}</code>` : '')],
           ];
-          table($('failures'), attemptColumns, failed, (r) => `data-id="${esc(r.job.id)}" data-attempt="${r.a.number}" data-outcome="${r.a.outcome}"`, 'No failed attempts.');
+          $('failures-more').textContent = failed.length > SHOWN ? `… and ${num(failed.length - SHOWN)} older failed attempts` : '';
+          table($('failures'), attemptColumns, failed.slice(0, SHOWN), (r) => `data-id="${esc(r.job.id)}" data-attempt="${r.a.number}" data-outcome="${r.a.outcome}"`, 'No failed attempts.');
           const chunks = [];
           for (const file of data.files) for (const c of file.failures) chunks.push({file, c});
           const chunkColumns = [
@@ -242,24 +284,44 @@ extension JobReport {
             .map(([label, colour]) => `<span><i style="background:${colour}"></i>${label}</span>`).join('');
         }
 
+        // Draws it all, one task at a time (a newer drawing stops an older one's).
         function render() {
           const mine = ++generation;
           // The first drawing counts from navigation's start (parsing the data included), a live one from its own.
           const since = mine === 1 ? 0 : performance.now();
-          longestTask = 0;
+          let longestTask = 0;
           document.body.dataset.rendered = 'no';
-          drawHeader();
-          drawTimeline(mine, () => {
+          const tasks = [drawHeader, ...timelineTasks(mine), drawQueues, drawNames, drawFiles, drawFailures];
+          const next = () => {
+            if (mine !== generation) return;
+            const task = tasks.shift();
+            timing('task-begin ' + (task.name || 'timeline rows'));
             const began = performance.now();
-            drawQueues();
-            drawTables();
+            task();
             longestTask = Math.max(longestTask, performance.now() - began);
+            timing('task-end');
+            if (tasks.length) { setTimeout(next, 0); return; }
             $('render-ms').textContent = (performance.now() - since).toFixed(0);
             document.body.dataset.longestTaskMs = longestTask.toFixed(0);
             document.body.dataset.rendered = 'done';
-          });
+            timing('done');
+          };
+          next();
         }
 
+        // The embedded data: zlib-compressed JSON in base64 (JobReport.embedded).
+        async function embedded() {
+          const text = atob($('report-data').textContent.trim());
+          const bytes = new Uint8Array(text.length);
+          for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+          const json = await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'))).text();
+          timing('task-begin parsing the data');
+          const parsed = JSON.parse(json);
+          timing('task-end');
+          return parsed;
+        }
+
+        data = await embedded();
         render();
         if (data.live) {
           setInterval(async () => {

@@ -10,7 +10,7 @@ extension JobReport {
         li[data-state=SUCCEEDED],li[data-state=COMPLETE]{background:#d7f0e1}li[data-state=FAILED]{background:#f8d9d9}
         li[data-state=RUNNABLE],li[data-state=PENDING]{background:#fcefc9}li[data-state=RUNNING],li[data-state=STARTING]{background:#d6e7f8}
         .legend span{display:inline-block;margin-right:12px}.legend i{display:inline-block;width:14px;height:9px;margin-right:4px;vertical-align:middle}
-        #timeline-box{overflow-x:auto}svg text{font:11px system-ui,sans-serif;fill:#1d232b}svg .axis text{fill:#5b6573}
+        #timeline-box{overflow:auto;max-height:70vh}svg text{font:11px system-ui,sans-serif;fill:#1d232b}svg .axis text{fill:#5b6573}
         svg .axis line{stroke:#e4e8ee}svg g.job:hover rect.row{fill:#eef3fa}
         .queue{display:inline-block;margin:0 14px 10px 0;vertical-align:top}.queue h3{font-size:12px;margin:0}
         table{border-collapse:collapse;margin:4px 0 10px}th,td{text-align:left;padding:2px 8px;border-bottom:1px solid #eef1f5;vertical-align:top}
@@ -18,6 +18,6 @@ extension JobReport {
         tr[data-state=FAILED] td:first-child,tr[data-outcome=failed] td:first-child{border-left:3px solid #d64545}
         tr[data-outcome=retried] td:first-child{border-left:3px solid #ef8a33}tr[data-state=COMPLETE] td:first-child{border-left:3px solid #2e9e5b}
         .bar{display:inline-block;width:160px;height:9px;background:#e4e8ee;vertical-align:middle}.bar i{display:inline-block;height:9px}
-        a.log,span.log,code{font:12px ui-monospace,monospace}.empty{color:#5b6573}footer{color:#8a93a0;margin-top:12px}
+        a.log,span.log,code{font:12px ui-monospace,monospace}.empty,.more{color:#5b6573}footer{color:#8a93a0;margin-top:12px}
         """#
 }

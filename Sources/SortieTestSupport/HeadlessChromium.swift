@@ -17,6 +17,22 @@ public enum HeadlessChromium {
         try run(["--virtual-time-budget=\(budget.components.seconds * 1000)", "--dump-dom", page.absoluteString], timeout: timeout).stdout
     }
 
+    /// The DOM as `dom` gives it, and the page's console messages, each with the wall-clock time
+    /// (seconds of the day, UTC) Chromium logged it at.
+    public static func domAndConsole(_ page: URL, budget: Duration = .seconds(30), timeout: Duration = .seconds(90)) throws -> (dom: String, console: [(at: Double, message: String)]) {
+        let result = try run(["--virtual-time-budget=\(budget.components.seconds * 1000)", "--enable-logging=stderr", "--v=0", "--dump-dom", page.absoluteString], timeout: timeout)
+        // [pid:tid:MMDD/HHMMSS.micros:INFO:CONSOLE(…)] "message", source: …
+        let messages = result.stderr.split(separator: "\n").compactMap { line -> (Double, String)? in
+            guard line.contains(":INFO:CONSOLE"), let slash = line.firstIndex(of: "/"), let open = line.firstIndex(of: "\""),
+                  let close = line[line.index(after: open)...].firstIndex(of: "\"") else { return nil }
+            let stamp = line[line.index(after: slash)...].prefix { $0 != ":" }
+            guard stamp.count >= 13, let hours = Double(stamp.prefix(2)), let minutes = Double(stamp.dropFirst(2).prefix(2)),
+                  let seconds = Double(stamp.dropFirst(4)) else { return nil }
+            return (hours * 3600 + minutes * 60 + seconds, String(line[line.index(after: open)..<close]))
+        }
+        return (result.stdout, messages)
+    }
+
     /// A PNG of the page's first `width` × `height` pixels.
     public static func screenshot(_ page: URL, to file: URL, width: Int, height: Int, budget: Duration = .seconds(30), timeout: Duration = .seconds(90)) throws {
         try? FileManager.default.removeItem(at: file)

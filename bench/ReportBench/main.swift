@@ -4,8 +4,10 @@ import SortieTestSupport
 
 // report-bench FOLDER [--jobs N,N…] [--repeat N]: for each N, `sortie report`'s page of N sample
 // jobs (ReportSamples.bulk) written to FOLDER/jobs-N.html, its size, and headless Chromium's time
-// to draw it (navigation start to the page's own end-of-drawing mark, and its longest task), the
-// median of the repeats; a screenshot of the first count's page.
+// to draw it (from the page script's start, inflating and parsing its data included, to its last
+// drawing task's end; and its longest task, what would freeze the page), by the wall-clock stamps
+// of the console marks the page logs when opened as `…#timing`; the median of the repeats; a
+// screenshot of the first count's page.
 var arguments = Array(CommandLine.arguments.dropFirst())
 guard let folderPath = arguments.first else {
     FileHandle.standardError.write(Data("usage: report-bench FOLDER [--jobs 1000,10000] [--repeat 3]\n".utf8))
@@ -24,9 +26,17 @@ while arguments.count >= 2 {
 let folder = URL(fileURLWithPath: folderPath)
 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
 
-func number(_ dom: String, after marker: String, until end: String) -> Int? {
-    guard let from = dom.range(of: marker), let to = dom.range(of: end, range: from.upperBound..<dom.endIndex) else { return nil }
-    return Int(dom[from.upperBound..<to.lowerBound])
+/// From the page's `#timing` console marks, in wall-clock milliseconds: start → done, and the longest task (and its name).
+func timings(_ console: [(at: Double, message: String)]) -> (total: Double, longest: Double, task: String)? {
+    let marks = console.filter { $0.message.hasPrefix("sortie-report: ") }.map { (at: $0.at, what: String($0.message.dropFirst("sortie-report: ".count))) }
+    guard let start = marks.first(where: { $0.what == "start" }), let done = marks.last(where: { $0.what == "done" }) else { return nil }
+    var longest = (0.0, "")
+    var begun: (at: Double, what: String)?
+    for mark in marks {
+        if mark.what.hasPrefix("task-begin ") { begun = mark }
+        if mark.what == "task-end", let began = begun, mark.at - began.at > longest.0 { longest = (mark.at - began.at, String(began.what.dropFirst("task-begin ".count))) }
+    }
+    return ((done.at - start.at) * 1000, longest.0 * 1000, longest.1)
 }
 
 for (position, count) in counts.enumerated() {
@@ -34,23 +44,25 @@ for (position, count) in counts.enumerated() {
     let page = folder.appendingPathComponent("jobs-\(count).html")
     let html = Data(try report.html().utf8)
     try html.write(to: page)
-    var drawn: [Int] = []
-    var longest: [Int] = []
+    var drawn: [Double] = []
+    var longest: [Double] = []
+    var tasks: [String] = []
     for _ in 0..<repeats {
-        let dom = try HeadlessChromium.dom(page, budget: .seconds(120), timeout: .seconds(240))
-        guard dom.contains(#"data-rendered="done""#), let total = number(dom, after: #"<output id="render-ms">"#, until: "<"),
-              let task = number(dom, after: #"data-longest-task-ms=""#, until: "\"")
-        else {
+        let timed = URL(string: page.absoluteString + "#timing") ?? page
+        let (dom, console) = try HeadlessChromium.domAndConsole(timed, budget: .seconds(120), timeout: .seconds(240))
+        guard dom.contains(#"data-rendered="done""#), let (total, task, name) = timings(console) else {
             print("\(count) jobs: the page did not finish drawing")
             exit(1)
         }
         drawn.append(total)
         longest.append(task)
+        tasks.append(name)
     }
-    let median = { (values: [Int]) in values.sorted()[values.count / 2] }
+    let median = { (values: [Double]) in values.sorted()[values.count / 2] }
     print(String(
-        format: "%6d jobs: page %9d bytes (%.2f MB), drawn %5d ms after navigation start, longest task %4d ms (median of %d; runs %@)",
-        count, html.count, Double(html.count) / 1e6, median(drawn), median(longest), repeats, drawn.map(String.init).joined(separator: ", ")))
+        format: "%6d jobs: page %9d bytes (%.2f MB), drawn in %5.0f ms, longest task %4.0f ms (median of %d; runs %@ ms; longest: %@)",
+        count, html.count, Double(html.count) / 1e6, median(drawn), median(longest), repeats, drawn.map { String(format: "%.0f", $0) }.joined(separator: ", "),
+        Set(tasks).sorted().joined(separator: ", ")))
     if position == 0 {
         let shot = folder.appendingPathComponent("jobs-\(count).png")
         try HeadlessChromium.screenshot(page, to: shot, width: 1400, height: 1000)
