@@ -31,6 +31,8 @@ struct ReportPageTests {
         var file: String
         var bucket: String
         var report: JobReport
+        /// Gathered with a window that starts after every write: what is still under way.
+        var later: JobReport
     }
 
     static func demoLike() async throws -> DemoLike {
@@ -110,9 +112,10 @@ struct ReportPageTests {
 
             let source = JobReport.Source(client: client, table: table, specs: SpecSource("s3://\(bucket)/specs/"))
             let report = try JobReport.gather(from: source, since: now - 3_600_000, now: WallClock.unixMilliseconds())
+            let later = try JobReport.gather(from: source, since: WallClock.unixMilliseconds() + 60_000, now: WallClock.unixMilliseconds())
             return DemoLike(
                 retried: retried.id, failed: failed.id, running: running, runnable: waiting.id, pending: pending.id, kept: kept.id, keptInstance: keptInstance,
-                file: file.fileID, bucket: bucket, report: report)
+                file: file.fileID, bucket: bucket, report: report, later: later)
         }
     }
 
@@ -144,6 +147,9 @@ struct ReportPageTests {
         #expect(jobs[demo.kept]?.attempts.map(\.kept) == ["running"], "the kept instance is still up")
         #expect(jobs[demo.retried]?.attempts.allSatisfy { $0.kept == nil } == true, "instances not tagged to be kept are not")
         #expect(demo.report.limits == ["nightly-report": 1, "hourly-sync": 2, "daily-transform": 1, "debug-run": 1])
+
+        #expect(Set(demo.later.jobs.map(\.id)) == Set(demo.running + [demo.runnable, demo.pending]), "a later window keeps only what is under way")
+        #expect(demo.later.files.isEmpty)
 
         let file = try #require(demo.report.files.first { $0.id == demo.file })
         #expect(file.state == "FAILED" && file.records == 302_000)
@@ -219,6 +225,23 @@ struct ReportPageTests {
         report.jobs[0].reason = "</script><script>document.title='pwned'</script>"
         let page = try report.html()
         #expect(page.components(separatedBy: "</script>").count == 3, "the data's and the script's ends only")
+    }
+
+    @Test("beyond 1,000 jobs only the timeline's rows in view are drawn, the first ones at the top; the tables stop at 500 rows")
+    func manyJobs() async throws {
+        let report = ReportSamples.bulk(jobs: 5000, now: 1_780_000_000_000)
+        let page = FileManager.default.temporaryDirectory.appendingPathComponent("sortie-report-\(UUID().uuidString).html")
+        defer { try? FileManager.default.removeItem(at: page) }
+        try Data(try report.html().utf8).write(to: page)
+        let dom = try await blocking { try HeadlessChromium.dom(page) }
+        #expect(dom.contains(#"<body data-rendered="done""#))
+        let rows = dom.components(separatedBy: #"<g class="job" "#).count - 1
+        #expect(rows > 20 && rows <= 400, "\(rows) rows drawn")
+        #expect(dom.contains(#"<g class="job" data-id="\#(report.jobs[0].id)""#) && !dom.contains(#"data-id="\#(report.jobs[4999].id)""#))
+        let failed = report.jobs.flatMap(\.attempts).filter { $0.outcome == .failed || $0.outcome == .retried }.count
+        let chunks = report.files.flatMap(\.failures).count
+        #expect(dom.components(separatedBy: "<tr data-id=").count - 1 == 500 + report.files.count + chunks, "500 of \(failed) failed attempts, every file and failed chunk")
+        #expect(dom.contains("… and \(failed - 500) older failed attempts"))
     }
 
     @Test("attempts: a retry starts the next; a capacity bounce (STARTING → RUNNABLE) stays within one")
