@@ -47,7 +47,7 @@ extension JobReport.Job {
         }
         self.init(
             id: record.id, name: record.job, state: record.state, reason: record.statusReason, submittedAt: record.submittedAt,
-            history: record.history.map { JobReport.Transition(state: $0.state, at: $0.at, reason: $0.reason) }, attempts: attempts,
+            history: record.history, attempts: attempts,
             dependsOn: record.dependsOn)
     }
 

@@ -102,7 +102,8 @@ extension JobReport {
             shapes += `<rect class="kept" data-instance="${esc(attempt.instanceID)}" x="${x1}" y="4" width="${w}" height="8" fill="none" stroke="${KEPT}" stroke-dasharray="3 2"></rect>`;
           }
           const story = job.attempts.map((a) => `attempt ${a.number}: ${a.outcome}${a.instanceID ? ' on ' + a.instanceID : ''}${a.reason ? ' — ' + a.reason : ''}${a.kept ? ' (instance kept, ' + a.kept + ')' : ''}`).join('\n');
-          const title = `${job.name} ${job.id}: ${job.state}${job.reason ? ' — ' + job.reason : ''}\n${story}`;
+          const waits = job.dependsOn ? `\nwaits for ${job.dependsOn.join(', ')}` : '';
+          const title = `${job.name} ${job.id}: ${job.state}${job.reason ? ' — ' + job.reason : ''}${waits}\n${story}`;
           return `<g class="job" data-id="${esc(job.id)}" data-name="${esc(job.name)}" data-state="${job.state}" data-attempts="${job.attempts.length}" transform="translate(0,${y})"><title>${esc(title)}</title>${shapes}</g>`;
         }
 

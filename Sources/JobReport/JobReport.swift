@@ -38,11 +38,15 @@ public struct JobReport: Sendable, Equatable, Encodable {
         public var state: JobState
         public var reason: String?
         public var submittedAt: Int64
-        public var history: [Transition]
+        /// Every state it entered, each `[state, at, reason]` in the JSON: a job has many, and the page must stay small.
+        public var history: [JobRecord.Transition]
         public var attempts: [Attempt]
         public var dependsOn: [String]
 
-        public init(id: String, name: String, state: JobState, reason: String?, submittedAt: Int64, history: [Transition], attempts: [Attempt], dependsOn: [String] = []) {
+        public init(
+            id: String, name: String, state: JobState, reason: String?, submittedAt: Int64, history: [JobRecord.Transition], attempts: [Attempt],
+            dependsOn: [String] = []
+        ) {
             self.id = id
             self.name = name
             self.state = state
@@ -52,25 +56,27 @@ public struct JobReport: Sendable, Equatable, Encodable {
             self.attempts = attempts
             self.dependsOn = dependsOn
         }
-    }
 
-    /// A state entered: `[state, at, reason]` in the JSON, as a job has many and the page must stay small.
-    public struct Transition: Sendable, Equatable, Encodable {
-        public var state: JobState
-        public var at: Int64
-        public var reason: String?
-
-        public init(state: JobState, at: Int64, reason: String?) {
-            self.state = state
-            self.at = at
-            self.reason = reason
+        enum CodingKeys: String, CodingKey {
+            case id, name, state, reason, submittedAt, history, attempts, dependsOn
         }
 
         public func encode(to encoder: any Encoder) throws {
-            var container = encoder.unkeyedContainer()
-            try container.encode(state.rawValue)
-            try container.encode(at)
-            if let reason { try container.encode(reason) }
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(name, forKey: .name)
+            try container.encode(state, forKey: .state)
+            try container.encodeIfPresent(reason, forKey: .reason)
+            try container.encode(submittedAt, forKey: .submittedAt)
+            var entries = container.nestedUnkeyedContainer(forKey: .history)
+            for transition in history {
+                var entry = entries.nestedUnkeyedContainer()
+                try entry.encode(transition.state.rawValue)
+                try entry.encode(transition.at)
+                if let reason = transition.reason { try entry.encode(reason) }
+            }
+            try container.encode(attempts, forKey: .attempts)
+            if !dependsOn.isEmpty { try container.encode(dependsOn, forKey: .dependsOn) }
         }
     }
 

@@ -16,7 +16,7 @@ public enum ReportSamples {
             let id = parts.joined(separator: "-")
             var at = start + Int64(number) * spacing
             let submitted = at
-            var history = [JobReport.Transition(state: .submitted, at: at, reason: "Submitted by event \(hex(number &* 31, 8))")]
+            var history = [JobRecord.Transition(state: .submitted, at: at, reason: "Submitted by event \(hex(number &* 31, 8))")]
             var attempts: [JobReport.Attempt] = []
             let tries = number % 10 == 3 ? 2 : 1
             let last = count - number <= 5
