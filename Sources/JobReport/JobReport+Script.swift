@@ -149,20 +149,32 @@ extension JobReport {
 
         // Queue depth (RUNNABLE) and running count (STARTING or RUNNING) of each job name over time,
         // against its max_concurrency. Each line is drawn per pixel column, at the most that column saw,
-        // so its size is the chart's width whatever the number of jobs; the peaks are exact.
-        function drawQueues() {
+        // so its size is the chart's width whatever the number of jobs; the peaks are exact. The jobs
+        // are read ROWS_PER_TASK * 10 per task, then the charts drawn. Returns the tasks to run.
+        function queueTasks() {
           const [start, end] = bounds();
-          const width = 420, height = 90, left = 28, columns = width - left - 4;
           const byName = new Map();
-          for (const job of data.jobs) {
-            if (!byName.has(job.name)) byName.set(job.name, {queued: [], running: []});
-            const events = byName.get(job.name);
-            for (const span of spans(job, end)) {
-              if (span.to <= span.from) continue;
-              const kind = span.state === 'RUNNABLE' ? 'queued' : (span.state === 'STARTING' || span.state === 'RUNNING') ? 'running' : null;
-              if (kind) events[kind].push([span.from, 1], [span.to, -1]);
-            }
+          const tasks = [];
+          const step = ROWS_PER_TASK * 10;
+          for (let from = 0; from < data.jobs.length; from += step) {
+            tasks.push(function readQueues() {
+              for (const job of data.jobs.slice(from, from + step)) {
+                if (!byName.has(job.name)) byName.set(job.name, {queued: [], running: []});
+                const events = byName.get(job.name);
+                for (const span of spans(job, end)) {
+                  if (span.to <= span.from) continue;
+                  const kind = span.state === 'RUNNABLE' ? 'queued' : (span.state === 'STARTING' || span.state === 'RUNNING') ? 'running' : null;
+                  if (kind) events[kind].push([span.from, 1], [span.to, -1]);
+                }
+              }
+            });
           }
+          tasks.push(() => drawQueues(byName, start, end));
+          return tasks;
+        }
+
+        function drawQueues(byName, start, end) {
+          const width = 420, height = 90, left = 28, columns = width - left - 4;
           const column = (t) => Math.min(columns - 1, Math.floor((t - start) / (end - start) * columns));
           // The most at once in each pixel column, and overall.
           const series = (events) => {
@@ -292,11 +304,11 @@ extension JobReport {
           const since = mine === 1 ? 0 : performance.now();
           let longestTask = 0;
           document.body.dataset.rendered = 'no';
-          const tasks = [drawHeader, ...timelineTasks(mine), drawQueues, drawNames, drawFiles, drawFailures];
+          const tasks = [drawHeader, ...timelineTasks(mine), ...queueTasks(), drawNames, drawFiles, drawFailures];
           const next = () => {
             if (mine !== generation) return;
             const task = tasks.shift();
-            timing('task-begin ' + (task.name || 'timeline rows'));
+            timing('task-begin ' + (task.name || 'timeline rows or queue charts'));
             const began = performance.now();
             task();
             longestTask = Math.max(longestTask, performance.now() - began);
