@@ -56,7 +56,7 @@ extension JobReport {
           job.history.forEach((h, i) => {
             if (i === 0 || (h[0] === 'RUNNABLE' && job.history[i - 1][0] === 'FAILED')) attempt++;
             const next = job.history[i + 1];
-            out.push({state: h[0], from: h[1], to: next ? next[1] : (h[0] === 'SUCCEEDED' || h[0] === 'FAILED' ? h[1] : end), reason: h[2], attempt});
+            out.push({state: h[0], from: h[1], to: next ? next[1] : (h[0] === 'SUCCEEDED' || h[0] === 'FAILED' ? h[1] : end), attempt});
           });
           const first = job.attempts.length ? job.attempts[0].number : 1;
           for (const span of out) span.attempt += first - 1;
@@ -119,7 +119,7 @@ extension JobReport {
           const height = Math.max(ROW, data.jobs.length * ROW);
           axis.setAttribute('width', width);
           axis.setAttribute('height', 16);
-          axis.innerHTML = '<text x="0" y="11">UTC</text>' + marks.map(([t, label]) => `<text x="${x(t) + 2}" y="11">${label}</text>`).join('');
+          axis.innerHTML = '<text x="0" y="11">UTC</text>' + marks.map(([t, label]) => `<text x="${Number(x(t)) + 2}" y="11">${label}</text>`).join('');
           svg.setAttribute('width', width);
           svg.setAttribute('height', height);
           svg.innerHTML = '<g class="axis">' + marks.map(([t]) => `<line x1="${x(t)}" x2="${x(t)}" y1="0" y2="${height}"></line>`).join('') + '</g><g id="rows"></g>';
