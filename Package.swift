@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "kafka-bench", targets: ["KafkaBench"]),
         .executable(name: "sortie-fuzz", targets: ["SortieFuzz"]),
         .executable(name: "planning-bench", targets: ["PlanningBench"]),
+        .executable(name: "report-bench", targets: ["ReportBench"]),
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
     ],
     dependencies: [
@@ -119,15 +120,17 @@ let package = Package(
         ]),
         // What a job cost: each attempt's hours at its on-demand (Price List) or spot (price history) price, kept in the job table.
         .target(name: "JobCost", dependencies: ["WallTime", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices"]),
+        // `sortie report`: the jobs, queues, files and failures of a deployment gathered, and drawn as one self-contained HTML page.
+        .target(name: "JobReport", dependencies: ["AWSCore", "AWSServices", "ChunkStore", "JobCost", "JobLaunch", "JobModel", "JobStore", "CZlib"]),
         // `sortie dev`: moto as AWS, the deployment's resources, every function under the local Runtime API, an EC2 stand-in.
         .target(name: "DevEnvironment", dependencies: [
-            "WallTime", "Deployment", "LocalAWS", "LocalRuntime", "ChildProcesses", "LoopbackHTTP", "JobModel", "JobStore", "JobCost", "TableSchema", "ChunkStore", "ChunkPlanning", "AWSCore", "AWSServices",
+            "WallTime", "Deployment", "JobLaunch", "JobReport", "LocalAWS", "LocalRuntime", "ChildProcesses", "LoopbackHTTP", "JobModel", "JobStore", "JobCost", "TableSchema", "ChunkStore", "ChunkPlanning", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The developer's tool: validate and publish specs, run `sortie dev`.
         .executableTarget(name: "SortieCLI", dependencies: [
             .product(name: "Logging", package: "swift-log"),
-            "JobSpecYAML", "JobModel", "JobStore", "JobCost", "AWSCore", "AWSServices", "SortieVersion", "Deployment", "DevEnvironment", "LocalAWS", "ChunkStore", "WallTime",
+            "JobSpecYAML", "JobModel", "JobStore", "JobCost", "JobReport", "JobLaunch", "WallTime", "AWSCore", "AWSServices", "SortieVersion", "Deployment", "DevEnvironment", "LocalAWS", "ChunkStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Yams", package: "Yams"),
         ]),
 
@@ -164,6 +167,7 @@ let package = Package(
         .executableTarget(name: "AWSBench", dependencies: ["AWSCore", "AWSServices"], path: "bench/AWSBench"),
         .executableTarget(name: "LauncherBench", dependencies: [.product(name: "Logging", package: "swift-log"), "Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport"], path: "bench/LauncherBench"),
         .executableTarget(name: "ReactorBench", dependencies: [.product(name: "Logging", package: "swift-log"), "Reactor", "ReactorTestSupport", "Launcher", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "SortieTestSupport"], path: "bench/ReactorBench"),
+        .executableTarget(name: "ReportBench", dependencies: ["JobReport", "SortieTestSupport"], path: "bench/ReportBench"),
         .executableTarget(name: "KafkaBench", dependencies: ["KafkaProducer", "WallTime"], path: "bench/KafkaBench"),
         .executableTarget(name: "ChunkBench", dependencies: ["ChunkPlanning", "ChunkProcessing", "RecordFormats", "CZlib"], path: "bench/ChunkBench"),
         // Every decoder fed by the outside world as a fuzz target; bench/fuzz.sh runs them under libFuzzer.
@@ -183,7 +187,7 @@ let package = Package(
         // Shared by the test targets and the benchmarks: moto server on loopback, the job table and a job
         // deployment in it, built executables, free ports, scripted fake servers.
         .target(name: "SortieTestSupport", dependencies: [
-            "LoopbackHTTP", "LocalAWS", "AWSCore", "AWSServices", "JobModel", "JobStore", "TableSchema", "Deployment", "DevEnvironment",
+            "LoopbackHTTP", "LocalAWS", "AWSCore", "AWSServices", "JobModel", "JobReport", "JobStore", "TableSchema", "Deployment", "DevEnvironment",
         ]),
         // The runner's table writes without a runner, for the reactor's tests and benchmark.
         .target(name: "ReactorTestSupport", dependencies: ["WallTime", "JobModel", "JobStore", "AWSCore"]),
@@ -247,6 +251,10 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             // The operator commands run against a whole `sortie dev`.
             "LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction", "SortieRunner",
+        ]),
+        .testTarget(name: "JobReportTests", dependencies: [
+            "JobReport", "JobLaunch", "JobModel", "JobStore", "ChunkStore", "ChunkPlanning", "AWSCore", "AWSServices", "WallTime", "CZlib",
+            "ReactorTestSupport", "SortieTestSupport",
         ]),
         .testTarget(name: "RecordFormatsTests", dependencies: ["RecordFormats"]),
         .testTarget(name: "ChunkPlanningTests", dependencies: ["ChunkPlanning", "ChunkTestSupport", "RecordFormats", "SimulatedObjects"]),

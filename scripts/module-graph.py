@@ -21,7 +21,7 @@ BEGIN, END = "<!-- module-graph:begin -->", "<!-- module-graph:end -->"
 # Top to bottom. A module may import only modules below it (later in this list).
 LAYERS = [
     ("test support", ["ReactorTestSupport", "SortieTestSupport"]),
-    ("developer tools", ["SortieCLI", "SortieLocal", "DevEnvironment", "JobCost", "Deployment", "JobSpecYAML", "SimulatedObjects",
+    ("developer tools", ["SortieCLI", "SortieLocal", "DevEnvironment", "JobReport", "JobCost", "Deployment", "JobSpecYAML", "SimulatedObjects",
                          "LocalRuntime", "LocalAWS", "LoopbackHTTP", "ChildProcesses"]),
     ("functions", ["LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction",
                    "EchoFunction", "SortieRunner"]),

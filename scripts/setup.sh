@@ -23,3 +23,5 @@ python3 -m pip install --quiet --disable-pip-version-check 'moto[server]==5.2.1'
 python3 -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r "$(dirname "$0")/kafka-requirements.txt"
 python3 -m pip install --quiet --disable-pip-version-check 'aws-msk-iam-sasl-signer-python==1.0.2'
 $SUDO apt-get install -y -qq stunnel4 >/dev/null
+# The report page (sortie report) is checked as a person sees it: drawn by headless Chromium.
+$SUDO apt-get install -y -qq chromium >/dev/null

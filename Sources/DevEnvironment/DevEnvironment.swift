@@ -2,6 +2,8 @@ import AWSCore
 import AWSServices
 import Deployment
 import Foundation
+import JobLaunch
+import JobReport
 import LocalAWS
 import LocalRuntime
 import Logging
@@ -58,12 +60,14 @@ public final class DevEnvironment: Sendable {
     public let repository: URL
     private let scheduler: DevScheduler
     private let front: LambdaFront
+    private let reportServer: ReportServer
     /// The settings every function and the CLI share: moto's endpoint and credentials, the deployment's names.
     public let environment: [String: String]
 
     private init(
         moto: MotoServer, client: AWSClient, resources: DevResources, definitions: [FunctionDefinition], topicARN: String, functions: [String: LocalFunction], agent: InstanceAgent,
-        scheduler: DevScheduler, front: LambdaFront, environment: [String: String], batchAgent: BatchAgent?, kafka: TansuBroker?, priceList: PriceListStandIn, repository: URL
+        scheduler: DevScheduler, front: LambdaFront, reportServer: ReportServer, environment: [String: String], batchAgent: BatchAgent?, kafka: TansuBroker?,
+        priceList: PriceListStandIn, repository: URL
     ) {
         self.kafka = kafka
         self.priceList = priceList
@@ -77,6 +81,7 @@ public final class DevEnvironment: Sendable {
         self.agent = agent
         self.scheduler = scheduler
         self.front = front
+        self.reportServer = reportServer
         self.environment = environment
         self.batchAgent = batchAgent
     }
@@ -195,9 +200,13 @@ public final class DevEnvironment: Sendable {
             batchAgent?.start()
             let scheduler = DevScheduler()
             scheduler.start(DevScheduler.schedules(definitions, speedUp: options.scheduleSpeedUp), fire: deliver)
+            let reportServer = try await ReportServer.start(JobReport.Source(client: client, table: resources.table, specs: SpecSource("s3://\(resources.bucket)/specs/")))
+            // For the operator, not the functions: printed with the rest of the settings.
+            let settings = environment.merging(["SORTIE_REPORT_URL": reportServer.url]) { $1 }
             return DevEnvironment(
                 moto: moto, client: client, resources: resources, definitions: definitions, topicARN: topicARN, functions: functions, agent: agent, scheduler: scheduler,
-                front: front, environment: environment, batchAgent: batchAgent, kafka: kafka, priceList: priceList, repository: options.repository)
+                front: front, reportServer: reportServer, environment: settings, batchAgent: batchAgent, kafka: kafka, priceList: priceList,
+                repository: options.repository)
         } catch {
             await priceList.stop()
             moto.stop()
@@ -219,6 +228,7 @@ public final class DevEnvironment: Sendable {
         await agent.stop()
         batchAgent?.stop()
         await front.stop()
+        await reportServer.stop()
         for function in functions.values { await function.stop() }
         await priceList.stop()
         moto.stop()

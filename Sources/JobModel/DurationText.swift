@@ -1,4 +1,5 @@
-/// A span of time as specs and the commands write it: whole seconds, or `90s`, `30m`, `2h`, `7d`, `1h30m`.
+/// A span of time as people write one: whole seconds, or `90s`, `30m`, `2h`, `7d`, `1h30m` (specs'
+/// timeouts, `sortie jobs --since`, `sortie report --since`).
 public enum DurationText {
     /// The seconds `text` says; nil when it is not such a duration.
     public static func seconds(_ text: String) -> Int? {

@@ -17,10 +17,10 @@ extension JobStore {
         public var interruptionWarned: Bool
         /// Where the attempt's full log is: the runner's S3 copy, else its CloudWatch Logs stream.
         public var log: String?
-        /// The attempts before this one, oldest first, as their summaries hold them.
+        /// The attempts before this one, oldest first, as `requeue` summarised them.
         public var earlierAttempts: [EarlierAttempt]
 
-        public init(record: JobRecord, settled: Bool, interruptionWarned: Bool, log: String?, earlierAttempts: [EarlierAttempt]) {
+        public init(record: JobRecord, settled: Bool, interruptionWarned: Bool, log: String?, earlierAttempts: [EarlierAttempt] = []) {
             self.record = record
             self.settled = settled
             self.interruptionWarned = interruptionWarned
@@ -29,20 +29,34 @@ extension JobStore {
         }
     }
 
-    /// An earlier attempt's instance, as `requeue` summarised it (older summaries lack the type and zone).
+    /// A retried attempt's outcome and instance, as `requeue` moved it out of the record (older
+    /// summaries lack the type and zone).
     public struct EarlierAttempt: Sendable, Equatable {
         public var attempt: Int
+        public var exitCode: Int?
+        public var failingStep: String?
+        public var reason: String?
+        public var statusReason: String?
         public var instanceID: String?
         public var instanceType: String?
         public var market: InstanceSpec.Market?
         public var availabilityZone: String?
+        public var log: String?
 
-        public init(attempt: Int, instanceID: String?, instanceType: String?, market: InstanceSpec.Market?, availabilityZone: String?) {
+        public init(
+            attempt: Int, exitCode: Int? = nil, failingStep: String? = nil, reason: String? = nil, statusReason: String? = nil, instanceID: String? = nil,
+            instanceType: String? = nil, market: InstanceSpec.Market? = nil, availabilityZone: String? = nil, log: String? = nil
+        ) {
             self.attempt = attempt
+            self.exitCode = exitCode
+            self.failingStep = failingStep
+            self.reason = reason
+            self.statusReason = statusReason
             self.instanceID = instanceID
             self.instanceType = instanceType
             self.market = market
             self.availabilityZone = availabilityZone
+            self.log = log
         }
     }
 
@@ -57,8 +71,10 @@ extension JobStore {
             for case .m(let summary) in summaries {
                 guard let attempt = summary[.attempt]?.int else { continue }
                 earlier.append(EarlierAttempt(
-                    attempt: attempt, instanceID: summary[.instanceID]?.string, instanceType: summary[.instanceType]?.string,
-                    market: summary[.market]?.string.flatMap(InstanceSpec.Market.init(rawValue:)), availabilityZone: summary[.availabilityZone]?.string))
+                    attempt: attempt, exitCode: summary[.exitCode]?.int, failingStep: summary[.failingStep]?.string, reason: summary[.reason]?.string,
+                    statusReason: summary[.statusReason]?.string, instanceID: summary[.instanceID]?.string, instanceType: summary[.instanceType]?.string,
+                    market: summary[.market]?.string.flatMap(InstanceSpec.Market.init(rawValue:)), availabilityZone: summary[.availabilityZone]?.string,
+                    log: summary[.log]?.string))
             }
         }
         return StoredJob(

@@ -33,11 +33,27 @@ extension JobStore {
             names.append(.state)
             values[":state"] = .s(state.rawValue)
         }
+        return try scanStored(filter: conditions.joined(separator: " AND "), names: names, values: values)
+    }
+
+    /// Every job record still under way, or changed at or after `since` (ms since the epoch), with
+    /// its earlier attempts and log, oldest submission first. A scan: for operators (`sortie report`).
+    public func storedJobs(activeSince since: Int64) throws(AWSError) -> [StoredJob] {
+        var values: DynamoDB.Item = [":job": .s(JobTable.jobPrefix), ":sk": .s(JobTable.jobSort), ":since": .number(since)]
+        let finals = JobState.allCases.filter(\.isFinal)
+        for state in finals { values[":\(state.rawValue)"] = .s(state.rawValue) }
+        let unfinished = finals.map { "#state <> :\($0.rawValue)" }.joined(separator: " AND ")
+        let filter = "begins_with(#pk, :job) AND #sk = :sk AND (#updatedAt >= :since OR (\(unfinished)))"
+        return try scanStored(filter: filter, names: [.pk, .sk, .updatedAt, .state], values: values)
+    }
+
+    /// The job items a filter keeps, page after page, oldest submission first.
+    private func scanStored(filter: String, names: [JobTable.Attribute], values: DynamoDB.Item) throws(AWSError) -> [StoredJob] {
         var jobs: [StoredJob] = []
         var start: DynamoDB.Item?
         repeat {
             let page = try dynamoDB.scan(.init(
-                tableName: table, filterExpression: conditions.joined(separator: " AND "), expressionAttributeNames: JobTable.names(names),
+                tableName: table, filterExpression: filter, expressionAttributeNames: JobTable.names(names),
                 expressionAttributeValues: values, exclusiveStartKey: start, consistentRead: true))
             for item in page.items { jobs.append(try stored(item)) }
             start = page.lastEvaluatedKey

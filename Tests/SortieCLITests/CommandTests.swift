@@ -112,5 +112,24 @@ struct CommandTests {
         let missing = try await run(["file", "s3://sortie-landing/incoming/none.csv"])
         #expect(missing.status == 1 && missing.stderr.contains("no file planned from s3://sortie-landing/incoming/none.csv"))
         #expect(try await run(["file", "s3://no-key"]).status == 64)
+
+        // report: the page of these jobs and this file, written; and served live by sortie dev.
+        let page = workspace.appendingPathComponent("report.html")
+        let report = try await run(["report", "--since", "1h", "--out", page.path, "--json"])
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(try json(report)["jobs"] as? Int == 2 && json(report)["attempts"] as? Int == 2 && json(report)["files"] as? Int == 1, "\(report.stdout)")
+        let html = try String(contentsOf: page, encoding: .utf8)
+        #expect(try json(report)["bytes"] as? Int == html.utf8.count)
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains(#"<script id="report-data" type="application/zlib+base64">"#))
+        #expect(try await run(["report", "--since", "soon"]).status == 64)
+        let url = try #require(environment.environment["SORTIE_REPORT_URL"])
+        #expect(url.hasPrefix("http://127.0.0.1:") && url.hasSuffix("/report"))
+        let served = try await blocking { try Command.run("/usr/bin/curl", ["-sS", "--max-time", "30", url], timeout: .seconds(40)) }
+        #expect(served.status == 0 && served.stdout.hasPrefix("<!DOCTYPE html>") && served.stdout.contains(#"<script id="report-data""#), "\(served.stderr)")
+        let data = try await blocking { try Command.run("/usr/bin/curl", ["-sS", "--max-time", "30", url + ".json"], timeout: .seconds(40)) }
+        let fresh = try #require(try JSONSerialization.jsonObject(with: Data(data.stdout.utf8)) as? [String: Any], "\(data.stdout)\(data.stderr)")
+        let states = Dictionary(uniqueKeysWithValues: (fresh["jobs"] as? [[String: Any]] ?? []).map { ($0["id"] as? String ?? "", $0["state"] as? String ?? "") })
+        #expect(states == [id: "SUCCEEDED", slowID: "FAILED"] && fresh["live"] as? String == "/report.json")
+        #expect(data.stdout.contains("Host EC2 (instance \(ended.instanceID ?? "?")) terminated."), "the cancelled job's reason")
     }
 }

@@ -114,6 +114,8 @@ struct DevStartTests {
         }
         func text(_ file: URL) -> String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
         try await DevHarness.eventually(timeout: .seconds(60)) { text(out).contains("export SORTIE_TABLE='sortie-jobs'") }
+        // The report page, live on its own loopback port, printed with the rest (in name order: before the table).
+        #expect(text(out).range(of: #"  export SORTIE_REPORT_URL='http://127\.0\.0\.1:[0-9]+/report'\n"#, options: .regularExpression) != nil, "\(text(out))")
         let stages = text(err).split(separator: "\n").filter { $0.hasPrefix("[") }.map { $0.drop { $0 != " " }.dropFirst() }
         // The broker comes first (the definitions name its address), then moto and its resources.
         #expect(stages.first?.hasPrefix("starting a Kafka broker (tansu)") == true || stages.first?.hasPrefix("no tansu") == true, "\(text(err))")
