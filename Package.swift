@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "sortie-fuzz", targets: ["SortieFuzz"]),
         .executable(name: "planning-bench", targets: ["PlanningBench"]),
         .executable(name: "report-bench", targets: ["ReportBench"]),
+        .executable(name: "file-bench", targets: ["FileBench"]),
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
     ],
     dependencies: [
@@ -179,6 +180,9 @@ let package = Package(
         .executableTarget(
             name: "PlanningBench", dependencies: ["ChunkPlanning", "RecordFormats", "S3Submitter", "ChunkStore", "SimulatedObjects", "LocalAWS", "SortieTestSupport", "AWSCore", "AWSServices"],
             path: "bench/PlanningBench"),
+        .executableTarget(
+            name: "FileBench", dependencies: ["ChunkStore", "SortieTestSupport", "AWSCore", "AWSServices", "CurlHTTP"],
+            path: "bench/FileBench"),
 
         // Test-only function that reports its context, sleeps, logs and fails on request.
         .executableTarget(name: "RuntimeProbe", dependencies: ["LambdaRuntime"], path: "Tests/Fixtures/RuntimeProbe"),
@@ -188,6 +192,7 @@ let package = Package(
         // deployment in it, built executables, free ports, scripted fake servers.
         .target(name: "SortieTestSupport", dependencies: [
             "LoopbackHTTP", "LocalAWS", "AWSCore", "AWSServices", "JobModel", "JobReport", "JobStore", "TableSchema", "Deployment", "DevEnvironment",
+            "ChunkPlanning", "ChunkStore",
         ]),
         // The runner's table writes without a runner, for the reactor's tests and benchmark.
         .target(name: "ReactorTestSupport", dependencies: ["WallTime", "JobModel", "JobStore", "AWSCore"]),
@@ -258,6 +263,9 @@ let package = Package(
         ]),
         .testTarget(name: "RecordFormatsTests", dependencies: ["RecordFormats"]),
         .testTarget(name: "ChunkPlanningTests", dependencies: ["ChunkPlanning", "ChunkTestSupport", "RecordFormats", "SimulatedObjects"]),
+        .testTarget(name: "ChunkStoreTests", dependencies: [
+            "ChunkStore", "ChunkPlanning", "TableSchema", "AWSCore", "AWSServices", "CurlHTTP", "RecordFormats", "SortieTestSupport",
+        ]),
         .testTarget(name: "S3SubmitterTests", dependencies: [
             "S3Submitter", "ChunkTestSupport", "ChunkPlanning", "ChunkStore", "FunctionStartup", "AWSCore", "AWSServices", "LocalRuntime",
             "SimulatedObjects", "SortieTestSupport",

@@ -58,7 +58,7 @@ extension FileStore {
             names.append(attribute)
             values[":\(attribute.rawValue)"] = .s(value)
         }
-        try dynamoDB.transactWriteItems([
+        try transact([
             .update(.init(
                 tableName: tableName, key: JobTable.chunkKey(fileID, index), updateExpression: update + " REMOVE #leaseUntil",
                 conditionExpression: "#state = :running AND #owner = :owner", expressionAttributeNames: JobTable.names(names),

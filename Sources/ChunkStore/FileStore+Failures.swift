@@ -8,12 +8,19 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// A file's progress as its item counts it (the plan aside): what `sortie files` lists and the
-/// failure notification tells.
+/// A file's progress as its item counts it (the plan aside): what `sortie file` shows and the
+/// failure notification tells, read without a chunk. Every count moves in the same write as the
+/// chunk change it counts, conditional on that change, so a repeated or concurrent ending counts once.
 public struct FileProgress: Sendable, Equatable {
     public var file: FileRecord
+    /// The plan's chunks; 0 while the file is planned (`chunksPlanned` counts them so far).
     public var chunkCount: Int
+    /// Chunks planned as of the last planning checkpoint.
+    public var chunksPlanned: Int
     public var chunksDone: Int
+    /// Chunks decided FAILED for good (a redrive takes them off again).
+    public var chunksFailed: Int
+    /// The records the DONE chunks counted.
     public var counts: ChunkCounts
     public var completedAt: Int64?
     public var failedAt: Int64?
@@ -27,7 +34,9 @@ public struct FileProgress: Sendable, Equatable {
         guard let file = FileRecord(item: item, chunks: []) else { return nil }
         self.file = file
         chunkCount = item[.chunkCount]?.int ?? 0
+        chunksPlanned = item[.chunksPlanned]?.int ?? chunkCount
         chunksDone = item[.chunksDone]?.int ?? 0
+        chunksFailed = item[.chunksFailed]?.int ?? 0
         counts = ChunkCounts(
             read: item[.recordsRead]?.int64 ?? 0, valid: item[.recordsValid]?.int64 ?? 0, rejected: item[.recordsRejected]?.int64 ?? 0,
             delivered: item[.recordsDelivered]?.int64 ?? 0)
@@ -37,6 +46,9 @@ public struct FileProgress: Sendable, Equatable {
         failedReason = item[.failedReason]?.string
         redrives = item[.redrives]?.int ?? 0
     }
+
+    /// The chunks there are, as far as known: the plan's, or those planned so far.
+    public var chunksKnown: Int { chunkCount > 0 ? chunkCount : chunksPlanned }
 }
 
 /// What the sweep needs of a chunk beyond its record: who ran it and when, and whether its end
@@ -96,24 +108,35 @@ extension FileStore {
         case missing
     }
 
-    /// Decides a chunk FAILED for good with `reason`, unless it is DONE or decided already; then
+    /// Decides a chunk FAILED for good with `reason`, unless it is DONE or decided already, and
+    /// counts it on its file in the same transaction (so a repeated decision counts nothing); then
     /// fails its file if it is still under way.
     public func failChunk(fileID: String, index: Int, reason: String, now: Int64) throws(AWSError) -> ChunkVerdict {
         do {
-            try dynamoDB.updateItem(.init(
-                tableName: tableName, key: JobTable.chunkKey(fileID, index),
-                updateExpression: "SET #state = :failed, #error = :reason, #decidedAt = :now REMOVE #leaseUntil",
-                conditionExpression: "attribute_exists(#pk) AND #state <> :done AND attribute_not_exists(#decidedAt)",
-                expressionAttributeNames: JobTable.names([.pk, .state, .error, .decidedAt, .leaseUntil]),
-                expressionAttributeValues: [
-                    ":failed": .s(ChunkState.failed.rawValue), ":done": .s(ChunkState.done.rawValue),
-                    ":reason": .s(String(reason.prefix(2000))), ":now": .number(now),
-                ],
-                returnValuesOnConditionCheckFailure: .allOld))
-        } catch where error.isConditionalCheckFailed {
-            return error.conditionalCheckFailedItem == nil ? .missing : .unchanged
+            try transact([
+                .update(.init(
+                    tableName: tableName, key: JobTable.chunkKey(fileID, index),
+                    updateExpression: "SET #state = :failed, #error = :reason, #decidedAt = :now REMOVE #leaseUntil",
+                    conditionExpression: "attribute_exists(#pk) AND #state <> :done AND attribute_not_exists(#decidedAt)",
+                    expressionAttributeNames: JobTable.names([.pk, .state, .error, .decidedAt, .leaseUntil]),
+                    expressionAttributeValues: [
+                        ":failed": .s(ChunkState.failed.rawValue), ":done": .s(ChunkState.done.rawValue),
+                        ":reason": .s(String(reason.prefix(2000))), ":now": .number(now),
+                    ])),
+                countFailed(fileID: fileID, by: 1),
+            ])
+        } catch where error.lostCondition {
+            return try dynamoDB.getItem(.init(tableName: tableName, key: JobTable.chunkKey(fileID, index), consistentRead: true)).item == nil ? .missing : .unchanged
         }
         return .failed(fileFailed: try failFile(fileID: fileID, chunk: index, reason: reason, now: now))
+    }
+
+    /// Moves the file's count of chunks decided FAILED, with the decision (or redrive) it counts.
+    /// Only on an existing file item: an ADD would otherwise make one of just the count.
+    private func countFailed(fileID: String, by step: Int) -> DynamoDB.TransactWriteItem {
+        .update(.init(
+            tableName: tableName, key: JobTable.fileKey(fileID), updateExpression: "ADD #chunksFailed :step", conditionExpression: "attribute_exists(#pk)",
+            expressionAttributeNames: JobTable.names([.chunksFailed, .pk]), expressionAttributeValues: [":step": .number(step)]))
     }
 
     /// Moves a file under way to FAILED, naming the chunk; false when it was not under way (already
@@ -194,47 +217,49 @@ extension FileStore {
         return files.sorted { ($0.file.createdAt, $0.file.fileID) > ($1.file.createdAt, $1.file.fileID) }
     }
 
-    /// A file's progress and each chunk with its attempts, or nil when it has not been planned.
-    public func loadProgress(_ fileID: String) throws(AWSError) -> (progress: FileProgress, chunks: [(chunk: ChunkRecord, attempts: ChunkAttempts)])? {
-        let items = try fileItems(fileID)
-        guard let fileItem = items.first(where: { $0[.sk]?.string == JobTable.fileSort }), let progress = FileProgress(item: fileItem) else { return nil }
-        let chunks = items.filter { $0[.sk]?.string?.hasPrefix(JobTable.chunkPrefix) == true }
-            .compactMap { item in ChunkRecord(item: item).map { (chunk: $0, attempts: ChunkAttempts(item: item)) } }
-            .sorted { $0.chunk.spec.index < $1.chunk.spec.index }
-        return (progress, chunks)
+    /// A file's progress from its item alone (one read, however many chunks), or nil when it has not been planned.
+    public func progress(_ fileID: String) throws(AWSError) -> FileProgress? {
+        try dynamoDB.getItem(.init(tableName: tableName, key: JobTable.fileKey(fileID), consistentRead: true)).item.flatMap(FileProgress.init(item:))
     }
 
     public enum RedriveStart: Sendable, Equatable {
         /// These chunks are PLANNED again (with those a resumed redrive left PLANNED): dispatch them.
-        case ready(chunks: [Int])
+        case ready(file: FileRecord, chunks: [ChunkRecord])
         /// Nothing failed to re-run: the file is in this state.
         case nothing(FileRecord.State)
         case missing
     }
 
     /// Makes a FAILED file's failed chunks PLANNED again (attempts from zero) and the file PLANNED
-    /// and under way; only those chunks. A redrive that stopped half-way is resumed by the next
-    /// (its file is PLANNED with `redrives` set); any other file is left as it is, as is one whose
-    /// planning failed (no chunk failed it: its plan is not whole, so there is nothing to re-run).
+    /// and under way; only those chunks, found by paged queries. A redrive that stopped half-way is
+    /// resumed by the next (its file is PLANNED with `redrives` set); any other file is left as it
+    /// is, as is one whose planning failed (no chunk failed it: its plan is not whole, so there is
+    /// nothing to re-run). A chunk decided FAILED leaves the file's count in the same transaction.
     public func startRedrive(fileID: String, now: Int64) throws(AWSError) -> RedriveStart {
-        guard let (progress, chunks) = try loadProgress(fileID) else { return .missing }
+        guard let progress = try progress(fileID) else { return .missing }
         let file = progress.file
         guard (file.state == .failed && progress.failedChunk != nil) || (file.state == .planned && progress.redrives > 0) else {
             return .nothing(file.state)
         }
-        for (chunk, _) in chunks where chunk.state == .failed || chunk.state == .incomplete {
+        for (chunk, attempts) in try chunks(fileID: fileID, in: [.failed, .incomplete]) {
+            let decided = attempts.decidedAt != nil
+            let reset = DynamoDB.UpdateItemInput(
+                tableName: tableName, key: JobTable.chunkKey(fileID, chunk.spec.index),
+                updateExpression: "SET #state = :planned, #attempts = :zero, #sweepRetries = :zero, #redrivenAt = :now REMOVE #decidedAt, #error, #batchJobId, #batchArrayIndex, #owner, #leaseUntil",
+                conditionExpression: "#state = :seen AND " + (decided ? "attribute_exists(#decidedAt)" : "attribute_not_exists(#decidedAt)"),
+                expressionAttributeNames: JobTable.names([
+                    .state, .attempts, .sweepRetries, .redrivenAt, .decidedAt, .error, .batchJobID, .batchArrayIndex, .owner, .leaseUntil,
+                ]),
+                expressionAttributeValues: [
+                    ":planned": .s(ChunkState.planned.rawValue), ":seen": .s(chunk.state.rawValue), ":zero": .number(0), ":now": .number(now),
+                ])
             do {
-                try dynamoDB.updateItem(.init(
-                    tableName: tableName, key: JobTable.chunkKey(fileID, chunk.spec.index),
-                    updateExpression: "SET #state = :planned, #attempts = :zero, #sweepRetries = :zero, #redrivenAt = :now REMOVE #decidedAt, #error, #batchJobId, #batchArrayIndex, #owner, #leaseUntil",
-                    conditionExpression: "#state = :seen",
-                    expressionAttributeNames: JobTable.names([
-                        .state, .attempts, .sweepRetries, .redrivenAt, .decidedAt, .error, .batchJobID, .batchArrayIndex, .owner, .leaseUntil,
-                    ]),
-                    expressionAttributeValues: [
-                        ":planned": .s(ChunkState.planned.rawValue), ":seen": .s(chunk.state.rawValue), ":zero": .number(0), ":now": .number(now),
-                    ]))
-            } catch where error.isConditionalCheckFailed {
+                if decided {
+                    try transact([.update(reset), countFailed(fileID: fileID, by: -1)])
+                } else {
+                    try dynamoDB.updateItem(reset)
+                }
+            } catch where error.lostCondition {
                 continue  // another redrive reset it, or it changed meanwhile
             }
         }
@@ -250,25 +275,9 @@ extension FileStore {
                         ":active": .s(JobTable.activeFiles), ":order": .s(JobTable.activeFileKey(file.createdAt, fileID)), ":one": .number(1),
                     ]))
             } catch where error.isConditionalCheckFailed {
-                return .nothing(try loadFile(fileID)?.file.state ?? file.state)
+                return .nothing(try self.progress(fileID)?.file.state ?? file.state)
             }
         }
-        let planned = try loadFile(fileID)?.chunks.filter { $0.state == .planned }.map(\.spec.index) ?? []
-        return .ready(chunks: planned)
-    }
-
-    /// Every item of a file's partition: its own and its chunks'.
-    func fileItems(_ fileID: String) throws(AWSError) -> [DynamoDB.Item] {
-        var items: [DynamoDB.Item] = []
-        var startKey: DynamoDB.Item?
-        repeat {
-            let page = try dynamoDB.query(.init(
-                tableName: tableName, keyConditionExpression: "#pk = :pk", expressionAttributeNames: JobTable.names([.pk]),
-                expressionAttributeValues: [":pk": .s(JobTable.filePartition(fileID))],
-                exclusiveStartKey: startKey, consistentRead: true))
-            items += page.items
-            startKey = page.lastEvaluatedKey
-        } while startKey != nil
-        return items
+        return .ready(file: file, chunks: try chunks(fileID: fileID, in: [.planned]).map(\.chunk))
     }
 }

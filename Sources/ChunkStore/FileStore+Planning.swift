@@ -187,24 +187,6 @@ extension FileStore {
         }
     }
 
-    /// The chunks `first..<end` of a file, by a ranged query (pages followed).
-    public func chunks(fileID: String, from first: Int, to end: Int) throws(AWSError) -> [ChunkRecord] {
-        guard first < end else { return [] }
-        var records: [ChunkRecord] = []
-        var start: DynamoDB.Item?
-        repeat {
-            let page = try dynamoDB.query(.init(
-                tableName: tableName, keyConditionExpression: "#pk = :pk AND #sk BETWEEN :first AND :last", expressionAttributeNames: JobTable.names([.pk, .sk]),
-                expressionAttributeValues: [
-                    ":pk": .s(JobTable.filePartition(fileID)), ":first": .s(JobTable.chunkSort(first)), ":last": .s(JobTable.chunkSort(end - 1)),
-                ],
-                exclusiveStartKey: start, consistentRead: true))
-            records += page.items.compactMap(ChunkRecord.init(item:))
-            start = page.lastEvaluatedKey
-        } while start != nil
-        return records.sorted { $0.spec.index < $1.spec.index }
-    }
-
     /// A file's own item, without its chunks (its plan lists none).
     public func fileItem(_ fileID: String) throws(AWSError) -> FileRecord? {
         try dynamoDB.getItem(.init(tableName: tableName, key: JobTable.fileKey(fileID), consistentRead: true)).item.flatMap { FileRecord(item: $0, chunks: []) }
@@ -235,5 +217,11 @@ extension AWSError {
     /// A single write's condition, or one of a transaction's, was false.
     public var lostCondition: Bool {
         isConditionalCheckFailed || (transactionCancellationReasons?.contains { $0.code == "ConditionalCheckFailed" } ?? false)
+    }
+
+    /// A transaction cancelled for a conflict with another on the same item, and for nothing else.
+    var onlyConflicted: Bool {
+        guard let codes = transactionCancellationReasons?.map(\.code) else { return false }
+        return codes.contains("TransactionConflict") && codes.allSatisfy { $0 == "TransactionConflict" || $0 == "None" }
     }
 }

@@ -66,30 +66,62 @@ public struct FileStore: Sendable {
             expressionAttributeValues: [":zero": .number(0), ":done": .s("DONE")]))
     }
 
-    // MARK: - Plans
+    // MARK: - Transactions
 
-    /// Writes the chunks, then the file item: a file item exists only with all its chunks.
-    public func savePlan(_ file: FileRecord, routes: [ChunkRoute]) throws(AWSError) {
-        let puts = zip(file.plan.chunks, routes).map { spec, route in
-            DynamoDB.TransactWriteItem.put(.init(
-                tableName: tableName, item: ChunkRecord(fileID: file.fileID, spec: spec, route: route, state: .planned).item(expiresAt: file.expiresAt)))
+    /// TransactWriteItems, sent again (a few times, after a short random pause) while DynamoDB
+    /// cancels it only for another transaction on one of its items: every chunk ending counts on
+    /// its file's one item, so endings that meet there conflict. A cancelled transaction wrote
+    /// nothing, and its conditions decide again when it is sent again.
+    func transact(_ items: [DynamoDB.TransactWriteItem]) throws(AWSError) {
+        var round = 0
+        while true {
+            do {
+                return try dynamoDB.transactWriteItems(items)
+            } catch where error.onlyConflicted && round < Self.conflictRetries {
+                round += 1
+                RetryPolicy.blockingSleep(.milliseconds(Int64.random(in: 5...(25 << round))))
+            }
         }
-        var start = 0
-        while start < puts.count {
-            let end = min(start + 100, puts.count)  // TransactWriteItems' limit
-            try dynamoDB.transactWriteItems(Array(puts[start..<end]))
-            start = end
-        }
-        try dynamoDB.putItem(.init(tableName: tableName, item: file.item))
     }
 
-    /// A file's item and chunks, or nil when it has not been planned.
+    /// How often a transaction that only conflicted is sent again.
+    static let conflictRetries = 5
+
+    // MARK: - Plans
+
+    /// Writes planned chunks unless they exist, `DynamoDB.transactionLimit` to a request (all or
+    /// nothing each); returns the chunks that were there already (a killed run's), as `putChunk`
+    /// does. A transaction that meets an existing chunk writes none of its own, so that batch is
+    /// written again chunk by chunk.
+    public func putChunks(_ chunks: [ChunkRecord], expiresAt: Int64) throws(AWSError) -> [ChunkRecord] {
+        var existing: [ChunkRecord] = []
+        var start = 0
+        while start < chunks.count {
+            let batch = chunks[start..<min(start + DynamoDB.transactionLimit, chunks.count)]
+            start = batch.endIndex
+            if batch.count > 1 {
+                do {
+                    try dynamoDB.transactWriteItems(batch.map { chunk in
+                        .put(.init(
+                            tableName: tableName, item: chunk.item(expiresAt: expiresAt), conditionExpression: "attribute_not_exists(#pk)",
+                            expressionAttributeNames: JobTable.names([.pk])))
+                    })
+                    continue
+                } catch where error.lostCondition {}
+            }
+            for chunk in batch {
+                if let found = try putChunk(chunk, expiresAt: expiresAt) { existing.append(found) }
+            }
+        }
+        return existing
+    }
+
+    /// A file's item and every chunk, or nil when it has not been planned. Reads the whole
+    /// partition: for small files (tests, the demo); `sortie file` reads `progress` and a page.
     public func loadFile(_ fileID: String) throws(AWSError) -> (file: FileRecord, chunks: [ChunkRecord])? {
-        let items = try fileItems(fileID)
-        let chunks = items.filter { $0[.sk]?.string?.hasPrefix(JobTable.chunkPrefix) == true }.compactMap(ChunkRecord.init(item:))
-            .sorted { $0.spec.index < $1.spec.index }
-        guard let fileItem = items.first(where: { $0[.sk]?.string == JobTable.fileSort }),
-              let file = FileRecord(item: fileItem, chunks: chunks.map(\.spec)) else { return nil }
+        guard var file = try fileItem(fileID) else { return nil }
+        let chunks = try chunks(fileID: fileID, from: 0, to: JobTable.chunkLimit)
+        file.plan.chunks = chunks.map(\.spec)
         return (file, chunks)
     }
 

@@ -102,7 +102,15 @@ extension DemoStory {
         say("  Lambda: \(inLambda.delivered) delivered + \(inLambda.rejected) rejected of \(inLambda.records); "
             + "Batch: \(inBatch.delivered) delivered + \(inBatch.rejected) rejected of \(inBatch.records) "
             + "(\(containers.count) containers, \(containers.values.filter { $0 == 0 }.count) exited 0); file \(stored?.file.state.rawValue ?? "missing")")
+        // What `sortie file` shows however many chunks: the file item's counters, moved with each chunk's ending.
+        let counted = try await blocking { try table.progress(fileID) }
+        say("  the file item's counters (one read): \(counted?.chunksDone ?? 0) of \(counted?.chunksKnown ?? 0) chunks done, \(counted?.chunksFailed ?? 0) failed; "
+            + "\(counted?.counts.delivered ?? 0) delivered, \(counted?.counts.rejected ?? 0) rejected")
         return [
+            Check(name: "story 3: the file's counters agree with its chunks",
+                  passed: counted.map { $0.chunksDone == chunks.count && $0.chunksFailed == 0 && $0.counts.delivered == delivered && $0.counts.rejected == rejected } ?? false,
+                  detail: "counters: \(counted?.chunksDone ?? 0) done, \(counted?.counts.delivered ?? 0) delivered, \(counted?.counts.rejected ?? 0) rejected; "
+                      + "chunks: \(chunks.filter { $0.state == .done }.count) done, \(delivered) delivered, \(rejected) rejected"),
             Check(name: "story 3: every record planned", passed: answer.records == Int64(Self.fileRecords), detail: "\(answer.records ?? 0) records"),
             Check(name: "story 3: small chunks in Lambda, the big ones in one Batch array job",
                   passed: lambda.count >= 2 && batch.count >= 2 && answer.batchJobs?.count == 1,

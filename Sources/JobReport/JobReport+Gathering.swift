@@ -42,8 +42,8 @@ extension JobReport {
         let fileStore = FileStore(dynamoDB: DynamoDB(client: source.client), tableName: source.table)
         var files: [File] = []
         for progress in try fileStore.listFiles(state: nil, since: since).reversed() {
-            guard let (progress, chunks) = try fileStore.loadProgress(progress.file.fileID) else { continue }
-            files.append(File(progress, chunks: chunks))
+            // Every chunk, page by page: the routes' counts are per chunk (the file's counters are not by route).
+            files.append(File(progress, chunks: try fileStore.chunks(fileID: progress.file.fileID)))
         }
         return JobReport(generatedAt: now, since: since, region: source.client.configuration.region, limits: limits, jobs: jobs, files: files)
     }

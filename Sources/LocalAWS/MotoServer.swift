@@ -115,7 +115,7 @@ public final class MotoServer: @unchecked Sendable {
         let exitStatus = Mutex<Int32?>(nil)
         let python = try pythonExecutable()
         let process = try ChildProcess.spawn(
-            executable: python, arguments: ["-c", watchdogScript, String(port), iamPatches],
+            executable: python, arguments: ["-c", watchdogScript, String(port), iamPatches, transactionPatch],
             environment: ProcessInfo.processInfo.environment.merging(extra) { _, new in new }, output: .file(log.path)
         ) { status in exitStatus.withLock { $0 = status } }
         let server = MotoServer(port: port, pid: process.pid, logFile: log)
@@ -188,8 +188,40 @@ public final class MotoServer: @unchecked Sendable {
             DomainDispatcherApplication.__call__ = serialized
         if os.environ.get("SORTIE_MOTO_IAM") == "1":
             exec(sys.argv[2])
+        exec(sys.argv[3])
         from moto.server import main
         main(["-H", "127.0.0.1", "-p", sys.argv[1]])
+        """
+
+    /// moto backs a table up before a transaction, to roll it back, once per action: a transaction
+    /// of 100 puts deep-copied a 10,000-item table 100 times (minutes, gigabytes). All those copies
+    /// are taken before any action runs, so one per table is the same backup.
+    private static let transactionPatch = """
+        import copy, threading
+        from moto.dynamodb import models as dynamodb_models
+        from moto.dynamodb.models.table import Table
+        class OneBackupPerTable:
+            def __init__(self):
+                self.copies = threading.local()
+            def __getattr__(self, name):
+                return getattr(copy, name)
+            def deepcopy(self, value, memo=None):
+                copies = getattr(self.copies, "tables", None)
+                if copies is None or not isinstance(value, Table):
+                    return copy.deepcopy(value, memo)
+                if id(value) not in copies:
+                    copies[id(value)] = copy.deepcopy(value)
+                return copies[id(value)]
+        backups = OneBackupPerTable()
+        dynamodb_models.copy = backups
+        transact = dynamodb_models.DynamoDBBackend.transact_write_items
+        def transact_write_items(self, *arguments, **options):
+            backups.copies.tables = {}
+            try:
+                return transact(self, *arguments, **options)
+            finally:
+                backups.copies.tables = None
+        dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
         """
 
     /// IAM as AWS enforces it, as far as moto can (`SORTIE_MOTO_IAM=1`): every request after

@@ -120,9 +120,11 @@ public struct FileSweep: Sendable {
     // MARK: Deadlines
 
     private func check(_ fileID: String, now: Int64, into report: inout SweepReport) throws {
-        guard let (progress, chunks) = try table.loadProgress(fileID) else { return }
+        guard let progress = try table.progress(fileID) else { return }
+        // Only the chunks under way or stopped, page by page: a file of thousands of DONE chunks is not read whole.
+        let open = try table.chunks(fileID: fileID, in: [.queued, .submitted, .running, .failed, .incomplete])
         // A chunk decided FAILED whose file write was lost (the decider stopped in between).
-        if let decided = chunks.first(where: { $0.chunk.state == .failed && $0.attempts.decidedAt != nil }) {
+        if progress.chunksFailed > 0, let decided = open.first(where: { $0.chunk.state == .failed && $0.attempts.decidedAt != nil }) {
             if try table.failFile(fileID: fileID, chunk: decided.chunk.spec.index, reason: decided.chunk.reason ?? "failed", now: now) {
                 try announce(fileID, chunk: decided.chunk.spec.index, into: &report)
             }
@@ -132,7 +134,6 @@ public struct FileSweep: Sendable {
             report.errors.append("file \(fileID): feed '\(progress.file.feed)' is not in the feeds document")
             return
         }
-        let open = chunks.filter { ![.planned, .done].contains($0.chunk.state) }
         let jobs = try batchJobs(open.map(\.chunk))
         var retry: [ChunkRecord] = []
         for (chunk, attempts) in open {
@@ -187,8 +188,9 @@ public struct FileSweep: Sendable {
     private func announce(_ fileID: String, chunk index: Int, into report: inout SweepReport) throws {
         report.failedFiles.append(fileID)
         guard let topic = configuration.alertTopic else { return }
-        guard let (progress, chunks) = try table.loadProgress(fileID) else { return }
-        let message = FileFailure(progress: progress, chunks: chunks, index: index, feed: catalog.feed(named: progress.file.feed), configuration: configuration)
+        guard let progress = try table.progress(fileID) else { return }
+        let failed = try table.chunks(fileID: fileID, in: [.failed]).filter { $0.attempts.decidedAt != nil }
+        let message = FileFailure(progress: progress, failed: failed, index: index, feed: catalog.feed(named: progress.file.feed), configuration: configuration)
         do {
             try sns.publish(.init(
                 topicArn: topic, message: message.text, subject: message.subject,
@@ -214,16 +216,15 @@ struct FileFailure {
     var subject: String
     var text: String
 
-    init(progress: FileProgress, chunks: [(chunk: ChunkRecord, attempts: ChunkAttempts)], index: Int, feed: Feed?, configuration: SubmitterConfiguration) {
+    /// `failed`: the file's chunks decided FAILED, `index`'s among them; the counts are the file item's.
+    init(progress: FileProgress, failed: [(chunk: ChunkRecord, attempts: ChunkAttempts)], index: Int, feed: Feed?, configuration: SubmitterConfiguration) {
         let file = progress.file
         let object = "s3://\(file.object.bucket)/\(file.object.key)"
-        let done = chunks.filter { $0.chunk.state == .done }.count
-        let failed = chunks.filter { $0.chunk.state == .failed && $0.attempts.decidedAt != nil }
-        let entry = chunks.first { $0.chunk.spec.index == index }
+        let entry = failed.first { $0.chunk.spec.index == index }
         // SNS subjects: at most 100 ASCII characters, no line breaks.
         subject = String("Sortie: file \(file.object.key) FAILED".unicodeScalars.filter { $0.isASCII && $0 != "\n" && $0 != "\r" }.prefix(100).map(Character.init))
         var lines = [
-            "File \(object) (file \(file.fileID), feed \(file.feed)) FAILED: \(done) of \(chunks.count) chunks done, \(max(failed.count, 1)) failed.",
+            "File \(object) (file \(file.fileID), feed \(file.feed)) FAILED: \(progress.chunksDone) of \(progress.chunksKnown) chunks done, \(max(progress.chunksFailed, 1)) failed.",
         ]
         if let (chunk, attempts) = entry {
             lines.append("Chunk: \(chunk.chunkID), records \(chunk.spec.firstRecord)..<\(chunk.spec.firstRecord + chunk.spec.recordCount), \(chunk.route.rawValue), \(attempts.attempts) attempt(s)")

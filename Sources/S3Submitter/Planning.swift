@@ -203,9 +203,13 @@ struct PlanningRun {
         var current = file
         current.plan.columns = planner.columns
         let dispatcher = Dispatcher(lambda: submitter.lambda, batch: submitter.batch, table: table, configuration: configuration)
+        // New chunks are written in transactions of up to 100; one a killed run wrote is kept as it is.
+        var found: [Int: ChunkRecord] = [:]
+        if new {
+            for existing in try table.putChunks(chunks, expiresAt: file.expiresAt) { found[existing.spec.index] = existing }
+        }
         for chunk in chunks {
-            var stored = chunk
-            if new, let existing = try table.putChunk(chunk, expiresAt: file.expiresAt) { stored = existing }
+            let stored = found[chunk.spec.index] ?? chunk
             guard stored.state == .planned else { continue }
             if stored.route == .lambda {
                 _ = try dispatcher.dispatch(current, feed: feed, chunks: [stored])

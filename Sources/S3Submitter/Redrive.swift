@@ -34,16 +34,13 @@ extension Submitter {
             throw SubmitterError(errorType: "Sortie.NoSuchFile", description: "the job table \(table.tableName) has no file \(fileID)")
         case .nothing(let state):
             return RedriveOutcome(fileID: fileID, status: .nothing, state: state.rawValue, chunks: [], batchJobs: [])
-        case .ready(let indexes):
-            guard let (file, chunks) = try table.loadFile(fileID) else {
-                throw SubmitterError(errorType: "Sortie.NoSuchFile", description: "file \(fileID) went while it was redriven")
-            }
+        case .ready(let file, let chunks):
             guard let feed = catalog.feed(named: file.feed) else {
                 throw SubmitterError(errorType: "Sortie.NoSuchFeed", description: "file \(fileID): feed '\(file.feed)' is not in the feeds document")
             }
             let jobs = try Dispatcher(lambda: lambda, batch: batch, table: table, configuration: configuration).dispatch(file, feed: feed, chunks: chunks)
             try table.markFileDispatched(fileID: fileID)
-            return RedriveOutcome(fileID: fileID, status: .redriven, state: FileRecord.State.dispatched.rawValue, chunks: indexes, batchJobs: jobs)
+            return RedriveOutcome(fileID: fileID, status: .redriven, state: FileRecord.State.dispatched.rawValue, chunks: chunks.map(\.spec.index), batchJobs: jobs)
         }
     }
 }

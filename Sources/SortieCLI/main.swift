@@ -15,7 +15,7 @@ struct Sortie: ParsableCommand {
             the job went on.
             """,
         version: SortieRelease.version,
-        subcommands: [Validate.self, PrintJSON.self, Publish.self, Template.self, Dev.self, Demo.self, Submit.self, Describe.self, Logs.self, Cancel.self, Put.self, FileProgress.self, Jobs.self, Report.self])
+        subcommands: [Validate.self, PrintJSON.self, Publish.self, Template.self, Dev.self, Demo.self, Submit.self, Describe.self, Logs.self, Cancel.self, Put.self, ShowFile.self, Jobs.self, Report.self])
 }
 
 Sortie.main()

@@ -11,7 +11,7 @@ import AWSServices
 /// | event seen | `EVENT#<event id>` | `EVENT` | `jobId`, `job`, `receivedAt`, `expiresAt` |
 /// | a kind's slots | `SLOTS#<job name>` | `SLOTS` | `holders`: the ids of its STARTING and RUNNING jobs (a string set) |
 /// | global slots | `SLOTS` | `SLOTS` | `holders`: every STARTING and RUNNING job id |
-/// | file | `FILE#<file id>` | `FILE` | the object, the plan's totals, the counts; `gsi2pk`/`gsi2sk` while under way |
+/// | file | `FILE#<file id>` | `FILE` | the object, the plan's totals, the counts (`chunksDone`, `chunksFailed` and the records' sums, each moved with the chunk's own change); `gsi2pk`/`gsi2sk` while under way |
 /// | chunk | `FILE#<file id>` | `CHUNK#<index, 5 digits>` | its range and gzip entry, route, state, claim and counts |
 /// | Batch array | `FILE#<file id>` | `ARRAY#<first chunk, 5 digits>` | `chunks`: the chunk each child runs |
 /// | planning checkpoint | `FILE#<file id>` | `PLANNING` | `phase`, `generation`, `sequence`, the lease, `checkpoint` |
@@ -81,6 +81,8 @@ public enum JobTable {
         // A file and its S3 event claim: the object, the plan's totals, the progress.
         case fileID = "fileId", bucket, key, eTag, versionID = "versionId", size, sequencer, feed
         case records, bytes, compressed, columns, chunkCount, chunksPlanned, chunksDone, createdAt, completedAt
+        /// A file's count of chunks decided FAILED for good, moved with each decision and redrive.
+        case chunksFailed
         case failedAt, failedChunk, failedReason, redrives
         /// The counts, a chunk's own and their sum on its file.
         case recordsRead, recordsValid, recordsRejected, recordsDelivered
@@ -155,6 +157,8 @@ public enum JobTable {
     /// What every chunk's `sk` begins with.
     public static let chunkPrefix = "CHUNK#"
     public static func chunkSort(_ index: Int) -> String { chunkPrefix + padded(Int64(index), 5) }
+    /// Chunk indexes sort by their five digits: a file's chunks are numbered below this.
+    public static let chunkLimit = 100_000
     public static func fileKey(_ fileID: String) -> DynamoDB.Item { key(filePartition(fileID), fileSort) }
     public static func chunkKey(_ fileID: String, _ index: Int) -> DynamoDB.Item { key(filePartition(fileID), chunkSort(index)) }
     /// A Batch array job's chunk list, under its first chunk's number.

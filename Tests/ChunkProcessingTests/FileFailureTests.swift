@@ -60,9 +60,11 @@ struct FileFailureTests {
         let first = try #require(await invoke(Self.scheduled)["sweep"] as? [String: Any])
         #expect(first["failedFiles"] as? [String] == [fileID])
         #expect(first["deadLetters"] as? Int == 2)
-        let (progress, chunks) = try #require(try await blocking { try world.jobTable.loadProgress(fileID) })
+        let progress = try #require(try await blocking { try world.jobTable.progress(fileID) })
+        let chunks = try await blocking { try world.jobTable.chunks(fileID: fileID, in: nil) }
         #expect(progress.file.state == .failed)
         #expect(progress.failedChunk == 0)
+        #expect(progress.chunksFailed == 1, "the duplicate record counted once")
         #expect(chunks.first?.chunk.state == .failed)
         #expect(chunks.first?.chunk.reason?.contains("chunk failed on purpose") == true)
         let second = try #require(await invoke(Self.scheduled)["sweep"] as? [String: Any])
@@ -97,8 +99,8 @@ struct FileFailureTests {
         await processor.stop()
         #expect(outcome["status"] as? String == "done")
         #expect(try EmbeddedMetricFormat.documents(in: processor.capturedLog).map { $0.string("Status") } == ["done"])
-        let file = try #require(try await blocking { try world.jobTable.loadProgress(fileID) })
-        #expect(file.progress.file.state == .complete)
+        let file = try #require(try await blocking { try world.jobTable.progress(fileID) })
+        #expect(file.file.state == .complete && file.chunksDone == 1 && file.chunksFailed == 0)
     }
 
     @Test("a chunk stuck past its deadline is sent again while attempts are left, then FAILED")

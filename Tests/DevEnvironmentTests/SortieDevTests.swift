@@ -25,7 +25,7 @@ struct SortieDevTests {
             throw error
         }
         await environment.stop()
-        #expect(checks.count == 25)
+        #expect(checks.count == 26)
         for check in checks { #expect(check.passed, "\(check.name): \(check.detail)\n\(lines.withLock { $0.joined(separator: "\n") })") }
         // Each instance ran its UserData in its own sandbox: 2 attempts of story 1, 5 jobs of story 2,
         // story 4's chain of 3, then 2 of its failing one (the load it fails never gets an instance),

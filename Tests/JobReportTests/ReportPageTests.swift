@@ -103,8 +103,12 @@ struct ReportPageTests {
                 fileID: "f" + UUID().uuidString.prefix(8).lowercased(),
                 object: ObjectRef(bucket: "sortie-landing", key: "incoming/orders/orders.csv", versionID: nil, eTag: "\"e\"", size: 300), sequencer: "01",
                 feed: "orders", plan: FilePlan(records: 302_000, columns: ["id"], bytes: 300, compressed: false, chunks: chunks),
-                state: .planned, createdAt: now, expiresAt: now / 1000 + 86_400)
-            try files.savePlan(file, routes: [.lambda, .lambda, .batch])
+                state: .planning, createdAt: now, expiresAt: now / 1000 + 86_400)
+            // Written as planning writes a file: its chunks, then the file and the plan's end.
+            let routes: [ChunkRoute] = [.lambda, .lambda, .batch]
+            _ = try files.putChunks(zip(chunks, routes).map { ChunkRecord(fileID: file.fileID, spec: $0, route: $1, state: .planned) }, expiresAt: file.expiresAt)
+            try files.startPlanning(file)
+            try files.finishPlanning(fileID: file.fileID, generation: 0, sequence: 0, plan: file.plan, chunkCount: chunks.count, now: now)
             _ = try files.claimChunk(fileID: file.fileID, index: 0, owner: "request-0", now: now, leaseUntil: now + 60_000)
             try files.finishChunk(fileID: file.fileID, index: 0, owner: "request-0", counts: ChunkCounts(read: 1000, valid: 990, rejected: 10, delivered: 990), now: now)
             _ = try files.claimChunk(fileID: file.fileID, index: 1, owner: "request-1", now: now, leaseUntil: now + 60_000)

@@ -1,5 +1,6 @@
 @testable import DevEnvironment
 import AWSServices
+import ChunkStore
 import DevTestSupport
 import Foundation
 import JobModel
@@ -109,6 +110,24 @@ struct CommandTests {
         #expect(byKey.status == 0, "\(byKey.stderr)")
         #expect(byKey.stdout.hasPrefix("file \(fileID) s3://sortie-landing/incoming/orders/orders.csv: COMPLETE, 1 record in 1 chunk, 1 done: 1 delivered, 0 rejected"))
         #expect(byKey.stdout.contains("  chunk 0: records 0..<1 → lambda DONE: 1 delivered, 0 rejected"))
+        // A file of more chunks than are shown: its counts from its item, the first 100 chunks (the one that
+        // failed the file among them) and how many more; --chunks lists every one, page by page.
+        let files = FileStore(dynamoDB: DynamoDB(client: environment.client), tableName: environment.resources.table)
+        let big = try await blocking { try seedChunkedFile(files, chunks: 150, done: 3) }
+        let shown = try await run(["file", big])
+        let lines: [String] = shown.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "file \(big) s3://sortie-landing/incoming/orders/chunked-150.csv: FAILED, 1500 records in 150 chunks, 3 done: 27 delivered, 3 rejected, 1 failed", "\(shown.stdout)\(shown.stderr)")
+        #expect(lines.count == 102 && lines[1].hasPrefix("  chunk 0: records 0..<10 → batch DONE: 9 delivered, 1 rejected"))
+        #expect(lines[100].hasPrefix("  chunk 149: records 1490..<1500 → batch FAILED — seeded: failed for good") && lines[101] == "  … 50 more chunks (--chunks lists every one)")
+        let shownJSON = try json(try await run(["file", big, "--json"]))
+        #expect((shownJSON["chunks"] as? [[String: Any]])?.count == 100 && shownJSON["moreChunks"] as? Int == 50 && shownJSON["chunkCount"] as? Int == 150)
+        #expect(shownJSON["chunksDone"] as? Int == 3 && shownJSON["chunksFailed"] as? Int == 1 && shownJSON["failedChunk"] as? Int == 149)
+        #expect(shownJSON["delivered"] as? Int == 27 && (shownJSON["counts"] as? [String: Any])?["read"] as? Int == 30)
+        let every = try await run(["file", big, "--chunks"])
+        let everyLines: [String] = every.stdout.split(separator: "\n").map(String.init)
+        #expect(everyLines.count == 151 && everyLines.last?.hasPrefix("  chunk 149: ") == true, "\(every.stdout)\(every.stderr)")
+        let everyJSON = try json(try await run(["file", big, "--chunks", "--json"]))
+        #expect((everyJSON["chunks"] as? [[String: Any]])?.compactMap { $0["index"] as? Int } == Array(0..<150) && everyJSON["moreChunks"] as? Int == 0)
         let missing = try await run(["file", "s3://sortie-landing/incoming/none.csv"])
         #expect(missing.status == 1 && missing.stderr.contains("no file planned from s3://sortie-landing/incoming/none.csv"))
         #expect(try await run(["file", "s3://no-key"]).status == 64)
@@ -117,7 +136,8 @@ struct CommandTests {
         let page = workspace.appendingPathComponent("report.html")
         let report = try await run(["report", "--since", "1h", "--out", page.path, "--json"])
         #expect(report.status == 0, "\(report.stderr)")
-        #expect(try json(report)["jobs"] as? Int == 2 && json(report)["attempts"] as? Int == 2 && json(report)["files"] as? Int == 1, "\(report.stdout)")
+        // The upload and the seeded file of 150 chunks.
+        #expect(try json(report)["jobs"] as? Int == 2 && json(report)["attempts"] as? Int == 2 && json(report)["files"] as? Int == 2, "\(report.stdout)")
         let html = try String(contentsOf: page, encoding: .utf8)
         #expect(try json(report)["bytes"] as? Int == html.utf8.count)
         #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains(#"<script id="report-data" type="application/zlib+base64">"#))
