@@ -41,6 +41,8 @@ public struct AWSService: Sendable, Hashable, CustomStringConvertible {
     public static let iam = AWSService(
         name: "IAM", signingName: "iam", environmentKey: "IAM", globalHost: "iam.amazonaws.com", globalSigningRegion: "us-east-1")
     public static let sts = AWSService(name: "STS", signingName: "sts", environmentKey: "STS")
+    /// Its service id is "Secrets Manager": `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
+    public static let secretsManager = AWSService(name: "SecretsManager", signingName: "secretsmanager", environmentKey: "SECRETS_MANAGER")
     /// The SSO portal (GetRoleCredentials): bearer-token calls, not SigV4.
     public static let sso = AWSService(name: "SSO", signingName: "awsssoportal", endpointPrefix: "portal.sso", environmentKey: "SSO")
 }
