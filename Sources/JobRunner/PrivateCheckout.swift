@@ -55,7 +55,7 @@ struct PrivateCheckout {
         }
         // git does not print the header, but its output may echo anything it was given: it is scrubbed all the same.
         let said = [token, header].reduce(String(decoding: output, as: UTF8.self)) { $0.replacing($1, with: "***") }
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+            .trimmingWhitespace
         if !said.isEmpty { log.note("git: \(said)") }
         guard ending == .exited(0) else {
             let how = if case .exited(let status) = ending { "git exited with status \(status)" } else { "git stopped (\(ending))" }
@@ -77,10 +77,17 @@ struct PrivateCheckout {
         guard let text = value.secretString else {
             throw Failure(description: "secret \(secret) holds binary data; expected the repository's token as text")
         }
-        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = text.trimmingWhitespace
         guard !token.isEmpty, !token.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw Failure(description: "secret \(secret) is not a token: expected one line of text")
         }
         return token
+    }
+}
+
+private extension String {
+    /// Without leading and trailing whitespace (a secret pasted with its newline; git's last line).
+    var trimmingWhitespace: String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 }

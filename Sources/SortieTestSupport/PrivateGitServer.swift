@@ -1,9 +1,9 @@
 import Foundation
 
 /// A private git repository on 127.0.0.1 over HTTPS, as a hosting service serves one: git's
-/// dumb HTTP protocol (a bare repository after `git update-server-info`, its files served as
-/// they are) behind a `FakeServer` that answers 401 to any request without
-/// `Authorization: Basic base64(x-access-token:<token>)`, with `TLSTerminator` in front.
+/// smart HTTP protocol (`git http-backend` as CGI, one process per request: shallow clones need
+/// it, the dumb protocol refuses them) behind a `FakeServer` that answers 401 to any request
+/// without `Authorization: Basic base64(x-access-token:<token>)`, with `TLSTerminator` in front.
 /// Clients trust it through `GIT_SSL_CAINFO=<authority>`.
 public struct PrivateGitServer: Sendable {
     public let url: String
@@ -28,7 +28,7 @@ public struct PrivateGitServer: Sendable {
         let git = ["-c", "user.name=Sortie Test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main"]
         for arguments in [
             ["init", "-q", work.path], ["-C", work.path, "add", "."], ["-C", work.path, "commit", "-q", "-m", "the job's code"],
-            ["clone", "-q", "--bare", work.path, bare.path], ["-C", bare.path, "update-server-info"],
+            ["clone", "-q", "--bare", work.path, bare.path],
         ] {
             let run = try Command.run("/usr/bin/git", git + arguments, environment: ["PATH": "/usr/bin:/bin", "HOME": folder.path])
             guard run.status == 0 else { throw TLSFixtureError("git \(arguments.joined(separator: " ")): \(run.stderr)") }
@@ -39,11 +39,7 @@ public struct PrivateGitServer: Sendable {
             guard request.headers["authorization"] == expected else {
                 return FakeServer.Answer(status: 401, headers: ["WWW-Authenticate": #"Basic realm="private""#])
             }
-            let path = String(request.path.split(separator: "?", maxSplits: 1).first ?? "")
-            guard request.method == "GET", !path.contains(".."), let body = FileManager.default.contents(atPath: root.path + path) else {
-                return FakeServer.Answer(status: 404)
-            }
-            return FakeServer.Answer(status: 200, headers: ["Content-Type": "application/octet-stream"], body: body)
+            return backend(request, root: root)
         }
         let terminator: TLSTerminator
         do {
@@ -55,6 +51,45 @@ public struct PrivateGitServer: Sendable {
         return PrivateGitServer(
             url: "https://127.0.0.1:\(terminator.port)/team/etl.git", authority: terminator.authority, folder: folder, server: server,
             terminator: terminator, expectedHeader: expected)
+    }
+
+    /// One request through `git http-backend`: the CGI variables in, its `Status:` and headers out.
+    private static func backend(_ request: FakeServer.Request, root: URL) -> FakeServer.Answer {
+        var environment = [
+            "GIT_PROJECT_ROOT": root.path, "GIT_HTTP_EXPORT_ALL": "1", "REQUEST_METHOD": request.method, "PATH_INFO": request.path,
+            "QUERY_STRING": request.query, "CONTENT_TYPE": request.headers["content-type"] ?? "",
+            "CONTENT_LENGTH": String(request.body.count), "REMOTE_USER": "x-access-token", "PATH": "/usr/bin:/bin",
+        ]
+        if let encoding = request.headers["content-encoding"] { environment["HTTP_CONTENT_ENCODING"] = encoding }
+        if let protocolHeader = request.headers["git-protocol"] { environment["GIT_PROTOCOL"] = protocolHeader }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/lib/git-core/git-http-backend")
+        process.environment = environment
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            return FakeServer.Answer(status: 500, body: Data("git http-backend: \(error)".utf8))
+        }
+        // Its answer is read while the body is written, so neither pipe can fill up and stall.
+        let writer = Thread { input.fileHandleForWriting.write(request.body); try? input.fileHandleForWriting.close() }
+        writer.start()
+        let answer = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard let end = answer.range(of: Data("\r\n\r\n".utf8)) ?? answer.range(of: Data("\n\n".utf8)) else {
+            return FakeServer.Answer(status: 500, body: answer)
+        }
+        var status = 200
+        var headers: [String: String] = [:]
+        for line in String(decoding: answer[..<end.lowerBound], as: UTF8.self).split(whereSeparator: \.isNewline) {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = String(line[..<colon]), value = String(line[line.index(after: colon)...].drop { $0 == " " })
+            if name.lowercased() == "status" { status = Int(value.prefix(3)) ?? 500 } else { headers[name] = value }
+        }
+        return FakeServer.Answer(status: status, headers: headers, body: Data(answer[end.upperBound...]))
     }
 
     public func stop() async {

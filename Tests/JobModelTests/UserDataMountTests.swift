@@ -109,6 +109,7 @@ struct UserDataMountTests {
             [ "${!#}" = mount-s3 ] && exit 1
             case "${!#}" in amazon-efs-utils) cp '\(sandbox.bin.path)/mount' '\(sandbox.bin.path)/mount.efs' ;; *.rpm) cp '\(sandbox.bin.path)/mount' '\(sandbox.bin.path)/mount-s3' ;; esac
             """.write(to: sandbox.bin.appendingPathComponent("dnf"), atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: sandbox.bin.appendingPathComponent("dnf").path)
         var spec = spec(sandbox)
         spec.instance.ramDisk = nil
         let (result, record) = try sandbox.run(spec)
