@@ -161,13 +161,16 @@ struct UserDataMountTests {
         #expect(record.filter { $0.hasPrefix("dnf") }.count == 2, "the package, then AWS's RPM: \(record)")
     }
 
-    @Test("a private repository (token_secret) is not cloned by the script, which only makes sure git is there; the secret's name is all it holds")
+    @Test("a private repository (token_secret) is not cloned by the script, which only makes sure git is there, whatever branch a submission picks")
     func privateRepositoryLeftToRunner() throws {
         var spec = testSpec("private")
         spec.code = .git(repository: "https://git.example.com/team/etl.git", branch: "main", tokenSecret: "sortie/etl-token")
         let script = try UserData.render(RunnerPayload(jobID: "j", attempt: 1, arguments: [:], spec: spec, reporting: nil), runnerURL: "/opt/runner")
         #expect(!script.contains("git clone"))
         #expect(script.contains("command -v git >/dev/null || dnf install -y -q git"))
+        // A branch override keeps the repository private.
+        spec.overrides = ["git_branch"]
+        #expect(try spec.applying(["git_branch": "fix/retry"]).code == .git(repository: "https://git.example.com/team/etl.git", branch: "fix/retry", tokenSecret: "sortie/etl-token"))
         spec.code = .git(repository: "https://git.example.com/team/etl.git", branch: "main")
         let public_ = try UserData.render(RunnerPayload(jobID: "j", attempt: 1, arguments: [:], spec: spec, reporting: nil), runnerURL: "/opt/runner")
         #expect(public_.contains("git clone --quiet --depth 1 --branch 'main' -- 'https://git.example.com/team/etl.git' \"$SORTIE_HOME/code\""))
