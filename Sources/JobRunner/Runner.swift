@@ -124,12 +124,12 @@ public enum Runner {
         }
         let outcome = checkOut(payload, options: options, environment: environment, log: log, stop: { stopReason(watch) }, tick: { report.heartbeatIfDue() })
             ?? execution.run(log: log, stop: { stopReason(watch) }, tick: {
-            report.heartbeatIfDue()
-            if watch?.poll() == true {
-                log.note("EC2 gave notice of a spot interruption: \(watch?.notice ?? "")")
-                report.noteInterruption()
-            }
-        })
+                report.heartbeatIfDue()
+                if watch?.poll() == true {
+                    log.note("EC2 gave notice of a spot interruption: \(watch?.notice ?? "")")
+                    report.noteInterruption()
+                }
+            })
         log.note(summary(outcome))
         log.finish()
         if report.finish(outcome, logPath: logPath), payload.spec.noShutdown { report.announceEnding() }
