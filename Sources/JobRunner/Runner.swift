@@ -91,7 +91,7 @@ public enum Runner {
                 complain("cannot write the log \(logPath)")
                 return 2
             }
-            let outcome = checkOut(payload, options: options, environment: options.environment, log: log, stop: { stopReason(watch) }, tick: {})
+            let outcome = checkOut(payload, options: options, environment: options.environment, instanceID: instanceID, log: log, stop: { stopReason(watch) }, tick: {})
                 ?? execution.run(log: log, stop: { stopReason(watch) }, tick: {
                     if watch?.poll() == true { log.note("EC2 gave notice of a spot interruption: \(watch?.notice ?? "")") }
                 })
@@ -122,7 +122,7 @@ public enum Runner {
             _ = report.finish(JobOutcome(succeeded: false, exitCode: nil, failingStep: nil, statusReason: "Runner error", reason: error.description, durationMilliseconds: 0, interrupted: false), logPath: logPath)
             return 2
         }
-        let outcome = checkOut(payload, options: options, environment: environment, log: log, stop: { stopReason(watch) }, tick: { report.heartbeatIfDue() })
+        let outcome = checkOut(payload, options: options, environment: environment, instanceID: instanceID, log: log, stop: { stopReason(watch) }, tick: { report.heartbeatIfDue() })
             ?? execution.run(log: log, stop: { stopReason(watch) }, tick: {
                 report.heartbeatIfDue()
                 if watch?.poll() == true {
@@ -138,7 +138,8 @@ public enum Runner {
 
     /// A private repository's clone, before the steps: its failure is the attempt's, no step run.
     private static func checkOut(
-        _ payload: RunnerPayload, options: RunnerOptions, environment: [String: String], log: JobLog, stop: () -> String?, tick: () -> Void
+        _ payload: RunnerPayload, options: RunnerOptions, environment: [String: String], instanceID: String?, log: JobLog,
+        stop: () -> String?, tick: () -> Void
     ) -> JobOutcome? {
         guard let folder = options.codeDirectory, let checkout = PrivateCheckout(payload.spec) else { return nil }
         let started = WallClock.unixSeconds()
@@ -147,9 +148,16 @@ public enum Runner {
             return nil
         } catch {
             log.note(error.description)
-            return JobOutcome(
+            var outcome = JobOutcome(
                 succeeded: false, exitCode: nil, failingStep: nil, statusReason: "Code checkout failed", reason: error.description,
                 durationMilliseconds: Int64(((WallClock.unixSeconds() - started) * 1000).rounded()), interrupted: false)
+            // Stopped by SIGTERM or a spot notice: the host's ending, as during a step, so retry rules on it apply.
+            if let why = stop() {
+                outcome.statusReason = "Host EC2 (instance \(instanceID ?? "unknown")) terminated."
+                outcome.reason = "Code checkout stopped: \(why)"
+                outcome.interrupted = true
+            }
+            return outcome
         }
     }
 

@@ -18,8 +18,9 @@ public struct PrivateGitServer: Sendable {
     public var refusals: Int { requests.filter { $0.headers["authorization"] != expectedHeader }.count }
     private let expectedHeader: String
 
-    /// A repository holding `files` in one commit on branch `main`, reachable with `token` only.
-    public static func start(files: [String: String], token: String) async throws -> PrivateGitServer {
+    /// A repository holding `files` in one commit on branch `main`, reachable with `token` only;
+    /// each answer waits `delay` first (a slow server, to stop a clone midway).
+    public static func start(files: [String: String], token: String, delay: Duration = .zero) async throws -> PrivateGitServer {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sortie-git-\(UUID().uuidString)")
         let work = folder.appendingPathComponent("work")
         let bare = folder.appendingPathComponent("team/etl.git")
@@ -36,6 +37,7 @@ public struct PrivateGitServer: Sendable {
         let expected = "Basic " + Data("x-access-token:\(token)".utf8).base64EncodedString()
         let root = folder
         let server = try await FakeServer.start { request, _ in
+            if delay > .zero { Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18) }
             guard request.headers["authorization"] == expected else {
                 return FakeServer.Answer(status: 401, headers: ["WWW-Authenticate": #"Basic realm="private""#])
             }

@@ -32,10 +32,10 @@ struct PrivateCheckoutTests {
 
     /// A deployment, a repository readable with a fresh token, and that token in a secret named
     /// under the template's default `JobSecretNamePrefix` (`sortie/`).
-    private func world(storedToken: String? = nil) async throws -> World {
+    private func world(storedToken: String? = nil, delay: Duration = .zero) async throws -> World {
         let deployment = try await Deployment.create()
         let token = "ghp_" + UUID().uuidString.replacing("-", with: "")
-        let git = try await PrivateGitServer.start(files: ["hello.txt": "code from the private repository\n"], token: token)
+        let git = try await PrivateGitServer.start(files: ["hello.txt": "code from the private repository\n"], token: token, delay: delay)
         let secret = "sortie/etl-token-\(UUID().uuidString.prefix(8).lowercased())"
         try await blocking {
             let json = JSONProtocolClient(client: deployment.client, service: .secretsManager, version: "1.1", targetPrefix: "secretsmanager")
@@ -59,8 +59,8 @@ struct PrivateCheckoutTests {
         return spec
     }
 
-    /// Runs `sortie-runner run` on a STARTING job as its instance would; `role` names the credentials.
-    private func run(_ world: World, _ spec: JobSpec, roleEnvironment: [String: String]? = nil) async throws -> (RunnerPayload, Command.Result) {
+    /// A STARTING job's payload written where the UserData puts it, and the environment its instance's runner has.
+    private func prepare(_ world: World, _ spec: JobSpec, roleEnvironment: [String: String]? = nil) async throws -> (RunnerPayload, [String: String]) {
         let record = JobRecord(id: UUID().uuidString.lowercased(), job: spec.name, parameters: [:], submittedAt: WallClock.unixMilliseconds())
         let store = world.deployment.store
         let started = try await blocking { () throws -> JobStore.StartResult in
@@ -78,6 +78,12 @@ struct PrivateCheckoutTests {
                 "PATH": "\(world.home.path)/wrapped:/usr/bin:/bin", "HOME": world.home.path, "SORTIE_HOME": world.home.path,
                 "SORTIE_SHUTDOWN_COMMAND": "true", "GIT_SSL_CAINFO": world.git.authority,
             ]) { $1 }
+        return (payload, environment)
+    }
+
+    /// Runs `sortie-runner run` on a STARTING job as its instance would; `roleEnvironment`: other credentials than the job role's.
+    private func run(_ world: World, _ spec: JobSpec, roleEnvironment: [String: String]? = nil) async throws -> (RunnerPayload, Command.Result) {
+        let (payload, environment) = try await prepare(world, spec, roleEnvironment: roleEnvironment)
         let result = try Command.run(try BuiltProducts.executable("sortie-runner"), ["run", world.home.appendingPathComponent("job.json").path],
                                      environment: environment, timeout: .seconds(120))
         return (payload, result)
@@ -169,5 +175,35 @@ struct PrivateCheckoutTests {
             #expect(!text.contains("ghp_not_the_right_one"), "the stored token leaked")
         }
         #expect(!kept.log.contains("step 1/2"), "no step runs without the code")
+    }
+
+    @Test("SIGTERM during the clone (a spot interruption) stops git and records the attempt as interrupted, in the host's words, before any step")
+    func interruptedClone() async throws {
+        let world = try await world(delay: .seconds(20))
+        defer { Task { await world.stop() } }
+        let (payload, environment) = try await prepare(world, spec(world))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("sortie-runner"))
+        process.arguments = ["run", world.home.appendingPathComponent("job.json").path]
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(40)
+        // git has asked for the refs (the server holds its answer).
+        while world.git.requests.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!world.git.requests.isEmpty, "git never reached the server")
+        process.terminate()
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        guard !process.isRunning else {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("the runner did not stop within 40 s")
+            return
+        }
+        #expect(process.terminationStatus == 1)
+        let record = try #require(try await world.deployment.record(payload.jobID))
+        #expect(record.state == .failed && record.statusReason == "Host EC2 (instance unknown) terminated." && record.failingStep == nil)
+        #expect(record.reason?.hasPrefix("Code checkout stopped: the runner received SIGTERM") == true, "\(record.reason ?? "")")
+        #expect(!(try await kept(world, payload).log.contains("step 1/2")))
     }
 }
