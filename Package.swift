@@ -239,7 +239,7 @@ let package = Package(
             "Reactor", "ReactorTestSupport", "Launcher", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
             "RetryReactorFunction", "SortieRunner",
         ]),
-        .testTarget(name: "JobRunnerTests", dependencies: ["WallTime", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "SortieTestSupport", "DevEnvironment", "SortieRunner"]),
+        .testTarget(name: "JobRunnerTests", dependencies: ["WallTime", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "SortieTestSupport", "DevEnvironment", "SortieRunner", "Deployment"]),
         .testTarget(name: "DeploymentTests", dependencies: [
             "Deployment", "EmbeddedMetrics", "SortieVersion", "S3Submitter", "ChunkStore", "TableSchema", "AWSServices", "SortieTestSupport",
             .product(name: "Yams", package: "Yams"),

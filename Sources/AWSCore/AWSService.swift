@@ -45,6 +45,8 @@ public struct AWSService: Sendable, Hashable, CustomStringConvertible {
     public static let pricing = AWSService(
         name: "Pricing", signingName: "pricing", endpointPrefix: "api.pricing", environmentKey: "PRICING",
         globalHost: "api.pricing.us-east-1.amazonaws.com", globalSigningRegion: "us-east-1")
+    /// Its service id is "Secrets Manager": `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
+    public static let secretsManager = AWSService(name: "SecretsManager", signingName: "secretsmanager", environmentKey: "SECRETS_MANAGER")
     /// The SSO portal (GetRoleCredentials): bearer-token calls, not SigV4.
     public static let sso = AWSService(name: "SSO", signingName: "awsssoportal", endpointPrefix: "portal.sso", environmentKey: "SSO")
 }

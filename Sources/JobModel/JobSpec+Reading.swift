@@ -27,7 +27,7 @@ extension JobSpec {
     }
 }
 
-private func keys<K: CodingKey & CaseIterable>(_: K.Type) -> [String] { K.allCases.map(\.stringValue) }
+func keys<K: CodingKey & CaseIterable>(_: K.Type) -> [String] { K.allCases.map(\.stringValue) }
 
 extension SpecReader {
     mutating func spec(_ value: SpecValue) -> JobSpec? {
@@ -149,18 +149,27 @@ extension SpecReader {
         var root: InstanceSpec.Volume?
         if let volumeFields = self.fields(fields, "root_volume", allowed: keys(InstanceSpec.Volume.CodingKeys.self)) { root = volume(volumeFields) }
         var dataVolumes: [InstanceSpec.DataVolume] = []
+        var claims: MountClaims = [:]
         for item in list(fields, "data_volumes") {
-            if let volume = dataVolume(item.value, path: item.path) { dataVolumes.append(volume) }
+            guard let volume = dataVolume(item.value, path: item.path) else { continue }
+            dataVolumes.append(volume)
+            claim(volume.mount, by: item.path, field: "\(item.path).mount", location: item.value.location, &claims)
         }
         let localNVMe = string(fields, "local_nvme")
-        if let localNVMe { require(localNVMe.hasPrefix("/"), fields, "local_nvme", "expected the absolute path to mount the instance-store disks on, got '\(localNVMe)'") }
+        if let localNVMe {
+            require(localNVMe.hasPrefix("/"), fields, "local_nvme", "expected the absolute path to mount the instance-store disks on, got '\(localNVMe)'")
+            claim(localNVMe, by: fields.path("local_nvme"), field: fields.path("local_nvme"), location: fields.location("local_nvme"), &claims)
+        }
         var ramDisk: InstanceSpec.RamDisk?
         if let diskFields = self.fields(fields, "ram_disk", allowed: keys(InstanceSpec.RamDisk.CodingKeys.self)) { ramDisk = readRamDisk(diskFields) }
+        if let ramDisk { claim(ramDisk.mount, by: fields.path("ram_disk"), field: fields.path("ram_disk.mount"), location: fields.location("ram_disk"), &claims) }
+        let efs = efsMounts(fields, &claims)
+        let s3Mounts = s3Mounts(fields, &claims)
         guard !types.isEmpty, types.count <= 10, let image else { return nil }
         return InstanceSpec(
             types: types, image: image, subnet: subnet, subnets: subnets, securityGroups: strings(fields, "security_groups"),
             instanceProfile: string(fields, "instance_profile"), market: market, fallback: fallback, spotMaxPrice: spotMaxPrice, keyName: string(fields, "key_name"),
-            rootDevice: rootDevice, rootVolume: root, dataVolumes: dataVolumes, localNVMe: localNVMe, ramDisk: ramDisk)
+            rootDevice: rootDevice, rootVolume: root, dataVolumes: dataVolumes, localNVMe: localNVMe, ramDisk: ramDisk, efs: efs, s3Mounts: s3Mounts)
     }
 
     private mutating func volume(_ fields: Fields) -> InstanceSpec.Volume? {
@@ -203,11 +212,13 @@ extension SpecReader {
         let git = string(fields, "git")
         let branch = string(fields, "branch")
         let s3 = string(fields, "s3")
+        let tokenSecret = tokenSecret(fields)
         switch (git, s3) {
         case (let repository?, nil):
-            return .git(repository: repository, branch: branch)
+            return .git(repository: repository, branch: branch, tokenSecret: tokenSecret)
         case (nil, let url?):
             require(branch == nil, fields, "branch", "only applies to git")
+            require(tokenSecret == nil, fields, "token_secret", "only applies to git")
             let formats = [".tar.gz", ".tgz", ".tar", ".zip"]
             require(url.hasPrefix("s3://") && formats.contains { url.hasSuffix($0) }, fields, "s3",
                     "expected s3://bucket/key ending in \(formats.joined(separator: ", ")), got '\(url)'")

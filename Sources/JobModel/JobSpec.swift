@@ -93,18 +93,21 @@ public struct JobSpec: Sendable, Equatable, Codable {
 
 /// Where the job's code comes from; it is put in `$SORTIE_HOME/code`, the steps' working folder.
 public enum CodeSource: Sendable, Equatable, Encodable {
-    case git(repository: String, branch: String?)
+    /// `tokenSecret`: a private repository's access token, by its Secrets Manager ARN or name.
+    /// The runner fetches it with the instance role and clones (the UserData then does not).
+    case git(repository: String, branch: String?, tokenSecret: String? = nil)
     /// A `.tar.gz`, `.tgz`, `.tar` or `.zip` object, unpacked.
     case s3(String)
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case git, branch, s3 }
+    enum CodingKeys: String, CodingKey, CaseIterable { case git, branch, tokenSecret = "token_secret", s3 }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         switch self {
-        case .git(let repository, let branch):
+        case .git(let repository, let branch, let tokenSecret):
             try container.encode(repository, forKey: .git)
             try container.encodeIfPresent(branch, forKey: .branch)
+            try container.encodeIfPresent(tokenSecret, forKey: .tokenSecret)
         case .s3(let url):
             try container.encode(url, forKey: .s3)
         }
@@ -140,11 +143,15 @@ public struct InstanceSpec: Sendable, Equatable, Encodable {
     /// Where the instance-store NVMe disks are mounted (striped when there are several).
     public var localNVMe: String?
     public var ramDisk: RamDisk?
+    /// EFS file systems mounted (amazon-efs-utils, TLS) before the steps.
+    public var efs: [EFSMount]
+    /// S3 buckets mounted (Mountpoint for Amazon S3) before the steps.
+    public var s3Mounts: [S3Mount]
 
     public init(
         types: [String], image: String, subnet: String? = nil, subnets: [String] = [], securityGroups: [String] = [], instanceProfile: String? = nil,
         market: Market = .onDemand, fallback: Market? = nil, spotMaxPrice: String? = nil, keyName: String? = nil, rootDevice: String = "/dev/xvda", rootVolume: Volume? = nil,
-        dataVolumes: [DataVolume] = [], localNVMe: String? = nil, ramDisk: RamDisk? = nil
+        dataVolumes: [DataVolume] = [], localNVMe: String? = nil, ramDisk: RamDisk? = nil, efs: [EFSMount] = [], s3Mounts: [S3Mount] = []
     ) {
         self.types = types
         self.image = image
@@ -161,12 +168,14 @@ public struct InstanceSpec: Sendable, Equatable, Encodable {
         self.dataVolumes = dataVolumes
         self.localNVMe = localNVMe
         self.ramDisk = ramDisk
+        self.efs = efs
+        self.s3Mounts = s3Mounts
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case types, image, subnet, subnets, securityGroups = "security_groups", instanceProfile = "instance_profile", market, fallback
         case spotMaxPrice = "spot_max_price", keyName = "key_name", rootDevice = "root_device", rootVolume = "root_volume", dataVolumes = "data_volumes"
-        case localNVMe = "local_nvme", ramDisk = "ram_disk"
+        case localNVMe = "local_nvme", ramDisk = "ram_disk", efs, s3Mounts = "s3_mounts"
     }
 
     /// Where RunInstances is tried for each type, in order: the listed subnets, the one
@@ -227,5 +236,39 @@ public struct InstanceSpec: Sendable, Equatable, Encodable {
             self.sizeMB = sizeMB
         }
         enum CodingKeys: String, CodingKey, CaseIterable { case mount, sizeMB = "size_mb" }
+    }
+
+    /// An EFS file system on `mount`, over TLS; `iam` authorizes the mount with the instance role.
+    public struct EFSMount: Sendable, Equatable, Encodable {
+        /// `fs-…`
+        public var fileSystem: String
+        public var mount: String
+        /// `fsap-…`: the access point's root and POSIX user instead of the file system's.
+        public var accessPoint: String?
+        public var iam: Bool
+        public init(fileSystem: String, mount: String, accessPoint: String? = nil, iam: Bool = true) {
+            self.fileSystem = fileSystem
+            self.mount = mount
+            self.accessPoint = accessPoint
+            self.iam = iam
+        }
+        enum CodingKeys: String, CodingKey, CaseIterable { case fileSystem = "file_system", mount, accessPoint = "access_point", iam }
+    }
+
+    /// A bucket (or the part of it under `prefix`) on `mount`, with the instance role's credentials.
+    public struct S3Mount: Sendable, Equatable, Encodable {
+        public var bucket: String
+        /// Ends in `/`.
+        public var prefix: String?
+        public var mount: String
+        /// Writable mounts may create and delete objects.
+        public var readOnly: Bool
+        public init(bucket: String, prefix: String? = nil, mount: String, readOnly: Bool = true) {
+            self.bucket = bucket
+            self.prefix = prefix
+            self.mount = mount
+            self.readOnly = readOnly
+        }
+        enum CodingKeys: String, CodingKey, CaseIterable { case bucket, prefix, mount, readOnly = "read_only" }
     }
 }

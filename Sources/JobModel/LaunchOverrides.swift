@@ -49,12 +49,12 @@ extension JobSpec {
             guard value == "true" || value == "false" else { throw refuse("true or false") }
             noShutdown = value == "true"
         case LaunchOverride.gitBranch:
-            guard case .git(let repository, _)? = code else { throw OverrideError("override '\(name)': job '\(self.name)' does not take its code from git") }
+            guard case .git(let repository, _, let tokenSecret)? = code else { throw OverrideError("override '\(name)': job '\(self.name)' does not take its code from git") }
             // Handed to git as an argument: never an option, never empty.
             guard !value.isEmpty, value.utf8.count <= 255, !value.hasPrefix("-"), !value.contains(where: { $0.isWhitespace || $0.isNewline }) else {
                 throw refuse("a branch name")
             }
-            code = .git(repository: repository, branch: value)
+            code = .git(repository: repository, branch: value, tokenSecret: tokenSecret)
         case LaunchOverride.instanceTypes:
             let types = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             let valid = types.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") || JobSpec.isLowerAlphanumeric($0) } }

@@ -14,7 +14,8 @@ public struct UserDataTooLarge: Error, Sendable, Equatable, CustomStringConverti
     }
 }
 
-/// The instance's boot script: storage, the runner, the job's code, then the runner with its
+/// The instance's boot script: storage, the runner, the job's code (a private repository's is
+/// the runner's to clone), then the runner with its
 /// payload. Spec values are single-quoted; event arguments are not in the script as text at
 /// all, only inside the base64 payload that the runner decodes.
 public enum UserData {
@@ -76,7 +77,9 @@ public enum UserData {
         switch source {
         case nil:
             return []
-        case .git(let repository, let branch):
+        case .git(_, _, _?):
+            return ["command -v git >/dev/null || dnf install -y -q git"]  // a private repository: the runner clones it
+        case .git(let repository, let branch, nil):
             return [
                 "command -v git >/dev/null || dnf install -y -q git",
                 "git clone --quiet --depth 1 \(branch.map { "--branch \(quote($0)) " } ?? "")-- \(quote(repository)) \"$SORTIE_HOME/code\"",
@@ -115,6 +118,38 @@ public enum UserData {
         }
         if let ramDisk = instance.ramDisk {
             lines.append("mkdir -p \(quote(ramDisk.mount)) && mount -t tmpfs -o size=\(ramDisk.sizeMB)m sortie-ram \(quote(ramDisk.mount))")
+        }
+        return lines + networkStorage(instance)
+    }
+
+    /// EFS file systems and S3 buckets, after the local disks (a mount may lie inside one), each
+    /// failure naming what could not be mounted where. The tools are installed only when missing.
+    private static func networkStorage(_ instance: InstanceSpec) -> [String] {
+        guard !instance.efs.isEmpty || !instance.s3Mounts.isEmpty else { return [] }
+        // Last in its `||` list, so `set -e` and the ERR trap (no_shutdown) see the failure.
+        var lines = ["setup_failed() { local status=$?; echo \"sortie: $1\" >&2; return $status; }"]
+        if let first = instance.efs.first {
+            lines.append("command -v mount.efs >/dev/null || dnf install -y -q amazon-efs-utils "
+                + "|| setup_failed \(quote("cannot install amazon-efs-utils to mount EFS \(first.fileSystem) on \(first.mount)"))")
+        }
+        for efs in instance.efs {
+            let options = ["tls"] + (efs.iam ? ["iam"] : []) + (efs.accessPoint.map { ["accesspoint=\($0)"] } ?? [])
+            let what = "EFS \(efs.fileSystem)\(efs.accessPoint.map { " (access point \($0))" } ?? "") on \(efs.mount)"
+            lines.append("mkdir -p \(quote(efs.mount)) && mount -t efs -o \(options.joined(separator: ",")) \(quote(efs.fileSystem)) \(quote(efs.mount)) "
+                + "|| setup_failed \(quote("cannot mount \(what)"))")
+        }
+        if let first = instance.s3Mounts.first {
+            // In Amazon Linux 2023's repository since 2023.9.20251110; AWS's RPM on older images.
+            let rpm = "https://s3.amazonaws.com/mountpoint-s3-release/latest/$(uname -m | sed s/aarch64/arm64/)/mount-s3.rpm"
+            lines.append("command -v mount-s3 >/dev/null || dnf install -y -q mount-s3 || dnf install -y -q \"\(rpm)\" "
+                + "|| setup_failed \(quote("cannot install Mountpoint for Amazon S3 to mount s3://\(first.bucket) on \(first.mount)"))")
+        }
+        for mount in instance.s3Mounts {
+            // Writable mounts may also delete (the role grants s3:DeleteObject for it); read-only ones only read.
+            let options = (mount.readOnly ? ["--read-only"] : ["--allow-delete"]) + (mount.prefix.map { ["--prefix", quote($0)] } ?? [])
+            let what = "s3://\(mount.bucket)/\(mount.prefix ?? "") on \(mount.mount)\(mount.readOnly ? " (read-only)" : "")"
+            lines.append("mkdir -p \(quote(mount.mount)) && mount-s3 \(options.joined(separator: " ")) \(quote(mount.bucket)) \(quote(mount.mount)) "
+                + "|| setup_failed \(quote("cannot mount \(what)"))")
         }
         return lines
     }

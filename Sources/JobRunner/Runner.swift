@@ -2,6 +2,7 @@ import AWSCore
 import AWSServices
 import JobModel
 import Synchronization
+import WallTime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -31,10 +32,13 @@ public struct RunnerOptions: Sendable {
     public var environment: [String: String]
     /// Off EC2 there is no instance metadata to ask.
     public var askInstanceMetadata: Bool
+    /// Where a private repository is cloned (`$SORTIE_HOME/code`, the steps' folder); `nil` for
+    /// `--local`, whose steps run where they are.
+    public var codeDirectory: String?
 
     public init(
         reporting: ReportingConfiguration?, echo: Bool, logDirectory: String, shutdownCommand: String?, environment: [String: String],
-        askInstanceMetadata: Bool
+        askInstanceMetadata: Bool, codeDirectory: String? = nil
     ) {
         self.reporting = reporting
         self.echo = echo
@@ -42,6 +46,7 @@ public struct RunnerOptions: Sendable {
         self.shutdownCommand = shutdownCommand
         self.environment = environment
         self.askInstanceMetadata = askInstanceMetadata
+        self.codeDirectory = codeDirectory
     }
 }
 
@@ -86,9 +91,10 @@ public enum Runner {
                 complain("cannot write the log \(logPath)")
                 return 2
             }
-            let outcome = execution.run(log: log, stop: { stopReason(watch) }, tick: {
-                if watch?.poll() == true { log.note("EC2 gave notice of a spot interruption: \(watch?.notice ?? "")") }
-            })
+            let outcome = checkOut(payload, options: options, environment: options.environment, instanceID: instanceID, log: log, stop: { stopReason(watch) }, tick: {})
+                ?? execution.run(log: log, stop: { stopReason(watch) }, tick: {
+                    if watch?.poll() == true { log.note("EC2 gave notice of a spot interruption: \(watch?.notice ?? "")") }
+                })
             log.note(summary(outcome))
             log.finish()
             complain("full log: \(logPath)")
@@ -116,17 +122,43 @@ public enum Runner {
             _ = report.finish(JobOutcome(succeeded: false, exitCode: nil, failingStep: nil, statusReason: "Runner error", reason: error.description, durationMilliseconds: 0, interrupted: false), logPath: logPath)
             return 2
         }
-        let outcome = execution.run(log: log, stop: { stopReason(watch) }, tick: {
-            report.heartbeatIfDue()
-            if watch?.poll() == true {
-                log.note("EC2 gave notice of a spot interruption: \(watch?.notice ?? "")")
-                report.noteInterruption()
-            }
-        })
+        let outcome = checkOut(payload, options: options, environment: environment, instanceID: instanceID, log: log, stop: { stopReason(watch) }, tick: { report.heartbeatIfDue() })
+            ?? execution.run(log: log, stop: { stopReason(watch) }, tick: {
+                report.heartbeatIfDue()
+                if watch?.poll() == true {
+                    log.note("EC2 gave notice of a spot interruption: \(watch?.notice ?? "")")
+                    report.noteInterruption()
+                }
+            })
         log.note(summary(outcome))
         log.finish()
         if report.finish(outcome, logPath: logPath), payload.spec.noShutdown { report.announceEnding() }
         return outcome.succeeded ? 0 : 1
+    }
+
+    /// A private repository's clone, before the steps: its failure is the attempt's, no step run.
+    private static func checkOut(
+        _ payload: RunnerPayload, options: RunnerOptions, environment: [String: String], instanceID: String?, log: JobLog,
+        stop: () -> String?, tick: () -> Void
+    ) -> JobOutcome? {
+        guard let folder = options.codeDirectory, let checkout = PrivateCheckout(payload.spec) else { return nil }
+        let started = WallClock.unixSeconds()
+        do {
+            try checkout.run(into: folder, environment: environment, deadline: started + Double(payload.spec.timeoutSeconds), log: log, stop: { stop() != nil }, tick: tick)
+            return nil
+        } catch {
+            log.note(error.description)
+            var outcome = JobOutcome(
+                succeeded: false, exitCode: nil, failingStep: nil, statusReason: "Code checkout failed", reason: error.description,
+                durationMilliseconds: Int64(((WallClock.unixSeconds() - started) * 1000).rounded()), interrupted: false)
+            // Stopped by SIGTERM or a spot notice: the host's ending, as during a step, so retry rules on it apply.
+            if let why = stop() {
+                outcome.statusReason = "Host EC2 (instance \(instanceID ?? "unknown")) terminated."
+                outcome.reason = "Code checkout stopped: \(why)"
+                outcome.interrupted = true
+            }
+            return outcome
+        }
     }
 
     /// Why the steps must stop now: SIGTERM, or EC2's spot notice; `nil` to go on.

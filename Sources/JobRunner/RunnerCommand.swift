@@ -67,7 +67,7 @@ public enum RunnerCommand {
         }
         return Runner.run(payload, options: RunnerOptions(
             reporting: local ? nil : payload.reporting, echo: local, logDirectory: "\(home)/logs", shutdownCommand: shutdown,
-            environment: environment, askInstanceMetadata: !local && environment["AWS_EC2_METADATA_DISABLED"] != "true"))
+            environment: environment, askInstanceMetadata: !local && environment["AWS_EC2_METADATA_DISABLED"] != "true", codeDirectory: "\(home)/code"))
     }
 
     private static func runLocal(_ arguments: [String], environment: [String: String]) throws -> Int32 {

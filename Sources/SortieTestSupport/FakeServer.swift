@@ -8,6 +8,8 @@ public final class FakeServer: Sendable {
     public struct Request: Sendable {
         public var method: String
         public var path: String
+        /// What follows `?` in the request's URI; empty without one.
+        public var query: String
         /// Lower-cased names.
         public var headers: [String: String]
         public var body: Data
@@ -54,7 +56,8 @@ public final class FakeServer: Sendable {
         let server = try await LoopbackHTTPServer.start { request in
             var headers: [String: String] = [:]
             for (name, value) in request.headers { headers[name.lowercased()] = value }
-            let received = Request(method: request.method, path: request.path, headers: headers, body: Data(request.body))
+            let query = request.uri.firstIndex(of: "?").map { String(request.uri[request.uri.index(after: $0)...]) } ?? ""
+            let received = Request(method: request.method, path: request.path, query: query, headers: headers, body: Data(request.body))
             let index = log.requests.withLock { requests in
                 requests.append(received)
                 return requests.count - 1

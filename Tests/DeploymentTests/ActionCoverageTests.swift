@@ -42,6 +42,13 @@ struct ActionCoverageTests {
         Companion(action: "s3:ListBucket", evidence: .sends("s3:GetObject"), why: "without it a missing key is 403, not 404"),
         // JobModel's UserData: `aws s3 cp` of the runner (and of code published to S3).
         Companion(action: "s3:GetObject", evidence: .instanceRole, why: "the user data fetches the runner with the AWS CLI"),
+        // JobModel's UserData mounts `instance.efs` and `instance.s3_mounts` before the runner starts: amazon-efs-utils
+        // and Mountpoint for Amazon S3 act with the instance role (efs/latest/ug/iam-access-control-nfs-efs.html;
+        // mountpoint-s3's doc/CONFIGURATION.md, "IAM permissions"), not Sortie's code.
+        Companion(action: "elasticfilesystem:ClientMount", evidence: .instanceRole, why: "efs-utils mounts with -o iam"),
+        Companion(action: "elasticfilesystem:ClientWrite", evidence: .instanceRole, why: "the job writes to its EFS mount"),
+        Companion(action: "s3:ListBucket", evidence: .instanceRole, why: "Mountpoint lists a mounted bucket's keys"),
+        Companion(action: "s3:DeleteObject", evidence: .instanceRole, why: "Mountpoint deletes in a writable mount (--allow-delete)"),
     ] + ["Connect", "DescribeTopic", "DescribeTopicDynamicConfiguration", "WriteData", "WriteDataIdempotently"].map {
         // Not AWS APIs: MSK authorizes the Kafka protocol's requests of a client signed in with an
         // IAM token (msk/latest/developerguide/kafka-actions.html, "Produce data idempotently").

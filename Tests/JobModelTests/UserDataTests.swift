@@ -40,8 +40,11 @@ struct UserDataTests {
         #expect(try Self.embeddedPayload(script) == payload)
         #expect(script.hasPrefix("#!/bin/bash\n"))
         #expect(script.contains("aws s3 cp --quiet 's3://artifacts/sortie-runner'"))
-        #expect(script.contains("git clone --quiet --depth 1 --branch 'main' -- 'https://github.com/example/etl.git'"))
+        // A private repository (token_secret): the runner clones it, not the script.
+        #expect(!script.contains("git clone") && !script.contains("sortie/etl-deploy-token"))
         #expect(script.contains("mount_volume '/dev/sdf' '/data' 'xfs'"))
+        #expect(script.contains("mount -t efs -o tls,iam,accesspoint=fsap-0123456789abcdef0 'fs-0123456789abcdef0' '/mnt/shared'"))
+        #expect(script.contains("mount-s3 --read-only --prefix 'tables/' 'sortie-mount-reference' '/mnt/reference'"))
         #expect(script.hasSuffix("exec \"$SORTIE_HOME/bin/sortie-runner\" run \"$SORTIE_HOME/job.json\"\n"))
         let check = try Command.run("/bin/bash", ["-n", "-c", script])
         #expect(check.status == 0, "bash -n: \(check.stderr)")

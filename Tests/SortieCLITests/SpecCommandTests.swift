@@ -19,7 +19,9 @@ struct SpecCommandTests {
         let bad = corpus.appendingPathComponent("invalid/bad-values.yaml").path
         #expect(result.stdout.contains("\(bad):4:10: instance.image: expected an AMI id"))
         #expect(result.stdout.contains("\(bad):10:10: timeout: expected a duration"))
-        #expect(result.stdout.contains("0 valid, 11 invalid"))
+        let storage = corpus.appendingPathComponent("invalid/bad-storage.yaml").path
+        #expect(result.stdout.contains("\(storage):9:21: instance.efs[0].file_system: expected an EFS file system id"))
+        #expect(result.stdout.contains("0 valid, 12 invalid"))
     }
 
     @Test("validate passes the valid corpus")
