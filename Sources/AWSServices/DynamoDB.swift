@@ -379,7 +379,10 @@ public struct DynamoDB: Sendable {
 
     /// All or nothing. A failed condition anywhere fails the whole call with
     /// `TransactionCanceledException`; `AWSError.transactionCancellationReasons` says which.
-    public func transactWriteItems(_ items: [TransactWriteItem], clientRequestToken: String? = nil) throws(AWSError) {
+    /// The token is made here when not given, as the SDKs fill an `idempotencyToken`: the client's
+    /// own retries send the same body, so a retry of a transaction that landed but whose answer was
+    /// lost is answered as the first was, instead of failing its own conditions.
+    public func transactWriteItems(_ items: [TransactWriteItem], clientRequestToken: String = UUID().uuidString) throws(AWSError) {
         let _: EmptyOutput = try json.call("TransactWriteItems", TransactWriteItemsInput(transactItems: items, clientRequestToken: clientRequestToken))
     }
 }

@@ -46,5 +46,13 @@ public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
     public var method: String
     public var url: String
 
+    public init(kind: Kind, curlCode: Int, message: String, method: String, url: String) {
+        self.kind = kind
+        self.curlCode = curlCode
+        self.message = message
+        self.method = method
+        self.url = url
+    }
+
     public var description: String { "\(method) \(url) failed: \(message) (curl error \(curlCode))" }
 }

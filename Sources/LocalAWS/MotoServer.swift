@@ -115,7 +115,7 @@ public final class MotoServer: @unchecked Sendable {
         let exitStatus = Mutex<Int32?>(nil)
         let python = try pythonExecutable()
         let process = try ChildProcess.spawn(
-            executable: python, arguments: ["-c", watchdogScript, String(port), iamPatches, transactionPatch],
+            executable: python, arguments: ["-c", watchdogScript, String(port), iamPatches, transactionPatch + idempotencyPatch],
             environment: ProcessInfo.processInfo.environment.merging(extra) { _, new in new }, output: .file(log.path)
         ) { status in exitStatus.withLock { $0 = status } }
         let server = MotoServer(port: port, pid: process.pid, logFile: log)
@@ -222,6 +222,39 @@ public final class MotoServer: @unchecked Sendable {
             finally:
                 backups.copies.tables = None
         dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
+        """
+
+    /// TransactWriteItems' `ClientRequestToken` as DynamoDB honours it (moto ignores it): within 10
+    /// minutes, the same token with the same items is answered as the first call was, without
+    /// running again; with other items it is `IdempotentParameterMismatchException`.
+    private static let idempotencyPatch = """
+
+        import json, threading, time
+        from moto.dynamodb.exceptions import DynamodbException
+        from moto.dynamodb.responses import DynamoHandler
+        class IdempotentParameterMismatch(DynamodbException):
+            def __init__(self):
+                super().__init__("com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+                                 "The request uses the same client token as a previous, but non-identical request.")
+        answered, answered_lock = {}, threading.Lock()
+        transact_answer = DynamoHandler.transact_write_items
+        def idempotent_transact(self):
+            token = self.body.get("ClientRequestToken")
+            if token is None:
+                return transact_answer(self)
+            items = json.dumps(self.body["TransactItems"], sort_keys=True)
+            with answered_lock:
+                for old in [key for key, (_, at, _) in answered.items() if time.time() - at > 600]:
+                    del answered[old]
+                if token in answered:
+                    if answered[token][0] != items:
+                        raise IdempotentParameterMismatch()
+                    return answered[token][2]
+            answer = transact_answer(self)
+            with answered_lock:
+                answered[token] = (items, time.time(), answer)
+            return answer
+        DynamoHandler.transact_write_items = idempotent_transact
         """
 
     /// IAM as AWS enforces it, as far as moto can (`SORTIE_MOTO_IAM=1`): every request after

@@ -10,11 +10,13 @@ import Synchronization
 /// not enforce: TransactWriteItems' `TransactWriteItemList`, BatchGetItem's `KeyList` (and its
 /// map over tables), BatchWriteItem's `WriteRequests`. Every DynamoDB request is recorded. It can
 /// also cancel the next transactions for a conflict, as DynamoDB does when another transaction is
-/// on one of their items (moto, one request at a time, never does).
+/// on one of their items (moto, one request at a time, never does), and lose the answer of the next
+/// transactions after moto has carried them out, as a connection lost mid-response does.
 final class DynamoDBLimits: HTTPTransport {
     struct Sent: Sendable {
         var operation: String
         var items: Int
+        var clientRequestToken: String?
     }
 
     let transactionMax: Int
@@ -22,6 +24,10 @@ final class DynamoDBLimits: HTTPTransport {
     let batchWriteMax: Int
     private let log = Mutex<[Sent]>([])
     private let conflicts = Mutex(0)
+    private let lostAnswers = Mutex(0)
+
+    /// The next `count` TransactWriteItems are carried out, then answered with a lost connection.
+    func loseAnswer(next count: Int) { lostAnswers.withLock { $0 = count } }
 
     /// The next `count` TransactWriteItems are cancelled, each action `TransactionConflict`, without being sent on.
     func conflict(next count: Int) { conflicts.withLock { $0 = count } }
@@ -51,7 +57,7 @@ final class DynamoDBLimits: HTTPTransport {
         case "BatchWriteItem": (tables.reduce(0) { $0 + (($1 as? [Any])?.count ?? 0) }, batchWriteMax)
         default: (1, 1)
         }
-        log.withLock { $0.append(Sent(operation: operation, items: items)) }
+        log.withLock { $0.append(Sent(operation: operation, items: items, clientRequestToken: body["ClientRequestToken"] as? String)) }
         guard items <= limit else {
             let message = "1 validation error detected: Value at '\(operation)' failed to satisfy constraint: Member must have length less than or equal to \(limit)"
             return HTTPResponse(
@@ -69,7 +75,15 @@ final class DynamoDBLimits: HTTPTransport {
                 status: 400, headers: ["Content-Type": "application/x-amz-json-1.0"],
                 body: Data(#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled, please refer cancellation reasons for specific reasons [\#(codes)]","CancellationReasons":[\#(reasons.joined(separator: ","))]}"#.utf8))
         }
-        return try forward.send(request)
+        let answer = try forward.send(request)
+        let lost = operation == "TransactWriteItems" && lostAnswers.withLock { left in
+            defer { left = max(left - 1, 0) }
+            return left > 0
+        }
+        guard !lost else {
+            throw HTTPTransportError(kind: .connectionLost, curlCode: 56, message: "Connection reset by peer (the answer lost)", method: request.method, url: request.url)
+        }
+        return answer
     }
 
     /// DynamoDB's shapes from the `service-2.json(.gz)` of the botocore that came with moto.

@@ -167,6 +167,23 @@ struct FileCounterTests {
         }
     }
 
+    @Test("a transaction carried out whose answer is lost is sent again with its ClientRequestToken and answered as the first: the chunk counts once, not a failed condition")
+    func lostAnswer() async throws {
+        let table = try Table(try await MotoServer.shared())
+        try await blocking {
+            let fileID = try table.plannedFile(chunks: 2)
+            _ = try table.store.claimChunk(fileID: fileID, index: 0, owner: "a", now: 3_000, leaseUntil: 900_000)
+            let before = table.limits.sent.count
+            table.limits.loseAnswer(next: 1)
+            // Without the token moto would run it again, and its condition (RUNNING, owned by "a") would fail.
+            _ = try table.store.finishChunk(fileID: fileID, index: 0, owner: "a", counts: ChunkCounts(read: 10, valid: 10, delivered: 10), now: 4_000)
+            let sent = table.limits.sent.dropFirst(before).filter { $0.operation == "TransactWriteItems" }
+            #expect(sent.count == 2 && sent.first?.clientRequestToken != nil && Set(sent.map(\.clientRequestToken)).count == 1, "\(sent)")
+            let progress = try table.progress(fileID)
+            #expect(progress.chunksDone == 1 && progress.counts.read == 10)
+        }
+    }
+
     @Test("a redrive takes its chunks off the failed count, once, and the file completes from the counts")
     func redrive() async throws {
         let table = try Table(try await MotoServer.shared())
