@@ -242,7 +242,7 @@ public final class MotoServer: @unchecked Sendable {
             token = self.body.get("ClientRequestToken")
             if token is None:
                 return transact_answer(self)
-            items = json.dumps(self.body["TransactItems"], sort_keys=True)
+            items = json.dumps(self.body["TransactItems"], sort_keys=True, default=repr)  # binary values are bytes
             with answered_lock:
                 for old in [key for key, (_, at, _) in answered.items() if time.time() - at > 600]:
                     del answered[old]
