@@ -224,7 +224,8 @@ public struct Reactor: Sendable {
     }
 
     func notify(_ record: JobRecord, log: String?, logger: Logger) throws(ReactorError) {
-        guard let topic = try spec(record.job)?.notify else { return }
+        // An array's parent is announced (by `JobStarter`), not each of its children.
+        guard record.arrayChild == nil, let topic = try spec(record.job)?.notify else { return }
         do {
             try JobNotification.publish(record, topic: topic, sns: sns, log: log)
         } catch {
