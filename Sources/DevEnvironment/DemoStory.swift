@@ -12,7 +12,8 @@ import JobStore
 /// (`DemoStory+Chunks.swift`); (4) a chain of three jobs runs in order, and a failure in it
 /// fails what depends on it (`DemoStory+Chain.swift`); (5) a clicks file delivered to Kafka and read
 /// back (`DemoStory+Clicks.swift`); (6) a submission's override of its spec, and one refused
-/// (`DemoStory+Overrides.swift`). `sortie dev` must run with `DemoStory.overrides(repository:)`.
+/// (`DemoStory+Overrides.swift`); (7) an array job of six children, two at a time
+/// (`DemoStory+Array.swift`). `sortie dev` must run with `DemoStory.overrides(repository:)`.
 public struct DemoStory: Sendable {
     public struct Check: Sendable, Equatable {
         public var name: String
@@ -33,7 +34,7 @@ public struct DemoStory: Sendable {
 
     public func run() async throws -> [Check] {
         try await retriedJob() + (try await concurrencyLimit()) + (try await chunkedFile()) + (try await dependentChain())
-            + (try await clicksToKafka()) + (try await overriddenJob())
+            + (try await clicksToKafka()) + (try await overriddenJob()) + (try await arrayJob())
     }
 
     // MARK: Story 1
