@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "launcher-bench", targets: ["LauncherBench"]),
         .executable(name: "retry-reactor", targets: ["RetryReactorFunction"]),
         .executable(name: "reactor-bench", targets: ["ReactorBench"]),
+        .executable(name: "array-bench", targets: ["ArrayBench"]),
         .executable(name: "s3-submitter", targets: ["S3SubmitterFunction"]),
         .executable(name: "chunk-processor", targets: ["ChunkProcessorFunction"]),
         .executable(name: "chunk-bench", targets: ["ChunkBench"]),
@@ -162,6 +163,10 @@ let package = Package(
         .executableTarget(name: "AWSBench", dependencies: ["AWSCore", "AWSServices"], path: "bench/AWSBench"),
         .executableTarget(name: "LauncherBench", dependencies: [.product(name: "Logging", package: "swift-log"), "Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport"], path: "bench/LauncherBench"),
         .executableTarget(name: "ReactorBench", dependencies: [.product(name: "Logging", package: "swift-log"), "Reactor", "ReactorTestSupport", "Launcher", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "SortieTestSupport"], path: "bench/ReactorBench"),
+        .executableTarget(name: "ArrayBench", dependencies: [
+            .product(name: "Logging", package: "swift-log"), "DevEnvironment", "JobModel", "JobStore", "AWSCore", "AWSServices", "LocalAWS",
+            "SortieTestSupport",
+        ], path: "bench/ArrayBench"),
         .executableTarget(name: "KafkaBench", dependencies: ["KafkaProducer", "WallTime"], path: "bench/KafkaBench"),
         .executableTarget(name: "ChunkBench", dependencies: ["ChunkPlanning", "ChunkProcessing", "RecordFormats", "CZlib"], path: "bench/ChunkBench"),
         // Every decoder fed by the outside world as a fuzz target; bench/fuzz.sh runs them under libFuzzer.
@@ -253,7 +258,7 @@ let package = Package(
             "S3SubmitterFunction",
         ]),
         .testTarget(name: "ChunkProcessingTests", dependencies: [
-            "ChunkProcessing", "ChunkTestSupport", "S3Submitter", "ChunkStore", "ChunkPlanning", "RecordFormats", "AWSCore", "AWSServices", "LocalAWS", "LoopbackHTTP",
+            "ChunkProcessing", "ChunkTestSupport", "S3Submitter", "ChunkStore", "ChunkPlanning", "RecordFormats", "AWSCore", "AWSServices", "LocalAWS",
             "LocalRuntime", "SortieTestSupport", "WallTime",
             "S3SubmitterFunction", "ChunkProcessorFunction",
         ]),

@@ -58,11 +58,15 @@ public final class DevEnvironment: Sendable {
     private let front: LambdaFront
     /// The settings every function and the CLI share: moto's endpoint and credentials, the deployment's names.
     public let environment: [String: String]
+    /// The role (and its credentials) each definition's program runs under: which program sent a request.
+    public let roles: DeploymentRoles
 
     private init(
         moto: MotoServer, client: AWSClient, resources: DevResources, definitions: [FunctionDefinition], topicARN: String, functions: [String: LocalFunction], agent: InstanceAgent,
-        scheduler: DevScheduler, front: LambdaFront, environment: [String: String], batchAgent: BatchAgent?, kafka: TansuBroker?, repository: URL
+        scheduler: DevScheduler, front: LambdaFront, environment: [String: String], roles: DeploymentRoles, batchAgent: BatchAgent?, kafka: TansuBroker?,
+        repository: URL
     ) {
+        self.roles = roles
         self.kafka = kafka
         self.repository = repository
         self.moto = moto
@@ -183,7 +187,7 @@ public final class DevEnvironment: Sendable {
             scheduler.start(DevScheduler.schedules(definitions, speedUp: options.scheduleSpeedUp), fire: deliver)
             return DevEnvironment(
                 moto: moto, client: client, resources: resources, definitions: definitions, topicARN: topicARN, functions: functions, agent: agent, scheduler: scheduler,
-                front: front, environment: environment, batchAgent: batchAgent, kafka: kafka, repository: options.repository)
+                front: front, environment: environment, roles: roles, batchAgent: batchAgent, kafka: kafka, repository: options.repository)
         } catch {
             moto.stop()
             kafka?.stop()

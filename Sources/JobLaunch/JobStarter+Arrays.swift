@@ -7,14 +7,16 @@ import WallTime
 extension JobStarter {
     /// What advancing an array did.
     public struct ArrayAdvance: Sendable, Equatable {
-        /// Children created and launched now, in index order.
+        /// Children created now and launched, in index order.
         public var launched: [String] = []
-        /// Children created and left waiting for a slot.
+        /// Children created now and left waiting for a slot (an older job may have taken it).
         public var queued: [String] = []
         /// Children created FAILED because what they wait for FAILED.
         public var failed: [String] = []
         /// The parent, when this advance decided it.
         public var decided: JobRecord?
+        /// The parent as this advance read it.
+        public var parent: JobRecord?
     }
 
     /// Moves a RUNNING array on: decides it once every child has been counted; otherwise creates
@@ -25,31 +27,41 @@ extension JobStarter {
     public func advanceArray(_ parentID: String, logger: Logger) throws(LaunchError) -> ArrayAdvance {
         let store = try store()
         var advance = ArrayAdvance()
-        if let decided = try decideArray(parentID, store: store, logger: logger) {
+        guard let current = try aws({ () throws(AWSError) in try store.array(parentID) }) else { return advance }
+        advance.parent = current.record
+        if let decided = try decideArray(parentID, current: current, store: store, logger: logger) {
             advance.decided = decided
             return advance
         }
-        guard let parent = try aws({ () throws(AWSError) in try store.record(parentID) }), parent.state == .running, parent.array != nil else { return advance }
-        let spec = try spec(for: parent)
-        let made = try aws { () throws(AWSError) in try store.createChildren(parentID, window: JobArrays.window(maxConcurrency: spec.maxConcurrency)) }
+        guard current.record.state == .running else { return advance }
+        let spec = try spec(for: current.record)
+        let made = try aws { () throws(AWSError) in
+            try store.createChildren(parentID, window: JobArrays.window(maxConcurrency: spec.maxConcurrency), current: current)
+        }
         let now = WallClock.unixMilliseconds()
         for failed in made.failed {
             emit(JobMetrics.ending(failed, outcome: .failed, at: now).rendered())
             advance.failed.append(failed.id)
         }
-        for child in made.runnable {
-            // A child's launch failure is its own (recorded on it, counted on the parent): the others go on.
+        // The new children joined their kind's queue: as many starts as children made, each the
+        // queue's head (an older child, or an older job of the kind, goes first).
+        var started: [String] = []
+        for _ in made.runnable {
+            guard let head = try aws({ () throws(AWSError) in try store.firstDue(job: spec.name, now: WallClock.unixMilliseconds()) }),
+                  let record = try aws({ () throws(AWSError) in try store.record(head) }), record.state == .runnable else { break }
+            // A launch failure is the job's own (recorded on it; a child's counted on its parent): the others go on.
             do {
-                if try startOrQueue(child, spec, store: store, logger: logger, duplicate: false).outcome == .launched {
-                    advance.launched.append(child.id)
-                } else {
-                    advance.queued.append(child.id)
-                }
+                let own = record.overrides == current.record.overrides ? spec : try self.spec(for: record)
+                guard try startOrQueue(record, own, store: store, logger: logger, duplicate: false).outcome == .launched else { break }
+                started.append(head)
             } catch {
-                logger.error("array child \(child.id) not started: \(error)", metadata: ["job": "\(spec.name)"])
+                logger.error("job \(head) not started: \(error)", metadata: ["job": "\(spec.name)"])
             }
         }
-        if !made.failed.isEmpty { advance.decided = try decideArray(parentID, store: store, logger: logger) }
+        for child in made.runnable.map(\.id) {
+            if started.contains(child) { advance.launched.append(child) } else { advance.queued.append(child) }
+        }
+        if !made.failed.isEmpty { advance.decided = try decideArray(parentID, current: nil, store: store, logger: logger) }
         return advance
     }
 
@@ -64,8 +76,7 @@ extension JobStarter {
         var decided: [JobRecord] = []
         let advance = try advanceArray(place.parent, logger: logger)
         if let parent = advance.decided { decided.append(parent) }
-        guard let parent = try aws({ () throws(AWSError) in try store.record(place.parent) }) else { return decided }
-        for id in parent.dependents {
+        for id in advance.parent?.dependents ?? [] {
             guard let waiting = try aws({ () throws(AWSError) in try store.record(id) }), waiting.state == .running,
                   waiting.array?.nToN.contains(place.parent) == true else { continue }
             if let other = try advanceArray(id, logger: logger).decided { decided.append(other) }
@@ -74,8 +85,10 @@ extension JobStarter {
     }
 
     /// The parent's decision, once, with its metrics line and (FAILED) its announcement.
-    private func decideArray(_ parentID: String, store: JobStore, logger: Logger) throws(LaunchError) -> JobRecord? {
-        guard let decided = try aws({ () throws(AWSError) in try store.decideArray(parentID) }) else { return nil }
+    private func decideArray(
+        _ parentID: String, current: (record: JobRecord, progress: JobStore.ArrayProgress)?, store: JobStore, logger: Logger
+    ) throws(LaunchError) -> JobRecord? {
+        guard let decided = try aws({ () throws(AWSError) in try store.decideArray(parentID, current: current) }) else { return nil }
         let outcome: JobMetrics.Outcome = decided.state == .succeeded ? .succeeded : .failed
         logger.info("array \(parentID) \(decided.state.rawValue): \(decided.statusReason ?? "")", metadata: ["job": "\(decided.job)"])
         emit(JobMetrics.ending(decided, outcome: outcome, at: WallClock.unixMilliseconds()).rendered())

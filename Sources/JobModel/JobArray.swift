@@ -47,9 +47,10 @@ public enum JobArrays {
     /// Whether an id can be a child's: the other ids are UUIDs, without a `.`. Saves a read per ending.
     public static func mayBeChild(_ id: String) -> Bool { id.contains(".") }
 
-    /// How many children may exist unfinished at once: enough to fill the kind's slots, no more,
-    /// so an array's items grow with its progress, not its size.
-    public static func window(maxConcurrency: Int) -> Int { max(1, maxConcurrency) }
+    /// How many children may exist unfinished at once: twice the kind's slots, so a slot freed by
+    /// a runner's final record finds a child waiting before the reactor has counted that ending;
+    /// an array's unfinished items grow with its concurrency, not its size.
+    public static func window(maxConcurrency: Int) -> Int { 2 * max(1, maxConcurrency) }
 
     /// Why a size is refused, or `nil`.
     public static func sizeProblem(_ size: Int) -> String? {

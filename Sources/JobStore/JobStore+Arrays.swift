@@ -45,11 +45,17 @@ extension JobStore {
     /// what each waits for (`JobArrays.prerequisites`) has SUCCEEDED; one whose prerequisite
     /// FAILED is created FAILED, naming it. Stops at the first child that must still wait, so
     /// an array's children start in order. At most `rounds` transactions of 24 children.
-    public func createChildren(_ parentID: String, window: Int, rounds: Int = 8) throws(AWSError) -> CreatedChildren {
+    /// `current` is the parent as just read, if it was (saves reading it again).
+    public func createChildren(
+        _ parentID: String, window: Int, current: (record: JobRecord, progress: ArrayProgress)? = nil, rounds: Int = 8
+    ) throws(AWSError) -> CreatedChildren {
         var made = CreatedChildren()
         var known: [String: JobDependencies.Standing] = [:]
+        var read = current
         for _ in 0..<rounds {
-            guard let (parent, progress) = try array(parentID), parent.state == .running, let array = parent.array else { break }
+            let state = if let read { read } else { try array(parentID) }
+            read = nil
+            guard let (parent, progress) = state, parent.state == .running, let array = parent.array else { break }
             let now = WallClock.unixMilliseconds()
             var room = window - progress.open.count
             var batch: [JobRecord] = []
@@ -79,6 +85,8 @@ extension JobStore {
             guard try writeChildren(batch, of: parent, after: progress) else { continue }  // another creator went first: look again
             made.runnable += batch.filter { $0.state == .runnable }
             made.failed += batch.filter { $0.state == .failed }
+            // Stopped by the window, a child that must wait, or the end: the next round would find the same.
+            if batch.count < Self.childrenPerTransaction { break }
         }
         return made
     }
@@ -175,8 +183,9 @@ extension JobStore {
     /// Decides a RUNNING parent once every child has been counted: SUCCEEDED when all did,
     /// FAILED when any did not (naming the first). The decided record, or `nil` when it is not
     /// time yet or another writer decided it.
-    public func decideArray(_ parentID: String) throws(AWSError) -> JobRecord? {
-        guard let (parent, progress) = try array(parentID), parent.state == .running, let array = parent.array,
+    public func decideArray(_ parentID: String, current: (record: JobRecord, progress: ArrayProgress)? = nil) throws(AWSError) -> JobRecord? {
+        let state = if let current { current } else { try array(parentID) }
+        guard let (parent, progress) = state, parent.state == .running, let array = parent.array,
               let verdict = JobArrays.verdict(size: array.size, succeeded: progress.succeeded, failed: progress.failed, firstFailure: progress.firstFailure)
         else { return nil }
         guard try transition(parentID, attempt: parent.attempt, from: [.running], to: verdict.state, reason: verdict.reason, set: settled()) else { return nil }

@@ -31,7 +31,7 @@ struct ArrayTests {
         return try #require(try await blocking { try store.array(parent) }).progress
     }
 
-    @Test("an array of 5 with max_concurrency 2: one parent RUNNING, children made two at a time and never more than two running, each its own instance; all succeed → the parent SUCCEEDED once")
+    @Test("an array of 5 with max_concurrency 2: one parent RUNNING, children made twice max_concurrency at a time (the rest waiting for slots), never more than two running, each its own instance; all succeed → the parent SUCCEEDED once")
     func drainsWithinItsConcurrency() async throws {
         let deployment = try await ReactorDeployment.create()
         let name = Deployment.uniqueName("fan")
@@ -40,7 +40,9 @@ struct ArrayTests {
         #expect(response.outcome == .launched && response.state == .running && response.arraySize == 5 && response.instanceID == nil)
         let parent = try #require(response.jobID)
         var progress = try await Self.progress(deployment, parent)
-        #expect(progress.created == 2 && progress.open == [0, 1] && progress.succeeded == 0)
+        // Twice max_concurrency made: two started, two waiting for their slots.
+        #expect(progress.created == 4 && progress.open == [0, 1, 2, 3] && progress.succeeded == 0)
+        #expect(try await deployment.record(JobArrays.childID(parent, 3)).state == .runnable)
         let first = try await deployment.record(JobArrays.childID(parent, 0))
         #expect(first.state == .starting && first.arrayChild == ArrayChild(parent: parent, index: 0, size: 5) && first.instanceID != nil)
         #expect(first.job == name && first.parameters == ["date": "2024-04-30"])
@@ -56,7 +58,7 @@ struct ArrayTests {
             #expect(ended.decision == .succeeded)
             finished.append(next)
             progress = try await Self.progress(deployment, parent)
-            #expect(progress.open.count <= 2 && progress.succeeded == finished.count)
+            #expect(progress.open.count <= 4 && progress.succeeded == finished.count)
         }
         #expect(mostHolders == 2)
         #expect(Set(finished) == Set((0..<5).map { JobArrays.childID(parent, $0) }))
@@ -204,19 +206,21 @@ struct ArrayTests {
         let deployment = try await ReactorDeployment.create()
         let name = Deployment.uniqueName("swept")
         _ = try await deployment.publish(name, maxConcurrency: 1)
-        let parent = try #require(try await Self.submitArray(deployment, name, size: 2).jobID)
+        let parent = try #require(try await Self.submitArray(deployment, name, size: 3).jobID)
         let first = try await deployment.record(JobArrays.childID(parent, 0))
         try await deployment.runnerReports(first, exitCode: 0)
-        #expect(try await Self.progress(deployment, parent).created == 1)
+        #expect(try await Self.progress(deployment, parent).created == 2)
+        #expect(try await deployment.record(JobArrays.childID(parent, 1)).state == .runnable)
         _ = try await deployment.send("retry-reactor-sweep.json")
         var progress = try await Self.progress(deployment, parent)
-        #expect(progress.succeeded == 1 && progress.created == 2 && progress.open == [1])
+        #expect(progress.succeeded == 1 && progress.created == 3 && progress.open == [1, 2])
         #expect(try await deployment.record(JobArrays.childID(parent, 1)).state == .starting)
         let late = try await deployment.endInstance(try #require(first.instanceID))
         #expect(late.decision == .succeeded)
         progress = try await Self.progress(deployment, parent)
-        #expect(progress.succeeded == 1 && progress.created == 2)
+        #expect(progress.succeeded == 1 && progress.created == 3)
         #expect(try await Self.finish(deployment, JobArrays.childID(parent, 1), exitCode: 0).decision == .succeeded)
+        #expect(try await Self.finish(deployment, JobArrays.childID(parent, 2), exitCode: 0).decision == .succeeded)
         #expect(try await deployment.record(parent).state == .succeeded)
     }
 }
