@@ -220,7 +220,7 @@ let package = Package(
         ]),
         .testTarget(name: "AWSServicesTests", dependencies: ["AWSServices", "AWSCore", "AWSTestSupport", "SortieTestSupport"]),
         .testTarget(name: "JobModelTests", dependencies: ["JobModel", "JobStore", "TableSchema", "JobSpecYAML", "AWSServices", "SortieTestSupport"]),
-        .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "TableSchema", "SortieTestSupport"]),
+        .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "JobModel", "TableSchema", "AWSCore", "AWSServices", "SortieTestSupport"]),
         .testTarget(name: "JobSpecYAMLTests", dependencies: ["JobSpecYAML", "JobModel", "SortieTestSupport"]),
         .testTarget(name: "LauncherTests", dependencies: [
             "WallTime",
@@ -230,7 +230,7 @@ let package = Package(
         ]),
         .testTarget(name: "ReactorTests", dependencies: [
             .product(name: "Logging", package: "swift-log"), "WallTime",
-            "Reactor", "ReactorTestSupport", "Launcher", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
+            "Reactor", "ReactorTestSupport", "Launcher", "JobLaunch", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
             "RetryReactorFunction", "SortieRunner",
         ]),
         .testTarget(name: "JobRunnerTests", dependencies: ["WallTime", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "SortieTestSupport", "DevEnvironment", "SortieRunner"]),

@@ -201,11 +201,7 @@ extension JobStore {
 
     /// The ids of RUNNING array parents, oldest first, one page at a time: for the sweep.
     public func activeArrays(limit: Int, after start: DynamoDB.Item?) throws(AWSError) -> (ids: [String], next: DynamoDB.Item?) {
-        let page = try dynamoDB.query(.init(
-            tableName: table, indexName: JobTable.globalQueueIndex, keyConditionExpression: "#gsi2pk = :arrays", projectionExpression: "#jobId",
-            expressionAttributeNames: JobTable.names([.gsi2pk, .jobID]), expressionAttributeValues: [":arrays": .s(JobTable.activeArrays)],
-            limit: limit, exclusiveStartKey: start))
-        return (page.items.compactMap { $0[.jobID]?.string }, page.lastEvaluatedKey)
+        try ids(inPartition: JobTable.activeArrays, limit: limit, after: start)
     }
 
     /// An array's created children, in index order (reads each: for operators).

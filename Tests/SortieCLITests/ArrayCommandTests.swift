@@ -19,6 +19,17 @@ struct ArrayCommandTests {
         }
     }
 
+    /// `sortie dev` with the `sortie` command, the demo's story and a trace file for the steps to write to.
+    static func onDev(
+        _ body: (@Sendable ([String]) async throws -> Command.Result, DemoStory, String) async throws -> Void
+    ) async throws {
+        try await DevHarness.onDev { environment, _ in
+            let trace = FileManager.default.temporaryDirectory.appendingPathComponent("sortie-array-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: trace) }
+            try await body(try CommandTests.sortie(environment), DemoStory(environment: environment, patience: .seconds(60)) { _ in }, trace)
+        }
+    }
+
     /// A spec whose step notes its start and end in `trace`, failing where `fails` says (a shell test on the index).
     static func spec(_ name: String, trace: String, maxConcurrency: Int, fails: String = "false") -> JobSpec {
         let note = #"echo "$1 $SORTIE_JOB $SORTIE_ARRAY_INDEX $SORTIE_ARRAY_SIZE" >> "# + trace
@@ -28,12 +39,8 @@ struct ArrayCommandTests {
 
     @Test("an array of 5 with max_concurrency 2 drains with never more than two running, each child seeing its index and the size, describe listing the children; one failing child fails the parent, naming it; out of range is refused; the demo's story 7 holds")
     func drainAndFailure() async throws {
-        try await DevHarness.onDev { environment, _ in
-            let run = try CommandTests.sortie(environment)
+        try await Self.onDev { run, story, trace in
             let json = CommandTests.json
-            let story = DemoStory(environment: environment, patience: .seconds(60)) { _ in }
-            let trace = FileManager.default.temporaryDirectory.appendingPathComponent("sortie-array-\(UUID().uuidString)").path
-            defer { try? FileManager.default.removeItem(atPath: trace) }
             try await story.publish(Self.spec("arr-fan", trace: trace, maxConcurrency: 2))
             try await story.publish(Self.spec("arr-flaky", trace: trace, maxConcurrency: 3, fails: #"[ "$SORTIE_ARRAY_INDEX" = 1 ]"#))
 
@@ -80,12 +87,8 @@ struct ArrayCommandTests {
 
     @Test("SEQUENTIAL runs each child after the one before it; N_TO_N runs child i of B after child i of A, and a failed child of A fails child i of B")
     func dependencies() async throws {
-        try await DevHarness.onDev { environment, _ in
-            let run = try CommandTests.sortie(environment)
+        try await Self.onDev { run, story, trace in
             let json = CommandTests.json
-            let story = DemoStory(environment: environment, patience: .seconds(60)) { _ in }
-            let trace = FileManager.default.temporaryDirectory.appendingPathComponent("sortie-array-\(UUID().uuidString)").path
-            defer { try? FileManager.default.removeItem(atPath: trace) }
             try await story.publish(Self.spec("arr-seq", trace: trace, maxConcurrency: 3))
             try await story.publish(Self.spec("arr-up", trace: trace, maxConcurrency: 3, fails: #"[ "$SORTIE_ARRAY_INDEX" = 2 ]"#))
             try await story.publish(Self.spec("arr-down", trace: trace, maxConcurrency: 3))
