@@ -14,12 +14,22 @@ import SortieTestSupport
 // DynamoDB requests (the launcher's own), the drain's time and DynamoDB requests (by program), and
 // the most children running at once, polled from the slots and read back from the children's
 // histories. Requests are counted from moto's request recorder, told apart by the role that signed them.
+// SORTIE_BENCH_SPEEDUP sets `sortie dev`'s schedule speed-up (10: the reactor's sweep every 30 s).
 //   swift build --product array-bench --product launcher --product retry-reactor --product sortie-runner \
 //       --product s3-submitter --product chunk-processor && .build/debug/array-bench
 
 let settings = ProcessInfo.processInfo.environment
 let size = Int(settings["SORTIE_BENCH_ARRAY"] ?? "") ?? 1000
 let concurrency = Int(settings["SORTIE_BENCH_CONCURRENCY"] ?? "") ?? 20
+// How much faster than EventBridge `sortie dev` fires the schedules: its default 150 sweeps every 2 s, and
+// each sweep reads every terminated instance EC2 still lists (a thousand here), which would swamp moto.
+// 10: the reactor's sweep every 30 s; endings reach it as events, as they would in AWS.
+let speedUp = Int(settings["SORTIE_BENCH_SPEEDUP"] ?? "") ?? 10
+
+/// A line on stdout at once, so a long run's figures show as they come.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
 let recording = FileManager.default.temporaryDirectory.appendingPathComponent("sortie-array-bench-\(UUID().uuidString.prefix(8)).jsonl")
 // moto inherits this process's environment: its recorder writes here.
 setenv("MOTO_RECORDER_FILEPATH", recording.path, 1)
@@ -34,7 +44,7 @@ logger.logLevel = .error
 let workspace = FileManager.default.temporaryDirectory.appendingPathComponent("sortie-array-bench-\(UUID().uuidString.prefix(8))")
 defer { try? FileManager.default.removeItem(at: workspace) }
 let environment = try await DevEnvironment.start(
-    .init(repository: Repository.root, products: BuiltProducts.directory, workspace: workspace), logger: logger)
+    .init(repository: Repository.root, products: BuiltProducts.directory, workspace: workspace, scheduleSpeedUp: speedUp), logger: logger)
 let store = JobStore(dynamoDB: DynamoDB(client: environment.client), table: environment.resources.table)
 
 let spec = JobSpec(
@@ -72,10 +82,10 @@ func recorded() throws -> [(program: String, call: String)] {
 
 func report(_ title: String, _ calls: ArraySlice<(program: String, call: String)>) {
     let dynamo = calls.filter { $0.call.hasPrefix("DynamoDB ") && $0.program != "bench (polling)" }
-    print("\(title): \(dynamo.count) DynamoDB requests (the bench's own polling left out), \(calls.filter { !$0.call.hasPrefix("DynamoDB ") && $0.program != "bench (polling)" }.count) to other services")
+    say("\(title): \(dynamo.count) DynamoDB requests (the bench's own polling left out), \(calls.filter { !$0.call.hasPrefix("DynamoDB ") && $0.program != "bench (polling)" }.count) to other services")
     for (program, group) in Dictionary(grouping: dynamo, by: \.program).sorted(by: { $0.key < $1.key }) {
         let operations = Dictionary(grouping: group, by: \.call).map { ($0.key.dropFirst("DynamoDB ".count), $0.value.count) }.sorted { $0.1 > $1.1 }
-        print("  \(program.padding(toLength: 14, withPad: " ", startingAt: 0)) \(String(group.count).padding(toLength: 6, withPad: " ", startingAt: 0)) " + operations.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
+        say("  \(program.padding(toLength: 14, withPad: " ", startingAt: 0)) \(String(group.count).padding(toLength: 6, withPad: " ", startingAt: 0)) " + operations.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
     }
 }
 
@@ -89,8 +99,8 @@ let answer = try JSONSerialization.jsonObject(with: try await environment.invoke
 let submitTime = ContinuousClock.now - submitStart
 guard let parent = answer["jobId"] as? String else { throw BenchError(description: "the launcher answered \(answer)") }
 let atSubmitted = try recorded()
-print("array of \(size), max_concurrency \(concurrency), on sortie dev (\(BuiltProducts.directory.lastPathComponent) products)")
-print("submit: \(answer["outcome"] ?? "?") in \(submitTime) (the launcher function's invocation, parent \(parent.prefix(8)))")
+say("array of \(size), max_concurrency \(concurrency), on sortie dev (\(BuiltProducts.directory.lastPathComponent) products, schedules \(speedUp)x: the sweep every \(300 / speedUp) s)")
+say("submit: \(answer["outcome"] ?? "?") in \(submitTime) (the launcher function's invocation, parent \(parent.prefix(8)))")
 report("submit, the launcher's", atSubmitted.filter { $0.program == "launcher" }[...])
 
 // MARK: Drain
@@ -123,10 +133,10 @@ for point in intervals.flatMap({ [($0.0, 1), ($0.1, -1)] }).sorted(by: { ($0.0, 
     running += point.1
     mostInHistories = max(mostInHistories, running)
 }
-print("drain: parent \(decided.state.rawValue) (\(decided.statusReason ?? "")) \(drainTime) after submission; \(children.filter { $0.state == .succeeded }.count) children SUCCEEDED")
-print("most running at once: \(most) in the slots (polled \(polls) times), \(mostInHistories) in the children's histories (limit \(concurrency))")
+say("drain: parent \(decided.state.rawValue) (\(decided.statusReason ?? "")) \(drainTime) after submission; \(children.filter { $0.state == .succeeded }.count) children SUCCEEDED")
+say("most running at once: \(most) in the slots (polled \(polls) times), \(mostInHistories) in the children's histories (limit \(concurrency))")
 report("submit + drain, by program", all[...])
 let perChild = Double(all.filter { $0.call.hasPrefix("DynamoDB ") && $0.program != "bench (polling)" }.count) / Double(size)
-print(String(format: "  %.1f DynamoDB requests per child", perChild))
+say(String(format: "  %.1f DynamoDB requests per child", perChild))
 await environment.stop()
 if decided.state != .succeeded || most > concurrency || mostInHistories > concurrency { exit(1) }
