@@ -201,7 +201,7 @@ extension JobStore {
 
     /// The ids of RUNNING array parents, oldest first, one page at a time: for the sweep.
     public func activeArrays(limit: Int, after start: DynamoDB.Item?) throws(AWSError) -> (ids: [String], next: DynamoDB.Item?) {
-        try ids(inPartition: JobTable.activeArrays, limit: limit, after: start)
+        try jobIDs(inPartition: JobTable.activeArrays, limit: limit, after: start)
     }
 
     /// An array's created children, in index order (reads each: for operators).

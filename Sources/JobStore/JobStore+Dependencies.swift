@@ -88,11 +88,11 @@ extension JobStore {
 
     /// The ids of PENDING jobs, oldest first within each priority, one page at a time.
     public func pending(limit: Int, after start: DynamoDB.Item?) throws(AWSError) -> (ids: [String], next: DynamoDB.Item?) {
-        try ids(inPartition: JobTable.pendingQueue, limit: limit, after: start)
+        try jobIDs(inPartition: JobTable.pendingQueue, limit: limit, after: start)
     }
 
     /// One page of the job ids in a partition of `gsi2`, in its order.
-    func ids(inPartition partition: String, limit: Int, after start: DynamoDB.Item?) throws(AWSError) -> (ids: [String], next: DynamoDB.Item?) {
+    func jobIDs(inPartition partition: String, limit: Int, after start: DynamoDB.Item?) throws(AWSError) -> (ids: [String], next: DynamoDB.Item?) {
         let page = try dynamoDB.query(.init(
             tableName: table, indexName: JobTable.globalQueueIndex, keyConditionExpression: "#gsi2pk = :partition", projectionExpression: "#jobId",
             expressionAttributeNames: JobTable.names([.gsi2pk, .jobID]), expressionAttributeValues: [":partition": .s(partition)],

@@ -105,10 +105,13 @@ report("submit, the launcher's", atSubmitted.filter { $0.program == "launcher" }
 
 // MARK: Drain
 
+// Polled once a second (moto serves one request at a time: the bench's own reads slow what it measures),
+// with a progress line every minute so a run cut short still says how far it got.
 var most = 0
 var polls = 0
 var decided: JobRecord?
-let deadline = ContinuousClock.now + .seconds(3600)
+var nextProgress = ContinuousClock.now + .seconds(60)
+let deadline = ContinuousClock.now + .seconds(Int64(settings["SORTIE_BENCH_PATIENCE"] ?? "") ?? 3600)
 while ContinuousClock.now < deadline {
     most = max(most, try store.slotHolders().count)
     polls += 1
@@ -116,7 +119,12 @@ while ContinuousClock.now < deadline {
         decided = record
         break
     }
-    try await Task.sleep(for: .milliseconds(100))
+    if ContinuousClock.now >= nextProgress, let (_, progress) = try store.array(parent) {
+        let requests = try recorded().filter { $0.call.hasPrefix("DynamoDB ") && $0.program != "bench (polling)" }.count
+        say("  \(ContinuousClock.now - submitStart): \(progress.succeeded + progress.failed) of \(size) ended, \(progress.created) made, most running \(most); \(requests) DynamoDB requests")
+        nextProgress = ContinuousClock.now + .seconds(60)
+    }
+    try await Task.sleep(for: .seconds(1))
 }
 let drainTime = ContinuousClock.now - submitStart
 let all = try recorded()
