@@ -46,14 +46,17 @@ extension JobStarter {
         // The new children joined their kind's queue: as many starts as children made, each the
         // queue's head (an older child, or an older job of the kind, goes first).
         var started: [String] = []
-        for _ in made.runnable {
+        starting: for _ in made.runnable {
             guard let head = try aws({ () throws(AWSError) in try store.firstDue(job: spec.name, now: WallClock.unixMilliseconds()) }),
                   let record = try aws({ () throws(AWSError) in try store.record(head) }), record.state == .runnable else { break }
             // A launch failure is the job's own (recorded on it; a child's counted on its parent): the others go on.
             do {
                 let own = record.overrides == current.record.overrides ? spec : try self.spec(for: record)
-                guard try startOrQueue(record, own, store: store, logger: logger, duplicate: false).outcome == .launched else { break }
-                started.append(head)
+                switch try startOrQueue(record, own, store: store, logger: logger, duplicate: false).outcome {
+                case .launched: started.append(head)
+                case .waiting: break starting  // no slot left
+                default: continue  // the reactor's walk started it first
+                }
             } catch {
                 logger.error("job \(head) not started: \(error)", metadata: ["job": "\(spec.name)"])
             }
@@ -67,12 +70,14 @@ extension JobStarter {
 
     /// After an array child has ended for good: counted on its parent (once), the parent
     /// advanced (its next children, or its decision), then every array waiting `N_TO_N` on the
-    /// parent advanced too. Returns the parents this decided, whose own dependents are the
+    /// parent advanced too. An ending counted before (a repeated event, the sweep reading every
+    /// ended instance) moves nothing: whoever counted it advanced the array, or the sweep's pass
+    /// over RUNNING arrays will. Returns the parents this decided, whose own dependents are the
     /// caller's to resolve.
     public func childEnded(_ child: JobRecord, logger: Logger) throws(LaunchError) -> [JobRecord] {
         guard let place = child.arrayChild else { return [] }
         let store = try store()
-        _ = try aws { () throws(AWSError) in try store.countChild(child) }
+        guard try aws({ () throws(AWSError) in try store.countChild(child) }) else { return [] }
         var decided: [JobRecord] = []
         let advance = try advanceArray(place.parent, logger: logger)
         if let parent = advance.decided { decided.append(parent) }

@@ -14,7 +14,8 @@ import SortieTestSupport
 // DynamoDB requests (the launcher's own), the drain's time and DynamoDB requests (by program), and
 // the most children running at once, polled from the slots and read back from the children's
 // histories. Requests are counted from moto's request recorder, told apart by the role that signed them.
-// SORTIE_BENCH_SPEEDUP sets `sortie dev`'s schedule speed-up (10: the reactor's sweep every 30 s).
+// SORTIE_BENCH_SPEEDUP sets `sortie dev`'s schedule speed-up (10: the reactor's sweep every 30 s),
+// SORTIE_BENCH_STEP_SECONDS how long each child's step sleeps (0).
 //   swift build --product array-bench --product launcher --product retry-reactor --product sortie-runner \
 //       --product s3-submitter --product chunk-processor && .build/debug/array-bench
 
@@ -25,6 +26,8 @@ let concurrency = Int(settings["SORTIE_BENCH_CONCURRENCY"] ?? "") ?? 20
 // each sweep reads every terminated instance EC2 still lists (a thousand here), which would swamp moto.
 // 10: the reactor's sweep every 30 s; endings reach it as events, as they would in AWS.
 let speedUp = Int(settings["SORTIE_BENCH_SPEEDUP"] ?? "") ?? 10
+// How long each child's step takes: 0 measures the machinery alone; a few seconds lets the children overlap up to the limit.
+let stepSeconds = Int(settings["SORTIE_BENCH_STEP_SECONDS"] ?? "") ?? 0
 
 /// A line on stdout at once, so a long run's figures show as they come.
 func say(_ line: String) {
@@ -49,7 +52,8 @@ let store = JobStore(dynamoDB: DynamoDB(client: environment.client), table: envi
 
 let spec = JobSpec(
     name: "bench-array", instance: InstanceSpec(types: ["t3.micro"], image: "ami-0abcdef1234567890"),
-    steps: [.init(name: "shard", run: #"echo "shard $SORTIE_ARRAY_INDEX of $SORTIE_ARRAY_SIZE""#)], timeoutSeconds: 300, maxConcurrency: concurrency)
+    steps: [.init(name: "shard", run: #"sleep "# + String(stepSeconds) + #"; echo "shard $SORTIE_ARRAY_INDEX of $SORTIE_ARRAY_SIZE""#)], timeoutSeconds: 300,
+    maxConcurrency: concurrency)
 try S3(client: environment.client).putObject(bucket: environment.resources.bucket, key: "specs/\(spec.name).json", body: try JSONEncoder.sorted.encode(spec))
 
 /// moto's request recorder: each request a JSON line, from when it is started.
@@ -99,7 +103,7 @@ let answer = try JSONSerialization.jsonObject(with: try await environment.invoke
 let submitTime = ContinuousClock.now - submitStart
 guard let parent = answer["jobId"] as? String else { throw BenchError(description: "the launcher answered \(answer)") }
 let atSubmitted = try recorded()
-say("array of \(size), max_concurrency \(concurrency), on sortie dev (\(BuiltProducts.directory.lastPathComponent) products, schedules \(speedUp)x: the sweep every \(300 / speedUp) s)")
+say("array of \(size), max_concurrency \(concurrency), each child's step \(stepSeconds) s, on sortie dev (\(BuiltProducts.directory.lastPathComponent) products, schedules \(speedUp)x: the sweep every \(300 / speedUp) s)")
 say("submit: \(answer["outcome"] ?? "?") in \(submitTime) (the launcher function's invocation, parent \(parent.prefix(8)))")
 report("submit, the launcher's", atSubmitted.filter { $0.program == "launcher" }[...])
 
