@@ -8,13 +8,14 @@ extension Reactor {
     /// After job `id` has ended for good: its PENDING dependents are released or failed (and
     /// theirs, when they fail), each failure announced. Read afresh, so a dependent recorded
     /// while this job was being decided is not missed.
-    /// An array child's ending is also counted on its parent, which moves on (`childEnded`); a
-    /// parent that this decides has its own dependents resolved in turn.
-    func resolveDependents(of id: String, logger: Logger) throws(ReactorError) -> [JobStore.Resolution] {
+    /// An array child's ending is also counted on its parent, which moves on (`childEnded`), unless
+    /// `countingChild` is false (a repeated delivery: the sweep reads every ended instance each
+    /// time); a parent that this decides has its own dependents resolved in turn.
+    func resolveDependents(of id: String, countingChild: Bool = true, logger: Logger) throws(ReactorError) -> [JobStore.Resolution] {
         let store = try store()
         var moved = try aws { () throws(AWSError) in try store.resolveDependents(of: id) }
         try report(moved, logger: logger)
-        if JobArrays.mayBeChild(id), let child = try aws({ () throws(AWSError) in try store.record(id) }), child.arrayChild != nil {
+        if countingChild, JobArrays.mayBeChild(id), let child = try aws({ () throws(AWSError) in try store.record(id) }), child.arrayChild != nil {
             let decided: [JobRecord]
             do {
                 decided = try starter.childEnded(child, logger: logger)

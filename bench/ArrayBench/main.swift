@@ -14,7 +14,7 @@ import SortieTestSupport
 // DynamoDB requests (the launcher's own), the drain's time and DynamoDB requests (by program), and
 // the most children running at once, polled from the slots and read back from the children's
 // histories. Requests are counted from moto's request recorder, told apart by the role that signed them.
-// SORTIE_BENCH_SPEEDUP sets `sortie dev`'s schedule speed-up (10: the reactor's sweep every 30 s),
+// SORTIE_BENCH_SPEEDUP sets `sortie dev`'s schedule speed-up (1: the reactor's sweep every 5 minutes),
 // SORTIE_BENCH_STEP_SECONDS how long each child's step sleeps (0).
 //   swift build --product array-bench --product launcher --product retry-reactor --product sortie-runner \
 //       --product s3-submitter --product chunk-processor && .build/debug/array-bench
@@ -23,9 +23,9 @@ let settings = ProcessInfo.processInfo.environment
 let size = Int(settings["SORTIE_BENCH_ARRAY"] ?? "") ?? 1000
 let concurrency = Int(settings["SORTIE_BENCH_CONCURRENCY"] ?? "") ?? 20
 // How much faster than EventBridge `sortie dev` fires the schedules: its default 150 sweeps every 2 s, and
-// each sweep reads every terminated instance EC2 still lists (a thousand here), which would swamp moto.
-// 10: the reactor's sweep every 30 s; endings reach it as events, as they would in AWS.
-let speedUp = Int(settings["SORTIE_BENCH_SPEEDUP"] ?? "") ?? 10
+// each sweep reads every terminated instance EC2 still lists (a thousand here), which swamps moto.
+// 1: the reactor's sweep every 5 minutes, as deployed; endings reach it as events, as they would in AWS.
+let speedUp = Int(settings["SORTIE_BENCH_SPEEDUP"] ?? "") ?? 1
 // How long each child's step takes: 0 measures the machinery alone; a few seconds lets the children overlap up to the limit.
 let stepSeconds = Int(settings["SORTIE_BENCH_STEP_SECONDS"] ?? "") ?? 0
 
