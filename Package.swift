@@ -258,7 +258,7 @@ let package = Package(
             "S3SubmitterFunction",
         ]),
         .testTarget(name: "ChunkProcessingTests", dependencies: [
-            "ChunkProcessing", "ChunkTestSupport", "S3Submitter", "ChunkStore", "ChunkPlanning", "RecordFormats", "AWSCore", "AWSServices", "LocalAWS",
+            "ChunkProcessing", "ChunkTestSupport", "S3Submitter", "ChunkStore", "ChunkPlanning", "RecordFormats", "AWSCore", "AWSServices", "LocalAWS", "LoopbackHTTP",
             "LocalRuntime", "SortieTestSupport", "WallTime",
             "S3SubmitterFunction", "ChunkProcessorFunction",
         ]),
