@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "launcher-bench", targets: ["LauncherBench"]),
         .executable(name: "retry-reactor", targets: ["RetryReactorFunction"]),
         .executable(name: "reactor-bench", targets: ["ReactorBench"]),
+        .executable(name: "array-bench", targets: ["ArrayBench"]),
         .executable(name: "s3-submitter", targets: ["S3SubmitterFunction"]),
         .executable(name: "chunk-processor", targets: ["ChunkProcessorFunction"]),
         .executable(name: "chunk-bench", targets: ["ChunkBench"]),
@@ -169,6 +170,10 @@ let package = Package(
         .executableTarget(name: "LauncherBench", dependencies: [.product(name: "Logging", package: "swift-log"), "Launcher", "JobModel", "JobStore", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport"], path: "bench/LauncherBench"),
         .executableTarget(name: "ReactorBench", dependencies: [.product(name: "Logging", package: "swift-log"), "Reactor", "ReactorTestSupport", "Launcher", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "SortieTestSupport"], path: "bench/ReactorBench"),
         .executableTarget(name: "ReportBench", dependencies: ["JobReport", "SortieTestSupport"], path: "bench/ReportBench"),
+        .executableTarget(name: "ArrayBench", dependencies: [
+            .product(name: "Logging", package: "swift-log"), "DevEnvironment", "JobModel", "JobStore", "AWSCore", "AWSServices", "LocalAWS",
+            "SortieTestSupport",
+        ], path: "bench/ArrayBench"),
         .executableTarget(name: "KafkaBench", dependencies: ["KafkaProducer", "WallTime"], path: "bench/KafkaBench"),
         .executableTarget(name: "ChunkBench", dependencies: ["ChunkPlanning", "ChunkProcessing", "RecordFormats", "CZlib"], path: "bench/ChunkBench"),
         // Every decoder fed by the outside world as a fuzz target; bench/fuzz.sh runs them under libFuzzer.
@@ -226,7 +231,7 @@ let package = Package(
         ]),
         .testTarget(name: "AWSServicesTests", dependencies: ["AWSServices", "AWSCore", "AWSTestSupport", "SortieTestSupport"]),
         .testTarget(name: "JobModelTests", dependencies: ["JobModel", "JobStore", "TableSchema", "JobSpecYAML", "AWSServices", "SortieTestSupport"]),
-        .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "TableSchema", "SortieTestSupport"]),
+        .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "JobModel", "TableSchema", "AWSCore", "AWSServices", "SortieTestSupport"]),
         .testTarget(name: "JobSpecYAMLTests", dependencies: ["JobSpecYAML", "JobModel", "SortieTestSupport"]),
         .testTarget(name: "LauncherTests", dependencies: [
             "WallTime",
@@ -236,7 +241,7 @@ let package = Package(
         ]),
         .testTarget(name: "ReactorTests", dependencies: [
             .product(name: "Logging", package: "swift-log"), "WallTime",
-            "Reactor", "ReactorTestSupport", "Launcher", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
+            "Reactor", "ReactorTestSupport", "Launcher", "JobLaunch", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
             "RetryReactorFunction", "SortieRunner",
         ]),
         .testTarget(name: "JobRunnerTests", dependencies: ["WallTime", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "SortieTestSupport", "DevEnvironment", "SortieRunner", "Deployment"]),

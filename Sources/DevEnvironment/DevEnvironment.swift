@@ -63,12 +63,15 @@ public final class DevEnvironment: Sendable {
     private let reportServer: ReportServer
     /// The settings every function and the CLI share: moto's endpoint and credentials, the deployment's names.
     public let environment: [String: String]
+    /// The role (and its credentials) each definition's program runs under: which program sent a request.
+    public let roles: DeploymentRoles
 
     private init(
         moto: MotoServer, client: AWSClient, resources: DevResources, definitions: [FunctionDefinition], topicARN: String, functions: [String: LocalFunction], agent: InstanceAgent,
-        scheduler: DevScheduler, front: LambdaFront, reportServer: ReportServer, environment: [String: String], batchAgent: BatchAgent?, kafka: TansuBroker?,
-        priceList: PriceListStandIn, repository: URL
+        scheduler: DevScheduler, front: LambdaFront, reportServer: ReportServer, environment: [String: String], roles: DeploymentRoles, batchAgent: BatchAgent?,
+        kafka: TansuBroker?, priceList: PriceListStandIn, repository: URL
     ) {
+        self.roles = roles
         self.kafka = kafka
         self.priceList = priceList
         self.repository = repository
@@ -205,7 +208,7 @@ public final class DevEnvironment: Sendable {
             let settings = environment.merging(["SORTIE_REPORT_URL": reportServer.url]) { $1 }
             return DevEnvironment(
                 moto: moto, client: client, resources: resources, definitions: definitions, topicARN: topicARN, functions: functions, agent: agent, scheduler: scheduler,
-                front: front, reportServer: reportServer, environment: settings, batchAgent: batchAgent, kafka: kafka, priceList: priceList,
+                front: front, reportServer: reportServer, environment: settings, roles: roles, batchAgent: batchAgent, kafka: kafka, priceList: priceList,
                 repository: options.repository)
         } catch {
             await priceList.stop()

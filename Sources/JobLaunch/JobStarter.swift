@@ -46,17 +46,19 @@ public struct JobStarter: Sendable {
             throw .aws(AWSError(kind: .invalidResponse, service: "DynamoDB", operation: "GetItem", code: "MissingJobRecord", message: "no job \(jobID)"))
         }
         guard record.state == .submitted || record.state == .runnable else { return LaunchResponse(.duplicate, record) }
+        return try startOrQueue(record, try spec(for: record), store: store, logger: logger, duplicate: false)
+    }
+
+    /// The spec a job runs with: its overrides, allowed when it was submitted, applied to the spec as published now.
+    package func spec(for record: JobRecord) throws(LaunchError) -> JobSpec {
         guard let source = configuration.specs, let published = try source.spec(named: record.job, s3: s3) else {
             throw .unknownJob(record.job, source: configuration.specs.map { "\($0)" } ?? "(SORTIE_SPECS not set)")
         }
-        // The job runs as submitted: its overrides, allowed then, applied to the spec as published now.
-        let spec: JobSpec
         do {
-            spec = try published.applying(record.overrides)
+            return try published.applying(record.overrides)
         } catch {
             throw .invalidOverrides(error)
         }
-        return try startOrQueue(record, spec, store: store, logger: logger, duplicate: false)
     }
 
     // MARK: Steps of a launch
@@ -167,11 +169,13 @@ public struct JobStarter: Sendable {
         failed.statusReason = reason
         emit(JobMetrics.ending(record, outcome: .failed, at: WallClock.unixMilliseconds()).rendered())
         announce(failed, spec, logger: logger)
+        if failed.arrayChild != nil { _ = try childEnded(failed, logger: logger) }
     }
 
     /// Tells the spec's `notify` topic about a job FAILED for good; a lost notification is logged, not raised.
     package func announce(_ failed: JobRecord, _ spec: JobSpec, logger: Logger) {
-        guard let topic = spec.notify else { return }
+        // An array's parent is announced, not each of its (up to 10,000) children.
+        guard let topic = spec.notify, failed.arrayChild == nil else { return }
         do {
             try JobNotification.publish(failed, topic: topic, sns: sns)
         } catch {
@@ -183,7 +187,8 @@ public struct JobStarter: Sendable {
         guard let reporting, let runnerURL = configuration.runnerURL else {
             throw .configuration("not set: \(configuration.missing.joined(separator: ", "))")
         }
-        let payload = RunnerPayload(jobID: record.id, attempt: record.attempt, arguments: record.parameters, spec: spec, reporting: reporting)
+        let payload = RunnerPayload(
+            jobID: record.id, attempt: record.attempt, arguments: record.parameters, spec: spec, reporting: reporting, arrayChild: record.arrayChild)
         do {
             return try UserData.render(payload, runnerURL: runnerURL)
         } catch let error as UserDataTooLarge {

@@ -11,6 +11,8 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
     case invalidOverrides(OverrideError)
     /// `depends_on` names a job that does not exist, too many, or (by name) a cycle; nothing was written.
     case invalidDependencies(String)
+    /// An array size out of 2…10,000; nothing was written.
+    case invalidArray(String)
     case userDataTooLarge(UserDataTooLarge)
     /// No listed instance type had capacity for the spec's `capacity_timeout`; the job is FAILED and its slot free.
     case noCapacity(jobID: String, String)
@@ -29,6 +31,7 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
         case .invalidArguments: "Sortie.InvalidArguments"
         case .invalidOverrides: "Sortie.InvalidOverrides"
         case .invalidDependencies: "Sortie.InvalidDependencies"
+        case .invalidArray: "Sortie.InvalidArray"
         case .userDataTooLarge: "Sortie.UserDataTooLarge"
         case .noCapacity: "Sortie.InsufficientCapacity"
         case .spotRoleMissing: "Sortie.SpotRoleMissing"
@@ -53,6 +56,7 @@ public enum LaunchError: Error, Sendable, CustomStringConvertible {
         case .invalidArguments(let error): error.description
         case .invalidOverrides(let error): error.description
         case .invalidDependencies(let message): message
+        case .invalidArray(let message): message
         case .userDataTooLarge(let error): error.description
         case .noCapacity(let jobID, let detail): "job \(jobID) FAILED: no capacity for any of its instance types (\(detail))"
         case .spotRoleMissing(let jobID, _): "job \(jobID) FAILED: \(Self.spotRoleExplanation)"

@@ -24,6 +24,8 @@ public struct LaunchResponse: Sendable, Equatable, Encodable {
     public var position: Int?
     /// The ids of the jobs it waits for.
     public var dependsOn: [String]?
+    /// An array job's size (the id is its parent's; `launched`: its first children started).
+    public var arraySize: Int?
     // Dry runs only:
     public var arguments: [String: String]?
     public var instanceTypes: [String]?
@@ -34,7 +36,7 @@ public struct LaunchResponse: Sendable, Equatable, Encodable {
 
     /// The response's keys, as callers read them.
     enum CodingKeys: String, CodingKey {
-        case outcome, job, jobID = "jobId", attempt, state, statusReason, instanceID = "instanceId", instanceType, market, position, dependsOn
+        case outcome, job, jobID = "jobId", attempt, state, statusReason, instanceID = "instanceId", instanceType, market, position, dependsOn, arraySize
         case arguments, instanceTypes, maxConcurrency, userDataBytes, missingSettings
     }
 
@@ -50,6 +52,7 @@ public struct LaunchResponse: Sendable, Equatable, Encodable {
         market = record.market?.rawValue
         self.position = position
         dependsOn = record.dependsOn.isEmpty ? nil : record.dependsOn
+        arraySize = record.array?.size
     }
 
     package init(plan spec: JobSpec, arguments: [String: String], userDataBytes: Int?, missingSettings: [String]) {

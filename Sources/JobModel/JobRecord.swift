@@ -52,6 +52,10 @@ public struct JobRecord: Sendable, Equatable {
     public var dependents: [String]
     /// When EC2 first refused this attempt for capacity (epoch milliseconds): its `capacity_timeout` counts from here.
     public var capacityShortSince: Int64?
+    /// An array's parent: its size and how its children wait (`JobArray`).
+    public var array: JobArray?
+    /// An array's child: its parent and index.
+    public var arrayChild: ArrayChild?
 
     public init(
         id: String, job: String, parameters: [String: String], attempt: Int = 1, state: JobState = .submitted, statusReason: String? = nil,
@@ -59,7 +63,7 @@ public struct JobRecord: Sendable, Equatable {
         instanceType: String? = nil, heartbeatAt: Int64? = nil, exitCode: Int? = nil, failingStep: String? = nil, reason: String? = nil,
         durationMilliseconds: Int64? = nil, history: [Transition]? = nil, dependsOn: [String] = [], dependents: [String] = [],
         capacityShortSince: Int64? = nil, market: InstanceSpec.Market? = nil, subnet: String? = nil,
-        overrides: [String: String] = [:], availabilityZone: String? = nil
+        overrides: [String: String] = [:], availabilityZone: String? = nil, array: JobArray? = nil, arrayChild: ArrayChild? = nil
     ) {
         self.id = id
         self.job = job
@@ -86,5 +90,7 @@ public struct JobRecord: Sendable, Equatable {
         self.subnet = subnet
         self.overrides = overrides
         self.availabilityZone = availabilityZone
+        self.array = array
+        self.arrayChild = arrayChild
     }
 }

@@ -79,13 +79,26 @@ extension SpecReader {
         }
 
         let overrides = overrides(root, code: code)
+        var array: JobSpec.ArraySpec?
+        if let fields = fields(root, "array", allowed: keys(JobSpec.ArraySpec.CodingKeys.self)) { array = arraySpec(fields) }
 
         guard let name, let instance, let timeout, let maxConcurrency, let priority else { return nil }
         return JobSpec(
             name: name, description: string(root, "description"), instance: instance, code: code, environment: environment,
             arguments: arguments, steps: steps, timeoutSeconds: timeout, retry: retry, maxConcurrency: maxConcurrency,
             priority: priority, noShutdown: noShutdown, notify: notify, dependsOn: dependsOn,
-            capacityTimeoutSeconds: capacityTimeout, overrides: overrides)
+            capacityTimeoutSeconds: capacityTimeout, overrides: overrides, array: array)
+    }
+
+    private mutating func arraySpec(_ fields: Fields) -> JobSpec.ArraySpec? {
+        let size = int(fields, "size", in: JobArrays.sizes)
+        require(size != nil || fields["size"] != nil, fields, "size", "missing: expected the number of children, 2 to 10000")
+        var sequential = false
+        if let text = string(fields, "dependency") {
+            sequential = text == JobArrays.DependencyType.sequential.rawValue
+            require(sequential, fields, "dependency", "expected SEQUENTIAL (child i after child i-1), got '\(text)'")
+        }
+        return size.map { JobSpec.ArraySpec(size: $0, sequential: sequential) }
     }
 
     /// What a manual submission may override (`LaunchOverride`), each name once.

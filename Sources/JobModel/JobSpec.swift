@@ -28,12 +28,14 @@ public struct JobSpec: Sendable, Equatable, Codable {
     public var capacityTimeoutSeconds: Int
     /// What a manual submission may override for its one job (`LaunchOverride`'s names).
     public var overrides: [String]
+    /// Every launch is an array job of this many children (`array: {size: N}`; a submission's `array` wins).
+    public var array: ArraySpec?
 
     public init(
         name: String, description: String? = nil, instance: InstanceSpec, code: CodeSource? = nil, environment: [String: String] = [:],
         arguments: [String: ArgumentSpec] = [:], steps: [Step], timeoutSeconds: Int, retry: RetryStrategy = RetryStrategy(),
         maxConcurrency: Int = 1, priority: Int = 0, noShutdown: Bool = false, notify: String? = nil, dependsOn: [String] = [],
-        capacityTimeoutSeconds: Int = 3600, overrides: [String] = []
+        capacityTimeoutSeconds: Int = 3600, overrides: [String] = [], array: ArraySpec? = nil
     ) {
         self.name = name
         self.description = description
@@ -51,12 +53,33 @@ public struct JobSpec: Sendable, Equatable, Codable {
         self.dependsOn = dependsOn
         self.capacityTimeoutSeconds = capacityTimeoutSeconds
         self.overrides = overrides
+        self.array = array
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, description, instance, code, environment, arguments, steps, timeoutSeconds = "timeout", retry
         case maxConcurrency = "max_concurrency", priority, noShutdown = "no_shutdown", notify, dependsOn = "depends_on"
-        case capacityTimeoutSeconds = "capacity_timeout", overrides
+        case capacityTimeoutSeconds = "capacity_timeout", overrides, array
+    }
+
+    /// `array: {size: N, dependency: SEQUENTIAL}`.
+    public struct ArraySpec: Sendable, Equatable, Encodable {
+        public var size: Int
+        /// Child i after child i − 1 (Batch's `SEQUENTIAL`).
+        public var sequential: Bool
+
+        public init(size: Int, sequential: Bool = false) {
+            self.size = size
+            self.sequential = sequential
+        }
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case size, dependency }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(size, forKey: .size)
+            if sequential { try container.encode(JobArrays.DependencyType.sequential.rawValue, forKey: .dependency) }
+        }
     }
 
     /// Decoding goes through the same checks as YAML (`JobSpec.read`): a published spec that

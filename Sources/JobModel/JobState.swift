@@ -8,7 +8,7 @@ public enum JobState: String, Sendable, Codable, CaseIterable {
     case runnable = "RUNNABLE"
     /// Holds a slot; its instance has been requested.
     case starting = "STARTING"
-    /// The runner on the instance has reported in.
+    /// The runner on the instance has reported in; an array's parent: its children are under way.
     case running = "RUNNING"
     case succeeded = "SUCCEEDED"
     case failed = "FAILED"
@@ -21,8 +21,9 @@ public enum JobState: String, Sendable, Codable, CaseIterable {
     /// Where a job may go from here; every write checks it against the stored state.
     public var successors: Set<JobState> {
         switch self {
-        case .submitted: [.pending, .runnable, .starting, .failed]
-        case .pending: [.runnable, .failed]
+        // An array's parent goes to RUNNING without a slot: its children take them.
+        case .submitted: [.pending, .runnable, .starting, .running, .failed]
+        case .pending: [.runnable, .running, .failed]
         case .runnable: [.starting, .failed]
         // Back to RUNNABLE when EC2 had no capacity for any listed type.
         case .starting: [.runnable, .running, .succeeded, .failed]

@@ -14,7 +14,9 @@ import Foundation
 ///   `"dryRun": true` to check and plan without writing or launching (a dry run may carry the
 ///   job's `spec` itself, to try one before publishing it), `depends_on`: the ids of up to
 ///   20 jobs it waits for, and `overrides`: what of the spec it changes for this job, among
-///   what the spec allows (`{"no_shutdown": true, "instance_types": ["c7i.large"], "environment": {"LEVEL": "debug"}}`).
+///   what the spec allows (`{"no_shutdown": true, "instance_types": ["c7i.large"], "environment": {"LEVEL": "debug"}}`);
+///   `"array": N` makes it an array job, and `depends_on` may also hold Batch's typed entries
+///   `{"type": "SEQUENTIAL"}` and `{"id": "<array's id>", "type": "N_TO_N"}`.
 public struct LaunchEvent: Sendable, Equatable, Decodable {
     public enum Trigger: Sendable, Equatable {
         /// `rule` is the rule or schedule ARN.
@@ -34,10 +36,16 @@ public struct LaunchEvent: Sendable, Equatable, Decodable {
     public var dependsOn: [String]
     /// A manual event's overrides by name, as text (`LaunchOverride`).
     public var overrides: [String: String]
+    /// `"array": N`: an array job of N children (checked by the launcher, which names the limits).
+    public var arraySize: Int?
+    /// `{"type": "SEQUENTIAL"}` in `depends_on`: each child after the one before it.
+    public var sequential: Bool
+    /// `{"id": …, "type": "N_TO_N"}` entries of `depends_on`: child i after child i of each of these arrays.
+    public var nToN: [String]
 
     public init(
         job: String, arguments: [String: String] = [:], eventID: String? = nil, trigger: Trigger = .manual, dryRun: Bool = false, inlineSpec: SpecValue? = nil,
-        dependsOn: [String] = [], overrides: [String: String] = [:]
+        dependsOn: [String] = [], overrides: [String: String] = [:], arraySize: Int? = nil, sequential: Bool = false, nToN: [String] = []
     ) {
         self.job = job
         self.arguments = arguments
@@ -47,6 +55,9 @@ public struct LaunchEvent: Sendable, Equatable, Decodable {
         self.inlineSpec = inlineSpec
         self.dependsOn = dependsOn
         self.overrides = overrides
+        self.arraySize = arraySize
+        self.sequential = sequential
+        self.nToN = nToN
     }
 
     private struct Key: CodingKey {
@@ -57,7 +68,31 @@ public struct LaunchEvent: Sendable, Equatable, Decodable {
         init?(intValue: Int) { nil }
     }
 
-    private static let manualKeys = ["job", "args", "id", "dryRun", "spec", "depends_on", "overrides"]
+    private static let manualKeys = ["job", "args", "id", "dryRun", "spec", "depends_on", "overrides", "array"]
+
+    /// One entry of `depends_on`: an id, or Batch's `{"id": …, "type": "N_TO_N" | "SEQUENTIAL"}`.
+    private enum Dependency: Decodable {
+        case job(String)
+        case typed(id: String?, JobArrays.DependencyType)
+
+        init(from decoder: any Decoder) throws {
+            if let id = try? decoder.singleValueContainer().decode(String.self) {
+                self = .job(id)
+                return
+            }
+            let container = try decoder.container(keyedBy: Key.self)
+            let text = try container.decode(String.self, forKey: Key("type"))
+            guard let type = JobArrays.DependencyType(rawValue: text) else {
+                throw DecodingError.dataCorruptedError(forKey: Key("type"), in: container, debugDescription: "expected N_TO_N or SEQUENTIAL, got '\(text)'")
+            }
+            let id = try container.decodeIfPresent(String.self, forKey: Key("id"))
+            guard (id == nil) == (type == .sequential) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: Key("id"), in: container, debugDescription: "N_TO_N names the id of an array job; SEQUENTIAL names none")
+            }
+            self = .typed(id: id, type)
+        }
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Key.self)
@@ -80,15 +115,19 @@ public struct LaunchEvent: Sendable, Equatable, Decodable {
         if inlineSpec != nil, !dryRun {
             throw DecodingError.dataCorruptedError(forKey: Key("spec"), in: container, debugDescription: "an inline spec is only for dry runs: publish the spec to launch it")
         }
-        let dependsOn = try container.decodeIfPresent([String].self, forKey: Key("depends_on")) ?? []
-        guard dependsOn.count <= JobDependencies.limit else {
+        let entries = try container.decodeIfPresent([Dependency].self, forKey: Key("depends_on")) ?? []
+        let dependsOn = entries.compactMap { if case .job(let id) = $0 { id } else { nil } }
+        let nToN = entries.compactMap { if case .typed(let id?, .nToN) = $0 { id } else { nil } }
+        guard entries.count <= JobDependencies.limit else {
             throw DecodingError.dataCorruptedError(
-                forKey: Key("depends_on"), in: container, debugDescription: "depends_on names at most \(JobDependencies.limit) jobs, as AWS Batch allows; got \(dependsOn.count)")
+                forKey: Key("depends_on"), in: container, debugDescription: "depends_on names at most \(JobDependencies.limit) jobs, as AWS Batch allows; got \(entries.count)")
         }
         self.init(
             job: try container.decode(String.self, forKey: Key("job")), arguments: try Self.arguments(container, Key("args")),
             eventID: try container.decodeIfPresent(String.self, forKey: Key("id")), trigger: .manual, dryRun: dryRun, inlineSpec: inlineSpec,
-            dependsOn: dependsOn, overrides: try Self.overrides(container, Key("overrides")))
+            dependsOn: dependsOn, overrides: try Self.overrides(container, Key("overrides")),
+            arraySize: try container.decodeIfPresent(Int.self, forKey: Key("array")),
+            sequential: entries.contains { if case .typed(_, .sequential) = $0 { true } else { false } }, nToN: nToN)
     }
 
     private init(scheduled container: KeyedDecodingContainer<Key>) throws {
@@ -112,6 +151,9 @@ public struct LaunchEvent: Sendable, Equatable, Decodable {
         inlineSpec = nil
         dependsOn = []
         overrides = [:]
+        arraySize = nil
+        sequential = false
+        nToN = []
     }
 
     /// `arn:aws:events:…:rule/sortie-nightly-etl` or `arn:aws:scheduler:…:schedule/group/nightly-etl` → `nightly-etl`.

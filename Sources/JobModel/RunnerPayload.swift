@@ -8,13 +8,20 @@ public struct RunnerPayload: Sendable, Equatable, Codable {
     public var spec: JobSpec
     /// Where a runner on EC2 reports; `nil` for one that only runs locally.
     public var reporting: ReportingConfiguration?
+    /// An array child's place: the steps see `SORTIE_ARRAY_INDEX` and `SORTIE_ARRAY_SIZE`.
+    public var arrayIndex: Int?
+    public var arraySize: Int?
 
-    public init(jobID: String, attempt: Int, arguments: [String: String], spec: JobSpec, reporting: ReportingConfiguration?) {
+    public init(
+        jobID: String, attempt: Int, arguments: [String: String], spec: JobSpec, reporting: ReportingConfiguration?, arrayChild: ArrayChild? = nil
+    ) {
         self.jobID = jobID
         self.attempt = attempt
         self.arguments = arguments
         self.spec = spec
         self.reporting = reporting
+        arrayIndex = arrayChild?.index
+        arraySize = arrayChild?.size
     }
 }
 

@@ -21,6 +21,8 @@ struct StepExecution {
         environment["SORTIE_JOB_ID"] = payload.jobID
         environment["SORTIE_ATTEMPT"] = String(payload.attempt)
         environment["SORTIE_STEP"] = step.name
+        environment["SORTIE_ARRAY_INDEX"] = payload.arrayIndex.map { String($0) }
+        environment["SORTIE_ARRAY_SIZE"] = payload.arraySize.map { String($0) }
         for (name, value) in payload.arguments { environment["SORTIE_ARG_\(name)"] = value }
         let arguments = (try? JSONEncoder.sorted.encode(payload.arguments)).map { String(decoding: $0, as: UTF8.self) }
         environment["SORTIE_ARGS_JSON"] = arguments ?? "{}"

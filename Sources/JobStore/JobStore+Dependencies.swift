@@ -7,7 +7,7 @@ import TableSchema
 extension JobStore {
     /// What happened to one PENDING job when its dependencies were looked at.
     public enum Resolution: Sendable, Equatable {
-        /// PENDING → RUNNABLE: in the queues now.
+        /// PENDING → RUNNABLE: in the queues now (an array's parent: RUNNING, its children to be created).
         case released(JobRecord)
         /// PENDING → FAILED, decided for good (never retried).
         case failed(JobRecord)
@@ -43,9 +43,11 @@ extension JobStore {
             var runnable = record
             runnable.state = .runnable
             let reason = "Dependencies succeeded: \(record.dependsOn.joined(separator: ", "))"
-            guard try transition(id, attempt: record.attempt, from: [.pending], to: .runnable, reason: reason, set: JobTable.queueAttributes(runnable)) else {
-                return .unchanged(try self.record(id))
-            }
+            // An array's parent runs no instance: RUNNING, its children to be created.
+            let moved = record.array != nil
+                ? try startArray(record, reason: reason)
+                : try transition(id, attempt: record.attempt, from: [.pending], to: .runnable, reason: reason, set: JobTable.queueAttributes(runnable))
+            guard moved else { return .unchanged(try self.record(id)) }
             return .released(try self.record(id) ?? runnable)
         case .fail(let reason):
             guard try transition(id, attempt: record.attempt, from: [.pending], to: .failed, reason: reason, set: settled()) else {
@@ -86,9 +88,14 @@ extension JobStore {
 
     /// The ids of PENDING jobs, oldest first within each priority, one page at a time.
     public func pending(limit: Int, after start: DynamoDB.Item?) throws(AWSError) -> (ids: [String], next: DynamoDB.Item?) {
+        try jobIDs(inPartition: JobTable.pendingQueue, limit: limit, after: start)
+    }
+
+    /// One page of the job ids in a partition of `gsi2`, in its order.
+    func jobIDs(inPartition partition: String, limit: Int, after start: DynamoDB.Item?) throws(AWSError) -> (ids: [String], next: DynamoDB.Item?) {
         let page = try dynamoDB.query(.init(
-            tableName: table, indexName: JobTable.globalQueueIndex, keyConditionExpression: "#gsi2pk = :pending", projectionExpression: "#jobId",
-            expressionAttributeNames: JobTable.names([.gsi2pk, .jobID]), expressionAttributeValues: [":pending": .s(JobTable.pendingQueue)],
+            tableName: table, indexName: JobTable.globalQueueIndex, keyConditionExpression: "#gsi2pk = :partition", projectionExpression: "#jobId",
+            expressionAttributeNames: JobTable.names([.gsi2pk, .jobID]), expressionAttributeValues: [":partition": .s(partition)],
             limit: limit, exclusiveStartKey: start))
         return (page.items.compactMap { $0[.jobID]?.string }, page.lastEvaluatedKey)
     }

@@ -40,7 +40,7 @@ public struct JobStore: Sendable {
 
     /// Records the event and its job together, once: a second delivery of the same event
     /// finds the event item and is told which job it made. The job's id joins the `dependents`
-    /// of every job in its `dependsOn` in the same transaction, each of which must exist.
+    /// of every job in its `dependsOn` (and an array's `N_TO_N` arrays) in the same transaction, each of which must exist.
     public func submit(_ record: JobRecord, eventID: String) throws(AWSError) -> Submission {
         let now = WallClock.unixMilliseconds()
         var event = JobTable.eventKey(eventID)
@@ -50,18 +50,20 @@ public struct JobStore: Sendable {
         event[.expiresAt] = .number(now / 1000 + JobTable.retentionSeconds)
         let notThere = "attribute_not_exists(#pk)"
         let pk = JobTable.names([.pk])
+        // An N_TO_N array waits on its arrays' children, and is among their dependents too.
+        let edges = record.dependsOn + (record.array?.nToN ?? [])
         do {
             try retryingConflicts { () throws(AWSError) in
                 try dynamoDB.transactWriteItems([
                     .put(.init(tableName: table, item: event, conditionExpression: notThere, expressionAttributeNames: pk, returnValuesOnConditionCheckFailure: .allOld)),
                     .put(.init(tableName: table, item: JobTable.item(record), conditionExpression: notThere, expressionAttributeNames: pk)),
-                ] + record.dependsOn.map { dependencyEdge(from: record.id, to: $0) })
+                ] + edges.map { dependencyEdge(from: record.id, to: $0) })
             }
             return .created(record)
         } catch where error.transactionCancellationReasons?.dropFirst(2).contains(where: { $0.code == "ConditionalCheckFailed" }) == true
             && error.transactionCancellationReasons?.first?.code != "ConditionalCheckFailed" {
             let reasons = error.transactionCancellationReasons?.dropFirst(2) ?? []
-            return .unknownDependencies(zip(record.dependsOn, reasons).filter { $0.1.code == "ConditionalCheckFailed" }.map(\.0))
+            return .unknownDependencies(zip(edges, reasons).filter { $0.1.code == "ConditionalCheckFailed" }.map(\.0))
         } catch where error.transactionCancellationReasons?.first?.code == "ConditionalCheckFailed" {
             if let id = error.transactionCancellationReasons?.first?.item?[.jobID]?.string { return .duplicate(jobID: id) }
             let seen = try dynamoDB.getItem(.init(tableName: table, key: JobTable.eventKey(eventID), consistentRead: true)).item

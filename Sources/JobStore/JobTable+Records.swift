@@ -41,12 +41,32 @@ extension JobTable {
         item[.subnet] = record.subnet.map { .s($0) }
         item[.availabilityZone] = record.availabilityZone.map { .s($0) }
         if !record.overrides.isEmpty { item[.overrides] = .m(record.overrides.mapValues { .s($0) }) }
+        if let array = record.array {
+            item[.arraySize] = .number(array.size)
+            if array.sequential { item[.arraySequential] = .bool(true) }
+            if !array.nToN.isEmpty { item[.arrayNToN] = .l(array.nToN.map { .s($0) }) }
+            item[.arrayCreated] = .number(0)
+            item[.arraySucceeded] = .number(0)
+            item[.arrayFailed] = .number(0)
+        }
+        if let child = record.arrayChild {
+            item[.arrayParent] = .s(child.parent)
+            item[.arrayIndex] = .number(child.index)
+            item[.arraySize] = .number(child.size)
+        }
         if record.state == .runnable {
             item.merge(queueAttributes(record)) { $1 }
         } else if record.state == .pending {
             item.merge(pendingAttributes(record)) { $1 }
+        } else if record.state == .running, record.array != nil {
+            item.merge(activeArrayAttributes(record)) { $1 }
         }
         return item
+    }
+
+    /// The sparse-index attributes that put a RUNNING array parent in `gsi2`'s `ARRAYS#ACTIVE` partition.
+    public static func activeArrayAttributes(_ record: JobRecord) -> DynamoDB.Item {
+        DynamoDB.Item().with([.gsi2pk: .s(activeArrays), .gsi2sk: .s(queueKey(record))])
     }
 
     /// The sparse-index attributes that put a RUNNABLE record in both queues.
@@ -102,6 +122,19 @@ extension JobTable {
         }
         var dependents: [String] = []
         if case .ss(let ids)? = item[.dependents] { dependents = ids.sorted() }
+        var array: JobArray?
+        var arrayChild: ArrayChild?
+        if let size = item[.arraySize]?.int {
+            if let parent = item[.arrayParent]?.string {
+                arrayChild = ArrayChild(parent: parent, index: try required(.arrayIndex, item[.arrayIndex]?.int), size: size)
+            } else {
+                var nToN: [String] = []
+                if case .l(let ids)? = item[.arrayNToN] {
+                    for id in ids { nToN.append(try required(.arrayNToN, id.string, as: "\(Attribute.arrayNToN.rawValue)[]")) }
+                }
+                array = JobArray(size: size, sequential: item[.arraySequential] == .bool(true), nToN: nToN)
+            }
+        }
         return JobRecord(
             id: try required(.jobID, item[.jobID]?.string), job: try required(.job, item[.job]?.string), parameters: parameters,
             attempt: try required(.attempt, item[.attempt]?.int), state: state, statusReason: item[.statusReason]?.string,
@@ -111,6 +144,6 @@ extension JobTable {
             failingStep: item[.failingStep]?.string, reason: item[.reason]?.string, durationMilliseconds: item[.durationMs]?.int64,
             history: history, dependsOn: dependsOn, dependents: dependents, capacityShortSince: item[.capacityShortSince]?.int64,
             market: item[.market]?.string.flatMap(InstanceSpec.Market.init(rawValue:)), subnet: item[.subnet]?.string, overrides: overrides,
-            availabilityZone: item[.availabilityZone]?.string)
+            availabilityZone: item[.availabilityZone]?.string, array: array, arrayChild: arrayChild)
     }
 }

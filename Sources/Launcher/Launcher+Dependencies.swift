@@ -11,8 +11,11 @@ import Foundation
 #endif
 
 extension Launcher {
-    /// A new job's record: SUBMITTED, or PENDING when it waits for other jobs (`dependsOn`, ids).
-    static func newRecord(_ spec: JobSpec, arguments: [String: String], eventID: String, dependsOn: [String], reason: String) throws(LaunchError) -> JobRecord {
+    /// A new job's record: SUBMITTED, or PENDING when it waits for other jobs (`dependsOn`, ids);
+    /// an array's parent that waits for none is RUNNING at once (its children take the slots).
+    static func newRecord(
+        _ spec: JobSpec, arguments: [String: String], eventID: String, dependsOn: [String], array: JobArray? = nil, reason: String
+    ) throws(LaunchError) -> JobRecord {
         var ids: [String] = []
         for id in dependsOn where !ids.contains(id) { ids.append(id) }
         guard ids.count <= JobDependencies.limit else {
@@ -24,7 +27,13 @@ extension Launcher {
         let now = WallClock.unixMilliseconds()
         var record = JobRecord(
             id: UUID().uuidString.lowercased(), job: spec.name, parameters: arguments, statusReason: reason, priority: spec.priority, submittedAt: now,
-            eventID: eventID, dependsOn: ids)
+            eventID: eventID, dependsOn: ids, array: array)
+        if let array, ids.isEmpty {
+            let running = "Array of \(array.size) children\(array.sequential ? ", each after the one before it" : "")"
+            record.state = .running
+            record.statusReason = running
+            record.history.append(.init(state: .running, at: now, reason: running))
+        }
         if !ids.isEmpty {
             let waiting = JobDependencies.waitingReason(ids)
             record.state = .pending
@@ -41,7 +50,8 @@ extension Launcher {
         let resolution = try starter.aws { () throws(AWSError) in try store.resolve(record.id, known: &known) }
         switch resolution {
         case .released(let runnable):
-            logger.info("job \(runnable.id) RUNNABLE: its dependencies succeeded", metadata: ["job": "\(spec.name)"])
+            logger.info("job \(runnable.id) \(runnable.state.rawValue): its dependencies succeeded", metadata: ["job": "\(spec.name)"])
+            if runnable.array != nil { return try startArray(runnable, store: store, logger: logger, duplicate: duplicate) }
             return try starter.startOrQueue(runnable, spec, store: store, logger: logger, duplicate: duplicate)
         case .failed(let failed):
             logger.warning("job \(failed.id) FAILED: \(failed.statusReason ?? "")", metadata: ["job": "\(spec.name)"])
@@ -103,11 +113,11 @@ extension Launcher {
         for (spec, memberArguments) in members {
             let submitted = try submit(
                 spec, arguments: memberArguments, eventID: "\(eventID)#\(spec.name)", dependsOn: spec.dependsOn.compactMap { ids[$0] },
-                reason: "Submitted by \(trigger), for \(head.name)'s chain", store: store, logger: logger)
+                array: Self.array(of: spec), reason: "Submitted by \(trigger), for \(head.name)'s chain", store: store, logger: logger)
             ids[spec.name] = submitted.jobID
         }
         return try submit(
-            head, arguments: arguments, eventID: eventID, dependsOn: head.dependsOn.compactMap { ids[$0] }, reason: "Submitted by \(trigger)",
-            store: store, logger: logger)
+            head, arguments: arguments, eventID: eventID, dependsOn: head.dependsOn.compactMap { ids[$0] }, array: Self.array(of: head),
+            reason: "Submitted by \(trigger)", store: store, logger: logger)
     }
 }

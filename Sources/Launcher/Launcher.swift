@@ -50,15 +50,15 @@ public struct Launcher: Sendable {
         }
         return try submit(
             spec, arguments: arguments, eventID: eventID, dependsOn: event.dependsOn, overrides: event.overrides,
-            reason: "Submitted by \(Self.describe(event.trigger))", store: store, logger: logger)
+            array: try array(for: event, spec: spec, store: store), reason: "Submitted by \(Self.describe(event.trigger))", store: store, logger: logger)
     }
 
     /// Records one job, once per event, then starts or queues it, or (with dependencies) leaves it PENDING.
     func submit(
-        _ spec: JobSpec, arguments: [String: String], eventID: String, dependsOn: [String], overrides: [String: String] = [:], reason: String,
-        store: JobStore, logger: Logger
+        _ spec: JobSpec, arguments: [String: String], eventID: String, dependsOn: [String], overrides: [String: String] = [:], array: JobArray?,
+        reason: String, store: JobStore, logger: Logger
     ) throws(LaunchError) -> LaunchResponse {
-        var record = try Self.newRecord(spec, arguments: arguments, eventID: eventID, dependsOn: dependsOn, reason: reason)
+        var record = try Self.newRecord(spec, arguments: arguments, eventID: eventID, dependsOn: dependsOn, array: array, reason: reason)
         record.overrides = overrides
         // Rendered before anything is written: a script over EC2's limit must leave no trace.
         _ = try starter.userData(record, spec)
@@ -75,12 +75,14 @@ public struct Launcher: Sendable {
             logger.info("event \(eventID) seen before: job \(jobID) is \(existing.state.rawValue)")
             // A delivery that stopped right after submitting left the job SUBMITTED (or PENDING):
             // carry on with it. Conditional writes make sure only one delivery moves it on.
-            guard existing.state == .submitted || existing.state == .pending else { return LaunchResponse(.duplicate, existing) }
+            let arrayUnderWay = existing.array != nil && existing.state == .running
+            guard existing.state == .submitted || existing.state == .pending || arrayUnderWay else { return LaunchResponse(.duplicate, existing) }
             submitted = existing
         case .unknownDependencies(let ids):
             throw .invalidDependencies("no job \(ids.joined(separator: ", ")) to depend on: depends_on takes the ids of submitted jobs")
         }
         let duplicate = submitted.id != record.id
+        if submitted.array != nil, submitted.state == .running { return try startArray(submitted, store: store, logger: logger, duplicate: duplicate) }
         guard submitted.state == .pending else { return try starter.startOrQueue(submitted, spec, store: store, logger: logger, duplicate: duplicate) }
         return try resolvePending(submitted, spec, store: store, logger: logger, duplicate: duplicate)
     }

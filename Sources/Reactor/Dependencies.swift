@@ -8,10 +8,22 @@ extension Reactor {
     /// After job `id` has ended for good: its PENDING dependents are released or failed (and
     /// theirs, when they fail), each failure announced. Read afresh, so a dependent recorded
     /// while this job was being decided is not missed.
-    func resolveDependents(of id: String, logger: Logger) throws(ReactorError) -> [JobStore.Resolution] {
+    /// An array child's ending is also counted on its parent, which moves on (`childEnded`), unless
+    /// `countingChild` is false (a repeated delivery: the sweep reads every ended instance each
+    /// time); a parent that this decides has its own dependents resolved in turn.
+    func resolveDependents(of id: String, countingChild: Bool = true, logger: Logger) throws(ReactorError) -> [JobStore.Resolution] {
         let store = try store()
-        let moved = try aws { () throws(AWSError) in try store.resolveDependents(of: id) }
+        var moved = try aws { () throws(AWSError) in try store.resolveDependents(of: id) }
         try report(moved, logger: logger)
+        if countingChild, JobArrays.mayBeChild(id), let child = try aws({ () throws(AWSError) in try store.record(id) }), child.arrayChild != nil {
+            let decided: [JobRecord]
+            do {
+                decided = try starter.childEnded(child, logger: logger)
+            } catch {
+                throw .launch(error)
+            }
+            for parent in decided { moved += try resolveDependents(of: parent.id, logger: logger) }
+        }
         return moved
     }
 
@@ -52,7 +64,8 @@ extension Reactor {
         for resolution in moved {
             switch resolution {
             case .released(let record):
-                logger.info("job \(record.id) RUNNABLE: \(record.statusReason ?? "")", metadata: ["job": "\(record.job)"])
+                logger.info("job \(record.id) \(record.state.rawValue): \(record.statusReason ?? "")", metadata: ["job": "\(record.job)"])
+                if record.array != nil { try advance(record.id, logger: logger) }
             case .failed(let record):
                 logger.warning("job \(record.id) FAILED: \(record.statusReason ?? "")", metadata: ["job": "\(record.job)"])
                 emitEnding(record, .failed)

@@ -118,9 +118,10 @@ public struct Reactor: Sendable {
         let record = stored.record
         let instanceID = ending?.instanceID ?? record.instanceID
         guard !stored.settled else {
-            // Decided by an earlier delivery, which may have stopped before its dependents were resolved.
+            // Decided by an earlier delivery, which may have stopped before its dependents were resolved
+            // (an array child's count, should it have stopped before that, is the sweep's pass over arrays).
             var response = ReactorResponse(.duplicate, instanceID: instanceID, jobID: record.id, attempt: record.attempt, detail: "decided before")
-            response.dependents(try resolveDependents(of: record.id, logger: logger))
+            response.dependents(try resolveDependents(of: record.id, countingChild: false, logger: logger))
             return response
         }
         // Only a failure needs the spec (its retry rules); a success is decided without reading it.
@@ -146,7 +147,7 @@ public struct Reactor: Sendable {
         case .succeeded, .failed:
             guard try aws({ () throws(AWSError) in try store.settle(record) }) else {
                 var duplicate = ReactorResponse(.duplicate, instanceID: instanceID, jobID: record.id, attempt: record.attempt, detail: "decided before")
-                duplicate.dependents(try resolveDependents(of: record.id, logger: logger))
+                duplicate.dependents(try resolveDependents(of: record.id, countingChild: false, logger: logger))
                 return duplicate
             }
             response.detail = record.statusReason
@@ -224,7 +225,8 @@ public struct Reactor: Sendable {
     }
 
     func notify(_ record: JobRecord, log: String?, logger: Logger) throws(ReactorError) {
-        guard let topic = try spec(record.job)?.notify else { return }
+        // An array's parent is announced (by `JobStarter`), not each of its children.
+        guard record.arrayChild == nil, let topic = try spec(record.job)?.notify else { return }
         do {
             try JobNotification.publish(record, topic: topic, sns: sns, log: log)
         } catch {

@@ -19,7 +19,8 @@ extension Reactor {
     /// 3. Attempts that ended on an instance kept for debugging (`no_shutdown`): the runner wrote
     ///    the final record (freeing the slots) but the instance, and so its event, may not end for days.
     /// 4. PENDING jobs whose dependencies have ended (`Dependencies.swift`).
-    /// 5. Waiting jobs, due retries among them, while slots are free.
+    /// 5. RUNNING arrays: children that ended uncounted, the next children, the decision (`Arrays.swift`).
+    /// 6. Waiting jobs, due retries among them, while slots are free.
     ///
     /// A job whose step fails (whatever the error) is logged and left for the next sweep; the
     /// others go on.
@@ -37,7 +38,7 @@ extension Reactor {
         recovered += try decideKept(logger: logger)
         var response = ReactorResponse(.swept)
         response.recovered = recovered
-        response.dependents(try resolvePending(logger: logger))
+        response.dependents(try resolvePending(logger: logger) + sweepArrays(logger: logger))
         let waiting = try startWaiting(upTo: Self.sweepStarts, logger: logger)
         response.started = waiting.started
         // The alarm on a job RUNNABLE too long reads this: 0 when nothing is left waiting, so it clears.

@@ -37,13 +37,18 @@ struct Target: ParsableArguments {
     }
 
     /// A job's record: its JSON, or its timeline; with `related`, what it waits for and what waits
-    /// for it; with a `cost`, what each attempt and the job cost (`--json`: under `cost`).
+    /// for it, and an array's children; with a `cost`, what each attempt and the job cost (`--json`: under `cost`).
     func show(_ record: JobRecord, related: Bool = false, cost: JobCost? = nil) throws {
         let links = related ? try DependencyLinks.read(record, store: store()) : nil
-        if json { return try emit(record.json.merging(links?.json ?? [:]) { $1 }.merging(cost.map { ["cost": $0.json] } ?? [:]) { $1 }) }
+        let children = related ? try ArrayChildren.read(record, store: store()) : nil
+        if json {
+            return try emit(record.json.merging(links?.json ?? [:]) { $1 }.merging(children?.json ?? [:]) { $1 }.merging(cost.map { ["cost": $0.json] } ?? [:]) { $1 })
+        }
         print(record.timeline)
         if let links { print(links.text, terminator: "") }
-        if let cost { print(cost.lines.joined(separator: "\n")) }
+        if let children { print(children.text, terminator: "") }
+        if let cost { print(cost.lines.joined(separator: "
+")) }
     }
 
     /// Prices for the deployment's region, kept in its table (`pricing:GetProducts`, `ec2:DescribeSpotPriceHistory`).
@@ -77,6 +82,7 @@ extension JobRecord {
         if !dependsOn.isEmpty { object["dependsOn"] = dependsOn }
         if !dependents.isEmpty { object["dependents"] = dependents }
         if !overrides.isEmpty { object["overrides"] = overrides }
+        if let arrayChild { object["arrayParent"] = arrayChild.parent; object["arrayIndex"] = arrayChild.index; object["arraySize"] = arrayChild.size }
         return object
     }
 
@@ -99,6 +105,15 @@ struct Submit: ParsableCommand {
     @Option(name: .customLong("depends-on"), help: "The id of a job this one waits for: PENDING until all SUCCEEDED, FAILED if one FAILED (repeatable, up to 20).")
     var dependsOn: [String] = []
 
+    @Option(help: "Submit an array job of this many children (2 to 10000), each its own instance with SORTIE_ARRAY_INDEX and SORTIE_ARRAY_SIZE.")
+    var array: Int?
+
+    @Flag(help: "With --array: each child starts after the one before it SUCCEEDED (AWS Batch's SEQUENTIAL dependency).")
+    var sequential = false
+
+    @Option(name: .customLong("n-to-n"), help: "With --array: the id of an array job of the same size; child i starts after its child i SUCCEEDED (N_TO_N, repeatable).")
+    var nToN: [String] = []
+
     @Option(name: .customLong("override"), help: ArgumentHelp(
         "For this job only, what its spec's overrides: allow: no_shutdown=true, git_branch=BRANCH, instance_types=TYPE[,TYPE…], market=spot|on-demand, environment.NAME=VALUE (repeatable).",
         valueName: "NAME=VALUE"))
@@ -112,7 +127,10 @@ struct Submit: ParsableCommand {
         let progress = progressOptions.reporter()
         defer { progress.close() }
         var fields: [String: Any] = ["job": job, "args": try Self.pairs(arguments, "--arg"), "id": UUID().uuidString.lowercased()]
-        if !dependsOn.isEmpty { fields["depends_on"] = dependsOn }
+        let typed: [Any] = (sequential ? [["type": JobArrays.DependencyType.sequential.rawValue]] : [])
+            + nToN.map { ["id": $0, "type": JobArrays.DependencyType.nToN.rawValue] }
+        if !dependsOn.isEmpty || !typed.isEmpty { fields["depends_on"] = dependsOn + typed }
+        if let array { fields["array"] = array }
         if !overrides.isEmpty { fields["overrides"] = try Self.pairs(overrides, "--override") }
         let event = try JSONSerialization.data(withJSONObject: fields)
         let function = target.environment["SORTIE_LAUNCHER_FUNCTION"] ?? "launcher"
@@ -232,6 +250,9 @@ struct Cancel: ParsableCommand {
                 progress.stage("dependent \(dependent.id) (\(dependent.job)) FAILED: \(dependent.statusReason ?? "")")
             }
         case .starting, .running:
+            if record.array != nil {
+                throw CommandError("job \(id) is an array whose children are under way: cancel its children (sortie describe \(id) lists them)")
+            }
             guard let instance = record.instanceID else { throw CommandError("job \(id) has no instance yet; try again") }
             try store.noteCancel(id, attempt: record.attempt, reason: reason)
             try EC2(client: try target.client()).terminateInstances([instance])

@@ -7,7 +7,7 @@ import AWSServices
 ///
 /// | item | pk | sk | attributes |
 /// | --- | --- | --- | --- |
-/// | job record | `JOB#<id>` | `JOB` | the `JobRecord` fields; `gsi1pk`/`gsi1sk` and `gsi2pk`/`gsi2sk` only while RUNNABLE, `gsi2pk`/`gsi2sk` while PENDING; `dependsOn` (a list of ids), `dependents` (a string set of ids) |
+/// | job record | `JOB#<id>` | `JOB` | the `JobRecord` fields; `gsi1pk`/`gsi1sk` and `gsi2pk`/`gsi2sk` only while RUNNABLE, `gsi2pk`/`gsi2sk` while PENDING (and an array's parent while RUNNING); `dependsOn` (a list of ids), `dependents` (a string set of ids); an array parent's size and progress, a child's parent and index |
 /// | event seen | `EVENT#<event id>` | `EVENT` | `jobId`, `job`, `receivedAt`, `expiresAt` |
 /// | a kind's slots | `SLOTS#<job name>` | `SLOTS` | `holders`: the ids of its STARTING and RUNNING jobs (a string set) |
 /// | global slots | `SLOTS` | `SLOTS` | `holders`: every STARTING and RUNNING job id |
@@ -21,7 +21,8 @@ import AWSServices
 /// Every item but the slots expires by `expiresAt` (TTL). The queues are sparse indexes: `gsi1`
 /// (`QUEUE#<job name>`) holds one kind's waiting jobs and `gsi2` (`QUEUE`) all of them, both
 /// sorted by `queueKey`: higher priority first, then oldest. `gsi2`'s `PENDING` partition holds
-/// the jobs waiting for their dependencies, its `FILES#ACTIVE` partition the files under way.
+/// the jobs waiting for their dependencies, its `ARRAYS#ACTIVE` partition the array parents whose
+/// children are under way, its `FILES#ACTIVE` partition the files under way.
 public enum JobTable {
     /// The table as `sortie dev` and the tests create it, and the template declares it; TTL goes on `ttlAttribute`.
     public static func definition(_ name: String) -> DynamoDB.CreateTableInput {
@@ -55,6 +56,12 @@ public enum JobTable {
         case market, subnet, availabilityZone
         /// A manual submission's overrides of its spec (a map of texts by override name).
         case overrides
+        /// An array parent: its size, `SEQUENTIAL`, its `N_TO_N` arrays (a list of ids); how many
+        /// children exist (`arrayCreated`: indexes below it), which have not been counted as ended
+        /// (`arrayOpen`, a string set of indexes), the counts of those ended, the first failure's reason.
+        case arraySize, arraySequential, arrayNToN, arrayCreated, arrayOpen, arraySucceeded, arrayFailed, arrayFirstFailure
+        /// An array child: its parent's id and its index.
+        case arrayParent, arrayIndex
         /// When an ended attempt's outcome was decided: no retry follows. Written by the reactor,
         /// and with the FAILED state itself when an attempt ends with no instance to react to.
         case settledAt
@@ -133,6 +140,8 @@ public enum JobTable {
     public static let globalQueue = "QUEUE"
     /// `gsi2`'s partition of PENDING jobs.
     public static let pendingQueue = "PENDING"
+    /// `gsi2`'s partition of RUNNING array parents, for the sweep.
+    public static let activeArrays = "ARRAYS#ACTIVE"
 
     // MARK: Prices
 

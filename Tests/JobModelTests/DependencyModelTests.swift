@@ -53,7 +53,7 @@ struct DependencyModelTests {
         record.dependsOn = []
         record.dependents = []
         #expect(JobTable.item(record)[.dependsOn] == nil && JobTable.item(record)[.dependents] == nil)
-        #expect(JobState.pending.successors == [.runnable, .failed] && JobState.submitted.successors.contains(.pending))
+        #expect(JobState.pending.successors == [.runnable, .running, .failed] && JobState.submitted.successors.contains(.pending))
     }
 
     @Test("the verdict: any failure decides (naming it), else the unfinished keep it waiting, else it is released")

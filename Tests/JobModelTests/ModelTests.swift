@@ -40,7 +40,7 @@ struct ModelTests {
 
     @Test("state transitions: forward only, final states are final, slots held while STARTING or RUNNING")
     func states() {
-        #expect(JobState.submitted.successors == [.pending, .runnable, .starting, .failed])
+        #expect(JobState.submitted.successors == [.pending, .runnable, .starting, .running, .failed])
         #expect(JobState.runnable.successors == [.starting, .failed])
         #expect(JobState.succeeded.successors.isEmpty && JobState.failed.successors.isEmpty)
         #expect(JobState.starting.predecessors == [.submitted, .runnable])

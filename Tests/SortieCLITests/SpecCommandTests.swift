@@ -21,14 +21,14 @@ struct SpecCommandTests {
         #expect(result.stdout.contains("\(bad):10:10: timeout: expected a duration"))
         let storage = corpus.appendingPathComponent("invalid/bad-storage.yaml").path
         #expect(result.stdout.contains("\(storage):9:21: instance.efs[0].file_system: expected an EFS file system id"))
-        #expect(result.stdout.contains("0 valid, 12 invalid"))
+        #expect(result.stdout.contains("0 valid, 13 invalid"))
     }
 
     @Test("validate passes the valid corpus")
     func validateGood() throws {
         let result = try sortie("validate", corpus.appendingPathComponent("valid").path)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.contains("4 valid, 0 invalid"))
+        #expect(result.stdout.contains("5 valid, 0 invalid"))
     }
 
     @Test("json prints the published form; publish writes one <job>.json per spec, or nothing when any is invalid")
@@ -44,7 +44,7 @@ struct SpecCommandTests {
         let published = try sortie("publish", corpus.appendingPathComponent("valid").path, "--to", folder.path)
         #expect(published.status == 0, "\(published.stdout)\(published.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
-        #expect(files == ["minimal.json", "nightly-etl.json", "spot-scratch.json", "yaml-quirks.json"])
+        #expect(files == ["fan-out.json", "minimal.json", "nightly-etl.json", "spot-scratch.json", "yaml-quirks.json"])
         #expect(try JSONDecoder().decode(JobSpec.self, from: Data(contentsOf: folder.appendingPathComponent("minimal.json"))) == spec)
 
         let refused = try sortie("publish", minimal, corpus.appendingPathComponent("invalid/misnamed.yaml").path, "--to", folder.path + "-2")
