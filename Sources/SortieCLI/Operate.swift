@@ -47,8 +47,7 @@ struct Target: ParsableArguments {
         print(record.timeline)
         if let links { print(links.text, terminator: "") }
         if let children { print(children.text, terminator: "") }
-        if let cost { print(cost.lines.joined(separator: "
-")) }
+        if let cost { print(cost.lines.joined(separator: "\n")) }
     }
 
     /// Prices for the deployment's region, kept in its table (`pricing:GetProducts`, `ec2:DescribeSpotPriceHistory`).
