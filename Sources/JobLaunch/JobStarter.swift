@@ -46,7 +46,20 @@ public struct JobStarter: Sendable {
             throw .aws(AWSError(kind: .invalidResponse, service: "DynamoDB", operation: "GetItem", code: "MissingJobRecord", message: "no job \(jobID)"))
         }
         guard record.state == .submitted || record.state == .runnable else { return LaunchResponse(.duplicate, record) }
-        return try startOrQueue(record, try spec(for: record), store: store, logger: logger, duplicate: false)
+        let spec: JobSpec
+        do {
+            spec = try self.spec(for: record)
+        } catch .invalidOverrides(let refusal) {
+            // Allowed when submitted, refused by the spec as published now: it can never start as
+            // submitted, so it is decided here (FAILED, announced; its dependents follow in the sweep)
+            // rather than left RUNNABLE for every walk of the queue to trip over.
+            let published = (try? configuration.specs?.spec(named: record.job, s3: s3)) ?? nil
+            try decideFailed(record, published, reason: "Its overrides no longer fit the spec of \(record.job) as published now: \(refusal)", logger: logger) {
+                (reason: String) throws(AWSError) in try store.cancelUnstarted(record.id, attempt: record.attempt, reason: reason)
+            }
+            throw .invalidOverrides(refusal)
+        }
+        return try startOrQueue(record, spec, store: store, logger: logger, duplicate: false)
     }
 
     /// The spec a job runs with: its overrides, allowed when it was submitted, applied to the spec as published now.
@@ -161,14 +174,22 @@ public struct JobStarter: Sendable {
 
     func fail(_ record: JobRecord, _ spec: JobSpec, reason: String, store: JobStore, logger: Logger) throws(LaunchError) {
         // No instance was started, so no reactor will decide it: decided here, never retried.
-        let moved = try aws({ () throws(AWSError) in try store.failUnlaunched(record, reason: reason) })
-        logger.error("job \(record.id) FAILED: \(reason)", metadata: ["job": "\(spec.name)"])
+        try decideFailed(record, spec, reason: reason, logger: logger) { (reason: String) throws(AWSError) in try store.failUnlaunched(record, reason: reason) }
+    }
+
+    /// A job decided FAILED without an instance: `move` writes it (false when another writer moved
+    /// it first); then its metrics, the spec's notification (when the spec is known) and its array.
+    private func decideFailed(
+        _ record: JobRecord, _ spec: JobSpec?, reason: String, logger: Logger, move: (String) throws(AWSError) -> Bool
+    ) throws(LaunchError) {
+        let moved = try aws({ () throws(AWSError) in try move(reason) })
+        logger.error("job \(record.id) FAILED: \(reason)", metadata: ["job": "\(record.job)"])
         guard moved else { return }
         var failed = record
         failed.state = .failed
         failed.statusReason = reason
         emit(JobMetrics.ending(record, outcome: .failed, at: WallClock.unixMilliseconds()).rendered())
-        announce(failed, spec, logger: logger)
+        if let spec { announce(failed, spec, logger: logger) }
         if failed.arrayChild != nil { _ = try childEnded(failed, logger: logger) }
     }
 

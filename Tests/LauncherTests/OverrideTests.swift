@@ -76,6 +76,40 @@ struct OverrideTests {
         #expect(try #require(try await deployment.record(queuedID)).overrides == ["instance_types": "t3.nano"])
     }
 
+    @Test("a queued job whose override the spec as published now cannot take is decided FAILED when its turn comes, naming the override, not left RUNNABLE")
+    func overrideNoLongerFits() async throws {
+        let deployment = try await Deployment.create()
+        let name = Deployment.uniqueName("override")
+        try await deployment.publish(spec(name))
+        let launcher = try deployment.launcher()
+        let first = try await launch(launcher, LaunchEvent(job: name, eventID: "nf1-\(name)")).get()
+        let queued = try await launch(launcher, LaunchEvent(job: name, eventID: "nf2-\(name)", overrides: ["git_branch": "fix/retry"])).get()
+        #expect(first.outcome == .launched && queued.outcome == .waiting)
+        let (firstID, queuedID) = (try #require(first.jobID), try #require(queued.jobID))
+        try await blocking { _ = try deployment.store.transition(firstID, attempt: 1, from: [.starting], to: .failed, reason: "test", freeingSlotsOf: name) }
+        // The job's code moved to S3 meanwhile: a branch means nothing to it.
+        var republished = spec(name)
+        republished.code = .s3("s3://artifacts/etl.tar")
+        republished.overrides = ["environment.LEVEL"]
+        try await deployment.publish(republished)
+        let refused = try await blocking { () -> LaunchError? in
+            do throws(LaunchError) {
+                _ = try launcher.starter.start(jobID: queuedID, logger: Deployment.quietLogger)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        guard case .invalidOverrides? = refused else {
+            Issue.record("expected the overrides refused, got \(String(describing: refused))")
+            return
+        }
+        let record = try #require(try await deployment.record(queuedID))
+        #expect(record.state == .failed, "\(record.state)")
+        #expect(record.statusReason?.contains("override 'git_branch'") == true && record.statusReason?.contains("does not take its code from git") == true, "\(record.statusReason ?? "")")
+        #expect(try await deployment.instances(job: name).count == 1, "no instance for the refused job")
+    }
+
     @Test("an override the spec does not allow, or a value it cannot take, is refused by name before anything is written", arguments: [
         (["priority": "5"], "does not allow the override 'priority'"),
         (["environment.OTHER": "x"], "does not allow the override 'environment.OTHER'"),
