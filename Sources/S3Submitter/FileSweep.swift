@@ -192,9 +192,7 @@ public struct FileSweep: Sendable {
         let failed = try table.chunks(fileID: fileID, in: [.failed]).filter { $0.attempts.decidedAt != nil }
         let message = FileFailure(progress: progress, failed: failed, index: index, feed: catalog.feed(named: progress.file.feed), configuration: configuration)
         do {
-            try sns.publish(.init(
-                topicArn: topic, message: message.text, subject: message.subject,
-                attributes: ["fileId": fileID, "feed": progress.file.feed, "state": FileRecord.State.failed.rawValue]))
+            try message.publish(sns: sns, topic: topic, file: progress.file)
         } catch {
             // The decision stands; a lost notification must not undo it.
             report.errors.append("could not announce file \(fileID) on \(topic): \(error)")
@@ -211,18 +209,41 @@ extension ChunkRecord {
 }
 
 /// A failed file's announcement: the file, the chunk, the reason, where its rejects and logs are,
-/// and how to re-run it.
-struct FileFailure {
+/// and how to re-run it; or, for a file whose planning failed, the reason and what to do.
+public struct FileFailure {
     var subject: String
     var text: String
+
+    static func subject(_ file: FileRecord) -> String {
+        // SNS subjects: at most 100 ASCII characters, no line breaks.
+        String("Sortie: file \(file.object.key) FAILED".unicodeScalars.filter { $0.isASCII && $0 != "\n" && $0 != "\r" }.prefix(100).map(Character.init))
+    }
+
+    /// A file FAILED while it was planned (its object changed, a truncated gzip stream, a bad header):
+    /// no chunk failed, so there is nothing to redrive.
+    public init(planningOf file: FileRecord, reason: String, chunksPlanned: Int?, submitterFunction: String?) {
+        subject = Self.subject(file)
+        text = [
+            "File s3://\(file.object.bucket)/\(file.object.key) (file \(file.fileID), feed \(file.feed)) FAILED while it was planned: \(reason)",
+            "Chunks planned before it stopped: \(chunksPlanned ?? 0) (dispatched as they were planned; \(file.fileID)'s other records were not).",
+            "Logs: CloudWatch Logs group /aws/lambda/\(submitterFunction ?? "s3-submitter")",
+            "Once the object is right, upload it again: it is planned as a new file.",
+        ].joined(separator: "\n")
+    }
+
+    /// Sent to `topic` with the file's id, feed and state as message attributes (for subscription filters).
+    public func publish(sns: SNS, topic: String, file: FileRecord) throws(AWSError) {
+        try sns.publish(.init(
+            topicArn: topic, message: text, subject: subject,
+            attributes: ["fileId": file.fileID, "feed": file.feed, "state": FileRecord.State.failed.rawValue]))
+    }
 
     /// `failed`: the file's chunks decided FAILED, `index`'s among them; the counts are the file item's.
     init(progress: FileProgress, failed: [(chunk: ChunkRecord, attempts: ChunkAttempts)], index: Int, feed: Feed?, configuration: SubmitterConfiguration) {
         let file = progress.file
         let object = "s3://\(file.object.bucket)/\(file.object.key)"
         let entry = failed.first { $0.chunk.spec.index == index }
-        // SNS subjects: at most 100 ASCII characters, no line breaks.
-        subject = String("Sortie: file \(file.object.key) FAILED".unicodeScalars.filter { $0.isASCII && $0 != "\n" && $0 != "\r" }.prefix(100).map(Character.init))
+        subject = Self.subject(file)
         var lines = [
             "File \(object) (file \(file.fileID), feed \(file.feed)) FAILED: \(progress.chunksDone) of \(progress.chunksKnown) chunks done, \(max(progress.chunksFailed, 1)) failed.",
         ]

@@ -53,6 +53,7 @@ struct SubmitterHandler: ConfiguredHandler {
                 fileID: continuation.fileID, generation: continuation.generation, feeds: setup.catalog,
                 started: WallClock.unixMilliseconds(), deadline: context.deadlineMilliseconds)
             context.logger.info("\(continuation.fileID) generation \(continuation.generation): \(outcome.status.rawValue), \(outcome.records ?? 0) records, \(outcome.chunks ?? 0) chunks so far")
+            announceIfFailed(outcome, context: context)
             return SubmitterResponse(files: [outcome], ignored: [])
         }
         var files: [FileOutcome] = []
@@ -68,9 +69,26 @@ struct SubmitterHandler: ConfiguredHandler {
             }
             let outcome = try submitter().submit(object, feed: feed, now: WallClock.unixMilliseconds(), deadline: context.deadlineMilliseconds)
             context.logger.info("s3://\(object.bucket)/\(object.key): \(outcome.status.rawValue) \(outcome.fileID ?? "")")
+            announceIfFailed(outcome, context: context)
             files.append(outcome)
         }
         return SubmitterResponse(files: files, ignored: event.ignored)
+    }
+
+    /// A file whose planning failed is announced on the alert topic, as the sweep announces a file
+    /// whose chunk failed; a lost notification is logged, the file stays FAILED.
+    private func announceIfFailed(_ outcome: FileOutcome, context: LambdaContext) {
+        guard outcome.status == .failed, let fileID = outcome.fileID, let topic = setup.configuration.alertTopic else { return }
+        do {
+            let client = try setup.client.get()
+            guard let progress = try submitter().table.progress(fileID) else { return }
+            try FileFailure(
+                planningOf: progress.file, reason: outcome.reason ?? progress.failedReason ?? "unknown", chunksPlanned: progress.chunksPlanned,
+                submitterFunction: setup.configuration.submitterFunction
+            ).publish(sns: SNS(client: client), topic: topic, file: progress.file)
+        } catch {
+            context.logger.error("could not announce file \(fileID) on \(topic): \(error)")
+        }
     }
 
     private func submitter() throws(AWSError) -> Submitter {

@@ -5,6 +5,7 @@ import ChunkStore
 import ChunkTestSupport
 import Foundation
 import LocalRuntime
+import RecordFormats
 import S3Submitter
 import SortieTestSupport
 import Testing
@@ -101,6 +102,37 @@ struct FileFailureTests {
         #expect(try EmbeddedMetricFormat.documents(in: processor.capturedLog).map { $0.string("Status") } == ["done"])
         let file = try #require(try await blocking { try world.jobTable.progress(fileID) })
         #expect(file.file.state == .complete && file.chunksDone == 1 && file.chunksFailed == 0)
+    }
+
+    @Test("a file whose planning fails (a truncated gzip stream) is FAILED with the reason and announced once on the alert topic")
+    func planningFailureAnnounced() async throws {
+        let world = try await blocking { try ChunkWorld.make() }
+        let feeds = try world.feeds(fields: BatchWorkerTests.fields, destination: .s3(S3Location(bucket: world.outputBucket, prefix: "out/")))
+        let sqs = SQS(client: world.client), sns = SNS(client: world.client)
+        let (notices, topic) = try await blocking { () throws -> (String, String) in
+            let notices = try sqs.createQueue(name: unique("notices"))
+            let topic = try sns.createTopic(name: unique("alerts"))
+            let arn = try #require(try sqs.queueAttributes(queueURL: notices, names: ["QueueArn"])["QueueArn"])
+            try sns.subscribeQueue(topicARN: topic, queueARN: arn)
+            return (notices, topic)
+        }
+        let whole = try Gzip.compress(Array(("id,name,amount\n" + BatchWorkerTests.lines(0..<5000)).utf8))
+        let body = Array(whole.prefix(whole.count / 2))
+        let key = "incoming/orders-\(unique("t")).csv.gz"
+        let eTag = try await blocking { try world.upload(key, body) }
+        let capture = try await InvokeCapture.start()
+        let submitter = try await startFunction("s3-submitter", environment: world.submitterEnvironment(feeds: feeds, capture: capture, extra: ["SORTIE_ALERT_TOPIC": topic]))
+        let answer = jsonObject(responseBody(await submitter.invoke(InvocationRequest(payload: world.notification(key: key, eTag: eTag, size: body.count, sequencer: "0B"), timeout: .seconds(60))), submitter))
+        await submitter.stop()
+        await capture.stop()
+        let file = try #require((answer["files"] as? [[String: Any]])?.first)
+        #expect(file["status"] as? String == "failed", "\(answer)")
+        let fileID = try #require(file["fileId"] as? String)
+        #expect(try await blocking { try world.jobTable.progress(fileID) }?.file.state == .failed)
+        let received = try await blocking { try sqs.receiveMessages(queueURL: notices, maxMessages: 10, waitSeconds: 1) }
+        #expect(received.count == 1)
+        let notice = try #require(received.first.flatMap { jsonObject(Data($0.body.utf8))["Message"] as? String })
+        #expect(notice.contains("file \(fileID)") && notice.contains("FAILED while it was planned") && notice.lowercased().contains("truncated"), "\(notice)")
     }
 
     @Test("a chunk stuck past its deadline is sent again while attempts are left, then FAILED")
