@@ -81,6 +81,7 @@ extension DeploymentTemplate {
         let widgets: [[String: Any]] = [
             sortie("Jobs by outcome", [.jobsSucceeded, .jobsRetried, .jobsFailed], stat: "Sum"),
             sortie("Oldest RUNNABLE job (s)", [.oldestRunnableAge], stat: "Maximum"),
+            sortie("Jobs by state (each sweep)", [.runnableJobs, .activeJobs, .pendingJobs], stat: "Maximum"),
             sortie("Job duration (ms)", [.jobDuration], stat: "Average"),
             sortie("Queue wait (ms)", [.queueWait], stat: "Average"),
             sortie("Retries: attempt numbers", [.attempts], stat: "Maximum"),

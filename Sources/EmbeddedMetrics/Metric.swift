@@ -30,6 +30,11 @@ public enum Metric: String, CaseIterable, Sendable {
     // The schedules' passes, without dimensions: what is still waiting and for how long.
     /// The reactor's sweep: seconds the longest-waiting job it left RUNNABLE has waited (0 when none).
     case oldestRunnableAge = "OldestRunnableAge"
+    /// The reactor's sweep: jobs by state as it found them: waiting for a slot (SUBMITTED or
+    /// RUNNABLE, due or not), holding one (STARTING or RUNNING), waiting for their dependencies.
+    case runnableJobs = "RunnableJobs"
+    case activeJobs = "ActiveJobs"
+    case pendingJobs = "PendingJobs"
     /// The submitter's sweep: files under way, and the oldest one's age in seconds (0 when none).
     case activeFiles = "ActiveFiles"
     case oldestActiveFileAge = "OldestActiveFileAge"
@@ -41,7 +46,7 @@ public enum Metric: String, CaseIterable, Sendable {
         // Seconds, as the alarms' thresholds are given.
         case .oldestRunnableAge, .oldestActiveFileAge: "Seconds"
         case .attempts, .jobsSucceeded, .jobsRetried, .jobsFailed, .recordsRead, .recordsValid, .recordsRejected, .recordsDelivered,
-            .chunksDone, .chunksFailed, .chunksIncomplete, .activeFiles:
+            .chunksDone, .chunksFailed, .chunksIncomplete, .activeFiles, .runnableJobs, .activeJobs, .pendingJobs:
             "Count"
         }
     }

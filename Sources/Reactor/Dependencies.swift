@@ -30,10 +30,12 @@ extension Reactor {
     /// The sweep's pass over PENDING jobs, for endings whose resolution was missed (a crash
     /// between deciding a job and resolving its dependents, a cancel from the command line):
     /// up to `sweepPendingPages` pages, each dependency read once per sweep once it has ended.
-    func resolvePending(logger: Logger) throws(ReactorError) -> [JobStore.Resolution] {
+    /// What moved, and how many PENDING jobs still wait (of the pages read).
+    func resolvePending(logger: Logger) throws(ReactorError) -> (moved: [JobStore.Resolution], stillWaiting: Int) {
         let store = try store()
         var known: [String: JobDependencies.Standing] = [:]
         var moved: [JobStore.Resolution] = []
+        var stillWaiting = 0
         var start: DynamoDB.Item?
         var pages = 0
         repeat {
@@ -47,14 +49,14 @@ extension Reactor {
                     moved.append(resolution)
                     moved += try aws { () throws(AWSError) in try store.resolveDependents(of: id) }
                 case .waiting, .unchanged:
-                    break
+                    stillWaiting += 1
                 }
             }
             start = page.next
             pages += 1
         } while start != nil && pages < Self.sweepPendingPages
         try report(moved, logger: logger)
-        return moved
+        return (moved, stillWaiting)
     }
 
     /// At most this many pages of 100 PENDING jobs are looked at per sweep.

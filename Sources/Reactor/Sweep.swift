@@ -34,17 +34,24 @@ extension Reactor {
                 logger.error("instance \(instance.instanceId) not decided: \(error)")
             }
         }
-        recovered += try checkSlotHolders(logger: logger)
+        let slots = try checkSlotHolders(logger: logger)
+        recovered += slots.recovered
         recovered += try decideKept(logger: logger)
         var response = ReactorResponse(.swept)
         response.recovered = recovered
-        response.dependents(try resolvePending(logger: logger) + sweepArrays(logger: logger))
+        let pending = try resolvePending(logger: logger)
+        response.dependents(pending.moved + (try sweepArrays(logger: logger)))
         let waiting = try startWaiting(upTo: Self.sweepStarts, logger: logger)
         response.started = waiting.started
-        // The alarm on a job RUNNABLE too long reads this: 0 when nothing is left waiting, so it clears.
+        // The alarm on a job RUNNABLE too long reads the age: 0 when nothing is left waiting, so it
+        // clears. The counts are the dashboard's jobs by state, as this pass found them.
         let now = WallClock.unixMilliseconds()
         starter.emit(MetricLine(
-            dimension: nil, values: [(.oldestRunnableAge, waiting.oldestLeftSince.map { max(0, now - $0) / 1000 } ?? 0)], timestampMilliseconds: now
+            dimension: nil,
+            values: [
+                (.oldestRunnableAge, waiting.oldestLeftSince.map { max(0, now - $0) / 1000 } ?? 0), (.runnableJobs, Int64(waiting.leftWaiting)),
+                (.activeJobs, Int64(slots.active - slots.recovered.count)), (.pendingJobs, Int64(pending.stillWaiting)),
+            ], timestampMilliseconds: now
         ).rendered())
         return response
     }
@@ -52,7 +59,8 @@ extension Reactor {
     /// At most this many jobs started per sweep: a Lambda invocation has a time limit.
     static let sweepStarts = 100
 
-    private func checkSlotHolders(logger: Logger) throws(ReactorError) -> [String] {
+    /// The jobs this ended, of the `active` (STARTING or RUNNING) it found.
+    private func checkSlotHolders(logger: Logger) throws(ReactorError) -> (recovered: [String], active: Int) {
         let store = try store()
         let holders = try aws { () throws(AWSError) in try store.slotHolders() }
         var records: [JobRecord] = []
@@ -72,7 +80,7 @@ extension Reactor {
                 logger.error("job \(record.id) not checked: \(error)", metadata: ["job": "\(record.job)"])
             }
         }
-        return recovered
+        return (recovered, records.filter(\.state.holdsSlot).count)
     }
 
     /// Ends the attempt when it is overdue (terminating its instance); whether this decided it.

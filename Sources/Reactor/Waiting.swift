@@ -12,11 +12,12 @@ extension Reactor {
     /// way. `JobStore.start`'s slot transaction decides what fits, so two reactors racing here
     /// cannot start more than the limits allow. Returns the started job ids in order, and when the
     /// longest-waiting job it read and left waiting entered the queue (for the sweep's metric).
-    func startWaiting(upTo limit: Int, logger: Logger) throws(ReactorError) -> (started: [String], oldestLeftSince: Int64?) {
+    func startWaiting(upTo limit: Int, logger: Logger) throws(ReactorError) -> (started: [String], oldestLeftSince: Int64?, leftWaiting: Int) {
         let store = try store()
         let now = WallClock.unixMilliseconds()
         var started: [String] = []
         var oldest: Int64?
+        var leftWaitingCount = 0
         var full: Set<String> = []
         var page: DynamoDB.Item?
         var pages = 0
@@ -32,12 +33,15 @@ extension Reactor {
                     case nil: break  // not started this time: still waiting
                     }
                 }
-                if leftWaiting, let since = queued.updatedAt { oldest = min(oldest ?? since, since) }
+                if leftWaiting {
+                    leftWaitingCount += 1
+                    if let since = queued.updatedAt { oldest = min(oldest ?? since, since) }
+                }
             }
             page = result.next
             pages += 1
         } while page != nil && started.count < limit && pages < 10
-        return (started, oldest)
+        return (started, oldest, leftWaitingCount)
     }
 
     /// One start. Whatever stops it (a launch EC2 refused, which has already failed the job and

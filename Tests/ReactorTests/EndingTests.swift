@@ -92,6 +92,9 @@ struct EndingTests {
         let lines = try EmbeddedMetricFormat.documents(in: deployment.metrics.log)
         #expect(lines.compactMap { $0.string("Outcome") } == ["RETRY"])
         #expect(lines.compactMap { $0.values("OldestRunnableAge") } == [[0], [0]])
+        // Jobs by state as the second sweep found them: the relaunched attempt holds its slot, none waits.
+        #expect(lines.compactMap { $0.values("ActiveJobs") }.last == [1] && lines.compactMap { $0.values("RunnableJobs") }.last == [0])
+        #expect(lines.compactMap { $0.values("PendingJobs") }.last == [0])
     }
 
     @Test("the sweep goes on past a waiting job whose spec cannot be read: the job queued behind it starts")
