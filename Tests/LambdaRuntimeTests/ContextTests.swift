@@ -88,11 +88,11 @@ struct ContextTests {
     func runtimeAPIFails() async throws {
         try await withFunction("RuntimeProbe") { function in
             _ = try await function.invoke(json: #"{"action":"report"}"#).responseBody()
-            let stoppedAt = ContinuousClock.now
             await function.failRuntimeAPI()
+            // The bound is the wait's: nil (no exit) within 5 s of the API failing fails the test. (A
+            // stopwatch around both also counted the stand-in's own shutdown: 9.4 s on a loaded machine.)
             let status = await function.waitForExit(timeout: .seconds(5))
             #expect(status == 1)
-            #expect(ContinuousClock.now - stoppedAt < .seconds(5))
             let fatal = function.capturedLog.split(separator: "\n").filter { $0.contains("FATAL") }
             #expect(fatal.count == 1, "log was: \(function.capturedLog)")
             #expect(fatal.first?.contains("Runtime API") == true)
