@@ -46,32 +46,38 @@ public struct JobStarter: Sendable {
             throw .aws(AWSError(kind: .invalidResponse, service: "DynamoDB", operation: "GetItem", code: "MissingJobRecord", message: "no job \(jobID)"))
         }
         guard record.state == .submitted || record.state == .runnable else { return LaunchResponse(.duplicate, record) }
+        let published = try published(record)
         let spec: JobSpec
         do {
-            spec = try self.spec(for: record)
-        } catch .invalidOverrides(let refusal) {
+            spec = try published.applying(record.overrides)
+        } catch {
             // Allowed when submitted, refused by the spec as published now: it can never start as
             // submitted, so it is decided here (FAILED, announced; its dependents follow in the sweep)
             // rather than left RUNNABLE for every walk of the queue to trip over.
-            let published = (try? configuration.specs?.spec(named: record.job, s3: s3)) ?? nil
-            try decideFailed(record, published, reason: "Its overrides no longer fit the spec of \(record.job) as published now: \(refusal)", logger: logger) {
+            try decideFailed(record, published, reason: "Its overrides no longer fit the spec of \(record.job) as published now: \(error)", logger: logger) {
                 (reason: String) throws(AWSError) in try store.cancelUnstarted(record.id, attempt: record.attempt, reason: reason)
             }
-            throw .invalidOverrides(refusal)
+            throw .invalidOverrides(error)
         }
         return try startOrQueue(record, spec, store: store, logger: logger, duplicate: false)
     }
 
     /// The spec a job runs with: its overrides, allowed when it was submitted, applied to the spec as published now.
     package func spec(for record: JobRecord) throws(LaunchError) -> JobSpec {
-        guard let source = configuration.specs, let published = try source.spec(named: record.job, s3: s3) else {
-            throw .unknownJob(record.job, source: configuration.specs.map { "\($0)" } ?? "(SORTIE_SPECS not set)")
-        }
+        let published = try published(record)
         do {
             return try published.applying(record.overrides)
         } catch {
             throw .invalidOverrides(error)
         }
+    }
+
+    /// The job's spec as published now.
+    private func published(_ record: JobRecord) throws(LaunchError) -> JobSpec {
+        guard let source = configuration.specs, let published = try source.spec(named: record.job, s3: s3) else {
+            throw .unknownJob(record.job, source: configuration.specs.map { "\($0)" } ?? "(SORTIE_SPECS not set)")
+        }
+        return published
     }
 
     // MARK: Steps of a launch
@@ -178,9 +184,9 @@ public struct JobStarter: Sendable {
     }
 
     /// A job decided FAILED without an instance: `move` writes it (false when another writer moved
-    /// it first); then its metrics, the spec's notification (when the spec is known) and its array.
+    /// it first); then its metrics, the spec's notification and its array.
     private func decideFailed(
-        _ record: JobRecord, _ spec: JobSpec?, reason: String, logger: Logger, move: (String) throws(AWSError) -> Bool
+        _ record: JobRecord, _ spec: JobSpec, reason: String, logger: Logger, move: (String) throws(AWSError) -> Bool
     ) throws(LaunchError) {
         let moved = try aws({ () throws(AWSError) in try move(reason) })
         logger.error("job \(record.id) FAILED: \(reason)", metadata: ["job": "\(record.job)"])
@@ -189,7 +195,7 @@ public struct JobStarter: Sendable {
         failed.state = .failed
         failed.statusReason = reason
         emit(JobMetrics.ending(record, outcome: .failed, at: WallClock.unixMilliseconds()).rendered())
-        if let spec { announce(failed, spec, logger: logger) }
+        announce(failed, spec, logger: logger)
         if failed.arrayChild != nil { _ = try childEnded(failed, logger: logger) }
     }
 

@@ -64,10 +64,7 @@ final class DynamoDBLimits: HTTPTransport {
                 status: 400, headers: ["Content-Type": "application/x-amz-json-1.0"],
                 body: Data(#"{"__type":"com.amazon.coral.validation#ValidationException","message":"\#(message)"}"#.utf8))
         }
-        let conflicted = operation == "TransactWriteItems" && conflicts.withLock { left in
-            defer { left = max(left - 1, 0) }
-            return left > 0
-        }
+        let conflicted = operation == "TransactWriteItems" && Self.takeOne(conflicts)
         guard !conflicted else {
             let reasons = Array(repeating: #"{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}"#, count: items)
             let codes = Array(repeating: "TransactionConflict", count: items).joined(separator: ", ")
@@ -76,14 +73,19 @@ final class DynamoDBLimits: HTTPTransport {
                 body: Data(#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled, please refer cancellation reasons for specific reasons [\#(codes)]","CancellationReasons":[\#(reasons.joined(separator: ","))]}"#.utf8))
         }
         let answer = try forward.send(request)
-        let lost = operation == "TransactWriteItems" && lostAnswers.withLock { left in
-            defer { left = max(left - 1, 0) }
-            return left > 0
-        }
+        let lost = operation == "TransactWriteItems" && Self.takeOne(lostAnswers)
         guard !lost else {
             throw HTTPTransportError(kind: .connectionLost, curlCode: 56, message: "Connection reset by peer (the answer lost)", method: request.method, url: request.url)
         }
         return answer
+    }
+
+    /// Whether one of the injections `counter` holds is left, counting it off.
+    private static func takeOne(_ counter: borrowing Mutex<Int>) -> Bool {
+        counter.withLock { left in
+            defer { left = max(left - 1, 0) }
+            return left > 0
+        }
     }
 
     /// DynamoDB's shapes from the `service-2.json(.gz)` of the botocore that came with moto.
