@@ -15,18 +15,22 @@ public enum SpotPriceChanges {
 
     /// The time-weighted mean hourly price over [`from`, `to`): each price weighted by how long
     /// it held within the window. Nil when no change is at or before `from` (the price at the
-    /// start is not known) or the window is empty.
+    /// start is not known) or the window is empty. A price that held all through is that price
+    /// exactly (EC2 repeats unchanged prices, and a sum of pieces would round it).
     public static func meanHourlyUSD(_ changes: [Change], from: Int64, to: Int64) -> Double? {
         guard to > from else { return nil }
         let sorted = changes.sorted { $0.at < $1.at }
         guard let first = sorted.lastIndex(where: { $0.at <= from }) else { return nil }
         var weighted = 0.0
+        var prices = Set<Double>()
         for index in first..<sorted.count {
             let begins = max(sorted[index].at, from)
             let ends = min(index + 1 < sorted.count ? sorted[index + 1].at : to, to)
             guard ends > begins else { continue }
             weighted += sorted[index].usdPerHour * Double(ends - begins)
+            prices.insert(sorted[index].usdPerHour)
         }
+        if prices.count == 1, let only = prices.first { return only }
         return weighted / Double(to - from)
     }
 

@@ -69,6 +69,9 @@ import Testing
         // Nothing at or before the start: unknown, however many changes follow.
         #expect(SpotPriceChanges.meanHourlyUSD(Array(changes.dropFirst()), from: 9 * hour, to: 12 * hour) == nil)
         #expect(SpotPriceChanges.meanHourlyUSD(changes, from: 5, to: 5) == nil)
+        // The same price repeated across the window (as EC2 and moto answer): that price, not a rounding of it.
+        let repeated = [0, 501, 61_000].map { SpotPriceChanges.Change(at: $0, usdPerHour: 0.00001) }
+        #expect(SpotPriceChanges.meanHourlyUSD(repeated, from: 500, to: 60_500) == 0.00001)
     }
 
     @Test("EC2's timestamps are read with any number of fractional digits; times are sent in whole seconds")
