@@ -193,34 +193,62 @@ public final class MotoServer: @unchecked Sendable {
         main(["-H", "127.0.0.1", "-p", sys.argv[1]])
         """
 
-    /// moto backs a table up before a transaction, to roll it back, once per action: a transaction
-    /// of 100 puts deep-copied a 10,000-item table 100 times (minutes, gigabytes). All those copies
-    /// are taken before any action runs, so one per table is the same backup.
+    /// moto backs a table up before a transaction, to roll it back: a deep copy of the whole table,
+    /// once per action (a transaction of 100 puts copied a 10,000-item table 100 times), and a
+    /// terabyte's plan held that many copies at once until moto was killed for memory. A transaction
+    /// can only change the items it names, so those are backed up instead, and restored when it is
+    /// cancelled or refused; moto's own "copy" of a table is the table itself while it runs.
     private static let transactionPatch = """
         import copy, threading
         from moto.dynamodb import models as dynamodb_models
+        from moto.dynamodb.models.dynamo_type import DynamoType
         from moto.dynamodb.models.table import Table
-        class OneBackupPerTable:
+        class TablesKeptInPlace:
             def __init__(self):
-                self.copies = threading.local()
+                self.during = threading.local()
             def __getattr__(self, name):
                 return getattr(copy, name)
             def deepcopy(self, value, memo=None):
-                copies = getattr(self.copies, "tables", None)
-                if copies is None or not isinstance(value, Table):
-                    return copy.deepcopy(value, memo)
-                if id(value) not in copies:
-                    copies[id(value)] = copy.deepcopy(value)
-                return copies[id(value)]
-        backups = OneBackupPerTable()
-        dynamodb_models.copy = backups
+                if getattr(self.during, "transaction", False) and isinstance(value, Table):
+                    return value
+                return copy.deepcopy(value, memo)
+        kept = TablesKeptInPlace()
+        dynamodb_models.copy = kept
+        def named_items(backend, transact_items):
+            for action in transact_items:
+                for operation in action.values():
+                    table = backend.tables.get(operation.get("TableName")) if isinstance(operation, dict) else None
+                    attributes = (operation.get("Key") or operation.get("Item") or {}) if table else {}
+                    if table is None or table.hash_key_attr not in attributes:
+                        continue
+                    if table.range_key_attr is not None and table.range_key_attr not in attributes:
+                        continue
+                    hash_value = DynamoType(attributes[table.hash_key_attr])
+                    range_value = DynamoType(attributes[table.range_key_attr]) if table.range_key_attr else None
+                    yield table, hash_value, range_value
+        def restore(table, hash_value, range_value, item):
+            if range_value is None:
+                if item is None:
+                    table.items.pop(hash_value, None)
+                else:
+                    table.items[hash_value] = item
+            elif item is None:
+                table.items.get(hash_value, {}).pop(range_value, None)
+            else:
+                table.items[hash_value][range_value] = item
         transact = dynamodb_models.DynamoDBBackend.transact_write_items
-        def transact_write_items(self, *arguments, **options):
-            backups.copies.tables = {}
+        def transact_write_items(self, transact_items, *arguments, **options):
+            backups = [(table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value)))
+                       for table, hash_value, range_value in named_items(self, transact_items)]
+            kept.during.transaction = True
             try:
-                return transact(self, *arguments, **options)
+                return transact(self, transact_items, *arguments, **options)
+            except BaseException:
+                for backup in reversed(backups):
+                    restore(*backup)
+                raise
             finally:
-                backups.copies.tables = None
+                kept.during.transaction = False
         dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
         """
 

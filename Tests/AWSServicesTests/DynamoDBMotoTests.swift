@@ -123,6 +123,8 @@ struct DynamoDBMotoTests {
         }
         #expect(invalid?.code == "ValidationException")
         #expect(invalid?.transactionCancellationReasons == nil)
+        let kept = try await blocking { try db.getItem(.init(tableName: table, key: ["pk": .s("job#9"), "sk": .s("meta")])) }
+        #expect(kept.item?["state"] == .s("queued"), "the put applied before the refusal is rolled back")
         #expect(cancelled?.isTransactionCanceled == true)
         #expect(cancelled?.transactionCancellationReasons?.map(\.code) == ["None", "ConditionalCheckFailed", "None"])
         #expect(cancelled?.attempts == 1)
