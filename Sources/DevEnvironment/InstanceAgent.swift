@@ -8,9 +8,12 @@ import Synchronization
 
 /// Plays EC2 for `sortie dev`: it notices the instances the launcher started in moto, runs each
 /// one's UserData with bash in its own sandbox folder (so the real runner fetches itself, runs the
-/// job's steps and reports to the table), terminates the instance in moto when the script exits,
-/// and hands the matching "EC2 Instance State-change Notification" to `deliver` (the reactor).
-/// An instance terminated in moto by someone else (`sortie cancel`) gets its script stopped.
+/// job's steps and reports to the table), terminates the instance in moto when the script powers it
+/// off (the runner's or the script's shutdown command), and hands the matching "EC2 Instance
+/// State-change Notification" to `deliver` (the reactor). A script that exits without powering off
+/// (`no_shutdown`) leaves its instance running, kept as EC2 would keep it, its sandbox there to look
+/// into, until it is terminated in moto (`sortie cancel`). An instance terminated in moto by someone
+/// else gets its script stopped.
 /// Each instance has its own instance metadata service (`InstanceMetadataStandIn`) while it runs.
 public final class InstanceAgent: Sendable {
     public typealias Delivery = @Sendable (_ event: Data) async -> Void
@@ -28,6 +31,8 @@ public final class InstanceAgent: Sendable {
         var seen: Set<String> = []
         var running: [String: ChildProcess] = [:]
         var stopping: Set<String> = []
+        /// Kept instances: their script exited without powering off.
+        var kept: Set<String> = []
         var metadata: [String: InstanceMetadataStandIn] = [:]
     }
 
@@ -64,6 +69,9 @@ public final class InstanceAgent: Sendable {
     /// How many instances' scripts are running now.
     public var runningCount: Int { state.withLock { $0.running.count } }
 
+    /// Instances kept after their script (`no_shutdown`), until their termination has been delivered.
+    public var keptInstances: Set<String> { state.withLock { $0.kept } }
+
     func poll() async throws {
         let ec2 = ec2
         let instances = try await blocking { () throws -> [EC2.Instance] in
@@ -79,16 +87,26 @@ public final class InstanceAgent: Sendable {
         for instance in instances {
             let name = instance.state?.name ?? ""
             let ended = name == "shutting-down" || name == "terminated"
-            let (isNew, process) = state.withLock { tracked -> (Bool, ChildProcess?) in
+            let (isNew, process, keptEnded) = state.withLock { tracked -> (Bool, ChildProcess?, Bool) in
                 let isNew = tracked.seen.insert(instance.instanceId).inserted
-                guard ended, let process = tracked.running[instance.instanceId], tracked.stopping.insert(instance.instanceId).inserted else { return (isNew, nil) }
-                return (isNew, process)
+                if ended, tracked.kept.contains(instance.instanceId) { return (isNew, nil, tracked.stopping.insert(instance.instanceId).inserted) }
+                guard ended, let process = tracked.running[instance.instanceId], tracked.stopping.insert(instance.instanceId).inserted else { return (isNew, nil, false) }
+                return (isNew, process, false)
             }
             if isNew, name == "pending" || name == "running" {
                 try await boot(instance)
             } else if let process {
                 logger.info("instance \(instance.instanceId) was terminated: stopping its runner")
                 stop(instance.instanceId, process)
+            } else if keptEnded {
+                logger.info("kept instance \(instance.instanceId) was terminated")
+                await deliver(Self.stateChangeEvent(instanceID: instance.instanceId, state: "terminated"))
+                let metadata = state.withLock { tracked in
+                    tracked.kept.remove(instance.instanceId)
+                    tracked.stopping.remove(instance.instanceId)
+                    return tracked.metadata.removeValue(forKey: instance.instanceId)
+                }
+                await metadata?.stop()
             }
         }
     }
@@ -117,11 +135,12 @@ public final class InstanceAgent: Sendable {
         try script.write(to: scriptFile)
         let metadata = try await InstanceMetadataStandIn.start(
             .init(instanceID: instanceID, instanceType: instance.instanceType ?? "t3.micro", region: MotoServer.region))
-        // The sandbox stands in for /opt/sortie; "shutting down" is the script's exit, noticed below.
+        // The sandbox stands in for /opt/sortie; shutting down leaves a mark, and powers off when the script exits.
         // Credentials are the runner role's, from the environment, which the runner's chain reads before IMDS.
         var environment = environment.merging([
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", "HOME": home.path,
-            "SORTIE_HOME": home.path, "SORTIE_SHUTDOWN_COMMAND": "true", "AWS_EC2_METADATA_SERVICE_ENDPOINT": metadata.endpoint,
+            "SORTIE_HOME": home.path, "SORTIE_SHUTDOWN_COMMAND": "touch '\(Self.poweredOff(home).path)'",
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT": metadata.endpoint,
             // A busy laptop may not answer on loopback within EC2's 1 s; the stand-in is always there.
             "AWS_METADATA_SERVICE_TIMEOUT": "10",
         ]) { $1 }
@@ -133,7 +152,7 @@ public final class InstanceAgent: Sendable {
                     executable: "/bin/bash", arguments: [scriptFile.path], environment: environment, workingDirectory: home.path,
                     output: .file(home.appendingPathComponent("console.log").path)
                 ) { [self] status in
-                    Task { await self.ended(instanceID, status: status) }
+                    Task { await self.exited(instanceID, status: status, home: home) }
                 }
                 tracked.metadata[instanceID] = metadata
             }
@@ -144,7 +163,25 @@ public final class InstanceAgent: Sendable {
         logger.info("instance \(instanceID) booted: running its UserData in \(home.path)")
     }
 
-    /// The script exited: the instance powers off, and EventBridge tells the reactor.
+    /// The mark the shutdown command leaves in an instance's sandbox.
+    static func poweredOff(_ home: URL) -> URL { home.appendingPathComponent("powered-off") }
+
+    /// The script exited: the instance powers off if it was shut down or terminated, else it is kept.
+    private func exited(_ instanceID: String, status: Int32, home: URL) async {
+        let shutDown = FileManager.default.fileExists(atPath: Self.poweredOff(home).path)
+        let kept = state.withLock { tracked in
+            tracked.running[instanceID] = nil
+            let terminated = tracked.stopping.remove(instanceID) != nil
+            return !shutDown && !terminated && tracked.kept.insert(instanceID).inserted
+        }
+        if kept {
+            logger.notice("instance \(instanceID): UserData exited with status \(status) without shutting down: kept running (\(home.path)); sortie cancel ends it")
+            return
+        }
+        await ended(instanceID, status: status)
+    }
+
+    /// The instance powers off, and EventBridge tells the reactor.
     private func ended(_ instanceID: String, status: Int32) async {
         logger.info("instance \(instanceID): UserData exited with status \(status); terminating it")
         let ec2 = ec2
@@ -154,11 +191,7 @@ public final class InstanceAgent: Sendable {
             logger.warning("instance \(instanceID) could not be terminated in moto: \(error)")
         }
         await deliver(Self.stateChangeEvent(instanceID: instanceID, state: "terminated"))
-        let metadata = state.withLock { tracked in
-            tracked.running[instanceID] = nil
-            tracked.stopping.remove(instanceID)
-            return tracked.metadata.removeValue(forKey: instanceID)
-        }
+        let metadata = state.withLock { $0.metadata.removeValue(forKey: instanceID) }
         await metadata?.stop()
     }
 
