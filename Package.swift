@@ -126,13 +126,13 @@ let package = Package(
         .target(name: "JobReport", dependencies: ["AWSCore", "AWSServices", "ChunkStore", "JobCost", "JobLaunch", "JobModel", "JobStore", "CZlib"]),
         // `sortie dev`: moto as AWS, the deployment's resources, every function under the local Runtime API, an EC2 stand-in.
         .target(name: "DevEnvironment", dependencies: [
-            "WallTime", "Deployment", "JobLaunch", "JobReport", "LocalAWS", "LocalRuntime", "ChildProcesses", "LoopbackHTTP", "JobModel", "JobStore", "JobCost", "TableSchema", "ChunkStore", "ChunkPlanning", "AWSCore", "AWSServices",
+            "WallTime", "Deployment", "JobLaunch", "JobReport", "LocalAWS", "LocalRuntime", "ChildProcesses", "LoopbackHTTP", "CurlHTTP", "JobModel", "JobStore", "JobCost", "TableSchema", "ChunkStore", "ChunkPlanning", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The developer's tool: validate and publish specs, run `sortie dev`.
         .executableTarget(name: "SortieCLI", dependencies: [
             .product(name: "Logging", package: "swift-log"),
-            "JobSpecYAML", "JobModel", "JobStore", "JobCost", "JobReport", "JobLaunch", "WallTime", "AWSCore", "AWSServices", "SortieVersion", "Deployment", "DevEnvironment", "LocalAWS", "ChunkStore",
+            "JobSpecYAML", "JobModel", "JobStore", "JobCost", "JobReport", "JobLaunch", "WallTime", "AWSCore", "AWSServices", "CurlHTTP", "SortieVersion", "Deployment", "DevEnvironment", "LocalAWS", "ChunkStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Yams", package: "Yams"),
         ]),
 

@@ -10,7 +10,7 @@ import WallTime
 /// serves), the job's sum, the sums by job name; asked again, every price comes from the job table.
 extension DemoStory {
     func jobCosts() async throws -> [Check] {
-        say("== 7. what the jobs cost (sortie describe ID; sortie jobs --cost)")
+        say("== 9. what the jobs cost (sortie describe ID; sortie jobs --cost)")
         let (client, table) = (environment.client, environment.resources.table)
         let store = JobStore(dynamoDB: DynamoDB(client: client), table: table)
         let requests = environment.priceList.requests
@@ -36,14 +36,14 @@ extension DemoStory {
         let expectedRate = Price.usdPerHour(0.0104)
         return [
             Check(
-                name: "story 7: the retried job's two attempts are priced at t3.micro's on-demand rate",
+                name: "story 9: the retried job's two attempts are priced at t3.micro's on-demand rate",
                 passed: retried?.attempts.count == 2 && retried?.attempts.allSatisfy { $0.price == expectedRate && ($0.usd ?? 0) > 0 } == true && retried?.usd != nil,
                 detail: retried.map { ($0.lines.last ?? "").trimmingCharacters(in: .whitespaces) } ?? "no nightly-report job"),
             Check(
-                name: "story 7: every job's cost is known", passed: !sums.isEmpty && sums.allSatisfy { $0.unknownAttempts == 0 },
+                name: "story 9: every job's cost is known", passed: !sums.isEmpty && sums.allSatisfy { $0.unknownAttempts == 0 },
                 detail: sums.map { "\($0.job) \($0.cost)" }.joined(separator: ", ")),
             Check(
-                name: "story 7: asked again, the prices come from the job table", passed: asked >= 1 && askedAgain == 0 && repeated == costs,
+                name: "story 9: asked again, the prices come from the job table", passed: asked >= 1 && askedAgain == 0 && repeated == costs,
                 detail: "\(asked) Price List request\(asked == 1 ? "" : "s"), then \(askedAgain)"),
         ]
     }

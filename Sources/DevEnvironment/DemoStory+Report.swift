@@ -8,7 +8,7 @@ import WallTime
 /// to `.sortie/report.html` in the repository (kept after the demo), and served live by `sortie dev`.
 extension DemoStory {
     func reportPage() async throws -> [Check] {
-        say("== 7. the report: every job and attempt, the queues, the files, the failures")
+        say("== 10. the report: every job and attempt, the queues, the files, the failures")
         let (client, resources) = (environment.client, environment.resources)
         let source = JobReport.Source(client: client, table: resources.table, specs: SpecSource("s3://\(resources.bucket)/specs/"))
         let report = try await blocking {
@@ -26,14 +26,14 @@ extension DemoStory {
         let failed = report.jobs.filter { $0.state == .failed }
         return [
             Check(
-                name: "story 7: the report shows story 1's job with its two attempts",
+                name: "story 10: the report shows story 1's job with its two attempts",
                 passed: nightly.contains { $0.attempts.map(\.outcome) == [.retried, .succeeded] && $0.attempts[0].reason != nil },
                 detail: nightly.map { $0.attempts.map(\.outcome.rawValue).joined(separator: " → ") }.joined(separator: "; ")),
             Check(
-                name: "story 7: every FAILED job in the report has its reason",
+                name: "story 10: every FAILED job in the report has its reason",
                 passed: !failed.isEmpty && failed.allSatisfy { $0.attempts.last?.reason != nil || $0.reason != nil },
                 detail: "\(failed.count) FAILED"),
-            Check(name: "story 7: the page is under 1 MB", passed: html.count < 1_000_000, detail: "\(html.count) bytes"),
+            Check(name: "story 10: the page is under 1 MB", passed: html.count < 1_000_000, detail: "\(html.count) bytes"),
         ]
     }
 }

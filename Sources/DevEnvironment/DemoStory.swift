@@ -12,8 +12,9 @@ import JobStore
 /// (`DemoStory+Chunks.swift`); (4) a chain of three jobs runs in order, and a failure in it
 /// fails what depends on it (`DemoStory+Chain.swift`); (5) a clicks file delivered to Kafka and read
 /// back (`DemoStory+Clicks.swift`); (6) a submission's override of its spec, and one refused
-/// (`DemoStory+Overrides.swift`); (7) an array job of six children, two at a time (`DemoStory+Array.swift`); (8) what
-/// the jobs cost (`DemoStory+Cost.swift`); (9) the report page of it all (`DemoStory+Report.swift`). `sortie dev` must run
+/// (`DemoStory+Overrides.swift`); (7) an array job of six children, two at a time (`DemoStory+Array.swift`); (8) a job
+/// that waits out a capacity shortage (`DemoStory+Capacity.swift`); (9) what the jobs cost (`DemoStory+Cost.swift`); (10)
+/// the report page of it all (`DemoStory+Report.swift`). `sortie dev` must run
 /// with `DemoStory.overrides(repository:)`.
 public struct DemoStory: Sendable {
     public struct Check: Sendable, Equatable {
@@ -35,7 +36,7 @@ public struct DemoStory: Sendable {
 
     public func run() async throws -> [Check] {
         try await retriedJob() + (try await concurrencyLimit()) + (try await chunkedFile()) + (try await dependentChain())
-            + (try await clicksToKafka()) + (try await overriddenJob()) + (try await arrayJob()) + (try await jobCosts()) + (try await reportPage())
+            + (try await clicksToKafka()) + (try await overriddenJob()) + (try await arrayJob()) + (try await capacityShortage()) + (try await jobCosts()) + (try await reportPage())
     }
 
     // MARK: Story 1

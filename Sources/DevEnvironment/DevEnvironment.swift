@@ -11,7 +11,8 @@ import Logging
 /// `sortie dev`: a deployment on 127.0.0.1. moto plays the AWS APIs, with the resources the
 /// functions' definitions name; every Lambda function runs its built executable under the local
 /// Runtime API with its definition's settings pointed at them; an `InstanceAgent` plays EC2 and
-/// tells the reactor when an instance ends.
+/// tells the reactor when an instance ends; an `EC2Front` between the functions and moto stages
+/// capacity shortages.
 public final class DevEnvironment: Sendable {
     public struct Options: Sendable {
         /// Holds `functions/`.
@@ -28,11 +29,14 @@ public final class DevEnvironment: Sendable {
         /// Settings laid over a function's definition, by function name (the demo's chunk limits).
         public var overrides: [String: [String: String]]
         public var logs: LocalFunction.LogDestination
+        /// Instance types EC2 has no capacity for, from the start (`EC2Front.soldOut` changes it).
+        public var soldOut: Set<String>
 
         public init(
             repository: URL, products: URL, workspace: URL, retryBackoffSeconds: Int = 1, scheduleSpeedUp: Int = 150,
-            overrides: [String: [String: String]] = [:], logs: LocalFunction.LogDestination = .capture
+            overrides: [String: [String: String]] = [:], logs: LocalFunction.LogDestination = .capture, soldOut: Set<String> = []
         ) {
+            self.soldOut = soldOut
             self.repository = repository
             self.products = products
             self.workspace = workspace
@@ -50,6 +54,8 @@ public final class DevEnvironment: Sendable {
     public let topicARN: String
     public let functions: [String: LocalFunction]
     public let agent: InstanceAgent
+    /// EC2 as the functions reach it: moto, with the staged shortage.
+    public let ec2: EC2Front
     /// Plays AWS Batch on the deployment's job queue (nil when no function names one).
     public let batchAgent: BatchAgent?
     /// The Kafka broker the feeds' Kafka destinations deliver to (nil when none does, or tansu is missing).
@@ -67,7 +73,7 @@ public final class DevEnvironment: Sendable {
     public let roles: DeploymentRoles
 
     private init(
-        moto: MotoServer, client: AWSClient, resources: DevResources, definitions: [FunctionDefinition], topicARN: String, functions: [String: LocalFunction], agent: InstanceAgent,
+        moto: MotoServer, client: AWSClient, resources: DevResources, definitions: [FunctionDefinition], topicARN: String, functions: [String: LocalFunction], agent: InstanceAgent, ec2: EC2Front,
         scheduler: DevScheduler, front: LambdaFront, reportServer: ReportServer, environment: [String: String], roles: DeploymentRoles, batchAgent: BatchAgent?,
         kafka: TansuBroker?, priceList: PriceListStandIn, repository: URL
     ) {
@@ -82,6 +88,7 @@ public final class DevEnvironment: Sendable {
         self.topicARN = topicARN
         self.functions = functions
         self.agent = agent
+        self.ec2 = ec2
         self.scheduler = scheduler
         self.front = front
         self.reportServer = reportServer
@@ -161,8 +168,11 @@ public final class DevEnvironment: Sendable {
                 })
             }
             let front = try await LambdaFront.start(logger: logger, sqs: SQS(client: client))
+            let ec2 = try await EC2Front.start(moto: moto.endpoint, soldOut: options.soldOut, logger: logger)
             let environment = moto.environment.merging([
-                "AWS_ENDPOINT_URL_LAMBDA": front.endpoint, "AWS_ENDPOINT_URL_PRICING": priceList.endpoint, "SORTIE_DEV": "1",
+                "AWS_ENDPOINT_URL_LAMBDA": front.endpoint, "AWS_ENDPOINT_URL_EC2": ec2.endpoint,
+                // A shortage is tried again as often as a failed job is retried: a minute is long for a demo.
+                "SORTIE_CAPACITY_BACKOFF_SECONDS": String(options.retryBackoffSeconds), "AWS_ENDPOINT_URL_PRICING": priceList.endpoint, "SORTIE_DEV": "1",
                 "SORTIE_TABLE": resources.table, "SORTIE_SPECS": "s3://\(resources.bucket)/specs/", "SORTIE_RUNNER_URL": runner,
                 "SORTIE_LOG_BUCKET": resources.bucket, "SORTIE_LOG_GROUP": resources.logGroup,
                 "SORTIE_RETRY_BACKOFF_SECONDS": String(options.retryBackoffSeconds), "SORTIE_ALERT_TOPIC": topicARN,
@@ -207,7 +217,7 @@ public final class DevEnvironment: Sendable {
             // For the operator, not the functions: printed with the rest of the settings.
             let settings = environment.merging(["SORTIE_REPORT_URL": reportServer.url]) { $1 }
             return DevEnvironment(
-                moto: moto, client: client, resources: resources, definitions: definitions, topicARN: topicARN, functions: functions, agent: agent, scheduler: scheduler,
+                moto: moto, client: client, resources: resources, definitions: definitions, topicARN: topicARN, functions: functions, agent: agent, ec2: ec2, scheduler: scheduler,
                 front: front, reportServer: reportServer, environment: settings, roles: roles, batchAgent: batchAgent, kafka: kafka, priceList: priceList,
                 repository: options.repository)
         } catch {
@@ -231,6 +241,7 @@ public final class DevEnvironment: Sendable {
         await agent.stop()
         batchAgent?.stop()
         await front.stop()
+        await ec2.stop()
         await reportServer.stop()
         for function in functions.values { await function.stop() }
         await priceList.stop()

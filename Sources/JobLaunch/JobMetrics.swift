@@ -21,11 +21,17 @@ public enum JobMetrics {
         var values: [(metric: Metric, value: Int64)] = [(.attempts, Int64(record.attempt))]
         let started = record.history.lastIndex { $0.state == .starting }
         if let started {
-            // The wait began when this attempt entered the queue: the first SUBMITTED or RUNNABLE
-            // since the previous attempt failed (a capacity shortage's RUNNABLE is part of it).
-            let previousEnd = record.history[..<started].lastIndex { $0.state == .failed }.map { $0 + 1 } ?? 0
-            if let queued = record.history[previousEnd..<started].first(where: { $0.state == .submitted || $0.state == .runnable }) {
-                values.append((.queueWait, max(0, record.history[started].at - queued.at)))
+            // This attempt's entries run from after the previous attempt's FAILED to its own ending.
+            // Its wait runs from its first SUBMITTED or RUNNABLE to the entry after its last: the
+            // launch's STARTING, or the FAILED of a capacity shortage that outlasted capacity_timeout
+            // (a try while waiting one out makes no entry of its own: that wait ends now).
+            let begins = record.history[..<started].lastIndex { $0.state == .failed }.map { $0 + 1 } ?? 0
+            let ends = record.history[started...].firstIndex { $0.state.isFinal } ?? record.history.endIndex
+            let attempt = record.history[begins..<ends]
+            let isWaiting = { (state: JobState) in state == .submitted || state == .runnable }
+            if let first = attempt.first(where: { isWaiting($0.state) }), let last = attempt.lastIndex(where: { isWaiting($0.state) }) {
+                let left = last + 1 < record.history.endIndex ? record.history[last + 1].at : isWaiting(record.state) ? nil : now
+                if let left { values.append((.queueWait, max(0, left - first.at))) }
             }
         }
         if let duration = record.durationMilliseconds ?? ranFor(record, since: started) { values.append((.jobDuration, duration)) }

@@ -144,7 +144,7 @@ public struct JobStarter: Sendable {
                 }
                 try store.launched(
                     record.id, attempt: record.attempt, instanceID: instance.instanceId, instanceType: type, market: placement.market, subnet: subnet,
-                    availabilityZone: instance.availabilityZone)
+                    availabilityZone: instance.availabilityZone, shortSince: record.capacityShortSince)
                 logger.info("job \(record.id) STARTING on \(instance.instanceId) (\(describe(placement, in: spec)))", metadata: ["job": "\(spec.name)"])
                 var started = record
                 started.instanceID = instance.instanceId

@@ -86,6 +86,8 @@ public struct JobStore: Sendable {
     /// Moves a SUBMITTED or RUNNABLE job to STARTING while taking one slot of its kind (fewer
     /// than `maxConcurrency` holders) and one global slot (fewer than `globalLimit`), all in one
     /// transaction. Slots are sets of job ids, so taking or freeing one twice changes nothing.
+    /// A try of a job waiting out a capacity shortage is no history entry of its own (a long
+    /// shortage would grow the item past DynamoDB's 400 KB): its launch is (`launched`).
     public func start(_ record: JobRecord, maxConcurrency: Int, globalLimit: Int, reason: String = "Instance requested") throws(AWSError) -> StartResult {
         let holder: DynamoDB.Item = [":id": .ss([record.id]), ":one": .s(record.id)]
         func take(_ key: DynamoDB.Item, _ limit: Int) -> DynamoDB.TransactWriteItem {
@@ -98,7 +100,9 @@ public struct JobStore: Sendable {
         }
         do {
             try retryingConflicts { () throws(AWSError) in
-                let move = transitionInput(record.id, attempt: record.attempt, from: [record.state], to: .starting, reason: reason)
+                let move = transitionInput(
+                    record.id, attempt: record.attempt, from: [record.state], to: .starting, reason: reason,
+                    history: !(record.state == .runnable && record.capacityShortSince != nil))
                 try dynamoDB.transactWriteItems([take(JobTable.slotsKey(job: record.job), maxConcurrency), take(JobTable.globalSlotsKey, globalLimit), .update(move)])
             }
         } catch where error.isTransactionCanceled {
@@ -197,9 +201,11 @@ public struct JobStore: Sendable {
 
     // MARK: Launches
 
-    /// Records the instance (its type, market, subnet and zone) a STARTING attempt was launched on.
+    /// Records the instance (its type, market, subnet and zone) a STARTING attempt was launched on;
+    /// after a capacity shortage (`shortSince`), with the history entry its quiet try did not make.
     public func launched(
-        _ id: String, attempt: Int, instanceID: String, instanceType: String, market: InstanceSpec.Market, subnet: String?, availabilityZone: String? = nil
+        _ id: String, attempt: Int, instanceID: String, instanceType: String, market: InstanceSpec.Market, subnet: String?, availabilityZone: String? = nil,
+        shortSince: Int64? = nil
     ) throws(AWSError) {
         var set: DynamoDB.Item = [:]
         set[.instanceID] = .s(instanceID)
@@ -207,7 +213,12 @@ public struct JobStore: Sendable {
         set[.market] = .s(market.rawValue)
         set[.subnet] = subnet.map { .s($0) }
         set[.availabilityZone] = availabilityZone.map { .s($0) }
-        try annotate(id, attempt: attempt, set: set)
+        guard let shortSince else {
+            try annotate(id, attempt: attempt, set: set)
+            return
+        }
+        let waited = max(0, WallClock.unixMilliseconds() - shortSince) / 1000
+        try transition(id, attempt: attempt, from: [.starting], to: .starting, reason: "Instance requested: capacity returned after \(waited)s", set: set)
     }
 
     /// STARTING → FAILED, settled and freeing its slots: no instance was started, so no reactor
@@ -218,14 +229,17 @@ public struct JobStore: Sendable {
 
     /// STARTING → RUNNABLE after EC2 had no capacity, freeing its slots: back in both queues at its
     /// place, due again at `notBefore`, remembering when capacity first ran short (`since`).
-    /// `false` when another writer moved it first.
+    /// `false` when another writer moved it first. Only the first refusal is a history entry; the
+    /// later ones update the status reason.
     public func awaitCapacity(_ record: JobRecord, reason: String, notBefore: Int64, since: Int64) throws(AWSError) -> Bool {
         var waiting = record
         waiting.state = .runnable
         var set = JobTable.queueAttributes(waiting)
         set[.notBefore] = .number(notBefore)
         set[.capacityShortSince] = .number(since)
-        return try transition(record.id, attempt: record.attempt, from: [.starting], to: .runnable, reason: reason, set: set, freeingSlotsOf: record.job)
+        return try transition(
+            record.id, attempt: record.attempt, from: [.starting], to: .runnable, reason: reason, set: set, freeingSlotsOf: record.job,
+            history: record.capacityShortSince == nil)
     }
 
     // MARK: Cancels
@@ -263,12 +277,16 @@ public struct JobStore: Sendable {
     }
 
     /// The same, also setting the attributes `set`: for this module's writes, which name them.
+    /// `history: false` moves the job without a history entry.
     func transition(
-        _ id: String, attempt: Int, from: [JobState], to: JobState, reason: String?, set: DynamoDB.Item, freeingSlotsOf job: String? = nil
+        _ id: String, attempt: Int, from: [JobState], to: JobState, reason: String?, set: DynamoDB.Item, freeingSlotsOf job: String? = nil,
+        history: Bool = true
     ) throws(AWSError) -> Bool {
         // The input is made on each try: a history entry carries the time of the write that
         // lands, so entries of jobs that contend for slots sort as their writes did.
-        func update() -> DynamoDB.UpdateItemInput { transitionInput(id, attempt: attempt, from: from, to: to, reason: reason, set: set) }
+        func update() -> DynamoDB.UpdateItemInput {
+            transitionInput(id, attempt: attempt, from: from, to: to, reason: reason, set: set, history: history)
+        }
         do {
             if let job, !to.holdsSlot {
                 try retryingConflicts { () throws(AWSError) in
@@ -313,15 +331,18 @@ public struct JobStore: Sendable {
     }
 
     private func transitionInput(
-        _ id: String, attempt: Int, from: [JobState], to: JobState, reason: String?, set: DynamoDB.Item = [:]
+        _ id: String, attempt: Int, from: [JobState], to: JobState, reason: String?, set: DynamoDB.Item = [:], history: Bool = true
     ) -> DynamoDB.UpdateItemInput {
         let now = WallClock.unixMilliseconds()
-        var names = JobTable.names([.state, .attempt, .history, .statusReason, .updatedAt])
-        var values: DynamoDB.Item = [
-            ":to": .s(to.rawValue), ":attempt": .number(attempt), ":now": .number(now), ":empty": .l([]),
-            ":entry": .l([JobTable.value(.init(state: to, at: now, reason: reason))]),
-        ]
-        var assignments = ["#state = :to", "#updatedAt = :now", "#history = list_append(if_not_exists(#history, :empty), :entry)"]
+        var names = JobTable.names([.state, .attempt, .statusReason, .updatedAt])
+        var values: DynamoDB.Item = [":to": .s(to.rawValue), ":attempt": .number(attempt), ":now": .number(now)]
+        var assignments = ["#state = :to", "#updatedAt = :now"]
+        if history {
+            names.merge(JobTable.names([.history])) { $1 }
+            values[":empty"] = .l([])
+            values[":entry"] = .l([JobTable.value(.init(state: to, at: now, reason: reason))])
+            assignments.append("#history = list_append(if_not_exists(#history, :empty), :entry)")
+        }
         // Leaving the queues, unless `set` puts it back in one (a PENDING job's partition).
         let leaving: [JobTable.Attribute] = to == .runnable ? [] : [.gsi1pk, .gsi1sk, .gsi2pk, .gsi2sk].filter { set[$0] == nil }
         names.merge(JobTable.names(leaving)) { $1 }

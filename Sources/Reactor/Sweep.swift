@@ -96,7 +96,9 @@ extension Reactor {
     /// Why a slot-holding attempt should be ended now; `nil` while it is fine.
     private func overdue(_ record: JobRecord, instance: EC2.Instance?) throws(ReactorError) -> AttemptFailure? {
         let now = WallClock.unixMilliseconds()
-        let since = record.history.last { $0.state == record.state }?.at ?? record.updatedAt
+        let entered = record.history.last { $0.state == record.state }?.at
+        // A try while waiting out a capacity shortage is STARTING without a history entry: its time is the write's.
+        let since = record.state == .starting && record.capacityShortSince != nil ? max(entered ?? 0, record.updatedAt) : entered ?? record.updatedAt
         if let instanceID = record.instanceID, instance == nil, now - since > 60_000 {
             return Decision.failure(InstanceEnding(instanceID: instanceID, state: nil, reasonCode: nil, reasonMessage: nil, spotWarned: false))
         }

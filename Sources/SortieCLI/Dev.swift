@@ -22,24 +22,37 @@ struct DevLocation: ParsableArguments {
 
 struct Dev: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the deployment on 127.0.0.1: moto as AWS, every function in its bootstrap, an instance agent as EC2. Ctrl-C stops it.")
+        abstract: "Run the deployment on 127.0.0.1: moto as AWS, every function in its bootstrap, an instance agent as EC2. Ctrl-C stops it.",
+        subcommands: [Up.self, DevCapacity.self], defaultSubcommand: Up.self)
 
-    @OptionGroup var location: DevLocation
+    struct Up: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start sortie dev (what `sortie dev` alone does).")
 
-    @Option(help: "Seconds before a failed job's first retry.")
-    var retryBackoff = 1
+        @OptionGroup var location: DevLocation
 
-    @OptionGroup var progressOptions: ProgressOptions
+        @Option(help: "Seconds before a failed job's first retry, and before a job EC2 had no capacity for is tried again.")
+        var retryBackoff = 1
 
-    func run() throws {
-        let options = location.options(retryBackoffSeconds: retryBackoff, logs: true)
-        let progress = progressOptions.reporter()
+        @Option(help: "Instance types EC2 has no capacity for from the start, comma-separated (`sortie dev capacity` changes it).")
+        var soldOut: String?
+
+        @OptionGroup var progressOptions: ProgressOptions
+
+        func run() throws {
+            var options = location.options(retryBackoffSeconds: retryBackoff, logs: true)
+            options.soldOut = DevCapacity.types(soldOut)
+            try Dev.serve(options, progress: progressOptions.reporter())
+        }
+    }
+
+    static func serve(_ options: DevEnvironment.Options, progress: Progress) throws {
         defer { progress.close() }
         try runBlocking {
             let environment = try await DevEnvironment.start(options, logger: Self.logger, progress: progress.stage)
             progress.finish("sortie dev is up")
             print("sortie dev: moto on \(environment.moto.endpoint); functions: \(environment.functions.keys.sorted().joined(separator: ", "))")
             print("table \(environment.resources.table), buckets \(environment.resources.buckets.joined(separator: ", ")); instances run in \(options.workspace.path)/instances")
+            if !options.soldOut.isEmpty { print("EC2 has no capacity for \(options.soldOut.sorted().joined(separator: ", ")) (sortie dev capacity changes it)") }
             print("to talk to it:")
             for (name, value) in environment.environment.sorted(by: { $0.key < $1.key }) { print("  export \(name)='\(value)'") }
             // Whoever reads the settings through a pipe needs them now, not when sortie dev stops.
