@@ -205,7 +205,7 @@ let package = Package(
         // What several test targets share and may record issues with (so it imports Testing): kept under Tests/, linked by no benchmark.
         // AWS clients on moto and expecting AWSErrors, for AWSCoreTests and AWSServicesTests.
         .target(name: "AWSTestSupport", dependencies: [
-            "AWSCore", "SortieTestSupport", .product(name: "Logging", package: "swift-log"),
+            "AWSCore", "AWSServices", "CurlHTTP", "RecordFormats", "SortieTestSupport", .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/AWSTestSupport"),
         // A `sortie dev` around a test, for DevEnvironmentTests and the operator commands' suites in SortieCLITests.
         .target(name: "DevTestSupport", dependencies: [
@@ -231,7 +231,7 @@ let package = Package(
         ]),
         .testTarget(name: "AWSServicesTests", dependencies: ["AWSServices", "AWSCore", "AWSTestSupport", "SortieTestSupport"]),
         .testTarget(name: "JobModelTests", dependencies: ["JobModel", "JobStore", "TableSchema", "JobSpecYAML", "AWSServices", "SortieTestSupport"]),
-        .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "JobModel", "TableSchema", "AWSCore", "AWSServices", "SortieTestSupport"]),
+        .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "JobModel", "TableSchema", "AWSCore", "AWSServices", "AWSTestSupport", "SortieTestSupport"]),
         .testTarget(name: "JobSpecYAMLTests", dependencies: ["JobSpecYAML", "JobModel", "SortieTestSupport"]),
         .testTarget(name: "LauncherTests", dependencies: [
             "WallTime",
@@ -269,7 +269,7 @@ let package = Package(
         .testTarget(name: "RecordFormatsTests", dependencies: ["RecordFormats"]),
         .testTarget(name: "ChunkPlanningTests", dependencies: ["ChunkPlanning", "ChunkTestSupport", "RecordFormats", "SimulatedObjects"]),
         .testTarget(name: "ChunkStoreTests", dependencies: [
-            "ChunkStore", "ChunkPlanning", "TableSchema", "AWSCore", "AWSServices", "CurlHTTP", "RecordFormats", "SortieTestSupport",
+            "ChunkStore", "ChunkPlanning", "TableSchema", "AWSCore", "AWSServices", "AWSTestSupport", "CurlHTTP", "RecordFormats", "SortieTestSupport",
         ]),
         .testTarget(name: "S3SubmitterTests", dependencies: [
             "S3Submitter", "ChunkTestSupport", "ChunkPlanning", "ChunkStore", "FunctionStartup", "AWSCore", "AWSServices", "LocalRuntime",

@@ -289,16 +289,31 @@ public struct JobStore: Sendable {
         }
         do {
             if let job, !to.holdsSlot {
+                // Sent again after a lost answer, a transaction is answered as the first was (its ClientRequestToken).
                 try retryingConflicts { () throws(AWSError) in
                     try dynamoDB.transactWriteItems([.update(update()), free(JobTable.slotsKey(job: job), id), free(JobTable.globalSlotsKey, id)])
                 }
             } else {
-                try retryingConflicts { () throws(AWSError) in try dynamoDB.updateItem(update()) }
+                try retryingConflicts { () throws(AWSError) in
+                    var input = update()
+                    input.returnValuesOnConditionCheckFailure = .allOld
+                    do throws(AWSError) {
+                        try dynamoDB.updateItem(input)
+                    } catch where Self.landed(input, old: error.conditionalCheckFailedItem) {
+                        // Sent again after its answer was lost, the write fails its own condition: it had landed.
+                    }
+                }
             }
             return true
         } catch where error.isConditionalCheckFailed || error.transactionCancellationReasons?.first?.code == "ConditionalCheckFailed" {
             return false
         }
+    }
+
+    /// Whether the item a transition's condition failed on holds that transition, landed: its token.
+    static func landed(_ input: DynamoDB.UpdateItemInput, old: DynamoDB.Item?) -> Bool {
+        guard let token = input.expressionAttributeValues?[":token"] else { return false }
+        return old?[.transitionToken] == token
     }
 
     /// Sets attributes of one attempt whatever its state (the instance id after a launch, a heartbeat).
@@ -334,9 +349,11 @@ public struct JobStore: Sendable {
         _ id: String, attempt: Int, from: [JobState], to: JobState, reason: String?, set: DynamoDB.Item = [:], history: Bool = true
     ) -> DynamoDB.UpdateItemInput {
         let now = WallClock.unixMilliseconds()
-        var names = JobTable.names([.state, .attempt, .statusReason, .updatedAt])
-        var values: DynamoDB.Item = [":to": .s(to.rawValue), ":attempt": .number(attempt), ":now": .number(now)]
-        var assignments = ["#state = :to", "#updatedAt = :now"]
+        var names = JobTable.names([.state, .attempt, .statusReason, .updatedAt, .transitionToken])
+        var values: DynamoDB.Item = [
+            ":to": .s(to.rawValue), ":attempt": .number(attempt), ":now": .number(now), ":token": .s(UUID().uuidString.lowercased()),
+        ]
+        var assignments = ["#state = :to", "#updatedAt = :now", "#transitionToken = :token"]
         if history {
             names.merge(JobTable.names([.history])) { $1 }
             values[":empty"] = .l([])

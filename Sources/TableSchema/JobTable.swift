@@ -50,6 +50,8 @@ public enum JobTable {
         case instanceID = "instanceId", instanceType, heartbeatAt, exitCode, failingStep, durationMs
         /// A dependent's list of the ids it waits for, and a dependency's set of the ids waiting for it.
         case dependsOn, dependents
+        /// The last transition's own token: a write sent again after its answer was lost recognises itself by it.
+        case transitionToken
         /// When EC2 first refused the current attempt for capacity (epoch milliseconds).
         case capacityShortSince
         /// The market (`spot`, `on-demand`), subnet and zone the current attempt was launched in.

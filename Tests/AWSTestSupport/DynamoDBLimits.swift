@@ -11,31 +11,32 @@ import Synchronization
 /// map over tables), BatchWriteItem's `WriteRequests`. Every DynamoDB request is recorded. It can
 /// also cancel the next transactions for a conflict, as DynamoDB does when another transaction is
 /// on one of their items (moto, one request at a time, never does), and lose the answer of the next
-/// transactions after moto has carried them out, as a connection lost mid-response does.
-final class DynamoDBLimits: HTTPTransport {
-    struct Sent: Sendable {
-        var operation: String
-        var items: Int
-        var clientRequestToken: String?
+/// requests of an operation after moto has carried them out, as a connection lost mid-response does.
+public final class DynamoDBLimits: HTTPTransport {
+    public struct Sent: Sendable {
+        public var operation: String
+        public var items: Int
+        public var clientRequestToken: String?
     }
 
-    let transactionMax: Int
-    let batchGetMax: Int
-    let batchWriteMax: Int
+    public let transactionMax: Int
+    public let batchGetMax: Int
+    public let batchWriteMax: Int
     private let log = Mutex<[Sent]>([])
-    private let conflicts = Mutex(0)
-    private let lostAnswers = Mutex(0)
+    /// Injections still to come: which operation they apply to, and how many are left.
+    private let conflicts = Mutex((operation: "TransactWriteItems", count: 0))
+    private let lostAnswers = Mutex((operation: "", count: 0))
 
-    /// The next `count` TransactWriteItems are carried out, then answered with a lost connection.
-    func loseAnswer(next count: Int) { lostAnswers.withLock { $0 = count } }
+    /// The next `count` requests of `operation` are carried out, then answered with a lost connection.
+    public func loseAnswer(next count: Int, of operation: String = "TransactWriteItems") { lostAnswers.withLock { $0 = (operation, count) } }
 
     /// The next `count` TransactWriteItems are cancelled, each action `TransactionConflict`, without being sent on.
-    func conflict(next count: Int) { conflicts.withLock { $0 = count } }
+    public func conflict(next count: Int) { conflicts.withLock { $0.count = count } }
     private let forward = CurlTransport()
 
-    var sent: [Sent] { log.withLock { $0 } }
+    public var sent: [Sent] { log.withLock { $0 } }
 
-    init() throws {
+    public init() throws {
         let shapes = try Self.serviceShapes()
         func max(_ shape: String) throws -> Int {
             guard let limit = (shapes[shape] as? [String: Any])?["max"] as? Int else { throw LimitsError("service-2.json has no max for \(shape)") }
@@ -46,7 +47,7 @@ final class DynamoDBLimits: HTTPTransport {
         batchWriteMax = min(try max("WriteRequests"), try max("BatchWriteItemRequestMap"))
     }
 
-    func send(_ request: HTTPRequest) throws(HTTPTransportError) -> HTTPResponse {
+    public func send(_ request: HTTPRequest) throws(HTTPTransportError) -> HTTPResponse {
         guard let target = request.headers["X-Amz-Target"], target.hasPrefix("DynamoDB_20120810.") else { return try forward.send(request) }
         let operation = String(target.dropFirst("DynamoDB_20120810.".count))
         let body = (try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any] ?? [:]
@@ -64,7 +65,7 @@ final class DynamoDBLimits: HTTPTransport {
                 status: 400, headers: ["Content-Type": "application/x-amz-json-1.0"],
                 body: Data(#"{"__type":"com.amazon.coral.validation#ValidationException","message":"\#(message)"}"#.utf8))
         }
-        let conflicted = operation == "TransactWriteItems" && Self.takeOne(conflicts)
+        let conflicted = Self.takeOne(conflicts, for: operation)
         guard !conflicted else {
             let reasons = Array(repeating: #"{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}"#, count: items)
             let codes = Array(repeating: "TransactionConflict", count: items).joined(separator: ", ")
@@ -73,18 +74,19 @@ final class DynamoDBLimits: HTTPTransport {
                 body: Data(#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled, please refer cancellation reasons for specific reasons [\#(codes)]","CancellationReasons":[\#(reasons.joined(separator: ","))]}"#.utf8))
         }
         let answer = try forward.send(request)
-        let lost = operation == "TransactWriteItems" && Self.takeOne(lostAnswers)
+        let lost = Self.takeOne(lostAnswers, for: operation)
         guard !lost else {
             throw HTTPTransportError(kind: .connectionLost, curlCode: 56, message: "Connection reset by peer (the answer lost)", method: request.method, url: request.url)
         }
         return answer
     }
 
-    /// Whether one of the injections `counter` holds is left, counting it off.
-    private static func takeOne(_ counter: borrowing Mutex<Int>) -> Bool {
+    /// Whether one of the injections `counter` holds for `operation` is left, counting it off.
+    private static func takeOne(_ counter: borrowing Mutex<(operation: String, count: Int)>, for operation: String) -> Bool {
         counter.withLock { left in
-            defer { left = max(left - 1, 0) }
-            return left > 0
+            guard left.operation == operation, left.count > 0 else { return false }
+            left.count -= 1
+            return true
         }
     }
 
