@@ -45,8 +45,8 @@ struct InvocationLoop<API: RuntimeAPI> {
     }
 
     private func serve(_ payload: Data, _ context: LambdaContext) throws(RuntimeAPIError) {
-        if exportsTraceID, let trace = context.traceID { setenv("_X_AMZN_TRACE_ID", trace, 1) }
-        defer { if exportsTraceID { unsetenv("_X_AMZN_TRACE_ID") } }
+        if exportsTraceID, let trace = context.traceID { TraceIDVariable.set(trace) }
+        defer { if exportsTraceID { TraceIDVariable.clear() } }
         switch handler {
         case .buffered(let handler): try answer(payload, handler, context)
         case .streaming(let handler): try stream(payload, handler, context)
