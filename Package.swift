@@ -241,7 +241,7 @@ let package = Package(
         ]),
         .testTarget(name: "ReactorTests", dependencies: [
             .product(name: "Logging", package: "swift-log"), "WallTime",
-            "Reactor", "ReactorTestSupport", "Launcher", "JobLaunch", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
+            "Reactor", "ReactorTestSupport", "Launcher", "JobLaunch", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "AWSTestSupport", "LocalRuntime", "SortieTestSupport", "DevEnvironment",
             "RetryReactorFunction", "SortieRunner",
         ]),
         .testTarget(name: "JobRunnerTests", dependencies: ["WallTime", "JobModel", "JobStore", "TableSchema", "AWSCore", "AWSServices", "SortieTestSupport", "DevEnvironment", "SortieRunner", "Deployment"]),

@@ -52,4 +52,35 @@ extension DynamoDB {
     public func batchGetItem(_ requestItems: [String: KeysAndAttributes]) throws(AWSError) -> BatchGetItemOutput {
         try json.call("BatchGetItem", BatchGetItemInput(requestItems: requestItems))
     }
+
+    /// How often unprocessed keys are asked for again before giving up.
+    static let unprocessedRounds = 5
+
+    /// The items of `keys` in `table` that exist, in no particular order: `batchGetLimit` keys to a
+    /// request, what DynamoDB leaves unprocessed asked again (a few times, with a pause).
+    public func batchGetAll(
+        table: String, keys: [Item], consistentRead: Bool = true, projectionExpression: String? = nil, expressionAttributeNames: [String: String]? = nil
+    ) throws(AWSError) -> [Item] {
+        var items: [Item] = []
+        var start = 0
+        while start < keys.count {
+            let batch = Array(keys[start..<min(start + Self.batchGetLimit, keys.count)])
+            start += batch.count
+            var request = KeysAndAttributes(
+                keys: batch, consistentRead: consistentRead, projectionExpression: projectionExpression, expressionAttributeNames: expressionAttributeNames)
+            for round in 0... {
+                let answer = try batchGetItem([table: request])
+                items += answer.responses[table] ?? []
+                guard let left = answer.unprocessedKeys[table], !left.keys.isEmpty else { break }
+                guard round < Self.unprocessedRounds else {
+                    throw AWSError(
+                        kind: .service, service: "DynamoDB", operation: "BatchGetItem", code: "UnprocessedKeys",
+                        message: "\(left.keys.count) keys still unprocessed after \(round + 1) tries")
+                }
+                request = left
+                RetryPolicy.blockingSleep(.milliseconds(50 << round))  // throttled: back off as the SDKs do
+            }
+        }
+        return items
+    }
 }

@@ -59,32 +59,10 @@ extension FileStore {
         try chunks(fileID: fileID, from: first, to: end, in: nil).map(\.chunk)
     }
 
-    /// The chunks of these indexes that exist, in index order, by key: `DynamoDB.batchGetLimit` keys
-    /// to a request, what DynamoDB leaves unprocessed asked again (a few times, with a pause).
+    /// The chunks of these indexes that exist, in index order, by key (`DynamoDB.batchGetAll`).
     public func chunks(fileID: String, indexes: [Int]) throws(AWSError) -> [(chunk: ChunkRecord, attempts: ChunkAttempts)] {
-        var items: [DynamoDB.Item] = []
-        var start = 0
-        while start < indexes.count {
-            let batch = indexes[start..<min(start + DynamoDB.batchGetLimit, indexes.count)]
-            start = batch.endIndex
-            var request = DynamoDB.KeysAndAttributes(keys: batch.map { JobTable.chunkKey(fileID, $0) }, consistentRead: true)
-            for round in 0... {
-                let answer = try dynamoDB.batchGetItem([tableName: request])
-                items += answer.responses[tableName] ?? []
-                guard let left = answer.unprocessedKeys[tableName], !left.keys.isEmpty else { break }
-                guard round < Self.unprocessedRounds else {
-                    throw AWSError(
-                        kind: .service, service: "DynamoDB", operation: "BatchGetItem", code: "UnprocessedKeys",
-                        message: "\(left.keys.count) keys still unprocessed after \(round + 1) tries")
-                }
-                request = left
-                RetryPolicy.blockingSleep(.milliseconds(50 << round))  // throttled: back off as the SDKs do
-            }
-        }
-        return items.compactMap { item in ChunkRecord(item: item).map { (chunk: $0, attempts: ChunkAttempts(item: item)) } }
+        try dynamoDB.batchGetAll(table: tableName, keys: indexes.map { JobTable.chunkKey(fileID, $0) })
+            .compactMap { item in ChunkRecord(item: item).map { (chunk: $0, attempts: ChunkAttempts(item: item)) } }
             .sorted { $0.chunk.spec.index < $1.chunk.spec.index }
     }
-
-    /// How often unprocessed keys are asked for again before giving up.
-    static let unprocessedRounds = 5
 }

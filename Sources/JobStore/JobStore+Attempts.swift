@@ -65,6 +65,21 @@ extension JobStore {
         return try stored(item)
     }
 
+    /// Of these attempts (job id, attempt), the ones still to be decided: the job still at that
+    /// attempt, and holding its slots or ended without a decision (`settledAt`). Read by key, a
+    /// hundred to a request and only what says so: the sweep's check of every instance EC2 still lists.
+    public func undecided(_ attempts: [(jobID: String, attempt: Int)]) throws(AWSError) -> Set<String> {
+        let items = try dynamoDB.batchGetAll(
+            table: table, keys: Set(attempts.map(\.jobID)).sorted().map(JobTable.jobKey), projectionExpression: "#jobId, #attempt, #state, #settledAt",
+            expressionAttributeNames: JobTable.names([.jobID, .attempt, .state, .settledAt]))
+        let wanted = Set(attempts.map { "\($0.jobID)#\($0.attempt)" })
+        return Set(items.compactMap { item -> String? in
+            guard let id = item[.jobID]?.string, let attempt = item[.attempt]?.int, wanted.contains("\(id)#\(attempt)"),
+                  let state = item[.state]?.string.flatMap(JobState.init(rawValue:)) else { return nil }
+            return state.holdsSlot || (state.isFinal && item[.settledAt] == nil) ? id : nil
+        })
+    }
+
     func stored(_ item: DynamoDB.Item) throws(AWSError) -> StoredJob {
         var earlier: [EarlierAttempt] = []
         if case .l(let summaries)? = item[.attempts] {

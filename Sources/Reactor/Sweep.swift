@@ -10,8 +10,8 @@ import WallTime
 extension Reactor {
     /// The schedule's pass over what events missed:
     ///
-    /// 1. Sortie instances EC2 lists as stopped or terminated (it keeps them about an hour):
-    ///    each is reacted to as its event would have been; decided ones are no-ops.
+    /// 1. Sortie instances EC2 lists as stopped or terminated (it keeps them about an hour): each
+    ///    whose attempt is undecided (read a hundred to a request) is reacted to as its event would have been.
     /// 2. Slot holders: a STARTING job whose instance never came up (or whose runner never
     ///    reported in) and a RUNNING job whose heartbeat stopped or whose timeout passed get
     ///    their instance terminated and the attempt failed, then decided by the retry rules;
@@ -26,7 +26,12 @@ extension Reactor {
     /// others go on.
     func sweep(logger: Logger) throws(ReactorError) -> ReactorResponse {
         var recovered: [String] = []
-        for instance in try sortieInstances(filters: [.init(name: "instance-state-name", values: Array(Self.endingStates))]) {
+        // EC2 lists ended instances for about an hour: only those whose attempt is still undecided are reacted to.
+        let ended = try sortieInstances(filters: [.init(name: "instance-state-name", values: Array(Self.endingStates))])
+        let attempts = ended.compactMap { Self.job(of: $0).map { (jobID: $0.0, attempt: $0.1) } }
+        let store = try store()
+        let undecided = try aws { () throws(AWSError) in try store.undecided(attempts) }
+        for instance in ended where Self.job(of: instance).map({ undecided.contains($0.0) }) ?? true {
             do {
                 let response = try react(to: instance, logger: logger)
                 if response.outcome == .decided, let id = response.jobID { recovered.append(id) }

@@ -17,6 +17,8 @@ public final class DynamoDBLimits: HTTPTransport {
         public var operation: String
         public var items: Int
         public var clientRequestToken: String?
+        /// A single-item request's key, as sorted JSON.
+        public var key: String?
     }
 
     public let transactionMax: Int
@@ -58,7 +60,8 @@ public final class DynamoDBLimits: HTTPTransport {
         case "BatchWriteItem": (tables.reduce(0) { $0 + (($1 as? [Any])?.count ?? 0) }, batchWriteMax)
         default: (1, 1)
         }
-        log.withLock { $0.append(Sent(operation: operation, items: items, clientRequestToken: body["ClientRequestToken"] as? String)) }
+        let key = (body["Key"] as? [String: Any]).flatMap { try? JSONSerialization.data(withJSONObject: $0, options: .sortedKeys) }
+        log.withLock { $0.append(Sent(operation: operation, items: items, clientRequestToken: body["ClientRequestToken"] as? String, key: key.map { String(decoding: $0, as: UTF8.self) })) }
         guard items <= limit else {
             let message = "1 validation error detected: Value at '\(operation)' failed to satisfy constraint: Member must have length less than or equal to \(limit)"
             return HTTPResponse(

@@ -1,4 +1,6 @@
+import AWSCore
 import AWSServices
+import AWSTestSupport
 import Foundation
 import Launcher
 import Reactor
@@ -95,6 +97,34 @@ struct EndingTests {
         // Jobs by state as the second sweep found them: the relaunched attempt holds its slot, none waits.
         #expect(lines.compactMap { $0.values("ActiveJobs") }.last == [1] && lines.compactMap { $0.values("RunnableJobs") }.last == [0])
         #expect(lines.compactMap { $0.values("PendingJobs") }.last == [0])
+    }
+
+    @Test("the sweep reads the attempts of the ended instances EC2 still lists a hundred to a request, and reacts only to the undecided: a decided job's instance costs no read of its own")
+    func sweepSkipsDecided() async throws {
+        let deployment = try await ReactorDeployment.create()
+        var decided: [String] = []
+        for _ in 0..<3 {
+            let (_, record, instance) = try await deployment.startedJob("decided", retry: RetryStrategy(attempts: 1))
+            try await deployment.runnerReports(record, exitCode: 0)
+            #expect(try await deployment.endInstance(instance).outcome == .decided)
+            decided.append(record.id)
+        }
+        let (_, missed, instance) = try await deployment.startedJob("missed", retry: RetryStrategy(attempts: 1))
+        try await deployment.runnerReports(missed, exitCode: 0)
+        try await deployment.terminate(instance)
+
+        let limits = try DynamoDBLimits()
+        let reactor = Reactor(
+            configuration: try ReactorConfiguration.fromEnvironment(deployment.environment),
+            client: AWSClient(try AWSConfiguration.fromEnvironment(AWSEnvironment(deployment.environment), transport: limits)), emit: { _ in })
+        let event = try JSONDecoder().decode(ReactorEvent.self, from: ReactorDeployment.event("retry-reactor-sweep.json", instanceID: nil))
+        let swept = try await blocking { try reactor.handle(event, logger: ReactorDeployment.logger) }
+        #expect(swept.recovered == [missed.id])
+        #expect(try await deployment.record(missed.id).state == .succeeded)
+        let reads = limits.sent.filter { $0.operation == "GetItem" }.compactMap(\.key)
+        #expect(!reads.contains { key in decided.contains { key.contains($0) } }, "\(reads)")
+        #expect(reads.contains { $0.contains(missed.id) })
+        #expect(limits.sent.filter { $0.operation == "BatchGetItem" }.count >= 1)
     }
 
     @Test("the sweep goes on past a waiting job whose spec cannot be read: the job queued behind it starts")
