@@ -74,14 +74,25 @@ public final class InstanceAgent: Sendable {
 
     func poll() async throws {
         let ec2 = ec2
+        // New instances, and the ones this agent runs or keeps (to notice their termination): never
+        // every instance EC2 still lists, which an array of a thousand made a poll of thousands.
+        let tracked = state.withLock { Array(Set($0.running.keys).union($0.kept)).sorted() }
         let instances = try await blocking { () throws -> [EC2.Instance] in
             var all: [EC2.Instance] = []
-            var token: String?
-            repeat {
-                let page = try ec2.describeInstances(filters: [.init(name: "tag-key", values: ["sortie:job-id"])], nextToken: token)
-                all += page.instances
-                token = page.nextToken
-            } while token != nil
+            let sortie = EC2.Filter(name: "tag-key", values: ["sortie:job-id"])
+            var queries = [[sortie, .init(name: "instance-state-name", values: ["pending", "running"])]]
+            // EC2 takes up to 200 values in a filter.
+            for start in stride(from: 0, to: tracked.count, by: 200) {
+                queries.append([sortie, .init(name: "instance-id", values: Array(tracked[start..<min(start + 200, tracked.count)]))])
+            }
+            for filters in queries {
+                var token: String?
+                repeat {
+                    let page = try ec2.describeInstances(filters: filters, nextToken: token)
+                    all += page.instances
+                    token = page.nextToken
+                } while token != nil
+            }
             return all
         }
         for instance in instances {

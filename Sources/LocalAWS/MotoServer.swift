@@ -115,7 +115,7 @@ public final class MotoServer: @unchecked Sendable {
         let exitStatus = Mutex<Int32?>(nil)
         let python = try pythonExecutable()
         let process = try ChildProcess.spawn(
-            executable: python, arguments: ["-c", watchdogScript, String(port), iamPatches, transactionPatch + idempotencyPatch],
+            executable: python, arguments: ["-c", watchdogScript, String(port), iamPatches, transactionPatch + idempotencyPatch + ec2TagPatch],
             environment: ProcessInfo.processInfo.environment.merging(extra) { _, new in new }, output: .file(log.path)
         ) { status in exitStatus.withLock { $0 = status } }
         let server = MotoServer(port: port, pid: process.pid, logFile: log)
@@ -250,6 +250,22 @@ public final class MotoServer: @unchecked Sendable {
             finally:
                 kept.during.transaction = False
         dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
+        """
+
+    /// An EC2 resource's tags read from its own entry: moto finds them by scanning every tag of every
+    /// resource, so a DescribeInstances with a tag filter cost the square of the instances listed (an
+    /// array of a thousand children spent 60% of moto's time there, and slowed to a crawl).
+    private static let ec2TagPatch = """
+
+        from moto.ec2.models.core import TaggedEC2Resource
+        from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix
+        def own_tags(self):
+            if not self.id:
+                return []
+            kind = EC2_PREFIX_TO_RESOURCE.get(get_prefix(self.id), "")
+            return [{"resource_id": self.id, "key": key, "value": value, "resource_type": kind}
+                    for key, value in self.ec2_backend.tags.get(self.id, {}).items()]
+        TaggedEC2Resource.get_tags = own_tags
         """
 
     /// TransactWriteItems' `ClientRequestToken` as DynamoDB honours it (moto ignores it): within 10
