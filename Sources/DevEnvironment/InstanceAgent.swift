@@ -111,13 +111,11 @@ public final class InstanceAgent: Sendable {
                 stop(instance.instanceId, process)
             } else if keptEnded {
                 logger.info("kept instance \(instance.instanceId) was terminated")
-                await deliver(Self.stateChangeEvent(instanceID: instance.instanceId, state: "terminated"))
-                let metadata = state.withLock { tracked in
+                await terminated(instance.instanceId)
+                state.withLock { tracked in
                     tracked.kept.remove(instance.instanceId)
                     tracked.stopping.remove(instance.instanceId)
-                    return tracked.metadata.removeValue(forKey: instance.instanceId)
                 }
-                await metadata?.stop()
             }
         }
     }
@@ -201,6 +199,11 @@ public final class InstanceAgent: Sendable {
         } catch {
             logger.warning("instance \(instanceID) could not be terminated in moto: \(error)")
         }
+        await terminated(instanceID)
+    }
+
+    /// EventBridge tells the reactor the instance is terminated; its metadata service goes with it.
+    private func terminated(_ instanceID: String) async {
         await deliver(Self.stateChangeEvent(instanceID: instanceID, state: "terminated"))
         let metadata = state.withLock { $0.metadata.removeValue(forKey: instanceID) }
         await metadata?.stop()

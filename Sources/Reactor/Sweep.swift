@@ -27,11 +27,10 @@ extension Reactor {
     func sweep(logger: Logger) throws(ReactorError) -> ReactorResponse {
         var recovered: [String] = []
         // EC2 lists ended instances for about an hour: only those whose attempt is still undecided are reacted to.
-        let ended = try sortieInstances(filters: [.init(name: "instance-state-name", values: Array(Self.endingStates))])
-        let attempts = ended.compactMap { Self.job(of: $0).map { (jobID: $0.0, attempt: $0.1) } }
+        let ended = try sortieInstances(filters: [.init(name: "instance-state-name", values: Array(Self.endingStates))]).map { (instance: $0, job: Self.job(of: $0)) }
         let store = try store()
-        let undecided = try aws { () throws(AWSError) in try store.undecided(attempts) }
-        for instance in ended where Self.job(of: instance).map({ undecided.contains($0.0) }) ?? true {
+        let undecided = try aws { () throws(AWSError) in try store.undecided(ended.compactMap { $0.job.map { (jobID: $0.id, attempt: $0.attempt) } }) }
+        for (instance, job) in ended where job.map({ undecided.contains($0.id) }) ?? true {
             do {
                 let response = try react(to: instance, logger: logger)
                 if response.outcome == .decided, let id = response.jobID { recovered.append(id) }
