@@ -42,19 +42,21 @@ extension S3 {
         guard fstat(descriptor, &status) == 0 else { throw FileReadError("cannot stat \(path): \(String(cString: strerror(errno)))") }
         let size = Int(status.st_size)
         let part = max(partSize, 5 << 20, (size + 9_999) / 10_000)
-        var buffer = [UInt8](repeating: 0, count: min(part, max(size, 1)))
 
-        /// The next `count` bytes, or fewer at the end of the file.
+        /// The next `count` bytes, or fewer at the end of the file, read straight into the body
+        /// (one part in memory at a time, not a buffer and its copy).
         func next(_ count: Int) throws -> Data {
+            var body = Data(count: count)
             var filled = 0
             while filled < count {
-                let got = buffer.withUnsafeMutableBytes { bytes in bytes.baseAddress.map { read(descriptor, $0 + filled, count - filled) } ?? 0 }
+                let got = body.withUnsafeMutableBytes { bytes in bytes.baseAddress.map { read(descriptor, $0 + filled, count - filled) } ?? 0 }
                 if got < 0, errno == EINTR { continue }
                 guard got >= 0 else { throw FileReadError("cannot read \(path): \(String(cString: strerror(errno)))") }
                 if got == 0 { break }
                 filled += got
             }
-            return Data(buffer[..<filled])
+            if filled < count { body.count = filled }
+            return body
         }
 
         guard size > partSize else {

@@ -44,6 +44,12 @@ public enum JobArrays {
     /// streams, which may not hold `:`.
     public static func childID(_ parent: String, _ index: Int) -> String { "\(parent).\(index)" }
 
+    /// The parent's id in a child's id, `nil` for an id that cannot be a child's.
+    public static func parent(ofChild id: String) -> String? {
+        guard let dot = id.lastIndex(of: "."), Int(id[id.index(after: dot)...]) != nil, dot > id.startIndex else { return nil }
+        return String(id[..<dot])
+    }
+
     /// Whether an id can be a child's: the other ids are UUIDs, without a `.`. Saves a read per ending.
     public static func mayBeChild(_ id: String) -> Bool { id.contains(".") }
 

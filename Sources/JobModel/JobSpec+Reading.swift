@@ -66,7 +66,7 @@ extension SpecReader {
         if let notify { require(notify.hasPrefix("arn:aws"), root, "notify", "expected an SNS topic ARN (arn:aws:sns:…), got '\(notify)'") }
 
         let capacityTimeout = duration(root, "capacity_timeout") ?? 3600
-        let dependsOn = strings(root, "depends_on")
+        let (dependsOn, nToN) = dependencies(root)
         require(dependsOn.count <= JobDependencies.limit, root, "depends_on", "expected at most \(JobDependencies.limit) jobs, as AWS Batch allows, got \(dependsOn.count)")
         for (index, dependency) in dependsOn.enumerated() {
             if !JobSpec.isValidName(dependency) {
@@ -81,13 +81,38 @@ extension SpecReader {
         let overrides = overrides(root, code: code)
         var array: JobSpec.ArraySpec?
         if let fields = fields(root, "array", allowed: keys(JobSpec.ArraySpec.CodingKeys.self)) { array = arraySpec(fields) }
+        if !nToN.isEmpty, root["array"] == nil {
+            fail("depends_on", root.location("depends_on"), "N_TO_N waits child by child: this job needs an array (array: {size: N}) of the same size as \(nToN.joined(separator: ", "))")
+        }
 
         guard let name, let instance, let timeout, let maxConcurrency, let priority else { return nil }
         return JobSpec(
             name: name, description: string(root, "description"), instance: instance, code: code, environment: environment,
             arguments: arguments, steps: steps, timeoutSeconds: timeout, retry: retry, maxConcurrency: maxConcurrency,
             priority: priority, noShutdown: noShutdown, notify: notify, dependsOn: dependsOn,
-            capacityTimeoutSeconds: capacityTimeout, overrides: overrides, array: array)
+            capacityTimeoutSeconds: capacityTimeout, overrides: overrides, array: array, nToN: nToN)
+    }
+
+    /// `depends_on`'s entries: a job's name, or Batch's typed `{job: NAME, type: N_TO_N}`; every
+    /// name, and those of them N_TO_N.
+    private mutating func dependencies(_ root: Fields) -> (names: [String], nToN: [String]) {
+        var names: [String] = []
+        var nToN: [String] = []
+        for item in list(root, "depends_on") {
+            guard case .map = item.value.kind else {
+                if let name = text(item.value, path: item.path) { names.append(name) }
+                continue
+            }
+            guard let fields = fields(item.value, path: item.path, allowed: keys(JobSpec.DependencyKeys.self)),
+                  let name = string(fields, "job", required: true) else { continue }
+            names.append(name)
+            let type = string(fields, "type", required: true)
+            if let type {
+                require(type == JobArrays.DependencyType.nToN.rawValue, fields, "type", "expected N_TO_N (child i after child i of \(name)), got '\(type)'")
+                if type == JobArrays.DependencyType.nToN.rawValue { nToN.append(name) }
+            }
+        }
+        return (names, nToN)
     }
 
     private mutating func arraySpec(_ fields: Fields) -> JobSpec.ArraySpec? {

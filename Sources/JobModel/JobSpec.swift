@@ -30,12 +30,15 @@ public struct JobSpec: Sendable, Equatable, Codable {
     public var overrides: [String]
     /// Every launch is an array job of this many children (`array: {size: N}`; a submission's `array` wins).
     public var array: ArraySpec?
+    /// Of `dependsOn`, the arrays whose child i this array's child i waits for (Batch's `N_TO_N`,
+    /// `{job: NAME, type: N_TO_N}`); the others are waited for whole.
+    public var nToN: [String]
 
     public init(
         name: String, description: String? = nil, instance: InstanceSpec, code: CodeSource? = nil, environment: [String: String] = [:],
         arguments: [String: ArgumentSpec] = [:], steps: [Step], timeoutSeconds: Int, retry: RetryStrategy = RetryStrategy(),
         maxConcurrency: Int = 1, priority: Int = 0, noShutdown: Bool = false, notify: String? = nil, dependsOn: [String] = [],
-        capacityTimeoutSeconds: Int = 3600, overrides: [String] = [], array: ArraySpec? = nil
+        capacityTimeoutSeconds: Int = 3600, overrides: [String] = [], array: ArraySpec? = nil, nToN: [String] = []
     ) {
         self.name = name
         self.description = description
@@ -54,12 +57,47 @@ public struct JobSpec: Sendable, Equatable, Codable {
         self.capacityTimeoutSeconds = capacityTimeoutSeconds
         self.overrides = overrides
         self.array = array
+        self.nToN = nToN
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, description, instance, code, environment, arguments, steps, timeoutSeconds = "timeout", retry
         case maxConcurrency = "max_concurrency", priority, noShutdown = "no_shutdown", notify, dependsOn = "depends_on"
         case capacityTimeoutSeconds = "capacity_timeout", overrides, array
+    }
+
+    /// A typed entry of `depends_on`.
+    enum DependencyKeys: String, CodingKey, CaseIterable { case job, type }
+
+    /// As written: `depends_on` holds names, and Batch's typed entry for the N_TO_N ones.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encodeIfPresent(description, forKey: .description)
+        try container.encode(instance, forKey: .instance)
+        try container.encodeIfPresent(code, forKey: .code)
+        try container.encode(environment, forKey: .environment)
+        try container.encode(arguments, forKey: .arguments)
+        try container.encode(steps, forKey: .steps)
+        try container.encode(timeoutSeconds, forKey: .timeoutSeconds)
+        try container.encode(retry, forKey: .retry)
+        try container.encode(maxConcurrency, forKey: .maxConcurrency)
+        try container.encode(priority, forKey: .priority)
+        try container.encode(noShutdown, forKey: .noShutdown)
+        try container.encodeIfPresent(notify, forKey: .notify)
+        var dependencies = container.nestedUnkeyedContainer(forKey: .dependsOn)
+        for dependency in dependsOn {
+            if nToN.contains(dependency) {
+                var typed = dependencies.nestedContainer(keyedBy: DependencyKeys.self)
+                try typed.encode(dependency, forKey: .job)
+                try typed.encode(JobArrays.DependencyType.nToN.rawValue, forKey: .type)
+            } else {
+                try dependencies.encode(dependency)
+            }
+        }
+        try container.encode(capacityTimeoutSeconds, forKey: .capacityTimeoutSeconds)
+        try container.encode(overrides, forKey: .overrides)
+        try container.encodeIfPresent(array, forKey: .array)
     }
 
     /// `array: {size: N, dependency: SEQUENTIAL}`.

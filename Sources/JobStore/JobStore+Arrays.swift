@@ -104,10 +104,19 @@ extension JobStore {
             overrides: parent.overrides, arrayChild: child)
     }
 
-    /// A prerequisite's standing; one not created yet has not ended.
+    /// A prerequisite's standing; one not created yet has not ended, unless its array has
+    /// (cancelled before creating it): then it never will.
     private func childStanding(_ id: String, known: inout [String: JobDependencies.Standing]) throws(AWSError) -> JobDependencies.Standing {
         if let standing = known[id] { return standing }
-        guard let outcome = try outcome(id) else { return .unfinished }
+        guard let outcome = try outcome(id) else {
+            guard let parentID = JobArrays.parent(ofChild: id), let (parent, finished) = try outcome(parentID), finished, parent.state == .failed else {
+                return .unfinished
+            }
+            let standing = JobDependencies.Standing.failed(
+                reason: "Dependency \(parent.job) \(id) was never created: array \(parentID) FAILED: \(parent.statusReason ?? "no reason recorded")")
+            known[id] = standing
+            return standing
+        }
         let standing = JobDependencies.standing(id, outcome)
         if standing != .unfinished { known[id] = standing }
         return standing
@@ -190,6 +199,13 @@ extension JobStore {
         else { return nil }
         guard try transition(parentID, attempt: parent.attempt, from: [.running], to: verdict.state, reason: verdict.reason, set: settled()) else { return nil }
         return try record(parentID)
+    }
+
+    /// RUNNING → FAILED, settled, for an operator's cancel: from then on no child is created or
+    /// started (both are conditional on the parent RUNNING); ending the children already created
+    /// is the canceller's. `false` when it moved on meanwhile.
+    public func cancelArray(_ parent: JobRecord, reason: String) throws(AWSError) -> Bool {
+        try transition(parent.id, attempt: parent.attempt, from: [.running], to: .failed, reason: reason, set: settled())
     }
 
     /// PENDING → RUNNING for an array parent whose dependencies succeeded: its children may be created.

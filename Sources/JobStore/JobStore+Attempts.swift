@@ -19,13 +19,18 @@ extension JobStore {
         public var log: String?
         /// The attempts before this one, oldest first, as `requeue` summarised them.
         public var earlierAttempts: [EarlierAttempt]
+        /// Why an operator cancelled this attempt (`noteCancel`), if one did.
+        public var cancelReason: String?
 
-        public init(record: JobRecord, settled: Bool, interruptionWarned: Bool, log: String?, earlierAttempts: [EarlierAttempt] = []) {
+        public init(
+            record: JobRecord, settled: Bool, interruptionWarned: Bool, log: String?, earlierAttempts: [EarlierAttempt] = [], cancelReason: String? = nil
+        ) {
             self.record = record
             self.settled = settled
             self.interruptionWarned = interruptionWarned
             self.log = log
             self.earlierAttempts = earlierAttempts
+            self.cancelReason = cancelReason
         }
     }
 
@@ -94,7 +99,8 @@ extension JobStore {
         }
         return StoredJob(
             record: try decode(item), settled: item[.settledAt] != nil, interruptionWarned: item[.interruptionWarnedAt] != nil,
-            log: item[.logUri]?.string ?? item[.logStream]?.string, earlierAttempts: earlier.sorted { $0.attempt < $1.attempt })
+            log: item[.logUri]?.string ?? item[.logStream]?.string, earlierAttempts: earlier.sorted { $0.attempt < $1.attempt },
+            cancelReason: item[.cancelReason]?.string)
     }
 
     /// STARTING or RUNNING → FAILED with no final record from its runner (its instance ended, or
@@ -114,12 +120,20 @@ extension JobStore {
     }
 
     /// Marks a SUCCEEDED or FAILED attempt as decided, once: `false` when another delivery did.
-    public func settle(_ record: JobRecord) throws(AWSError) -> Bool {
-        try conditionally(.init(
-            tableName: table, key: JobTable.jobKey(record.id), updateExpression: "SET #settledAt = :now",
+    /// `statusReason` replaces the recorded one (an operator's cancel names itself, as Batch's TerminateJob).
+    public func settle(_ record: JobRecord, statusReason: String? = nil) throws(AWSError) -> Bool {
+        var values: DynamoDB.Item = [":now": .number(WallClock.unixMilliseconds()), ":state": .s(record.state.rawValue), ":attempt": .number(record.attempt)]
+        var names = JobTable.names([.settledAt, .state, .attempt])
+        var update = "SET #settledAt = :now"
+        if let statusReason {
+            values[":reason"] = .s(statusReason)
+            names.merge(JobTable.names([.statusReason])) { $1 }
+            update += ", #statusReason = :reason"
+        }
+        return try conditionally(.init(
+            tableName: table, key: JobTable.jobKey(record.id), updateExpression: update,
             conditionExpression: "#state = :state AND #attempt = :attempt AND attribute_not_exists(#settledAt)",
-            expressionAttributeNames: JobTable.names([.settledAt, .state, .attempt]),
-            expressionAttributeValues: [":now": .number(WallClock.unixMilliseconds()), ":state": .s(record.state.rawValue), ":attempt": .number(record.attempt)]))
+            expressionAttributeNames: names, expressionAttributeValues: values))
     }
 
     /// FAILED attempt `n` → RUNNABLE attempt `n + 1`, in both queues at its first submission's

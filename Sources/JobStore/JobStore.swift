@@ -103,15 +103,41 @@ public struct JobStore: Sendable {
                 let move = transitionInput(
                     record.id, attempt: record.attempt, from: [record.state], to: .starting, reason: reason,
                     history: !(record.state == .runnable && record.capacityShortSince != nil))
-                try dynamoDB.transactWriteItems([take(JobTable.slotsKey(job: record.job), maxConcurrency), take(JobTable.globalSlotsKey, globalLimit), .update(move)])
+                try dynamoDB.transactWriteItems(
+                    [take(JobTable.slotsKey(job: record.job), maxConcurrency), take(JobTable.globalSlotsKey, globalLimit), .update(move)]
+                        + (record.arrayChild.map { [parentRunning($0.parent)] } ?? []))
             }
         } catch where error.isTransactionCanceled {
             let codes = error.transactionCancellationReasons?.map(\.code) ?? []
-            if codes.count == 3, codes[2] == "ConditionalCheckFailed" { return .moved(try self.record(record.id)) }
+            if codes.count == 4, codes[3] == "ConditionalCheckFailed", codes[2] != "ConditionalCheckFailed" {
+                return .moved(try endOrphan(record))
+            }
+            if codes.count >= 3, codes[2] == "ConditionalCheckFailed" { return .moved(try self.record(record.id)) }
             if codes.prefix(2).contains("ConditionalCheckFailed") { return .noSlot }
             throw error
         }
         return .started(try self.record(record.id) ?? record)
+    }
+
+    /// A child starts only while its parent is RUNNING: a cancelled array makes no new instance,
+    /// whatever was queued or retried when it was cancelled.
+    private func parentRunning(_ parentID: String) -> DynamoDB.TransactWriteItem {
+        .conditionCheck(
+            tableName: table, key: JobTable.jobKey(parentID), conditionExpression: "#state = :running",
+            expressionAttributeNames: JobTable.names([.state]), expressionAttributeValues: [":running": .s(JobState.running.rawValue)])
+    }
+
+    /// A child whose parent ended (cancelled) before it could start: FAILED, settled and counted
+    /// on its parent, so it leaves the queue instead of heading it. Where it is now.
+    private func endOrphan(_ record: JobRecord) throws(AWSError) -> JobRecord? {
+        guard let place = record.arrayChild else { return try self.record(record.id) }
+        let why = try self.record(place.parent)?.statusReason ?? "no reason recorded"
+        let reason = "Array \(place.parent) ended before this child started: \(why)"
+        if try cancelUnstarted(record.id, attempt: record.attempt, reason: reason), let failed = try self.record(record.id) {
+            _ = try countChild(failed)
+            return failed
+        }
+        return try self.record(record.id)
     }
 
     /// The ids of every STARTING and RUNNING job (the global slots' holders), sorted.
@@ -218,7 +244,7 @@ public struct JobStore: Sendable {
             return
         }
         let waited = max(0, WallClock.unixMilliseconds() - shortSince) / 1000
-        try transition(id, attempt: attempt, from: [.starting], to: .starting, reason: "Instance requested: capacity returned after \(waited)s", set: set)
+        _ = try transition(id, attempt: attempt, from: [.starting], to: .starting, reason: "Instance requested: capacity returned after \(waited)s", set: set)
     }
 
     /// STARTING → FAILED, settled and freeing its slots: no instance was started, so no reactor

@@ -33,11 +33,6 @@ extension Launcher {
         return JobArray(size: size, sequential: event.sequential || spec.array?.sequential == true, nToN: nToN)
     }
 
-    /// A scheduled chain's member as its spec's `array:` makes it (sizes were checked when the spec was read).
-    static func array(of spec: JobSpec) -> JobArray? {
-        spec.array.map { JobArray(size: $0.size, sequential: $0.sequential) }
-    }
-
     /// A RUNNING array's parent, just recorded (or found again by a repeated event): its first
     /// children created and started. Answers `launched` when some started, `waiting` when all
     /// wait for slots (or for what they depend on), `failed` when the array is already decided so.

@@ -93,7 +93,12 @@ extension Launcher {
                     }
                     specs[name] = dependency
                 }
-                if let dependency = specs[name] { try visit(dependency, path: path + [name]) }
+                guard let dependency = specs[name] else { continue }
+                if spec.nToN.contains(name), dependency.array?.size != spec.array?.size {
+                    let what = dependency.array.map { "an array of \($0.size)" } ?? "not an array job"
+                    throw .invalidDependencies("'\(spec.name)' waits N_TO_N on '\(name)', which is \(what): it must be an array of \(spec.array?.size ?? 0), as this one")
+                }
+                try visit(dependency, path: path + [name])
             }
             order.append(spec)
         }
@@ -110,14 +115,19 @@ extension Launcher {
                 throw .invalidArguments(error)
             }
         }
+        // A member waits whole for the jobs it names, child by child for its N_TO_N ones.
+        func waits(_ spec: JobSpec) -> [String] { spec.dependsOn.filter { !spec.nToN.contains($0) }.compactMap { ids[$0] } }
+        func array(_ spec: JobSpec) -> JobArray? {
+            spec.array.map { JobArray(size: $0.size, sequential: $0.sequential, nToN: spec.nToN.compactMap { ids[$0] }) }
+        }
         for (spec, memberArguments) in members {
             let submitted = try submit(
-                spec, arguments: memberArguments, eventID: "\(eventID)#\(spec.name)", dependsOn: spec.dependsOn.compactMap { ids[$0] },
-                array: Self.array(of: spec), reason: "Submitted by \(trigger), for \(head.name)'s chain", store: store, logger: logger)
+                spec, arguments: memberArguments, eventID: "\(eventID)#\(spec.name)", dependsOn: waits(spec),
+                array: array(spec), reason: "Submitted by \(trigger), for \(head.name)'s chain", store: store, logger: logger)
             ids[spec.name] = submitted.jobID
         }
         return try submit(
-            head, arguments: arguments, eventID: eventID, dependsOn: head.dependsOn.compactMap { ids[$0] }, array: Self.array(of: head),
+            head, arguments: arguments, eventID: eventID, dependsOn: waits(head), array: array(head),
             reason: "Submitted by \(trigger)", store: store, logger: logger)
     }
 }

@@ -57,8 +57,10 @@ public enum Decision {
     /// AWS Batch's words for an attempt whose host went away; the runner uses them on SIGTERM.
     static func hostStatusReason(_ instanceID: String) -> String { "Host EC2 (instance \(instanceID)) terminated." }
 
-    /// The failure to record for an attempt whose instance ended before the runner's final record.
-    public static func failure(_ ending: InstanceEnding) -> AttemptFailure {
+    /// The failure to record for an attempt whose instance ended before the runner's final record;
+    /// an operator's cancel (`cancelled`, its reason) is lost whatever EC2 says, as Batch's TerminateJob.
+    public static func failure(_ ending: InstanceEnding, cancelled: String? = nil) -> AttemptFailure {
+        if let cancelled { return AttemptFailure(statusReason: cancelled, reason: failure(ending).statusReason, lost: true) }
         if ending.isHostFailure {
             return AttemptFailure(statusReason: hostStatusReason(ending.instanceID), reason: ending.detail ?? "spot interruption warning", lost: false)
         }
@@ -73,11 +75,13 @@ public enum Decision {
     }
 
     /// The verdict on a SUCCEEDED or FAILED attempt; `nil` for one that has not ended.
-    /// `ending` is what EC2 says about its instance, when known.
-    public static func verdict(_ record: JobRecord, retry: RetryStrategy, ending: InstanceEnding?) -> Verdict? {
+    /// `ending` is what EC2 says about its instance, when known; a `cancelled` attempt is never retried.
+    public static func verdict(_ record: JobRecord, retry: RetryStrategy, ending: InstanceEnding?, cancelled: Bool = false) -> Verdict? {
         switch record.state {
         case .succeeded:
             return .succeeded
+        case .failed where cancelled:
+            return .failed
         case .failed:
             // A runner stopped by SIGTERM writes the host reason; only EC2 knows whether the
             // host was reclaimed (retry) or someone shut it down (lost).

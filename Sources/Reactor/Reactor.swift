@@ -82,7 +82,7 @@ public struct Reactor: Sendable {
             spotWarned: stored.interruptionWarned)
         switch record.state {
         case .starting, .running:
-            return try end(record, Decision.failure(ending), ending: ending, logger: logger)
+            return try end(record, Decision.failure(ending, cancelled: stored.cancelReason), ending: ending, logger: logger)
         case .succeeded, .failed:
             return try decide(stored, ending: ending, logger: logger)
         case .submitted, .pending, .runnable:
@@ -126,7 +126,7 @@ public struct Reactor: Sendable {
         }
         // Only a failure needs the spec (its retry rules); a success is decided without reading it.
         let spec = record.state == .failed ? try spec(record.job) : nil
-        guard let verdict = Decision.verdict(record, retry: spec?.retry ?? RetryStrategy(), ending: ending) else {
+        guard let verdict = Decision.verdict(record, retry: spec?.retry ?? RetryStrategy(), ending: ending, cancelled: stored.cancelReason != nil) else {
             return ReactorResponse(.stale, instanceID: instanceID, jobID: record.id, attempt: record.attempt, detail: "attempt has not ended")
         }
         let store = try store()
@@ -145,11 +145,15 @@ public struct Reactor: Sendable {
             response.detail = reason
             response.notBefore = notBefore
         case .succeeded, .failed:
-            guard try aws({ () throws(AWSError) in try store.settle(record) }) else {
+            // A cancelled attempt's runner wrote the host's reason on SIGTERM: the cancel's is the one to keep.
+            let cancel = verdict == .failed ? stored.cancelReason.flatMap { $0 == record.statusReason ? nil : $0 } : nil
+            guard try aws({ () throws(AWSError) in try store.settle(record, statusReason: cancel) }) else {
                 var duplicate = ReactorResponse(.duplicate, instanceID: instanceID, jobID: record.id, attempt: record.attempt, detail: "decided before")
                 duplicate.dependents(try resolveDependents(of: record.id, countingChild: false, logger: logger))
                 return duplicate
             }
+            var record = record
+            if let cancel { record.statusReason = cancel }
             response.detail = record.statusReason
             emitEnding(record, verdict == .failed ? .failed : .succeeded)
             response.dependents(try resolveDependents(of: record.id, logger: logger))

@@ -212,8 +212,8 @@ struct Logs: ParsableCommand {
 
 struct Cancel: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Cancel a job: terminates its instance (the reactor records the ending) or ends it while it waits.",
-        discussion: "With --wait: follows the job until its ending is recorded and prints its timeline (--json: its record); exits 0 once it has FAILED as cancelled, 1 if it SUCCEEDED before the cancel took hold, 75 if --timeout passed first.")
+        abstract: "Cancel a job: terminates its instance (the reactor records the ending) or ends it while it waits; an array's parent ends its children.",
+        discussion: "With --wait: follows the job until its ending is recorded and prints its timeline (--json: its record); exits 0 once it has FAILED as cancelled, 1 if it SUCCEEDED before the cancel took hold, 75 if --timeout passed first. An array's parent is FAILED at once and no child is made after it; its unstarted children are FAILED, its running ones terminated (--wait follows them until recorded); cancelling it again ends what an interrupted cancel left.")
 
     @Argument(help: "The job's id.")
     var id: String
@@ -228,6 +228,16 @@ struct Cancel: ParsableCommand {
         let store = try target.store()
         let record = try target.record(id)
         let reason = "Cancelled by \(target.environment["USER"] ?? "an operator")"
+        if record.array != nil, record.state == .running || record.state == .failed {
+            let cancel = try cancelArray(record, reason: reason, store: store, progress: progress)
+            if waiting.wait {
+                try followChildren(cancel, store: store, progress: progress)
+                return try target.show(try target.record(id))
+            }
+            if target.json { return try target.emit(["id": id, "cancelled": true, "instanceId": NSNull(), "children": cancel.json]) }
+            print("cancelled array \(id): \(cancel.unstarted.count) children FAILED before starting, \(cancel.terminating.count) instances terminating")
+            return
+        }
         switch record.state {
         case .succeeded, .failed:
             // An instance kept for debugging (no_shutdown) outlives its job's outcome: cancel ends it.
@@ -249,9 +259,6 @@ struct Cancel: ParsableCommand {
                 progress.stage("dependent \(dependent.id) (\(dependent.job)) FAILED: \(dependent.statusReason ?? "")")
             }
         case .starting, .running:
-            if record.array != nil {
-                throw CommandError("job \(id) is an array whose children are under way: cancel its children (sortie describe \(id) lists them)")
-            }
             guard let instance = record.instanceID else { throw CommandError("job \(id) has no instance yet; try again") }
             try store.noteCancel(id, attempt: record.attempt, reason: reason)
             try EC2(client: try target.client()).terminateInstances([instance])

@@ -34,6 +34,29 @@ struct DependencyModelTests {
         }
     }
 
+    @Test("a spec's depends_on entry {job, type: N_TO_N} names an array waited for child by child; it needs an array of its own; the JSON round-trips")
+    func specNToN() throws {
+        let text = minimal + "\narray: {size: 4}\ndepends_on: [extract, {job: shards, type: N_TO_N}]\n"
+        let spec = try JobSpecYAML.spec(yaml: text, file: "inline")
+        #expect(spec.dependsOn == ["extract", "shards"] && spec.nToN == ["shards"])
+        let json = try JSONEncoder().encode(spec)
+        #expect(String(decoding: json, as: UTF8.self).contains(#""depends_on":["extract",{"#))
+        #expect(try JSONDecoder().decode(JobSpec.self, from: json) == spec)
+        for (yaml, field, message) in [
+            (minimal + "\ndepends_on: [{job: shards, type: N_TO_N}]\n", "depends_on", "needs an array"),
+            (minimal + "\narray: {size: 4}\ndepends_on: [{job: shards, type: SEQUENTIAL}]\n", "depends_on[0].type", "expected N_TO_N"),
+            (minimal + "\narray: {size: 4}\ndepends_on: [{job: shards}]\n", "depends_on[0].type", "missing"),
+            (minimal + "\narray: {size: 4}\ndepends_on: [{job: shards, type: N_TO_N, size: 2}]\n", "depends_on[0].size", "unknown key 'size'"),
+        ] {
+            do {
+                _ = try JobSpecYAML.spec(yaml: yaml, file: "inline")
+                Issue.record("accepted: \(yaml)")
+            } catch {
+                #expect(error.issues.map(\.field) == [field] && error.description.contains(message), "\(error)")
+            }
+        }
+    }
+
     @Test("a manual event's depends_on: up to 20 ids; a scheduled event has none")
     func eventDependsOn() throws {
         let event = try JSONDecoder().decode(LaunchEvent.self, from: Data(#"{"job":"x","depends_on":["a1","b2"]}"#.utf8))

@@ -32,6 +32,11 @@ struct DecisionTests {
         for state in [JobState.submitted, .runnable, .starting, .running] {
             #expect(Decision.verdict(Self.record(state), retry: rules, ending: nil) == nil)
         }
+        // An operator's cancel is never retried, whatever the rules or EC2's reason say.
+        let host = Self.record(.failed, statusReason: "Host EC2 (instance i-1) terminated.")
+        #expect(Decision.verdict(host, retry: rules, ending: Self.ending("Server.SpotInstanceTermination"), cancelled: true) == .failed)
+        #expect(Decision.verdict(Self.record(.failed, exitCode: 1), retry: three, ending: nil, cancelled: true) == .failed)
+        #expect(Decision.verdict(Self.record(.succeeded, exitCode: 0), retry: three, ending: nil, cancelled: true) == .succeeded)
     }
 
     @Test("no final record: EC2's server-side reasons and spot warnings are the host's failure; a person's or the instance's own shutdown is lost")
@@ -41,6 +46,8 @@ struct DecisionTests {
             #expect(!failure.lost && failure.statusReason == "Host EC2 (instance i-1) terminated." && failure.reason == "\(code): message")
         }
         #expect(!Decision.failure(Self.ending("Client.UserInitiatedShutdown", spotWarned: true)).lost)
+        let cancelled = Decision.failure(Self.ending("Server.SpotInstanceTermination"), cancelled: "Cancelled by ops")
+        #expect(cancelled == AttemptFailure(statusReason: "Cancelled by ops", reason: "Host EC2 (instance i-1) terminated.", lost: true))
         let person = Decision.failure(Self.ending("Client.UserInitiatedShutdown"))
         #expect(person.lost && person.statusReason == "Lost: instance i-1 was terminated through the EC2 API before the runner's final record")
         let stopped = Decision.failure(Self.ending("Client.UserInitiatedShutdown", state: "stopped"))

@@ -193,4 +193,35 @@ struct DependencyTests {
         }
         #expect(try await blocking { try store.records() }.count == 3)
     }
+
+    @Test("a scheduled chain of arrays: a spec's depends_on entry {job, type: N_TO_N} makes the member wait child by child on that array's run in the same chain, the plain names whole; an N_TO_N on an array of another size refuses the chain")
+    func scheduledArrayChain() async throws {
+        let deployment = try await ReactorDeployment.create()
+        let suffix = UUID().uuidString.prefix(6).lowercased()
+        let (shards, merge, report) = ("shards-\(suffix)", "merge-\(suffix)", "report-\(suffix)")
+        _ = try await deployment.publish(shards, maxConcurrency: 2, array: .init(size: 3))
+        _ = try await deployment.publish(merge, maxConcurrency: 2, dependsOn: [shards], array: .init(size: 3), nToN: [shards])
+        _ = try await deployment.publish(report, dependsOn: [merge])
+        let event = LaunchEvent(job: report, eventID: UUID().uuidString, trigger: .schedule(rule: "rule/sortie-\(report)", time: "2024-05-02T02:00:00Z"))
+        #expect(try await deployment.launch(event).outcome == .pending)
+        let byName = Dictionary(grouping: try await blocking { try deployment.store.records() }.filter { $0.arrayChild == nil }, by: \.job)
+        let (s, m, r) = (try #require(byName[shards]?.first), try #require(byName[merge]?.first), try #require(byName[report]?.first))
+        #expect(s.state == .running && s.array == JobArray(size: 3))
+        #expect(m.state == .running && m.dependsOn.isEmpty && m.array == JobArray(size: 3, nToN: [s.id]), "\(m)")
+        #expect(r.state == .pending && r.dependsOn == [m.id])
+        #expect(s.dependents == [m.id], "the N_TO_N array is among the dependents its children's endings advance")
+        // No child of merge before its shard has ended.
+        let store = deployment.store
+        #expect(try await blocking { try store.record(JobArrays.childID(m.id, 0)) } == nil)
+
+        let (small, big) = ("small-\(suffix)", "big-\(suffix)")
+        _ = try await deployment.publish(small, array: .init(size: 2))
+        _ = try await deployment.publish(big, dependsOn: [small], array: .init(size: 3), nToN: [small])
+        do {
+            _ = try await deployment.launch(LaunchEvent(job: big, eventID: UUID().uuidString, trigger: .schedule(rule: "rule/sortie-\(big)", time: nil)))
+            Issue.record("an N_TO_N chain of unequal sizes was accepted")
+        } catch let error as LaunchError {
+            #expect(error.errorType == "Sortie.InvalidDependencies" && error.description.contains("'\(big)' waits N_TO_N on '\(small)', which is an array of 2"), "\(error)")
+        }
+    }
 }

@@ -70,12 +70,14 @@ struct ReactorDeployment: Sendable {
 
     /// A spec that notifies this deployment's topic; published as `sortie publish` does.
     func publish(
-        _ name: String, maxConcurrency: Int = 1, retry: RetryStrategy = RetryStrategy(), priority: Int = 0, timeoutSeconds: Int = 600, dependsOn: [String] = []
+        _ name: String, maxConcurrency: Int = 1, retry: RetryStrategy = RetryStrategy(), priority: Int = 0, timeoutSeconds: Int = 600, dependsOn: [String] = [],
+        array: JobSpec.ArraySpec? = nil, nToN: [String] = []
     ) async throws -> JobSpec {
         let spec = JobSpec(
             name: name, instance: InstanceSpec(types: ["t3.micro"], image: "ami-0abcdef1234567890"),
             arguments: ["date": .init(defaultValue: "2024-04-30")], steps: [.init(name: "load", run: "./load \"$SORTIE_ARG_date\"")],
-            timeoutSeconds: timeoutSeconds, retry: retry, maxConcurrency: maxConcurrency, priority: priority, notify: topic, dependsOn: dependsOn)
+            timeoutSeconds: timeoutSeconds, retry: retry, maxConcurrency: maxConcurrency, priority: priority, notify: topic, dependsOn: dependsOn,
+            array: array, nToN: nToN)
         try await base.publish(spec)
         return spec
     }

@@ -115,4 +115,48 @@ struct ArrayCommandTests {
             #expect(third["state"] as? String == "FAILED" && (third["statusReason"] as? String)?.hasPrefix("Dependency arr-up \(JobArrays.childID(up, 2)) FAILED") == true, "\(third)")
         }
     }
+
+    @Test("cancel on an array's parent: FAILED at once with the cancel's reason, its running children terminated and recorded FAILED without the retry their rules allow, its unstarted ones FAILED, no child made after it; a job depending on it and an N_TO_N array on it FAILED; cancelled again: refused")
+    func cancel() async throws {
+        try await Self.onDev { run, story, trace in
+            let json = CommandTests.json
+            var slow = Self.spec("arr-slow", trace: trace, maxConcurrency: 2)
+            slow.steps = [.init(name: "shard", run: "sleep 45")]
+            slow.retry = RetryStrategy(attempts: 3)
+            try await story.publish(slow)
+            try await story.publish(Self.spec("arr-after", trace: trace, maxConcurrency: 2))
+            try await story.publish(Self.spec("arr-next", trace: trace, maxConcurrency: 1))
+
+            let parent = try #require(try json(try await run(["submit", "arr-slow", "--array", "6", "--json"]))["jobId"] as? String)
+            let down = try #require(try json(try await run(["submit", "arr-after", "--array", "6", "--n-to-n", parent, "--json"]))["jobId"] as? String)
+            let next = try #require(try json(try await run(["submit", "arr-next", "--depends-on", parent, "--json"]))["jobId"] as? String)
+            for index in 0..<2 { _ = try await story.settled(JobArrays.childID(parent, index)) { $0.state == .running } }
+
+            let cancelled = try await run(["cancel", parent, "--wait", "--json"])
+            #expect(cancelled.status == 0, "\(cancelled.stdout)\(cancelled.stderr)")
+            let record = try json(cancelled)
+            #expect(record["state"] as? String == "FAILED" && record["statusReason"] as? String == "Cancelled by tester", "\(record)")
+
+            // The window (twice max_concurrency) had made four; none after the cancel, none retried.
+            let array = try #require(try json(try await run(["describe", parent, "--json"]))["array"] as? [String: Any])
+            let children = try #require(array["children"] as? [[String: Any]])
+            #expect(array["created"] as? Int == 4 && array["failed"] as? Int == 4, "\(array)")
+            #expect(children.allSatisfy { $0["state"] as? String == "FAILED" && $0["attempt"] as? Int == 1 }, "\(children)")
+            for index in 0..<4 {
+                let child = try await story.settled(JobArrays.childID(parent, index)) { $0.state.isFinal }
+                // Ended by the cancel, or (queued, its start refused) when its turn came first.
+                #expect(child.statusReason == "Cancelled by tester" || child.statusReason == "Array \(parent) ended before this child started: Cancelled by tester", "child \(index): \(child.statusReason ?? "")")
+            }
+            let follower = try await story.settled(next) { $0.state.isFinal }
+            #expect(follower.state == .failed && follower.statusReason?.contains("Dependency arr-slow \(parent) FAILED: Cancelled by tester") == true, "\(follower.statusReason ?? "")")
+            let downstream = try await story.settled(down) { $0.state.isFinal }
+            #expect(downstream.state == .failed && downstream.statusReason?.hasPrefix("6 of 6 children FAILED") == true, "\(downstream.statusReason ?? "")")
+            let sixth = try json(try await run(["describe", JobArrays.childID(down, 5), "--json"]))
+            #expect((sixth["statusReason"] as? String)?.contains("was never created: array \(parent) FAILED: Cancelled by tester") == true, "\(sixth)")
+
+            let again = try await run(["cancel", parent])
+            #expect(again.status == 1 && again.stderr.contains("has already ended"), "\(again.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: trace), "no N_TO_N child ran")
+        }
+    }
 }
