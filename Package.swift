@@ -96,6 +96,8 @@ let package = Package(
             "WallTime", "EmbeddedMetrics", "JobModel", "JobStore", "FunctionStartup", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // An operator's cancel of a job, an array's children with it (sortie cancel, the demo).
+        .target(name: "JobCancel", dependencies: ["JobModel", "JobStore", "AWSCore", "AWSServices"]),
         // Launch events into jobs: idempotency, dependencies, chains, dry runs; each job started by JobLaunch.
         .target(name: "Launcher", dependencies: [
             "WallTime", "JobLaunch", "JobModel", "JobStore", "AWSCore", "AWSServices",
@@ -126,13 +128,13 @@ let package = Package(
         .target(name: "JobReport", dependencies: ["AWSCore", "AWSServices", "ChunkStore", "JobCost", "JobLaunch", "JobModel", "JobStore", "CZlib"]),
         // `sortie dev`: moto as AWS, the deployment's resources, every function under the local Runtime API, an EC2 stand-in.
         .target(name: "DevEnvironment", dependencies: [
-            "WallTime", "Deployment", "JobLaunch", "JobReport", "LocalAWS", "LocalRuntime", "ChildProcesses", "LoopbackHTTP", "CurlHTTP", "JobModel", "JobStore", "JobCost", "TableSchema", "ChunkStore", "ChunkPlanning", "AWSCore", "AWSServices",
+            "WallTime", "Deployment", "JobCancel", "JobLaunch", "JobReport", "LocalAWS", "LocalRuntime", "ChildProcesses", "LoopbackHTTP", "CurlHTTP", "JobModel", "JobStore", "JobCost", "TableSchema", "ChunkStore", "ChunkPlanning", "AWSCore", "AWSServices",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The developer's tool: validate and publish specs, run `sortie dev`.
         .executableTarget(name: "SortieCLI", dependencies: [
             .product(name: "Logging", package: "swift-log"),
-            "JobSpecYAML", "JobModel", "JobStore", "JobCost", "JobReport", "JobLaunch", "WallTime", "AWSCore", "AWSServices", "CurlHTTP", "SortieVersion", "Deployment", "DevEnvironment", "LocalAWS", "ChunkStore",
+            "JobSpecYAML", "JobModel", "JobStore", "JobCancel", "JobCost", "JobReport", "JobLaunch", "WallTime", "AWSCore", "AWSServices", "CurlHTTP", "SortieVersion", "Deployment", "DevEnvironment", "LocalAWS", "ChunkStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Yams", package: "Yams"),
         ]),
 
@@ -231,6 +233,7 @@ let package = Package(
         ]),
         .testTarget(name: "AWSServicesTests", dependencies: ["AWSServices", "AWSCore", "AWSTestSupport", "SortieTestSupport"]),
         .testTarget(name: "JobModelTests", dependencies: ["JobModel", "JobStore", "TableSchema", "JobSpecYAML", "AWSServices", "SortieTestSupport"]),
+        .testTarget(name: "JobCancelTests", dependencies: ["JobCancel", "JobStore", "JobModel", "AWSCore", "AWSServices", "SortieTestSupport"]),
         .testTarget(name: "JobStoreTests", dependencies: ["JobStore", "JobModel", "TableSchema", "AWSCore", "AWSServices", "AWSTestSupport", "SortieTestSupport"]),
         .testTarget(name: "JobSpecYAMLTests", dependencies: ["JobSpecYAML", "JobModel", "SortieTestSupport"]),
         .testTarget(name: "LauncherTests", dependencies: [

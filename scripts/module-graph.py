@@ -25,7 +25,7 @@ LAYERS = [
                          "LocalRuntime", "LocalAWS", "LoopbackHTTP", "ChildProcesses"]),
     ("functions", ["LauncherFunction", "RetryReactorFunction", "S3SubmitterFunction", "ChunkProcessorFunction",
                    "EchoFunction", "SortieRunner"]),
-    ("handlers", ["Launcher", "Reactor", "JobLaunch", "JobRunner", "S3Submitter", "ChunkProcessing"]),
+    ("handlers", ["Launcher", "Reactor", "JobLaunch", "JobCancel", "JobRunner", "S3Submitter", "ChunkProcessing"]),
     ("job model and store", ["JobStore", "ChunkStore", "TableSchema", "JobModel", "ChunkPlanning", "KafkaProducer", "RecordFormats", "EmbeddedMetrics"]),
     ("AWS", ["FunctionStartup", "AWSServices", "AWSCore"]),
     ("runtime and HTTP", ["LambdaRuntime", "CurlHTTP", "SortieVersion", "WallTime", "JSONText"]),

@@ -4,6 +4,7 @@ import ArgumentParser
 import DevEnvironment
 import Foundation
 import LocalAWS
+import JobCancel
 import JobCost
 import JobModel
 import JobStore
@@ -227,41 +228,32 @@ struct Cancel: ParsableCommand {
         defer { progress.close() }
         let store = try target.store()
         let record = try target.record(id)
-        let reason = "Cancelled by \(target.environment["USER"] ?? "an operator")"
-        if record.array != nil, record.state == .running || record.state == .failed {
-            let cancel = try cancelArray(record, reason: reason, store: store, progress: progress)
-            if waiting.wait {
-                try followChildren(cancel, store: store, progress: progress)
-                return try target.show(try target.record(id))
-            }
-            if target.json { return try target.emit(["id": id, "cancelled": true, "instanceId": NSNull(), "children": cancel.json]) }
-            print("cancelled array \(id): \(cancel.unstarted.count) children FAILED before starting, \(cancel.terminating.count) instances terminating")
-            return
+        let canceller = JobCanceller(store: store, ec2: EC2(client: try target.client()), reason: "Cancelled by \(target.environment["USER"] ?? "an operator")")
+        let outcome: JobCanceller.Outcome
+        do {
+            outcome = try canceller.cancel(record) { progress.stage($0) }
+        } catch {
+            throw CommandError(error.description)
         }
-        switch record.state {
-        case .succeeded, .failed:
-            // An instance kept for debugging (no_shutdown) outlives its job's outcome: cancel ends it.
-            let ec2 = EC2(client: try target.client())
-            guard let instance = record.instanceID,
-                  let state = try ec2.describeInstances(instanceIds: [instance]).instances.first?.state?.name, ["pending", "running", "stopped"].contains(state) else {
-                throw CommandError("job \(id) has already ended: \(record.state.rawValue)")
-            }
-            try ec2.terminateInstances([instance])
+        switch outcome {
+        case .keptInstanceTerminating(let instance):
             if target.json { return try target.emit(["id": id, "cancelled": false, "instanceId": instance, "terminated": true]) }
             print("job \(id) had already \(record.state.rawValue); its kept instance \(instance) is terminating")
             return
-        case .submitted, .pending, .runnable:
-            // Never started, so no reactor decides it: decided here, never retried; its dependents follow.
-            guard try store.cancelUnstarted(id, attempt: record.attempt, reason: reason) else {
-                throw CommandError("job \(id) moved on meanwhile; try again")
+        case .array(let cancel):
+            if waiting.wait {
+                for child in cancel.terminating {
+                    progress.stage("waiting for child \(child.id)'s ending to be recorded")
+                    _ = try waiting.follow(child.id, store: store, progress: progress)
+                }
+                return try target.show(try target.record(id))
             }
-            for case .failed(let dependent) in try store.resolveDependents(of: id) {
-                progress.stage("dependent \(dependent.id) (\(dependent.job)) FAILED: \(dependent.statusReason ?? "")")
-            }
-        case .starting, .running:
-            guard let instance = record.instanceID else { throw CommandError("job \(id) has no instance yet; try again") }
-            try store.noteCancel(id, attempt: record.attempt, reason: reason)
-            try EC2(client: try target.client()).terminateInstances([instance])
+            let children: [String: Any] = ["unstarted": cancel.unstarted, "terminating": cancel.terminating.map { ["id": $0.id, "instanceId": $0.instanceID] }]
+            if target.json { return try target.emit(["id": id, "cancelled": true, "instanceId": NSNull(), "children": children]) }
+            print("cancelled array \(id): \(cancel.unstarted.count) children FAILED before starting, \(cancel.terminating.count) instances terminating")
+            return
+        case .unstarted, .terminating:
+            break
         }
         if waiting.wait {
             progress.stage("cancelled \(id); waiting for its ending to be recorded")

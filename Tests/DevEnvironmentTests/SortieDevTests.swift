@@ -25,13 +25,13 @@ struct SortieDevTests {
             throw error
         }
         await environment.stop()
-        #expect(checks.count == 34)
+        #expect(checks.count == 35)
         for check in checks { #expect(check.passed, "\(check.name): \(check.detail)\n\(lines.withLock { $0.joined(separator: "\n") })") }
         // Each instance ran its UserData in its own sandbox: 2 attempts of story 1, 5 jobs of story 2,
         // story 4's chain of 3, then 2 of its failing one (the load it fails never gets an instance),
-        // story 6's overridden job and its kept one (the refused one is never made), story 7's six children, story 8's one (launched once capacity returned).
+        // story 6's overridden job and its kept one (the refused one is never made), story 7's six children and the two its cancelled array had running, story 8's one (launched once capacity returned).
         let sandboxes = try FileManager.default.contentsOfDirectory(atPath: workspace.appendingPathComponent("instances").path)
-        #expect(sandboxes.count == 21)
+        #expect(sandboxes.count == 23)
         // The big chunks ran as the three children of one array job.
         #expect(environment.batchAgent?.exitStatuses.count == 3)
         #expect(environment.batchAgent?.exitStatuses.values.allSatisfy { $0 == 0 } == true)
