@@ -41,6 +41,15 @@ public final class CurlSession {
         if let dir = CertificateBundle.directory(environment: environment) { setString(CURLOPT_CAPATH, dir) }
     }
 
+    /// A session that never goes through a proxy, whatever `http_proxy` or `ALL_PROXY` say (and
+    /// without reading them on every request): for the Runtime API on loopback, which a
+    /// function's proxy settings for its outbound calls must not reach.
+    public static func direct() throws(HTTPTransportError) -> CurlSession {
+        let session = try CurlSession()
+        session.setString(CURLOPT_PROXY, "")
+        return session
+    }
+
     deinit {
         curl_easy_cleanup(handle)
         errorBuffer.deallocate()
@@ -222,19 +231,19 @@ private func receiveBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ co
 private func receiveHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
     guard let data, let context else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
-    let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
-    if line.hasPrefix("HTTP/") {
+    // Bytes, not Characters: a header line is ASCII up to its value, and this runs for every line.
+    let line = UnsafeRawBufferPointer(start: data, count: size * count)
+    if line.starts(with: "HTTP/".utf8) {
         sink.headers = HTTPHeaders()  // a new status line (100 Continue, redirect) starts a new header block
-    } else if let colon = line.firstIndex(of: ":") {
-        sink.headers.add(trimmed(line[..<colon]), trimmed(line[line.index(after: colon)...]))
+    } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+        sink.headers.add(trimmed(line[..<colon]), trimmed(line[(colon + 1)...]))
     }
     return size * count
 }
 
-/// Trims spaces, tabs and the CR LF ending; works on bytes, since "\r\n" is one Character.
-private func trimmed(_ text: Substring) -> String {
+/// Trims spaces, tabs and the CR LF ending.
+private func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {
     let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
-    let bytes = text.utf8
     guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else { return "" }
     return String(decoding: bytes[first...last], as: UTF8.self)
 }

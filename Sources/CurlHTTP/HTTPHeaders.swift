@@ -14,8 +14,24 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 
     /// The first value of `name`, compared without regard to case.
     public subscript(name: String) -> String? {
-        let wanted = name.lowercased()
-        return fields.first { $0.name.lowercased() == wanted }?.value
+        fields.first { Self.sameName($0.name, name) }?.value
+    }
+
+    /// Field names are ASCII tokens: compared byte by byte, folding A–Z, without the two
+    /// lowercased copies per field a lookup would otherwise make (the runtime loop looks up
+    /// ten names in every invocation's headers).
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        var (a, b) = (a, b)  // withUTF8 needs them mutable; native strings are not copied
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                for index in x.indices where x[index] != y[index] {
+                    let folded = x[index] | 0x20
+                    guard folded == y[index] | 0x20, (0x61...0x7A).contains(folded) else { return false }
+                }
+                return true
+            }
+        }
     }
 
     /// Appends a field; repeated names are kept, as HTTP allows.
@@ -30,8 +46,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     }
 
     public mutating func remove(_ name: String) {
-        let wanted = name.lowercased()
-        fields.removeAll { $0.name.lowercased() == wanted }
+        fields.removeAll { Self.sameName($0.name, name) }
     }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {

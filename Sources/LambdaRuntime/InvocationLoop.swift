@@ -28,7 +28,11 @@ struct InvocationLoop<API: RuntimeAPI> {
     /// `_X_AMZN_TRACE_ID` is process-wide, so it is only set when one invocation runs at a time.
     let exportsTraceID: Bool
 
-    func run() throws(RuntimeAPIError) -> Never {
+    /// `afterFirst` runs once the first invocation has been answered (the first loop lets go of
+    /// start-up's code pages then: off the init Lambda bills, and before the loop's steady state).
+    func run(afterFirst: () -> Void = {}) throws(RuntimeAPIError) -> Never {
+        try serveNext()
+        afterFirst()
         while true { try serveNext() }
     }
 

@@ -77,7 +77,7 @@ public enum Lambda {
             }
         }
         do {
-            try loop(firstClient).run()
+            try loop(firstClient).run { StartupCode.release(writable: environment.concurrency == 1) }
         } catch {
             fail(error, logger)
         }

@@ -80,7 +80,7 @@ final class CurlResponseStream: ResponseStreamConnection, StreamingRequestBody, 
         // upload buffer when an easy handle sends a second small chunked body (seen under valgrind).
         let session: CurlSession
         do {
-            session = try CurlSession()
+            session = try CurlSession.direct()
         } catch {
             locked { result = .failure(error) }
             return

@@ -14,7 +14,7 @@ struct RuntimeAPIClient: RuntimeAPI {
 
     init(endpoint: String) throws(RuntimeAPIError) {
         do {
-            session = try CurlSession()
+            session = try CurlSession.direct()
         } catch {
             throw RuntimeAPIError(description: "cannot start libcurl: \(error)")
         }

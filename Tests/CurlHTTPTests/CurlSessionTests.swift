@@ -30,6 +30,17 @@ struct CurlSessionTests {
         #expect(String(decoding: response.body, as: UTF8.self) == "got 7 bytes")
     }
 
+    @Test("header names match whatever their case, byte by byte: not a prefix, not a longer name, non-letters exactly")
+    func headerNames() {
+        var headers: HTTPHeaders = ["Lambda-Runtime-Aws-Request-Id": "r1", "X-Amz-Date": "d", "x-a_b": "1"]
+        #expect(headers["lambda-runtime-aws-request-id"] == "r1" && headers["LAMBDA-RUNTIME-AWS-REQUEST-ID"] == "r1")
+        #expect(headers["Lambda-Runtime-Aws-Request"] == nil && headers["Lambda-Runtime-Aws-Request-Ids"] == nil)
+        #expect(headers["X-A_B"] == "1" && headers["x-a\u{7F}b"] == nil, "only A–Z fold: '_' (0x5F) is not DEL (0x7F) lower-cased")
+        #expect(headers["x-amz-dATE"] == "d" && headers["x-amz-date "] == nil)
+        headers.remove("X-AMZ-DATE")
+        #expect(headers["x-amz-date"] == nil && headers.fields.count == 2)
+    }
+
     @Test("an error status is an answer to read, not a transport error")
     func errorStatus() async throws {
         let server = try await FakeServer.start { _, _ in .json(503, #"{"message":"slow down"}"#) }

@@ -18,6 +18,17 @@ struct EchoLoopTests {
         }
     }
 
+    @Test("a function's proxy settings (for its outbound calls) never route the Runtime API: with http_proxy and ALL_PROXY at a port nothing listens on, the loop still serves")
+    func proxiesBypassed() async throws {
+        let closed = ["http_proxy": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "ALL_PROXY": "http://127.0.0.1:9", "all_proxy": "http://127.0.0.1:9"]
+        try await withFunction("echo", environment: closed) { function in
+            for index in 0..<3 {
+                let body = try await function.invoke(json: "{\"n\":\(index)}").responseBody()
+                #expect(body == Data("{\"n\":\(index)}".utf8))
+            }
+        }
+    }
+
     @Test("three invocations in a row get distinct request ids")
     func distinctRequestIDs() async throws {
         let ids = try await withFunction("echo") { function in

@@ -29,6 +29,9 @@ struct RuntimeBench: AsyncParsableCommand {
     @Option(help: "Cold starts to time per function.")
     var coldStarts = 20
 
+    @Option(help: "Measurements per function and concurrency, taken in turns; the medians are printed.")
+    var rounds = 3
+
     private struct Subject {
         var label: String
         var path: String
@@ -41,13 +44,22 @@ struct RuntimeBench: AsyncParsableCommand {
         let echoes = try functions.map(subject)
         let others = try initOnly.map(subject)
         let initTimes = try await medianColdStarts(echoes + others)
-        print("function        conc  init p50   inv/s     p50 µs   p99 µs   RSS after   peak RSS")
-        for (index, echo) in echoes.enumerated() {
-            for level in levels {
-                let result = try await measure(echo.path, concurrency: level, payload: payload)
-                print(String(format: "%-15@ %4d  %6.2f ms  %7.0f  %7.1f  %7.1f   %5.1f MB   %5.1f MB",
-                             echo.label, level, initTimes[index], result.perSecond, result.p50, result.p99,
-                             result.rssMegabytes, result.peakRSSMegabytes))
+        print("function        conc  init p50   inv/s     p50 µs   p99 µs   CPU µs/inv   RSS after   peak RSS")
+        for level in levels {
+            // Each echo is measured `rounds` times, in turns, and the medians printed: a busy moment slows each alike.
+            var results = [[Result]](repeating: [], count: echoes.count)
+            for _ in 0..<rounds {
+                for (index, echo) in echoes.enumerated() { results[index].append(try await measure(echo.path, concurrency: level, payload: payload)) }
+            }
+            for (index, echo) in echoes.enumerated() {
+                func median(_ figure: (Result) -> Double) -> Double { results[index].map(figure).sorted()[results[index].count / 2] }
+                print(String(format: "%-15@ %4d  %6.2f ms  %7.0f  %7.1f  %7.1f   %8.1f     %5.1f MB   %5.1f MB",
+                             echo.label, level, initTimes[index], median(\.perSecond), median(\.p50), median(\.p99), median(\.cpuMicrosecondsPerInvocation),
+                             median(\.rssMegabytes), median(\.peakRSSMegabytes)))
+            }
+            if echoes.count >= 2 {
+                let (first, second) = (results[0].map(\.perSecond).sorted()[rounds / 2], results[1].map(\.perSecond).sorted()[rounds / 2])
+                print(String(format: "inv/s ratio %@ / %@ at concurrency %d: %.2f×", echoes[0].label, echoes[1].label, level, first / second))
             }
         }
         for (index, other) in others.enumerated() {
@@ -102,6 +114,7 @@ struct RuntimeBench: AsyncParsableCommand {
         var p99: Double
         var rssMegabytes: Double
         var peakRSSMegabytes: Double
+        var cpuMicrosecondsPerInvocation: Double
     }
 
     private func measure(_ path: String, concurrency: Int, payload: Data) async throws -> Result {
@@ -113,6 +126,7 @@ struct RuntimeBench: AsyncParsableCommand {
         for _ in 0..<200 {  // warm-up
             guard case .response = await function.invoke(request) else { throw ValidationError("\(path) failed to echo") }
         }
+        let cpuBefore = cpuNanoseconds(function.processID)
         let started = ContinuousClock.now
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
             for worker in 0..<concurrency {
@@ -133,13 +147,24 @@ struct RuntimeBench: AsyncParsableCommand {
             return try await group.reduce(into: []) { $0 += $1 }.sorted()
         }
         let elapsed = ContinuousClock.now - started
+        let cpu = cpuNanoseconds(function.processID) - cpuBefore
         let rss = memory(function.processID, "VmRSS:"), peak = memory(function.processID, "VmHWM:")
         await function.stop()
         return Result(
             perSecond: Double(latencies.count) / milliseconds(elapsed) * 1000,
             p50: latencies[latencies.count / 2],
             p99: latencies[min(latencies.count - 1, latencies.count * 99 / 100)],
-            rssMegabytes: rss, peakRSSMegabytes: peak)
+            rssMegabytes: rss, peakRSSMegabytes: peak, cpuMicrosecondsPerInvocation: Double(cpu) / 1000 / Double(latencies.count))
+    }
+
+    /// CPU time the function's threads have used (user and system), from each one's schedstat:
+    /// the runtime's own cost per invocation, whatever the harness's latency.
+    private func cpuNanoseconds(_ pid: Int32) -> Int {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.reduce(0) { sum, task in
+            let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/schedstat", encoding: .utf8)) ?? ""
+            return sum + (text.split(separator: " ").first.flatMap { Int($0) } ?? 0)
+        }
     }
 
     /// A /proc/PID/status figure (VmRSS: resident now; VmHWM: its high-water mark), in MB.
