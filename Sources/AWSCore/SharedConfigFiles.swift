@@ -3,6 +3,11 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// The shared `credentials` and `config` files, merged per profile as the SDKs do: the
 /// credentials file wins over the config file for the same key.
@@ -90,7 +95,9 @@ public struct SharedConfigFiles: Sendable {
     }
 
     private static func readText(_ path: String) -> String? {
-        guard let data = try? Data(contentsOf: URL(filePath: path)) else { return nil }
+        // Asked first: on Lambda neither file exists, and Data's error for a missing one costs
+        // more than a function's whole configuration read.
+        guard access(path, F_OK) == 0, let data = try? Data(contentsOf: URL(filePath: path)) else { return nil }
         return String(decoding: data, as: UTF8.self)
     }
 }

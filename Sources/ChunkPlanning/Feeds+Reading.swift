@@ -5,7 +5,14 @@ import JSONText
 /// feed and the key; a key the document does not define is a mistake too (a misspelt
 /// `recordsPerMessage` would otherwise silently mean 1).
 extension FeedCatalog {
+    /// Inlinable for the same reason as `JSONValue(parsing:)`: the bytes reach it as `Data`.
+    @inlinable
     public init(document: some Collection<UInt8>) throws(FeedError) {
+        try self.init(documentBytes: Array(document))
+    }
+
+    @usableFromInline
+    init(documentBytes document: [UInt8]) throws(FeedError) {
         let root: JSONValue
         do {
             root = try JSONValue(parsing: document)
@@ -128,9 +135,10 @@ struct FeedObject {
         value[key]
     }
 
-    func allow(_ keys: [String], saying reason: String? = nil) throws(FeedError) {
+    /// `reason` is only made for a document that has an unknown key (an autoclosure: a function's init reads this).
+    func allow(_ keys: [String], saying reason: @autoclosure () -> String? = nil) throws(FeedError) {
         guard case .object(let members) = value, let unknown = members.first(where: { !keys.contains($0.key) }) else { return }
-        throw fail(unknown.key, reason ?? "unknown (it takes \(keys.joined(separator: ", ")))")
+        throw fail(unknown.key, reason() ?? "unknown (it takes \(keys.joined(separator: ", ")))")
     }
 
     func object(_ key: String) throws(FeedError) -> FeedObject {

@@ -37,7 +37,7 @@ struct ChunkProcessorHandler: ConfiguredHandler {
             s3: S3(client: client), sqs: SQS(client: client),
             table: FileStore(dynamoDB: DynamoDB(client: client), tableName: setup.configuration.tableName),
             catalog: setup.catalog, configuration: setup.configuration, retry: client.configuration.retry,
-            kafka: KafkaCredentials(client: client, environment: ProcessInfo.processInfo.environment))
+            kafka: KafkaCredentials(client: client, environment: AWSEnvironment.process.variables))
         let outcome = try processor.process(
             task, owner: context.requestID, clock: .system, deadlineMilliseconds: context.deadlineMilliseconds,
             metrics: { Lambda.writeLogLine($0.rendered()) })
@@ -55,7 +55,7 @@ if BatchWorker.asksForHelp(Array(CommandLine.arguments.dropFirst())) {
 // `chunk-processor batch …`: the same binary as an AWS Batch job's container (see BatchWorker).
 if CommandLine.arguments.dropFirst().first == "batch" {
     let ending = BatchWorker.run(
-        arguments: Array(CommandLine.arguments.dropFirst(2)), environment: ProcessInfo.processInfo.environment,
+        arguments: Array(CommandLine.arguments.dropFirst(2)), environment: AWSEnvironment.process.variables,
         clock: .system, emit: Lambda.writeLogLine, output: { print($0) })
     exit(ending.rawValue)
 }

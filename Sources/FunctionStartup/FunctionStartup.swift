@@ -36,8 +36,9 @@ extension Lambda {
     /// client built, both handed to its handler; any failure is the Runtime API's init error.
     public static func start<Handler: ConfiguredHandler>(_ handler: Handler.Type, name: String) -> Never {
         run(name: name) { context in
-            let configuration = try Handler.Configuration.fromEnvironment(ProcessInfo.processInfo.environment)
-            let client = Result { () throws(AWSError) in try AWSClient.fromEnvironment(logger: context.logger) }
+            let environment = AWSEnvironment.process
+            let configuration = try Handler.Configuration.fromEnvironment(environment.variables)
+            let client = Result { () throws(AWSError) in try AWSClient.fromEnvironment(environment, logger: context.logger) }
             return try Handler(configuration: configuration, client: client)
         }
     }

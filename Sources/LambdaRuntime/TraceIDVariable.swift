@@ -21,22 +21,31 @@ enum TraceIDVariable {
 
     private static let entry = Mutex(Entry())
 
-    /// Puts `value` in the environment until `clear()`.
+    /// `NAME=` as the entry's first bytes.
+    private static let prefix = Array("\(name)=".utf8)
+
+    /// Puts `value` in the environment until `clear()`: its bytes written into the buffer, no
+    /// string built on the way (this runs in every invocation).
     static func set(_ value: String) {
-        let text = Array("\(name)=\(value)".utf8CString)
+        let length = prefix.count + value.utf8.count + 1
         entry.withLock { entry in
-            // Cleared after each invocation, the old buffer is no longer the environment's: free to go.
-            unsetenv(name)
-            if text.count > entry.capacity {
+            if length > entry.capacity {
+                // The old buffer may still be the environment's entry: out first, then freed.
+                unsetenv(name)
                 entry.buffer?.deallocate()
-                entry.capacity = max(text.count, 256)
+                entry.capacity = max(length, 256)
                 entry.buffer = .allocate(capacity: entry.capacity)
             }
             guard let buffer = entry.buffer else { return }
-            text.withUnsafeBufferPointer { source in
-                guard let start = source.baseAddress else { return }
-                buffer.update(from: start, count: source.count)
+            let bytes = UnsafeMutableRawPointer(buffer).assumingMemoryBound(to: UInt8.self)
+            prefix.withUnsafeBufferPointer { source in
+                if let start = source.baseAddress { bytes.update(from: start, count: source.count) }
             }
+            var text = value
+            text.withUTF8 { source in
+                if let start = source.baseAddress { (bytes + prefix.count).update(from: start, count: source.count) }
+            }
+            bytes[length - 1] = 0
             putenv(buffer)
         }
     }
