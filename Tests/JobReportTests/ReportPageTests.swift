@@ -209,9 +209,11 @@ struct ReportPageTests {
         try await blocking { try HeadlessChromium.screenshot(page, to: shot, width: 1280, height: 900) }
         let pixels = try PNGPixels([UInt8](try Data(contentsOf: shot)))
         #expect(pixels.width == 1280 && pixels.height == 900)
-        // What a person sees: the outcomes' colours, drawn (more than a legend's swatch of 14 × 9).
+        // What a person sees: the outcomes' colours, drawn beyond the legend's swatch of 14 × 9 = 126
+        // pixels. The succeeded attempts last seconds on the hour's axis, so their bars are thin: 187
+        // pixels in all on a loaded machine, more on a quiet one.
         for (colour, what) in [(0x2e9e5b, "succeeded"), (0xd64545, "failed"), (0xf2c14e, "RUNNABLE"), (0x2f7fd1, "running"), (0xef8a33, "retried")] {
-            #expect(pixels.count(colour) > 200, "\(what) (#\(String(colour, radix: 16))): \(pixels.count(colour)) pixels")
+            #expect(pixels.count(colour) > 126 + 24, "\(what) (#\(String(colour, radix: 16))): \(pixels.count(colour)) pixels")
         }
         #expect(pixels.count(0xffffff) < pixels.width * pixels.height * 95 / 100, "not blank")
         if let keep = ProcessInfo.processInfo.environment["SORTIE_REPORT_SCREENSHOT"] {
