@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runtime benchmark, side by side in one run: Sortie's echo (the packaged static bootstrap when
 # dist/echo.zip exists, and the release build) beside a peer runtime's echo doing the same work,
-# and the init of every packaged real function.
+# and the init of every packaged real function; then the echoes' init once more, timed by a
+# blocking C listener rather than the SwiftNIO Runtime API (bench/baseline/init_timer.c).
 #
 #   bench/runtime.sh                                         the peer is the C runtime on libcurl (bench/baseline)
 #   bench/runtime.sh --peer ../shared/peers/aws-lambda-cpp-echo   another runtime's echo as the peer
@@ -37,3 +38,9 @@ for name in launcher retry-reactor s3-submitter chunk-processor; do
 done
 "$(swift build -c release --show-bin-path)/runtime-bench" "${functions[@]}" \
     --concurrency "${CONCURRENCY:-1,2,4}" --invocations 20000 "$@"
+# Init again without an event loop in the measure: a blocking listener in C (bench/baseline/init_timer.c).
+cc -O2 -o "$out/init-timer" bench/baseline/init_timer.c
+starts=()
+[ -f "$out/echo-zip/bootstrap" ] && starts+=("echo-static=$out/echo-zip/bootstrap")
+if [[ -n "$peer" ]]; then starts+=("peer=$peer"); else starts+=("c-libcurl=$out/c-runtime"); fi
+"$out/init-timer" 41 "${starts[@]}"
