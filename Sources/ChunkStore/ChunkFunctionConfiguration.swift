@@ -59,13 +59,15 @@ public enum FeedSource: Sendable {
 
     /// The validated document; `client` is only needed (and its failure only reported) for `s3`.
     public func load(client: Result<AWSClient, AWSError>) throws(ConfigurationError) -> FeedCatalog {
-        let document: Data
+        // Bytes, not `Data(text.utf8)`: Data's initializer asks at run time whether the UTF-8 view
+        // is contiguous bytes, a search of every conformance in the binary at init.
+        let document: [UInt8]
         switch self {
         case .inline(let text):
-            document = Data(text.utf8)
+            document = Array(text.utf8)
         case .s3(let bucket, let key):
             do {
-                document = try S3(client: client.get()).getObject(bucket: bucket, key: key).body
+                document = Array(try S3(client: client.get()).getObject(bucket: bucket, key: key).body)
             } catch {
                 throw ConfigurationError(["the feeds document could not be read: \(error)"])
             }

@@ -34,6 +34,9 @@ public protocol ConfiguredHandler: LambdaHandler {
 extension Lambda {
     /// How every Sortie function starts: its configuration read from the environment, its AWS
     /// client built, both handed to its handler; any failure is the Runtime API's init error.
+    /// Inlinable, so each function's main specializes it: run generically, it looked up
+    /// `Handler.Configuration` at run time, a search of every conformance in the binary.
+    @inlinable
     public static func start<Handler: ConfiguredHandler>(_ handler: Handler.Type, name: String) -> Never {
         run(name: name) { context in
             let environment = AWSEnvironment.process
