@@ -5,14 +5,7 @@ import JSONText
 /// feed and the key; a key the document does not define is a mistake too (a misspelt
 /// `recordsPerMessage` would otherwise silently mean 1).
 extension FeedCatalog {
-    /// Inlinable for the same reason as `JSONValue(parsing:)`: the bytes reach it as `Data`.
-    @inlinable
     public init(document: some Collection<UInt8>) throws(FeedError) {
-        try self.init(documentBytes: Array(document))
-    }
-
-    @usableFromInline
-    init(documentBytes document: [UInt8]) throws(FeedError) {
         let root: JSONValue
         do {
             root = try JSONValue(parsing: document)

@@ -55,17 +55,8 @@ extension JSONValue {
 
     /// Parses one JSON text (RFC 8259: any value, surrounded by optional whitespace), strictly:
     /// no trailing commas, comments, leading zeros or unpaired surrogates.
-    /// Inlinable so the copy into an array is specialized where the bytes' type is known: run
-    /// generically (from another module), it looked up `Collection`'s associated types at run
-    /// time, the bulk of a chunk function's configuration read (callgrind).
-    @inlinable
     public init(parsing bytes: some Collection<UInt8>) throws(JSONSyntaxError) {
-        try self.init(parsingBytes: Array(bytes))
-    }
-
-    @usableFromInline
-    init(parsingBytes bytes: [UInt8]) throws(JSONSyntaxError) {
-        var parser = JSONParser(bytes: bytes)
+        var parser = JSONParser(bytes: Array(bytes))
         self = try parser.document()
     }
 }

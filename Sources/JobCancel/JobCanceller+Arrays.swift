@@ -55,9 +55,7 @@ extension JobCanceller {
             guard let child = try aws({ () throws(AWSError) in try store.record(id) }) else { return .ended }
             switch child.state {
             case .submitted, .pending, .runnable:
-                if try aws({ () throws(AWSError) in try store.cancelUnstarted(id, attempt: child.attempt, reason: reason) }),
-                   let failed = try aws({ () throws(AWSError) in try store.record(id) }) {
-                    _ = try aws { () throws(AWSError) in try store.countChild(failed) }
+                if try aws({ () throws(AWSError) in try store.cancelUnstartedChild(id, attempt: child.attempt, reason: reason) }) != nil {
                     return .unstarted
                 }
             case .starting, .running:

@@ -189,6 +189,14 @@ extension JobStore {
         }
     }
 
+    /// A child that never started → FAILED (`cancelUnstarted`), then counted on its parent: the
+    /// child as ended, or `nil` when it moved on meanwhile.
+    public func cancelUnstartedChild(_ id: String, attempt: Int, reason: String) throws(AWSError) -> JobRecord? {
+        guard try cancelUnstarted(id, attempt: attempt, reason: reason), let failed = try record(id) else { return nil }
+        _ = try countChild(failed)
+        return failed
+    }
+
     /// Decides a RUNNING parent once every child has been counted: SUCCEEDED when all did,
     /// FAILED when any did not (naming the first). The decided record, or `nil` when it is not
     /// time yet or another writer decided it.

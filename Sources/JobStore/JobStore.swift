@@ -133,10 +133,7 @@ public struct JobStore: Sendable {
         guard let place = record.arrayChild else { return try self.record(record.id) }
         let why = try self.record(place.parent)?.statusReason ?? "no reason recorded"
         let reason = "Array \(place.parent) ended before this child started: \(why)"
-        if try cancelUnstarted(record.id, attempt: record.attempt, reason: reason), let failed = try self.record(record.id) {
-            _ = try countChild(failed)
-            return failed
-        }
+        if let failed = try cancelUnstartedChild(record.id, attempt: record.attempt, reason: reason) { return failed }
         return try self.record(record.id)
     }
 

@@ -11,11 +11,8 @@ import Testing
 @Suite("An operator's cancel, against moto")
 struct JobCancellerTests {
     static func canceller() async throws -> JobCanceller {
-        let server = try await MotoServer.serialized()
-        let client = try AWSClient.fromEnvironment(AWSEnvironment(server.environment))
-        let name = Deployment.uniqueName("cancels")
-        try await blocking { try createJobTable(client, name) }
-        return JobCanceller(store: JobStore(dynamoDB: DynamoDB(client: client), table: name), ec2: EC2(client: client), reason: "Cancelled by ops")
+        let deployment = try await Deployment.create()
+        return JobCanceller(store: deployment.store, ec2: EC2(client: deployment.client), reason: "Cancelled by ops")
     }
 
     @Test("an array's parent: FAILED at once; a queued child's start after it is refused and the child ended and counted, never STARTING; the cancel ends the other unstarted children; again: already ended")
